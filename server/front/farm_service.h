@@ -1,0 +1,59 @@
+// FarmService: the gRPC face of pprocd (pprocd.v1.ProcessFarmService on the
+// callback API). Thin: it validates, converts, and hands work to the
+// Scheduler. Thread-safe; gRPC calls it from its own threads.
+#ifndef PPROCD_SERVER_FRONT_FARM_SERVICE_H_
+#define PPROCD_SERVER_FRONT_FARM_SERVICE_H_
+
+#include "pprocd/v1/service.grpc.pb.h"
+#include "server/scheduler/scheduler.h"
+#include "worker/registry.h"
+
+namespace pprocd {
+
+class FarmService final : public v1::ProcessFarmService::CallbackService {
+ public:
+  // Both must outlive the service.
+  FarmService(Scheduler* scheduler, const Registry* registry)
+      : scheduler_(scheduler), registry_(registry) {}
+
+  grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* Map(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* Queue(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* Start(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const v1::SubmitRequest* request,
+                                   v1::SubmitResponse* response) override;
+  grpc::ServerWriteReactor<v1::ReconnectResponse>* Reconnect(
+      grpc::CallbackServerContext* context, const v1::ReconnectRequest* request) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
+                                   const v1::GetJobRequest* request,
+                                   v1::GetJobResponse* response) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
+                                     const v1::ListJobsRequest* request,
+                                     v1::ListJobsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
+                                      const v1::CancelJobRequest* request,
+                                      v1::CancelJobResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* context,
+                                      const v1::DeleteJobRequest* request,
+                                      v1::DeleteJobResponse* response) override;
+  grpc::ServerUnaryReactor* ListCallables(grpc::CallbackServerContext* context,
+                                          const v1::ListCallablesRequest* request,
+                                          v1::ListCallablesResponse* response) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
+                                      const v1::GetStatusRequest* request,
+                                      v1::GetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const v1::EchoRequest* request,
+                                 v1::EchoResponse* response) override;
+
+ private:
+  Scheduler* const scheduler_;
+  const Registry* const registry_;
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_FRONT_FARM_SERVICE_H_

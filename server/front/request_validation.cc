@@ -1,0 +1,60 @@
+#include "server/front/request_validation.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace pprocd {
+
+absl::StatusOr<const CallableDef*> FindCallable(const Registry& registry,
+                                               const std::string& name) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError("callable: the first request must name a callable");
+  }
+  const CallableDef* def = registry.Find(name);
+  if (def == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("callable '", name, "' is not registered (ListCallables shows them)"));
+  }
+  return def;
+}
+
+absl::Status ValidateOptions(const v1::CallOptions& options) {
+  if (options.chunksize() > kMaxChunkSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.chunksize: must be at most ", kMaxChunkSize, ", got ",
+                     options.chunksize()));
+  }
+  if (options.timeout_ms() > kMaxTimeoutMs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.timeout_ms: must be at most ", kMaxTimeoutMs, ", got ",
+                     options.timeout_ms()));
+  }
+  switch (options.isolation()) {
+    case v1::ISOLATION_UNSPECIFIED:
+    case v1::ISOLATION_POOLED:
+      break;
+    case v1::ISOLATION_FRESH:
+      return absl::UnimplementedError(
+          "options.isolation: ISOLATION_FRESH is not implemented yet; use ISOLATION_POOLED");
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("options.isolation: unknown value ", options.isolation()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateInputs(
+    const CallableDef& def,
+    const google::protobuf::RepeatedPtrField<google::protobuf::Value>& inputs,
+    uint64_t first_index) {
+  BoundArgs args;
+  for (int i = 0; i < inputs.size(); ++i) {
+    const absl::Status bound = BindArguments(def, inputs[i], &args);
+    if (!bound.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("inputs[", first_index + static_cast<uint64_t>(i), "]: ", bound.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pprocd

@@ -1,0 +1,196 @@
+// pprocd: the process farm server.
+//
+// Start-up order matters: the template process is forked before any thread
+// or gRPC object exists (gRPC is not fork-safe); only then do the scheduler
+// thread and the gRPC server start. SIGTERM/SIGINT drain and stop.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.pb.h"
+#include "server/front/farm_service.h"
+#include "server/listen_address.h"
+#include "server/scheduler/scheduler.h"
+#include "worker/builtins.h"
+#include "worker/template_process.h"
+
+namespace pprocd {
+namespace {
+
+constexpr char kServiceName[] = "pprocd.v1.ProcessFarmService";
+
+struct Flags {
+  std::vector<std::string> listen = {"unix:run/pprocd.sock"};
+  std::string state_dir = "var";
+  uint32_t workers = 0;
+  uint64_t max_queued_items = 1000000;
+  uint64_t call_window_items = 16384;
+  uint32_t grace_ms = 5000;
+  uint32_t max_message_bytes = 16u << 20;
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "pprocd: %s\n", message.c_str());
+  return 1;
+}
+
+absl::Status MakeStateDir(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("cannot create --state-dir ", dir, ": ",
+                                            std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Blocks SIGTERM, SIGINT and SIGPIPE handling in this thread and every
+// thread started after it; main() takes SIGTERM/SIGINT with sigtimedwait.
+sigset_t BlockStopSignals() {
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int Serve(const Flags& flags) {
+  std::vector<ListenAddress> addresses;
+  for (const std::string& text : flags.listen) {
+    absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
+    if (!address.ok()) return Fail(std::string(address.status().message()));
+    addresses.push_back(*address);
+  }
+  if (absl::Status made = MakeStateDir(flags.state_dir); !made.ok()) {
+    return Fail(std::string(made.message()));
+  }
+  for (const ListenAddress& address : addresses) {
+    if (address.kind != ListenAddress::Kind::kUnix) continue;
+    if (absl::Status ready = PrepareUnixSocketPath(address.target); !ready.ok()) {
+      return Fail(std::string(ready.message()));
+    }
+  }
+
+  Registry registry;
+  if (absl::Status added = RegisterBuiltins(&registry); !added.ok()) {
+    return Fail(added.ToString());
+  }
+  const sigset_t stop_signals = BlockStopSignals();
+  // Fork the template first: no thread and no gRPC object exist yet.
+  absl::StatusOr<TemplateProcess> template_process = TemplateProcess::Start(registry);
+  if (!template_process.ok()) return Fail(template_process.status().ToString());
+
+  SchedulerOptions options;
+  options.workers = flags.workers > 0 ? flags.workers
+                                      : std::max(1u, std::thread::hardware_concurrency());
+  options.max_queued_items = flags.max_queued_items;
+  options.call_window_items = flags.call_window_items;
+  Scheduler scheduler(options, std::move(*template_process), &registry);
+  if (absl::Status started = scheduler.Start(); !started.ok()) {
+    return Fail(started.ToString());
+  }
+
+  // Links the descriptor of grpc.health.v1 so reflection can describe it.
+  grpc::health::v1::HealthCheckRequest health_descriptor_anchor;
+  (void)health_descriptor_anchor;
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  FarmService service(&scheduler, &registry);
+  grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(flags.max_message_bytes));
+  std::vector<int> ports(addresses.size(), 0);
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    builder.AddListeningPort(addresses[i].GrpcUri(), grpc::InsecureServerCredentials(),
+                             &ports[i]);
+  }
+  builder.RegisterService(&service);
+  const mode_t old_umask = umask(0077);  // UNIX sockets are created owner-only.
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  umask(old_umask);
+  if (server == nullptr) {
+    scheduler.Stop();
+    return Fail(absl::StrCat("cannot listen on ", flags.listen.front(),
+                             (flags.listen.size() > 1 ? " (or another --listen address)" : ""),
+                             ": address in use or not permitted"));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    ListenAddress shown = addresses[i];
+    if (shown.kind == ListenAddress::Kind::kTcp) {
+      shown.target = absl::StrCat(shown.target.substr(0, shown.target.rfind(':')), ":", ports[i]);
+    } else {
+      chmod(shown.target.c_str(), 0600);
+    }
+    std::printf("pprocd ready on %s (%u workers)\n", shown.Display().c_str(), options.workers);
+  }
+  if (addresses.front().kind == ListenAddress::Kind::kUnix) {
+    std::printf("try: grpcurl -plaintext -unix %s list\n", addresses.front().target.c_str());
+  }
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  while (signal_number <= 0) {
+    const timespec tick{1, 0};
+    signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
+  }
+  std::fprintf(stderr, "pprocd: %s received; draining (grace %u ms)\n", strsignal(signal_number),
+               flags.grace_ms);
+  health->SetServingStatus(false);
+  health->SetServingStatus(kServiceName, false);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(flags.grace_ms));
+  scheduler.Stop();
+  server->Wait();
+  for (const ListenAddress& address : addresses) {
+    if (address.kind == ListenAddress::Kind::kUnix) unlink(address.target.c_str());
+  }
+  std::fprintf(stderr, "pprocd: stopped\n");
+  return 0;
+}
+
+}  // namespace
+}  // namespace pprocd
+
+int main(int argc, char** argv) {
+  pprocd::Flags flags;
+  CLI::App app{"pprocd: a pool of worker processes serving registered callables over gRPC"};
+  app.add_option("--listen", flags.listen,
+                 "Address to serve on, repeatable: unix:PATH (default unix:run/pprocd.sock) or "
+                 "tcp:HOST:PORT (port 0 picks a free port)")
+      ->take_all();
+  app.add_option("--state-dir", flags.state_dir, "Directory for the server's state")
+      ->capture_default_str();
+  app.add_option("--workers", flags.workers, "Pooled worker processes (default: CPU count)");
+  app.add_option("--max-queued-items", flags.max_queued_items,
+                 "Inputs waiting for a worker, over all calls, before RESOURCE_EXHAUSTED")
+      ->capture_default_str();
+  app.add_option("--call-window", flags.call_window_items,
+                 "Per call: inputs and unsent results held at most (flow control)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 30));
+  app.add_option("--grace-ms", flags.grace_ms,
+                 "On SIGTERM/SIGINT: how long running calls may finish before they are cancelled")
+      ->capture_default_str();
+  app.add_option("--max-message-bytes", flags.max_message_bytes,
+                 "Largest request or response message")
+      ->capture_default_str()
+      ->check(CLI::Range(uint32_t{4096}, uint32_t{1} << 30));
+  CLI11_PARSE(app, argc, argv);
+  return pprocd::Serve(flags);
+}

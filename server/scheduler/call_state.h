@@ -1,0 +1,70 @@
+// CallState: one Map or Queue call as the scheduler sees it: inputs waiting
+// for a worker, items running, results waiting to be sent, and the
+// flow-control window over all of them. Owned by the scheduler thread.
+#ifndef PPROCD_SERVER_SCHEDULER_CALL_STATE_H_
+#define PPROCD_SERVER_SCHEDULER_CALL_STATE_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/struct.pb.h"
+#include "pprocd/v1/item.pb.h"
+#include "server/scheduler/call_sink.h"
+#include "server/scheduler/ordering_buffer.h"
+#include "server/scheduler/scheduler.h"
+
+namespace pprocd {
+
+struct PendingItem {
+  uint64_t index = 0;
+  google::protobuf::Value value;
+  // Runs alone, reporting at once: set when the item was in a chunk whose
+  // worker died, to find out which item killed it.
+  bool solo = false;
+};
+
+struct CallState {
+  uint64_t id = 0;
+  std::string callable;
+  v1::CallOptions options;
+  CallOrder order = CallOrder::kInputOrder;
+  std::shared_ptr<CallSink> sink;
+
+  std::deque<PendingItem> pending;
+  uint64_t inputs_received = 0;
+  bool input_ended = false;
+  bool input_requested = false;
+  uint64_t running = 0;
+  // Delivered to the sink and not yet acknowledged as written.
+  uint64_t unsent = 0;
+  OrderingBuffer ordering;
+  // Results gathered during this turn of the loop, delivered at its end.
+  std::vector<v1::ItemResult> outgoing;
+
+  // Everything the call holds: what the flow-control window bounds.
+  uint64_t held() const {
+    return pending.size() + running + ordering.held() + unsent + outgoing.size();
+  }
+  bool runnable() const {
+    return !pending.empty() && (options.limit() == 0 || running < options.limit());
+  }
+  bool done() const {
+    return input_ended && pending.empty() && running == 0 && ordering.held() == 0 &&
+           outgoing.empty();
+  }
+  // Routes one finished item: into the ordering buffer (Map) or straight out.
+  void AddResult(v1::ItemResult result) {
+    if (order == CallOrder::kInputOrder) {
+      ordering.Add(std::move(result));
+    } else {
+      outgoing.push_back(std::move(result));
+    }
+  }
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_SCHEDULER_CALL_STATE_H_

@@ -1,0 +1,119 @@
+#include "server/scheduler/scheduler.h"
+
+#include <sys/eventfd.h>
+
+#include "absl/synchronization/notification.h"
+#include "server/scheduler/scheduler_loop.h"
+#include "worker/base/status_macros.h"
+
+namespace pprocd {
+
+Scheduler::Scheduler(SchedulerOptions options, TemplateProcess template_process,
+                     const Registry* registry)
+    : options_(options),
+      loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {
+  (void)registry;
+}
+
+Scheduler::~Scheduler() { Stop(); }
+
+absl::Status Scheduler::Start() {
+  wake_fd_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake_fd_.valid()) return ErrnoStatus(errno, "eventfd");
+  PPROCD_RETURN_IF_ERROR(loop_->Init());
+  thread_ = std::thread([this] { loop_->Run(); });
+  return absl::OkStatus();
+}
+
+void Scheduler::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  if (thread_.joinable()) {
+    {
+      absl::MutexLock lock(&mu_);
+      posted_.push_back([](SchedulerLoop& loop) { loop.RequestStop(); });
+    }
+    const uint64_t one = 1;
+    (void)!write(wake_fd_.get(), &one, sizeof(one));
+    thread_.join();
+  }
+}
+
+void Scheduler::Post(std::function<void(SchedulerLoop&)> command) {
+  bool was_empty;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    was_empty = posted_.empty();
+    posted_.push_back(std::move(command));
+  }
+  if (was_empty) {
+    const uint64_t one = 1;
+    (void)!write(wake_fd_.get(), &one, sizeof(one));
+  }
+}
+
+uint64_t Scheduler::OpenCall(const std::string& callable, const v1::CallOptions& options,
+                             CallOrder order, std::shared_ptr<CallSink> sink) {
+  const uint64_t id = next_call_id_.fetch_add(1);
+  bool accepted;
+  {
+    absl::MutexLock lock(&mu_);
+    accepted = !stopped_;
+  }
+  if (!accepted) {
+    sink->Finish(absl::UnavailableError("the server is shutting down"));
+    return id;
+  }
+  Post([id, callable, options, order, sink = std::move(sink)](SchedulerLoop& loop) mutable {
+    loop.OpenCall(id, callable, options, order, std::move(sink));
+  });
+  return id;
+}
+
+bool Scheduler::ReserveQueued(uint64_t count) {
+  uint64_t current = queued_items_.load(std::memory_order_relaxed);
+  do {
+    if (current + count > options_.max_queued_items) return false;
+  } while (!queued_items_.compare_exchange_weak(current, current + count,
+                                                std::memory_order_relaxed));
+  return true;
+}
+
+void Scheduler::AddInputs(uint64_t call, std::vector<google::protobuf::Value> inputs) {
+  Post([call, inputs = std::move(inputs)](SchedulerLoop& loop) mutable {
+    loop.AddInputs(call, std::move(inputs));
+  });
+}
+
+void Scheduler::EndInputs(uint64_t call) {
+  Post([call](SchedulerLoop& loop) { loop.EndInputs(call); });
+}
+
+void Scheduler::ResultsSent(uint64_t call, uint64_t count) {
+  Post([call, count](SchedulerLoop& loop) { loop.ResultsSent(call, count); });
+}
+
+void Scheduler::CancelCall(uint64_t call) {
+  Post([call](SchedulerLoop& loop) { loop.CancelCall(call); });
+}
+
+v1::GetStatusResponse Scheduler::GetStatus() {
+  struct Answer {
+    v1::GetStatusResponse status;
+    absl::Notification done;
+  };
+  auto answer = std::make_shared<Answer>();
+  Post([answer](SchedulerLoop& loop) {
+    loop.FillStatus(&answer->status);
+    answer->done.Notify();
+  });
+  // Post drops commands once stopped: never wait forever.
+  if (!answer->done.WaitForNotificationWithTimeout(absl::Seconds(5))) return {};
+  return answer->status;
+}
+
+}  // namespace pprocd

@@ -1,0 +1,97 @@
+// Scheduler: the one thread that owns every worker connection, every call's
+// queue, limits, timeouts and kills. Other threads (gRPC reactors, main) only
+// post commands to it; it answers through each call's CallSink.
+//
+// Public methods are thread-safe unless noted. Dependencies point down only:
+// scheduler -> worker supervision (TemplateProcess) -> OS.
+#ifndef PPROCD_SERVER_SCHEDULER_SCHEDULER_H_
+#define PPROCD_SERVER_SCHEDULER_SCHEDULER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/struct.pb.h"
+#include "pprocd/v1/service.pb.h"
+#include "server/scheduler/call_sink.h"
+#include "worker/base/unique_fd.h"
+#include "worker/registry.h"
+#include "worker/template_process.h"
+
+namespace pprocd {
+
+class SchedulerLoop;
+
+enum class CallOrder { kInputOrder, kCompletionOrder };
+
+struct SchedulerOptions {
+  // Pooled workers kept running.
+  uint32_t workers = 2;
+  // Inputs accepted and not yet dispatched, over all calls; more is
+  // RESOURCE_EXHAUSTED.
+  uint64_t max_queued_items = 1000000;
+  // Per call: inputs held, running, and results not yet sent, at most
+  // (plus one request message). Bounds memory per call.
+  uint64_t call_window_items = 16384;
+};
+
+class Scheduler {
+ public:
+  // Takes the running template. `registry` must outlive the scheduler.
+  Scheduler(SchedulerOptions options, TemplateProcess template_process,
+            const Registry* registry);
+  // Stops the loop if Stop() was not called.
+  ~Scheduler();
+
+  // Starts the loop thread and the first workers.
+  absl::Status Start();
+  // Fails every open call with UNAVAILABLE, kills and reaps every worker,
+  // stops the template and joins the thread. Idempotent.
+  void Stop();
+
+  // Opens a call of a validated callable; returns its id. The sink is kept
+  // until Finish() has been called on it. WantInput() follows soon.
+  uint64_t OpenCall(const std::string& callable, const v1::CallOptions& options,
+                    CallOrder order, std::shared_ptr<CallSink> sink);
+  // Reserves room for `count` more queued inputs server-wide; false (and no
+  // reservation) when that would pass max_queued_items. A reservation is
+  // consumed by AddInputs of the same count.
+  bool ReserveQueued(uint64_t count);
+  // Inputs of the call, numbered after those already given. Answers one
+  // WantInput (an empty `inputs` counts).
+  void AddInputs(uint64_t call, std::vector<google::protobuf::Value> inputs);
+  // No more inputs will come (client half-close).
+  void EndInputs(uint64_t call);
+  // The front has written `count` results of the call.
+  void ResultsSent(uint64_t call, uint64_t count);
+  // Drops the call's queued inputs, kills its running workers, and finishes
+  // it with CANCELLED.
+  void CancelCall(uint64_t call);
+  // A snapshot of the counters; blocks until the loop answers.
+  v1::GetStatusResponse GetStatus();
+
+ private:
+  void Post(std::function<void(SchedulerLoop&)> command);
+
+  SchedulerOptions options_;
+  std::unique_ptr<SchedulerLoop> loop_;
+  std::thread thread_;
+  std::atomic<uint64_t> next_call_id_{1};
+  std::atomic<uint64_t> queued_items_{0};
+  absl::Mutex mu_;
+  std::vector<std::function<void(SchedulerLoop&)>> posted_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  UniqueFd wake_fd_;
+  friend class SchedulerLoop;
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_SCHEDULER_SCHEDULER_H_

@@ -1,0 +1,583 @@
+#include "server/scheduler/scheduler_loop.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "server/scheduler/chunking.h"
+#include "worker/base/status_macros.h"
+
+namespace pprocd {
+namespace {
+
+constexpr int kStderrTailLines = 20;
+constexpr int kMaxEvents = 64;
+constexpr uint64_t kWorkerIdShift = 2;
+
+uint64_t NowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+void SetNonBlocking(int fd) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+void LogLine(const std::string& line) { std::fprintf(stderr, "pprocd: %s\n", line.c_str()); }
+
+}  // namespace
+
+SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process)
+    : owner_(owner), template_(std::move(template_process)) {}
+
+absl::Status SchedulerLoop::Init() {
+  epoll_fd_.Reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd_.valid()) return ErrnoStatus(errno, "epoll_create1");
+  Watch(owner_->wake_fd_.get(), Source::kWake, 0, EPOLLIN);
+  Watch(template_.control_fd(), Source::kTemplate, 0, EPOLLIN);
+  for (uint32_t i = 0; i < owner_->options_.workers; ++i) SpawnWorker();
+  return absl::OkStatus();
+}
+
+void SchedulerLoop::Watch(int fd, Source source, uint64_t worker_id, uint32_t events) {
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = (worker_id << kWorkerIdShift) | static_cast<uint64_t>(source);
+  if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0 && errno == EEXIST) {
+    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &event);
+  }
+}
+
+void SchedulerLoop::Unwatch(int fd) {
+  if (fd >= 0) epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void SchedulerLoop::Run() {
+  epoll_event events[kMaxEvents];
+  while (!stopping_) {
+    const int count = epoll_wait(epoll_fd_.get(), events, kMaxEvents, NextWakeMs());
+    if (count < 0 && errno != EINTR) {
+      LogLine(absl::StrCat("epoll_wait failed: ", std::strerror(errno)));
+      break;
+    }
+    for (int i = 0; i < count; ++i) {
+      const uint64_t data = events[i].data.u64;
+      const auto source = static_cast<Source>(data & ((1u << kWorkerIdShift) - 1));
+      const uint64_t worker_id = data >> kWorkerIdShift;
+      if (source == Source::kWake) {
+        DrainPosted();
+        continue;
+      }
+      if (source == Source::kTemplate) {
+        HandleTemplate();
+        continue;
+      }
+      auto it = workers_.find(worker_id);
+      if (it == workers_.end()) continue;
+      WorkerSlot& worker = *it->second;
+      if (source == Source::kOutput) {
+        HandleOutput(worker);
+        continue;
+      }
+      if ((events[i].events & EPOLLOUT) && !worker.outbox.empty()) SendTask(worker);
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) HandleTask(worker);
+    }
+    CheckTimeouts();
+    if (absl::Now() >= retry_spawn_at_) {
+      retry_spawn_at_ = absl::InfiniteFuture();
+      SpawnWorker();
+    }
+    Dispatch();
+    FlushCalls();
+  }
+  Shutdown();
+}
+
+void SchedulerLoop::DrainPosted() {
+  uint64_t ignored;
+  while (read(owner_->wake_fd_.get(), &ignored, sizeof(ignored)) > 0) {
+  }
+  std::vector<std::function<void(SchedulerLoop&)>> commands;
+  {
+    absl::MutexLock lock(&owner_->mu_);
+    commands.swap(owner_->posted_);
+  }
+  for (auto& command : commands) command(*this);
+}
+
+// --- Workers -------------------------------------------------------------
+
+void SchedulerLoop::SpawnWorker() {
+  if (stopping_) return;
+  auto worker = std::make_unique<WorkerSlot>();
+  worker->id = next_worker_id_++;
+  const absl::Status status = template_.RequestSpawn(worker->id);
+  if (!status.ok()) {
+    LogLine(absl::StrCat("cannot ask the template for a worker: ", status.ToString()));
+    return;
+  }
+  workers_.emplace(worker->id, std::move(worker));
+}
+
+void SchedulerLoop::HandleTemplate() {
+  while (true) {
+    TemplateEventWithFds received;
+    bool got = false;
+    const absl::Status status = template_.ReadEvent(&received, &got);
+    if (!status.ok()) {
+      LogLine(absl::StrCat("template process lost (", status.ToString(), "); stopping"));
+      Unwatch(template_.control_fd());
+      stopping_ = true;
+      return;
+    }
+    if (!got) return;
+    const wire::v1::TemplateEvent& event = received.event;
+    if (event.has_spawned()) {
+      auto it = workers_.find(event.spawned().worker_id());
+      if (it == workers_.end()) continue;
+      WorkerSlot& worker = *it->second;
+      worker.pid = event.spawned().pid();
+      worker.task_fd = std::move(received.task_fd);
+      worker.output_fd = std::move(received.output_fd);
+      SetNonBlocking(worker.task_fd.get());
+      SetNonBlocking(worker.output_fd.get());
+      Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
+      Watch(worker.output_fd.get(), Source::kOutput, worker.id, EPOLLIN);
+      worker.state = WorkerState::kIdle;
+      idle_.push_back(worker.id);
+      spawn_failures_ = 0;
+    } else if (event.has_exited()) {
+      const wire::v1::WorkerExited& exited = event.exited();
+      if (exited.pid() < 0) {
+        // The template could not fork: retry with backoff.
+        workers_.erase(exited.worker_id());
+        ++spawn_failures_;
+        LogLine("the template could not start a worker; retrying");
+        retry_spawn_at_ = absl::Now() + absl::Milliseconds(std::min<uint64_t>(
+                                            1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
+        continue;
+      }
+      WorkerExited(exited.worker_id(), exited.exit_code(), exited.signal());
+    }
+  }
+}
+
+void SchedulerLoop::HandleTask(WorkerSlot& worker) {
+  // One read per readiness event: epoll is level-triggered and calls again.
+  const absl::Status read = worker.reader.ReadFrom(worker.task_fd.get());
+  while (true) {
+    std::string_view payload;
+    bool got = false;
+    const absl::Status next = worker.reader.Next(&payload, &got);
+    if (!next.ok()) {
+      LogLine(absl::StrCat("worker ", worker.pid, ": ", next.ToString(), "; killing it"));
+      worker.Kill(KillReason::kNone);
+      break;
+    }
+    if (!got) break;
+    HandleResultFrame(worker, absl::string_view(payload.data(), payload.size()));
+  }
+  if (worker.reader.eof() || !read.ok()) {
+    // The worker is gone; its WorkerExited event settles the accounts.
+    Unwatch(worker.task_fd.get());
+    worker.task_fd.Reset();
+    if (!worker.busy()) worker.state = WorkerState::kExiting;
+    idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
+  }
+}
+
+void SchedulerLoop::HandleOutput(WorkerSlot& worker) {
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = read(worker.output_fd.get(), buffer, sizeof(buffer));
+    if (n > 0) {
+      worker.tail.Append(absl::string_view(buffer, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      Unwatch(worker.output_fd.get());
+      worker.output_fd.Reset();
+    }
+    return;
+  }
+}
+
+void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payload) {
+  if (!result_frame_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    LogLine(absl::StrCat("worker ", worker.pid, " sent a malformed result; killing it"));
+    worker.Kill(KillReason::kNone);
+    return;
+  }
+  if (!worker.busy() || result_frame_.task_id() != worker.task.task_id()) return;
+  CallState* call = FindCall(worker.call_id);
+  const uint64_t now_us = NowUs();
+  for (v1::ItemResult& result : *result_frame_.mutable_results()) {
+    if (result.index() != static_cast<uint64_t>(worker.reported) ||
+        worker.reported >= worker.task.inputs_size()) {
+      LogLine(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
+      worker.Kill(KillReason::kNone);
+      return;
+    }
+    result.set_index(worker.indices[worker.reported]);
+    ++worker.reported;
+    worker.item_started_us = now_us;
+    if (result.has_error()) {
+      ++items_failed_;
+    } else {
+      ++items_completed_;
+    }
+    if (call != nullptr) {
+      --call->running;
+      call->AddResult(std::move(result));
+    }
+  }
+  if (call != nullptr) MarkDirty(call->id);
+  if (worker.reported == worker.task.inputs_size() && worker.kill_reason == KillReason::kNone) {
+    worker.state = WorkerState::kIdle;
+    worker.task.Clear();
+    worker.indices.clear();
+    idle_.push_back(worker.id);
+  }
+}
+
+void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_number) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  WorkerSlot& worker = *it->second;
+  // Everything the worker wrote before it died is still buffered: take it.
+  if (worker.task_fd.valid()) HandleTask(worker);
+  if (worker.output_fd.valid()) HandleOutput(worker);
+  if (worker.busy() && worker.unreported() > 0) {
+    CallState* call = FindCall(worker.call_id);
+    if (call != nullptr) {
+      AttributeUnreported(worker, call, exit_code, signal_number);
+      MarkDirty(call->id);
+    }
+  } else if (worker.kill_reason == KillReason::kNone && !stopping_) {
+    LogLine(absl::StrCat("idle worker ", worker.pid, " exited (",
+                         signal_number ? SignalName(signal_number)
+                                       : absl::StrCat("status ", exit_code),
+                         ")"));
+  }
+  Unwatch(worker.task_fd.get());
+  Unwatch(worker.output_fd.get());
+  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
+  workers_.erase(it);
+  if (!stopping_) {
+    ++workers_respawned_;
+    SpawnWorker();
+  }
+}
+
+void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code,
+                                        int signal_number) {
+  const int first = worker.reported;
+  const int unreported = worker.unreported();
+  call->running -= static_cast<uint64_t>(unreported);
+  if (worker.kill_reason == KillReason::kCancel || worker.kill_reason == KillReason::kShutdown) {
+    return;
+  }
+  const bool attributable = worker.kill_reason == KillReason::kTimeout || unreported == 1 ||
+                            worker.task.report_each();
+  if (!attributable) {
+    // Results of finished items may have died unsent with the worker, so the
+    // culprit is unknown: run each remaining item alone to find it.
+    RequeueFront(*call, worker, first, /*solo=*/true);
+    return;
+  }
+  v1::ItemResult result;
+  result.set_index(worker.indices[first]);
+  v1::ItemError* error = result.mutable_error();
+  error->set_stderr_tail(worker.tail.LastLines(kStderrTailLines));
+  result.mutable_stats()->set_worker_pid(worker.pid);
+  result.mutable_stats()->set_wall_us(NowUs() - worker.item_started_us);
+  if (worker.kill_reason == KillReason::kTimeout) {
+    error->set_kind(v1::ERROR_KIND_TIMED_OUT);
+    error->set_message(absl::StrCat("timed out after ", worker.timeout_ms,
+                                    " ms; worker ", worker.pid, " was killed"));
+    ++items_failed_;
+  } else {
+    error->set_kind(v1::ERROR_KIND_CRASHED);
+    if (signal_number != 0) {
+      error->set_signal(SignalName(signal_number));
+      error->set_message(absl::StrCat("worker ", worker.pid, " was killed by ",
+                                      SignalName(signal_number), " (", strsignal(signal_number),
+                                      ")"));
+    } else {
+      error->set_exit_code(exit_code);
+      error->set_message(absl::StrCat("worker ", worker.pid, " exited with status ", exit_code));
+    }
+    ++items_crashed_;
+  }
+  call->AddResult(std::move(result));
+  RequeueFront(*call, worker, first + 1, /*solo=*/false);
+}
+
+void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo) {
+  for (int i = worker.task.inputs_size() - 1; i >= from; --i) {
+    PendingItem item;
+    item.index = worker.indices[i];
+    item.value = std::move(*worker.task.mutable_inputs(i));
+    item.solo = solo;
+    call.pending.push_front(std::move(item));
+    owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// --- Dispatch ------------------------------------------------------------
+
+void SchedulerLoop::Dispatch() {
+  while (!idle_.empty() && !calls_.empty()) {
+    // Round-robin over calls, starting after the one served last.
+    CallState* chosen = nullptr;
+    auto it = calls_.upper_bound(last_served_call_);
+    for (size_t scanned = 0; scanned < calls_.size(); ++scanned, ++it) {
+      if (it == calls_.end()) it = calls_.begin();
+      if (it->second.runnable()) {
+        chosen = &it->second;
+        break;
+      }
+    }
+    if (chosen == nullptr) return;
+    const uint64_t worker_id = idle_.back();
+    idle_.pop_back();
+    auto worker = workers_.find(worker_id);
+    if (worker == workers_.end() || worker->second->state != WorkerState::kIdle) continue;
+    last_served_call_ = chosen->id;
+    AssignTask(*worker->second, *chosen);
+  }
+}
+
+void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
+  const v1::CallOptions& options = call.options;
+  const uint64_t known = options.expected_inputs() > 0 ? options.expected_inputs()
+                         : call.input_ended             ? call.inputs_received
+                                                        : 0;
+  const uint64_t wanted = options.chunksize() > 0
+                              ? options.chunksize()
+                              : AutoChunkSize(known, call.pending.size(), owner_->options_.workers);
+  uint64_t count = ChunkToSend(wanted, call.pending.size(), options.limit(), call.running);
+  const bool solo = call.pending.front().solo;
+  if (solo) count = 1;
+  worker.task.Clear();
+  worker.indices.clear();
+  worker.task.set_task_id(next_task_id_++);
+  worker.task.set_callable(call.callable);
+  worker.task.set_report_each(options.timeout_ms() > 0 || solo);
+  worker.task.mutable_inputs()->Reserve(static_cast<int>(count));
+  for (uint64_t i = 0; i < count; ++i) {
+    PendingItem& item = call.pending.front();
+    if (i > 0 && item.solo) break;
+    worker.indices.push_back(item.index);
+    *worker.task.add_inputs() = std::move(item.value);
+    call.pending.pop_front();
+  }
+  const uint64_t sent = worker.indices.size();
+  owner_->queued_items_.fetch_sub(sent, std::memory_order_relaxed);
+  call.running += sent;
+  worker.call_id = call.id;
+  worker.reported = 0;
+  worker.timeout_ms = options.timeout_ms();
+  worker.item_started_us = NowUs();
+  worker.state = WorkerState::kBusy;
+  AppendFrame(worker.task, &worker.outbox);
+  SendTask(worker);
+  MarkDirty(call.id);
+}
+
+void SchedulerLoop::SendTask(WorkerSlot& worker) {
+  const absl::Status sent = worker.FlushOutbox();
+  if (!sent.ok()) {
+    // The worker is dying; WorkerExited will account for the task.
+    worker.outbox.clear();
+    return;
+  }
+  const bool want = !worker.outbox.empty();
+  if (want != worker.want_writable && worker.task_fd.valid()) {
+    worker.want_writable = want;
+    Watch(worker.task_fd.get(), Source::kTask, worker.id, want ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+  }
+}
+
+void SchedulerLoop::CheckTimeouts() {
+  const uint64_t now_us = NowUs();
+  for (auto& [id, worker] : workers_) {
+    if (!worker->busy() || worker->timeout_ms == 0 || worker->kill_reason != KillReason::kNone) {
+      continue;
+    }
+    if (now_us < worker->item_started_us + uint64_t{worker->timeout_ms} * 1000) continue;
+    // A result may be waiting in the socket: take it before judging.
+    if (worker->task_fd.valid()) HandleTask(*worker);
+    if (!worker->busy() || worker->unreported() == 0) continue;
+    if (now_us >= worker->item_started_us + uint64_t{worker->timeout_ms} * 1000) {
+      worker->Kill(KillReason::kTimeout);
+    }
+  }
+}
+
+int SchedulerLoop::NextWakeMs() const {
+  uint64_t earliest = UINT64_MAX;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->busy() && worker->timeout_ms > 0 && worker->kill_reason == KillReason::kNone) {
+      earliest = std::min(earliest, worker->item_started_us + uint64_t{worker->timeout_ms} * 1000);
+    }
+  }
+  int wait_ms = -1;
+  if (earliest != UINT64_MAX) {
+    const uint64_t now_us = NowUs();
+    wait_ms = earliest <= now_us ? 0 : static_cast<int>((earliest - now_us + 999) / 1000);
+  }
+  if (retry_spawn_at_ != absl::InfiniteFuture()) {
+    const int spawn_ms = static_cast<int>(
+        std::max<int64_t>(0, absl::ToInt64Milliseconds(retry_spawn_at_ - absl::Now())));
+    wait_ms = wait_ms < 0 ? spawn_ms : std::min(wait_ms, spawn_ms);
+  }
+  return wait_ms;
+}
+
+// --- Calls ---------------------------------------------------------------
+
+CallState* SchedulerLoop::FindCall(uint64_t id) {
+  auto it = calls_.find(id);
+  return it == calls_.end() ? nullptr : &it->second;
+}
+
+void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
+                             const v1::CallOptions& options, CallOrder order,
+                             std::shared_ptr<CallSink> sink) {
+  CallState& call = calls_[id];
+  call.id = id;
+  call.callable = callable;
+  call.options = options;
+  call.order = order;
+  call.sink = std::move(sink);
+  // The first request's inputs are already on their way (AddInputs).
+  call.input_requested = true;
+  if (stopping_) return FinishCall(call, absl::UnavailableError("the server is shutting down"));
+  MarkDirty(id);
+}
+
+void SchedulerLoop::AddInputs(uint64_t id, std::vector<google::protobuf::Value> inputs) {
+  CallState* call = FindCall(id);
+  if (call == nullptr) {
+    owner_->queued_items_.fetch_sub(inputs.size(), std::memory_order_relaxed);
+    return;
+  }
+  call->input_requested = false;
+  for (auto& value : inputs) {
+    PendingItem item;
+    item.index = call->inputs_received++;
+    item.value = std::move(value);
+    call->pending.push_back(std::move(item));
+  }
+  MarkDirty(id);
+}
+
+void SchedulerLoop::EndInputs(uint64_t id) {
+  CallState* call = FindCall(id);
+  if (call == nullptr) return;
+  call->input_ended = true;
+  call->input_requested = false;
+  MarkDirty(id);
+}
+
+void SchedulerLoop::ResultsSent(uint64_t id, uint64_t count) {
+  CallState* call = FindCall(id);
+  if (call == nullptr) return;
+  call->unsent -= std::min(call->unsent, count);
+  MarkDirty(id);
+}
+
+void SchedulerLoop::CancelCall(uint64_t id) {
+  CallState* call = FindCall(id);
+  if (call == nullptr) return;
+  for (auto& [worker_id, worker] : workers_) {
+    if (worker->busy() && worker->call_id == id) worker->Kill(KillReason::kCancel);
+  }
+  FinishCall(*call, absl::CancelledError("the call was cancelled"));
+}
+
+void SchedulerLoop::FinishCall(CallState& call, absl::Status status) {
+  owner_->queued_items_.fetch_sub(call.pending.size(), std::memory_order_relaxed);
+  call.pending.clear();
+  call.sink->Finish(std::move(status));
+  calls_.erase(call.id);
+}
+
+void SchedulerLoop::FlushCalls() {
+  if (dirty_calls_.empty()) return;
+  std::vector<uint64_t> dirty;
+  dirty.swap(dirty_calls_);
+  std::sort(dirty.begin(), dirty.end());
+  dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+  const uint64_t window = owner_->options_.call_window_items;
+  for (uint64_t id : dirty) {
+    CallState* call = FindCall(id);
+    if (call == nullptr) continue;
+    call->ordering.PopReady(&call->outgoing);
+    if (!call->outgoing.empty()) {
+      call->unsent += call->outgoing.size();
+      std::vector<v1::ItemResult> batch;
+      batch.swap(call->outgoing);
+      call->sink->Deliver(std::move(batch));
+    }
+    if (call->done()) {
+      FinishCall(*call, absl::OkStatus());
+      continue;
+    }
+    if (!call->input_ended && !call->input_requested && call->held() < window) {
+      call->input_requested = true;
+      call->sink->WantInput();
+    }
+  }
+}
+
+void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
+  for (const auto& [id, worker] : workers_) {
+    switch (worker->state) {
+      case WorkerState::kIdle:
+        status->set_workers_idle(status->workers_idle() + 1);
+        break;
+      case WorkerState::kBusy:
+        status->set_workers_busy(status->workers_busy() + 1);
+        status->set_items_running(status->items_running() +
+                                  static_cast<uint64_t>(worker->unreported()));
+        break;
+      case WorkerState::kStarting:
+        status->set_workers_starting(status->workers_starting() + 1);
+        break;
+      case WorkerState::kExiting:
+        break;
+    }
+  }
+  status->set_items_queued(owner_->queued_items_.load(std::memory_order_relaxed));
+  status->set_items_completed(items_completed_);
+  status->set_items_failed(items_failed_);
+  status->set_items_crashed(items_crashed_);
+  status->set_workers_respawned(workers_respawned_);
+  status->set_uptime_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::Now() - started_)));
+  status->set_calls_active(static_cast<uint32_t>(calls_.size()));
+  status->set_workers_configured(owner_->options_.workers);
+}
+
+void SchedulerLoop::Shutdown() {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, call] : calls_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    FinishCall(calls_[id], absl::UnavailableError("the server is shutting down"));
+  }
+  for (auto& [id, worker] : workers_) worker->Kill(KillReason::kShutdown);
+  // Closing the control socket makes the template kill and reap every worker.
+  template_.Stop();
+  workers_.clear();
+}
+
+}  // namespace pprocd

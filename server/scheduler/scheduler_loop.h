@@ -1,0 +1,95 @@
+// SchedulerLoop: the state and event loop behind Scheduler. Every method
+// runs on the scheduler thread; nothing here is thread-safe. Commands from
+// other threads arrive through Scheduler::Post.
+#ifndef PPROCD_SERVER_SCHEDULER_SCHEDULER_LOOP_H_
+#define PPROCD_SERVER_SCHEDULER_SCHEDULER_LOOP_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/scheduler/call_state.h"
+#include "server/scheduler/scheduler.h"
+#include "server/scheduler/worker_slot.h"
+#include "worker/base/unique_fd.h"
+#include "worker/template_process.h"
+
+namespace pprocd {
+
+class SchedulerLoop {
+ public:
+  SchedulerLoop(Scheduler* owner, TemplateProcess template_process);
+
+  // Sets up epoll and asks for the first workers.
+  absl::Status Init();
+  // Serves until RequestStop(), then tears everything down.
+  void Run();
+
+  // Commands (see Scheduler for their contracts).
+  void OpenCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
+                CallOrder order, std::shared_ptr<CallSink> sink);
+  void AddInputs(uint64_t id, std::vector<google::protobuf::Value> inputs);
+  void EndInputs(uint64_t id);
+  void ResultsSent(uint64_t id, uint64_t count);
+  void CancelCall(uint64_t id);
+  void FillStatus(v1::GetStatusResponse* status) const;
+  void RequestStop() { stopping_ = true; }
+
+ private:
+  enum class Source : uint64_t { kWake = 0, kTemplate = 1, kTask = 2, kOutput = 3 };
+
+  void Watch(int fd, Source source, uint64_t worker_id, uint32_t events);
+  void Unwatch(int fd);
+  void DrainPosted();
+  void HandleTemplate();
+  void HandleTask(WorkerSlot& worker);
+  void HandleOutput(WorkerSlot& worker);
+  void HandleResultFrame(WorkerSlot& worker, absl::string_view payload);
+  void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
+  void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code,
+                           int signal_number);
+  void RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo);
+  void SpawnWorker();
+  void Dispatch();
+  void AssignTask(WorkerSlot& worker, CallState& call);
+  void SendTask(WorkerSlot& worker);
+  void CheckTimeouts();
+  int NextWakeMs() const;
+  void FlushCalls();
+  void FinishCall(CallState& call, absl::Status status);
+  void Shutdown();
+  CallState* FindCall(uint64_t id);
+  void MarkDirty(uint64_t call_id) { dirty_calls_.push_back(call_id); }
+
+  Scheduler* owner_;
+  TemplateProcess template_;
+  UniqueFd epoll_fd_;
+  bool stopping_ = false;
+  const absl::Time started_ = absl::Now();
+
+  std::unordered_map<uint64_t, std::unique_ptr<WorkerSlot>> workers_;
+  std::vector<uint64_t> idle_;
+  uint64_t next_worker_id_ = 1;
+  uint64_t spawn_failures_ = 0;
+  absl::Time retry_spawn_at_ = absl::InfiniteFuture();
+
+  std::map<uint64_t, CallState> calls_;
+  std::vector<uint64_t> dirty_calls_;
+  uint64_t last_served_call_ = 0;
+  uint64_t next_task_id_ = 1;
+
+  wire::v1::ResultFrame result_frame_;
+
+  uint64_t items_completed_ = 0;
+  uint64_t items_failed_ = 0;
+  uint64_t items_crashed_ = 0;
+  uint64_t workers_respawned_ = 0;
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_SCHEDULER_SCHEDULER_LOOP_H_

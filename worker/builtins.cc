@@ -1,0 +1,194 @@
+#include "worker/builtins.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "worker/base/status_macros.h"
+
+namespace pprocd {
+namespace {
+
+using google::protobuf::Value;
+
+ParamSpec Required(std::string name, v1::ParameterType type,
+                   std::string description) {
+  return ParamSpec{std::move(name), type, std::nullopt, std::move(description)};
+}
+
+ParamSpec Optional(std::string name, v1::ParameterType type, double fallback,
+                   std::string description) {
+  return ParamSpec{std::move(name), type, NumberValue(fallback),
+                   std::move(description)};
+}
+
+double Fib(int64_t n) { return n <= 1 ? 1 : Fib(n - 1) + Fib(n - 2); }
+
+int64_t Ackermann(int64_t m, int64_t n) {
+  if (m == 0) return n + 1;
+  if (n == 0) return Ackermann(m - 1, 1);
+  return Ackermann(m - 1, Ackermann(m, n - 1));
+}
+
+void SleepMs(int64_t ms) {
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+// Allocates `mib` MiB and writes every page so it is really resident.
+absl::Status Hog(int64_t mib) {
+  if (mib < 0) return absl::InvalidArgumentError("hog: mib must be >= 0");
+  const size_t bytes = static_cast<size_t>(mib) << 20;
+  char* block = static_cast<char*>(std::malloc(bytes > 0 ? bytes : 1));
+  if (block == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("hog: cannot allocate ", mib, " MiB"));
+  }
+  const long page = sysconf(_SC_PAGESIZE);
+  for (size_t offset = 0; offset < bytes; offset += static_cast<size_t>(page)) {
+    block[offset] = static_cast<char>(offset);
+  }
+  // Keep the writes observable so they are not optimised away.
+  volatile char sink = bytes > 0 ? block[bytes - 1] : 0;
+  (void)sink;
+  std::free(block);
+  return absl::OkStatus();
+}
+
+int64_t NumberAfter(absl::string_view action, absl::string_view prefix) {
+  int64_t number = 0;
+  if (!absl::SimpleAtoi(action.substr(prefix.size()), &number)) return -1;
+  return number;
+}
+
+absl::StatusOr<Value> Chaos(const BoundArgs& args) {
+  const std::string& action = args[0]->string_value();
+  if (action == "ok") return StringValue("ok");
+  if (action == "raise") return absl::UnknownError("chaos: raised on request");
+  if (action == "crash") {
+    std::fprintf(stderr, "chaos: crashing with SIGSEGV on request\n");
+    std::fflush(stderr);
+    ::raise(SIGSEGV);
+  }
+  if (action == "abort") {
+    std::fprintf(stderr, "chaos: aborting on request\n");
+    std::fflush(stderr);
+    std::abort();
+  }
+  if (absl::StartsWith(action, "exit:")) {
+    const int64_t code = NumberAfter(action, "exit:");
+    if (code < 0 || code > 255) {
+      return absl::InvalidArgumentError("chaos: exit:N needs 0 <= N <= 255");
+    }
+    std::fprintf(stderr, "chaos: exiting with status %d on request\n", static_cast<int>(code));
+    std::fflush(stderr);
+    std::_Exit(static_cast<int>(code));
+  }
+  if (absl::StartsWith(action, "sleep:")) {
+    const int64_t ms = NumberAfter(action, "sleep:");
+    if (ms < 0) return absl::InvalidArgumentError("chaos: sleep:MS needs MS >= 0");
+    SleepMs(ms);
+    return StringValue("ok");
+  }
+  if (absl::StartsWith(action, "hog:")) {
+    const int64_t mib = NumberAfter(action, "hog:");
+    if (mib < 0) return absl::InvalidArgumentError("chaos: hog:MIB needs MIB >= 0");
+    PPROCD_RETURN_IF_ERROR(Hog(mib));
+    return StringValue("ok");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "chaos: unknown action '", action,
+      "' (ok, raise, crash, abort, exit:N, sleep:MS, hog:MIB)"));
+}
+
+std::vector<CallableDef> Builtins() {
+  using v1::PARAMETER_TYPE_ANY;
+  using v1::PARAMETER_TYPE_INTEGER;
+  using v1::PARAMETER_TYPE_NUMBER;
+  using v1::PARAMETER_TYPE_STRING;
+  std::vector<CallableDef> defs;
+  defs.push_back({"echo", "Returns its argument unchanged.",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("value", PARAMETER_TYPE_ANY, "any value")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> { return *args[0]; }});
+  defs.push_back({"square", "Returns x*x.", v1::CALLABLE_KIND_FUNCTION,
+                  {Required("x", PARAMETER_TYPE_NUMBER, "a number")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                    const double x = args[0]->number_value();
+                    return NumberValue(x * x);
+                  }});
+  defs.push_back({"fib",
+                  "Fibonacci by naive recursion (1 for n <= 1, else fib(n-1) + fib(n-2)): "
+                  "a CPU benchmark.",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("n", PARAMETER_TYPE_INTEGER, "index, at most 90")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                    const int64_t n = IntegerArg(*args[0]);
+                    if (n > 90) return absl::InvalidArgumentError("fib: n must be <= 90");
+                    return NumberValue(Fib(n));
+                  }});
+  defs.push_back({"ackermann", "The Ackermann function A(m, n), by recursion.",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("m", PARAMETER_TYPE_INTEGER, "0 <= m <= 3"),
+                   Required("n", PARAMETER_TYPE_INTEGER, "0 <= n <= 12")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                    const int64_t m = IntegerArg(*args[0]);
+                    const int64_t n = IntegerArg(*args[1]);
+                    if (m < 0 || m > 3 || n < 0 || n > 12) {
+                      return absl::InvalidArgumentError(
+                          "ackermann: needs 0 <= m <= 3 and 0 <= n <= 12");
+                    }
+                    return NumberValue(static_cast<double>(Ackermann(m, n)));
+                  }});
+  defs.push_back({"sleep_ms", "Sleeps for ms milliseconds, then returns ms.",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("ms", PARAMETER_TYPE_INTEGER, "milliseconds")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                    SleepMs(IntegerArg(*args[0]));
+                    return *args[0];
+                  }});
+  defs.push_back({"calculate",
+                  "Returns i*n + j after sleeping delay_ms (the pprocess tutorial's function).",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("i", PARAMETER_TYPE_INTEGER, "row"),
+                   Required("j", PARAMETER_TYPE_INTEGER, "column"),
+                   Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
+                   Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                    SleepMs(IntegerArg(*args[3]));
+                    return NumberValue(static_cast<double>(
+                        IntegerArg(*args[0]) * IntegerArg(*args[2]) + IntegerArg(*args[1])));
+                  }});
+  defs.push_back({"hog", "Allocates and touches mib MiB of memory, frees it, returns mib.",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("mib", PARAMETER_TYPE_INTEGER, "MiB to allocate")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                    PPROCD_RETURN_IF_ERROR(Hog(IntegerArg(*args[0])));
+                    return *args[0];
+                  }});
+  defs.push_back({"chaos",
+                  "Misbehaves on request, for tests: ok, raise, crash (SIGSEGV), abort, "
+                  "exit:N, sleep:MS, hog:MIB.",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("action", PARAMETER_TYPE_STRING, "what to do")},
+                  Chaos});
+  return defs;
+}
+
+}  // namespace
+
+absl::Status RegisterBuiltins(Registry* registry) {
+  for (CallableDef& def : Builtins()) {
+    PPROCD_RETURN_IF_ERROR(registry->Add(std::move(def)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pprocd

@@ -1,0 +1,81 @@
+// The callables a pprocd installation can run: their declared parameters,
+// how an input value binds to them, and the code that runs them.
+//
+// A Registry is filled once, before the template process forks, and is
+// read-only afterwards; reads from any thread are then safe.
+#ifndef PPROCD_WORKER_REGISTRY_H_
+#define PPROCD_WORKER_REGISTRY_H_
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/struct.pb.h"
+#include "pprocd/v1/callable.pb.h"
+
+namespace pprocd {
+
+struct ParamSpec {
+  std::string name;
+  v1::ParameterType type = v1::PARAMETER_TYPE_ANY;
+  // Absent for a required parameter.
+  std::optional<google::protobuf::Value> default_value;
+  std::string description;
+};
+
+// Arguments bound to a callable's parameters, in declaration order. The
+// pointers refer into the input value or into the ParamSpec defaults; they
+// are valid while both live.
+using BoundArgs = std::vector<const google::protobuf::Value*>;
+
+// Runs one invocation. An error status is the item's RAISED failure.
+using FunctionBody =
+    std::function<absl::StatusOr<google::protobuf::Value>(const BoundArgs&)>;
+
+struct CallableDef {
+  std::string name;
+  std::string description;
+  v1::CallableKind kind = v1::CALLABLE_KIND_FUNCTION;
+  std::vector<ParamSpec> params;
+  FunctionBody body;
+  std::string origin = "builtin";
+};
+
+class Registry {
+ public:
+  // Adds a callable. AlreadyExists for a duplicate name; InvalidArgument for
+  // an empty name or a missing body.
+  absl::Status Add(CallableDef def);
+  // nullptr when no callable has that name.
+  const CallableDef* Find(absl::string_view name) const;
+  // Every callable, sorted by name.
+  std::vector<const CallableDef*> All() const;
+
+ private:
+  std::map<std::string, CallableDef, std::less<>> callables_;
+};
+
+// Binds one input value to `def`'s parameters (see the service comment in
+// service.proto for the rule) and checks each argument's type.
+// InvalidArgument names the parameter at fault.
+absl::Status BindArguments(const CallableDef& def,
+                           const google::protobuf::Value& input,
+                           BoundArgs* args);
+
+// The ListCallables description of `def`.
+v1::Callable Describe(const CallableDef& def);
+
+// Value helpers for callable bodies.
+google::protobuf::Value NumberValue(double number);
+google::protobuf::Value StringValue(absl::string_view text);
+// The integer an INTEGER-typed bound argument holds.
+int64_t IntegerArg(const google::protobuf::Value& value);
+
+}  // namespace pprocd
+
+#endif  // PPROCD_WORKER_REGISTRY_H_

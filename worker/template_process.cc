@@ -1,0 +1,275 @@
+#include "worker/template_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "worker/base/status_macros.h"
+#include "worker/worker_loop.h"
+
+namespace pprocd {
+namespace {
+
+constexpr size_t kMaxControlMessage = 4096;
+
+absl::Status SendWithFds(int fd, const std::string& bytes, const int* fds, int fd_count) {
+  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
+  if (fd_count > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(fd_count * sizeof(int));
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(fd_count * sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), fds, fd_count * sizeof(int));
+  }
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoStatus(errno, "send to template socket");
+  return absl::OkStatus();
+}
+
+// --- Template side -------------------------------------------------------
+
+class Template {
+ public:
+  Template(int control_fd, const Registry& registry) : control_fd_(control_fd), registry_(registry) {}
+
+  [[noreturn]] void Run() {
+    prctl(PR_SET_NAME, "pprocd-template");
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    signal_fd_ = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd_ < 0) Exit("signalfd failed");
+    while (true) {
+      pollfd fds[2] = {{control_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        Exit("poll failed");
+      }
+      if (fds[1].revents) ReapChildren();
+      if (fds[0].revents) HandleControl();
+    }
+  }
+
+ private:
+  [[noreturn]] void Exit(const char* why) {
+    if (why != nullptr) std::fprintf(stderr, "pprocd template: %s\n", why);
+    for (const auto& [pid, id] : workers_) ::kill(-pid, SIGKILL);
+    while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
+    std::_Exit(why == nullptr ? 0 : 1);
+  }
+
+  void HandleControl() {
+    char buffer[kMaxControlMessage];
+    const ssize_t n = ::recv(control_fd_, buffer, sizeof(buffer), 0);
+    if (n == 0) Exit(nullptr);  // The server closed the socket: shut down.
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) return;
+      Exit(nullptr);
+    }
+    wire::v1::TemplateRequest request;
+    if (!request.ParseFromArray(buffer, static_cast<int>(n))) Exit("malformed request");
+    if (request.has_spawn()) Spawn(request.spawn().worker_id());
+  }
+
+  void Spawn(uint64_t worker_id) {
+    int task[2];
+    int output[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, task) != 0) return ReportFailure(worker_id);
+    if (::pipe2(output, O_CLOEXEC) != 0) {
+      ::close(task[0]);
+      ::close(task[1]);
+      return ReportFailure(worker_id);
+    }
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) RunChild(parent, task[1], output[1]);
+    ::close(task[1]);
+    ::close(output[1]);
+    if (pid < 0) {
+      ::close(task[0]);
+      ::close(output[0]);
+      return ReportFailure(worker_id);
+    }
+    ::setpgid(pid, pid);  // Also done by the child; whichever runs first wins.
+    workers_[pid] = worker_id;
+    wire::v1::TemplateEvent event;
+    event.mutable_spawned()->set_worker_id(worker_id);
+    event.mutable_spawned()->set_pid(pid);
+    const int fds[2] = {task[0], output[0]};
+    const absl::Status sent = SendWithFds(control_fd_, event.SerializeAsString(), fds, 2);
+    ::close(task[0]);
+    ::close(output[0]);
+    if (!sent.ok()) Exit(nullptr);
+  }
+
+  [[noreturn]] void RunChild(pid_t parent, int task_fd, int output_fd) {
+    ::setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) std::_Exit(1);
+    prctl(PR_SET_NAME, "pprocd-worker");
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, STDIN_FILENO);
+      ::close(null_fd);
+    }
+    ::dup2(output_fd, STDOUT_FILENO);
+    ::dup2(output_fd, STDERR_FILENO);
+    ::close(output_fd);
+    ::close(control_fd_);
+    ::close(signal_fd_);
+    setvbuf(stdout, nullptr, _IOLBF, 0);
+    RunWorker(task_fd, registry_);
+  }
+
+  void ReportFailure(uint64_t worker_id) {
+    wire::v1::TemplateEvent event;
+    event.mutable_exited()->set_worker_id(worker_id);
+    event.mutable_exited()->set_pid(-1);
+    event.mutable_exited()->set_exit_code(-1);
+    if (!SendWithFds(control_fd_, event.SerializeAsString(), nullptr, 0).ok()) Exit(nullptr);
+  }
+
+  void ReapChildren() {
+    signalfd_siginfo info;
+    while (::read(signal_fd_, &info, sizeof(info)) > 0) {
+    }
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      auto it = workers_.find(pid);
+      if (it == workers_.end()) continue;
+      wire::v1::TemplateEvent event;
+      wire::v1::WorkerExited* exited = event.mutable_exited();
+      exited->set_worker_id(it->second);
+      exited->set_pid(pid);
+      exited->set_exit_code(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+      exited->set_signal(WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+      workers_.erase(it);
+      if (!SendWithFds(control_fd_, event.SerializeAsString(), nullptr, 0).ok()) Exit(nullptr);
+    }
+  }
+
+  int control_fd_;
+  int signal_fd_ = -1;
+  const Registry& registry_;
+  std::map<pid_t, uint64_t> workers_;
+};
+
+}  // namespace
+
+// --- Server side ---------------------------------------------------------
+
+absl::StatusOr<TemplateProcess> TemplateProcess::Start(const Registry& registry) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return ErrnoStatus(errno, "socketpair for the template");
+  }
+  const pid_t server = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int saved = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return ErrnoStatus(saved, "fork the template");
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != server) std::_Exit(1);
+    Template(fds[1], registry).Run();
+  }
+  ::close(fds[1]);
+  return TemplateProcess(pid, UniqueFd(fds[0]));
+}
+
+TemplateProcess::~TemplateProcess() { Stop(); }
+
+absl::Status TemplateProcess::RequestSpawn(uint64_t worker_id) {
+  wire::v1::TemplateRequest request;
+  request.mutable_spawn()->set_worker_id(worker_id);
+  return SendWithFds(control_.get(), request.SerializeAsString(), nullptr, 0);
+}
+
+absl::Status TemplateProcess::ReadEvent(TemplateEventWithFds* out, bool* got) {
+  *got = false;
+  char buffer[kMaxControlMessage];
+  iovec iov{buffer, sizeof(buffer)};
+  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = ::recvmsg(control_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return absl::OkStatus();
+  if (n <= 0) return absl::UnavailableError("the template process has gone away");
+  out->task_fd.Reset();
+  out->output_fd.Reset();
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    int received[2] = {-1, -1};
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    std::memcpy(received, CMSG_DATA(cmsg), std::min<size_t>(count, 2) * sizeof(int));
+    out->task_fd.Reset(received[0]);
+    out->output_fd.Reset(received[1]);
+  }
+  if (!out->event.ParseFromArray(buffer, static_cast<int>(n))) {
+    return absl::InternalError("malformed event from the template");
+  }
+  *got = true;
+  return absl::OkStatus();
+}
+
+void TemplateProcess::Stop(absl::Duration grace) {
+  if (pid_ < 0) return;
+  control_.Reset();
+  const absl::Time deadline = absl::Now() + grace;
+  while (true) {
+    const pid_t done = ::waitpid(pid_, nullptr, WNOHANG);
+    if (done == pid_ || (done < 0 && errno != EINTR)) break;
+    if (absl::Now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  pid_ = -1;
+}
+
+}  // namespace pprocd

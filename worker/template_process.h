@@ -1,0 +1,72 @@
+// The template ("zygote") process: forked by pprocd's main() before any gRPC
+// object or thread exists, it holds the loaded callables and forks every
+// worker, so workers never inherit gRPC state (gRPC is not fork-safe).
+//
+// The server talks to it over a SOCK_SEQPACKET socket: SpawnWorker requests
+// go in; WorkerSpawned (with the worker's task socket and output pipe
+// attached) and WorkerExited events come out. The template reaps every
+// worker. It dies with the server (PR_SET_PDEATHSIG) and, when the server
+// closes the socket, kills every worker and exits.
+//
+// TemplateProcess is the server-side handle; it belongs to one thread (the
+// scheduler's) after Start().
+#ifndef PPROCD_WORKER_TEMPLATE_PROCESS_H_
+#define PPROCD_WORKER_TEMPLATE_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "pprocd/wire/v1/wire.pb.h"
+#include "worker/base/unique_fd.h"
+#include "worker/registry.h"
+
+namespace pprocd {
+
+// One event from the template, with the descriptors that came with it.
+struct TemplateEventWithFds {
+  wire::v1::TemplateEvent event;
+  UniqueFd task_fd;    // WorkerSpawned: the worker's task socket.
+  UniqueFd output_fd;  // WorkerSpawned: read end of its stdout/stderr.
+};
+
+class TemplateProcess {
+ public:
+  // Forks the template. Call before creating any thread or gRPC object.
+  // `registry` must stay alive (the template uses its copy of it).
+  static absl::StatusOr<TemplateProcess> Start(const Registry& registry);
+
+  TemplateProcess(TemplateProcess&& other) noexcept
+      : pid_(std::exchange(other.pid_, -1)), control_(std::move(other.control_)) {}
+  TemplateProcess& operator=(TemplateProcess&&) = delete;
+  // Stops the template (see Stop()).
+  ~TemplateProcess();
+
+  // Descriptor to watch for readability; events are read with ReadEvent().
+  int control_fd() const { return control_.get(); }
+  pid_t pid() const { return pid_; }
+
+  // Asks for one more worker; the answer is a WorkerSpawned event.
+  absl::Status RequestSpawn(uint64_t worker_id);
+
+  // Reads one pending event without blocking; `*got` is false when none is
+  // pending. Unavailable when the template has gone away.
+  absl::Status ReadEvent(TemplateEventWithFds* out, bool* got);
+
+  // Closes the control socket (the template then kills its workers and
+  // exits) and reaps the template, killing it after `grace`. Idempotent.
+  void Stop(absl::Duration grace = absl::Seconds(2));
+
+ private:
+  TemplateProcess(pid_t pid, UniqueFd control) : pid_(pid), control_(std::move(control)) {}
+
+  pid_t pid_ = -1;
+  UniqueFd control_;
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_WORKER_TEMPLATE_PROCESS_H_
