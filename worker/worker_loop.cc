@@ -45,6 +45,8 @@ void RunItem(const CallableDef* def, const google::protobuf::Value& input,
   rusage before;
   getrusage(RUSAGE_SELF, &before);
   const uint64_t start_us = NowUs();
+  timespec wall_clock;
+  clock_gettime(CLOCK_REALTIME, &wall_clock);
   BoundArgs args;
   absl::Status bound = BindArguments(*def, input, &args);
   if (!bound.ok()) {
@@ -68,6 +70,8 @@ void RunItem(const CallableDef* def, const google::protobuf::Value& input,
   stats->set_cpu_us(CpuUs(after) - CpuUs(before));
   stats->set_max_rss_kib(static_cast<uint64_t>(after.ru_maxrss));
   stats->set_worker_pid(getpid());
+  stats->set_start_unix_us(static_cast<uint64_t>(wall_clock.tv_sec) * 1000000u +
+                           static_cast<uint64_t>(wall_clock.tv_nsec) / 1000u);
 }
 
 }  // namespace

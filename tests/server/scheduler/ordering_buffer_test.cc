@@ -1,0 +1,59 @@
+#include "server/scheduler/ordering_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include "server/scheduler/chunking.h"
+
+namespace pprocd {
+namespace {
+
+v1::ItemResult Result(uint64_t index) {
+  v1::ItemResult result;
+  result.set_index(index);
+  return result;
+}
+
+std::vector<uint64_t> Indices(const std::vector<v1::ItemResult>& results) {
+  std::vector<uint64_t> indices;
+  for (const auto& result : results) indices.push_back(result.index());
+  return indices;
+}
+
+TEST(OrderingBufferTest, ReleasesOnlyCompletePrefixes) {
+  OrderingBuffer buffer;
+  std::vector<v1::ItemResult> out;
+  buffer.Add(Result(2));
+  buffer.Add(Result(1));
+  buffer.PopReady(&out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(buffer.held(), 2u);
+  buffer.Add(Result(0));
+  buffer.PopReady(&out);
+  EXPECT_EQ(Indices(out), (std::vector<uint64_t>{0, 1, 2}));
+  EXPECT_EQ(buffer.next_index(), 3u);
+  buffer.Add(Result(5));
+  buffer.Add(Result(3));
+  out.clear();
+  buffer.PopReady(&out);
+  EXPECT_EQ(Indices(out), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(buffer.held(), 1u);
+}
+
+TEST(ChunkingTest, AutomaticSizeFollowsPoolMapRuleWithinBounds) {
+  EXPECT_EQ(AutoChunkSize(1000, 0, 2), 125u);        // ceil(1000 / 8)
+  EXPECT_EQ(AutoChunkSize(1001, 0, 2), 126u);
+  EXPECT_EQ(AutoChunkSize(3, 0, 4), 1u);
+  EXPECT_EQ(AutoChunkSize(10000000, 0, 2), kMaxAutoChunk);
+  EXPECT_EQ(AutoChunkSize(0, 80, 2), 10u);           // unknown total: from what is pending
+  EXPECT_EQ(AutoChunkSize(0, 0, 0), 1u);
+}
+
+TEST(ChunkingTest, ChunkRespectsPendingAndLimit) {
+  EXPECT_EQ(ChunkToSend(100, 30, 0, 0), 30u);
+  EXPECT_EQ(ChunkToSend(100, 300, 5, 2), 3u);
+  EXPECT_EQ(ChunkToSend(100, 300, 5, 5), 0u);
+  EXPECT_EQ(ChunkToSend(0, 300, 0, 0), 1u);
+}
+
+}  // namespace
+}  // namespace pprocd

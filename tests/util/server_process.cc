@@ -1,0 +1,294 @@
+#include "tests/util/server_process.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+#ifndef PPROCD_BINARY
+#error "PPROCD_BINARY must name the pprocd executable"
+#endif
+
+namespace pprocd::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Parent pid of `pid` from /proc, or -1.
+pid_t ParentOf(pid_t pid) {
+  const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
+  int parent = -1;
+  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &parent)) return -1;
+  return parent;
+}
+
+}  // namespace
+
+std::string MakeTempDir() {
+  std::string pattern = "/tmp/pprocd-test-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) return "";
+  return pattern;
+}
+
+void RemoveTree(const std::string& path) {
+  if (path.empty() || path == "/") return;
+  DIR* dir = opendir(path.c_str());
+  if (dir != nullptr) {
+    while (dirent* entry = readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      const std::string child = path + "/" + name;
+      if (entry->d_type == DT_DIR) {
+        RemoveTree(child);
+      } else {
+        unlink(child.c_str());
+      }
+    }
+    closedir(dir);
+  }
+  rmdir(path.c_str());
+}
+
+bool ProcessAlive(pid_t pid) {
+  const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (stat.empty()) return false;
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+bool WaitAllGone(const std::vector<pid_t>& pids, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    bool any = false;
+    for (pid_t pid : pids) any = any || ProcessAlive(pid);
+    if (!any) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
+int CountFds(pid_t pid) {
+  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/fd").c_str());
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count - 2;
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std::string* error) {
+  std::unique_ptr<ServerProcess> server(new ServerProcess());
+  server->dir_ = MakeTempDir();
+  server->socket_path_ =
+      options.socket_path.empty() ? server->dir_ + "/run/pprocd.sock" : options.socket_path;
+  std::vector<std::string> args = {PPROCD_BINARY};
+  if (!options.no_default_listen) {
+    args.push_back("--listen");
+    args.push_back("unix:" + server->socket_path_);
+  }
+  args.push_back("--state-dir");
+  args.push_back(server->dir_ + "/var");
+  args.push_back("--workers");
+  args.push_back(std::to_string(options.workers));
+  for (const std::string& arg : options.extra_args) args.push_back(arg);
+
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    *error = "pipe failed";
+    return nullptr;
+  }
+  const std::string stderr_path = server->dir_ + "/stderr.log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (err >= 0) dup2(err, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  server->pid_ = pid;
+  // Read stdout until the ready line (or the process dies).
+  std::string pending;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  bool ready = false;
+  while (!ready && absl::Now() < deadline) {
+    pollfd fd{out[0], POLLIN, 0};
+    if (poll(&fd, 1, 100) <= 0) continue;
+    char buffer[1024];
+    const ssize_t n = read(out[0], buffer, sizeof(buffer));
+    if (n <= 0) break;
+    pending.append(buffer, static_cast<size_t>(n));
+    size_t newline;
+    while ((newline = pending.find('\n')) != std::string::npos) {
+      server->ready_lines_.push_back(pending.substr(0, newline));
+      if (pending.find("pprocd ready on") < newline) ready = true;
+      pending.erase(0, newline + 1);
+    }
+  }
+  // Keep reading stdout in the background so the server never blocks on it.
+  std::thread([fd = out[0]] {
+    char buffer[1024];
+    while (read(fd, buffer, sizeof(buffer)) > 0) {
+    }
+    close(fd);
+  }).detach();
+  if (!ready) {
+    *error = absl::StrCat("pprocd did not become ready; stderr:\n", server->Stderr());
+    return nullptr;
+  }
+  return server;
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  RemoveTree(dir_);
+}
+
+std::string ServerProcess::Stderr() const { return ReadFile(dir_ + "/stderr.log"); }
+
+std::shared_ptr<grpc::Channel> ServerProcess::NewChannel() const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel("unix:" + socket_path_, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+std::unique_ptr<v1::ProcessFarmService::Stub> ServerProcess::NewStub() const {
+  return v1::ProcessFarmService::NewStub(NewChannel());
+}
+
+void ServerProcess::Signal(int signal_number) const { kill(pid_, signal_number); }
+
+int ServerProcess::WaitExit(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      reaped_ = true;
+      return status;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return -1;
+}
+
+std::vector<pid_t> ServerProcess::Descendants() const {
+  std::vector<pid_t> all;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return all;
+  std::vector<std::pair<pid_t, pid_t>> parents;
+  while (dirent* entry = readdir(proc)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    parents.emplace_back(pid, ParentOf(pid));
+  }
+  closedir(proc);
+  std::vector<pid_t> frontier = {pid_};
+  while (!frontier.empty()) {
+    const pid_t parent = frontier.back();
+    frontier.pop_back();
+    for (const auto& [pid, ppid] : parents) {
+      if (ppid == parent && ProcessAlive(pid)) {
+        all.push_back(pid);
+        frontier.push_back(pid);
+      }
+    }
+  }
+  return all;
+}
+
+ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered,
+                      const std::string& callable,
+                      const std::vector<google::protobuf::Value>& inputs,
+                      const v1::CallOptions& options, size_t batch) {
+  ItemsOutcome outcome;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto run = [&](auto stream, auto request_type, auto response_type) {
+    using Request = decltype(request_type);
+    using Response = decltype(response_type);
+    std::thread writer([&] {
+      size_t next = 0;
+      bool first = true;
+      while (first || next < inputs.size()) {
+        Request request;
+        if (first) {
+          request.set_callable(callable);
+          *request.mutable_options() = options;
+        }
+        for (size_t i = 0; i < batch && next < inputs.size(); ++i) {
+          *request.add_inputs() = inputs[next++];
+        }
+        first = false;
+        if (!stream->Write(request)) break;
+      }
+      stream->WritesDone();
+    });
+    Response response;
+    while (stream->Read(&response)) {
+      ++outcome.responses;
+      for (auto& result : *response.mutable_results()) outcome.results.push_back(result);
+    }
+    writer.join();
+    outcome.status = stream->Finish();
+  };
+  if (ordered) {
+    run(stub->Map(&context), v1::MapRequest(), v1::MapResponse());
+  } else {
+    run(stub->Queue(&context), v1::QueueRequest(), v1::QueueResponse());
+  }
+  return outcome;
+}
+
+google::protobuf::Value Num(double number) {
+  google::protobuf::Value value;
+  value.set_number_value(number);
+  return value;
+}
+
+google::protobuf::Value Str(const std::string& text) {
+  google::protobuf::Value value;
+  value.set_string_value(text);
+  return value;
+}
+
+google::protobuf::Value List(const std::vector<google::protobuf::Value>& values) {
+  google::protobuf::Value value;
+  for (const auto& item : values) *value.mutable_list_value()->add_values() = item;
+  return value;
+}
+
+std::vector<google::protobuf::Value> Range(int first, int last) {
+  std::vector<google::protobuf::Value> values;
+  for (int i = first; i <= last; ++i) values.push_back(Num(i));
+  return values;
+}
+
+}  // namespace pprocd::testing

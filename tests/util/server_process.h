@@ -1,0 +1,94 @@
+// ServerProcess: a real pprocd started for a test, serving on a UNIX socket
+// in its own temporary directory, stopped (SIGKILL) and cleaned up when
+// destroyed. Plus small helpers to call it. Test-only; one thread.
+#ifndef PPROCD_TESTS_UTIL_SERVER_PROCESS_H_
+#define PPROCD_TESTS_UTIL_SERVER_PROCESS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
+#include "pprocd/v1/service.grpc.pb.h"
+
+namespace pprocd::testing {
+
+class ServerProcess {
+ public:
+  struct Options {
+    int workers = 2;
+    std::vector<std::string> extra_args;
+    // Socket path; empty = <temp dir>/run/pprocd.sock.
+    std::string socket_path;
+    // Do not pass --listen at all (for tests that pass their own).
+    bool no_default_listen = false;
+  };
+
+  // Starts pprocd and waits for its "pprocd ready on" line. On failure the
+  // returned pointer is null and `error` says why (with its stderr).
+  static std::unique_ptr<ServerProcess> Start(const Options& options, std::string* error);
+  ~ServerProcess();
+
+  pid_t pid() const { return pid_; }
+  const std::string& socket_path() const { return socket_path_; }
+  const std::string& dir() const { return dir_; }
+  // Lines printed on stdout up to and including the ready line.
+  const std::vector<std::string>& ready_lines() const { return ready_lines_; }
+  std::string Stderr() const;
+
+  std::shared_ptr<grpc::Channel> NewChannel() const;
+  std::unique_ptr<v1::ProcessFarmService::Stub> NewStub() const;
+
+  // Sends `signal_number` to the server.
+  void Signal(int signal_number) const;
+  // Waits for the server to exit; returns its wait status, or -1 on timeout.
+  int WaitExit(absl::Duration timeout);
+  // Every live process descended from the server (template and workers).
+  std::vector<pid_t> Descendants() const;
+
+ private:
+  ServerProcess() = default;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  std::string dir_;
+  std::string socket_path_;
+  std::vector<std::string> ready_lines_;
+};
+
+// A temporary directory removed (recursively) on destruction.
+std::string MakeTempDir();
+void RemoveTree(const std::string& path);
+
+// True while process `pid` exists and is not a zombie.
+bool ProcessAlive(pid_t pid);
+// Waits until none of `pids` is alive; false after `timeout`.
+bool WaitAllGone(const std::vector<pid_t>& pids, absl::Duration timeout);
+// Number of open descriptors of `pid`.
+int CountFds(pid_t pid);
+
+// Outcome of one Map or Queue call.
+struct ItemsOutcome {
+  grpc::Status status;
+  std::vector<v1::ItemResult> results;
+  int responses = 0;
+};
+
+// Runs a whole Map (`ordered`) or Queue call: the inputs go in requests of
+// `batch` from a writer thread while results are read.
+ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered,
+                      const std::string& callable,
+                      const std::vector<google::protobuf::Value>& inputs,
+                      const v1::CallOptions& options = {}, size_t batch = 1000);
+
+google::protobuf::Value Num(double number);
+google::protobuf::Value Str(const std::string& text);
+google::protobuf::Value List(const std::vector<google::protobuf::Value>& values);
+std::vector<google::protobuf::Value> Range(int first, int last);
+
+}  // namespace pprocd::testing
+
+#endif  // PPROCD_TESTS_UTIL_SERVER_PROCESS_H_
