@@ -10,8 +10,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "worker/base/status_macros.h"
 #include "worker/base/unique_fd.h"
 
@@ -63,9 +63,9 @@ absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& text) {
     if (absl::StartsWith(rest, "//")) rest.remove_prefix(2);
     if (rest.empty()) return absl::InvalidArgumentError("--listen unix: needs a path");
     if (rest.size() >= sizeof(sockaddr_un::sun_path)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--listen: socket path is longer than ",
-                       sizeof(sockaddr_un::sun_path) - 1, " bytes: ", rest));
+      return absl::InvalidArgumentError(absl::StrCat("--listen: socket path is longer than ",
+                                                     sizeof(sockaddr_un::sun_path) - 1,
+                                                     " bytes: ", rest));
     }
     address.kind = ListenAddress::Kind::kUnix;
     address.target = std::string(rest);

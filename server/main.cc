@@ -49,8 +49,8 @@ int Fail(const std::string& message) {
 
 absl::Status MakeStateDir(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return absl::InternalError(absl::StrCat("cannot create --state-dir ", dir, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create --state-dir ", dir, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -94,8 +94,8 @@ int Serve(const Flags& flags) {
   if (!template_process.ok()) return Fail(template_process.status().ToString());
 
   SchedulerOptions options;
-  options.workers = flags.workers > 0 ? flags.workers
-                                      : std::max(1u, std::thread::hardware_concurrency());
+  options.workers =
+      flags.workers > 0 ? flags.workers : std::max(1u, std::thread::hardware_concurrency());
   options.max_queued_items = flags.max_queued_items;
   options.call_window_items = flags.call_window_items;
   Scheduler scheduler(options, std::move(*template_process), &registry);
@@ -114,8 +114,7 @@ int Serve(const Flags& flags) {
   builder.SetMaxSendMessageSize(static_cast<int>(flags.max_message_bytes));
   std::vector<int> ports(addresses.size(), 0);
   for (size_t i = 0; i < addresses.size(); ++i) {
-    builder.AddListeningPort(addresses[i].GrpcUri(), grpc::InsecureServerCredentials(),
-                             &ports[i]);
+    builder.AddListeningPort(addresses[i].GrpcUri(), grpc::InsecureServerCredentials(), &ports[i]);
   }
   builder.RegisterService(&service);
   const mode_t old_umask = umask(0077);  // UNIX sockets are created owner-only.

@@ -20,15 +20,13 @@ namespace {
 
 using google::protobuf::Value;
 
-ParamSpec Required(std::string name, v1::ParameterType type,
-                   std::string description) {
+ParamSpec Required(std::string name, v1::ParameterType type, std::string description) {
   return ParamSpec{std::move(name), type, std::nullopt, std::move(description)};
 }
 
 ParamSpec Optional(std::string name, v1::ParameterType type, double fallback,
                    std::string description) {
-  return ParamSpec{std::move(name), type, NumberValue(fallback),
-                   std::move(description)};
+  return ParamSpec{std::move(name), type, NumberValue(fallback), std::move(description)};
 }
 
 double Fib(int64_t n) { return n <= 1 ? 1 : Fib(n - 1) + Fib(n - 2); }
@@ -104,8 +102,7 @@ absl::StatusOr<Value> Chaos(const BoundArgs& args) {
     return StringValue("ok");
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "chaos: unknown action '", action,
-      "' (ok, raise, crash, abort, exit:N, sleep:MS, hog:MIB)"));
+      "chaos: unknown action '", action, "' (ok, raise, crash, abort, exit:N, sleep:MS, hog:MIB)"));
 }
 
 std::vector<CallableDef> Builtins() {
@@ -114,11 +111,14 @@ std::vector<CallableDef> Builtins() {
   using v1::PARAMETER_TYPE_NUMBER;
   using v1::PARAMETER_TYPE_STRING;
   std::vector<CallableDef> defs;
-  defs.push_back({"echo", "Returns its argument unchanged.",
+  defs.push_back({"echo",
+                  "Returns its argument unchanged.",
                   v1::CALLABLE_KIND_FUNCTION,
                   {Required("value", PARAMETER_TYPE_ANY, "any value")},
                   [](const BoundArgs& args) -> absl::StatusOr<Value> { return *args[0]; }});
-  defs.push_back({"square", "Returns x*x.", v1::CALLABLE_KIND_FUNCTION,
+  defs.push_back({"square",
+                  "Returns x*x.",
+                  v1::CALLABLE_KIND_FUNCTION,
                   {Required("x", PARAMETER_TYPE_NUMBER, "a number")},
                   [](const BoundArgs& args) -> absl::StatusOr<Value> {
                     const double x = args[0]->number_value();
@@ -134,7 +134,8 @@ std::vector<CallableDef> Builtins() {
                     if (n > 90) return absl::InvalidArgumentError("fib: n must be <= 90");
                     return NumberValue(Fib(n));
                   }});
-  defs.push_back({"ackermann", "The Ackermann function A(m, n), by recursion.",
+  defs.push_back({"ackermann",
+                  "The Ackermann function A(m, n), by recursion.",
                   v1::CALLABLE_KIND_FUNCTION,
                   {Required("m", PARAMETER_TYPE_INTEGER, "0 <= m <= 3"),
                    Required("n", PARAMETER_TYPE_INTEGER, "0 <= n <= 12")},
@@ -147,7 +148,8 @@ std::vector<CallableDef> Builtins() {
                     }
                     return NumberValue(static_cast<double>(Ackermann(m, n)));
                   }});
-  defs.push_back({"sleep_ms", "Sleeps for ms milliseconds, then returns ms.",
+  defs.push_back({"sleep_ms",
+                  "Sleeps for ms milliseconds, then returns ms.",
                   v1::CALLABLE_KIND_FUNCTION,
                   {Required("ms", PARAMETER_TYPE_INTEGER, "milliseconds")},
                   [](const BoundArgs& args) -> absl::StatusOr<Value> {
@@ -166,7 +168,8 @@ std::vector<CallableDef> Builtins() {
                     return NumberValue(static_cast<double>(
                         IntegerArg(*args[0]) * IntegerArg(*args[2]) + IntegerArg(*args[1])));
                   }});
-  defs.push_back({"hog", "Allocates and touches mib MiB of memory, frees it, returns mib.",
+  defs.push_back({"hog",
+                  "Allocates and touches mib MiB of memory, frees it, returns mib.",
                   v1::CALLABLE_KIND_FUNCTION,
                   {Required("mib", PARAMETER_TYPE_INTEGER, "MiB to allocate")},
                   [](const BoundArgs& args) -> absl::StatusOr<Value> {

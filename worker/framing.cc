@@ -26,8 +26,7 @@ uint32_t GetLength(const char* in) {
 
 }  // namespace
 
-void AppendFrame(const google::protobuf::MessageLite& message,
-                 std::string* out) {
+void AppendFrame(const google::protobuf::MessageLite& message, std::string* out) {
   const size_t size = message.ByteSizeLong();
   const size_t start = out->size();
   out->resize(start + kFrameHeaderBytes + size);
@@ -62,12 +61,10 @@ absl::Status FrameReader::Next(std::string_view* payload, bool* got) {
   const uint32_t length = GetLength(buffer_.data() + consumed_);
   if (length > kMaxFrameBytes) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("frame of ", length, " bytes exceeds the limit of ",
-                     kMaxFrameBytes));
+        absl::StrCat("frame of ", length, " bytes exceeds the limit of ", kMaxFrameBytes));
   }
   if (pending_bytes() < kFrameHeaderBytes + length) return absl::OkStatus();
-  *payload = std::string_view(buffer_.data() + consumed_ + kFrameHeaderBytes,
-                              length);
+  *payload = std::string_view(buffer_.data() + consumed_ + kFrameHeaderBytes, length);
   consumed_ += kFrameHeaderBytes + length;
   *got = true;
   return absl::OkStatus();
@@ -101,8 +98,7 @@ absl::Status WriteAll(int fd, std::string_view data) {
   return absl::OkStatus();
 }
 
-absl::Status ReadFrameBlocking(int fd, FrameReader* reader,
-                               std::string* payload) {
+absl::Status ReadFrameBlocking(int fd, FrameReader* reader, std::string* payload) {
   while (true) {
     std::string_view view;
     bool got = false;

@@ -20,8 +20,7 @@ inline constexpr uint32_t kMaxFrameBytes = 256u << 20;
 inline constexpr size_t kFrameHeaderBytes = 4;
 
 // Appends one frame holding `message` to `out`.
-void AppendFrame(const google::protobuf::MessageLite& message,
-                 std::string* out);
+void AppendFrame(const google::protobuf::MessageLite& message, std::string* out);
 
 // Reassembles frames from the bytes read from a descriptor.
 class FrameReader {
@@ -61,8 +60,7 @@ absl::Status WriteAll(int fd, std::string_view data);
 // Reads one whole frame from a blocking descriptor into `*payload`, using
 // `reader` to keep what follows it. Returns NotFound at a clean end of
 // stream.
-absl::Status ReadFrameBlocking(int fd, FrameReader* reader,
-                               std::string* payload);
+absl::Status ReadFrameBlocking(int fd, FrameReader* reader, std::string* payload);
 
 }  // namespace pprocd
 

@@ -70,22 +70,20 @@ bool Matches(v1::ParameterType type, const Value& value) {
   }
 }
 
-absl::Status CheckArg(const CallableDef& def, const ParamSpec& param,
-                      const Value& value) {
+absl::Status CheckArg(const CallableDef& def, const ParamSpec& param, const Value& value) {
   if (Matches(param.type, value)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("parameter '", param.name, "' of ", def.name, " must be ",
-                   TypeName(param.type), ", got ", KindName(value)));
+  return absl::InvalidArgumentError(absl::StrCat("parameter '", param.name, "' of ", def.name,
+                                                 " must be ", TypeName(param.type), ", got ",
+                                                 KindName(value)));
 }
 
-absl::Status FillDefaults(const CallableDef& def, size_t first,
-                          BoundArgs* args) {
+absl::Status FillDefaults(const CallableDef& def, size_t first, BoundArgs* args) {
   for (size_t i = first; i < def.params.size(); ++i) {
     if ((*args)[i] != nullptr) continue;
     const ParamSpec& param = def.params[i];
     if (!param.default_value.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "parameter '", param.name, "' of ", def.name, " is required"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter '", param.name, "' of ", def.name, " is required"));
     }
     (*args)[i] = &*param.default_value;
   }
@@ -118,16 +116,15 @@ std::vector<const CallableDef*> Registry::All() const {
   return all;
 }
 
-absl::Status BindArguments(const CallableDef& def, const Value& input,
-                           BoundArgs* args) {
+absl::Status BindArguments(const CallableDef& def, const Value& input, BoundArgs* args) {
   const size_t count = def.params.size();
   args->assign(count, nullptr);
   if (count == 0) return absl::OkStatus();
   if (count > 1 && input.kind_case() == Value::kListValue) {
     const auto& values = input.list_value().values();
     if (static_cast<size_t>(values.size()) > count) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          def.name, " takes at most ", count, " arguments, got ", values.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(def.name, " takes at most ", count, " arguments, got ", values.size()));
     }
     for (int i = 0; i < values.size(); ++i) {
       const absl::Status status = CheckArg(def, def.params[i], values[i]);
@@ -148,8 +145,7 @@ absl::Status BindArguments(const CallableDef& def, const Value& input,
         known = true;
       }
       if (!known) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(def.name, " has no parameter '", key, "'"));
+        return absl::InvalidArgumentError(absl::StrCat(def.name, " has no parameter '", key, "'"));
       }
     }
     return FillDefaults(def, 0, args);
@@ -189,8 +185,6 @@ Value StringValue(absl::string_view text) {
   return value;
 }
 
-int64_t IntegerArg(const Value& value) {
-  return static_cast<int64_t>(value.number_value());
-}
+int64_t IntegerArg(const Value& value) { return static_cast<int64_t>(value.number_value()); }
 
 }  // namespace pprocd

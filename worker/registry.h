@@ -10,11 +10,11 @@
 #include <map>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/callable.pb.h"
 
@@ -34,8 +34,7 @@ struct ParamSpec {
 using BoundArgs = std::vector<const google::protobuf::Value*>;
 
 // Runs one invocation. An error status is the item's RAISED failure.
-using FunctionBody =
-    std::function<absl::StatusOr<google::protobuf::Value>(const BoundArgs&)>;
+using FunctionBody = std::function<absl::StatusOr<google::protobuf::Value>(const BoundArgs&)>;
 
 struct CallableDef {
   std::string name;
@@ -63,8 +62,7 @@ class Registry {
 // Binds one input value to `def`'s parameters (see the service comment in
 // service.proto for the rule) and checks each argument's type.
 // InvalidArgument names the parameter at fault.
-absl::Status BindArguments(const CallableDef& def,
-                           const google::protobuf::Value& input,
+absl::Status BindArguments(const CallableDef& def, const google::protobuf::Value& input,
                            BoundArgs* args);
 
 // The ListCallables description of `def`.

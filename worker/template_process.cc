@@ -51,7 +51,8 @@ absl::Status SendWithFds(int fd, const std::string& bytes, const int* fds, int f
 
 class Template {
  public:
-  Template(int control_fd, const Registry& registry) : control_fd_(control_fd), registry_(registry) {}
+  Template(int control_fd, const Registry& registry)
+      : control_fd_(control_fd), registry_(registry) {}
 
   [[noreturn]] void Run() {
     prctl(PR_SET_NAME, "pprocd-template");
@@ -100,7 +101,8 @@ class Template {
   void Spawn(uint64_t worker_id) {
     int task[2];
     int output[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, task) != 0) return ReportFailure(worker_id);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, task) != 0)
+      return ReportFailure(worker_id);
     if (::pipe2(output, O_CLOEXEC) != 0) {
       ::close(task[0]);
       ::close(task[1]);

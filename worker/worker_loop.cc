@@ -48,8 +48,7 @@ uint64_t RealtimeUs() {
 // Runs one item and records its outcome and wall time into `result`. CPU
 // time and peak RSS are filled in per batch by BatchUsage (getrusage costs
 // about a microsecond, more than a whole echo item).
-void RunItem(const CallableDef* def, const google::protobuf::Value& input,
-             v1::ItemResult* result) {
+void RunItem(const CallableDef* def, const google::protobuf::Value& input, v1::ItemResult* result) {
   const uint64_t start_us = NowUs();
   v1::ItemStats* stats = result->mutable_stats();
   stats->set_start_unix_us(RealtimeUs());

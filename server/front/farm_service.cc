@@ -37,8 +37,8 @@ grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* FarmService::Map(
 
 grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* FarmService::Queue(
     grpc::CallbackServerContext* context) {
-  return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(
-      scheduler_, registry_, CallOrder::kCompletionOrder);
+  return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(scheduler_, registry_,
+                                                                    CallOrder::kCompletionOrder);
 }
 
 grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start(

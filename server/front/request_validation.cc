@@ -4,8 +4,7 @@
 
 namespace pprocd {
 
-absl::StatusOr<const CallableDef*> FindCallable(const Registry& registry,
-                                               const std::string& name) {
+absl::StatusOr<const CallableDef*> FindCallable(const Registry& registry, const std::string& name) {
   if (name.empty()) {
     return absl::InvalidArgumentError("callable: the first request must name a callable");
   }
@@ -19,14 +18,12 @@ absl::StatusOr<const CallableDef*> FindCallable(const Registry& registry,
 
 absl::Status ValidateOptions(const v1::CallOptions& options) {
   if (options.chunksize() > kMaxChunkSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("options.chunksize: must be at most ", kMaxChunkSize, ", got ",
-                     options.chunksize()));
+    return absl::InvalidArgumentError(absl::StrCat("options.chunksize: must be at most ",
+                                                   kMaxChunkSize, ", got ", options.chunksize()));
   }
   if (options.timeout_ms() > kMaxTimeoutMs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("options.timeout_ms: must be at most ", kMaxTimeoutMs, ", got ",
-                     options.timeout_ms()));
+    return absl::InvalidArgumentError(absl::StrCat("options.timeout_ms: must be at most ",
+                                                   kMaxTimeoutMs, ", got ", options.timeout_ms()));
   }
   switch (options.isolation()) {
     case v1::ISOLATION_UNSPECIFIED:

@@ -20,8 +20,7 @@ inline constexpr uint32_t kMaxTimeoutMs = 7 * 24 * 3600 * 1000u;
 
 // The callable named `name`: NotFound when there is none, InvalidArgument
 // when the name is empty.
-absl::StatusOr<const CallableDef*> FindCallable(const Registry& registry,
-                                               const std::string& name);
+absl::StatusOr<const CallableDef*> FindCallable(const Registry& registry, const std::string& name);
 
 // InvalidArgument naming the first option out of range; Unimplemented for
 // options a later version will support.

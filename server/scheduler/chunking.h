@@ -15,8 +15,7 @@ inline constexpr uint64_t kMaxAutoChunk = 512;
 // (as multiprocessing.Pool.map does); otherwise about a quarter of what is
 // pending per worker, so a fast stream still batches while a trickle goes
 // out item by item. Always in [1, kMaxAutoChunk].
-inline uint64_t AutoChunkSize(uint64_t known_total, uint64_t pending,
-                              uint64_t workers) {
+inline uint64_t AutoChunkSize(uint64_t known_total, uint64_t pending, uint64_t workers) {
   workers = std::max<uint64_t>(workers, 1);
   const uint64_t basis = known_total > 0 ? known_total : pending;
   const uint64_t chunk = (basis + 4 * workers - 1) / (4 * workers);
@@ -25,8 +24,7 @@ inline uint64_t AutoChunkSize(uint64_t known_total, uint64_t pending,
 
 // The chunk to send now: the requested (or automatic) size, cut to what is
 // pending and to what the call's `limit` still allows (0 = unlimited).
-inline uint64_t ChunkToSend(uint64_t wanted, uint64_t pending, uint32_t limit,
-                            uint64_t running) {
+inline uint64_t ChunkToSend(uint64_t wanted, uint64_t pending, uint32_t limit, uint64_t running) {
   uint64_t chunk = std::min(std::max<uint64_t>(wanted, 1), pending);
   if (limit > 0) chunk = std::min<uint64_t>(chunk, limit > running ? limit - running : 0);
   return chunk;

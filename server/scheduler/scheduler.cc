@@ -10,8 +10,7 @@ namespace pprocd {
 
 Scheduler::Scheduler(SchedulerOptions options, TemplateProcess template_process,
                      const Registry* registry)
-    : options_(options),
-      loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {
+    : options_(options), loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {
   (void)registry;
 }
 
@@ -78,8 +77,8 @@ bool Scheduler::ReserveQueued(uint64_t count) {
   uint64_t current = queued_items_.load(std::memory_order_relaxed);
   do {
     if (current + count > options_.max_queued_items) return false;
-  } while (!queued_items_.compare_exchange_weak(current, current + count,
-                                                std::memory_order_relaxed));
+  } while (
+      !queued_items_.compare_exchange_weak(current, current + count, std::memory_order_relaxed));
   return true;
 }
 

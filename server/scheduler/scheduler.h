@@ -45,8 +45,7 @@ struct SchedulerOptions {
 class Scheduler {
  public:
   // Takes the running template. `registry` must outlive the scheduler.
-  Scheduler(SchedulerOptions options, TemplateProcess template_process,
-            const Registry* registry);
+  Scheduler(SchedulerOptions options, TemplateProcess template_process, const Registry* registry);
   // Stops the loop if Stop() was not called.
   ~Scheduler();
 
@@ -58,8 +57,8 @@ class Scheduler {
 
   // Opens a call of a validated callable; returns its id. The sink is kept
   // until Finish() has been called on it. WantInput() follows soon.
-  uint64_t OpenCall(const std::string& callable, const v1::CallOptions& options,
-                    CallOrder order, std::shared_ptr<CallSink> sink);
+  uint64_t OpenCall(const std::string& callable, const v1::CallOptions& options, CallOrder order,
+                    std::shared_ptr<CallSink> sink);
   // Reserves room for `count` more queued inputs server-wide; false (and no
   // reservation) when that would pass max_queued_items. A reservation is
   // consumed by AddInputs of the same count.

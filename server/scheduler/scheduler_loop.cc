@@ -262,10 +262,9 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
       MarkDirty(call->id);
     }
   } else if (worker.kill_reason == KillReason::kNone && !stopping_) {
-    LogLine(absl::StrCat("idle worker ", worker.pid, " exited (",
-                         signal_number ? SignalName(signal_number)
-                                       : absl::StrCat("status ", exit_code),
-                         ")"));
+    LogLine(absl::StrCat(
+        "idle worker ", worker.pid, " exited (",
+        signal_number ? SignalName(signal_number) : absl::StrCat("status ", exit_code), ")"));
   }
   Unwatch(worker.task_fd.get());
   Unwatch(worker.output_fd.get());
@@ -285,8 +284,8 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
   if (worker.kill_reason == KillReason::kCancel || worker.kill_reason == KillReason::kShutdown) {
     return;
   }
-  const bool attributable = worker.kill_reason == KillReason::kTimeout || unreported == 1 ||
-                            worker.task.report_each();
+  const bool attributable =
+      worker.kill_reason == KillReason::kTimeout || unreported == 1 || worker.task.report_each();
   if (!attributable) {
     // Results of finished items may have died unsent with the worker, so the
     // culprit is unknown: run each remaining item alone to find it.
@@ -301,8 +300,8 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
   result.mutable_stats()->set_wall_us(NowUs() - worker.item_started_us);
   if (worker.kill_reason == KillReason::kTimeout) {
     error->set_kind(v1::ERROR_KIND_TIMED_OUT);
-    error->set_message(absl::StrCat("timed out after ", worker.timeout_ms,
-                                    " ms; worker ", worker.pid, " was killed"));
+    error->set_message(absl::StrCat("timed out after ", worker.timeout_ms, " ms; worker ",
+                                    worker.pid, " was killed"));
     ++items_failed_;
   } else {
     error->set_kind(v1::ERROR_KIND_CRASHED);
@@ -359,8 +358,8 @@ void SchedulerLoop::Dispatch() {
 void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   const v1::CallOptions& options = call.options;
   const uint64_t known = options.expected_inputs() > 0 ? options.expected_inputs()
-                         : call.input_ended             ? call.inputs_received
-                                                        : 0;
+                         : call.input_ended            ? call.inputs_received
+                                                       : 0;
   const uint64_t wanted = options.chunksize() > 0
                               ? options.chunksize()
                               : AutoChunkSize(known, call.pending.size(), owner_->options_.workers);

@@ -50,8 +50,7 @@ class SchedulerLoop {
   void HandleOutput(WorkerSlot& worker);
   void HandleResultFrame(WorkerSlot& worker, absl::string_view payload);
   void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
-  void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code,
-                           int signal_number);
+  void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code, int signal_number);
   void RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo);
   void SpawnWorker();
   void Dispatch();

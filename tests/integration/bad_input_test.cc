@@ -11,8 +11,8 @@ class BadInputTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    server_ = ServerProcess::Start({.workers = 2, .extra_args = {"--max-queued-items", "500"}},
-                                   &error);
+    server_ =
+        ServerProcess::Start({.workers = 2, .extra_args = {"--max-queued-items", "500"}}, &error);
     ASSERT_NE(server_, nullptr) << error;
     stub_ = server_->NewStub();
   }
@@ -53,24 +53,55 @@ TEST_F(BadInputTest, TableOfBadRequests) {
   const std::vector<BadCase> cases = {
       {"unknown callable", "no_such_fn", {Num(1)}, {}, grpc::StatusCode::NOT_FOUND, "no_such_fn"},
       {"no callable", "", {Num(1)}, {}, grpc::StatusCode::INVALID_ARGUMENT, "callable"},
-      {"wrong type", "fib", {Str("ten")}, {}, grpc::StatusCode::INVALID_ARGUMENT,
+      {"wrong type",
+       "fib",
+       {Str("ten")},
+       {},
+       grpc::StatusCode::INVALID_ARGUMENT,
        "parameter 'n' of fib must be an integer, got string"},
       {"not an integer", "fib", {Num(2.5)}, {}, grpc::StatusCode::INVALID_ARGUMENT, "'n'"},
-      {"missing argument", "ackermann", {List({Num(1)})}, {}, grpc::StatusCode::INVALID_ARGUMENT,
+      {"missing argument",
+       "ackermann",
+       {List({Num(1)})},
+       {},
+       grpc::StatusCode::INVALID_ARGUMENT,
        "parameter 'n' of ackermann is required"},
-      {"too many arguments", "ackermann", {List({Num(1), Num(2), Num(3)})}, {},
-       grpc::StatusCode::INVALID_ARGUMENT, "at most 2"},
-      {"bad item later in the batch", "fib", {Num(1), Num(2), Str("x")}, {},
-       grpc::StatusCode::INVALID_ARGUMENT, "inputs[2]"},
-      {"chunksize out of range", "echo", {Num(1)}, WithChunksize(1000000),
-       grpc::StatusCode::INVALID_ARGUMENT, "options.chunksize"},
-      {"timeout out of range", "echo", {Num(1)}, long_timeout, grpc::StatusCode::INVALID_ARGUMENT,
+      {"too many arguments",
+       "ackermann",
+       {List({Num(1), Num(2), Num(3)})},
+       {},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "at most 2"},
+      {"bad item later in the batch",
+       "fib",
+       {Num(1), Num(2), Str("x")},
+       {},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "inputs[2]"},
+      {"chunksize out of range",
+       "echo",
+       {Num(1)},
+       WithChunksize(1000000),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "options.chunksize"},
+      {"timeout out of range",
+       "echo",
+       {Num(1)},
+       long_timeout,
+       grpc::StatusCode::INVALID_ARGUMENT,
        "options.timeout_ms"},
-      {"fresh isolation not built yet", "echo", {Num(1)}, fresh, grpc::StatusCode::UNIMPLEMENTED,
+      {"fresh isolation not built yet",
+       "echo",
+       {Num(1)},
+       fresh,
+       grpc::StatusCode::UNIMPLEMENTED,
        "ISOLATION_FRESH"},
-      {"more queued items than the server allows", "echo",
-       std::vector<google::protobuf::Value>(600, Num(1)), {},
-       grpc::StatusCode::RESOURCE_EXHAUSTED, "queue"},
+      {"more queued items than the server allows",
+       "echo",
+       std::vector<google::protobuf::Value>(600, Num(1)),
+       {},
+       grpc::StatusCode::RESOURCE_EXHAUSTED,
+       "queue"},
   };
   for (const BadCase& bad : cases) {
     for (bool ordered : {true, false}) {
@@ -122,8 +153,7 @@ TEST_F(BadInputTest, LaterRpcsSayTheyAreNotBuiltYet) {
   {
     grpc::ClientContext context;
     v1::GetJobResponse response;
-    EXPECT_EQ(stub_->GetJob(&context, {}, &response).error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(stub_->GetJob(&context, {}, &response).error_code(), grpc::StatusCode::UNIMPLEMENTED);
   }
   {
     grpc::ClientContext context;

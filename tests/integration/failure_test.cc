@@ -28,8 +28,8 @@ class FailureTest : public ::testing::Test {
 };
 
 TEST_F(FailureTest, EachFailureIsIsolatedToItsItemWithItsReason) {
-  const std::vector<std::string> actions = {"ok", "crash", "ok", "raise", "abort",
-                                            "ok", "exit:7", "ok"};
+  const std::vector<std::string> actions = {"ok",    "crash", "ok",     "raise",
+                                            "abort", "ok",    "exit:7", "ok"};
   std::vector<google::protobuf::Value> inputs;
   for (const auto& action : actions) inputs.push_back(Str(action));
   for (bool ordered : {true, false}) {

@@ -16,14 +16,15 @@ struct ToolRun {
 
 ToolRun Grpcurl(const ServerProcess& server, const std::string& args) {
   const char* tool = std::getenv("PPROCD_GRPCURL");
-  const std::string command = std::string(tool != nullptr ? tool : "grpcurl") +
-                              " -plaintext -unix " + args + " 2>&1";
+  const std::string command =
+      std::string(tool != nullptr ? tool : "grpcurl") + " -plaintext -unix " + args + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   ToolRun run{-1, ""};
   if (pipe == nullptr) return run;
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    run.output.append(buffer.data(), n);
   const int status = pclose(pipe);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
@@ -36,7 +37,9 @@ class GrpcurlTest : public ::testing::Test {
     server_ = ServerProcess::Start({}, &error);
     ASSERT_NE(server_, nullptr) << error;
   }
-  ToolRun Call(const std::string& args) { return Grpcurl(*server_, server_->socket_path() + " " + args); }
+  ToolRun Call(const std::string& args) {
+    return Grpcurl(*server_, server_->socket_path() + " " + args);
+  }
   ToolRun CallWith(const std::string& data, const std::string& args) {
     return Grpcurl(*server_, "-d '" + data + "' " + server_->socket_path() + " " + args);
   }
@@ -65,7 +68,7 @@ TEST_F(GrpcurlTest, DescribesEveryServiceIncludingHealth) {
 
 TEST_F(GrpcurlTest, CallsMapWithJson) {
   const ToolRun run = CallWith(R"({"callable":"calculate","inputs":[[1,2],[3,4,100]]})",
-                           "pprocd.v1.ProcessFarmService/Map");
+                               "pprocd.v1.ProcessFarmService/Map");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("\"value\": 12"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("\"value\": 304"), std::string::npos) << run.output;
@@ -79,8 +82,8 @@ TEST_F(GrpcurlTest, HealthCheckAnswersServing) {
 }
 
 TEST_F(GrpcurlTest, UnknownCallableIsNotFound) {
-  const ToolRun run = CallWith(R"({"callable":"nope","inputs":[1]})",
-                           "pprocd.v1.ProcessFarmService/Map");
+  const ToolRun run =
+      CallWith(R"({"callable":"nope","inputs":[1]})", "pprocd.v1.ProcessFarmService/Map");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.output.find("NotFound"), std::string::npos) << run.output;
 }

@@ -1,6 +1,7 @@
 // The server process as an operator sees it: socket files, stop signals,
 // kill -9, listeners, health, descriptor hygiene.
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,8 +9,6 @@
 
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/util/server_process.h"
@@ -141,8 +140,8 @@ TEST(LifecycleTest, StaleSocketOfAKilledServerIsReplaced) {
 }
 
 TEST(LifecycleTest, TcpPortZeroPicksAPortAndServes) {
-  auto server = MustStart({.extra_args = {"--listen", "tcp:127.0.0.1:0"},
-                           .no_default_listen = true});
+  auto server =
+      MustStart({.extra_args = {"--listen", "tcp:127.0.0.1:0"}, .no_default_listen = true});
   ASSERT_NE(server, nullptr);
   std::string address;
   for (const std::string& line : server->ready_lines()) {

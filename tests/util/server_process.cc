@@ -224,8 +224,7 @@ std::vector<pid_t> ServerProcess::Descendants() const {
   return all;
 }
 
-ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered,
-                      const std::string& callable,
+ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const std::string& callable,
                       const std::vector<google::protobuf::Value>& inputs,
                       const v1::CallOptions& options, size_t batch) {
   ItemsOutcome outcome;

@@ -79,8 +79,7 @@ struct ItemsOutcome {
 
 // Runs a whole Map (`ordered`) or Queue call: the inputs go in requests of
 // `batch` from a writer thread while results are read.
-ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered,
-                      const std::string& callable,
+ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const std::string& callable,
                       const std::vector<google::protobuf::Value>& inputs,
                       const v1::CallOptions& options = {}, size_t batch = 1000);
 

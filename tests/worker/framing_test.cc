@@ -1,9 +1,8 @@
 #include "worker/framing.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "google/protobuf/struct.pb.h"
 #include "worker/base/unique_fd.h"

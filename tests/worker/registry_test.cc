@@ -62,8 +62,7 @@ TEST_F(RegistryTest, BindingNamesTheParameterAtFault) {
   Value unknown;
   (*unknown.mutable_struct_value()->mutable_fields())["q"] = Num(1);
   EXPECT_EQ(Call("calculate", unknown).status().message(), "calculate has no parameter 'q'");
-  EXPECT_EQ(Call("calculate", Num(1)).status().message(),
-            "parameter 'j' of calculate is required");
+  EXPECT_EQ(Call("calculate", Num(1)).status().message(), "parameter 'j' of calculate is required");
 }
 
 TEST_F(RegistryTest, SingleParameterCallablesTakeListsWhole) {

@@ -40,11 +40,11 @@ TEST(OrderingBufferTest, ReleasesOnlyCompletePrefixes) {
 }
 
 TEST(ChunkingTest, AutomaticSizeFollowsPoolMapRuleWithinBounds) {
-  EXPECT_EQ(AutoChunkSize(1000, 0, 2), 125u);        // ceil(1000 / 8)
+  EXPECT_EQ(AutoChunkSize(1000, 0, 2), 125u);  // ceil(1000 / 8)
   EXPECT_EQ(AutoChunkSize(1001, 0, 2), 126u);
   EXPECT_EQ(AutoChunkSize(3, 0, 4), 1u);
   EXPECT_EQ(AutoChunkSize(10000000, 0, 2), kMaxAutoChunk);
-  EXPECT_EQ(AutoChunkSize(0, 80, 2), 10u);           // unknown total: from what is pending
+  EXPECT_EQ(AutoChunkSize(0, 80, 2), 10u);  // unknown total: from what is pending
   EXPECT_EQ(AutoChunkSize(0, 0, 0), 1u);
 }
 

@@ -41,8 +41,9 @@ class RecordingSink : public CallSink {
       int* have;
       int want;
     } args{&want_input_, count};
-    return mu_.AwaitWithTimeout(
-        absl::Condition(+[](Args* a) { return *a->have >= a->want; }, &args), timeout);
+    return mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](Args* a) { return *a->have >= a->want; }, &args),
+                                timeout);
   }
 
   absl::Mutex mu_;

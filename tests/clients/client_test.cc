@@ -1,0 +1,312 @@
+#include "pprocd/client/client.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "fake_farm.h"
+#include "gtest/gtest.h"
+#include "pprocd/client/input_source.h"
+
+namespace pprocd::client {
+namespace {
+
+using google::protobuf::Value;
+using testing::FakeFarm;
+
+Value Number(double number) {
+  Value value;
+  value.set_number_value(number);
+  return value;
+}
+
+// Yields 0, 1, 2, ... up to `count` inputs (unbounded when count < 0),
+// failing with `error` after `fail_after` inputs when that is >= 0.
+class CountingSource : public InputSource {
+ public:
+  explicit CountingSource(int64_t count, int64_t fail_after = -1,
+                          absl::Status error = absl::OkStatus())
+      : count_(count), fail_after_(fail_after), error_(std::move(error)) {}
+  absl::StatusOr<bool> Next(Value* value) override {
+    if (next_ == fail_after_) return error_;
+    if (count_ >= 0 && next_ == count_) return false;
+    value->set_number_value(static_cast<double>(next_++));
+    return true;
+  }
+  int64_t produced() const { return next_; }
+
+ private:
+  const int64_t count_;
+  const int64_t fail_after_;
+  const absl::Status error_;
+  int64_t next_ = 0;
+};
+
+// Yields `ready` inputs, then waits in Next() (reporting NextIsReady() false)
+// until Interrupt() or Release(); fails after `patience` so a broken client
+// fails the test instead of hanging it.
+class BlockingSource : public InputSource {
+ public:
+  explicit BlockingSource(int ready, absl::Duration patience = absl::Seconds(10))
+      : ready_(ready), patience_(patience) {}
+  absl::StatusOr<bool> Next(Value* value) override {
+    if (produced_ < ready_) {
+      value->set_number_value(produced_++);
+      return true;
+    }
+    waiting_.Notify();
+    if (!wake_.WaitForNotificationWithTimeout(patience_)) {
+      return absl::DeadlineExceededError("BlockingSource was never woken");
+    }
+    if (interrupted_.HasBeenNotified()) {
+      return absl::CancelledError("interrupted");
+    }
+    return false;  // Released: the inputs end.
+  }
+  bool NextIsReady() override { return produced_ < ready_; }
+  void Interrupt() override {
+    if (!interrupted_.HasBeenNotified()) interrupted_.Notify();
+    if (!wake_.HasBeenNotified()) wake_.Notify();
+  }
+  void Release() {
+    if (!wake_.HasBeenNotified()) wake_.Notify();
+  }
+  bool WaitUntilWaiting() {
+    return waiting_.WaitForNotificationWithTimeout(patience_);
+  }
+  bool interrupted() const { return interrupted_.HasBeenNotified(); }
+
+ private:
+  const int ready_;
+  const absl::Duration patience_;
+  int produced_ = 0;
+  absl::Notification waiting_;
+  absl::Notification wake_;
+  absl::Notification interrupted_;
+};
+
+TEST(ClientTest, MapDeliversEveryResultInInputOrder) {
+  FakeFarm farm;
+  Client client(farm.target());
+  CountingSource inputs(10000);
+  v1::CallOptions options;
+  options.set_limit(3);
+  options.set_expected_inputs(10000);
+  std::vector<double> values;
+  absl::Status status = client.RunItems(
+      CallKind::kMap, "echo", options, inputs,
+      [&](const v1::ItemResult& result) {
+        EXPECT_EQ(result.index(), values.size());
+        values.push_back(result.value().number_value());
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(values.size(), 10000u);
+  for (size_t i = 0; i < values.size(); ++i) ASSERT_EQ(values[i], i);
+  EXPECT_EQ(farm.callable(), "echo");
+  EXPECT_EQ(farm.options().limit(), 3u);
+  EXPECT_EQ(farm.options().expected_inputs(), 10000u);
+  // Header alone, then batches of at most 1024 inputs.
+  EXPECT_FALSE(farm.first_request_had_inputs());
+  EXPECT_EQ(farm.requests_received(), 1 + (10000 + 1023) / 1024);
+  EXPECT_EQ(farm.inputs_received(), 10000u);
+}
+
+TEST(ClientTest, QueueUsesTheQueueRpc) {
+  FakeFarm farm;
+  Client client(farm.target());
+  ValueListSource inputs({Number(7), Number(8)});
+  std::vector<uint64_t> indices;
+  absl::Status status = client.RunItems(
+      CallKind::kQueue, "echo", v1::CallOptions(), inputs,
+      [&](const v1::ItemResult& result) {
+        indices.push_back(result.index());
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(indices, (std::vector<uint64_t>{0, 1}));
+}
+
+TEST(ClientTest, LargeTrafficBothWaysDoesNotDeadlock) {
+  // 40 MB each way: far beyond the flow-control windows, so the client must
+  // read results while it is still writing inputs.
+  FakeFarm farm;
+  Client client(farm.target());
+  std::vector<Value> payloads;
+  Value big;
+  big.set_string_value(std::string(20000, 'x'));
+  payloads.assign(2000, big);
+  ValueListSource inputs(std::move(payloads));
+  size_t results = 0;
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult& result) {
+                        EXPECT_EQ(result.value().string_value().size(), 20000u);
+                        ++results;
+                        return absl::OkStatus();
+                      });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(results, 2000u);
+}
+
+TEST(ClientTest, BatchesStayUnderTheByteLimit) {
+  FakeFarm farm;
+  Client client(farm.target());
+  Value big;
+  big.set_string_value(std::string(600 << 10, 'x'));  // 600 KiB.
+  Value huge;
+  huge.set_string_value(std::string(3 << 20, 'y'));  // Alone over 1 MiB.
+  ValueListSource inputs({big, big, huge, Number(1), Number(2)});
+  size_t results = 0;
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult&) {
+                        ++results;
+                        return absl::OkStatus();
+                      });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(results, 5u);
+  // Header, [big], [big], [huge], [1, 2].
+  EXPECT_EQ(farm.requests_received(), 5);
+}
+
+TEST(ClientTest, SendsWhatItHasBeforeWaitingForSlowInput) {
+  FakeFarm farm;
+  Client client(farm.target());
+  BlockingSource inputs(/*ready=*/3);
+  int results = 0;
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult&) {
+                        // The 3 ready inputs come back while the source is
+                        // still waiting for its fourth.
+                        if (++results == 3) inputs.Release();
+                        return absl::OkStatus();
+                      });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(results, 3);
+}
+
+TEST(ClientTest, FailedItemsAreResultsNotErrors) {
+  FakeFarm farm;
+  Client client(farm.target());
+  Value fail;
+  fail.set_string_value("fail");
+  ValueListSource inputs({Number(1), fail});
+  std::vector<v1::ItemResult> results;
+  absl::Status status = client.RunItems(CallKind::kMap, "echo",
+                                        v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult& result) {
+                                          results.push_back(result);
+                                          return absl::OkStatus();
+                                        });
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_TRUE(results[0].has_value());
+  EXPECT_EQ(results[1].error().kind(), v1::ERROR_KIND_RAISED);
+}
+
+TEST(ClientTest, SinkErrorCancelsTheCallAndIsReturned) {
+  FakeFarm farm;
+  Client client(farm.target());
+  CountingSource inputs(/*count=*/-1);  // Endless.
+  int results = 0;
+  absl::Status status = client.RunItems(
+      CallKind::kMap, "echo", v1::CallOptions(), inputs,
+      [&](const v1::ItemResult&) {
+        return ++results == 5 ? absl::DataLossError("sink full")
+                              : absl::OkStatus();
+      });
+  EXPECT_EQ(status, absl::DataLossError("sink full"));
+  EXPECT_EQ(results, 5);
+  EXPECT_TRUE(farm.WaitForCancellation(absl::Seconds(10)));
+}
+
+TEST(ClientTest, InputErrorCancelsTheCallAndIsReturned) {
+  FakeFarm farm;
+  Client client(farm.target());
+  CountingSource inputs(/*count=*/-1, /*fail_after=*/2000,
+                        absl::InvalidArgumentError("stdin line 2001: bad"));
+  absl::Status status =
+      client.RunItems(CallKind::kQueue, "echo", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult&) { return absl::OkStatus(); });
+  EXPECT_EQ(status, absl::InvalidArgumentError("stdin line 2001: bad"));
+  EXPECT_TRUE(farm.WaitForCancellation(absl::Seconds(10)));
+}
+
+TEST(ClientTest, RpcErrorKeepsCodeAndMessageAndWakesBlockedInput) {
+  FakeFarm farm;
+  Client client(farm.target());
+  BlockingSource inputs(/*ready=*/0);
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "missing", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult&) { return absl::OkStatus(); });
+  EXPECT_EQ(status, absl::NotFoundError("no callable named 'missing'"));
+  EXPECT_TRUE(inputs.interrupted());
+}
+
+TEST(ClientTest, CancellerEndsACallFromAnotherThread) {
+  FakeFarm farm;
+  Client client(farm.target());
+  BlockingSource inputs(/*ready=*/10);
+  CallCanceller canceller;
+  std::thread cancel([&] {
+    ASSERT_TRUE(inputs.WaitUntilWaiting());
+    canceller.Cancel();
+  });
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "hang", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult&) { return absl::OkStatus(); },
+                      &canceller);
+  cancel.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_TRUE(inputs.interrupted());
+  EXPECT_TRUE(farm.WaitForCancellation(absl::Seconds(10)));
+}
+
+TEST(ClientTest, CancelledCancellerFailsTheCallAtOnce) {
+  FakeFarm farm;
+  Client client(farm.target());
+  CallCanceller canceller;
+  canceller.Cancel();
+  CountingSource inputs(10);
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult&) { return absl::OkStatus(); },
+                      &canceller);
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(inputs.produced(), 0);
+}
+
+TEST(ClientTest, UnreachableServerNamesTheAddressAndHowToStartIt) {
+  const std::string target = "unix:/nonexistent-pproc-test-dir/s.sock";
+  Client client(target);
+  CountingSource inputs(3);
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                      [&](const v1::ItemResult&) { return absl::OkStatus(); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(status.message().find(target), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find("scripts/run"), absl::string_view::npos);
+
+  absl::StatusOr<v1::GetStatusResponse> response = client.GetStatus();
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(response.status().message().find(target), absl::string_view::npos);
+}
+
+TEST(ClientTest, UnaryCallsReturnTheResponse) {
+  FakeFarm farm;
+  Client client(farm.target());
+  absl::StatusOr<v1::ListCallablesResponse> callables = client.ListCallables();
+  ASSERT_TRUE(callables.ok()) << callables.status();
+  ASSERT_EQ(callables->callables_size(), 1);
+  EXPECT_EQ(callables->callables(0).name(), "echo");
+  absl::StatusOr<v1::GetStatusResponse> status = client.GetStatus();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->workers_configured(), 4u);
+}
+
+}  // namespace
+}  // namespace pprocd::client
