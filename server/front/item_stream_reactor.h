@@ -65,9 +65,11 @@ class ItemStreamReactor : public grpc::ServerBidiReactor<Request, Response> {
       opened_ = true;
       call_id_ = scheduler_->OpenCall(request_.callable(), request_.options(), order_, sink_);
     }
-    std::vector<google::protobuf::Value> inputs;
-    inputs.reserve(request_.inputs_size());
-    for (auto& value : *request_.mutable_inputs()) inputs.push_back(std::move(value));
+    // The scheduler keeps inputs serialized: it only forwards them.
+    std::vector<std::string> inputs(request_.inputs_size());
+    for (int i = 0; i < request_.inputs_size(); ++i) {
+      request_.inputs(i).SerializeToString(&inputs[i]);
+    }
     inputs_seen_ += inputs.size();
     scheduler_->AddInputs(call_id_, std::move(inputs));
   }

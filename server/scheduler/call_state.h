@@ -20,7 +20,8 @@ namespace pprocd {
 
 struct PendingItem {
   uint64_t index = 0;
-  google::protobuf::Value value;
+  // The input, a serialized google.protobuf.Value.
+  std::string value;
   // Runs alone, reporting at once: set when the item was in a chunk whose
   // worker died, to find out which item killed it.
   bool solo = false;

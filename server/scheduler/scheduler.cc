@@ -82,7 +82,7 @@ bool Scheduler::ReserveQueued(uint64_t count) {
   return true;
 }
 
-void Scheduler::AddInputs(uint64_t call, std::vector<google::protobuf::Value> inputs) {
+void Scheduler::AddInputs(uint64_t call, std::vector<std::string> inputs) {
   Post([call, inputs = std::move(inputs)](SchedulerLoop& loop) mutable {
     loop.AddInputs(call, std::move(inputs));
   });

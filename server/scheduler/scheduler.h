@@ -63,9 +63,10 @@ class Scheduler {
   // reservation) when that would pass max_queued_items. A reservation is
   // consumed by AddInputs of the same count.
   bool ReserveQueued(uint64_t count);
-  // Inputs of the call, numbered after those already given. Answers one
+  // Inputs of the call (each a serialized google.protobuf.Value), numbered
+  // after those already given. Answers one
   // WantInput (an empty `inputs` counts).
-  void AddInputs(uint64_t call, std::vector<google::protobuf::Value> inputs);
+  void AddInputs(uint64_t call, std::vector<std::string> inputs);
   // No more inputs will come (client half-close).
   void EndInputs(uint64_t call);
   // The front has written `count` results of the call.

@@ -216,12 +216,12 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     worker.Kill(KillReason::kNone);
     return;
   }
-  if (!worker.busy() || result_frame_.task_id() != worker.task.task_id()) return;
+  if (!worker.busy() || result_frame_.task_id() != worker.task_id) return;
   CallState* call = FindCall(worker.call_id);
   const uint64_t now_us = NowUs();
   for (v1::ItemResult& result : *result_frame_.mutable_results()) {
     if (result.index() != static_cast<uint64_t>(worker.reported) ||
-        worker.reported >= worker.task.inputs_size()) {
+        worker.reported >= static_cast<int>(worker.inputs.size())) {
       LogLine(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
       worker.Kill(KillReason::kNone);
       return;
@@ -240,9 +240,9 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     }
   }
   if (call != nullptr) MarkDirty(call->id);
-  if (worker.reported == worker.task.inputs_size() && worker.kill_reason == KillReason::kNone) {
+  if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
     worker.state = WorkerState::kIdle;
-    worker.task.Clear();
+    worker.inputs.clear();
     worker.indices.clear();
     idle_.push_back(worker.id);
   }
@@ -285,7 +285,7 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
     return;
   }
   const bool attributable =
-      worker.kill_reason == KillReason::kTimeout || unreported == 1 || worker.task.report_each();
+      worker.kill_reason == KillReason::kTimeout || unreported == 1 || worker.report_each;
   if (!attributable) {
     // Results of finished items may have died unsent with the worker, so the
     // culprit is unknown: run each remaining item alone to find it.
@@ -321,10 +321,10 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
 }
 
 void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo) {
-  for (int i = worker.task.inputs_size() - 1; i >= from; --i) {
+  for (int i = static_cast<int>(worker.inputs.size()) - 1; i >= from; --i) {
     PendingItem item;
     item.index = worker.indices[i];
-    item.value = std::move(*worker.task.mutable_inputs(i));
+    item.value = std::move(worker.inputs[i]);
     item.solo = solo;
     call.pending.push_front(std::move(item));
     owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
@@ -366,17 +366,15 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   uint64_t count = ChunkToSend(wanted, call.pending.size(), options.limit(), call.running);
   const bool solo = call.pending.front().solo;
   if (solo) count = 1;
-  worker.task.Clear();
+  worker.inputs.clear();
   worker.indices.clear();
-  worker.task.set_task_id(next_task_id_++);
-  worker.task.set_callable(call.callable);
-  worker.task.set_report_each(options.timeout_ms() > 0 || solo);
-  worker.task.mutable_inputs()->Reserve(static_cast<int>(count));
+  worker.task_id = next_task_id_++;
+  worker.report_each = options.timeout_ms() > 0 || solo;
   for (uint64_t i = 0; i < count; ++i) {
     PendingItem& item = call.pending.front();
     if (i > 0 && item.solo) break;
     worker.indices.push_back(item.index);
-    *worker.task.add_inputs() = std::move(item.value);
+    worker.inputs.push_back(std::move(item.value));
     call.pending.pop_front();
   }
   const uint64_t sent = worker.indices.size();
@@ -387,7 +385,7 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   worker.timeout_ms = options.timeout_ms();
   worker.item_started_us = NowUs();
   worker.state = WorkerState::kBusy;
-  AppendFrame(worker.task, &worker.outbox);
+  worker.QueueTaskFrame(call.callable);
   SendTask(worker);
   MarkDirty(call.id);
 }
@@ -464,7 +462,7 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
   MarkDirty(id);
 }
 
-void SchedulerLoop::AddInputs(uint64_t id, std::vector<google::protobuf::Value> inputs) {
+void SchedulerLoop::AddInputs(uint64_t id, std::vector<std::string> inputs) {
   CallState* call = FindCall(id);
   if (call == nullptr) {
     owner_->queued_items_.fetch_sub(inputs.size(), std::memory_order_relaxed);

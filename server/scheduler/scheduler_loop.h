@@ -32,7 +32,7 @@ class SchedulerLoop {
   // Commands (see Scheduler for their contracts).
   void OpenCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
                 CallOrder order, std::shared_ptr<CallSink> sink);
-  void AddInputs(uint64_t id, std::vector<google::protobuf::Value> inputs);
+  void AddInputs(uint64_t id, std::vector<std::string> inputs);
   void EndInputs(uint64_t id);
   void ResultsSent(uint64_t id, uint64_t count);
   void CancelCall(uint64_t id);

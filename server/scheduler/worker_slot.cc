@@ -4,9 +4,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "worker/base/status_macros.h"
 
 namespace pprocd {
@@ -43,6 +45,34 @@ absl::Status WorkerSlot::FlushOutbox() {
   }
   outbox.erase(0, sent);
   return absl::OkStatus();
+}
+
+void WorkerSlot::QueueTaskFrame(const std::string& callable) {
+  wire::v1::TaskFrame header;
+  header.set_task_id(task_id);
+  header.set_callable(callable);
+  header.set_report_each(report_each);
+  // TaskFrame.inputs is field 3, length-delimited: tag, length, bytes. Fields
+  // may come in any order on the wire, so the inputs follow the header.
+  constexpr uint32_t kInputsTag = (3 << 3) | 2;
+  size_t size = header.ByteSizeLong();
+  for (const std::string& input : inputs) {
+    size +=
+        1 +
+        google::protobuf::io::CodedOutputStream::VarintSize32(static_cast<uint32_t>(input.size())) +
+        input.size();
+  }
+  const size_t start = outbox.size();
+  outbox.resize(start + kFrameHeaderBytes + size);
+  uint8_t* out = reinterpret_cast<uint8_t*>(outbox.data() + start);
+  for (size_t i = 0; i < kFrameHeaderBytes; ++i) out[i] = static_cast<uint8_t>(size >> (8 * i));
+  out = header.SerializeWithCachedSizesToArray(out + kFrameHeaderBytes);
+  for (const std::string& input : inputs) {
+    out = google::protobuf::io::CodedOutputStream::WriteTagToArray(kInputsTag, out);
+    out = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+        static_cast<uint32_t>(input.size()), out);
+    out = std::copy(input.begin(), input.end(), out);
+  }
 }
 
 void WorkerSlot::Kill(KillReason reason) {

@@ -44,9 +44,12 @@ struct WorkerSlot {
   std::string outbox;
   bool want_writable = false;
 
-  // The task being run (state kBusy): its frame (inputs kept for requeue),
-  // each item's index in its call, and how many results came back.
-  wire::v1::TaskFrame task;
+  // The task being run (state kBusy): its id and flags, its inputs (each a
+  // serialized google.protobuf.Value, kept for requeue), each item's index
+  // in its call, and how many results came back.
+  uint64_t task_id = 0;
+  bool report_each = false;
+  std::vector<std::string> inputs;
   std::vector<uint64_t> indices;
   uint64_t call_id = 0;
   int reported = 0;
@@ -57,7 +60,10 @@ struct WorkerSlot {
   OutputTail tail;
 
   bool busy() const { return state == WorkerState::kBusy; }
-  int unreported() const { return task.inputs_size() - reported; }
+  int unreported() const { return static_cast<int>(inputs.size()) - reported; }
+  // Appends the TaskFrame of the current task to the outbox, splicing the
+  // already-serialized inputs in without parsing them again.
+  void QueueTaskFrame(const std::string& callable);
   // Writes as much of the outbox as the socket takes.
   absl::Status FlushOutbox();
   // Sends SIGKILL to the worker's process group and records why.

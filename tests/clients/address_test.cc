@@ -64,14 +64,12 @@ TEST(NormalizeAddressTest, HostPortPassesThrough) {
 }
 
 TEST(NormalizeAddressTest, RejectsMalformedAddressesNamingThem) {
-  for (const char* bad : {"", "localhost", "tcp:localhost", "host:0",
-                          "host:70000", "host:http", ":80", "unix:",
-                          "unix://relative/s.sock"}) {
+  for (const char* bad : {"", "localhost", "tcp:localhost", "host:0", "host:70000", "host:http",
+                          ":80", "unix:", "unix://relative/s.sock"}) {
     absl::StatusOr<std::string> target = NormalizeAddress(bad);
     ASSERT_FALSE(target.ok()) << "accepted '" << bad << "' as " << *target;
     EXPECT_EQ(target.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(target.status().message().find(std::string("'") + bad + "'"),
-              absl::string_view::npos)
+    EXPECT_NE(target.status().message().find(std::string("'") + bad + "'"), absl::string_view::npos)
         << target.status();
   }
 }
@@ -100,8 +98,7 @@ TEST(ResolveAddressTest, BadEnvironmentValueNamesTheVariable) {
   ScopedAddressEnv env("nonsense");
   absl::StatusOr<std::string> target = ResolveAddress("");
   ASSERT_FALSE(target.ok());
-  EXPECT_NE(target.status().message().find("PPROCD_ADDRESS"),
-            absl::string_view::npos);
+  EXPECT_NE(target.status().message().find("PPROCD_ADDRESS"), absl::string_view::npos);
 }
 
 }  // namespace

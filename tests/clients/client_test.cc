@@ -73,9 +73,7 @@ class BlockingSource : public InputSource {
   void Release() {
     if (!wake_.HasBeenNotified()) wake_.Notify();
   }
-  bool WaitUntilWaiting() {
-    return waiting_.WaitForNotificationWithTimeout(patience_);
-  }
+  bool WaitUntilWaiting() { return waiting_.WaitForNotificationWithTimeout(patience_); }
   bool interrupted() const { return interrupted_.HasBeenNotified(); }
 
  private:
@@ -95,9 +93,8 @@ TEST(ClientTest, MapDeliversEveryResultInInputOrder) {
   options.set_limit(3);
   options.set_expected_inputs(10000);
   std::vector<double> values;
-  absl::Status status = client.RunItems(
-      CallKind::kMap, "echo", options, inputs,
-      [&](const v1::ItemResult& result) {
+  absl::Status status =
+      client.RunItems(CallKind::kMap, "echo", options, inputs, [&](const v1::ItemResult& result) {
         EXPECT_EQ(result.index(), values.size());
         values.push_back(result.value().number_value());
         return absl::OkStatus();
@@ -119,12 +116,11 @@ TEST(ClientTest, QueueUsesTheQueueRpc) {
   Client client(farm.target());
   ValueListSource inputs({Number(7), Number(8)});
   std::vector<uint64_t> indices;
-  absl::Status status = client.RunItems(
-      CallKind::kQueue, "echo", v1::CallOptions(), inputs,
-      [&](const v1::ItemResult& result) {
-        indices.push_back(result.index());
-        return absl::OkStatus();
-      });
+  absl::Status status = client.RunItems(CallKind::kQueue, "echo", v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult& result) {
+                                          indices.push_back(result.index());
+                                          return absl::OkStatus();
+                                        });
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(indices, (std::vector<uint64_t>{0, 1}));
 }
@@ -140,13 +136,12 @@ TEST(ClientTest, LargeTrafficBothWaysDoesNotDeadlock) {
   payloads.assign(2000, big);
   ValueListSource inputs(std::move(payloads));
   size_t results = 0;
-  absl::Status status =
-      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult& result) {
-                        EXPECT_EQ(result.value().string_value().size(), 20000u);
-                        ++results;
-                        return absl::OkStatus();
-                      });
+  absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult& result) {
+                                          EXPECT_EQ(result.value().string_value().size(), 20000u);
+                                          ++results;
+                                          return absl::OkStatus();
+                                        });
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(results, 2000u);
 }
@@ -160,12 +155,11 @@ TEST(ClientTest, BatchesStayUnderTheByteLimit) {
   huge.set_string_value(std::string(3 << 20, 'y'));  // Alone over 1 MiB.
   ValueListSource inputs({big, big, huge, Number(1), Number(2)});
   size_t results = 0;
-  absl::Status status =
-      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult&) {
-                        ++results;
-                        return absl::OkStatus();
-                      });
+  absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult&) {
+                                          ++results;
+                                          return absl::OkStatus();
+                                        });
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(results, 5u);
   // Header, [big], [big], [huge], [1, 2].
@@ -177,14 +171,13 @@ TEST(ClientTest, SendsWhatItHasBeforeWaitingForSlowInput) {
   Client client(farm.target());
   BlockingSource inputs(/*ready=*/3);
   int results = 0;
-  absl::Status status =
-      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult&) {
-                        // The 3 ready inputs come back while the source is
-                        // still waiting for its fourth.
-                        if (++results == 3) inputs.Release();
-                        return absl::OkStatus();
-                      });
+  absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult&) {
+                                          // The 3 ready inputs come back while the source is
+                                          // still waiting for its fourth.
+                                          if (++results == 3) inputs.Release();
+                                          return absl::OkStatus();
+                                        });
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(results, 3);
 }
@@ -196,8 +189,7 @@ TEST(ClientTest, FailedItemsAreResultsNotErrors) {
   fail.set_string_value("fail");
   ValueListSource inputs({Number(1), fail});
   std::vector<v1::ItemResult> results;
-  absl::Status status = client.RunItems(CallKind::kMap, "echo",
-                                        v1::CallOptions(), inputs,
+  absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
                                         [&](const v1::ItemResult& result) {
                                           results.push_back(result);
                                           return absl::OkStatus();
@@ -214,10 +206,8 @@ TEST(ClientTest, SinkErrorCancelsTheCallAndIsReturned) {
   CountingSource inputs(/*count=*/-1);  // Endless.
   int results = 0;
   absl::Status status = client.RunItems(
-      CallKind::kMap, "echo", v1::CallOptions(), inputs,
-      [&](const v1::ItemResult&) {
-        return ++results == 5 ? absl::DataLossError("sink full")
-                              : absl::OkStatus();
+      CallKind::kMap, "echo", v1::CallOptions(), inputs, [&](const v1::ItemResult&) {
+        return ++results == 5 ? absl::DataLossError("sink full") : absl::OkStatus();
       });
   EXPECT_EQ(status, absl::DataLossError("sink full"));
   EXPECT_EQ(results, 5);
@@ -229,9 +219,8 @@ TEST(ClientTest, InputErrorCancelsTheCallAndIsReturned) {
   Client client(farm.target());
   CountingSource inputs(/*count=*/-1, /*fail_after=*/2000,
                         absl::InvalidArgumentError("stdin line 2001: bad"));
-  absl::Status status =
-      client.RunItems(CallKind::kQueue, "echo", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult&) { return absl::OkStatus(); });
+  absl::Status status = client.RunItems(CallKind::kQueue, "echo", v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult&) { return absl::OkStatus(); });
   EXPECT_EQ(status, absl::InvalidArgumentError("stdin line 2001: bad"));
   EXPECT_TRUE(farm.WaitForCancellation(absl::Seconds(10)));
 }
@@ -240,9 +229,8 @@ TEST(ClientTest, RpcErrorKeepsCodeAndMessageAndWakesBlockedInput) {
   FakeFarm farm;
   Client client(farm.target());
   BlockingSource inputs(/*ready=*/0);
-  absl::Status status =
-      client.RunItems(CallKind::kMap, "missing", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult&) { return absl::OkStatus(); });
+  absl::Status status = client.RunItems(CallKind::kMap, "missing", v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult&) { return absl::OkStatus(); });
   EXPECT_EQ(status, absl::NotFoundError("no callable named 'missing'"));
   EXPECT_TRUE(inputs.interrupted());
 }
@@ -256,10 +244,9 @@ TEST(ClientTest, CancellerEndsACallFromAnotherThread) {
     ASSERT_TRUE(inputs.WaitUntilWaiting());
     canceller.Cancel();
   });
-  absl::Status status =
-      client.RunItems(CallKind::kMap, "hang", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult&) { return absl::OkStatus(); },
-                      &canceller);
+  absl::Status status = client.RunItems(
+      CallKind::kMap, "hang", v1::CallOptions(), inputs,
+      [&](const v1::ItemResult&) { return absl::OkStatus(); }, &canceller);
   cancel.join();
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
   EXPECT_TRUE(inputs.interrupted());
@@ -272,10 +259,9 @@ TEST(ClientTest, CancelledCancellerFailsTheCallAtOnce) {
   CallCanceller canceller;
   canceller.Cancel();
   CountingSource inputs(10);
-  absl::Status status =
-      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult&) { return absl::OkStatus(); },
-                      &canceller);
+  absl::Status status = client.RunItems(
+      CallKind::kMap, "echo", v1::CallOptions(), inputs,
+      [&](const v1::ItemResult&) { return absl::OkStatus(); }, &canceller);
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(inputs.produced(), 0);
 }
@@ -284,9 +270,8 @@ TEST(ClientTest, UnreachableServerNamesTheAddressAndHowToStartIt) {
   const std::string target = "unix:/nonexistent-pproc-test-dir/s.sock";
   Client client(target);
   CountingSource inputs(3);
-  absl::Status status =
-      client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
-                      [&](const v1::ItemResult&) { return absl::OkStatus(); });
+  absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
+                                        [&](const v1::ItemResult&) { return absl::OkStatus(); });
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(status.message().find(target), absl::string_view::npos) << status;
   EXPECT_NE(status.message().find("scripts/run"), absl::string_view::npos);

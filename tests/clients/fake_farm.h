@@ -71,18 +71,15 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
   }
 
   grpc::Status Map(grpc::ServerContext* context,
-                   grpc::ServerReaderWriter<v1::MapResponse, v1::MapRequest>*
-                       stream) override {
+                   grpc::ServerReaderWriter<v1::MapResponse, v1::MapRequest>* stream) override {
     return Serve(context, stream);
   }
   grpc::Status Queue(
       grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::QueueResponse, v1::QueueRequest>* stream)
-      override {
+      grpc::ServerReaderWriter<v1::QueueResponse, v1::QueueRequest>* stream) override {
     return Serve(context, stream);
   }
-  grpc::Status ListCallables(grpc::ServerContext*,
-                             const v1::ListCallablesRequest*,
+  grpc::Status ListCallables(grpc::ServerContext*, const v1::ListCallablesRequest*,
                              v1::ListCallablesResponse* response) override {
     response->add_callables()->set_name("echo");
     return grpc::Status::OK;
@@ -116,8 +113,7 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
         inputs_received_ += request.inputs_size();
       }
       if (callable == "missing") {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            "no callable named 'missing'");
+        return grpc::Status(grpc::StatusCode::NOT_FOUND, "no callable named 'missing'");
       }
       if (callable == "hang") continue;
       Response response;

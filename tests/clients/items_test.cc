@@ -25,8 +25,7 @@ std::vector<std::string> Drain(ItemSource& source) {
   }
 }
 
-std::unique_ptr<ItemSource> SourceOf(const std::vector<std::string>& items,
-                                     int stdin_fd = -1) {
+std::unique_ptr<ItemSource> SourceOf(const std::vector<std::string>& items, int stdin_fd = -1) {
   absl::StatusOr<std::vector<ItemSpec>> specs = ParseItems(items);
   EXPECT_TRUE(specs.ok()) << specs.status();
   absl::StatusOr<std::unique_ptr<ItemSource>> source =
@@ -63,13 +62,11 @@ TEST(ParseItemTest, DashIsStdin) {
 }
 
 TEST(ParseItemTest, InvalidItemErrorNamesIt) {
-  for (const char* bad : {"crash", "1..", "..3", "1..2..3", "1.5..3", "{",
-                          "a..b", "", "--"}) {
+  for (const char* bad : {"crash", "1..", "..3", "1..2..3", "1.5..3", "{", "a..b", "", "--"}) {
     absl::StatusOr<ItemSpec> spec = ParseItem(bad);
     ASSERT_FALSE(spec.ok()) << "accepted '" << bad << "'";
     EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(spec.status().message().find(std::string("'") + bad + "'"),
-              absl::string_view::npos)
+    EXPECT_NE(spec.status().message().find(std::string("'") + bad + "'"), absl::string_view::npos)
         << spec.status();
   }
 }
@@ -77,9 +74,7 @@ TEST(ParseItemTest, InvalidItemErrorNamesIt) {
 TEST(ParseItemTest, BareWordErrorSuggestsQuoting) {
   absl::StatusOr<ItemSpec> spec = ParseItem("crash");
   ASSERT_FALSE(spec.ok());
-  EXPECT_NE(spec.status().message().find("'\"crash\"'"),
-            absl::string_view::npos)
-      << spec.status();
+  EXPECT_NE(spec.status().message().find("'\"crash\"'"), absl::string_view::npos) << spec.status();
 }
 
 TEST(ParseItemTest, EmptyAndHugeRangesAreRejected) {
@@ -90,22 +85,18 @@ TEST(ParseItemTest, EmptyAndHugeRangesAreRejected) {
 }
 
 TEST(ParseItemsTest, StopsAtTheFirstInvalidItem) {
-  absl::StatusOr<std::vector<ItemSpec>> specs =
-      ParseItems({"1", "2..3", "oops", "also bad"});
+  absl::StatusOr<std::vector<ItemSpec>> specs = ParseItems({"1", "2..3", "oops", "also bad"});
   ASSERT_FALSE(specs.ok());
   EXPECT_NE(specs.status().message().find("'oops'"), absl::string_view::npos);
 }
 
-TEST(ParseItemsTest, StdinMayAppearOnce) {
-  EXPECT_FALSE(ParseItems({"-", "1", "-"}).ok());
-}
+TEST(ParseItemsTest, StdinMayAppearOnce) { EXPECT_FALSE(ParseItems({"-", "1", "-"}).ok()); }
 
 TEST(ItemSourceTest, YieldsItemsInOrderWithRangesExpanded) {
-  std::unique_ptr<ItemSource> source =
-      SourceOf({"\"a\"", "-2..1", "[1,2]", "7..7"});
+  std::unique_ptr<ItemSource> source = SourceOf({"\"a\"", "-2..1", "[1,2]", "7..7"});
   EXPECT_EQ(source->total(), 7u);
-  EXPECT_EQ(Drain(*source), (std::vector<std::string>{
-                                "\"a\"", "-2", "-1", "0", "1", "[1,2]", "7"}));
+  EXPECT_EQ(Drain(*source),
+            (std::vector<std::string>{"\"a\"", "-2", "-1", "0", "1", "[1,2]", "7"}));
 }
 
 TEST(ItemSourceTest, OneToThirtyYieldsThirtyIntegers) {
@@ -136,8 +127,7 @@ class StdinTest : public ::testing::Test {
     if (fds_[1] >= 0) ::close(fds_[1]);
   }
   void Write(absl::string_view text) {
-    ASSERT_EQ(::write(fds_[1], text.data(), text.size()),
-              static_cast<ssize_t>(text.size()));
+    ASSERT_EQ(::write(fds_[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
   }
   void CloseWriteEnd() {
     ::close(fds_[1]);
@@ -154,8 +144,8 @@ TEST_F(StdinTest, ReadsOneJsonValuePerLineSkippingBlankLines) {
   EXPECT_FALSE(source->total().has_value());
   Write("1\n\n  \"two\"  \r\n[3]\n{\"k\":4}");  // Last line unterminated.
   CloseWriteEnd();
-  EXPECT_EQ(Drain(*source), (std::vector<std::string>{
-                                "0", "1", "\"two\"", "[3]", "{\"k\":4}", "9"}));
+  EXPECT_EQ(Drain(*source),
+            (std::vector<std::string>{"0", "1", "\"two\"", "[3]", "{\"k\":4}", "9"}));
 }
 
 TEST_F(StdinTest, ReadsLazily) {
@@ -182,8 +172,7 @@ TEST_F(StdinTest, BadLineErrorNamesLineNumberAndText) {
   absl::StatusOr<bool> more = source->Next(&value);
   ASSERT_FALSE(more.ok());
   EXPECT_EQ(more.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(more.status().message().find("line 3"), absl::string_view::npos)
-      << more.status();
+  EXPECT_NE(more.status().message().find("line 3"), absl::string_view::npos) << more.status();
   EXPECT_NE(more.status().message().find("nope"), absl::string_view::npos);
 }
 

@@ -24,12 +24,7 @@ TEST(ParseJsonValueTest, ParsesEveryJsonType) {
   EXPECT_TRUE(ParseJsonValue("true").value().bool_value());
   EXPECT_EQ(ParseJsonValue("null").value().kind_case(), Value::kNullValue);
   EXPECT_EQ(ParseJsonValue("[1,\"a\"]").value().list_value().values_size(), 2);
-  EXPECT_EQ(ParseJsonValue(" {\"n\": 3} ")
-                .value()
-                .struct_value()
-                .fields()
-                .at("n")
-                .number_value(),
+  EXPECT_EQ(ParseJsonValue(" {\"n\": 3} ").value().struct_value().fields().at("n").number_value(),
             3);
 }
 
@@ -64,18 +59,13 @@ TEST(FormatJsonNumberTest, OtherNumbersRoundTripShortest) {
   EXPECT_EQ(FormatJsonNumber(9223372036854775808.0), "9223372036854775808");
   EXPECT_EQ(FormatJsonNumber(1.5e-7), "1.5e-07");
   EXPECT_EQ(FormatJsonNumber(std::nan("")), "\"NaN\"");
-  EXPECT_EQ(FormatJsonNumber(std::numeric_limits<double>::infinity()),
-            "\"Infinity\"");
-  EXPECT_EQ(FormatJsonNumber(-std::numeric_limits<double>::infinity()),
-            "\"-Infinity\"");
+  EXPECT_EQ(FormatJsonNumber(std::numeric_limits<double>::infinity()), "\"Infinity\"");
+  EXPECT_EQ(FormatJsonNumber(-std::numeric_limits<double>::infinity()), "\"-Infinity\"");
 }
 
 TEST(ValueToJsonTest, PrintsCompactJsonWithSortedKeys) {
-  Value value = ParseJsonValue(
-                    R"({"b": [1, 2.5, "x", null, true], "a": {"z": 1e15}})")
-                    .value();
-  EXPECT_EQ(ValueToJson(value),
-            R"({"a":{"z":1000000000000000},"b":[1,2.5,"x",null,true]})");
+  Value value = ParseJsonValue(R"({"b": [1, 2.5, "x", null, true], "a": {"z": 1e15}})").value();
+  EXPECT_EQ(ValueToJson(value), R"({"a":{"z":1000000000000000},"b":[1,2.5,"x",null,true]})");
 }
 
 TEST(ValueToJsonTest, UnsetValueIsNull) {
@@ -86,13 +76,11 @@ TEST(ValueToJsonTest, UnsetValueIsNull) {
 }
 
 TEST(ValueToJsonTest, OutputParsesBackToTheSameValue) {
-  for (const char* json :
-       {R"("tab\t quote\" backslash\\ newline\n \u0001 é ☃")",
-        R"([[],{},[{"k":[-0.5,1e-7,123456789]}]])", "832040", "-1e+300"}) {
+  for (const char* json : {R"("tab\t quote\" backslash\\ newline\n \u0001 é ☃")",
+                           R"([[],{},[{"k":[-0.5,1e-7,123456789]}]])", "832040", "-1e+300"}) {
     Value value = ParseJsonValue(json).value();
     Value reparsed = ParseJsonValue(ValueToJson(value)).value();
-    EXPECT_TRUE(
-        google::protobuf::util::MessageDifferencer::Equals(value, reparsed))
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(value, reparsed))
         << json << " printed as " << ValueToJson(value);
   }
 }
@@ -103,9 +91,7 @@ TEST(AppendJsonStringTest, EscapesControlsAndReplacesInvalidUtf8) {
   EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\\u007f é \xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
-TEST(FormatJsonNumberTest, ValueOfNumber) {
-  EXPECT_EQ(ValueToJson(Number(832040)), "832040");
-}
+TEST(FormatJsonNumberTest, ValueOfNumber) { EXPECT_EQ(ValueToJson(Number(832040)), "832040"); }
 
 }  // namespace
 }  // namespace pprocd::client

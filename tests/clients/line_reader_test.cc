@@ -20,8 +20,7 @@ TEST(LineReaderTest, SplitsLinesAcrossReads) {
     ASSERT_EQ(::write(fds[1], "lo\n", 3), 3);
     std::string many;
     for (int i = 0; i < 100000; ++i) many += std::to_string(i) + "\n";
-    ASSERT_EQ(::write(fds[1], many.data(), many.size()),
-              static_cast<ssize_t>(many.size()));
+    ASSERT_EQ(::write(fds[1], many.data(), many.size()), static_cast<ssize_t>(many.size()));
     ::close(fds[1]);
   });
   std::string line;

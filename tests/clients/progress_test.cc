@@ -11,10 +11,8 @@ namespace {
 TEST(ProgressBarTest, RendersFilledFractionCountAndRate) {
   EXPECT_EQ(ProgressBar::Render(512, 1000, 2100),
             "[###############...............] 512/1000 items 2.1k/s");
-  EXPECT_EQ(ProgressBar::Render(0, 10, 0),
-            "[..............................] 0/10 items 0.0/s");
-  EXPECT_EQ(ProgressBar::Render(10, 10, 950),
-            "[##############################] 10/10 items 950/s");
+  EXPECT_EQ(ProgressBar::Render(0, 10, 0), "[..............................] 0/10 items 0.0/s");
+  EXPECT_EQ(ProgressBar::Render(10, 10, 950), "[##############################] 10/10 items 950/s");
 }
 
 TEST(ProgressBarTest, FormatsRates) {
@@ -56,8 +54,7 @@ TEST(ProgressBarTest, EnabledBarThrottlesRedrawsAndErasesItselfAtTheEnd) {
   EXPECT_EQ(text.rfind("\r\033[K"), text.size() - 4) << "not erased at end";
   // One draw (the first) plus the final erase; not one per item.
   size_t draws = 0;
-  for (size_t at = text.find("items"); at != std::string::npos;
-       at = text.find("items", at + 1)) {
+  for (size_t at = text.find("items"); at != std::string::npos; at = text.find("items", at + 1)) {
     ++draws;
   }
   EXPECT_GE(draws, 1u);

@@ -37,8 +37,7 @@ TEST(FormatResultTest, MapPrintsFailuresAsErrorObjects) {
 TEST(FormatResultTest, QueuePrefixesTheIndex) {
   ResultFormat queue{/*envelope=*/true, /*stats=*/false};
   EXPECT_EQ(FormatResult(ValueResult(3, 2), queue), R"({"index":3,"value":2})");
-  EXPECT_EQ(FormatResult(CrashResult(4), queue).substr(0, 28),
-            R"({"index":4,"error":{"kind":")");
+  EXPECT_EQ(FormatResult(CrashResult(4), queue).substr(0, 28), R"({"index":4,"error":{"kind":")");
 }
 
 TEST(FormatResultTest, StatsAddsAStatsObject) {

@@ -72,9 +72,11 @@ class SchedulerTest : public ::testing::Test {
                 const std::string& callable = "square") {
     return scheduler_->OpenCall(callable, options, order, sink);
   }
-  void Add(uint64_t call, std::vector<Value> inputs) {
+  void Add(uint64_t call, const std::vector<Value>& inputs) {
     ASSERT_TRUE(scheduler_->ReserveQueued(inputs.size()));
-    scheduler_->AddInputs(call, std::move(inputs));
+    std::vector<std::string> serialized;
+    for (const Value& value : inputs) serialized.push_back(value.SerializeAsString());
+    scheduler_->AddInputs(call, std::move(serialized));
   }
 
   Registry registry_;
