@@ -44,19 +44,19 @@ class CapturedFd {
   int saved_ = -1;
 };
 
-struct Run {
+struct PprocRun {
   int exit_code;
   std::string out;
   std::string err;
 };
 
-Run RunWith(std::vector<std::string> args) {
+PprocRun RunWith(std::vector<std::string> args) {
   args.insert(args.begin(), "pproc");
   std::vector<const char*> argv;
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   CapturedFd out(STDOUT_FILENO);
   CapturedFd err(STDERR_FILENO);
-  Run run;
+  PprocRun run;
   run.exit_code = RunPproc(static_cast<int>(argv.size()), argv.data());
   run.out = out.Release();
   run.err = err.Release();
@@ -65,8 +65,8 @@ Run RunWith(std::vector<std::string> args) {
 
 TEST(PprocTest, MapPrintsOneValuePerLineAndKeepsJsonListsWhole) {
   FakeFarm farm;
-  Run run = RunWith({"--address", farm.target(), "map", "echo", "1..3",
-                     "[1, 2]", "\"s\"", "-2..-1", "{\"k\":[]}"});
+  PprocRun run = RunWith({"--address", farm.target(), "map", "echo", "1..3", "[1, 2]", "\"s\"",
+                          "-2..-1", "{\"k\":[]}"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "1\n2\n3\n[1,2]\n\"s\"\n-2\n-1\n{\"k\":[]}\n");
   EXPECT_EQ(run.err, "");  // stderr is not a terminal: no progress bar.
@@ -74,9 +74,8 @@ TEST(PprocTest, MapPrintsOneValuePerLineAndKeepsJsonListsWhole) {
 
 TEST(PprocTest, SendsTheOptionsAndTheExpectedInputCount) {
   FakeFarm farm;
-  Run run = RunWith({"--address", farm.target(), "queue", "echo", "1..10",
-                     "--limit", "3", "--chunksize", "7", "--timeout-ms",
-                     "250", "--fresh"});
+  PprocRun run = RunWith({"--address", farm.target(), "queue", "echo", "1..10", "--limit", "3",
+                          "--chunksize", "7", "--timeout-ms", "250", "--fresh"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(farm.callable(), "echo");
   v1::CallOptions options = farm.options();
@@ -89,8 +88,7 @@ TEST(PprocTest, SendsTheOptionsAndTheExpectedInputCount) {
 
 TEST(PprocTest, QueueFailedItemPrintsErrorAndExitsOne) {
   FakeFarm farm;
-  Run run = RunWith(
-      {"--address", farm.target(), "queue", "echo", "\"fail\"", "5"});
+  PprocRun run = RunWith({"--address", farm.target(), "queue", "echo", "\"fail\"", "5"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.out,
             "{\"index\":0,\"error\":{\"kind\":\"RAISED\",\"message\":\"asked "
@@ -99,27 +97,23 @@ TEST(PprocTest, QueueFailedItemPrintsErrorAndExitsOne) {
 
 TEST(PprocTest, RpcErrorExitsTwoWithCodeAndMessage) {
   FakeFarm farm;
-  Run run = RunWith({"--address", farm.target(), "map", "missing", "1"});
+  PprocRun run = RunWith({"--address", farm.target(), "map", "missing", "1"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.err, "pproc: NOT_FOUND: no callable named 'missing'\n");
 }
 
 TEST(PprocTest, UnreachableServerExitsTwoNamingTheAddress) {
-  Run run = RunWith({"--address", "/nonexistent-pproc-dir/s.sock", "status"});
+  PprocRun run = RunWith({"--address", "/nonexistent-pproc-dir/s.sock", "status"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("pproc: UNAVAILABLE: "), std::string::npos);
-  EXPECT_NE(run.err.find("unix:/nonexistent-pproc-dir/s.sock"),
-            std::string::npos);
+  EXPECT_NE(run.err.find("unix:/nonexistent-pproc-dir/s.sock"), std::string::npos);
   EXPECT_NE(run.err.find("scripts/run"), std::string::npos) << run.err;
 }
 
 TEST(PprocTest, InvalidItemIsReportedBeforeConnecting) {
-  Run run = RunWith(
-      {"--address", "/nonexistent-pproc-dir/s.sock", "map", "echo", "oops"});
+  PprocRun run = RunWith({"--address", "/nonexistent-pproc-dir/s.sock", "map", "echo", "oops"});
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.err.find("INVALID_ARGUMENT: invalid item 'oops'"),
-            std::string::npos)
-      << run.err;
+  EXPECT_NE(run.err.find("INVALID_ARGUMENT: invalid item 'oops'"), std::string::npos) << run.err;
 }
 
 TEST(PprocTest, ReadsItemsFromStdin) {
@@ -127,13 +121,12 @@ TEST(PprocTest, ReadsItemsFromStdin) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   const std::string input = "\"a\"\n\n[1, 2]\n3\n";
-  ASSERT_EQ(::write(fds[1], input.data(), input.size()),
-            static_cast<ssize_t>(input.size()));
+  ASSERT_EQ(::write(fds[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
   ::close(fds[1]);
   int saved_stdin = ::dup(STDIN_FILENO);
   ::dup2(fds[0], STDIN_FILENO);
   ::close(fds[0]);
-  Run run = RunWith({"--address", farm.target(), "map", "echo", "0", "-"});
+  PprocRun run = RunWith({"--address", farm.target(), "map", "echo", "0", "-"});
   ::dup2(saved_stdin, STDIN_FILENO);
   ::close(saved_stdin);
   EXPECT_EQ(run.exit_code, 0) << run.err;
@@ -143,13 +136,13 @@ TEST(PprocTest, ReadsItemsFromStdin) {
 
 TEST(PprocTest, CallablesAndStatusPrintOneLinePerEntry) {
   FakeFarm farm;
-  Run callables = RunWith({"--address", farm.target(), "callables"});
+  PprocRun callables = RunWith({"--address", farm.target(), "callables"});
   EXPECT_EQ(callables.exit_code, 0) << callables.err;
   EXPECT_EQ(callables.out, "echo()\n");
-  Run status = RunWith({"--address", farm.target(), "status"});
+  PprocRun status = RunWith({"--address", farm.target(), "status"});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("\nworkers_configured: 4\n"), std::string::npos);
-  Run json = RunWith({"--address", farm.target(), "status", "--json"});
+  PprocRun json = RunWith({"--address", farm.target(), "status", "--json"});
   EXPECT_EQ(json.out.front(), '{');
   EXPECT_NE(json.out.find("\"workers_configured\":4"), std::string::npos);
 }
@@ -165,8 +158,7 @@ TEST(PprocTest, UsageErrorsExitTwo) {
 TEST(KeepListsWholeTest, PadsOnlyBracketedArguments) {
   const char* argv[] = {"pproc", "map", "f", "[1,2]", "[::1]:80", "[", "1"};
   EXPECT_EQ(KeepListsWhole(7, argv),
-            (std::vector<std::string>{"map", "f", "[1,2] ", "[::1]:80", "[",
-                                      "1"}));
+            (std::vector<std::string>{"map", "f", "[1,2] ", "[::1]:80", "[", "1"}));
 }
 
 }  // namespace
