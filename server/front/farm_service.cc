@@ -30,68 +30,68 @@ class FinishedReactor : public Base {
 }  // namespace
 
 grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* FarmService::Map(
-    grpc::CallbackServerContext* context) {
+    grpc::CallbackServerContext* /*context*/) {
   return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(scheduler_, registry_,
                                                                 CallOrder::kInputOrder);
 }
 
 grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* FarmService::Queue(
-    grpc::CallbackServerContext* context) {
+    grpc::CallbackServerContext* /*context*/) {
   return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(scheduler_, registry_,
                                                                     CallOrder::kCompletionOrder);
 }
 
 grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start(
-    grpc::CallbackServerContext* context) {
+    grpc::CallbackServerContext* /*context*/) {
   return new FinishedReactor<grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>>(
       NotYet("Start (two-way channels to one running callable)"));
 }
 
 grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* context,
-                                              const v1::SubmitRequest* request,
-                                              v1::SubmitResponse* response) {
+                                              const v1::SubmitRequest* /*request*/,
+                                              v1::SubmitResponse* /*response*/) {
   return Answer(context, NotYet("Submit (background jobs)"));
 }
 
 grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
-    grpc::CallbackServerContext* context, const v1::ReconnectRequest* request) {
+    grpc::CallbackServerContext* /*context*/, const v1::ReconnectRequest* /*request*/) {
   return new FinishedReactor<grpc::ServerWriteReactor<v1::ReconnectResponse>>(
       NotYet("Reconnect (background jobs)"));
 }
 
 grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* context,
-                                              const v1::GetJobRequest* request,
-                                              v1::GetJobResponse* response) {
+                                              const v1::GetJobRequest* /*request*/,
+                                              v1::GetJobResponse* /*response*/) {
   return Answer(context, NotYet("GetJob (background jobs)"));
 }
 
 grpc::ServerUnaryReactor* FarmService::ListJobs(grpc::CallbackServerContext* context,
-                                                const v1::ListJobsRequest* request,
-                                                v1::ListJobsResponse* response) {
+                                                const v1::ListJobsRequest* /*request*/,
+                                                v1::ListJobsResponse* /*response*/) {
   return Answer(context, NotYet("ListJobs (background jobs)"));
 }
 
 grpc::ServerUnaryReactor* FarmService::CancelJob(grpc::CallbackServerContext* context,
-                                                 const v1::CancelJobRequest* request,
-                                                 v1::CancelJobResponse* response) {
+                                                 const v1::CancelJobRequest* /*request*/,
+                                                 v1::CancelJobResponse* /*response*/) {
   return Answer(context, NotYet("CancelJob (background jobs)"));
 }
 
 grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* context,
-                                                 const v1::DeleteJobRequest* request,
-                                                 v1::DeleteJobResponse* response) {
+                                                 const v1::DeleteJobRequest* /*request*/,
+                                                 v1::DeleteJobResponse* /*response*/) {
   return Answer(context, NotYet("DeleteJob (background jobs)"));
 }
 
 grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,
-                                                     const v1::ListCallablesRequest* request,
+                                                     const v1::ListCallablesRequest* /*request*/,
                                                      v1::ListCallablesResponse* response) {
   for (const CallableDef* def : registry_->All()) *response->add_callables() = Describe(*def);
   return Answer(context, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* FarmService::GetStatus(grpc::CallbackServerContext* context,
-                                                 const v1::GetStatusRequest* request,
+                                                 const v1::GetStatusRequest* /*request*/,
                                                  v1::GetStatusResponse* response) {
   *response = scheduler_->GetStatus();
   return Answer(context, grpc::Status::OK);

@@ -9,25 +9,9 @@
 namespace pprocd::testing {
 namespace {
 
-struct ToolRun {
-  int exit_code;
-  std::string output;
-};
-
-ToolRun Grpcurl(const ServerProcess& server, const std::string& args) {
+CommandRun Grpcurl(const std::string& args) {
   const char* tool = std::getenv("PPROCD_GRPCURL");
-  const std::string command =
-      std::string(tool != nullptr ? tool : "grpcurl") + " -plaintext -unix " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ToolRun run{-1, ""};
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return RunCommand(std::string(tool != nullptr ? tool : "grpcurl") + " -plaintext -unix " + args);
 }
 
 class GrpcurlTest : public ::testing::Test {
@@ -37,17 +21,15 @@ class GrpcurlTest : public ::testing::Test {
     server_ = ServerProcess::Start({}, &error);
     ASSERT_NE(server_, nullptr) << error;
   }
-  ToolRun Call(const std::string& args) {
-    return Grpcurl(*server_, server_->socket_path() + " " + args);
-  }
-  ToolRun CallWith(const std::string& data, const std::string& args) {
-    return Grpcurl(*server_, "-d '" + data + "' " + server_->socket_path() + " " + args);
+  CommandRun Call(const std::string& args) { return Grpcurl(server_->socket_path() + " " + args); }
+  CommandRun CallWith(const std::string& data, const std::string& args) {
+    return Grpcurl("-d '" + data + "' " + server_->socket_path() + " " + args);
   }
   std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(GrpcurlTest, ListsEveryService) {
-  const ToolRun run = Call("list");
+  const CommandRun run = Call("list");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("pprocd.v1.ProcessFarmService"), std::string::npos);
   EXPECT_NE(run.output.find("grpc.health.v1.Health"), std::string::npos);
@@ -56,19 +38,19 @@ TEST_F(GrpcurlTest, ListsEveryService) {
 
 TEST_F(GrpcurlTest, DescribesEveryServiceIncludingHealth) {
   for (const char* service : {"pprocd.v1.ProcessFarmService", "grpc.health.v1.Health"}) {
-    const ToolRun run = Call(std::string("describe ") + service);
+    const CommandRun run = Call(std::string("describe ") + service);
     EXPECT_EQ(run.exit_code, 0) << run.output;
     EXPECT_NE(run.output.find("is a service"), std::string::npos) << run.output;
   }
-  const ToolRun map = Call("describe pprocd.v1.ProcessFarmService.Map");
+  const CommandRun map = Call("describe pprocd.v1.ProcessFarmService.Map");
   EXPECT_NE(map.output.find("stream .pprocd.v1.MapRequest"), std::string::npos) << map.output;
-  const ToolRun message = Call("describe pprocd.v1.ItemError");
+  const CommandRun message = Call("describe pprocd.v1.ItemError");
   EXPECT_NE(message.output.find("stderr_tail"), std::string::npos) << message.output;
 }
 
 TEST_F(GrpcurlTest, CallsMapWithJson) {
-  const ToolRun run = CallWith(R"({"callable":"calculate","inputs":[[1,2],[3,4,100]]})",
-                               "pprocd.v1.ProcessFarmService/Map");
+  const CommandRun run = CallWith(R"({"callable":"calculate","inputs":[[1,2],[3,4,100]]})",
+                                  "pprocd.v1.ProcessFarmService/Map");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("\"value\": 12"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("\"value\": 304"), std::string::npos) << run.output;
@@ -76,13 +58,13 @@ TEST_F(GrpcurlTest, CallsMapWithJson) {
 }
 
 TEST_F(GrpcurlTest, HealthCheckAnswersServing) {
-  const ToolRun run = CallWith("{}", "grpc.health.v1.Health/Check");
+  const CommandRun run = CallWith("{}", "grpc.health.v1.Health/Check");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("SERVING"), std::string::npos) << run.output;
 }
 
 TEST_F(GrpcurlTest, UnknownCallableIsNotFound) {
-  const ToolRun run =
+  const CommandRun run =
       CallWith(R"({"callable":"nope","inputs":[1]})", "pprocd.v1.ProcessFarmService/Map");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.output.find("NotFound"), std::string::npos) << run.output;

@@ -70,6 +70,16 @@ bool WaitAllGone(const std::vector<pid_t>& pids, absl::Duration timeout);
 // Number of open descriptors of `pid`.
 int CountFds(pid_t pid);
 
+// A shell command's exit status and what it printed (stdout and stderr).
+struct CommandRun {
+  int exit_code = -1;
+  std::string output;
+};
+CommandRun RunCommand(const std::string& command);
+
+// The pproc executable built with the tests.
+std::string PprocBinary();
+
 // Outcome of one Map or Queue call.
 struct ItemsOutcome {
   grpc::Status status;

@@ -1,0 +1,118 @@
+// Client: a connection to one pprocd server (pprocd.v1.ProcessFarmService)
+// and the calls pproc needs: ListCallables, GetStatus, and streaming Map /
+// Queue over a pull-style InputSource.
+//
+// Thread-safety: a Client is immutable after construction; any number of
+// threads may make calls on it at once. RunItems blocks its calling thread
+// (which runs the ResultSink) and uses one helper thread to send inputs.
+// CallCanceller is thread-safe.
+#ifndef PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_CLIENT_H_
+#define PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_CLIENT_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "pprocd/client/input_source.h"
+#include "pprocd/v1/service.grpc.pb.h"
+
+namespace pprocd::client {
+
+// Which streaming RPC RunItems makes.
+enum class CallKind {
+  kMap,    // Results in input order.
+  kQueue,  // Results in completion order, each naming its input index.
+};
+
+struct ClientOptions {
+  // How long to wait for the server to accept a connection before failing.
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // Deadline of the unary calls (ListCallables, GetStatus).
+  absl::Duration unary_timeout = absl::Seconds(30);
+  // Largest message sent or received, both ways.
+  int max_message_bytes = 64 << 20;
+  // RunItems sends a request once it holds this many inputs...
+  int max_inputs_per_request = 1024;
+  // ...or before its inputs would pass this many bytes (a single larger
+  // input goes alone). Well under gRPC's default 4 MiB receive limit.
+  size_t max_request_bytes = 1 << 20;
+};
+
+// Receives every ItemResult of a RunItems call as it arrives, on the thread
+// that called RunItems. A non-OK status cancels the call and RunItems
+// returns that status.
+using ResultSink = std::function<absl::Status(const v1::ItemResult& result)>;
+
+// Cancels a RunItems call from another thread (a signal watcher, a UI).
+// Cancel() is sticky: cancelling before the call starts makes it end at once,
+// and a cancelled canceller cancels every later call it is given.
+class CallCanceller {
+ public:
+  CallCanceller() = default;
+  CallCanceller(const CallCanceller&) = delete;
+  CallCanceller& operator=(const CallCanceller&) = delete;
+
+  // Cancels the attached call, if any, via ClientContext::TryCancel.
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  friend class Client;
+  // Called by Client around one call; `context` must outlive Detach().
+  void Attach(grpc::ClientContext* context);
+  void Detach();
+
+  mutable absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+class Client {
+ public:
+  // Connects lazily to `target`, a gRPC target as ResolveAddress returns it.
+  explicit Client(std::string target, ClientOptions options = {});
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::string& target() const { return target_; }
+
+  absl::StatusOr<v1::ListCallablesResponse> ListCallables() const;
+  absl::StatusOr<v1::GetStatusResponse> GetStatus() const;
+
+  // Runs `callable` over every input of `inputs` with a Map or Queue call:
+  // sends callable and options first, then the inputs in batches, then
+  // half-closes; meanwhile calls `sink` for every result as it arrives.
+  // Blocks until the call ends. Returns OK when the server completed the
+  // call (per-item failures are results, not errors); otherwise the first
+  // of: the sink's error, the input source's error, CANCELLED when
+  // `canceller` (optional; must outlive the call) cancelled it, or the RPC's
+  // status with its gRPC code and message.
+  absl::Status RunItems(CallKind kind, absl::string_view callable, const v1::CallOptions& options,
+                        InputSource& inputs, const ResultSink& sink,
+                        CallCanceller* canceller = nullptr) const;
+
+ private:
+  // Waits up to connect_timeout for the channel to be READY or to have
+  // failed (then the call itself reports gRPC's reason). UNAVAILABLE when
+  // nothing answered in time.
+  absl::Status AwaitConnection() const;
+  // Converts a finished call's status, explaining UNAVAILABLE: which address
+  // was tried and how to start the server.
+  absl::Status CallStatus(const grpc::Status& status, bool received_response) const;
+
+  const std::string target_;
+  const ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ProcessFarmService::Stub> stub_;
+};
+
+}  // namespace pprocd::client
+
+#endif  // PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_CLIENT_H_

@@ -1,0 +1,41 @@
+// What pproc's subcommands share: exit statuses, the global flags, error
+// reporting and connecting to the server.
+//
+// Thread-safety: call from main's thread.
+#ifndef PPROCD_CLIENTS_CPP_PPROC_COMMON_H_
+#define PPROCD_CLIENTS_CPP_PPROC_COMMON_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "pprocd/client/client.h"
+
+namespace pprocd::pproc {
+
+// Exit statuses.
+inline constexpr int kExitOk = 0;
+// map/queue: the call completed but at least one item failed.
+inline constexpr int kExitItemFailed = 1;
+// The RPC failed, or the command line or an input was invalid.
+inline constexpr int kExitError = 2;
+// (kExitInterrupted = 130 is in interrupt.h.)
+// stdout's reader went away (`pproc ... | head`), as after SIGPIPE.
+inline constexpr int kExitBrokenPipe = 141;
+
+// Flags every subcommand sees.
+struct GlobalFlags {
+  // --address; empty means $PPROCD_ADDRESS, then the default socket.
+  std::string address;
+};
+
+// Prints "pproc: <CODE>: <message>" on stderr and returns kExitError.
+int ReportError(const absl::Status& status);
+
+// Resolves the address (see client::ResolveAddress) and makes a client.
+absl::StatusOr<std::unique_ptr<client::Client>> MakeClient(const GlobalFlags& flags);
+
+}  // namespace pprocd::pproc
+
+#endif  // PPROCD_CLIENTS_CPP_PPROC_COMMON_H_

@@ -1,0 +1,154 @@
+#include "pprocd/client/client.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "src/grpc_status.h"
+#include "src/item_stream.h"
+
+namespace pprocd::client {
+namespace {
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ClientOptions& options) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(options.max_message_bytes);
+  arguments.SetMaxSendMessageSize(options.max_message_bytes);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments);
+}
+
+// A call fails fast when the server is unreachable instead of waiting for it.
+void PrepareContext(grpc::ClientContext* context) { context->set_wait_for_ready(false); }
+
+constexpr char kStartHint[] =
+    "is pprocd running? start it with scripts/run, or point --address or "
+    "$PPROCD_ADDRESS at it";
+
+}  // namespace
+
+void CallCanceller::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool CallCanceller::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+void CallCanceller::Attach(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  context_ = context;
+  if (cancelled_) context_->TryCancel();
+}
+
+void CallCanceller::Detach() {
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+}
+
+Client::Client(std::string target, ClientOptions options)
+    : target_(std::move(target)),
+      options_(options),
+      channel_(MakeChannel(target_, options_)),
+      stub_(v1::ProcessFarmService::NewStub(channel_)) {}
+
+absl::Status Client::AwaitConnection() const {
+  const std::chrono::system_clock::time_point deadline =
+      absl::ToChronoTime(absl::Now() + options_.connect_timeout);
+  grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+  while (state != GRPC_CHANNEL_READY && state != GRPC_CHANNEL_TRANSIENT_FAILURE &&
+         state != GRPC_CHANNEL_SHUTDOWN) {
+    if (!channel_->WaitForStateChange(state, deadline)) {
+      return absl::UnavailableError(absl::StrCat("no pprocd answered at ", target_, " within ",
+                                                 absl::FormatDuration(options_.connect_timeout),
+                                                 "; ", kStartHint));
+    }
+    state = channel_->GetState(/*try_to_connect=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Client::CallStatus(const grpc::Status& status, bool received_response) const {
+  absl::Status converted = internal::FromGrpcStatus(status);
+  if (converted.code() != absl::StatusCode::kUnavailable) return converted;
+  if (received_response) {
+    return absl::UnavailableError(
+        absl::StrCat("lost the connection to pprocd at ", target_, ": ", converted.message()));
+  }
+  return absl::UnavailableError(absl::StrCat("cannot reach pprocd at ", target_, ": ",
+                                             converted.message(), "; ", kStartHint));
+}
+
+absl::StatusOr<v1::ListCallablesResponse> Client::ListCallables() const {
+  absl::Status connected = AwaitConnection();
+  if (!connected.ok()) return connected;
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
+  v1::ListCallablesResponse response;
+  grpc::Status status = stub_->ListCallables(&context, v1::ListCallablesRequest(), &response);
+  if (!status.ok()) return CallStatus(status, /*received_response=*/false);
+  return response;
+}
+
+absl::StatusOr<v1::GetStatusResponse> Client::GetStatus() const {
+  absl::Status connected = AwaitConnection();
+  if (!connected.ok()) return connected;
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
+  v1::GetStatusResponse response;
+  grpc::Status status = stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
+  if (!status.ok()) return CallStatus(status, /*received_response=*/false);
+  return response;
+}
+
+absl::Status Client::RunItems(CallKind kind, absl::string_view callable,
+                              const v1::CallOptions& options, InputSource& inputs,
+                              const ResultSink& sink, CallCanceller* canceller) const {
+  if (canceller != nullptr && canceller->cancelled()) {
+    return absl::CancelledError("call cancelled by the client");
+  }
+  absl::Status connected = AwaitConnection();
+  if (!connected.ok()) return connected;
+
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  if (canceller != nullptr) canceller->Attach(&context);
+  const internal::BatchLimits limits{options_.max_inputs_per_request, options_.max_request_bytes};
+  internal::StreamOutcome outcome;
+  if (kind == CallKind::kMap) {
+    v1::MapRequest header;
+    header.set_callable(std::string(callable));
+    *header.mutable_options() = options;
+    auto stream = stub_->Map(&context);
+    outcome = internal::ItemStream<v1::MapRequest, v1::MapResponse>(&context, stream.get(), limits)
+                  .Run(header, inputs, sink);
+  } else {
+    v1::QueueRequest header;
+    header.set_callable(std::string(callable));
+    *header.mutable_options() = options;
+    auto stream = stub_->Queue(&context);
+    outcome =
+        internal::ItemStream<v1::QueueRequest, v1::QueueResponse>(&context, stream.get(), limits)
+            .Run(header, inputs, sink);
+  }
+  if (canceller != nullptr) canceller->Detach();
+
+  if (!outcome.local_error.ok()) return outcome.local_error;
+  if (canceller != nullptr && canceller->cancelled() &&
+      outcome.rpc_status.error_code() == grpc::StatusCode::CANCELLED) {
+    return absl::CancelledError("call cancelled by the client");
+  }
+  return CallStatus(outcome.rpc_status, outcome.received_response);
+}
+
+}  // namespace pprocd::client

@@ -1,0 +1,138 @@
+// Internal: drives one bidirectional Map or Queue stream for
+// Client::RunItems with the sync API. The calling thread reads results and
+// runs the sink; a writer thread pulls inputs and writes them in batches.
+// Flow control needs nothing special: when the server stops reading, the
+// writer blocks in Write() until the window opens again.
+//
+// Thread-safety: Run() is called once, from one thread.
+#ifndef PPROCD_CLIENTS_CPP_SRC_ITEM_STREAM_H_
+#define PPROCD_CLIENTS_CPP_SRC_ITEM_STREAM_H_
+
+#include <atomic>
+#include <cstddef>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/sync_stream.h"
+#include "pprocd/client/client.h"
+#include "pprocd/client/input_source.h"
+
+namespace pprocd::client::internal {
+
+struct BatchLimits {
+  int max_inputs;
+  size_t max_bytes;
+};
+
+// How a stream ended.
+struct StreamOutcome {
+  // The sink's or the input source's error, if one ended the call.
+  absl::Status local_error;
+  // The status the server (or the channel) ended the RPC with.
+  grpc::Status rpc_status;
+  // Whether any response arrived, i.e. the server was reached.
+  bool received_response = false;
+};
+
+// Request is MapRequest or QueueRequest, Response MapResponse or
+// QueueResponse: the pairs have the same fields.
+template <typename Request, typename Response>
+class ItemStream {
+ public:
+  // `context` and `stream` belong to one started call and must outlive Run().
+  ItemStream(grpc::ClientContext* context, grpc::ClientReaderWriter<Request, Response>* stream,
+             BatchLimits limits)
+      : context_(context), stream_(stream), limits_(limits) {}
+
+  // Sends `header` (callable and options), then every input, then
+  // half-closes, while passing every result to `sink`. Returns once the RPC
+  // has finished.
+  StreamOutcome Run(const Request& header, InputSource& inputs, const ResultSink& sink) {
+    std::thread writer([&] { WriteAll(header, inputs); });
+    StreamOutcome outcome;
+    Response response;
+    while (outcome.local_error.ok() && stream_->Read(&response)) {
+      outcome.received_response = true;
+      for (const v1::ItemResult& result : response.results()) {
+        outcome.local_error = sink(result);
+        if (!outcome.local_error.ok()) break;
+      }
+    }
+    if (!outcome.local_error.ok()) context_->TryCancel();
+    // The server has finished (or we cancelled): a writer blocked in Write()
+    // fails at once, one blocked waiting for input needs a nudge.
+    stop_writing_.store(true);
+    inputs.Interrupt();
+    writer.join();
+    // Joining orders the writer's write of input_error_ before this read.
+    if (outcome.local_error.ok()) outcome.local_error = input_error_;
+    outcome.rpc_status = stream_->Finish();
+    return outcome;
+  }
+
+ private:
+  void WriteAll(const Request& header, InputSource& inputs) {
+    // The header goes alone so the server can check the callable (and we
+    // learn of a dead server) before the first input is produced.
+    if (!stream_->Write(header)) return;
+    Request request;
+    size_t batch_bytes = 0;
+    while (!stop_writing_.load()) {
+      if (request.inputs_size() > 0 && !inputs.NextIsReady()) {
+        if (!Flush(&request, &batch_bytes)) return;
+      }
+      google::protobuf::Value* value = request.add_inputs();
+      absl::StatusOr<bool> more = inputs.Next(value);
+      if (!more.ok()) {
+        if (!stop_writing_.load()) {
+          input_error_ = more.status();
+          context_->TryCancel();
+        }
+        return;
+      }
+      if (!*more) {
+        request.mutable_inputs()->RemoveLast();
+        if (request.inputs_size() > 0 && !Flush(&request, &batch_bytes)) {
+          return;
+        }
+        stream_->WritesDone();
+        return;
+      }
+      // Tag and length prefix of the repeated field: at most 6 bytes.
+      const size_t size = value->ByteSizeLong() + 6;
+      if (request.inputs_size() > 1 && batch_bytes + size > limits_.max_bytes) {
+        // This input would push the batch over the limit: send the batch
+        // without it, then start the next batch with it.
+        google::protobuf::Value last = std::move(*value);
+        request.mutable_inputs()->RemoveLast();
+        if (!Flush(&request, &batch_bytes)) return;
+        *request.add_inputs() = std::move(last);
+      }
+      batch_bytes += size;
+      if (request.inputs_size() >= limits_.max_inputs || batch_bytes >= limits_.max_bytes) {
+        if (!Flush(&request, &batch_bytes)) return;
+      }
+    }
+  }
+
+  // Writes the batch; false when the call is over.
+  bool Flush(Request* request, size_t* batch_bytes) {
+    bool ok = stream_->Write(*request);
+    request->Clear();
+    *batch_bytes = 0;
+    return ok;
+  }
+
+  grpc::ClientContext* const context_;
+  grpc::ClientReaderWriter<Request, Response>* const stream_;
+  const BatchLimits limits_;
+  std::atomic<bool> stop_writing_{false};
+  // Written by the writer thread only; read by Run() after joining it.
+  absl::Status input_error_;
+};
+
+}  // namespace pprocd::client::internal
+
+#endif  // PPROCD_CLIENTS_CPP_SRC_ITEM_STREAM_H_
