@@ -40,14 +40,9 @@ int RunCallables(const GlobalFlags& globals, bool json) {
   if (!response.ok()) return ReportError(response.status());
   std::string out;
   if (json) {
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    auto status = google::protobuf::util::MessageToJsonString(*response, &out, options);
-    if (!status.ok()) {
-      return ReportError(absl::InternalError(
-          absl::StrCat("cannot print the response as JSON: ", status.message().ToString())));
+    if (absl::Status printed = AppendMessageJson(*response, &out); !printed.ok()) {
+      return ReportError(printed);
     }
-    out.push_back('\n');
   } else {
     for (const v1::Callable& callable : response->callables()) {
       absl::StrAppend(&out, FormatCallable(callable), "\n");

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
 #include "pprocd/client/address.h"
 
 namespace pprocd::pproc {
@@ -18,6 +19,20 @@ absl::StatusOr<std::unique_ptr<client::Client>> MakeClient(const GlobalFlags& fl
   absl::StatusOr<std::string> target = client::ResolveAddress(flags.address);
   if (!target.ok()) return target.status();
   return std::make_unique<client::Client>(*std::move(target));
+}
+
+absl::Status AppendMessageJson(const google::protobuf::Message& message, std::string* out) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot print the response as JSON: ", status.message().ToString()));
+  }
+  absl::StrAppend(out, json, "\n");
+  return absl::OkStatus();
 }
 
 }  // namespace pprocd::pproc

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "pprocd/client/client.h"
 
 namespace pprocd::pproc {
@@ -35,6 +36,10 @@ int ReportError(const absl::Status& status);
 
 // Resolves the address (see client::ResolveAddress) and makes a client.
 absl::StatusOr<std::unique_ptr<client::Client>> MakeClient(const GlobalFlags& flags);
+
+// Appends `message` in the canonical proto3 JSON mapping (field names as in
+// the .proto, every field printed) and a newline to `out`.
+absl::Status AppendMessageJson(const google::protobuf::Message& message, std::string* out);
 
 }  // namespace pprocd::pproc
 

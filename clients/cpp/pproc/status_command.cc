@@ -16,15 +16,9 @@ int RunStatus(const GlobalFlags& globals, bool json) {
   if (!response.ok()) return ReportError(response.status());
   std::string out;
   if (json) {
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    options.always_print_primitive_fields = true;
-    auto status = google::protobuf::util::MessageToJsonString(*response, &out, options);
-    if (!status.ok()) {
-      return ReportError(absl::InternalError(
-          absl::StrCat("cannot print the response as JSON: ", status.message().ToString())));
+    if (absl::Status printed = AppendMessageJson(*response, &out); !printed.ok()) {
+      return ReportError(printed);
     }
-    out.push_back('\n');
   } else {
     out = FormatStatus(*response);
   }
