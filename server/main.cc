@@ -40,6 +40,7 @@ struct Flags {
   uint64_t call_window_items = 16384;
   uint32_t grace_ms = 5000;
   uint32_t max_message_bytes = 16u << 20;
+  uint64_t max_tasks_per_worker = 0;
 };
 
 int Fail(const std::string& message) {
@@ -98,6 +99,7 @@ int Serve(const Flags& flags) {
       flags.workers > 0 ? flags.workers : std::max(1u, std::thread::hardware_concurrency());
   options.max_queued_items = flags.max_queued_items;
   options.call_window_items = flags.call_window_items;
+  options.max_tasks_per_worker = flags.max_tasks_per_worker;
   Scheduler scheduler(options, std::move(*template_process), &registry);
   if (absl::Status started = scheduler.Start(); !started.ok()) {
     return Fail(started.ToString());
@@ -154,6 +156,10 @@ int Serve(const Flags& flags) {
   health->SetServingStatus(false);
   health->SetServingStatus(kServiceName, false);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(flags.grace_ms));
+  // Shutdown returns once every call has finished, which can be before the
+  // transports have written the last responses and trailers: give them a
+  // moment, or a client may see its finished call end in a broken pipe.
+  absl::SleepFor(absl::Milliseconds(100));
   scheduler.Stop();
   server->Wait();
   for (const ListenAddress& address : addresses) {
@@ -183,6 +189,9 @@ int main(int argc, char** argv) {
                  "Per call: inputs and unsent results held at most (flow control)")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 30));
+  app.add_option("--max-tasks-per-worker", flags.max_tasks_per_worker,
+                 "Replace a pooled worker after it has run this many items (0 = never)")
+      ->capture_default_str();
   app.add_option("--grace-ms", flags.grace_ms,
                  "On SIGTERM/SIGINT: how long running calls may finish before they are cancelled")
       ->capture_default_str();

@@ -176,6 +176,15 @@ std::vector<CallableDef> Builtins() {
                     PPROCD_RETURN_IF_ERROR(Hog(IntegerArg(*args[0])));
                     return *args[0];
                   }});
+  defs.push_back({"call_count",
+                  "How many times this worker process has run call_count, this call included: "
+                  "always 1 in a FRESH process, counting up in a reused one.",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {},
+                  [](const BoundArgs&) -> absl::StatusOr<Value> {
+                    static int64_t calls = 0;
+                    return NumberValue(static_cast<double>(++calls));
+                  }});
   defs.push_back({"chaos",
                   "Misbehaves on request, for tests: ok, raise, crash (SIGSEGV), abort, "
                   "exit:N, sleep:MS, hog:MIB.",

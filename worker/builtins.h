@@ -8,7 +8,8 @@
 
 namespace pprocd {
 
-// Adds echo, square, fib, ackermann, sleep_ms, calculate, hog and chaos.
+// Adds echo, square, fib, ackermann, sleep_ms, calculate, hog, call_count
+// and chaos.
 absl::Status RegisterBuiltins(Registry* registry);
 
 }  // namespace pprocd

@@ -110,7 +110,13 @@ class Template {
     }
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
-    if (pid == 0) RunChild(parent, task[1], output[1]);
+    if (pid == 0) {
+      // The server's ends must not stay open in the worker, or it would
+      // never see the end of its task stream.
+      ::close(task[0]);
+      ::close(output[0]);
+      RunChild(parent, task[1], output[1]);
+    }
     ::close(task[1]);
     ::close(output[1]);
     if (pid < 0) {

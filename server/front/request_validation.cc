@@ -28,10 +28,8 @@ absl::Status ValidateOptions(const v1::CallOptions& options) {
   switch (options.isolation()) {
     case v1::ISOLATION_UNSPECIFIED:
     case v1::ISOLATION_POOLED:
-      break;
     case v1::ISOLATION_FRESH:
-      return absl::UnimplementedError(
-          "options.isolation: ISOLATION_FRESH is not implemented yet; use ISOLATION_POOLED");
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("options.isolation: unknown value ", options.isolation()));

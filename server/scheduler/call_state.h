@@ -49,6 +49,10 @@ struct CallState {
   uint64_t held() const {
     return pending.size() + running + ordering.held() + unsent + outgoing.size();
   }
+  // FRESH isolation: every item in a new process.
+  bool fresh() const { return options.isolation() == v1::ISOLATION_FRESH; }
+  // FRESH workers asked for and not yet given an item.
+  uint64_t fresh_starting = 0;
   bool runnable() const {
     return !pending.empty() && (options.limit() == 0 || running < options.limit());
   }

@@ -40,6 +40,11 @@ struct SchedulerOptions {
   // Per call: inputs held, running, and results not yet sent, at most
   // (plus one request message). Bounds memory per call.
   uint64_t call_window_items = 16384;
+  // A pooled worker is replaced after running this many items (0 = never),
+  // as multiprocessing's maxtasksperchild.
+  uint64_t max_tasks_per_worker = 0;
+  // FRESH processes alive at once, over all calls (0 = `workers`).
+  uint32_t max_fresh_workers = 0;
 };
 
 class Scheduler {

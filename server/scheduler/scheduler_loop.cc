@@ -114,13 +114,17 @@ void SchedulerLoop::DrainPosted() {
 
 // --- Workers -------------------------------------------------------------
 
-void SchedulerLoop::SpawnWorker() {
+void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call) {
   if (stopping_) return;
   auto worker = std::make_unique<WorkerSlot>();
   worker->id = next_worker_id_++;
+  worker->fresh = fresh;
+  worker->fresh_call = call;
+  if (fresh) ++fresh_alive_;
   const absl::Status status = template_.RequestSpawn(worker->id);
   if (!status.ok()) {
     LogLine(absl::StrCat("cannot ask the template for a worker: ", status.ToString()));
+    if (fresh) --fresh_alive_;
     return;
   }
   workers_.emplace(worker->id, std::move(worker));
@@ -151,12 +155,21 @@ void SchedulerLoop::HandleTemplate() {
       Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
       Watch(worker.output_fd.get(), Source::kOutput, worker.id, EPOLLIN);
       worker.state = WorkerState::kIdle;
-      idle_.push_back(worker.id);
       spawn_failures_ = 0;
+      if (worker.fresh) {
+        StartFreshWorker(worker);
+      } else {
+        idle_.push_back(worker.id);
+      }
     } else if (event.has_exited()) {
       const wire::v1::WorkerExited& exited = event.exited();
       if (exited.pid() < 0) {
         // The template could not fork: retry with backoff.
+        auto failed = workers_.find(exited.worker_id());
+        if (failed != workers_.end() && failed->second->fresh) {
+          --fresh_alive_;
+          if (CallState* call = FindCall(failed->second->fresh_call)) --call->fresh_starting;
+        }
         workers_.erase(exited.worker_id());
         ++spawn_failures_;
         LogLine("the template could not start a worker; retrying");
@@ -242,10 +255,36 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   if (call != nullptr) MarkDirty(call->id);
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
     worker.state = WorkerState::kIdle;
+    worker.items_run += worker.inputs.size();
     worker.inputs.clear();
     worker.indices.clear();
-    idle_.push_back(worker.id);
+    const uint64_t max_items = owner_->options_.max_tasks_per_worker;
+    if (worker.fresh) {
+      Retire(worker);
+    } else if (max_items > 0 && worker.items_run >= max_items) {
+      Retire(worker);
+      ++workers_recycled_;
+      SpawnWorker();
+    } else {
+      idle_.push_back(worker.id);
+    }
   }
+}
+
+void SchedulerLoop::StartFreshWorker(WorkerSlot& worker) {
+  CallState* call = FindCall(worker.fresh_call);
+  if (call == nullptr) return Retire(worker);
+  --call->fresh_starting;
+  if (!call->runnable()) return Retire(worker);
+  AssignTask(worker, *call);
+}
+
+void SchedulerLoop::Retire(WorkerSlot& worker) {
+  worker.retiring = true;
+  worker.state = WorkerState::kExiting;
+  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
+  Unwatch(worker.task_fd.get());
+  worker.task_fd.Reset();  // The worker reads end of stream and exits.
 }
 
 void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_number) {
@@ -261,7 +300,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
       AttributeUnreported(worker, call, exit_code, signal_number);
       MarkDirty(call->id);
     }
-  } else if (worker.kill_reason == KillReason::kNone && !stopping_) {
+  } else if (worker.kill_reason == KillReason::kNone && !worker.retiring && !stopping_) {
     LogLine(absl::StrCat(
         "idle worker ", worker.pid, " exited (",
         signal_number ? SignalName(signal_number) : absl::StrCat("status ", exit_code), ")"));
@@ -269,8 +308,10 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   Unwatch(worker.task_fd.get());
   Unwatch(worker.output_fd.get());
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
+  const bool replace = !worker.fresh && !worker.retiring && !stopping_;
+  if (worker.fresh) --fresh_alive_;
   workers_.erase(it);
-  if (!stopping_) {
+  if (replace) {
     ++workers_respawned_;
     SpawnWorker();
   }
@@ -334,13 +375,14 @@ void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, 
 // --- Dispatch ------------------------------------------------------------
 
 void SchedulerLoop::Dispatch() {
+  SpawnFreshWorkers();
   while (!idle_.empty() && !calls_.empty()) {
     // Round-robin over calls, starting after the one served last.
     CallState* chosen = nullptr;
     auto it = calls_.upper_bound(last_served_call_);
     for (size_t scanned = 0; scanned < calls_.size(); ++scanned, ++it) {
       if (it == calls_.end()) it = calls_.begin();
-      if (it->second.runnable()) {
+      if (it->second.runnable() && !it->second.fresh()) {
         chosen = &it->second;
         break;
       }
@@ -355,6 +397,21 @@ void SchedulerLoop::Dispatch() {
   }
 }
 
+void SchedulerLoop::SpawnFreshWorkers() {
+  const uint32_t max_fresh = owner_->options_.max_fresh_workers > 0
+                                 ? owner_->options_.max_fresh_workers
+                                 : owner_->options_.workers;
+  for (auto& [id, call] : calls_) {
+    if (!call.fresh()) continue;
+    const uint32_t limit = call.options.limit();
+    while (fresh_alive_ < max_fresh && call.pending.size() > call.fresh_starting &&
+           (limit == 0 || call.running + call.fresh_starting < limit) && !stopping_) {
+      ++call.fresh_starting;
+      SpawnWorker(/*fresh=*/true, id);
+    }
+  }
+}
+
 void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   const v1::CallOptions& options = call.options;
   const uint64_t known = options.expected_inputs() > 0 ? options.expected_inputs()
@@ -365,7 +422,10 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
                               : AutoChunkSize(known, call.pending.size(), owner_->options_.workers);
   uint64_t count = ChunkToSend(wanted, call.pending.size(), options.limit(), call.running);
   const bool solo = call.pending.front().solo;
-  if (solo) count = 1;
+  if (solo || worker.fresh) count = 1;
+  const uint64_t max_items = owner_->options_.max_tasks_per_worker;
+  if (max_items > 0) count = std::min(count, max_items - std::min(max_items, worker.items_run));
+  count = std::max<uint64_t>(count, 1);
   worker.inputs.clear();
   worker.indices.clear();
   worker.task_id = next_task_id_++;
@@ -560,6 +620,7 @@ void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
   status->set_items_failed(items_failed_);
   status->set_items_crashed(items_crashed_);
   status->set_workers_respawned(workers_respawned_);
+  status->set_workers_recycled(workers_recycled_);
   status->set_uptime_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::Now() - started_)));
   status->set_calls_active(static_cast<uint32_t>(calls_.size()));
   status->set_workers_configured(owner_->options_.workers);

@@ -52,8 +52,14 @@ class SchedulerLoop {
   void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
   void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code, int signal_number);
   void RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo);
-  void SpawnWorker();
+  // Asks the template for a worker: a pooled one, or a FRESH one for `call`.
+  void SpawnWorker(bool fresh = false, uint64_t call = 0);
+  // A freshly started FRESH worker takes one item of its call, or retires.
+  void StartFreshWorker(WorkerSlot& worker);
+  // Closes the worker's socket so that it exits once idle.
+  void Retire(WorkerSlot& worker);
   void Dispatch();
+  void SpawnFreshWorkers();
   void AssignTask(WorkerSlot& worker, CallState& call);
   void SendTask(WorkerSlot& worker);
   void CheckTimeouts();
@@ -87,6 +93,8 @@ class SchedulerLoop {
   uint64_t items_failed_ = 0;
   uint64_t items_crashed_ = 0;
   uint64_t workers_respawned_ = 0;
+  uint64_t workers_recycled_ = 0;
+  uint32_t fresh_alive_ = 0;
 };
 
 }  // namespace pprocd

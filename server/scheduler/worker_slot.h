@@ -59,6 +59,15 @@ struct WorkerSlot {
   KillReason kill_reason = KillReason::kNone;
   OutputTail tail;
 
+  // A FRESH worker runs one item of `fresh_call`, then retires.
+  bool fresh = false;
+  uint64_t fresh_call = 0;
+  // Items this worker has finished (for --max-tasks-per-worker).
+  uint64_t items_run = 0;
+  // Asked to exit (its socket closed) after its last item: its exit is
+  // expected and nobody replaces it on that account.
+  bool retiring = false;
+
   bool busy() const { return state == WorkerState::kBusy; }
   int unreported() const { return static_cast<int>(inputs.size()) - reported; }
   // Appends the TaskFrame of the current task to the outbox, splicing the

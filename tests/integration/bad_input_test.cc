@@ -46,8 +46,8 @@ v1::CallOptions WithChunksize(uint32_t chunksize) {
 }
 
 TEST_F(BadInputTest, TableOfBadRequests) {
-  v1::CallOptions fresh;
-  fresh.set_isolation(v1::ISOLATION_FRESH);
+  v1::CallOptions unknown_isolation;
+  unknown_isolation.set_isolation(static_cast<v1::Isolation>(7));
   v1::CallOptions long_timeout;
   long_timeout.set_timeout_ms(4000000000u);
   const std::vector<BadCase> cases = {
@@ -90,12 +90,12 @@ TEST_F(BadInputTest, TableOfBadRequests) {
        long_timeout,
        grpc::StatusCode::INVALID_ARGUMENT,
        "options.timeout_ms"},
-      {"fresh isolation not built yet",
+      {"unknown isolation",
        "echo",
        {Num(1)},
-       fresh,
-       grpc::StatusCode::UNIMPLEMENTED,
-       "ISOLATION_FRESH"},
+       unknown_isolation,
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "options.isolation"},
       {"more queued items than the server allows",
        "echo",
        std::vector<google::protobuf::Value>(600, Num(1)),
@@ -179,8 +179,8 @@ TEST_F(BadInputTest, ListCallablesDescribesEveryBuiltinWithItsParameters) {
   ASSERT_TRUE(stub_->ListCallables(&context, {}, &response).ok());
   std::map<std::string, v1::Callable> by_name;
   for (const auto& callable : response.callables()) by_name[callable.name()] = callable;
-  for (const char* name :
-       {"echo", "square", "fib", "ackermann", "sleep_ms", "calculate", "hog", "chaos"}) {
+  for (const char* name : {"echo", "square", "fib", "ackermann", "sleep_ms", "calculate", "hog",
+                           "call_count", "chaos"}) {
     ASSERT_TRUE(by_name.count(name)) << name;
     EXPECT_FALSE(by_name[name].description().empty()) << name;
   }
