@@ -147,12 +147,17 @@ int Serve(const Flags& flags) {
   std::fflush(stdout);
 
   int signal_number = 0;
-  while (signal_number <= 0) {
-    const timespec tick{1, 0};
+  while (signal_number <= 0 && scheduler.running()) {
+    const timespec tick{0, 200 * 1000 * 1000};
     signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
   }
-  std::fprintf(stderr, "pprocd: %s received; draining (grace %u ms)\n", strsignal(signal_number),
-               flags.grace_ms);
+  const int exit_code = signal_number > 0 ? 0 : 1;
+  if (signal_number > 0) {
+    std::fprintf(stderr, "pprocd: %s received; draining (grace %u ms)\n", strsignal(signal_number),
+                 flags.grace_ms);
+  } else {
+    std::fprintf(stderr, "pprocd: the worker pool has stopped; shutting down\n");
+  }
   health->SetServingStatus(false);
   health->SetServingStatus(kServiceName, false);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(flags.grace_ms));
@@ -166,7 +171,7 @@ int Serve(const Flags& flags) {
     if (address.kind == ListenAddress::Kind::kUnix) unlink(address.target.c_str());
   }
   std::fprintf(stderr, "pprocd: stopped\n");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace

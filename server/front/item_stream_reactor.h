@@ -51,6 +51,15 @@ class ItemStreamReactor : public grpc::ServerBidiReactor<Request, Response> {
       return;
     }
     absl::Status status = opened_ ? CheckLaterRequest() : CheckFirstRequest();
+    if (status.ok() && !opened_) {
+      absl::StatusOr<uint64_t> id =
+          scheduler_->OpenCall(request_.callable(), request_.options(), order_, sink_);
+      status = id.status();
+      if (id.ok()) {
+        opened_ = true;
+        call_id_ = *id;
+      }
+    }
     if (status.ok() && !scheduler_->ReserveQueued(request_.inputs_size())) {
       status = absl::ResourceExhaustedError(
           "inputs: the server's queue of pending items is full; retry later or send fewer "
@@ -60,10 +69,6 @@ class ItemStreamReactor : public grpc::ServerBidiReactor<Request, Response> {
       if (opened_) scheduler_->CancelCall(call_id_);
       FinishLocked(ToGrpcStatus(status));
       return;
-    }
-    if (!opened_) {
-      opened_ = true;
-      call_id_ = scheduler_->OpenCall(request_.callable(), request_.options(), order_, sink_);
     }
     // The scheduler keeps inputs serialized: it only forwards them.
     std::vector<std::string> inputs(request_.inputs_size());

@@ -27,49 +27,46 @@ absl::Status Scheduler::Start() {
 void Scheduler::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopped_) return;
     stopped_ = true;
+    posted_.push_back([](SchedulerLoop& loop) { loop.RequestStop(); });
   }
-  if (thread_.joinable()) {
-    {
-      absl::MutexLock lock(&mu_);
-      posted_.push_back([](SchedulerLoop& loop) { loop.RequestStop(); });
-    }
-    const uint64_t one = 1;
-    (void)!write(wake_fd_.get(), &one, sizeof(one));
-    thread_.join();
-  }
+  Wake();
+  if (thread_.joinable()) thread_.join();
 }
 
-void Scheduler::Post(std::function<void(SchedulerLoop&)> command) {
+bool Scheduler::running() const { return !loop_exited_.load(std::memory_order_acquire); }
+
+void Scheduler::Wake() {
+  const uint64_t one = 1;
+  (void)!write(wake_fd_.get(), &one, sizeof(one));
+}
+
+bool Scheduler::TryPost(std::function<void(SchedulerLoop&)> command) {
   bool was_empty;
   {
     absl::MutexLock lock(&mu_);
-    if (stopped_) return;
+    if (stopped_) return false;
     was_empty = posted_.empty();
     posted_.push_back(std::move(command));
   }
-  if (was_empty) {
-    const uint64_t one = 1;
-    (void)!write(wake_fd_.get(), &one, sizeof(one));
-  }
+  if (was_empty) Wake();
+  return true;
 }
 
-uint64_t Scheduler::OpenCall(const std::string& callable, const v1::CallOptions& options,
-                             CallOrder order, std::shared_ptr<CallSink> sink) {
+void Scheduler::Post(std::function<void(SchedulerLoop&)> command) {
+  // Once stopped, every call has been finished: commands about them are moot.
+  (void)TryPost(std::move(command));
+}
+
+absl::StatusOr<uint64_t> Scheduler::OpenCall(const std::string& callable,
+                                             const v1::CallOptions& options, CallOrder order,
+                                             std::shared_ptr<CallSink> sink) {
   const uint64_t id = next_call_id_.fetch_add(1);
-  bool accepted;
-  {
-    absl::MutexLock lock(&mu_);
-    accepted = !stopped_;
-  }
-  if (!accepted) {
-    sink->Finish(absl::UnavailableError("the server is shutting down"));
-    return id;
-  }
-  Post([id, callable, options, order, sink = std::move(sink)](SchedulerLoop& loop) mutable {
-    loop.OpenCall(id, callable, options, order, std::move(sink));
-  });
+  const bool posted =
+      TryPost([id, callable, options, order, sink = std::move(sink)](SchedulerLoop& loop) mutable {
+        loop.OpenCall(id, callable, options, order, std::move(sink));
+      });
+  if (!posted) return absl::UnavailableError("the server is shutting down");
   return id;
 }
 

@@ -59,11 +59,16 @@ class Scheduler {
   // Fails every open call with UNAVAILABLE, kills and reaps every worker,
   // stops the template and joins the thread. Idempotent.
   void Stop();
+  // False once the loop has ended: after Stop(), or by itself when the
+  // template process was lost (the server should then exit).
+  bool running() const;
 
-  // Opens a call of a validated callable; returns its id. The sink is kept
-  // until Finish() has been called on it. WantInput() follows soon.
-  uint64_t OpenCall(const std::string& callable, const v1::CallOptions& options, CallOrder order,
-                    std::shared_ptr<CallSink> sink);
+  // Opens a call of a validated callable; returns its id, or Unavailable
+  // once stopping (then the sink is never called). The sink is kept until
+  // Finish() has been called on it; it is never called synchronously from
+  // here, since the caller may hold the sink's lock.
+  absl::StatusOr<uint64_t> OpenCall(const std::string& callable, const v1::CallOptions& options,
+                                    CallOrder order, std::shared_ptr<CallSink> sink);
   // Reserves room for `count` more queued inputs server-wide; false (and no
   // reservation) when that would pass max_queued_items. A reservation is
   // consumed by AddInputs of the same count.
@@ -83,7 +88,10 @@ class Scheduler {
   v1::GetStatusResponse GetStatus();
 
  private:
+  // Queues a command for the loop; false (and dropped) once stopped.
+  bool TryPost(std::function<void(SchedulerLoop&)> command);
   void Post(std::function<void(SchedulerLoop&)> command);
+  void Wake();
 
   SchedulerOptions options_;
   std::unique_ptr<SchedulerLoop> loop_;
@@ -93,6 +101,7 @@ class Scheduler {
   absl::Mutex mu_;
   std::vector<std::function<void(SchedulerLoop&)>> posted_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> loop_exited_{false};
   UniqueFd wake_fd_;
   friend class SchedulerLoop;
 };

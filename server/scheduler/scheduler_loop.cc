@@ -97,7 +97,15 @@ void SchedulerLoop::Run() {
     Dispatch();
     FlushCalls();
   }
+  // Refuse new commands, then take those already posted (a call may have
+  // been opened meanwhile) so that Shutdown() finishes every call.
+  {
+    absl::MutexLock lock(&owner_->mu_);
+    owner_->stopped_ = true;
+  }
+  DrainPosted();
   Shutdown();
+  owner_->loop_exited_.store(true, std::memory_order_release);
 }
 
 void SchedulerLoop::DrainPosted() {

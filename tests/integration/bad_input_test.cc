@@ -127,11 +127,11 @@ TEST_F(BadInputTest, OptionsOnlyInTheFirstRequest) {
   grpc::ClientContext context;
   auto stream = stub_->Map(&context);
   v1::MapRequest first;
-  first.set_callable("sleep_ms");
-  *first.add_inputs() = Num(1);
+  first.set_callable("sleep_ms");  // No inputs yet: nothing may run.
   ASSERT_TRUE(stream->Write(first));
   v1::MapRequest second;
   second.mutable_options()->set_limit(3);
+  *second.add_inputs() = Num(1);
   stream->Write(second);
   stream->WritesDone();
   v1::MapResponse response;

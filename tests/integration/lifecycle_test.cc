@@ -111,6 +111,23 @@ TEST(LifecycleTest, KillNineOfTheServerLeavesNoWorkerBehind) {
   EXPECT_TRUE(WaitAllGone(descendants, absl::Seconds(10))) << "orphaned workers remain";
 }
 
+TEST(LifecycleTest, LosingTheTemplateStopsTheServerWithAnErrorAndNoLeftovers) {
+  auto server = MustStart();
+  ASSERT_NE(server, nullptr);
+  WorkerPidsFromAMap(*server);
+  const std::vector<pid_t> descendants = server->Descendants();
+  const std::vector<pid_t> children = server->Children();
+  ASSERT_EQ(children.size(), 1u) << "the template is the server's only child";
+  kill(children[0], SIGKILL);
+  const int status = server->WaitExit(absl::Seconds(20));
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << "a server without workers must not pretend to serve";
+  EXPECT_TRUE(WaitAllGone(descendants, absl::Seconds(10)));
+  EXPECT_NE(access(server->socket_path().c_str(), F_OK), 0) << "socket left behind";
+  EXPECT_NE(server->Stderr().find("worker pool has stopped"), std::string::npos)
+      << server->Stderr();
+}
+
 TEST(LifecycleTest, SecondServerOnALiveSocketRefusesToStart) {
   auto first = MustStart();
   ASSERT_NE(first, nullptr);

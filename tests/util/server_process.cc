@@ -239,6 +239,14 @@ CommandRun RunCommand(const std::string& command) {
 
 std::string PprocBinary() { return PPROC_BINARY; }
 
+std::vector<pid_t> ServerProcess::Children() const {
+  std::vector<pid_t> children;
+  for (pid_t pid : Descendants()) {
+    if (ParentOf(pid) == pid_) children.push_back(pid);
+  }
+  return children;
+}
+
 ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const std::string& callable,
                       const std::vector<google::protobuf::Value>& inputs,
                       const v1::CallOptions& options, size_t batch) {

@@ -49,6 +49,8 @@ class ServerProcess {
   int WaitExit(absl::Duration timeout);
   // Every live process descended from the server (template and workers).
   std::vector<pid_t> Descendants() const;
+  // The live processes whose parent is the server (the template).
+  std::vector<pid_t> Children() const;
 
  private:
   ServerProcess() = default;

@@ -3,6 +3,7 @@
 #include "server/scheduler/scheduler.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "absl/synchronization/mutex.h"
 #include "worker/builtins.h"
@@ -60,6 +61,7 @@ class SchedulerTest : public ::testing::Test {
     ASSERT_TRUE(RegisterBuiltins(&registry_).ok());
     absl::StatusOr<TemplateProcess> zygote = TemplateProcess::Start(registry_);
     ASSERT_TRUE(zygote.ok()) << zygote.status();
+    template_pid_ = zygote->pid();
     SchedulerOptions options;
     options.workers = 2;
     options.max_queued_items = 1000;
@@ -70,7 +72,9 @@ class SchedulerTest : public ::testing::Test {
 
   uint64_t Open(std::shared_ptr<RecordingSink> sink, CallOrder order, v1::CallOptions options = {},
                 const std::string& callable = "square") {
-    return scheduler_->OpenCall(callable, options, order, sink);
+    absl::StatusOr<uint64_t> id = scheduler_->OpenCall(callable, options, order, sink);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.value_or(0);
   }
   void Add(uint64_t call, const std::vector<Value>& inputs) {
     ASSERT_TRUE(scheduler_->ReserveQueued(inputs.size()));
@@ -80,6 +84,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   Registry registry_;
+  pid_t template_pid_ = -1;
   std::unique_ptr<Scheduler> scheduler_;
 };
 
@@ -167,6 +172,26 @@ TEST_F(SchedulerTest, StopFailsOpenCallsAsUnavailable) {
   ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
   absl::MutexLock lock(&sink->mu_);
   EXPECT_EQ(sink->status_.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SchedulerTest, LosingTheTemplateStopsTheLoopAndFailsCalls) {
+  auto sink = std::make_shared<RecordingSink>();
+  const uint64_t call = Open(sink, CallOrder::kInputOrder, {}, "sleep_ms");
+  Add(call, {NumberValue(10000)});
+  ASSERT_GT(template_pid_, 0);
+  kill(template_pid_, SIGKILL);
+  ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
+  {
+    absl::MutexLock lock(&sink->mu_);
+    EXPECT_EQ(sink->status_.code(), absl::StatusCode::kUnavailable);
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (scheduler_->running() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_FALSE(scheduler_->running());
+  auto late = std::make_shared<RecordingSink>();
+  absl::StatusOr<uint64_t> refused =
+      scheduler_->OpenCall("square", {}, CallOrder::kInputOrder, late);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
