@@ -34,22 +34,15 @@ std::string FormatParameter(const v1::Parameter& parameter) {
 }
 
 int RunCallables(const GlobalFlags& globals, bool json) {
-  absl::StatusOr<std::unique_ptr<client::Client>> client = MakeClient(globals);
-  if (!client.ok()) return ReportError(client.status());
-  absl::StatusOr<v1::ListCallablesResponse> response = (*client)->ListCallables();
-  if (!response.ok()) return ReportError(response.status());
-  std::string out;
-  if (json) {
-    if (absl::Status printed = AppendMessageJson(*response, &out); !printed.ok()) {
-      return ReportError(printed);
-    }
-  } else {
-    for (const v1::Callable& callable : response->callables()) {
-      absl::StrAppend(&out, FormatCallable(callable), "\n");
-    }
-  }
-  std::fputs(out.c_str(), stdout);
-  return kExitOk;
+  return FetchAndPrint<v1::ListCallablesResponse>(
+      globals, json, [](const client::Client& client) { return client.ListCallables(); },
+      [](const v1::ListCallablesResponse& response) {
+        std::string out;
+        for (const v1::Callable& callable : response.callables()) {
+          absl::StrAppend(&out, FormatCallable(callable), "\n");
+        }
+        return out;
+      });
 }
 
 }  // namespace

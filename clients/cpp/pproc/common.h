@@ -5,6 +5,7 @@
 #ifndef PPROCD_CLIENTS_CPP_PPROC_COMMON_H_
 #define PPROCD_CLIENTS_CPP_PPROC_COMMON_H_
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,27 @@ absl::StatusOr<std::unique_ptr<client::Client>> MakeClient(const GlobalFlags& fl
 // Appends `message` in the canonical proto3 JSON mapping (field names as in
 // the .proto, every field printed) and a newline to `out`.
 absl::Status AppendMessageJson(const google::protobuf::Message& message, std::string* out);
+
+// The body of a one-RPC command: connects, fetches the response with
+// `fetch`, and prints it as JSON (`json`) or with `format`. Returns the exit
+// status.
+template <typename Response, typename Fetch, typename Format>
+int FetchAndPrint(const GlobalFlags& globals, bool json, Fetch fetch, Format format) {
+  absl::StatusOr<std::unique_ptr<client::Client>> client = MakeClient(globals);
+  if (!client.ok()) return ReportError(client.status());
+  absl::StatusOr<Response> response = fetch(**client);
+  if (!response.ok()) return ReportError(response.status());
+  std::string out;
+  if (json) {
+    if (absl::Status printed = AppendMessageJson(*response, &out); !printed.ok()) {
+      return ReportError(printed);
+    }
+  } else {
+    out = format(*response);
+  }
+  std::fputs(out.c_str(), stdout);
+  return kExitOk;
+}
 
 }  // namespace pprocd::pproc
 

@@ -10,20 +10,9 @@ namespace pprocd::pproc {
 namespace {
 
 int RunStatus(const GlobalFlags& globals, bool json) {
-  absl::StatusOr<std::unique_ptr<client::Client>> client = MakeClient(globals);
-  if (!client.ok()) return ReportError(client.status());
-  absl::StatusOr<v1::GetStatusResponse> response = (*client)->GetStatus();
-  if (!response.ok()) return ReportError(response.status());
-  std::string out;
-  if (json) {
-    if (absl::Status printed = AppendMessageJson(*response, &out); !printed.ok()) {
-      return ReportError(printed);
-    }
-  } else {
-    out = FormatStatus(*response);
-  }
-  std::fputs(out.c_str(), stdout);
-  return kExitOk;
+  return FetchAndPrint<v1::GetStatusResponse>(
+      globals, json, [](const client::Client& client) { return client.GetStatus(); },
+      [](const v1::GetStatusResponse& response) { return FormatStatus(response); });
 }
 
 }  // namespace
