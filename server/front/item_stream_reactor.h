@@ -108,7 +108,7 @@ class ItemStreamReactor : public grpc::ServerBidiReactor<Request, Response> {
   // Forwards the scheduler's calls while the reactor lives.
   struct Sink : CallSink {
     explicit Sink(ItemStreamReactor* owner) : reactor(owner) {}
-    void Deliver(std::vector<v1::ItemResult> results) override {
+    void Deliver(std::vector<ResultPtr> results) override {
       absl::MutexLock lock(&mu);
       if (reactor != nullptr) reactor->DeliverLocked(std::move(results));
     }
@@ -143,18 +143,18 @@ class ItemStreamReactor : public grpc::ServerBidiReactor<Request, Response> {
     return ValidateInputs(*def_, request_.inputs(), inputs_seen_);
   }
 
-  void DeliverLocked(std::vector<v1::ItemResult> results) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) {
+  void DeliverLocked(std::vector<ResultPtr> results) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) {
     if (finish_requested_) return;
     size_t bytes = kMaxResponseBytes;  // Forces a new response for the first result.
-    for (v1::ItemResult& result : results) {
-      const size_t size = ApproximateBytes(result);
+    for (ResultPtr& result : results) {
+      const size_t size = ApproximateBytes(*result);
       if (bytes + size > kMaxResponseBytes ||
           outbox_.back().results_size() >= kMaxResultsPerResponse) {
         outbox_.emplace_back();
         bytes = 0;
       }
       bytes += size;
-      *outbox_.back().add_results() = std::move(result);
+      outbox_.back().mutable_results()->AddAllocated(result.release());
     }
     WriteNextLocked();
   }

@@ -4,6 +4,7 @@
 #ifndef PPROCD_SERVER_SCHEDULER_CALL_SINK_H_
 #define PPROCD_SERVER_SCHEDULER_CALL_SINK_H_
 
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -11,12 +12,16 @@
 
 namespace pprocd {
 
+// Results travel by pointer from the worker's parsed frame to the response
+// message, so that no result is copied or re-allocated on the way.
+using ResultPtr = std::unique_ptr<v1::ItemResult>;
+
 class CallSink {
  public:
   virtual ~CallSink() = default;
   // Results to send, in sending order. The front acknowledges each batch it
   // has written with Scheduler::ResultsSent(call, results.size()).
-  virtual void Deliver(std::vector<v1::ItemResult> results) = 0;
+  virtual void Deliver(std::vector<ResultPtr> results) = 0;
   // The call has room for more input: the front reads one more request and
   // passes it on with Scheduler::AddInputs (or EndInputs at half-close).
   virtual void WantInput() = 0;

@@ -43,7 +43,7 @@ struct CallState {
   uint64_t unsent = 0;
   OrderingBuffer ordering;
   // Results gathered during this turn of the loop, delivered at its end.
-  std::vector<v1::ItemResult> outgoing;
+  std::vector<ResultPtr> outgoing;
 
   // Everything the call holds: what the flow-control window bounds.
   uint64_t held() const {
@@ -61,7 +61,7 @@ struct CallState {
            outgoing.empty();
   }
   // Routes one finished item: into the ordering buffer (Map) or straight out.
-  void AddResult(v1::ItemResult result) {
+  void AddResult(ResultPtr result) {
     if (order == CallOrder::kInputOrder) {
       ordering.Add(std::move(result));
     } else {

@@ -6,10 +6,9 @@
 
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <vector>
 
-#include "pprocd/v1/item.pb.h"
+#include "server/scheduler/call_sink.h"
 
 namespace pprocd {
 
@@ -17,17 +16,17 @@ class OrderingBuffer {
  public:
   // Stores `result` (index >= next_index(), not stored before). Results far
   // ahead are fine: memory grows with the gap, which the caller bounds.
-  void Add(v1::ItemResult result) {
-    const uint64_t offset = result.index() - next_index_;
+  void Add(ResultPtr result) {
+    const uint64_t offset = result->index() - next_index_;
     if (slots_.size() <= offset) slots_.resize(offset + 1);
     slots_[offset] = std::move(result);
     ++held_;
   }
 
   // Moves every result that completes the in-order prefix to `out`.
-  void PopReady(std::vector<v1::ItemResult>* out) {
-    while (!slots_.empty() && slots_.front().has_value()) {
-      out->push_back(std::move(*slots_.front()));
+  void PopReady(std::vector<ResultPtr>* out) {
+    while (!slots_.empty() && slots_.front() != nullptr) {
+      out->push_back(std::move(slots_.front()));
       slots_.pop_front();
       ++next_index_;
       --held_;
@@ -42,7 +41,7 @@ class OrderingBuffer {
  private:
   uint64_t next_index_ = 0;
   size_t held_ = 0;
-  std::deque<std::optional<v1::ItemResult>> slots_;
+  std::deque<ResultPtr> slots_;  // nullptr: not arrived yet
 };
 
 }  // namespace pprocd

@@ -240,17 +240,24 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   if (!worker.busy() || result_frame_.task_id() != worker.task_id) return;
   CallState* call = FindCall(worker.call_id);
   const uint64_t now_us = NowUs();
-  for (v1::ItemResult& result : *result_frame_.mutable_results()) {
-    if (result.index() != static_cast<uint64_t>(worker.reported) ||
+  // Take ownership of the parsed results: they move on by pointer.
+  auto* parsed = result_frame_.mutable_results();
+  std::vector<v1::ItemResult*> extracted(parsed->size());
+  parsed->ExtractSubrange(0, parsed->size(), extracted.data());
+  std::vector<ResultPtr> results;
+  results.reserve(extracted.size());
+  for (v1::ItemResult* raw : extracted) results.emplace_back(raw);
+  for (ResultPtr& result : results) {
+    if (result->index() != static_cast<uint64_t>(worker.reported) ||
         worker.reported >= static_cast<int>(worker.inputs.size())) {
       LogLine(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
       worker.Kill(KillReason::kNone);
       return;
     }
-    result.set_index(worker.indices[worker.reported]);
+    result->set_index(worker.indices[worker.reported]);
     ++worker.reported;
     worker.item_started_us = now_us;
-    if (result.has_error()) {
+    if (result->has_error()) {
       ++items_failed_;
     } else {
       ++items_completed_;
@@ -341,12 +348,12 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
     RequeueFront(*call, worker, first, /*solo=*/true);
     return;
   }
-  v1::ItemResult result;
-  result.set_index(worker.indices[first]);
-  v1::ItemError* error = result.mutable_error();
+  auto result = std::make_unique<v1::ItemResult>();
+  result->set_index(worker.indices[first]);
+  v1::ItemError* error = result->mutable_error();
   error->set_stderr_tail(worker.tail.LastLines(kStderrTailLines));
-  result.mutable_stats()->set_worker_pid(worker.pid);
-  result.mutable_stats()->set_wall_us(NowUs() - worker.item_started_us);
+  result->mutable_stats()->set_worker_pid(worker.pid);
+  result->mutable_stats()->set_wall_us(NowUs() - worker.item_started_us);
   if (worker.kill_reason == KillReason::kTimeout) {
     error->set_kind(v1::ERROR_KIND_TIMED_OUT);
     error->set_message(absl::StrCat("timed out after ", worker.timeout_ms, " ms; worker ",
@@ -590,7 +597,7 @@ void SchedulerLoop::FlushCalls() {
     call->ordering.PopReady(&call->outgoing);
     if (!call->outgoing.empty()) {
       call->unsent += call->outgoing.size();
-      std::vector<v1::ItemResult> batch;
+      std::vector<ResultPtr> batch;
       batch.swap(call->outgoing);
       call->sink->Deliver(std::move(batch));
     }

@@ -7,21 +7,21 @@
 namespace pprocd {
 namespace {
 
-v1::ItemResult Result(uint64_t index) {
-  v1::ItemResult result;
-  result.set_index(index);
+ResultPtr Result(uint64_t index) {
+  auto result = std::make_unique<v1::ItemResult>();
+  result->set_index(index);
   return result;
 }
 
-std::vector<uint64_t> Indices(const std::vector<v1::ItemResult>& results) {
+std::vector<uint64_t> Indices(const std::vector<ResultPtr>& results) {
   std::vector<uint64_t> indices;
-  for (const auto& result : results) indices.push_back(result.index());
+  for (const auto& result : results) indices.push_back(result->index());
   return indices;
 }
 
 TEST(OrderingBufferTest, ReleasesOnlyCompletePrefixes) {
   OrderingBuffer buffer;
-  std::vector<v1::ItemResult> out;
+  std::vector<ResultPtr> out;
   buffer.Add(Result(2));
   buffer.Add(Result(1));
   buffer.PopReady(&out);

@@ -15,9 +15,9 @@ using google::protobuf::Value;
 
 class RecordingSink : public CallSink {
  public:
-  void Deliver(std::vector<v1::ItemResult> results) override {
+  void Deliver(std::vector<ResultPtr> results) override {
     absl::MutexLock lock(&mu_);
-    for (auto& result : results) results_.push_back(std::move(result));
+    for (auto& result : results) results_.push_back(std::move(*result));
     ++deliveries_;
   }
   void WantInput() override {
