@@ -12,7 +12,8 @@
 namespace pprocd::testing {
 namespace {
 
-const char* const kActions[] = {"ok", "ok", "ok", "sleep:5", "raise", "crash", "exit:3", "sleep:400"};
+const char* const kActions[] = {"ok",    "ok",    "ok",     "sleep:5",
+                                "raise", "crash", "exit:3", "sleep:400"};
 
 TEST(StressTest, MixedFailuresAndCancelsLeaveAWholeIdlePool) {
   std::string error;
@@ -89,8 +90,9 @@ TEST(StressTest, MixedFailuresAndCancelsLeaveAWholeIdlePool) {
     absl::SleepFor(absl::Milliseconds(50));
     grpc::ClientContext context;
     ASSERT_TRUE(stub->GetStatus(&context, {}, &status).ok());
-  } while ((status.workers_idle() != 3 || status.calls_active() != 0 || status.items_queued() != 0 ||
-            status.items_running() != 0 || status.workers_starting() != 0) &&
+  } while ((status.workers_idle() != 3 || status.calls_active() != 0 ||
+            status.items_queued() != 0 || status.items_running() != 0 ||
+            status.workers_starting() != 0) &&
            absl::Now() < deadline);
   EXPECT_EQ(status.workers_idle(), 3u);
   EXPECT_EQ(status.workers_busy(), 0u);
