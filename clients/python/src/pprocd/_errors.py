@@ -1,0 +1,123 @@
+"""The exceptions of the pprocd client.
+
+Two families: :class:`ItemError` for one input that failed (its kind, signal,
+exit code, message and the tail of its stderr, as the server reported), and
+:class:`FarmError` for a call the server refused or could not serve (with
+its gRPC status code).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import TYPE_CHECKING, Optional, Tuple
+
+import grpc
+
+if TYPE_CHECKING:
+    from ._results import LogRecord, Stats
+
+
+class PprocdError(Exception):
+    """Base of every exception this package raises on its own."""
+
+
+class FarmError(PprocdError):
+    """A call failed as a whole: the server refused it (unknown callable, bad
+    option, too many queued items) or the connection failed.
+
+    ``code`` is the gRPC status code (``grpc.StatusCode``) and ``details`` the
+    server's message.
+    """
+
+    def __init__(self, message: str, code: Optional[grpc.StatusCode] = None,
+                 details: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+    @property
+    def code_name(self) -> str:
+        """The status code's name, e.g. ``"NOT_FOUND"`` (empty when none)."""
+        return self.code.name if self.code is not None else ""
+
+
+class ServerUnavailable(FarmError):
+    """No pprocd answered at the address; the message says which address was
+    tried and how to start a server there."""
+
+
+class ItemError(PprocdError):
+    """One input failed. Raised where its result is read.
+
+    Attributes: ``kind`` (``"RAISED"``, ``"CRASHED"``, ``"TIMED_OUT"``,
+    ``"CANCELLED"``, ``"INVALID_ARGUMENT"``), ``reason`` (the server's
+    message), ``signal`` (e.g. ``"SIGSEGV"`` for a crash by signal, else
+    empty), ``exit_code`` (for a crash by exit), ``stderr_tail`` (the last
+    lines the worker wrote to stderr), ``callable``, ``index`` (the input's
+    position in its call or collection), ``stats`` and ``logs``.
+    """
+
+    kind = "UNSPECIFIED"
+    _verb = "failed"
+
+    def __init__(self, reason: str, *, signal: str = "", exit_code: int = 0,
+                 stderr_tail: str = "", callable: str = "", index: Optional[int] = None,
+                 stats: Optional["Stats"] = None, logs: Tuple["LogRecord", ...] = ()) -> None:
+        self.reason = reason
+        self.signal = signal
+        self.exit_code = exit_code
+        self.stderr_tail = stderr_tail
+        self.callable = callable
+        self.index = index
+        self.stats = stats
+        self.logs = logs
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = self.callable or "item"
+        if self.index is not None:
+            where += f" (input {self.index})"
+        text = f"{where} {self._verb}: {self.reason}" if self.reason else f"{where} {self._verb}"
+        tail = self.stderr_tail.rstrip("\n")
+        if tail:
+            text += "\nstderr tail:\n" + "\n".join("  " + line for line in tail.split("\n"))
+        return text
+
+
+class ItemFailed(ItemError):
+    """The callable raised (reported) an error: ERROR_KIND_RAISED."""
+
+    kind = "RAISED"
+    _verb = "raised"
+
+
+class ItemCrashed(ItemError):
+    """The worker died while running the input, by ``signal`` or with
+    ``exit_code``: ERROR_KIND_CRASHED."""
+
+    kind = "CRASHED"
+    _verb = "crashed"
+
+
+class ItemTimedOut(ItemError):
+    """The input ran past its timeout and its worker was killed:
+    ERROR_KIND_TIMED_OUT."""
+
+    kind = "TIMED_OUT"
+    _verb = "timed out"
+
+
+class ItemCancelled(ItemError, concurrent.futures.CancelledError):
+    """The input was cancelled before it finished (its worker killed if it was
+    running): ERROR_KIND_CANCELLED. Also a concurrent.futures.CancelledError."""
+
+    kind = "CANCELLED"
+    _verb = "was cancelled"
+
+
+class InvalidItem(ItemError, ValueError):
+    """The input's arguments did not match the callable's parameters:
+    ERROR_KIND_INVALID_ARGUMENT. Also a ValueError."""
+
+    kind = "INVALID_ARGUMENT"
+    _verb = "got invalid arguments"

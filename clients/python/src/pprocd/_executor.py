@@ -1,0 +1,251 @@
+"""FarmExecutor: concurrent.futures on a pprocd server.
+
+One long-lived Queue call per callable name carries every submit of that
+name: inputs go out in batches, futures resolve by result index on the
+call's reader thread. Thread-safety: as concurrent.futures.Executor (submit
+from any thread).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, PENDING
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+
+from ._errors import FarmError
+from ._farm import Farm, make_options
+from ._results import LogCallback, LogRecord, error_from_proto, logs_from_proto
+from ._stream import ItemStream
+from ._values import arguments_to_value, from_value
+from .v1 import item_pb2
+
+
+class FarmFuture(concurrent.futures.Future):
+    """A concurrent.futures.Future for one input of a FarmExecutor.
+
+    It stays PENDING until its result arrives (the server does not say when
+    an input starts). ``cancel()`` works on a running input too: it asks the
+    server to cancel it (a queued input is dropped, a running one has its
+    worker killed), waits for the server's answer, and returns True when the
+    input was cancelled, False when its result came first. ``logs`` holds
+    what the invocation wrote to stdout/stderr; ``messages`` the values a
+    channel callable sent before returning.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stream: Optional[ItemStream] = None
+        self._index = -1
+        self._cancel_requested = False
+        self.logs: Tuple[LogRecord, ...] = ()
+        """What the invocation wrote to stdout/stderr."""
+        self.messages: List[Any] = []
+        """Values a channel callable sent before its return value."""
+        self.worker_pid: Optional[int] = None
+        """Process id of the worker that ran it (once done)."""
+
+    def cancel(self) -> bool:
+        """Cancels the input, queued or running; see the class doc."""
+        with self._condition:
+            if self._state != PENDING:
+                return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED)
+            first = not self._cancel_requested
+            self._cancel_requested = True
+        stream = self._stream
+        if stream is None:
+            return self._resolve_cancelled()
+        if first:
+            stream.cancel([self._index])
+        if threading.current_thread().name.startswith("pprocd-"):
+            # On a result thread (a done-callback): waiting would block the
+            # thread that brings the answer.
+            return self._resolve_cancelled()
+        with self._condition:
+            self._condition.wait_for(lambda: self._state != PENDING)
+            return self._state in (CANCELLED, CANCELLED_AND_NOTIFIED)
+
+    def _resolve_cancelled(self) -> bool:
+        if concurrent.futures.Future.cancel(self):
+            self.set_running_or_notify_cancel()
+            return True
+        return self.cancelled()
+
+
+class FarmExecutor(concurrent.futures.Executor):
+    """A concurrent.futures.Executor whose work runs on a pprocd server.
+
+    ``submit(name, *args, **kwargs)`` runs server callable ``name`` and
+    returns a :class:`FarmFuture`; ``map(name, *iterables, timeout=None)``
+    yields results in order (``timeout``: seconds the client waits in all);
+    ``shutdown(wait=True, cancel_futures=False)``. ``as_completed`` and
+    ``wait`` work on its futures.
+
+    ``address``: as for :class:`Farm` (or pass ``farm`` to share one).
+    ``max_workers``: inputs of each callable running at once (the call's
+    ``limit``; None: the server's pool size). ``reuse``: pooled workers
+    (True) or a new process per input (False). ``timeout``: seconds per
+    input, enforced by the server (the input fails with ItemTimedOut).
+    """
+
+    def __init__(self, address: Optional[str] = None, max_workers: Optional[int] = None, *,
+                 farm: Optional[Farm] = None, reuse: bool = True,
+                 timeout: Optional[float] = None, on_log: Optional[LogCallback] = None) -> None:
+        if max_workers is not None and max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        self._owns_farm = farm is None
+        self.farm: Farm = farm if farm is not None else Farm(address)
+        """The farm the work runs on."""
+        self._max_workers = max_workers
+        self._options = make_options(max_workers, reuse, timeout, 0)
+        self._on_log = on_log if on_log is not None else self.farm.on_log
+        self._lock = threading.Lock()
+        self._streams: Dict[str, ItemStream] = {}
+        self._shutdown = False
+
+    def __repr__(self) -> str:
+        return f"<pprocd.FarmExecutor {self.farm.address!r} max_workers={self._max_workers}>"
+
+    def submit(self, fn: str, /, *args: Any, **kwargs: Any) -> FarmFuture:  # type: ignore[override]
+        """Runs server callable ``fn`` (its name) with these arguments and
+        returns its future. Several positional arguments spread over the
+        parameters, keywords name them."""
+        value = arguments_to_value(fn, args, kwargs, self.farm.parameter_names)
+        future = FarmFuture()
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            stream = self._streams.get(fn)
+            if stream is None or not stream.accepting:
+                stream = self._open_stream(fn)
+            try:
+                index = stream.add(value, future)
+            except RuntimeError:  # the call just ended: open another one
+                stream = self._open_stream(fn)
+                index = stream.add(value, future)
+            future._stream = stream
+            future._index = index
+        return future
+
+    def _open_stream(self, name: str) -> ItemStream:
+        stream = ItemStream(self.farm, False, name, self._options, self._on_results, self._on_end)
+        self._streams[name] = stream
+        return stream.start()
+
+    def map(self, fn: str, *iterables: Iterable[Any],  # type: ignore[override]
+            timeout: Optional[float] = None, chunksize: int = 1) -> Iterator[Any]:
+        """Like concurrent.futures.Executor.map: submits ``fn(*args)`` for
+        each tuple of the iterables at once and yields the results in order;
+        ``timeout`` bounds the whole wait (concurrent.futures.TimeoutError).
+        ``chunksize`` is accepted for compatibility: the server batches on
+        its own. Results not taken are cancelled when the iterator is closed
+        or fails."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        futures = [self.submit(fn, *args) for args in zip(*iterables)]
+
+        def results() -> Iterator[Any]:
+            try:
+                futures.reverse()
+                while futures:
+                    future = futures[-1]
+                    if deadline is None:
+                        value = future.result()
+                    else:
+                        value = future.result(deadline - time.monotonic())
+                    futures.pop()
+                    yield value
+            finally:
+                self._cancel_all(futures)
+
+        return results()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Takes no more submits. ``cancel_futures``: cancels every future not
+        done yet, running ones included (the server cannot tell the client
+        which inputs have started). ``wait``: returns once every future is
+        done and the calls have ended."""
+        with self._lock:
+            self._shutdown = True
+            streams = list(self._streams.values())
+            self._streams.clear()
+        if cancel_futures:
+            for stream in streams:
+                self._cancel_all([token for _, token in stream.outstanding()])
+        for stream in streams:
+            stream.close_input()
+        if wait:
+            for stream in streams:
+                stream.join()
+            if self._owns_farm:
+                self.farm.close()
+
+    def _cancel_all(self, futures: Iterable[FarmFuture]) -> None:
+        """Asks for the cancellation of these futures without waiting."""
+        by_stream: Dict[int, Tuple[ItemStream, List[int]]] = {}
+        for future in futures:
+            if future is None or future.done() or future._stream is None:
+                continue
+            future._cancel_requested = True
+            entry = by_stream.setdefault(id(future._stream), (future._stream, []))
+            entry[1].append(future._index)
+        for stream, indices in by_stream.values():
+            stream.cancel(indices)
+
+    # Reader threads ----------------------------------------------------------
+
+    def _on_results(self, batch: List[Tuple[Any, item_pb2.ItemResult]]) -> None:
+        on_log = self._on_log
+        for future, result in batch:
+            if future is None:
+                continue
+            outcome = result.WhichOneof("outcome")
+            logs = logs_from_proto(result.logs, "", None) if result.logs else ()
+            if logs:
+                future.logs += logs
+                if on_log is not None:
+                    for record in logs:
+                        on_log(record)
+            if result.HasField("stats"):
+                future.worker_pid = result.stats.worker_pid
+            if not (result.last or result.HasField("stats") or outcome == "error"):
+                future.messages.append(from_value(result.value) if outcome == "value"
+                                       else bytes(result.data))
+                continue
+            if future._state != PENDING:
+                continue  # cancelled meanwhile
+            if outcome == "error":
+                if result.error.kind == item_pb2.ERROR_KIND_CANCELLED and future._cancel_requested:
+                    future._resolve_cancelled()
+                    continue
+                name = future._stream.callable if future._stream is not None else ""
+                error = error_from_proto(result.error, name, future._index, None, future.logs)
+                self._settle(future, error=error)
+            elif outcome == "data":
+                self._settle(future, value=bytes(result.data))
+            else:
+                self._settle(future, value=from_value(result.value))
+
+    @staticmethod
+    def _settle(future: FarmFuture, value: Any = None,
+                error: Optional[BaseException] = None) -> None:
+        try:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+        except concurrent.futures.InvalidStateError:
+            pass  # cancelled by another thread meanwhile
+
+    def _on_end(self, stream: ItemStream, error: Optional[Exception],
+                unanswered: List[Tuple[int, Any]]) -> None:
+        with self._lock:
+            if self._streams.get(stream.callable) is stream:
+                del self._streams[stream.callable]
+        for _, future in unanswered:
+            if future._cancel_requested:
+                future._resolve_cancelled()
+            else:
+                self._settle(future, error=error or FarmError(
+                    f"{stream.callable}: the call ended without a result for this input"))
+

@@ -1,0 +1,288 @@
+"""Farm: a connection to one pprocd server, and the module's default farm."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence
+
+import grpc
+
+from ._address import listen_hint, resolve_address
+from ._errors import FarmError, ServerUnavailable
+from ._results import LogCallback, error_from_proto, logs_from_proto
+from ._values import arguments_to_value, from_value, to_value
+from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
+
+if TYPE_CHECKING:
+    from ._channel import Channel
+    from ._collections import Exchange, Map, Queue
+    from ._executor import FarmExecutor
+
+# The server accepts messages up to 16 MiB by default; take what it sends.
+_MAX_MESSAGE_BYTES = 64 << 20
+_UNARY_TIMEOUT_S = 30.0
+# Text of gRPC statuses for a server that is not there at all.
+_UNREACHABLE_HINTS = ("failed to connect", "connection refused", "no such file",
+                      "connect failed", "dns resolution failed", "name resolution")
+
+
+def make_options(limit: Optional[int] = None, reuse: bool = True, timeout: Optional[float] = None,
+                 chunksize: int = 0) -> item_pb2.CallOptions:
+    """CallOptions from the Python-side names.
+
+    ``limit``: inputs of the call running at once (None or 0: the pool's
+    size). ``reuse``: True runs inputs in pooled, reused workers
+    (ISOLATION_POOLED); False gives each input a brand-new process
+    (ISOLATION_FRESH). ``timeout``: seconds per input (None: no timeout).
+    ``chunksize``: inputs per hop to a worker (0: automatic).
+    """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be positive or None, got {limit}")
+    if chunksize < 0:
+        raise ValueError(f"chunksize must be 0 (automatic) or positive, got {chunksize}")
+    timeout_ms = 0
+    if timeout is not None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds or None, got {timeout}")
+        timeout_ms = max(1, round(timeout * 1000))
+    isolation = item_pb2.ISOLATION_POOLED if reuse else item_pb2.ISOLATION_FRESH
+    return item_pb2.CallOptions(limit=limit or 0, chunksize=chunksize, timeout_ms=timeout_ms,
+                                isolation=isolation)
+
+
+class Farm:
+    """A connection to one pprocd server (pprocess's module, as an object).
+
+    ``address``: see :func:`pprocd.resolve_address` (argument, else
+    $PPROCD_ADDRESS, else ``unix:run/pprocd.sock``). Nothing connects until
+    the first call; a server that is not running makes that call raise
+    :class:`ServerUnavailable`. ``on_log``, if given, is called with every
+    :class:`LogRecord` (what callables write to stdout/stderr) of the calls
+    made through this farm; output is never printed unasked.
+
+    Thread-safe. A context manager; ``close()`` ends its connection.
+    """
+
+    def __init__(self, address: Optional[str] = None, *,
+                 on_log: Optional[LogCallback] = None) -> None:
+        self.address: str = resolve_address(address)
+        """The gRPC target this farm talks to."""
+        self.on_log: Optional[LogCallback] = on_log
+        """The default log callback of this farm's calls."""
+        self._channel = grpc.insecure_channel(self.address, options=[
+            ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
+        ])
+        self._stub = service_pb2_grpc.ProcessFarmServiceStub(self._channel)
+        self._lock = threading.Lock()
+        self._parameters: Optional[Dict[str, List[str]]] = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"pprocd.Farm({self.address!r})"
+
+    def __enter__(self) -> "Farm":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connection; calls still running through it fail."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._channel.close()
+
+    # Errors ----------------------------------------------------------------
+
+    def _call_error(self, error: grpc.RpcError, received: bool = False,
+                    callable_name: str = "") -> FarmError:
+        """The FarmError for a failed RPC (see FarmError, ServerUnavailable)."""
+        code = error.code() if hasattr(error, "code") else None
+        details = (error.details() if hasattr(error, "details") else "") or ""
+        if code == grpc.StatusCode.UNAVAILABLE:
+            lowered = details.lower()
+            if not received and any(hint in lowered for hint in _UNREACHABLE_HINTS):
+                return ServerUnavailable(
+                    f"cannot reach pprocd at {self.address}: is it running? "
+                    f"{listen_hint(self.address)}", code, details)
+            if received:
+                return FarmError(f"lost the connection to pprocd at {self.address}: {details}",
+                                 code, details)
+        name = code.name if code is not None else "UNKNOWN"
+        prefix = f"{callable_name}: " if callable_name else ""
+        return FarmError(f"{prefix}{name}: {details}", code, details)
+
+    def _unary(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request, timeout=_UNARY_TIMEOUT_S, wait_for_ready=False)
+        except grpc.RpcError as error:
+            raise self._call_error(error) from None
+
+    # Introspection ---------------------------------------------------------
+
+    def callables(self) -> List[callable_pb2.Callable]:
+        """Every registered callable: name, kind (function or channel),
+        parameters with defaults, description (protobuf messages)."""
+        response = self._unary(self._stub.ListCallables, service_pb2.ListCallablesRequest())
+        return list(response.callables)
+
+    def status(self) -> service_pb2.GetStatusResponse:
+        """Pool and queue counters: workers idle/busy/starting, items queued
+        and running, totals, uptime (a protobuf message)."""
+        return self._unary(self._stub.GetStatus, service_pb2.GetStatusRequest())
+
+    def parameter_names(self, name: str) -> Optional[List[str]]:
+        """The parameter names of callable ``name`` in order, or None when the
+        server has no such callable. Looked up once per farm."""
+        with self._lock:
+            known = self._parameters
+        if known is None or name not in known:
+            known = {c.name: [p.name for p in c.parameters] for c in self.callables()}
+            with self._lock:
+                self._parameters = known
+        return known.get(name)
+
+    # pprocess vocabulary ---------------------------------------------------
+
+    def pmap(self, name: str, sequence: Iterable[Any], limit: Optional[int] = None, *,
+             reuse: bool = True, timeout: Optional[float] = None,
+             chunksize: int = 0) -> List[Any]:
+        """Runs callable ``name`` over ``sequence`` and returns the results in
+        input order (pprocess.pmap). Each element is one input: a tuple or
+        list spreads over the parameters, a dict names them. The sequence is
+        streamed, never held whole. Raises the first failed input's
+        :class:`ItemError` (and cancels the rest)."""
+        options = make_options(limit, reuse, timeout, chunksize)
+        if isinstance(sequence, Sequence):
+            options.expected_inputs = len(sequence)
+        problem: List[BaseException] = []
+
+        def requests() -> Iterator[service_pb2.MapRequest]:
+            yield service_pb2.MapRequest(callable=name, options=options)
+            batch: List[Any] = []
+            try:
+                for item in sequence:
+                    batch.append(to_value(item))
+                    if len(batch) >= 1024:
+                        yield service_pb2.MapRequest(inputs=batch)
+                        batch = []
+            except Exception as error:  # raised in the caller's thread
+                problem.append(error)
+                return
+            if batch:
+                yield service_pb2.MapRequest(inputs=batch)
+
+        out: List[Any] = []
+        call = self._stub.Map(requests(), wait_for_ready=False)
+        received = False
+        try:
+            for response in call:
+                received = True
+                if problem:
+                    raise problem[0]
+                for result in response.results:
+                    outcome = result.WhichOneof("outcome")
+                    if outcome == "error":
+                        logs = logs_from_proto(result.logs, name, result.index)
+                        raise error_from_proto(result.error, name, result.index, None, logs)
+                    if result.logs and self.on_log is not None:
+                        for record in logs_from_proto(result.logs, name, result.index):
+                            self.on_log(record)
+                    if outcome == "data":
+                        out.append(bytes(result.data))
+                    else:
+                        out.append(from_value(result.value))
+        except grpc.RpcError as error:
+            if problem:
+                raise problem[0] from None
+            raise self._call_error(error, received, name) from None
+        finally:
+            call.cancel()
+        if problem:
+            raise problem[0]
+        return out
+
+    def Map(self, limit: Optional[int] = None, *, reuse: bool = True, continuous: bool = False,
+            timeout: Optional[float] = None, chunksize: int = 0,
+            on_log: Optional[LogCallback] = None) -> "Map":
+        """A :class:`pprocd.Map` on this farm: results in input order."""
+        from ._collections import Map
+        return Map(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
+                   chunksize=chunksize, on_log=on_log)
+
+    def Queue(self, limit: Optional[int] = None, *, reuse: bool = True, continuous: bool = False,
+              timeout: Optional[float] = None, chunksize: int = 0,
+              on_log: Optional[LogCallback] = None) -> "Queue":
+        """A :class:`pprocd.Queue` on this farm: results as they complete."""
+        from ._collections import Queue
+        return Queue(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
+                     chunksize=chunksize, on_log=on_log)
+
+    def Exchange(self, limit: Optional[int] = None, *, reuse: bool = True,
+                 continuous: bool = False, timeout: Optional[float] = None, chunksize: int = 0,
+                 on_log: Optional[LogCallback] = None) -> "Exchange":
+        """A plain :class:`pprocd.Exchange` on this farm (read it with
+        ``ready()`` and ``receive()``; subclass Exchange for ``store_data``)."""
+        from ._collections import Exchange
+        return Exchange(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
+                        chunksize=chunksize, on_log=on_log)
+
+    def start(self, name: str, *args: Any, **kwargs: Any) -> "Channel":
+        """Runs callable ``name`` with these arguments and returns a
+        :class:`Channel` to talk to it (pprocess.start). Pooled isolation,
+        no timeout; see :meth:`open_channel` for options."""
+        return self.open_channel(name, args, kwargs)
+
+    def open_channel(self, name: str, args: Sequence[Any] = (),
+                     kwargs: Optional[Dict[str, Any]] = None, *, reuse: bool = True,
+                     timeout: Optional[float] = None,
+                     on_log: Optional[LogCallback] = None) -> "Channel":
+        """Like :meth:`start`, with options: ``reuse`` (False: a brand-new
+        process), ``timeout`` (seconds for the whole invocation) and
+        ``on_log``."""
+        from ._channel import Channel
+        arguments = arguments_to_value(name, args, kwargs or {}, self.parameter_names)
+        options = make_options(None, reuse, timeout, 0)
+        return Channel(self, name, arguments, options,
+                       on_log if on_log is not None else self.on_log)
+
+    def executor(self, max_workers: Optional[int] = None, *, reuse: bool = True,
+                 timeout: Optional[float] = None) -> "FarmExecutor":
+        """A :class:`FarmExecutor` sharing this farm's connection."""
+        from ._executor import FarmExecutor
+        return FarmExecutor(max_workers=max_workers, farm=self, reuse=reuse, timeout=timeout)
+
+
+_default_lock = threading.Lock()
+_default_farm: Optional[Farm] = None
+
+
+def default_farm() -> Farm:
+    """The farm the module-level functions use: ``Farm()`` (the address from
+    $PPROCD_ADDRESS or ``unix:run/pprocd.sock``), made on first use and closed
+    at exit."""
+    global _default_farm
+    with _default_lock:
+        if _default_farm is None:
+            _default_farm = Farm()
+            atexit.register(_default_farm.close)
+        return _default_farm
+
+
+def pmap(name: str, sequence: Iterable[Any], limit: Optional[int] = None, *, reuse: bool = True,
+         timeout: Optional[float] = None, chunksize: int = 0) -> List[Any]:
+    """:meth:`Farm.pmap` on the default farm."""
+    return default_farm().pmap(name, sequence, limit, reuse=reuse, timeout=timeout,
+                               chunksize=chunksize)
+
+
+def start(name: str, *args: Any, **kwargs: Any) -> "Channel":
+    """:meth:`Farm.start` on the default farm."""
+    return default_farm().start(name, *args, **kwargs)
+
+
+__all__ = ["Farm", "default_farm", "make_options", "pmap", "start"]

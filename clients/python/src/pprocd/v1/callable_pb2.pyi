@@ -1,0 +1,65 @@
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ParameterType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARAMETER_TYPE_UNSPECIFIED: _ClassVar[ParameterType]
+    PARAMETER_TYPE_ANY: _ClassVar[ParameterType]
+    PARAMETER_TYPE_INTEGER: _ClassVar[ParameterType]
+    PARAMETER_TYPE_NUMBER: _ClassVar[ParameterType]
+    PARAMETER_TYPE_STRING: _ClassVar[ParameterType]
+    PARAMETER_TYPE_BOOLEAN: _ClassVar[ParameterType]
+    PARAMETER_TYPE_LIST: _ClassVar[ParameterType]
+    PARAMETER_TYPE_STRUCT: _ClassVar[ParameterType]
+
+class CallableKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALLABLE_KIND_UNSPECIFIED: _ClassVar[CallableKind]
+    CALLABLE_KIND_FUNCTION: _ClassVar[CallableKind]
+    CALLABLE_KIND_CHANNEL: _ClassVar[CallableKind]
+PARAMETER_TYPE_UNSPECIFIED: ParameterType
+PARAMETER_TYPE_ANY: ParameterType
+PARAMETER_TYPE_INTEGER: ParameterType
+PARAMETER_TYPE_NUMBER: ParameterType
+PARAMETER_TYPE_STRING: ParameterType
+PARAMETER_TYPE_BOOLEAN: ParameterType
+PARAMETER_TYPE_LIST: ParameterType
+PARAMETER_TYPE_STRUCT: ParameterType
+CALLABLE_KIND_UNSPECIFIED: CallableKind
+CALLABLE_KIND_FUNCTION: CallableKind
+CALLABLE_KIND_CHANNEL: CallableKind
+
+class Parameter(_message.Message):
+    __slots__ = ("name", "type", "default_value", "description", "required")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: ParameterType
+    default_value: _struct_pb2.Value
+    description: str
+    required: bool
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[ParameterType, str]] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., description: _Optional[str] = ..., required: _Optional[bool] = ...) -> None: ...
+
+class Callable(_message.Message):
+    __slots__ = ("name", "kind", "parameters", "description", "origin")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: CallableKind
+    parameters: _containers.RepeatedCompositeFieldContainer[Parameter]
+    description: str
+    origin: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[CallableKind, str]] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., description: _Optional[str] = ..., origin: _Optional[str] = ...) -> None: ...

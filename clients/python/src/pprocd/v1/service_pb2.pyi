@@ -1,0 +1,267 @@
+import datetime
+
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from pprocd.v1 import callable_pb2 as _callable_pb2
+from pprocd.v1 import item_pb2 as _item_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_STATE_UNSPECIFIED: _ClassVar[JobState]
+    JOB_STATE_QUEUED: _ClassVar[JobState]
+    JOB_STATE_RUNNING: _ClassVar[JobState]
+    JOB_STATE_SUCCEEDED: _ClassVar[JobState]
+    JOB_STATE_FAILED: _ClassVar[JobState]
+    JOB_STATE_CANCELLED: _ClassVar[JobState]
+    JOB_STATE_INTERRUPTED: _ClassVar[JobState]
+JOB_STATE_UNSPECIFIED: JobState
+JOB_STATE_QUEUED: JobState
+JOB_STATE_RUNNING: JobState
+JOB_STATE_SUCCEEDED: JobState
+JOB_STATE_FAILED: JobState
+JOB_STATE_CANCELLED: JobState
+JOB_STATE_INTERRUPTED: JobState
+
+class StartRequest(_message.Message):
+    __slots__ = ("callable", "arguments", "options", "message")
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    callable: str
+    arguments: _struct_pb2.Value
+    options: _item_pb2.CallOptions
+    message: _struct_pb2.Value
+    def __init__(self, callable: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class StartResponse(_message.Message):
+    __slots__ = ("message", "result", "logs")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    message: _struct_pb2.Value
+    result: _item_pb2.ItemResult
+    logs: _containers.RepeatedCompositeFieldContainer[_item_pb2.LogRecord]
+    def __init__(self, message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., logs: _Optional[_Iterable[_Union[_item_pb2.LogRecord, _Mapping]]] = ...) -> None: ...
+
+class MapRequest(_message.Message):
+    __slots__ = ("callable", "options", "inputs", "cancel_indices")
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_INDICES_FIELD_NUMBER: _ClassVar[int]
+    callable: str
+    options: _item_pb2.CallOptions
+    inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
+    cancel_indices: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class MapResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[_item_pb2.ItemResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ...) -> None: ...
+
+class QueueRequest(_message.Message):
+    __slots__ = ("callable", "options", "inputs", "cancel_indices")
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_INDICES_FIELD_NUMBER: _ClassVar[int]
+    callable: str
+    options: _item_pb2.CallOptions
+    inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
+    cancel_indices: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class QueueResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[_item_pb2.ItemResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ...) -> None: ...
+
+class Job(_message.Message):
+    __slots__ = ("id", "name", "state", "items_done", "items_total", "create_time", "start_time", "end_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_DONE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    state: JobState
+    items_done: int
+    items_total: int
+    create_time: _timestamp_pb2.Timestamp
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., items_done: _Optional[int] = ..., items_total: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SubmitRequest(_message.Message):
+    __slots__ = ("callable", "inputs", "options", "ordered", "name", "idempotency_key", "retries", "socket_path")
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    SOCKET_PATH_FIELD_NUMBER: _ClassVar[int]
+    callable: str
+    inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
+    options: _item_pb2.CallOptions
+    ordered: bool
+    name: str
+    idempotency_key: str
+    retries: int
+    socket_path: str
+    def __init__(self, callable: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., ordered: _Optional[bool] = ..., name: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., retries: _Optional[int] = ..., socket_path: _Optional[str] = ...) -> None: ...
+
+class SubmitResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: Job
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class ReconnectRequest(_message.Message):
+    __slots__ = ("jobs", "after_seq")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedScalarFieldContainer[str]
+    after_seq: int
+    def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ...) -> None: ...
+
+class ReconnectResponse(_message.Message):
+    __slots__ = ("job_id", "seq", "result", "message", "job")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    seq: int
+    result: _item_pb2.ItemResult
+    message: _struct_pb2.Value
+    job: Job
+    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class GetJobRequest(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: str
+    def __init__(self, job: _Optional[str] = ...) -> None: ...
+
+class GetJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: Job
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ("state", "name", "page_size", "page_token")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    state: JobState
+    name: str
+    page_size: int
+    page_token: str
+    def __init__(self, state: _Optional[_Union[JobState, str]] = ..., name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs", "next_page_token")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    next_page_token: str
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CancelJobRequest(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: str
+    def __init__(self, job: _Optional[str] = ...) -> None: ...
+
+class CancelJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: Job
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class DeleteJobRequest(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: str
+    def __init__(self, job: _Optional[str] = ...) -> None: ...
+
+class DeleteJobResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCallablesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCallablesResponse(_message.Message):
+    __slots__ = ("callables",)
+    CALLABLES_FIELD_NUMBER: _ClassVar[int]
+    callables: _containers.RepeatedCompositeFieldContainer[_callable_pb2.Callable]
+    def __init__(self, callables: _Optional[_Iterable[_Union[_callable_pb2.Callable, _Mapping]]] = ...) -> None: ...
+
+class GetStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetStatusResponse(_message.Message):
+    __slots__ = ("workers_idle", "workers_busy", "workers_starting", "items_queued", "items_running", "items_completed", "items_failed", "items_crashed", "workers_respawned", "uptime_ms", "calls_active", "workers_configured", "workers_recycled")
+    WORKERS_IDLE_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_BUSY_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_STARTING_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_QUEUED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_RUNNING_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_CRASHED_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_RESPAWNED_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_MS_FIELD_NUMBER: _ClassVar[int]
+    CALLS_ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_CONFIGURED_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_RECYCLED_FIELD_NUMBER: _ClassVar[int]
+    workers_idle: int
+    workers_busy: int
+    workers_starting: int
+    items_queued: int
+    items_running: int
+    items_completed: int
+    items_failed: int
+    items_crashed: int
+    workers_respawned: int
+    uptime_ms: int
+    calls_active: int
+    workers_configured: int
+    workers_recycled: int
+    def __init__(self, workers_idle: _Optional[int] = ..., workers_busy: _Optional[int] = ..., workers_starting: _Optional[int] = ..., items_queued: _Optional[int] = ..., items_running: _Optional[int] = ..., items_completed: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_crashed: _Optional[int] = ..., workers_respawned: _Optional[int] = ..., uptime_ms: _Optional[int] = ..., calls_active: _Optional[int] = ..., workers_configured: _Optional[int] = ..., workers_recycled: _Optional[int] = ...) -> None: ...
+
+class EchoRequest(_message.Message):
+    __slots__ = ("value",)
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    value: _struct_pb2.Value
+    def __init__(self, value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class EchoResponse(_message.Message):
+    __slots__ = ("value",)
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    value: _struct_pb2.Value
+    def __init__(self, value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
