@@ -80,6 +80,7 @@ class Timer:
         self.t0 = time.time()
         return self
 
-    def __exit__(self, *exc):
-        say(f"Time taken: {time.time() - self.t0:.3f} s")
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            say(f"Time taken: {time.time() - self.t0:.3f} s")
         return False
