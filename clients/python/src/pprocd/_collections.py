@@ -27,7 +27,6 @@ from ._errors import FarmError, ItemCancelled
 from ._farm import Farm, default_farm, make_options
 from ._results import LogCallback, LogRecord, Result, failed_result, result_from_proto
 from ._stream import ItemStream
-from ._values import arguments_to_value
 from .v1 import item_pb2
 
 T = TypeVar("T")
@@ -114,8 +113,7 @@ class _Collection:
         return self._add(name, args, kwargs)
 
     def _add(self, name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> int:
-        value = arguments_to_value(name, args, kwargs, self.farm.parameter_names)
-        return self._submit(name, value).index
+        return self._submit(name, self.farm.pack(name, args, kwargs)).index
 
     def _submit(self, name: str, value: Value) -> _Slot:
         with self._cond:
@@ -123,17 +121,16 @@ class _Collection:
                 raise RuntimeError(f"this {type(self).__name__} is closed")
             slot = self._new_slot(len(self._slots), name)
             stream = self._streams.get(name)
-            for _ in range(2):
-                if stream is None or not stream.accepting:
-                    stream = ItemStream(self.farm, self._ordered_rpc, name, self._options,
-                                        self._on_results, self._on_end)
-                    self._streams[name] = stream
-                    stream.start()
-                try:
-                    stream.add(value, slot)
-                    break
-                except RuntimeError:  # the call ended meanwhile: open another
-                    stream = None
+            try:
+                if stream is None:
+                    raise RuntimeError("no call yet")
+                stream.add(value, slot)
+            except RuntimeError:  # no call, or it has ended: open one
+                stream = ItemStream(self.farm, self._ordered_rpc, name, self._options,
+                                    self._on_results, self._on_end)
+                self._streams[name] = stream
+                stream.add(value, slot)
+                stream.start()
             self._slots.append(slot)
             self._open += 1
         return slot

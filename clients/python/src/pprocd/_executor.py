@@ -18,7 +18,7 @@ from ._errors import FarmError
 from ._farm import Farm, make_options
 from ._results import LogCallback, LogRecord, error_from_proto, logs_from_proto
 from ._stream import ItemStream
-from ._values import arguments_to_value, from_value
+from ._values import from_value
 from .v1 import item_pb2
 
 
@@ -111,27 +111,25 @@ class FarmExecutor(concurrent.futures.Executor):
         """Runs server callable ``fn`` (its name) with these arguments and
         returns its future. Several positional arguments spread over the
         parameters, keywords name them."""
-        value = arguments_to_value(fn, args, kwargs, self.farm.parameter_names)
+        value = self.farm.pack(fn, args, kwargs)
         future = FarmFuture()
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             stream = self._streams.get(fn)
-            if stream is None or not stream.accepting:
-                stream = self._open_stream(fn)
             try:
+                if stream is None:
+                    raise RuntimeError("no call yet")
                 index = stream.add(value, future)
-            except RuntimeError:  # the call just ended: open another one
-                stream = self._open_stream(fn)
+            except RuntimeError:  # no call, or it has ended: open one
+                stream = ItemStream(self.farm, False, fn, self._options, self._on_results,
+                                    self._on_end)
+                self._streams[fn] = stream
                 index = stream.add(value, future)
+                stream.start()
             future._stream = stream
             future._index = index
         return future
-
-    def _open_stream(self, name: str) -> ItemStream:
-        stream = ItemStream(self.farm, False, name, self._options, self._on_results, self._on_end)
-        self._streams[name] = stream
-        return stream.start()
 
     def map(self, fn: str, *iterables: Iterable[Any],  # type: ignore[override]
             timeout: Optional[float] = None, chunksize: int = 1) -> Iterator[Any]:
@@ -219,7 +217,7 @@ class FarmExecutor(concurrent.futures.Executor):
                     future._resolve_cancelled()
                     continue
                 name = future._stream.callable if future._stream is not None else ""
-                error = error_from_proto(result.error, name, future._index, None, future.logs)
+                error = error_from_proto(result.error, name, result.index, None, future.logs)
                 self._settle(future, error=error)
             elif outcome == "data":
                 self._settle(future, value=bytes(result.data))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import atexit
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set
 
 import grpc
 
 from ._address import listen_hint, resolve_address
-from ._errors import FarmError, ServerUnavailable
+from google.protobuf.struct_pb2 import Value
+
+from ._errors import FarmError, InvalidItem, ServerUnavailable
 from ._results import LogCallback, error_from_proto, logs_from_proto
+from ._signature import Signature
 from ._values import arguments_to_value, from_value, to_value
 from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
 
@@ -76,7 +79,8 @@ class Farm:
         ])
         self._stub = service_pb2_grpc.ProcessFarmServiceStub(self._channel)
         self._lock = threading.Lock()
-        self._parameters: Optional[Dict[str, List[str]]] = None
+        self._signatures: Optional[Dict[str, Signature]] = None
+        self._unknown: Set[str] = set()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -135,16 +139,48 @@ class Farm:
         and running, totals, uptime (a protobuf message)."""
         return self._unary(self._stub.GetStatus, service_pb2.GetStatusRequest())
 
+    def signature(self, name: str) -> Optional[Signature]:
+        """The parameters of callable ``name``, or None when the server has no
+        such callable. Asked of the server once per farm (again only for a
+        name it did not know)."""
+        known = self._signatures
+        if known is not None:
+            found = known.get(name)
+            if found is not None or name in self._unknown:
+                return found
+        described = {c.name: Signature(c) for c in self.callables()}
+        with self._lock:
+            self._signatures = described
+            if name not in described:
+                self._unknown.add(name)
+        return described.get(name)
+
     def parameter_names(self, name: str) -> Optional[List[str]]:
         """The parameter names of callable ``name`` in order, or None when the
-        server has no such callable. Looked up once per farm."""
-        with self._lock:
-            known = self._parameters
-        if known is None or name not in known:
-            known = {c.name: [p.name for p in c.parameters] for c in self.callables()}
-            with self._lock:
-                self._parameters = known
-        return known.get(name)
+        server has no such callable."""
+        found = self.signature(name)
+        return found.names if found is not None else None
+
+    def pack(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Value:
+        """The one input Value for calling ``name(*args, **kwargs)``, checked
+        against its parameters: raises :class:`InvalidItem` if it would not
+        bind (the server would refuse the whole call). Unchecked when the
+        server cannot be asked (the call itself will say why)."""
+        value = arguments_to_value(name, args, kwargs, self.parameter_names)
+        self.check(name, value)
+        return value
+
+    def check(self, name: str, value: Value, index: Optional[int] = None) -> None:
+        """Raises :class:`InvalidItem` if ``value`` does not bind to callable
+        ``name``'s parameters (see :meth:`pack`)."""
+        try:
+            found = self.signature(name)
+        except FarmError:
+            return
+        if found is not None:
+            problem = found.check(value)
+            if problem:
+                raise InvalidItem(problem, callable=name, index=index)
 
     # pprocess vocabulary ---------------------------------------------------
 
@@ -165,8 +201,10 @@ class Farm:
             yield service_pb2.MapRequest(callable=name, options=options)
             batch: List[Any] = []
             try:
-                for item in sequence:
-                    batch.append(to_value(item))
+                for index, item in enumerate(sequence):
+                    value = to_value(item)
+                    self.check(name, value, index)
+                    batch.append(value)
                     if len(batch) >= 1024:
                         yield service_pb2.MapRequest(inputs=batch)
                         batch = []
@@ -245,7 +283,7 @@ class Farm:
         process), ``timeout`` (seconds for the whole invocation) and
         ``on_log``."""
         from ._channel import Channel
-        arguments = arguments_to_value(name, args, kwargs or {}, self.parameter_names)
+        arguments = self.pack(name, args, kwargs or {})
         options = make_options(None, reuse, timeout, 0)
         return Channel(self, name, arguments, options,
                        on_log if on_log is not None else self.on_log)

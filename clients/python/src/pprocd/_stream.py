@@ -77,14 +77,10 @@ class ItemStream:
         self._reader.start()
         return self
 
-    @property
-    def accepting(self) -> bool:
-        """False once input is closed or the call has ended."""
-        return not self._input_closed and not self._finished
-
     def add(self, value: Value, token: Any) -> int:
-        """Queues one input; returns its index in the call. Raises
-        RuntimeError when input is closed or the call has ended."""
+        """Queues one input (before or after start()); returns its index in
+        the call. Raises RuntimeError when input is closed or the call has
+        ended."""
         with self._lock:
             if self._input_closed or self._finished:
                 raise RuntimeError(f"the {self.callable} call takes no more inputs")

@@ -1,0 +1,105 @@
+"""How an input binds to a callable's parameters, checked before sending.
+
+The server refuses a whole call when one input does not bind (the call ends
+with INVALID_ARGUMENT), which would fail every other input of a long-lived
+call. So inputs are checked here first, by the rules the server applies
+(``ListCallables`` gives the parameters), and one that does not bind raises
+:class:`InvalidItem` where it was added.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Optional, Tuple
+
+from google.protobuf.struct_pb2 import Value
+
+from .v1 import callable_pb2
+
+_EXACT = 9007199254740992.0
+
+_TYPE_NAMES = {
+    callable_pb2.PARAMETER_TYPE_INTEGER: "an integer",
+    callable_pb2.PARAMETER_TYPE_NUMBER: "a number",
+    callable_pb2.PARAMETER_TYPE_STRING: "a string",
+    callable_pb2.PARAMETER_TYPE_BOOLEAN: "a boolean",
+    callable_pb2.PARAMETER_TYPE_LIST: "a list",
+    callable_pb2.PARAMETER_TYPE_STRUCT: "a struct",
+}
+
+_KIND_NAMES = {
+    "null_value": "null", "number_value": "number", "string_value": "string",
+    "bool_value": "boolean", "struct_value": "struct", "list_value": "list",
+}
+
+_KIND_OF_TYPE = {
+    callable_pb2.PARAMETER_TYPE_NUMBER: "number_value",
+    callable_pb2.PARAMETER_TYPE_STRING: "string_value",
+    callable_pb2.PARAMETER_TYPE_BOOLEAN: "bool_value",
+    callable_pb2.PARAMETER_TYPE_LIST: "list_value",
+    callable_pb2.PARAMETER_TYPE_STRUCT: "struct_value",
+}
+
+
+class Signature:
+    """The parameters of one callable, as ListCallables describes them."""
+
+    def __init__(self, described: callable_pb2.Callable) -> None:
+        self.name = described.name
+        self.kind = described.kind
+        self.params: List[Tuple[str, int, bool]] = [
+            (p.name, p.type, p.required) for p in described.parameters]
+        self.names = [p[0] for p in self.params]
+
+    def _check_arg(self, param: Tuple[str, int, bool], value: Value) -> Optional[str]:
+        name, kind_wanted, _ = param
+        kind = value.WhichOneof("kind")
+        if kind_wanted == callable_pb2.PARAMETER_TYPE_INTEGER:
+            number = value.number_value
+            ok = (kind == "number_value" and math.isfinite(number)
+                  and math.trunc(number) == number and abs(number) <= _EXACT)
+        elif kind_wanted in _KIND_OF_TYPE:
+            ok = kind == _KIND_OF_TYPE[kind_wanted]
+        else:
+            ok = kind is not None
+        if ok:
+            return None
+        return (f"parameter '{name}' of {self.name} must be "
+                f"{_TYPE_NAMES.get(kind_wanted, 'any value')}, got {_KIND_NAMES.get(kind, 'nothing')}")
+
+    def _missing(self, bound: List[bool]) -> Optional[str]:
+        for (name, _, required), present in zip(self.params, bound):
+            if required and not present:
+                return f"parameter '{name}' of {self.name} is required"
+        return None
+
+    def check(self, value: Value) -> Optional[str]:
+        """Why ``value`` does not bind to the parameters, or None if it does."""
+        count = len(self.params)
+        if count == 0:
+            return None
+        kind = value.WhichOneof("kind")
+        if count > 1 and kind == "list_value":
+            values = value.list_value.values
+            if len(values) > count:
+                return f"{self.name} takes at most {count} arguments, got {len(values)}"
+            for param, item in zip(self.params, values):
+                problem = self._check_arg(param, item)
+                if problem:
+                    return problem
+            return self._missing([True] * len(values) + [False] * (count - len(values)))
+        if count > 1 and kind == "struct_value":
+            bound = [False] * count
+            for key, item in value.struct_value.fields.items():
+                if key not in self.names:
+                    return f"{self.name} has no parameter '{key}'"
+                position = self.names.index(key)
+                problem = self._check_arg(self.params[position], item)
+                if problem:
+                    return problem
+                bound[position] = True
+            return self._missing(bound)
+        problem = self._check_arg(self.params[0], value)
+        if problem:
+            return problem
+        return self._missing([True] + [False] * (count - 1))

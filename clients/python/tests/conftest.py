@@ -1,0 +1,145 @@
+"""Fixtures: a real pprocd server on a UNIX socket in a temporary directory.
+
+The server binary comes from $PPROCD_BINARY (ctest sets it); without it the
+tests that need a server are skipped with a message saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Callable, Iterator, List, Optional
+
+import pytest
+
+import pprocd
+
+BINARY_ENV = "PPROCD_BINARY"
+WORKERS = 4
+# Bounds for waits on events that happen at once on a healthy machine; only a
+# hang reaches them.
+STARTUP_LIMIT_S = 60.0
+EVENT_LIMIT_S = 60.0
+
+
+class ServerProcess:
+    """A pprocd process serving unix:<tmp>/run/pprocd.sock until stop()."""
+
+    def __init__(self, binary: str, workers: int = WORKERS, extra_args: List[str] = ()) -> None:
+        self.dir = tempfile.mkdtemp(prefix="pprocd-py-")
+        self.socket_path = os.path.join(self.dir, "run", "pprocd.sock")
+        self.address = "unix:" + self.socket_path
+        self.stderr_path = os.path.join(self.dir, "stderr.log")
+        self.lines: List[str] = []
+        ready = threading.Event()
+        with open(self.stderr_path, "wb") as stderr:
+            self.process = subprocess.Popen(
+                [binary, "--listen", self.address, "--workers", str(workers),
+                 "--state-dir", os.path.join(self.dir, "var"), *extra_args],
+                stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True)
+
+        def read_stdout() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if "pprocd ready on" in line:
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read_stdout, daemon=True).start()
+        ready.wait(STARTUP_LIMIT_S)
+        if not any("pprocd ready on" in line for line in self.lines):
+            self.stop()
+            raise RuntimeError(f"pprocd did not become ready; stderr:\n{self.stderr()}")
+
+    def stderr(self) -> str:
+        try:
+            with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def pprocd_binary() -> str:
+    binary = os.environ.get(BINARY_ENV, "")
+    if not binary:
+        pytest.skip(f"${BINARY_ENV} is not set: point it at a built pprocd "
+                    "(ctest sets it; e.g. build/server/pprocd)")
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"${BINARY_ENV}={binary} is not an executable")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerProcess]:
+    """One pprocd with WORKERS pooled workers for the whole run."""
+    process = ServerProcess(pprocd_binary())
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def farm(server: ServerProcess) -> Iterator[pprocd.Farm]:
+    """A Farm connected to the session's server; after the test, the server
+    must be idle again (every test cleans up what it started)."""
+    with pprocd.Farm(server.address) as connected:
+        yield connected
+        wait_until(lambda: idle(connected), "the server to be idle after the test")
+
+
+def idle(farm: pprocd.Farm) -> bool:
+    """True when no item runs or waits and no call is open."""
+    status = farm.status()
+    return (status.items_running == 0 and status.items_queued == 0
+            and status.workers_busy == 0 and status.calls_active == 0)
+
+
+def wait_until(predicate: Callable[[], bool], what: str,
+               limit_s: float = EVENT_LIMIT_S) -> None:
+    """Polls ``predicate`` until it holds; fails (naming ``what``) only if it
+    never does within a bound that only a hang reaches."""
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def skip_unless_supported(error: pprocd.FarmError, feature: str) -> None:
+    """Skips the test when the server answers that it lacks ``feature``
+    (UNIMPLEMENTED, or NOT_FOUND for a callable not registered yet);
+    otherwise re-raises."""
+    if error.code_name in ("UNIMPLEMENTED", "NOT_FOUND"):
+        pytest.skip(f"needs server support for {feature} (the server answers "
+                    f"{error.code_name}: {error.details})")
+    raise error
+
+
+def max_overlap(stats: List[Optional[pprocd.Stats]]) -> int:
+    """The largest number of invocations that ran at the same moment,
+    from the server's own start times and durations."""
+    events = []
+    for s in stats:
+        assert s is not None
+        events.append((s.start_unix_us, 1))
+        events.append((s.start_unix_us + s.wall_us, -1))
+    events.sort(key=lambda e: (e[0], e[1]))  # an end before a start at the same instant
+    running = peak = 0
+    for _, delta in events:
+        running += delta
+        peak = max(peak, running)
+    return peak
