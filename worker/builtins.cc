@@ -3,10 +3,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <thread>
 #include <vector>
 
@@ -105,6 +107,98 @@ absl::StatusOr<Value> Chaos(const BoundArgs& args) {
       "chaos: unknown action '", action, "' (ok, raise, crash, abort, exit:N, sleep:MS, hog:MIB)"));
 }
 
+Value ListOf(std::initializer_list<double> numbers) {
+  Value list;
+  for (double number : numbers) *list.mutable_list_value()->add_values() = NumberValue(number);
+  return list;
+}
+
+// Writes `text` to the stream `count` times, one write(2) each, and returns
+// the number of bytes written.
+absl::StatusOr<Value> WriteOutput(const BoundArgs& args) {
+  const std::string& text = args[0]->string_value();
+  const std::string& stream = args[1]->string_value();
+  const int64_t count = IntegerArg(*args[2]);
+  int fd;
+  if (stream == "stdout") {
+    fd = STDOUT_FILENO;
+  } else if (stream == "stderr") {
+    fd = STDERR_FILENO;
+  } else {
+    return absl::InvalidArgumentError("write_output: stream must be stdout or stderr");
+  }
+  if (count < 0) return absl::InvalidArgumentError("write_output: count must be >= 0");
+  std::fflush(nullptr);
+  for (int64_t i = 0; i < count; ++i) {
+    if (::write(fd, text.data(), text.size()) < 0) {
+      return absl::InternalError(absl::StrCat("write_output: ", std::strerror(errno)));
+    }
+  }
+  return NumberValue(static_cast<double>(count) * static_cast<double>(text.size()));
+}
+
+// The channel callables.
+
+absl::StatusOr<Value> CalculateRow(const BoundArgs& args, Channel& channel) {
+  const int64_t i = IntegerArg(*args[0]);
+  const int64_t n = IntegerArg(*args[1]);
+  const int64_t delay_ms = IntegerArg(*args[2]);
+  if (n < 0 || n > 1000000) return absl::InvalidArgumentError("calculate_row: needs 0 <= n <= 1e6");
+  for (int64_t j = 0; j < n; ++j) {
+    SleepMs(delay_ms);
+    PPROCD_RETURN_IF_ERROR(channel.Send(
+        ListOf({static_cast<double>(i), static_cast<double>(j), static_cast<double>(i * n + j)})));
+  }
+  return Value();
+}
+
+absl::StatusOr<Value> Rows(const BoundArgs& args, Channel& channel) {
+  const int64_t count = IntegerArg(*args[0]);
+  const int64_t delay_ms = IntegerArg(*args[1]);
+  if (count < 0) return absl::InvalidArgumentError("rows: count must be >= 0");
+  for (int64_t k = 0; k < count; ++k) {
+    SleepMs(delay_ms);
+    PPROCD_RETURN_IF_ERROR(channel.Send(NumberValue(static_cast<double>(k))));
+  }
+  return Value();
+}
+
+absl::StatusOr<Value> Countdown(const BoundArgs&, Channel& channel) {
+  while (true) {
+    PPROCD_ASSIGN_OR_RETURN(std::optional<Value> received, channel.Receive());
+    if (!received.has_value()) return Value();
+    if (received->kind_case() != Value::kNumberValue) {
+      return absl::InvalidArgumentError("countdown: received a value that is not a number");
+    }
+    const double next = received->number_value() - 1;
+    PPROCD_RETURN_IF_ERROR(channel.Send(NumberValue(next)));
+    if (next <= 0) return Value();
+  }
+}
+
+absl::StatusOr<Value> Accumulate(const BoundArgs&, Channel& channel) {
+  double sum = 0;
+  while (true) {
+    PPROCD_ASSIGN_OR_RETURN(std::optional<Value> received, channel.Receive());
+    if (!received.has_value()) return NumberValue(sum);
+    if (received->kind_case() != Value::kNumberValue) {
+      return absl::InvalidArgumentError("accumulate: received a value that is not a number");
+    }
+    sum += received->number_value();
+  }
+}
+
+CallableDef ChannelCallable(std::string name, std::string description,
+                            std::vector<ParamSpec> params, ChannelBody body) {
+  CallableDef def;
+  def.name = std::move(name);
+  def.description = std::move(description);
+  def.kind = v1::CALLABLE_KIND_CHANNEL;
+  def.params = std::move(params);
+  def.channel_body = std::move(body);
+  return def;
+}
+
 std::vector<CallableDef> Builtins() {
   using v1::PARAMETER_TYPE_ANY;
   using v1::PARAMETER_TYPE_INTEGER;
@@ -168,6 +262,50 @@ std::vector<CallableDef> Builtins() {
                     return NumberValue(static_cast<double>(
                         IntegerArg(*args[0]) * IntegerArg(*args[2]) + IntegerArg(*args[1])));
                   }});
+  defs.push_back({"calculate_tagged",
+                  "Returns [i, j, i*n + j] after sleeping delay_ms (the tutorial's tagged "
+                  "result, for Queue).",
+                  v1::CALLABLE_KIND_FUNCTION,
+                  {Required("i", PARAMETER_TYPE_INTEGER, "row"),
+                   Required("j", PARAMETER_TYPE_INTEGER, "column"),
+                   Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
+                   Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
+                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                    SleepMs(IntegerArg(*args[3]));
+                    const int64_t i = IntegerArg(*args[0]);
+                    const int64_t j = IntegerArg(*args[1]);
+                    return ListOf({static_cast<double>(i), static_cast<double>(j),
+                                   static_cast<double>(i * IntegerArg(*args[2]) + j)});
+                  }});
+  defs.push_back(ChannelCallable(
+      "calculate_row",
+      "Channel: sends [i, j, i*n + j] for j = 0..n-1, sleeping delay_ms before each (the "
+      "tutorial's continuous function).",
+      {Required("i", PARAMETER_TYPE_INTEGER, "row"),
+       Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
+       Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before each value")},
+      CalculateRow));
+  defs.push_back(
+      ChannelCallable("rows", "Channel: sends 0..count-1, sleeping delay_ms before each.",
+                      {Required("count", PARAMETER_TYPE_INTEGER, "how many values"),
+                       Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before each value")},
+                      Rows));
+  defs.push_back(ChannelCallable(
+      "countdown",
+      "Channel: for each number k received, sends k-1; returns after sending 0 or at the end "
+      "of input (pprocess's two-way test).",
+      {}, Countdown));
+  defs.push_back(ChannelCallable(
+      "accumulate", "Channel: sums the numbers it receives; returns the sum at the end of input.",
+      {}, Accumulate));
+  defs.push_back(
+      {"write_output",
+       "Writes text count times to stdout or stderr, then returns the bytes written.",
+       v1::CALLABLE_KIND_FUNCTION,
+       {Required("text", PARAMETER_TYPE_STRING, "what to write"),
+        ParamSpec{"stream", PARAMETER_TYPE_STRING, StringValue("stdout"), "stdout or stderr"},
+        Optional("count", PARAMETER_TYPE_INTEGER, 1, "how many times")},
+       WriteOutput});
   defs.push_back({"hog",
                   "Allocates and touches mib MiB of memory, frees it, returns mib.",
                   v1::CALLABLE_KIND_FUNCTION,

@@ -94,7 +94,7 @@ absl::Status FillDefaults(const CallableDef& def, size_t first, BoundArgs* args)
 
 absl::Status Registry::Add(CallableDef def) {
   if (def.name.empty()) return absl::InvalidArgumentError("callable without a name");
-  if (!def.body) {
+  if (def.is_channel() ? !def.channel_body : !def.body) {
     return absl::InvalidArgumentError(absl::StrCat("callable ", def.name, " has no body"));
   }
   const std::string name = def.name;

@@ -36,19 +36,43 @@ using BoundArgs = std::vector<const google::protobuf::Value*>;
 // Runs one invocation. An error status is the item's RAISED failure.
 using FunctionBody = std::function<absl::StatusOr<google::protobuf::Value>(const BoundArgs&)>;
 
+// The two-way channel of one channel-callable invocation (pprocess's
+// channel): values sent go to the caller at once, in order; values received
+// come from the caller (Start) or, in Map and Queue, there are none.
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  // Sends one value to the caller. An error means the caller is gone; the
+  // callable should return.
+  virtual absl::Status Send(google::protobuf::Value value) = 0;
+  // Blocks for the caller's next value; nullopt once the caller has ended
+  // its input (and at once in Map and Queue).
+  virtual absl::StatusOr<std::optional<google::protobuf::Value>> Receive() = 0;
+};
+
+// Runs one invocation of a channel callable. The returned value (null for
+// none) ends the invocation; an error status is its RAISED failure.
+using ChannelBody =
+    std::function<absl::StatusOr<google::protobuf::Value>(const BoundArgs&, Channel&)>;
+
 struct CallableDef {
   std::string name;
   std::string description;
   v1::CallableKind kind = v1::CALLABLE_KIND_FUNCTION;
   std::vector<ParamSpec> params;
+  // Set for kind CALLABLE_KIND_FUNCTION.
   FunctionBody body;
   std::string origin = "builtin";
+  // Set for kind CALLABLE_KIND_CHANNEL.
+  ChannelBody channel_body = nullptr;
+
+  bool is_channel() const { return kind == v1::CALLABLE_KIND_CHANNEL; }
 };
 
 class Registry {
  public:
   // Adds a callable. AlreadyExists for a duplicate name; InvalidArgument for
-  // an empty name or a missing body.
+  // an empty name or a missing body of its kind.
   absl::Status Add(CallableDef def);
   // nullptr when no callable has that name.
   const CallableDef* Find(absl::string_view name) const;

@@ -17,20 +17,23 @@
 #include <string>
 
 #include "worker/base/status_macros.h"
+#include "worker/output_capture.h"
 #include "worker/worker_loop.h"
 
 namespace pprocd {
 namespace {
 
 constexpr size_t kMaxControlMessage = 4096;
+// Descriptors sent with WorkerSpawned: task socket, stdout file, stderr file.
+constexpr int kSpawnedFds = 3;
 
 absl::Status SendWithFds(int fd, const std::string& bytes, const int* fds, int fd_count) {
   iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
-  if (fd_count > 0) {
+  alignas(cmsghdr) char control[CMSG_SPACE(kSpawnedFds * sizeof(int))];
+  if (fd_count > 0 && fd_count <= kSpawnedFds) {
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(fd_count * sizeof(int));
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
@@ -100,43 +103,39 @@ class Template {
 
   void Spawn(uint64_t worker_id) {
     int task[2];
-    int output[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, task) != 0)
       return ReportFailure(worker_id);
-    if (::pipe2(output, O_CLOEXEC) != 0) {
-      ::close(task[0]);
-      ::close(task[1]);
+    const UniqueFd server_end(task[0]);
+    UniqueFd worker_end(task[1]);
+    // Output files: appended to by the worker, read by the worker and the
+    // server (see output_capture.h).
+    const UniqueFd out(CreateOutputFile("pprocd-stdout"));
+    const UniqueFd err(CreateOutputFile("pprocd-stderr"));
+    if (!out.valid() || !err.valid() || ::fcntl(out.get(), F_SETFL, O_APPEND) != 0 ||
+        ::fcntl(err.get(), F_SETFL, O_APPEND) != 0) {
       return ReportFailure(worker_id);
     }
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0) {
-      // The server's ends must not stay open in the worker, or it would
+      // The server's end must not stay open in the worker, or it would
       // never see the end of its task stream.
-      ::close(task[0]);
-      ::close(output[0]);
-      RunChild(parent, task[1], output[1]);
+      ::close(server_end.get());
+      RunChild(parent, worker_end.get(), out.get(), err.get());
     }
-    ::close(task[1]);
-    ::close(output[1]);
-    if (pid < 0) {
-      ::close(task[0]);
-      ::close(output[0]);
-      return ReportFailure(worker_id);
-    }
+    worker_end.Reset();
+    if (pid < 0) return ReportFailure(worker_id);
     ::setpgid(pid, pid);  // Also done by the child; whichever runs first wins.
     workers_[pid] = worker_id;
     wire::v1::TemplateEvent event;
     event.mutable_spawned()->set_worker_id(worker_id);
     event.mutable_spawned()->set_pid(pid);
-    const int fds[2] = {task[0], output[0]};
-    const absl::Status sent = SendWithFds(control_fd_, event.SerializeAsString(), fds, 2);
-    ::close(task[0]);
-    ::close(output[0]);
+    const int fds[3] = {server_end.get(), out.get(), err.get()};
+    const absl::Status sent = SendWithFds(control_fd_, event.SerializeAsString(), fds, 3);
     if (!sent.ok()) Exit(nullptr);
   }
 
-  [[noreturn]] void RunChild(pid_t parent, int task_fd, int output_fd) {
+  [[noreturn]] void RunChild(pid_t parent, int task_fd, int stdout_fd, int stderr_fd) {
     ::setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) std::_Exit(1);
@@ -152,9 +151,10 @@ class Template {
       ::dup2(null_fd, STDIN_FILENO);
       ::close(null_fd);
     }
-    ::dup2(output_fd, STDOUT_FILENO);
-    ::dup2(output_fd, STDERR_FILENO);
-    ::close(output_fd);
+    ::dup2(stdout_fd, STDOUT_FILENO);
+    ::dup2(stderr_fd, STDERR_FILENO);
+    ::close(stdout_fd);
+    ::close(stderr_fd);
     ::close(control_fd_);
     ::close(signal_fd_);
     setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -234,7 +234,7 @@ absl::Status TemplateProcess::ReadEvent(TemplateEventWithFds* out, bool* got) {
   *got = false;
   char buffer[kMaxControlMessage];
   iovec iov{buffer, sizeof(buffer)};
-  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))];
+  alignas(cmsghdr) char control[CMSG_SPACE(kSpawnedFds * sizeof(int))];
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -247,14 +247,17 @@ absl::Status TemplateProcess::ReadEvent(TemplateEventWithFds* out, bool* got) {
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return absl::OkStatus();
   if (n <= 0) return absl::UnavailableError("the template process has gone away");
   out->task_fd.Reset();
-  out->output_fd.Reset();
+  out->stdout_fd.Reset();
+  out->stderr_fd.Reset();
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    int received[2] = {-1, -1};
-    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    std::memcpy(received, CMSG_DATA(cmsg), std::min<size_t>(count, 2) * sizeof(int));
+    int received[kSpawnedFds] = {-1, -1, -1};
+    const size_t count = std::min<size_t>((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int),
+                                          static_cast<size_t>(kSpawnedFds));
+    std::memcpy(received, CMSG_DATA(cmsg), count * sizeof(int));
     out->task_fd.Reset(received[0]);
-    out->output_fd.Reset(received[1]);
+    out->stdout_fd.Reset(received[1]);
+    out->stderr_fd.Reset(received[2]);
   }
   if (!out->event.ParseFromArray(buffer, static_cast<int>(n))) {
     return absl::InternalError("malformed event from the template");

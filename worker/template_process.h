@@ -3,7 +3,7 @@
 // worker, so workers never inherit gRPC state (gRPC is not fork-safe).
 //
 // The server talks to it over a SOCK_SEQPACKET socket: SpawnWorker requests
-// go in; WorkerSpawned (with the worker's task socket and output pipe
+// go in; WorkerSpawned (with the worker's task socket and output files
 // attached) and WorkerExited events come out. The template reaps every
 // worker. It dies with the server (PR_SET_PDEATHSIG) and, when the server
 // closes the socket, kills every worker and exits.
@@ -30,7 +30,8 @@ namespace pprocd {
 struct TemplateEventWithFds {
   wire::v1::TemplateEvent event;
   UniqueFd task_fd;    // WorkerSpawned: the worker's task socket.
-  UniqueFd output_fd;  // WorkerSpawned: read end of its stdout/stderr.
+  UniqueFd stdout_fd;  // WorkerSpawned: its stdout file (output_capture.h).
+  UniqueFd stderr_fd;  // WorkerSpawned: its stderr file.
 };
 
 class TemplateProcess {

@@ -6,10 +6,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <optional>
 #include <string>
 
 #include "pprocd/wire/v1/wire.pb.h"
 #include "worker/framing.h"
+#include "worker/output_capture.h"
 
 namespace pprocd {
 namespace {
@@ -45,33 +48,6 @@ uint64_t RealtimeUs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-// Runs one item and records its outcome and wall time into `result`. CPU
-// time and peak RSS are filled in per batch by BatchUsage (getrusage costs
-// about a microsecond, more than a whole echo item).
-void RunItem(const CallableDef* def, const google::protobuf::Value& input, v1::ItemResult* result) {
-  const uint64_t start_us = NowUs();
-  v1::ItemStats* stats = result->mutable_stats();
-  stats->set_start_unix_us(RealtimeUs());
-  BoundArgs args;
-  absl::Status bound = BindArguments(*def, input, &args);
-  if (!bound.ok()) {
-    v1::ItemError* error = result->mutable_error();
-    error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
-    error->set_message(std::string(bound.message()));
-  } else {
-    absl::StatusOr<google::protobuf::Value> value = def->body(args);
-    if (value.ok()) {
-      *result->mutable_value() = std::move(*value);
-    } else {
-      v1::ItemError* error = result->mutable_error();
-      error->set_kind(v1::ERROR_KIND_RAISED);
-      error->set_message(std::string(value.status().message()));
-    }
-  }
-  stats->set_wall_us(NowUs() - start_us);
-  stats->set_worker_pid(getpid());
-}
-
 // Resource use of the process between two flushes of results, shared out
 // to the items of the batch in proportion to their wall time (an item that
 // is alone in its batch, as every slow one is, gets its exact figures).
@@ -98,49 +74,182 @@ class BatchUsage {
   rusage last_;
 };
 
-}  // namespace
+// One worker process's conversation with the server: reads TaskFrames, runs
+// their items, and sends results (batched) and channel messages (at once).
+class WorkerSession {
+ public:
+  WorkerSession(int task_fd, const Registry& registry) : fd_(task_fd), registry_(registry) {}
 
-void RunWorker(int task_fd, const Registry& registry) {
-  FrameReader reader;
-  std::string payload;
-  std::string out;
-  wire::v1::TaskFrame task;
-  wire::v1::ResultFrame batch;
-  BatchUsage usage;
-  while (true) {
-    const absl::Status read = ReadFrameBlocking(task_fd, &reader, &payload);
+  [[noreturn]] void Run() {
+    wire::v1::TaskFrame task;
+    while (true) {
+      ReadTaskFrame(&task);
+      // Input for a channel whose invocation has ended: nothing to do.
+      if (task.has_channel_input()) continue;
+      RunTask(task);
+    }
+  }
+
+  // Sends one message of the running channel item.
+  absl::Status SendMessage(google::protobuf::Value value) {
+    wire::v1::ResultFrame frame;
+    frame.set_task_id(task_id_);
+    v1::ItemResult* message = frame.add_results();
+    message->set_index(item_index_);
+    message->set_seq(item_seq_++);
+    *message->mutable_value() = std::move(value);
+    TakeStandardOutput(message->mutable_logs());
+    out_.clear();
+    AppendFrame(frame, &out_);
+    if (!WriteAll(fd_, out_).ok()) std::_Exit(0);  // Server gone.
+    return absl::OkStatus();
+  }
+
+  // The next channel input of the running item; nullopt at its end.
+  std::optional<google::protobuf::Value> ReceiveMessage() {
+    while (received_.empty() && !input_ended_) {
+      wire::v1::TaskFrame frame;
+      ReadTaskFrame(&frame);
+      if (!frame.has_channel_input()) Die("a task arrived while one was running");
+      for (auto& message : *frame.mutable_channel_input()->mutable_messages()) {
+        received_.push_back(std::move(message));
+      }
+      if (frame.channel_input().end()) input_ended_ = true;
+    }
+    if (received_.empty()) return std::nullopt;
+    google::protobuf::Value next = std::move(received_.front());
+    received_.pop_front();
+    return next;
+  }
+
+ private:
+  void ReadTaskFrame(wire::v1::TaskFrame* frame) {
+    const absl::Status read = ReadFrameBlocking(fd_, &reader_, &payload_);
     if (absl::IsNotFound(read)) std::_Exit(0);
     if (!read.ok()) Die("cannot read a task");
-    if (!task.ParseFromString(payload)) Die("malformed task frame");
-    const CallableDef* def = registry.Find(task.callable());
-    batch.Clear();
-    batch.set_task_id(task.task_id());
+    if (!frame->ParseFromString(payload_)) Die("malformed task frame");
+  }
+
+  void RunTask(const wire::v1::TaskFrame& task) {
+    const CallableDef* def = registry_.Find(task.callable());
+    batch_.Clear();
+    batch_.set_task_id(task.task_id());
+    task_id_ = task.task_id();
     uint64_t last_flush_us = NowUs();
     size_t pending_bytes = 0;
     for (int i = 0; i < task.inputs_size(); ++i) {
-      v1::ItemResult* result = batch.add_results();
+      // A channel item's messages must follow the results before it.
+      if (def != nullptr && def->is_channel()) FlushBatch();
+      v1::ItemResult* result = batch_.add_results();
       result->set_index(static_cast<uint64_t>(i));
       if (def == nullptr) {
         result->mutable_error()->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
         result->mutable_error()->set_message("unknown callable " + task.callable());
+        result->set_last(true);
       } else {
-        RunItem(def, task.inputs(i), result);
+        RunItem(*def, task.inputs(i), static_cast<uint64_t>(i), task.channel_open(), result);
       }
       pending_bytes += result->ByteSizeLong();
       const uint64_t now_us = NowUs();
       const bool last = i + 1 == task.inputs_size();
       if (last || task.report_each() || now_us - last_flush_us >= kSlowItemUs ||
           pending_bytes >= kFlushBytes) {
-        usage.Apply(&batch);
-        out.clear();
-        AppendFrame(batch, &out);
-        if (!WriteAll(task_fd, out).ok()) std::_Exit(0);  // Server gone.
-        batch.clear_results();
+        FlushBatch();
         last_flush_us = now_us;
         pending_bytes = 0;
       }
     }
   }
+
+  // Runs one item and records its outcome, logs and wall time into
+  // `result`. CPU time and peak RSS are filled in per batch by BatchUsage
+  // (getrusage costs about a microsecond, more than a whole echo item).
+  void RunItem(const CallableDef& def, const google::protobuf::Value& input, uint64_t index,
+               bool channel_open, v1::ItemResult* result) {
+    const uint64_t start_us = NowUs();
+    v1::ItemStats* stats = result->mutable_stats();
+    stats->set_start_unix_us(RealtimeUs());
+    BoundArgs args;
+    absl::Status bound = BindArguments(def, input, &args);
+    if (!bound.ok()) {
+      v1::ItemError* error = result->mutable_error();
+      error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
+      error->set_message(std::string(bound.message()));
+    } else {
+      absl::StatusOr<google::protobuf::Value> value = Invoke(def, args, index, channel_open);
+      if (value.ok()) {
+        // A callable that returns nothing returns null.
+        if (value->kind_case() == google::protobuf::Value::KIND_NOT_SET) value->set_null_value({});
+        *result->mutable_value() = std::move(*value);
+      } else {
+        v1::ItemError* error = result->mutable_error();
+        error->set_kind(v1::ERROR_KIND_RAISED);
+        error->set_message(std::string(value.status().message()));
+      }
+    }
+    if (def.is_channel()) result->set_seq(item_seq_);
+    result->set_last(true);
+    TakeStandardOutput(result->mutable_logs());
+    stats->set_wall_us(NowUs() - start_us);
+    stats->set_worker_pid(getpid());
+  }
+
+  absl::StatusOr<google::protobuf::Value> Invoke(const CallableDef& def, const BoundArgs& args,
+                                                 uint64_t index, bool channel_open);
+
+  void FlushBatch() {
+    if (batch_.results_size() == 0) return;
+    usage_.Apply(&batch_);
+    out_.clear();
+    AppendFrame(batch_, &out_);
+    if (!WriteAll(fd_, out_).ok()) std::_Exit(0);  // Server gone.
+    batch_.clear_results();
+  }
+
+  const int fd_;
+  const Registry& registry_;
+  FrameReader reader_;
+  std::string payload_;
+  std::string out_;
+  wire::v1::ResultFrame batch_;
+  BatchUsage usage_;
+  // The running task and channel item.
+  uint64_t task_id_ = 0;
+  uint64_t item_index_ = 0;
+  uint64_t item_seq_ = 0;
+  std::deque<google::protobuf::Value> received_;
+  bool input_ended_ = true;
+};
+
+// The Channel a channel callable sees: a view of its session.
+class SessionChannel : public Channel {
+ public:
+  explicit SessionChannel(WorkerSession* session) : session_(session) {}
+  absl::Status Send(google::protobuf::Value value) override {
+    return session_->SendMessage(std::move(value));
+  }
+  absl::StatusOr<std::optional<google::protobuf::Value>> Receive() override {
+    return session_->ReceiveMessage();
+  }
+
+ private:
+  WorkerSession* session_;
+};
+
+absl::StatusOr<google::protobuf::Value> WorkerSession::Invoke(const CallableDef& def,
+                                                              const BoundArgs& args, uint64_t index,
+                                                              bool channel_open) {
+  if (!def.is_channel()) return def.body(args);
+  item_index_ = index;
+  item_seq_ = 0;
+  received_.clear();
+  input_ended_ = !channel_open;
+  SessionChannel channel(this);
+  return def.channel_body(args, channel);
 }
+
+}  // namespace
+
+void RunWorker(int task_fd, const Registry& registry) { WorkerSession(task_fd, registry).Run(); }
 
 }  // namespace pprocd

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "server/front/item_stream_reactor.h"
+#include "server/front/start_reactor.h"
 
 namespace pprocd {
 namespace {
@@ -43,8 +44,7 @@ grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* FarmService::Queue
 
 grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start(
     grpc::CallbackServerContext* /*context*/) {
-  return new FinishedReactor<grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>>(
-      NotYet("Start (two-way channels to one running callable)"));
+  return new StartReactor(scheduler_, registry_);
 }
 
 grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* context,

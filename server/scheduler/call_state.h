@@ -1,4 +1,4 @@
-// CallState: one Map or Queue call as the scheduler sees it: inputs waiting
+// CallState: one Map, Queue or Start call as the scheduler sees it: inputs waiting
 // for a worker, items running, results waiting to be sent, and the
 // flow-control window over all of them. Owned by the scheduler thread.
 #ifndef PPROCD_SERVER_SCHEDULER_CALL_STATE_H_
@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "google/protobuf/struct.pb.h"
@@ -53,6 +54,21 @@ struct CallState {
   bool fresh() const { return options.isolation() == v1::ISOLATION_FRESH; }
   // FRESH workers asked for and not yet given an item.
   uint64_t fresh_starting = 0;
+
+  // The callable is a channel callable: many results per input (continuous).
+  bool channel_callable = false;
+  // Start: the one invocation's channel takes input from the client.
+  bool channel_input = false;
+  // Channel input not yet passed to a worker (serialized Values).
+  std::vector<std::string> channel_inbox;
+  bool channel_end = false;
+  bool channel_requested = false;
+  // The worker running the invocation (0 = none yet, or finished).
+  uint64_t channel_worker = 0;
+  // Indices cancelled one by one while running (their worker was killed).
+  std::unordered_set<uint64_t> cancelling;
+  // Results delivered or ready to deliver, not yet written.
+  uint64_t results_out() const { return unsent + outgoing.size(); }
   bool runnable() const {
     return !pending.empty() && (options.limit() == 0 || running < options.limit());
   }

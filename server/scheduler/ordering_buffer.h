@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <vector>
 
 #include "server/scheduler/call_sink.h"
@@ -14,25 +15,37 @@ namespace pprocd {
 
 class OrderingBuffer {
  public:
-  // Stores `result` (index >= next_index(), not stored before). Results far
-  // ahead are fine: memory grows with the gap, which the caller bounds.
+  // Stores `result`. Its index is >= next_index(), and a result with
+  // last() set comes at most once per index, after the others of that
+  // index (messages of a channel callable, in seq order). Results far ahead
+  // are fine: memory grows with the gap, which the caller bounds.
   void Add(ResultPtr result) {
+    ++held_;
+    if (!result->last()) {
+      messages_[result->index()].push_back(std::move(result));
+      return;
+    }
     const uint64_t offset = result->index() - next_index_;
     if (slots_.size() <= offset) slots_.resize(offset + 1);
     slots_[offset] = std::move(result);
-    ++held_;
   }
-
-  // Moves every result that completes the in-order prefix to `out`.
+  // Moves every result that completes the in-order prefix to `out`: all of
+  // the head input's messages so far, and its final result once there.
   void PopReady(std::vector<ResultPtr>* out) {
-    while (!slots_.empty() && slots_.front() != nullptr) {
+    while (true) {
+      if (!messages_.empty() && messages_.begin()->first == next_index_) {
+        auto head = messages_.begin();
+        held_ -= head->second.size();
+        for (ResultPtr& message : head->second) out->push_back(std::move(message));
+        messages_.erase(head);
+      }
+      if (slots_.empty() || slots_.front() == nullptr) return;
       out->push_back(std::move(slots_.front()));
       slots_.pop_front();
       ++next_index_;
       --held_;
     }
   }
-
   // The index the next released result will have.
   uint64_t next_index() const { return next_index_; }
   // Results stored and not yet released.
@@ -41,7 +54,9 @@ class OrderingBuffer {
  private:
   uint64_t next_index_ = 0;
   size_t held_ = 0;
-  std::deque<ResultPtr> slots_;  // nullptr: not arrived yet
+  std::deque<ResultPtr> slots_;  // Final results; nullptr: not arrived yet.
+  // Messages (last() unset) by input index.
+  std::map<uint64_t, std::vector<ResultPtr>> messages_;
 };
 
 }  // namespace pprocd

@@ -10,9 +10,9 @@ namespace pprocd {
 
 Scheduler::Scheduler(SchedulerOptions options, TemplateProcess template_process,
                      const Registry* registry)
-    : options_(options), loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {
-  (void)registry;
-}
+    : options_(options),
+      registry_(registry),
+      loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -68,6 +68,35 @@ absl::StatusOr<uint64_t> Scheduler::OpenCall(const std::string& callable,
       });
   if (!posted) return absl::UnavailableError("the server is shutting down");
   return id;
+}
+
+absl::StatusOr<uint64_t> Scheduler::OpenChannelCall(const std::string& callable,
+                                                    const v1::CallOptions& options,
+                                                    std::string arguments,
+                                                    std::shared_ptr<CallSink> sink) {
+  const uint64_t id = next_call_id_.fetch_add(1);
+  const bool posted = TryPost([id, callable, options, arguments = std::move(arguments),
+                               sink = std::move(sink)](SchedulerLoop& loop) mutable {
+    loop.OpenChannelCall(id, callable, options, std::move(arguments), std::move(sink));
+  });
+  if (!posted) return absl::UnavailableError("the server is shutting down");
+  return id;
+}
+
+void Scheduler::SendChannel(uint64_t call, std::string message) {
+  Post([call, message = std::move(message)](SchedulerLoop& loop) mutable {
+    loop.SendChannel(call, std::move(message));
+  });
+}
+
+void Scheduler::EndChannel(uint64_t call) {
+  Post([call](SchedulerLoop& loop) { loop.EndChannel(call); });
+}
+
+void Scheduler::CancelItems(uint64_t call, std::vector<uint64_t> indices) {
+  Post([call, indices = std::move(indices)](SchedulerLoop& loop) mutable {
+    loop.CancelItems(call, std::move(indices));
+  });
 }
 
 bool Scheduler::ReserveQueued(uint64_t count) {

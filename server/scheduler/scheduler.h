@@ -69,6 +69,23 @@ class Scheduler {
   // here, since the caller may hold the sink's lock.
   absl::StatusOr<uint64_t> OpenCall(const std::string& callable, const v1::CallOptions& options,
                                     CallOrder order, std::shared_ptr<CallSink> sink);
+  // Opens a Start call: one invocation of `callable` with `arguments` (a
+  // serialized google.protobuf.Value); results in sending order (a channel
+  // callable's messages, then the final result). The invocation's channel
+  // input comes with SendChannel, one message per WantInput, and ends with
+  // EndChannel. Same contract as OpenCall otherwise.
+  absl::StatusOr<uint64_t> OpenChannelCall(const std::string& callable,
+                                           const v1::CallOptions& options, std::string arguments,
+                                           std::shared_ptr<CallSink> sink);
+  // One message for a Start call's channel; answers one WantInput.
+  void SendChannel(uint64_t call, std::string message);
+  // The end of a Start call's channel input (client half-close).
+  void EndChannel(uint64_t call);
+  // Cancels single items of a call: queued ones are dropped, running ones
+  // have their worker killed (other items of that worker's chunk run
+  // again); each gives an ERROR_KIND_CANCELLED result. Indices unknown or
+  // finished are ignored.
+  void CancelItems(uint64_t call, std::vector<uint64_t> indices);
   // Reserves room for `count` more queued inputs server-wide; false (and no
   // reservation) when that would pass max_queued_items. A reservation is
   // consumed by AddInputs of the same count.
@@ -94,6 +111,7 @@ class Scheduler {
   void Wake();
 
   SchedulerOptions options_;
+  const Registry* const registry_;
   std::unique_ptr<SchedulerLoop> loop_;
   std::thread thread_;
   std::atomic<uint64_t> next_call_id_{1};

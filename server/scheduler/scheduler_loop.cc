@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/scheduler/chunking.h"
 #include "worker/base/status_macros.h"
+#include "worker/output_capture.h"
 
 namespace pprocd {
 namespace {
@@ -18,6 +19,14 @@ namespace {
 constexpr int kStderrTailLines = 20;
 constexpr int kMaxEvents = 64;
 constexpr uint64_t kWorkerIdShift = 2;
+// Bytes of a worker's stderr file read for a failure's stderr tail.
+constexpr size_t kStderrTailBytes = 4096;
+// How often busy workers' output files are checked for runaway size.
+constexpr uint64_t kOutputCheckUs = 200000;
+// Start: channel messages the server holds for one invocation, at most,
+// before it stops reading the client (plus what the worker's socket holds).
+constexpr size_t kMaxChannelInbox = 64;
+constexpr size_t kMaxChannelOutboxBytes = 1 << 20;
 
 uint64_t NowUs() {
   timespec ts;
@@ -82,14 +91,11 @@ void SchedulerLoop::Run() {
       auto it = workers_.find(worker_id);
       if (it == workers_.end()) continue;
       WorkerSlot& worker = *it->second;
-      if (source == Source::kOutput) {
-        HandleOutput(worker);
-        continue;
-      }
       if ((events[i].events & EPOLLOUT) && !worker.outbox.empty()) SendTask(worker);
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) HandleTask(worker);
     }
     CheckTimeouts();
+    CheckOutputSizes();
     if (absl::Now() >= retry_spawn_at_) {
       retry_spawn_at_ = absl::InfiniteFuture();
       SpawnWorker();
@@ -157,11 +163,10 @@ void SchedulerLoop::HandleTemplate() {
       WorkerSlot& worker = *it->second;
       worker.pid = event.spawned().pid();
       worker.task_fd = std::move(received.task_fd);
-      worker.output_fd = std::move(received.output_fd);
+      worker.stdout_fd = std::move(received.stdout_fd);
+      worker.stderr_fd = std::move(received.stderr_fd);
       SetNonBlocking(worker.task_fd.get());
-      SetNonBlocking(worker.output_fd.get());
       Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
-      Watch(worker.output_fd.get(), Source::kOutput, worker.id, EPOLLIN);
       worker.state = WorkerState::kIdle;
       spawn_failures_ = 0;
       if (worker.fresh) {
@@ -214,23 +219,6 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
   }
 }
 
-void SchedulerLoop::HandleOutput(WorkerSlot& worker) {
-  char buffer[4096];
-  while (true) {
-    const ssize_t n = read(worker.output_fd.get(), buffer, sizeof(buffer));
-    if (n > 0) {
-      worker.tail.Append(absl::string_view(buffer, static_cast<size_t>(n)));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-      Unwatch(worker.output_fd.get());
-      worker.output_fd.Reset();
-    }
-    return;
-  }
-}
-
 void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payload) {
   if (!result_frame_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     LogLine(absl::StrCat("worker ", worker.pid, " sent a malformed result; killing it"));
@@ -249,13 +237,21 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   for (v1::ItemResult* raw : extracted) results.emplace_back(raw);
   for (ResultPtr& result : results) {
     if (result->index() != static_cast<uint64_t>(worker.reported) ||
-        worker.reported >= static_cast<int>(worker.inputs.size())) {
+        worker.reported >= static_cast<int>(worker.inputs.size()) ||
+        (!result->last() && !worker.channel)) {
       LogLine(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
       worker.Kill(KillReason::kNone);
       return;
     }
-    result->set_index(worker.indices[worker.reported]);
+    result->set_index(worker.current_index());
+    if (!result->last()) {
+      // A message of a channel callable: its item goes on running.
+      ++worker.item_seq;
+      if (call != nullptr) call->AddResult(std::move(result));
+      continue;
+    }
     ++worker.reported;
+    worker.item_seq = 0;
     worker.item_started_us = now_us;
     if (result->has_error()) {
       ++items_failed_;
@@ -269,7 +265,10 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   }
   if (call != nullptr) MarkDirty(call->id);
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
+    if (call != nullptr && call->channel_worker == worker.id) call->channel_worker = 0;
     worker.state = WorkerState::kIdle;
+    worker.paused = false;
+    UpdateWatch(worker);
     worker.items_run += worker.inputs.size();
     worker.inputs.clear();
     worker.indices.clear();
@@ -308,7 +307,6 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   WorkerSlot& worker = *it->second;
   // Everything the worker wrote before it died is still buffered: take it.
   if (worker.task_fd.valid()) HandleTask(worker);
-  if (worker.output_fd.valid()) HandleOutput(worker);
   if (worker.busy() && worker.unreported() > 0) {
     CallState* call = FindCall(worker.call_id);
     if (call != nullptr) {
@@ -321,7 +319,6 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
         signal_number ? SignalName(signal_number) : absl::StrCat("status ", exit_code), ")"));
   }
   Unwatch(worker.task_fd.get());
-  Unwatch(worker.output_fd.get());
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
   const bool replace = !worker.fresh && !worker.retiring && !stopping_;
   if (worker.fresh) --fresh_alive_;
@@ -337,7 +334,31 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
   const int first = worker.reported;
   const int unreported = worker.unreported();
   call->running -= static_cast<uint64_t>(unreported);
+  if (call->channel_worker == worker.id) call->channel_worker = 0;
   if (worker.kill_reason == KillReason::kCancel || worker.kill_reason == KillReason::kShutdown) {
+    return;
+  }
+  if (worker.kill_reason == KillReason::kCancelItems) {
+    // Cancelled items end CANCELLED; the rest of the chunk runs again.
+    std::vector<PendingItem> again;
+    for (int i = first; i < static_cast<int>(worker.inputs.size()); ++i) {
+      const uint64_t index = worker.indices[i];
+      if (call->cancelling.erase(index) > 0) {
+        ResultPtr result = FailedItemResult(worker, index);
+        if (i != first) result->set_seq(0);
+        result->mutable_error()->set_kind(v1::ERROR_KIND_CANCELLED);
+        result->mutable_error()->set_message(
+            absl::StrCat("cancelled while running; worker ", worker.pid, " was killed"));
+        ++items_failed_;
+        call->AddResult(std::move(result));
+      } else {
+        again.push_back(PendingItem{index, std::move(worker.inputs[i]), false});
+      }
+    }
+    for (auto it = again.rbegin(); it != again.rend(); ++it) {
+      call->pending.push_front(std::move(*it));
+      owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
+    }
     return;
   }
   const bool attributable =
@@ -348,12 +369,8 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
     RequeueFront(*call, worker, first, /*solo=*/true);
     return;
   }
-  auto result = std::make_unique<v1::ItemResult>();
-  result->set_index(worker.indices[first]);
+  ResultPtr result = FailedItemResult(worker, worker.indices[first]);
   v1::ItemError* error = result->mutable_error();
-  error->set_stderr_tail(worker.tail.LastLines(kStderrTailLines));
-  result->mutable_stats()->set_worker_pid(worker.pid);
-  result->mutable_stats()->set_wall_us(NowUs() - worker.item_started_us);
   if (worker.kill_reason == KillReason::kTimeout) {
     error->set_kind(v1::ERROR_KIND_TIMED_OUT);
     error->set_message(absl::StrCat("timed out after ", worker.timeout_ms, " ms; worker ",
@@ -374,6 +391,23 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
   }
   call->AddResult(std::move(result));
   RequeueFront(*call, worker, first + 1, /*solo=*/false);
+}
+
+ResultPtr SchedulerLoop::FailedItemResult(WorkerSlot& worker, uint64_t index) {
+  auto result = std::make_unique<v1::ItemResult>();
+  result->set_index(index);
+  result->set_seq(worker.item_seq);
+  result->set_last(true);
+  v1::ItemError* error = result->mutable_error();
+  OutputTail tail;
+  tail.Append(ReadOutputTail(worker.stderr_fd.get(), kStderrTailBytes));
+  error->set_stderr_tail(tail.LastLines(kStderrTailLines));
+  // What the item wrote before it died goes with its failure, once.
+  TakeOutput(worker.stdout_fd.get(), v1::LOG_STREAM_STDOUT, result->mutable_logs());
+  TakeOutput(worker.stderr_fd.get(), v1::LOG_STREAM_STDERR, result->mutable_logs());
+  result->mutable_stats()->set_worker_pid(worker.pid);
+  result->mutable_stats()->set_wall_us(NowUs() - worker.item_started_us);
+  return result;
 }
 
 void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo) {
@@ -444,7 +478,12 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   worker.inputs.clear();
   worker.indices.clear();
   worker.task_id = next_task_id_++;
-  worker.report_each = options.timeout_ms() > 0 || solo;
+  // A channel callable's item reports its end at once, so that a crash is
+  // blamed on the item that sent the messages before it.
+  worker.report_each = options.timeout_ms() > 0 || solo || call.channel_callable;
+  worker.channel = call.channel_callable;
+  worker.channel_open = call.channel_input;
+  worker.item_seq = 0;
   for (uint64_t i = 0; i < count; ++i) {
     PendingItem& item = call.pending.front();
     if (i > 0 && item.solo) break;
@@ -461,6 +500,13 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   worker.item_started_us = NowUs();
   worker.state = WorkerState::kBusy;
   worker.QueueTaskFrame(call.callable);
+  if (call.channel_input) {
+    call.channel_worker = worker.id;
+    if (!call.channel_inbox.empty() || call.channel_end) {
+      worker.QueueChannelInput(call.channel_inbox, call.channel_end);
+      call.channel_inbox.clear();
+    }
+  }
   SendTask(worker);
   MarkDirty(call.id);
 }
@@ -473,9 +519,50 @@ void SchedulerLoop::SendTask(WorkerSlot& worker) {
     return;
   }
   const bool want = !worker.outbox.empty();
-  if (want != worker.want_writable && worker.task_fd.valid()) {
+  if (want != worker.want_writable) {
     worker.want_writable = want;
-    Watch(worker.task_fd.get(), Source::kTask, worker.id, want ? (EPOLLIN | EPOLLOUT) : EPOLLIN);
+    UpdateWatch(worker);
+    // Room in a Start call's channel: it may read the client again.
+    if (!want && worker.channel_open && worker.busy()) MarkDirty(worker.call_id);
+  }
+}
+
+void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
+  if (!worker.task_fd.valid()) return;
+  const uint32_t events = (worker.paused ? 0u : static_cast<uint32_t>(EPOLLIN)) |
+                          (worker.want_writable ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  Watch(worker.task_fd.get(), Source::kTask, worker.id, events);
+}
+
+void SchedulerLoop::UpdatePause(CallState& call) {
+  const uint64_t window = owner_->options_.call_window_items;
+  const uint64_t held = call.ordering.held() + call.results_out();
+  for (auto& [id, worker] : workers_) {
+    if (!worker->busy() || worker->call_id != call.id || worker->unreported() == 0) continue;
+    // In input order, the head input's results are released at once: its
+    // worker waits only for the client, the others also for the head.
+    const bool head = call.order == CallOrder::kInputOrder &&
+                      worker->current_index() == call.ordering.next_index();
+    const bool pause = head ? call.results_out() >= window : held >= window;
+    if (pause != worker->paused) {
+      worker->paused = pause;
+      UpdateWatch(*worker);
+    }
+  }
+}
+
+void SchedulerLoop::CheckOutputSizes() {
+  const uint64_t now_us = NowUs();
+  if (now_us < next_output_check_us_) return;
+  next_output_check_us_ = now_us + kOutputCheckUs;
+  for (auto& [id, worker] : workers_) {
+    if (!worker->busy()) continue;
+    const int64_t dropped =
+        TrimOutput(worker->stdout_fd.get()) + TrimOutput(worker->stderr_fd.get());
+    if (dropped > 0) {
+      LogLine(absl::StrCat("worker ", worker->pid, " wrote over ", kMaxHeldOutputBytes,
+                           " bytes of output in one item; dropped ", dropped));
+    }
   }
 }
 
@@ -498,6 +585,7 @@ void SchedulerLoop::CheckTimeouts() {
 int SchedulerLoop::NextWakeMs() const {
   uint64_t earliest = UINT64_MAX;
   for (const auto& [id, worker] : workers_) {
+    if (worker->busy()) earliest = std::min(earliest, next_output_check_us_);
     if (worker->busy() && worker->timeout_ms > 0 && worker->kill_reason == KillReason::kNone) {
       earliest = std::min(earliest, worker->item_started_us + uint64_t{worker->timeout_ms} * 1000);
     }
@@ -531,9 +619,87 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
   call.options = options;
   call.order = order;
   call.sink = std::move(sink);
+  const CallableDef* def = owner_->registry_->Find(callable);
+  call.channel_callable = def != nullptr && def->is_channel();
   // The first request's inputs are already on their way (AddInputs).
   call.input_requested = true;
   if (stopping_) return FinishCall(call, absl::UnavailableError("the server is shutting down"));
+  MarkDirty(id);
+}
+
+void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
+                                    const v1::CallOptions& options, std::string arguments,
+                                    std::shared_ptr<CallSink> sink) {
+  OpenCall(id, callable, options, CallOrder::kCompletionOrder, std::move(sink));
+  CallState* call = FindCall(id);
+  if (call == nullptr) return;
+  call->channel_input = true;
+  call->pending.push_back(PendingItem{0, std::move(arguments), false});
+  owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
+  call->inputs_received = 1;
+  call->input_ended = true;
+  call->input_requested = false;
+}
+
+void SchedulerLoop::SendChannel(uint64_t id, std::string message) {
+  CallState* call = FindCall(id);
+  if (call == nullptr) return;
+  call->channel_requested = false;
+  MarkDirty(id);
+  // A function callable takes no input; an ended invocation takes no more.
+  if (!call->channel_callable || call->channel_end) return;
+  auto worker = workers_.find(call->channel_worker);
+  if (worker == workers_.end()) {
+    if (call->running == 0 && call->pending.empty()) return;  // Already over.
+    call->channel_inbox.push_back(std::move(message));
+    return;
+  }
+  worker->second->QueueChannelInput({message}, false);
+  SendTask(*worker->second);
+}
+
+void SchedulerLoop::EndChannel(uint64_t id) {
+  CallState* call = FindCall(id);
+  if (call == nullptr || call->channel_end) return;
+  call->channel_end = true;
+  call->channel_requested = false;
+  auto worker = workers_.find(call->channel_worker);
+  if (worker != workers_.end()) {
+    worker->second->QueueChannelInput({}, true);
+    SendTask(*worker->second);
+  }
+  MarkDirty(id);
+}
+
+void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
+  CallState* call = FindCall(id);
+  if (call == nullptr) return;
+  std::sort(indices.begin(), indices.end());
+  indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+  for (uint64_t index : indices) {
+    if (index >= call->inputs_received) continue;
+    auto queued = std::find_if(call->pending.begin(), call->pending.end(),
+                               [index](const PendingItem& item) { return item.index == index; });
+    if (queued != call->pending.end()) {
+      call->pending.erase(queued);
+      owner_->queued_items_.fetch_sub(1, std::memory_order_relaxed);
+      auto result = std::make_unique<v1::ItemResult>();
+      result->set_index(index);
+      result->set_last(true);
+      result->mutable_error()->set_kind(v1::ERROR_KIND_CANCELLED);
+      result->mutable_error()->set_message("cancelled before it started");
+      ++items_failed_;
+      call->AddResult(std::move(result));
+      continue;
+    }
+    for (auto& [worker_id, worker] : workers_) {
+      if (!worker->busy() || worker->call_id != id) continue;
+      const auto begin = worker->indices.begin() + worker->reported;
+      if (std::find(begin, worker->indices.end(), index) == worker->indices.end()) continue;
+      call->cancelling.insert(index);
+      worker->Kill(KillReason::kCancelItems);
+    }
+  }
   MarkDirty(id);
 }
 
@@ -609,6 +775,15 @@ void SchedulerLoop::FlushCalls() {
       call->input_requested = true;
       call->sink->WantInput();
     }
+    if (call->channel_input && !call->channel_end && !call->channel_requested &&
+        call->channel_inbox.size() < kMaxChannelInbox) {
+      auto worker = workers_.find(call->channel_worker);
+      if (worker == workers_.end() || worker->second->outbox.size() < kMaxChannelOutboxBytes) {
+        call->channel_requested = true;
+        call->sink->WantInput();
+      }
+    }
+    if (call->channel_callable) UpdatePause(*call);
   }
 }
 

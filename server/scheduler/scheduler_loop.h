@@ -32,6 +32,11 @@ class SchedulerLoop {
   // Commands (see Scheduler for their contracts).
   void OpenCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
                 CallOrder order, std::shared_ptr<CallSink> sink);
+  void OpenChannelCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
+                       std::string arguments, std::shared_ptr<CallSink> sink);
+  void SendChannel(uint64_t id, std::string message);
+  void EndChannel(uint64_t id);
+  void CancelItems(uint64_t id, std::vector<uint64_t> indices);
   void AddInputs(uint64_t id, std::vector<std::string> inputs);
   void EndInputs(uint64_t id);
   void ResultsSent(uint64_t id, uint64_t count);
@@ -40,14 +45,13 @@ class SchedulerLoop {
   void RequestStop() { stopping_ = true; }
 
  private:
-  enum class Source : uint64_t { kWake = 0, kTemplate = 1, kTask = 2, kOutput = 3 };
+  enum class Source : uint64_t { kWake = 0, kTemplate = 1, kTask = 2 };
 
   void Watch(int fd, Source source, uint64_t worker_id, uint32_t events);
   void Unwatch(int fd);
   void DrainPosted();
   void HandleTemplate();
   void HandleTask(WorkerSlot& worker);
-  void HandleOutput(WorkerSlot& worker);
   void HandleResultFrame(WorkerSlot& worker, absl::string_view payload);
   void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
   void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code, int signal_number);
@@ -62,6 +66,16 @@ class SchedulerLoop {
   void SpawnFreshWorkers();
   void AssignTask(WorkerSlot& worker, CallState& call);
   void SendTask(WorkerSlot& worker);
+  // Sets the epoll interest of the worker's socket from its paused and
+  // want_writable flags.
+  void UpdateWatch(WorkerSlot& worker);
+  // Pauses or resumes reading the workers of a channel-callable call so
+  // that its unsent results stay within the window.
+  void UpdatePause(CallState& call);
+  // The failure result of the item a worker was running when it died.
+  ResultPtr FailedItemResult(WorkerSlot& worker, uint64_t index);
+  // Empties output files that grow without bound (output_capture.h).
+  void CheckOutputSizes();
   void CheckTimeouts();
   int NextWakeMs() const;
   void FlushCalls();
@@ -81,6 +95,7 @@ class SchedulerLoop {
   uint64_t next_worker_id_ = 1;
   uint64_t spawn_failures_ = 0;
   absl::Time retry_spawn_at_ = absl::InfiniteFuture();
+  uint64_t next_output_check_us_ = 0;
 
   std::map<uint64_t, CallState> calls_;
   std::vector<uint64_t> dirty_calls_;

@@ -52,26 +52,47 @@ void WorkerSlot::QueueTaskFrame(const std::string& callable) {
   header.set_task_id(task_id);
   header.set_callable(callable);
   header.set_report_each(report_each);
+  header.set_channel_open(channel_open);
   // TaskFrame.inputs is field 3, length-delimited: tag, length, bytes. Fields
   // may come in any order on the wire, so the inputs follow the header.
   constexpr uint32_t kInputsTag = (3 << 3) | 2;
+  AppendSplicedFrame(header, kInputsTag, inputs, &outbox);
+}
+
+void WorkerSlot::QueueChannelInput(const std::vector<std::string>& messages, bool end) {
+  wire::v1::TaskFrame header;
+  header.set_task_id(task_id);
+  header.mutable_channel_input()->set_end(end);
+  // ChannelInput.messages is field 1 of TaskFrame.channel_input (field 6):
+  // spliced the same way, inside a nested message.
+  constexpr uint32_t kMessagesTag = (1 << 3) | 2;
+  constexpr uint32_t kChannelInputTag = (6 << 3) | 2;
+  std::string nested;
+  AppendSplicedFrame(header.channel_input(), kMessagesTag, messages, &nested);
+  nested.erase(0, kFrameHeaderBytes);
+  header.clear_channel_input();
+  AppendSplicedFrame(header, kChannelInputTag, {nested}, &outbox);
+}
+
+void AppendSplicedFrame(const google::protobuf::MessageLite& header, uint32_t tag,
+                        const std::vector<std::string>& fields, std::string* out_frames) {
   size_t size = header.ByteSizeLong();
-  for (const std::string& input : inputs) {
+  for (const std::string& field : fields) {
     size +=
-        1 +
-        google::protobuf::io::CodedOutputStream::VarintSize32(static_cast<uint32_t>(input.size())) +
-        input.size();
+        google::protobuf::io::CodedOutputStream::VarintSize32(tag) +
+        google::protobuf::io::CodedOutputStream::VarintSize32(static_cast<uint32_t>(field.size())) +
+        field.size();
   }
-  const size_t start = outbox.size();
-  outbox.resize(start + kFrameHeaderBytes + size);
-  uint8_t* out = reinterpret_cast<uint8_t*>(outbox.data() + start);
+  const size_t start = out_frames->size();
+  out_frames->resize(start + kFrameHeaderBytes + size);
+  uint8_t* out = reinterpret_cast<uint8_t*>(out_frames->data() + start);
   for (size_t i = 0; i < kFrameHeaderBytes; ++i) out[i] = static_cast<uint8_t>(size >> (8 * i));
   out = header.SerializeWithCachedSizesToArray(out + kFrameHeaderBytes);
-  for (const std::string& input : inputs) {
-    out = google::protobuf::io::CodedOutputStream::WriteTagToArray(kInputsTag, out);
+  for (const std::string& field : fields) {
+    out = google::protobuf::io::CodedOutputStream::WriteTagToArray(tag, out);
     out = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-        static_cast<uint32_t>(input.size()), out);
-    out = std::copy(input.begin(), input.end(), out);
+        static_cast<uint32_t>(field.size()), out);
+    out = std::copy(field.begin(), field.end(), out);
   }
 }
 

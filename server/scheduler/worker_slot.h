@@ -19,9 +19,11 @@
 namespace pprocd {
 
 enum class WorkerState { kStarting, kIdle, kBusy, kExiting };
-enum class KillReason { kNone, kTimeout, kCancel, kShutdown };
+// kCancelItems: some items of the task were cancelled one by one (the
+// call's cancelled set names them); the others are run again.
+enum class KillReason { kNone, kTimeout, kCancel, kCancelItems, kShutdown };
 
-// The last bytes a worker wrote to stdout/stderr, for crash reports.
+// The last lines of a worker's output, for crash reports.
 class OutputTail {
  public:
   static constexpr size_t kKeepBytes = 4096;
@@ -38,17 +40,28 @@ struct WorkerSlot {
   pid_t pid = -1;
   WorkerState state = WorkerState::kStarting;
   UniqueFd task_fd;
-  UniqueFd output_fd;
+  // Its stdout and stderr memory files (worker/output_capture.h).
+  UniqueFd stdout_fd;
+  UniqueFd stderr_fd;
   FrameReader reader;
   // Bytes of task frames not yet written (the socket is non-blocking).
   std::string outbox;
   bool want_writable = false;
+  // Not read while its call holds too many unsent results (a channel
+  // callable that sends faster than the client reads): the worker then
+  // blocks in its send, which bounds the server's memory.
+  bool paused = false;
 
   // The task being run (state kBusy): its id and flags, its inputs (each a
   // serialized google.protobuf.Value, kept for requeue), each item's index
   // in its call, and how many results came back.
   uint64_t task_id = 0;
   bool report_each = false;
+  // The callable is a channel callable; its channel takes input (Start).
+  bool channel = false;
+  bool channel_open = false;
+  // Messages the running item has sent so far (its next result's seq).
+  uint64_t item_seq = 0;
   std::vector<std::string> inputs;
   std::vector<uint64_t> indices;
   uint64_t call_id = 0;
@@ -57,7 +70,6 @@ struct WorkerSlot {
   uint32_t timeout_ms = 0;
 
   KillReason kill_reason = KillReason::kNone;
-  OutputTail tail;
 
   // A FRESH worker runs one item of `fresh_call`, then retires.
   bool fresh = false;
@@ -73,11 +85,22 @@ struct WorkerSlot {
   // Appends the TaskFrame of the current task to the outbox, splicing the
   // already-serialized inputs in without parsing them again.
   void QueueTaskFrame(const std::string& callable);
+  // Appends a frame of channel input for the running task.
+  void QueueChannelInput(const std::vector<std::string>& messages, bool end);
+  // The index (in its call) of the item running now.
+  uint64_t current_index() const { return indices[static_cast<size_t>(reported)]; }
   // Writes as much of the outbox as the socket takes.
   absl::Status FlushOutbox();
   // Sends SIGKILL to the worker's process group and records why.
   void Kill(KillReason reason);
 };
+
+// Appends one frame to `out_frames`: `header` serialized, followed by each
+// of `fields` (already serialized) as a length-delimited field with `tag`.
+// Splicing avoids parsing and re-serializing inputs the server only passes
+// on.
+void AppendSplicedFrame(const google::protobuf::MessageLite& header, uint32_t tag,
+                        const std::vector<std::string>& fields, std::string* out_frames);
 
 // "SIGSEGV" for 11, and so on; "signal N" when unknown.
 std::string SignalName(int signal_number);

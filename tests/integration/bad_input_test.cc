@@ -157,15 +157,6 @@ TEST_F(BadInputTest, LaterRpcsSayTheyAreNotBuiltYet) {
   }
   {
     grpc::ClientContext context;
-    auto stream = stub_->Start(&context);
-    v1::StartResponse response;
-    EXPECT_FALSE(stream->Read(&response));
-    const grpc::Status status = stream->Finish();
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(status.error_message().find("Start"), std::string::npos);
-  }
-  {
-    grpc::ClientContext context;
     auto reader = stub_->Reconnect(&context, {});
     v1::ReconnectResponse response;
     EXPECT_FALSE(reader->Read(&response));

@@ -7,10 +7,18 @@
 namespace pprocd {
 namespace {
 
-ResultPtr Result(uint64_t index) {
+ResultPtr Result(uint64_t index, uint64_t seq = 0, bool last = true) {
   auto result = std::make_unique<v1::ItemResult>();
   result->set_index(index);
+  result->set_seq(seq);
+  result->set_last(last);
   return result;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> IndexSeqs(const std::vector<ResultPtr>& results) {
+  std::vector<std::pair<uint64_t, uint64_t>> pairs;
+  for (const auto& result : results) pairs.emplace_back(result->index(), result->seq());
+  return pairs;
 }
 
 std::vector<uint64_t> Indices(const std::vector<ResultPtr>& results) {
@@ -37,6 +45,26 @@ TEST(OrderingBufferTest, ReleasesOnlyCompletePrefixes) {
   buffer.PopReady(&out);
   EXPECT_EQ(Indices(out), (std::vector<uint64_t>{3}));
   EXPECT_EQ(buffer.held(), 1u);
+}
+
+TEST(OrderingBufferTest, StreamsTheHeadInputsMessagesAndHoldsLaterOnes) {
+  OrderingBuffer buffer;
+  std::vector<ResultPtr> out;
+  buffer.Add(Result(1, 0, false));
+  buffer.Add(Result(0, 0, false));
+  buffer.PopReady(&out);
+  // Input 0's message goes at once; input 1's waits for input 0 to end.
+  EXPECT_EQ(IndexSeqs(out), (std::vector<std::pair<uint64_t, uint64_t>>{{0, 0}}));
+  EXPECT_EQ(buffer.held(), 1u);
+  buffer.Add(Result(1, 1, false));
+  buffer.Add(Result(1, 2, true));
+  buffer.Add(Result(0, 1, true));
+  out.clear();
+  buffer.PopReady(&out);
+  EXPECT_EQ(IndexSeqs(out),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{0, 1}, {1, 0}, {1, 1}, {1, 2}}));
+  EXPECT_EQ(buffer.held(), 0u);
+  EXPECT_EQ(buffer.next_index(), 2u);
 }
 
 TEST(ChunkingTest, AutomaticSizeFollowsPoolMapRuleWithinBounds) {

@@ -1,0 +1,33 @@
+// StartReactor: one Start call on the gRPC side (pprocess's start(): one
+// invocation and its two-way channel). The first request names the callable
+// and its arguments; later requests carry channel input, read one at a time
+// when the scheduler has room; half-close ends the input. Each value the
+// callable sends becomes a `message` response, its end the `result`.
+#ifndef PPROCD_SERVER_FRONT_START_REACTOR_H_
+#define PPROCD_SERVER_FRONT_START_REACTOR_H_
+
+#include <vector>
+
+#include "pprocd/v1/service.pb.h"
+#include "server/front/call_reactor.h"
+#include "worker/registry.h"
+
+namespace pprocd {
+
+class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
+ public:
+  StartReactor(Scheduler* scheduler, const Registry* registry);
+
+  void OnReadDone(bool ok) override;
+
+ private:
+  absl::Status Open();
+  absl::Status CheckLaterRequest() const;
+  void DeliverLocked(std::vector<ResultPtr> results) override;
+
+  const Registry* const registry_;
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_FRONT_START_REACTOR_H_
