@@ -57,6 +57,28 @@ TEST_F(GrpcurlTest, CallsMapWithJson) {
   EXPECT_LT(run.output.find("\"value\": 12"), run.output.find("\"value\": 304"));
 }
 
+TEST_F(GrpcurlTest, TalksToAChannelWithStart) {
+  // Several JSON messages on one stream: the first starts countdown, the
+  // others are its channel input; grpcurl half-closes after the last.
+  const CommandRun run = CallWith(R"({"callable":"countdown"} {"message":3} {"message":2})",
+                                  "pprocd.v1.ProcessFarmService/Start");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const size_t two = run.output.find("\"message\": 2");
+  const size_t one = run.output.find("\"message\": 1");
+  ASSERT_NE(two, std::string::npos) << run.output;
+  ASSERT_NE(one, std::string::npos) << run.output;
+  EXPECT_LT(two, one);
+  EXPECT_NE(run.output.find("\"last\": true", one), std::string::npos) << run.output;
+}
+
+TEST_F(GrpcurlTest, ShowsWhatAnItemPrinted) {
+  const CommandRun run = CallWith(R"({"callable":"write_output","inputs":["hello"]})",
+                                  "pprocd.v1.ProcessFarmService/Queue");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("LOG_STREAM_STDOUT"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"data\": \"aGVsbG8=\""), std::string::npos) << run.output;
+}
+
 TEST_F(GrpcurlTest, HealthCheckAnswersServing) {
   const CommandRun run = CallWith("{}", "grpc.health.v1.Health/Check");
   ASSERT_EQ(run.exit_code, 0) << run.output;
