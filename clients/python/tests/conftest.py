@@ -101,11 +101,15 @@ def farm(server: ServerProcess) -> Iterator[pprocd.Farm]:
         wait_until(lambda: idle(connected), "the server to be idle after the test")
 
 
-def idle(farm: pprocd.Farm) -> bool:
-    """True when no item runs or waits and no call is open."""
+def no_work(farm: pprocd.Farm) -> bool:
+    """True when no item runs or waits and every worker is free."""
     status = farm.status()
-    return (status.items_running == 0 and status.items_queued == 0
-            and status.workers_busy == 0 and status.calls_active == 0)
+    return status.items_running == 0 and status.items_queued == 0 and status.workers_busy == 0
+
+
+def idle(farm: pprocd.Farm) -> bool:
+    """True when, on top of no_work, no call is open."""
+    return no_work(farm) and farm.status().calls_active == 0
 
 
 def wait_until(predicate: Callable[[], bool], what: str,

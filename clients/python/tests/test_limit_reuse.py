@@ -52,4 +52,4 @@ def test_pmap_reuse_false_and_the_executor_follow_the_same_rule(farm):
     with farm.executor(reuse=False) as executor:
         futures = [executor.submit("call_count") for _ in range(4)]
         assert [f.result() for f in futures] == [1, 1, 1, 1]
-        assert len({f.worker_pid for f in futures}) == 4
+        assert len({f.stats.worker_pid for f in futures}) == 4

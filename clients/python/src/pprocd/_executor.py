@@ -16,7 +16,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ._errors import FarmError
 from ._farm import Farm, make_options
-from ._results import LogCallback, LogRecord, error_from_proto, logs_from_proto
+from ._results import (LogCallback, LogRecord, Stats, error_from_proto, logs_from_proto,
+                       stats_from_proto)
 from ._stream import ItemStream
 from ._values import from_value
 from .v1 import item_pb2
@@ -43,8 +44,8 @@ class FarmFuture(concurrent.futures.Future):
         """What the invocation wrote to stdout/stderr."""
         self.messages: List[Any] = []
         """Values a channel callable sent before its return value."""
-        self.worker_pid: Optional[int] = None
-        """Process id of the worker that ran it (once done)."""
+        self.stats: Optional[Stats] = None
+        """What the invocation used, worker pid included (once done)."""
 
     def cancel(self) -> bool:
         """Cancels the input, queued or running; see the class doc."""
@@ -205,7 +206,7 @@ class FarmExecutor(concurrent.futures.Executor):
                     for record in logs:
                         on_log(record)
             if result.HasField("stats"):
-                future.worker_pid = result.stats.worker_pid
+                future.stats = stats_from_proto(result.stats)
             if not (result.last or result.HasField("stats") or outcome == "error"):
                 future.messages.append(from_value(result.value) if outcome == "value"
                                        else bytes(result.data))
