@@ -65,13 +65,16 @@ def main():
     ok = {s: True for s in sides}
     farm = pool = None
     try:
+        # The peer's pool first: its workers are forked before gRPC starts
+        # threads in this process (forking a process with live gRPC threads
+        # can leave the children stuck on locks).
+        if "imap100" in sides or "map" in sides:
+            pool = fork_context().Pool(args.workers)
+            pool.map(noop, range(args.workers * 4))  # warm-up: every worker is up
         if "pprocd" in sides:
             pprocd = import_client()
             farm = pprocd.Farm(args.address)
             list(farm.pmap("echo", range(1000)))  # warm-up: channel and workers up
-        if "imap100" in sides or "map" in sides:
-            pool = fork_context().Pool(args.workers)
-            pool.map(noop, range(args.workers * 4))  # warm-up: every worker is up
         for r in range(max(1, args.repeat)):
             for side in sides:
                 if side == "pprocd":

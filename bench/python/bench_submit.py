@@ -68,15 +68,19 @@ def main():
     executors = {}
     submits = {}
     try:
+        # The peer's executor first, its workers forked and warm before gRPC
+        # starts threads in this process (forking a process with live gRPC
+        # threads can leave the children stuck on locks).
+        if "ppe" in sides:
+            ex = cf.ProcessPoolExecutor(args.workers, mp_context=fork_context())
+            executors["ppe"] = ex
+            submits["ppe"] = lambda i, ex=ex: ex.submit(noop, i)
+            cf.wait([ex.submit(noop, i) for i in range(args.workers * 8)])
         if "pprocd" in sides:
             pprocd = import_client()
             ex = pprocd.FarmExecutor(address=args.address, max_workers=args.workers)
             executors["pprocd"] = ex
             submits["pprocd"] = lambda i, ex=ex: ex.submit("echo", i)
-        if "ppe" in sides:
-            ex = cf.ProcessPoolExecutor(args.workers, mp_context=fork_context())
-            executors["ppe"] = ex
-            submits["ppe"] = lambda i, ex=ex: ex.submit(noop, i)
         # Warm-up: every worker started, connections open.
         for side in sides:
             warm = [submits[side](i) for i in range(args.workers * 8)]
