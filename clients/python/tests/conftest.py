@@ -147,3 +147,16 @@ def max_overlap(stats: List[Optional[pprocd.Stats]]) -> int:
         running += delta
         peak = max(peak, running)
     return peak
+
+
+@pytest.fixture
+def channels(farm: pprocd.Farm) -> pprocd.Farm:
+    """The farm, once the server has shown it runs channel callables over
+    Start (skips, saying so, when it answers UNIMPLEMENTED or NOT_FOUND)."""
+    probe = farm.start("accumulate")
+    probe.close()
+    try:
+        probe.result()
+    except pprocd.FarmError as error:
+        skip_unless_supported(error, "Start and channel callables")
+    return farm

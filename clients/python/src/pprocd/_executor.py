@@ -199,7 +199,8 @@ class FarmExecutor(concurrent.futures.Executor):
             if future is None:
                 continue
             outcome = result.WhichOneof("outcome")
-            logs = logs_from_proto(result.logs, "", None) if result.logs else ()
+            name = future._stream.callable if future._stream is not None else ""
+            logs = logs_from_proto(result.logs, name, result.index) if result.logs else ()
             if logs:
                 future.logs += logs
                 if on_log is not None:
@@ -217,7 +218,6 @@ class FarmExecutor(concurrent.futures.Executor):
                 if result.error.kind == item_pb2.ERROR_KIND_CANCELLED and future._cancel_requested:
                     future._resolve_cancelled()
                     continue
-                name = future._stream.callable if future._stream is not None else ""
                 error = error_from_proto(result.error, name, result.index, None, future.logs)
                 self._settle(future, error=error)
             elif outcome == "data":
