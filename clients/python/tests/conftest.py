@@ -7,8 +7,10 @@ tests that need a server are skipped with a message saying so.
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -16,7 +18,10 @@ from typing import Callable, Iterator, List, Optional
 
 import pytest
 
-import pprocd
+# Test the package of this checkout, whatever else the environment has.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "src"))
+
+import pprocd  # noqa: E402
 
 BINARY_ENV = "PPROCD_BINARY"
 WORKERS = 4

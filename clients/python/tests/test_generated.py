@@ -1,0 +1,31 @@
+"""The checked-in generated code is exactly what scripts/regen makes from
+proto/ now: a contract change without regenerating fails here."""
+
+import importlib.util
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+CLIENT = pathlib.Path(__file__).resolve().parent.parent
+CHECKED_IN = CLIENT / "src" / "pprocd" / "v1"
+
+
+def test_generated_code_matches_the_contract(tmp_path):
+    if importlib.util.find_spec("grpc_tools") is None:
+        pytest.skip("grpcio-tools is not installed (scripts/setup-python installs it)")
+    run = subprocess.run([sys.executable, str(CLIENT / "scripts" / "regen"), "--out", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    fresh = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    kept = {p.name: p.read_bytes() for p in CHECKED_IN.iterdir()
+            if p.is_file() and p.name != "__init__.py"}
+    assert sorted(kept) == sorted(fresh), "generated files differ: run clients/python/scripts/regen"
+    stale = [name for name in fresh if fresh[name] != kept[name]]
+    assert not stale, f"{stale} differ from proto/: run clients/python/scripts/regen"
+
+
+def test_package_ships_type_information():
+    assert (CLIENT / "src" / "pprocd" / "py.typed").is_file()
+    assert (CHECKED_IN / "service_pb2.pyi").is_file()
