@@ -89,12 +89,34 @@ def pprocd_binary() -> str:
     return binary
 
 
+class _Servers:
+    """The session's server, replaced if a test made it die."""
+
+    current: Optional[ServerProcess] = None
+
+
 @pytest.fixture(scope="session")
-def server() -> Iterator[ServerProcess]:
-    """One pprocd with WORKERS pooled workers for the whole run."""
-    process = ServerProcess(pprocd_binary())
+def _servers() -> Iterator[_Servers]:
+    servers = _Servers()
+    yield servers
+    if servers.current is not None:
+        servers.current.stop()
+
+
+@pytest.fixture
+def server(_servers: _Servers) -> Iterator[ServerProcess]:
+    """A pprocd with WORKERS pooled workers, shared by the tests. A test
+    during which it dies fails, saying so; the next test gets a new one."""
+    if _servers.current is None or _servers.current.process.poll() is not None:
+        if _servers.current is not None:
+            _servers.current.stop()
+        _servers.current = ServerProcess(pprocd_binary())
+    process = _servers.current
     yield process
-    process.stop()
+    exit_status = process.process.poll()
+    if exit_status is not None:
+        pytest.fail(f"pprocd died during this test (exit status {exit_status}); "
+                    f"stderr:\n{process.stderr()[-4000:]}")
 
 
 @pytest.fixture

@@ -35,17 +35,26 @@ class FarmFuture(concurrent.futures.Future):
     channel callable sent before returning.
     """
 
+    logs: Tuple[LogRecord, ...] = ()
+    """What the invocation wrote to stdout/stderr."""
+    _messages: Tuple[Any, ...] = ()
+    _stats: Optional[item_pb2.ItemStats] = None
+
+    @property
+    def messages(self) -> List[Any]:
+        """Values a channel callable sent before its return value."""
+        return list(self._messages)
+
+    @property
+    def stats(self) -> Optional[Stats]:
+        """What the invocation used, worker pid included (once done)."""
+        return stats_from_proto(self._stats) if self._stats is not None else None
+
     def __init__(self) -> None:
         super().__init__()
         self._stream: Optional[ItemStream] = None
         self._index = -1
         self._cancel_requested = False
-        self.logs: Tuple[LogRecord, ...] = ()
-        """What the invocation wrote to stdout/stderr."""
-        self.messages: List[Any] = []
-        """Values a channel callable sent before its return value."""
-        self.stats: Optional[Stats] = None
-        """What the invocation used, worker pid included (once done)."""
 
     def cancel(self) -> bool:
         """Cancels the input, queued or running; see the class doc."""
@@ -104,6 +113,7 @@ class FarmExecutor(concurrent.futures.Executor):
         self._lock = threading.Lock()
         self._streams: Dict[str, ItemStream] = {}
         self._shutdown = False
+        self._pool_size: Optional[int] = None
 
     def __repr__(self) -> str:
         return f"<pprocd.FarmExecutor {self.farm.address!r} max_workers={self._max_workers}>"
@@ -114,6 +124,14 @@ class FarmExecutor(concurrent.futures.Executor):
         parameters, keywords name them."""
         value = self.farm.pack(fn, args, kwargs)
         future = FarmFuture()
+        stream = self._streams.get(fn)
+        if stream is not None and not self._shutdown:
+            try:  # the common case: the callable's call is open
+                future._index = stream.add(value, future)
+                future._stream = stream
+                return future
+            except RuntimeError:
+                pass  # it has ended (or shutdown closed it): see below
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
@@ -121,16 +139,32 @@ class FarmExecutor(concurrent.futures.Executor):
             try:
                 if stream is None:
                     raise RuntimeError("no call yet")
-                index = stream.add(value, future)
+                future._index = stream.add(value, future)
             except RuntimeError:  # no call, or it has ended: open one
-                stream = ItemStream(self.farm, False, fn, self._options, self._on_results,
+                stream = ItemStream(self.farm, False, fn, self._call_options(), self._on_results,
                                     self._on_end)
                 self._streams[fn] = stream
-                index = stream.add(value, future)
+                future._index = stream.add(value, future)
                 stream.start()
             future._stream = stream
-            future._index = index
         return future
+
+    def _call_options(self) -> item_pb2.CallOptions:
+        """The options of a new call. A limit at or above the server's pool
+        size changes nothing about how many inputs run at once, but it would
+        stop the server from sending a worker several inputs in one hop: such
+        a limit is left out (pooled isolation; asked of the server once)."""
+        options = item_pb2.CallOptions()
+        options.CopyFrom(self._options)
+        if options.limit and options.isolation != item_pb2.ISOLATION_FRESH:
+            if self._pool_size is None:
+                try:
+                    self._pool_size = self.farm.status().workers_configured
+                except FarmError:
+                    self._pool_size = 0  # the call itself will report the problem
+            if self._pool_size and options.limit >= self._pool_size:
+                options.limit = 0
+        return options
 
     def map(self, fn: str, *iterables: Iterable[Any],  # type: ignore[override]
             timeout: Optional[float] = None, chunksize: int = 1) -> Iterator[Any]:
@@ -199,18 +233,19 @@ class FarmExecutor(concurrent.futures.Executor):
             if future is None:
                 continue
             outcome = result.WhichOneof("outcome")
-            name = future._stream.callable if future._stream is not None else ""
-            logs = logs_from_proto(result.logs, name, result.index) if result.logs else ()
-            if logs:
+            if result.logs:
+                name = future._stream.callable if future._stream is not None else ""
+                logs = logs_from_proto(result.logs, name, result.index)
                 future.logs += logs
                 if on_log is not None:
                     for record in logs:
                         on_log(record)
-            if result.HasField("stats"):
-                future.stats = stats_from_proto(result.stats)
-            if not (result.last or result.HasField("stats") or outcome == "error"):
-                future.messages.append(from_value(result.value) if outcome == "value"
-                                       else bytes(result.data))
+            has_stats = result.HasField("stats")
+            if has_stats:
+                future._stats = result.stats
+            if not (result.last or has_stats or outcome == "error"):
+                future._messages += (from_value(result.value) if outcome == "value"
+                                    else bytes(result.data),)
                 continue
             if future._state != PENDING:
                 continue  # cancelled meanwhile

@@ -50,6 +50,15 @@ class Signature:
         self.params: List[Tuple[str, int, bool]] = [
             (p.name, p.type, p.required) for p in described.parameters]
         self.names = [p[0] for p in self.params]
+        # required_from[k]: the first required parameter at position k or
+        # later (None if none): what a k-argument input leaves unbound.
+        self._required_from: List[Optional[str]] = [None] * (len(self.params) + 1)
+        for position in range(len(self.params) - 1, -1, -1):
+            name, _, required = self.params[position]
+            self._required_from[position] = name if required else self._required_from[position + 1]
+        self._any_first = (bool(self.params)
+                           and self.params[0][1] in (callable_pb2.PARAMETER_TYPE_ANY,
+                                                     callable_pb2.PARAMETER_TYPE_UNSPECIFIED))
 
     def _check_arg(self, param: Tuple[str, int, bool], value: Value) -> Optional[str]:
         name, kind_wanted, _ = param
@@ -67,11 +76,9 @@ class Signature:
         return (f"parameter '{name}' of {self.name} must be "
                 f"{_TYPE_NAMES.get(kind_wanted, 'any value')}, got {_KIND_NAMES.get(kind, 'nothing')}")
 
-    def _missing(self, bound: List[bool]) -> Optional[str]:
-        for (name, _, required), present in zip(self.params, bound):
-            if required and not present:
-                return f"parameter '{name}' of {self.name} is required"
-        return None
+    def _missing_from(self, position: int) -> Optional[str]:
+        name = self._required_from[position]
+        return f"parameter '{name}' of {self.name} is required" if name is not None else None
 
     def check(self, value: Value) -> Optional[str]:
         """Why ``value`` does not bind to the parameters, or None if it does."""
@@ -87,7 +94,7 @@ class Signature:
                 problem = self._check_arg(param, item)
                 if problem:
                     return problem
-            return self._missing([True] * len(values) + [False] * (count - len(values)))
+            return self._missing_from(len(values))
         if count > 1 and kind == "struct_value":
             bound = [False] * count
             for key, item in value.struct_value.fields.items():
@@ -98,8 +105,12 @@ class Signature:
                 if problem:
                     return problem
                 bound[position] = True
-            return self._missing(bound)
-        problem = self._check_arg(self.params[0], value)
-        if problem:
-            return problem
-        return self._missing([True] + [False] * (count - 1))
+            for (name, _, required), present in zip(self.params, bound):
+                if required and not present:
+                    return f"parameter '{name}' of {self.name} is required"
+            return None
+        if not self._any_first or value.WhichOneof("kind") is None:
+            problem = self._check_arg(self.params[0], value)
+            if problem:
+                return problem
+        return self._missing_from(1)
