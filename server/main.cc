@@ -25,6 +25,7 @@
 #include "server/listen_address.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/builtins.h"
+#include "worker/plugin_loader.h"
 #include "worker/template_process.h"
 
 namespace pprocd {
@@ -41,6 +42,7 @@ struct Flags {
   uint32_t grace_ms = 5000;
   uint32_t max_message_bytes = 16u << 20;
   uint64_t max_tasks_per_worker = 0;
+  std::vector<std::string> plugins;
 };
 
 int Fail(const std::string& message) {
@@ -88,6 +90,12 @@ int Serve(const Flags& flags) {
   Registry registry;
   if (absl::Status added = RegisterBuiltins(&registry); !added.ok()) {
     return Fail(added.ToString());
+  }
+  // Plugins load before the template forks, so every worker shares them.
+  for (const std::string& plugin : flags.plugins) {
+    if (absl::Status loaded = LoadPlugin(plugin, &registry); !loaded.ok()) {
+      return Fail(std::string(loaded.message()));
+    }
   }
   const sigset_t stop_signals = BlockStopSignals();
   // Fork the template first: no thread and no gRPC object exist yet.
@@ -197,6 +205,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-tasks-per-worker", flags.max_tasks_per_worker,
                  "Replace a pooled worker after it has run this many items (0 = never)")
       ->capture_default_str();
+  app.add_option("--plugin", flags.plugins,
+                 "Shared library of callables written with pprocd/callable.h, repeatable; "
+                 "loaded at start (a plugin that fails to load stops the server)");
   app.add_option("--grace-ms", flags.grace_ms,
                  "On SIGTERM/SIGINT: how long running calls may finish before they are cancelled")
       ->capture_default_str();

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
+#include "pprocd/callable.h"
 #include "pprocd/v1/callable.pb.h"
 
 namespace pprocd {
@@ -36,19 +37,7 @@ using BoundArgs = std::vector<const google::protobuf::Value*>;
 // Runs one invocation. An error status is the item's RAISED failure.
 using FunctionBody = std::function<absl::StatusOr<google::protobuf::Value>(const BoundArgs&)>;
 
-// The two-way channel of one channel-callable invocation (pprocess's
-// channel): values sent go to the caller at once, in order; values received
-// come from the caller (Start) or, in Map and Queue, there are none.
-class Channel {
- public:
-  virtual ~Channel() = default;
-  // Sends one value to the caller. An error means the caller is gone; the
-  // callable should return.
-  virtual absl::Status Send(google::protobuf::Value value) = 0;
-  // Blocks for the caller's next value; nullopt once the caller has ended
-  // its input (and at once in Map and Queue).
-  virtual absl::StatusOr<std::optional<google::protobuf::Value>> Receive() = 0;
-};
+// Channel (the two-way channel of a channel callable) is in the SDK header.
 
 // Runs one invocation of a channel callable. The returned value (null for
 // none) ends the invocation; an error status is its RAISED failure.

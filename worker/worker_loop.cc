@@ -53,7 +53,10 @@ uint64_t RealtimeUs() {
 // is alone in its batch, as every slow one is, gets its exact figures).
 class BatchUsage {
  public:
-  BatchUsage() { getrusage(RUSAGE_SELF, &last_); }
+  BatchUsage() { Restart(); }
+  // Starts counting from now (a task begins: the time idle before it
+  // is nobody's).
+  void Restart() { getrusage(RUSAGE_SELF, &last_); }
   void Apply(wire::v1::ResultFrame* batch) {
     rusage now;
     getrusage(RUSAGE_SELF, &now);
@@ -135,6 +138,7 @@ class WorkerSession {
     batch_.Clear();
     batch_.set_task_id(task.task_id());
     task_id_ = task.task_id();
+    usage_.Restart();
     uint64_t last_flush_us = NowUs();
     size_t pending_bytes = 0;
     for (int i = 0; i < task.inputs_size(); ++i) {
