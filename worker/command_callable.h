@@ -1,0 +1,56 @@
+// Command callables: programs in any language, declared in the config, that
+// run as callables.
+//
+// Two modes:
+// - kPerInvocation: a new process per item (forked from the worker). The
+//   arguments go in as JSON on stdin (an object naming the declared
+//   parameters), or substituted into argv where an element is "{name}";
+//   the result is stdout parsed as JSON (kJson) or its bytes (kBytes, a
+//   string value). A non-zero exit or a signal is the item's error, with
+//   the stderr tail.
+// - kPersistent: one long-lived process per worker, started on first use
+//   and restarted if it dies, speaking newline-delimited JSON: a request
+//   line {"id": N, "args": {...}} in, a response line {"id": N, "result":
+//   V} or {"id": N, "error": "message"} out. What it writes to stderr is
+//   the item's stderr; stdout is reserved for responses.
+//
+// Timeouts, crashes, cancel and limits behave as for C++ callables: the
+// child is in the worker's process group, so killing the worker kills it.
+#ifndef PPROCD_WORKER_COMMAND_CALLABLE_H_
+#define PPROCD_WORKER_COMMAND_CALLABLE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "worker/registry.h"
+
+namespace pprocd {
+
+struct CommandSpec {
+  enum class Mode { kPerInvocation, kPersistent };
+  enum class Output { kJson, kBytes };
+
+  std::string name;
+  std::string description;
+  // Program and arguments; argv[0] is looked up in PATH when it has no '/'.
+  std::vector<std::string> argv;
+  // Working directory ("" = the server's).
+  std::string working_dir;
+  // Extra environment variables, on top of the server's environment.
+  std::map<std::string, std::string> env;
+  Mode mode = Mode::kPerInvocation;
+  Output output = Output::kJson;
+  // Declared parameters: arguments are checked against them before the
+  // program runs.
+  std::vector<ParamSpec> params;
+};
+
+// The callable that runs `spec`. InvalidArgument naming the field for an
+// empty name or argv, or an argv placeholder naming no parameter.
+absl::StatusOr<CallableDef> MakeCommandCallable(CommandSpec spec);
+
+}  // namespace pprocd
+
+#endif  // PPROCD_WORKER_COMMAND_CALLABLE_H_
