@@ -40,7 +40,8 @@ def test_timeout_becomes_item_timed_out(farm):
 
 
 def test_arguments_that_do_not_bind_raise_invalid_item_where_added(farm):
-    with pytest.raises(pprocd.InvalidItem, match="parameter 'j' of calculate is required") as caught:
+    required = "parameter 'j' of calculate is required"
+    with pytest.raises(pprocd.InvalidItem, match=required) as caught:
         farm.pmap("calculate", [[1, 2], [1]])
     assert caught.value.kind == "INVALID_ARGUMENT" and caught.value.index == 1
     assert isinstance(caught.value, ValueError)

@@ -15,7 +15,8 @@ CHECKED_IN = CLIENT / "src" / "pprocd" / "v1"
 def test_generated_code_matches_the_contract(tmp_path):
     if importlib.util.find_spec("grpc_tools") is None:
         pytest.skip("grpcio-tools is not installed (scripts/setup-python installs it)")
-    run = subprocess.run([sys.executable, str(CLIENT / "scripts" / "regen"), "--out", str(tmp_path)],
+    regen = CLIENT / "scripts" / "regen"
+    run = subprocess.run([sys.executable, str(regen), "--out", str(tmp_path)],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     fresh = {p.name: p.read_bytes() for p in tmp_path.iterdir()}

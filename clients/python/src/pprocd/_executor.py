@@ -23,7 +23,7 @@ from ._values import from_value
 from .v1 import item_pb2
 
 
-class FarmFuture(concurrent.futures.Future):
+class FarmFuture(concurrent.futures.Future):  # type: ignore[type-arg]
     """A concurrent.futures.Future for one input of a FarmExecutor.
 
     It stays PENDING until its result arrives (the server does not say when

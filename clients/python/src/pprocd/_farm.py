@@ -77,7 +77,8 @@ class Farm:
             ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
         ])
-        self._stub = service_pb2_grpc.ProcessFarmServiceStub(self._channel)
+        stub = service_pb2_grpc.ProcessFarmServiceStub
+        self._stub = stub(self._channel)  # type: ignore[no-untyped-call]
         self._lock = threading.Lock()
         self._signatures: Optional[Dict[str, Signature]] = None
         self._unknown: Set[str] = set()
@@ -137,7 +138,9 @@ class Farm:
     def status(self) -> service_pb2.GetStatusResponse:
         """Pool and queue counters: workers idle/busy/starting, items queued
         and running, totals, uptime (a protobuf message)."""
-        return self._unary(self._stub.GetStatus, service_pb2.GetStatusRequest())
+        status: service_pb2.GetStatusResponse = self._unary(self._stub.GetStatus,
+                                                            service_pb2.GetStatusRequest())
+        return status
 
     def signature(self, name: str) -> Optional[Signature]:
         """The parameters of callable ``name``, or None when the server has no

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
-from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCrashed, ItemError, ItemFailed,
+from ._errors import (InvalidItem, ItemCancelled, ItemCrashed, ItemError, ItemFailed,
                       ItemTimedOut)
 from ._values import from_value
 from .v1 import item_pb2
@@ -144,6 +144,6 @@ def result_from_proto(result: item_pb2.ItemResult, callable_name: str, index: in
     return Result(callable_name, index, result.seq, is_final(result), value, error, stats, logs)
 
 
-def failed_result(error: Union[FarmError, ItemError], callable_name: str, index: int) -> Result:
+def failed_result(error: Exception, callable_name: str, index: int) -> Result:
     """A final result standing for an input the call could not answer."""
     return Result(callable_name, index, 0, True, None, error)

@@ -10,7 +10,7 @@ call. So inputs are checked here first, by the rules the server applies
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from google.protobuf.struct_pb2 import Value
 
@@ -18,7 +18,7 @@ from .v1 import callable_pb2
 
 _EXACT = 9007199254740992.0
 
-_TYPE_NAMES = {
+_TYPE_NAMES: Dict[int, str] = {
     callable_pb2.PARAMETER_TYPE_INTEGER: "an integer",
     callable_pb2.PARAMETER_TYPE_NUMBER: "a number",
     callable_pb2.PARAMETER_TYPE_STRING: "a string",
@@ -32,7 +32,7 @@ _KIND_NAMES = {
     "bool_value": "boolean", "struct_value": "struct", "list_value": "list",
 }
 
-_KIND_OF_TYPE = {
+_KIND_OF_TYPE: Dict[int, str] = {
     callable_pb2.PARAMETER_TYPE_NUMBER: "number_value",
     callable_pb2.PARAMETER_TYPE_STRING: "string_value",
     callable_pb2.PARAMETER_TYPE_BOOLEAN: "bool_value",
@@ -73,8 +73,9 @@ class Signature:
             ok = kind is not None
         if ok:
             return None
-        return (f"parameter '{name}' of {self.name} must be "
-                f"{_TYPE_NAMES.get(kind_wanted, 'any value')}, got {_KIND_NAMES.get(kind, 'nothing')}")
+        wanted = _TYPE_NAMES.get(kind_wanted, "any value")
+        got = _KIND_NAMES.get(kind or "", "nothing")
+        return f"parameter '{name}' of {self.name} must be {wanted}, got {got}"
 
     def _missing_from(self, position: int) -> Optional[str]:
         name = self._required_from[position]

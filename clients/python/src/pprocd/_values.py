@@ -95,7 +95,8 @@ def arguments_to_value(callable_name: str, args: Sequence[Any], kwargs: Dict[str
         raise TypeError(f"{callable_name}: cannot mix positional and keyword arguments without "
                         "knowing its parameters")
     if len(args) > len(names):
-        raise TypeError(f"{callable_name} takes {len(names)} arguments, {len(args)} positional given")
+        raise TypeError(f"{callable_name} takes {len(names)} arguments, "
+                        f"{len(args)} positional given")
     named: Dict[str, Any] = dict(zip(names, args))
     for key, item in kwargs.items():
         if key in named:
