@@ -44,3 +44,20 @@ def test_a_crash_keeps_what_was_written_before_it(channels):
     (result,) = results.results()
     assert isinstance(result.error, pprocd.ItemCrashed)
     assert "crashing with SIGSEGV" in result.error.stderr_tail
+
+
+def test_a_raising_callback_does_not_disturb_the_call(server, caplog):
+    def broken(record):
+        raise RuntimeError("callback bug")
+
+    with pprocd.Farm(server.address, on_log=broken) as farm:
+        results = farm.Map()
+        write = results.manage("write_output")
+        try:
+            for _ in range(3):
+                write("x\n")
+            assert list(results) == [2, 2, 2]
+        except pprocd.FarmError as error:
+            from conftest import skip_unless_supported
+            skip_unless_supported(error, "write_output")
+    assert "on_log callback raised" in caplog.text

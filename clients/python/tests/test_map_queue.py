@@ -151,3 +151,13 @@ def test_module_level_functions_use_the_default_farm(server, monkeypatch):
     results.manage("square")(4)
     assert results[:] == [16]
     pprocd.default_farm().close()
+
+
+def test_a_map_nobody_holds_ends_its_call(farm):
+    results = farm.Map()
+    echo = results.manage("echo")
+    for x in range(3):
+        echo(x)
+    assert results[0] == 0  # read a part only, never to the end
+    del results, echo
+    # The fixture checks that no call is left open on the server.

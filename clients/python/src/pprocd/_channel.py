@@ -15,7 +15,8 @@ import grpc
 from google.protobuf.struct_pb2 import Value
 
 from ._errors import FarmError, ItemCancelled
-from ._results import LogCallback, LogRecord, Result, logs_from_proto, result_from_proto
+from ._results import (LogCallback, LogRecord, Result, emit_logs, logs_from_proto,
+                       result_from_proto)
 from ._values import from_value, to_value
 from .v1 import item_pb2, service_pb2
 
@@ -191,9 +192,7 @@ class Channel:
                     records = logs_from_proto(response.logs, self.callable, None)
                     with self._cond:
                         self.logs.extend(records)
-                    if self._on_log is not None:
-                        for record in records:
-                            self._on_log(record)
+                    emit_logs(self._on_log, records)
                 event = response.WhichOneof("event")
                 if event == "message":
                     with self._cond:

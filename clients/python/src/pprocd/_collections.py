@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import weakref
 from typing import (Any, Callable, Deque, Dict, Generic, Iterator, List, Optional, Tuple, TypeVar,
                     Union, overload)
 
@@ -25,7 +26,8 @@ from google.protobuf.struct_pb2 import Value
 from ._channel import Channel
 from ._errors import FarmError, ItemCancelled
 from ._farm import Farm, default_farm, make_options
-from ._results import LogCallback, LogRecord, Result, failed_result, result_from_proto
+from ._results import (LogCallback, LogRecord, Result, emit_logs, failed_result,
+                       result_from_proto)
 from ._stream import ItemStream
 from .v1 import item_pb2
 
@@ -126,8 +128,9 @@ class _Collection:
                     raise RuntimeError("no call yet")
                 stream.add(value, slot)
             except RuntimeError:  # no call, or it has ended: open one
+                on_results, on_end = self._weak_callbacks()
                 stream = ItemStream(self.farm, self._ordered_rpc, name, self._options,
-                                    self._on_results, self._on_end)
+                                    on_results, on_end)
                 self._streams[name] = stream
                 stream.add(value, slot)
                 stream.start()
@@ -137,6 +140,24 @@ class _Collection:
 
     def _new_slot(self, index: int, name: str) -> _Slot:
         return _Slot(index, name)
+
+    def _weak_callbacks(self) -> Tuple[Callable[..., None], Callable[..., None]]:
+        """Stream callbacks that do not keep the collection alive: a
+        collection nobody holds any more is closed (its idle calls end)."""
+        ref = weakref.ref(self)
+
+        def on_results(batch: List[Tuple[Any, item_pb2.ItemResult]]) -> None:
+            collection = ref()
+            if collection is not None:
+                collection._on_results(batch)
+
+        def on_end(stream: ItemStream, error: Optional[Exception],
+                   unanswered: List[Tuple[int, Any]]) -> None:
+            collection = ref()
+            if collection is not None:
+                collection._on_end(stream, error, unanswered)
+
+        return on_results, on_end
 
     # Results (reader threads) ----------------------------------------------
 
@@ -158,9 +179,8 @@ class _Collection:
                     self._deliver(slot, result)
             self._after_results()
             self._cond.notify_all()
-        if logs and self._on_log is not None:
-            for record in logs:
-                self._on_log(record)
+        if logs:
+            emit_logs(self._on_log, logs)
 
     def _on_end(self, stream: ItemStream, error: Optional[Exception],
                 unanswered: List[Tuple[int, Any]]) -> None:

@@ -16,8 +16,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ._errors import FarmError
 from ._farm import Farm, make_options
-from ._results import (LogCallback, LogRecord, Stats, error_from_proto, logs_from_proto,
-                       stats_from_proto)
+from ._results import (LogCallback, LogRecord, Stats, emit_logs, error_from_proto,
+                       logs_from_proto, stats_from_proto)
 from ._stream import ItemStream
 from ._values import from_value
 from .v1 import item_pb2
@@ -237,9 +237,7 @@ class FarmExecutor(concurrent.futures.Executor):
                 name = future._stream.callable if future._stream is not None else ""
                 logs = logs_from_proto(result.logs, name, result.index)
                 future.logs += logs
-                if on_log is not None:
-                    for record in logs:
-                        on_log(record)
+                emit_logs(on_log, logs)
             has_stats = result.HasField("stats")
             if has_stats:
                 future._stats = result.stats

@@ -12,7 +12,7 @@ from ._address import listen_hint, resolve_address
 from google.protobuf.struct_pb2 import Value
 
 from ._errors import FarmError, InvalidItem, ServerUnavailable
-from ._results import LogCallback, error_from_proto, logs_from_proto
+from ._results import LogCallback, emit_logs, error_from_proto, logs_from_proto
 from ._signature import Signature
 from ._values import arguments_to_value, from_value, to_value
 from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
@@ -231,8 +231,7 @@ class Farm:
                         logs = logs_from_proto(result.logs, name, result.index)
                         raise error_from_proto(result.error, name, result.index, None, logs)
                     if result.logs and self.on_log is not None:
-                        for record in logs_from_proto(result.logs, name, result.index):
-                            self.on_log(record)
+                        emit_logs(self.on_log, logs_from_proto(result.logs, name, result.index))
                     if outcome == "data":
                         out.append(bytes(result.data))
                     else:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Type
 
 from ._errors import (InvalidItem, ItemCancelled, ItemCrashed, ItemError, ItemFailed,
                       ItemTimedOut)
@@ -62,6 +63,20 @@ class LogRecord:
 
 LogCallback = Callable[[LogRecord], None]
 """A function called with every LogRecord as it arrives (on a client thread)."""
+
+_logger = logging.getLogger("pprocd")
+
+
+def emit_logs(callback: Optional[LogCallback], records: Iterable[LogRecord]) -> None:
+    """Hands ``records`` to ``callback``; a callback that raises is reported
+    on the ``pprocd`` logger and does not disturb the call."""
+    if callback is None:
+        return
+    for record in records:
+        try:
+            callback(record)
+        except Exception:
+            _logger.exception("the on_log callback raised")
 
 
 @dataclass

@@ -206,6 +206,7 @@ class ItemStream:
             error = self.farm._call_error(rpc_error, received, self.callable)
         except Exception as unexpected:  # a bug in a callback: fail the rest
             error = unexpected
+            self._call.cancel()
         finally:
             with self._lock:
                 self._finished = True
