@@ -90,7 +90,7 @@ def pprocd_binary() -> str:
 
 
 class _Servers:
-    """The session's server, replaced if a test made it die."""
+    """The server the tests share, replaced if a test made it die."""
 
     current: Optional[ServerProcess] = None
 
@@ -121,7 +121,7 @@ def server(_servers: _Servers) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def farm(server: ServerProcess) -> Iterator[pprocd.Farm]:
-    """A Farm connected to the session's server; after the test, the server
+    """A Farm connected to the shared server; after the test, the server
     must be idle again (every test cleans up what it started)."""
     with pprocd.Farm(server.address) as connected:
         yield connected
