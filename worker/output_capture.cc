@@ -70,6 +70,22 @@ std::string ReadOutputTail(int fd, size_t max_bytes) {
   return tail;
 }
 
+std::string LastLines(absl::string_view text, int max_lines) {
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  size_t start = text.size();
+  for (int lines = 0; start > 0; --start) {
+    if (text[start - 1] == '\n' && ++lines == max_lines) break;
+  }
+  return std::string(text.substr(start));
+}
+
+std::string StderrTail() {
+  constexpr size_t kTailBytes = 4096;
+  constexpr int kTailLines = 20;
+  std::fflush(stderr);
+  return LastLines(ReadOutputTail(STDERR_FILENO, kTailBytes), kTailLines);
+}
+
 int64_t TrimOutput(int fd) {
   const off_t size = OutputSize(fd);
   if (size <= kMaxHeldOutputBytes) return 0;

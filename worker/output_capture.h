@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "pprocd/v1/item.pb.h"
 
@@ -37,6 +38,13 @@ void TakeStandardOutput(LogRecords* logs);
 
 // The last `max_bytes` of what `fd` holds, without emptying it.
 std::string ReadOutputTail(int fd, size_t max_bytes);
+
+// The last `max_lines` lines of `text` (trailing newlines dropped).
+std::string LastLines(absl::string_view text, int max_lines);
+
+// What a failing item's error shows of its stderr: the last lines it wrote
+// to fd 2 (not emptied).
+std::string StderrTail();
 
 // Empties `fd` when it holds more than kMaxHeldOutputBytes, leaving a note
 // of how much was dropped. Returns the bytes dropped.

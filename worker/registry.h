@@ -54,6 +54,8 @@ struct CallableDef {
   std::string origin = "builtin";
   // Set for kind CALLABLE_KIND_CHANNEL.
   ChannelBody channel_body = nullptr;
+  // The body's string result is binary: it becomes ItemResult.data.
+  bool bytes_result = false;
 
   bool is_channel() const { return kind == v1::CALLABLE_KIND_CHANNEL; }
 };

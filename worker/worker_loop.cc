@@ -184,11 +184,16 @@ class WorkerSession {
       if (value.ok()) {
         // A callable that returns nothing returns null.
         if (value->kind_case() == google::protobuf::Value::KIND_NOT_SET) value->set_null_value({});
-        *result->mutable_value() = std::move(*value);
+        if (def.bytes_result && value->has_string_value()) {
+          result->set_data(std::move(*value->mutable_string_value()));
+        } else {
+          *result->mutable_value() = std::move(*value);
+        }
       } else {
         v1::ItemError* error = result->mutable_error();
         error->set_kind(v1::ERROR_KIND_RAISED);
         error->set_message(std::string(value.status().message()));
+        error->set_stderr_tail(StderrTail());
       }
     }
     if (def.is_channel()) result->set_seq(item_seq_);

@@ -44,7 +44,7 @@ class CallReactor : public grpc::ServerBidiReactor<Request, Response> {
   void OnCancel() override {
     absl::MutexLock lock(&sink_->mu);
     if (opened_) scheduler_->CancelCall(call_id_);
-    outbox_.clear();
+    // The response being written stays until its OnWriteDone.
     FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the call"));
   }
 

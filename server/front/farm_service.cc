@@ -43,8 +43,8 @@ grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* FarmService::Queue
 }
 
 grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start(
-    grpc::CallbackServerContext* /*context*/) {
-  return new StartReactor(scheduler_, registry_);
+    grpc::CallbackServerContext* context) {
+  return new StartReactor(context, scheduler_, registry_);
 }
 
 grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* context,

@@ -7,8 +7,9 @@
 
 namespace pprocd {
 
-StartReactor::StartReactor(Scheduler* scheduler, const Registry* registry)
-    : CallReactor(scheduler), registry_(registry) {
+StartReactor::StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
+                           const Registry* registry)
+    : CallReactor(scheduler), context_(context), registry_(registry) {
   StartRead(&request_);
 }
 
@@ -16,6 +17,9 @@ void StartReactor::OnReadDone(bool ok) {
   absl::MutexLock lock(&sink_->mu);
   if (finish_requested_) return;
   if (!ok) {  // Half-close: the end of the channel's input.
+    // A cancelled call's read fails too: OnCancel kills the invocation,
+    // which must not see a clean end of input first.
+    if (context_->IsCancelled()) return;
     if (!opened_) {
       FailLocked(absl::InvalidArgumentError("callable: the first request must name a callable"));
       return;

@@ -16,7 +16,8 @@ namespace pprocd {
 
 class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
  public:
-  StartReactor(Scheduler* scheduler, const Registry* registry);
+  StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
+               const Registry* registry);
 
   void OnReadDone(bool ok) override;
 
@@ -25,6 +26,7 @@ class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
   absl::Status CheckLaterRequest() const;
   void DeliverLocked(std::vector<ResultPtr> results) override;
 
+  grpc::CallbackServerContext* const context_;
   const Registry* const registry_;
 };
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "worker/base/status_macros.h"
+#include "worker/output_capture.h"
 
 namespace pprocd {
 
@@ -21,12 +22,7 @@ void OutputTail::Append(absl::string_view bytes) {
 std::string OutputTail::LastLines(int max_lines) const {
   absl::string_view text(bytes_);
   if (text.size() > kKeepBytes) text.remove_prefix(text.size() - kKeepBytes);
-  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-  size_t start = text.size();
-  for (int lines = 0; start > 0; --start) {
-    if (text[start - 1] == '\n' && ++lines == max_lines) break;
-  }
-  return std::string(text.substr(start));
+  return pprocd::LastLines(text, max_lines);
 }
 
 absl::Status WorkerSlot::FlushOutbox() {

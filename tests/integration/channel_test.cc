@@ -172,7 +172,7 @@ TEST_F(ChannelTest, CancellingAStartKillsTheInvocation) {
   for (int i = 0; i < 500 && Status().workers_respawned() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(Status().workers_respawned(), 1u);
+  EXPECT_EQ(Status().workers_respawned(), 1u) << Status().DebugString() << server_->Stderr();
   EXPECT_TRUE(WaitPoolIdle());
 }
 
