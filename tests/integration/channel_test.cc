@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <thread>
 
 #include "tests/util/server_process.h"
@@ -154,6 +155,32 @@ TEST_F(ChannelTest, StartOfAFunctionCallableGivesItsResult) {
   const auto& list = outcome.result->value().list_value();
   ASSERT_EQ(list.values_size(), 3);
   EXPECT_EQ(list.values(2).number_value(), 34);
+}
+
+TEST_F(ChannelTest, FreshStartsRunInNewProcessesAndPooledOnesReuseThem) {
+  auto call_count = [&](v1::Isolation isolation) {
+    grpc::ClientContext context;
+    v1::CallOptions options;
+    options.set_isolation(isolation);
+    auto stream = Open(stub_.get(), &context, "call_count", Value(), options);
+    stream->WritesDone();
+    StartOutcome outcome = ReadToEnd(stream.get());
+    EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    return std::make_pair(outcome.result->value().number_value(),
+                          outcome.result->stats().worker_pid());
+  };
+  std::set<int> fresh_pids;
+  for (int i = 0; i < 3; ++i) {
+    auto [count, pid] = call_count(v1::ISOLATION_FRESH);
+    EXPECT_EQ(count, 1) << "a FRESH process has run nothing before";
+    fresh_pids.insert(pid);
+  }
+  EXPECT_EQ(fresh_pids.size(), 3u);
+  Start({.workers = 1});
+  const auto first = call_count(v1::ISOLATION_POOLED);
+  const auto second = call_count(v1::ISOLATION_POOLED);
+  EXPECT_EQ(first.second, second.second);
+  EXPECT_EQ(second.first, first.first + 1);
 }
 
 TEST_F(ChannelTest, CancellingAStartKillsTheInvocation) {
