@@ -28,7 +28,7 @@ that is not JSON-serializable is an error naming its type.
 instead: the name, the first line of the docstring, the argv that runs this
 runtime, and the parameters from the signature and its type hints.
 
-Standard library only (it does not import gRPC), so that it starts fast.
+This module uses only the standard library and nothing else of the package.
 """
 
 from __future__ import annotations
