@@ -21,10 +21,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
+#include "server/config/config.h"
 #include "server/front/farm_service.h"
 #include "server/listen_address.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/builtins.h"
+#include "worker/command_callable.h"
 #include "worker/plugin_loader.h"
 #include "worker/template_process.h"
 
@@ -43,11 +45,88 @@ struct Flags {
   uint32_t max_message_bytes = 16u << 20;
   uint64_t max_tasks_per_worker = 0;
   std::vector<std::string> plugins;
+  // --config: the file the values above may come from ("" = none).
+  std::string config_path;
 };
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "pprocd: %s\n", message.c_str());
   return 1;
+}
+
+// Takes each value `config` sets into `flags`, unless its flag was given on
+// the command line: an explicit flag wins over the file.
+void ApplyConfig(const ServerConfig& config, const CLI::App& app, Flags* flags) {
+  const auto take = [&app](const char* flag, const auto& value, auto* into) {
+    if (value.has_value() && app.count(flag) == 0) *into = *value;
+  };
+  take("--listen", config.listen, &flags->listen);
+  take("--state-dir", config.state_dir, &flags->state_dir);
+  take("--workers", config.workers, &flags->workers);
+  take("--max-queued-items", config.max_queued_items, &flags->max_queued_items);
+  take("--call-window", config.call_window, &flags->call_window_items);
+  take("--max-tasks-per-worker", config.max_tasks_per_worker, &flags->max_tasks_per_worker);
+  take("--plugin", config.plugins, &flags->plugins);
+  take("--grace-ms", config.grace_ms, &flags->grace_ms);
+  take("--max-message-bytes", config.max_message_bytes, &flags->max_message_bytes);
+}
+
+// Adds the config file's command callables to `registry`, after the
+// built-ins and plugins. Returns one error per callable refused (a bad spec,
+// or a name already taken), each with the line of its [[callable]].
+std::vector<ConfigError> AddConfigCallables(const std::string& path, const ServerConfig& config,
+                                            Registry* registry) {
+  std::vector<ConfigError> errors;
+  for (size_t i = 0; i < config.commands.size(); ++i) {
+    const std::string& name = config.commands[i].name;
+    absl::StatusOr<CallableDef> def = MakeCommandCallable(config.commands[i]);
+    absl::Status added = def.ok() ? absl::OkStatus() : def.status();
+    if (const CallableDef* taken = registry->Find(name); added.ok() && taken != nullptr) {
+      added = absl::AlreadyExistsError(
+          absl::StrCat("the name is already taken (origin: ", taken->origin, ")"));
+    }
+    if (added.ok()) added = registry->Add(*std::move(def));
+    if (!added.ok()) {
+      errors.push_back({path, config.command_lines[i], 0,
+                        absl::StrCat("callable ", name, ": ", added.message())});
+    }
+  }
+  return errors;
+}
+
+// --check-config: prints every error of the file at `path` (on stderr) or
+// a one-line summary (on stdout). Starts nothing and loads no plugin.
+int CheckConfig(const std::string& path) {
+  ServerConfig config;
+  std::vector<ConfigError> errors = CheckConfigFile(path, &config);
+  if (errors.empty()) {
+    Registry registry;
+    if (absl::Status added = RegisterBuiltins(&registry); !added.ok()) {
+      return Fail(added.ToString());
+    }
+    errors = AddConfigCallables(path, config, &registry);
+  }
+  for (const ConfigError& error : errors) std::fprintf(stderr, "%s\n", error.ToString().c_str());
+  if (!errors.empty()) return 1;
+  std::vector<std::string> settings;
+  const auto note = [&settings](const char* key, bool set) {
+    if (set) settings.push_back(key);
+  };
+  note("listen", config.listen.has_value());
+  note("workers", config.workers.has_value());
+  note("state_dir", config.state_dir.has_value());
+  note("max_queued_items", config.max_queued_items.has_value());
+  note("call_window", config.call_window.has_value());
+  note("max_tasks_per_worker", config.max_tasks_per_worker.has_value());
+  note("grace_ms", config.grace_ms.has_value());
+  note("max_message_bytes", config.max_message_bytes.has_value());
+  note("plugins", config.plugins.has_value());
+  std::vector<std::string> names;
+  for (const CommandSpec& spec : config.commands) names.push_back(spec.name);
+  std::printf("%s: ok (server: %s; callables: %s)\n", path.c_str(),
+              settings.empty() ? "defaults" : absl::StrJoin(settings, ", ").c_str(),
+              names.empty() ? "none" : absl::StrJoin(names, ", ").c_str());
+  return 0;
 }
 
 absl::Status MakeStateDir(const std::string& dir) {
@@ -70,7 +149,7 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
-int Serve(const Flags& flags) {
+int Serve(const Flags& flags, const ServerConfig& config) {
   std::vector<ListenAddress> addresses;
   for (const std::string& text : flags.listen) {
     absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
@@ -96,6 +175,12 @@ int Serve(const Flags& flags) {
     if (absl::Status loaded = LoadPlugin(plugin, &registry); !loaded.ok()) {
       return Fail(std::string(loaded.message()));
     }
+  }
+  // Command callables from the config file come last: a name taken by a
+  // built-in or a plugin is refused.
+  if (std::vector<ConfigError> refused = AddConfigCallables(flags.config_path, config, &registry);
+      !refused.empty()) {
+    return Fail(absl::StrCat("config ", flags.config_path, ": ", refused.front().message));
   }
   const sigset_t stop_signals = BlockStopSignals();
   // Fork the template first: no thread and no gRPC object exist yet.
@@ -215,6 +300,25 @@ int main(int argc, char** argv) {
                  "Largest request or response message")
       ->capture_default_str()
       ->check(CLI::Range(uint32_t{4096}, uint32_t{1} << 30));
+  CLI::Option* config_option =
+      app.add_option("--config", flags.config_path,
+                     "TOML file of server settings and command callables (README: Configuration "
+                     "file); a flag given on the command line overrides the file's value");
+  std::string check_path;
+  app.add_option("--check-config", check_path,
+                 "Validate this config file: print every error, or a summary; start nothing")
+      ->excludes(config_option);
   CLI11_PARSE(app, argc, argv);
-  return pprocd::Serve(flags);
+  if (!check_path.empty()) return pprocd::CheckConfig(check_path);
+  pprocd::ServerConfig config;
+  if (!flags.config_path.empty()) {
+    absl::StatusOr<pprocd::ServerConfig> loaded = pprocd::LoadConfig(flags.config_path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
+      return 1;
+    }
+    config = *std::move(loaded);
+    pprocd::ApplyConfig(config, app, &flags);
+  }
+  return pprocd::Serve(flags, config);
 }
