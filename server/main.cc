@@ -303,10 +303,12 @@ int main(int argc, char** argv) {
   CLI::Option* config_option =
       app.add_option("--config", flags.config_path,
                      "TOML file of server settings and command callables (README: Configuration "
-                     "file); a flag given on the command line overrides the file's value");
+                     "file); a flag given on the command line overrides the file's value")
+          ->type_name("FILE");
   std::string check_path;
   app.add_option("--check-config", check_path,
                  "Validate this config file: print every error, or a summary; start nothing")
+      ->type_name("FILE")
       ->excludes(config_option);
   CLI11_PARSE(app, argc, argv);
   if (!check_path.empty()) return pprocd::CheckConfig(check_path);
