@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -34,7 +34,8 @@ EVENT_LIMIT_S = 60.0
 class ServerProcess:
     """A pprocd process serving unix:<tmp>/run/pprocd.sock until stop()."""
 
-    def __init__(self, binary: str, workers: int = WORKERS, extra_args: List[str] = ()) -> None:
+    def __init__(self, binary: str, workers: int = WORKERS, extra_args: List[str] = (),
+                 env: Optional[Dict[str, str]] = None) -> None:
         self.dir = tempfile.mkdtemp(prefix="pprocd-py-")
         self.socket_path = os.path.join(self.dir, "run", "pprocd.sock")
         self.address = "unix:" + self.socket_path
@@ -45,7 +46,8 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 [binary, "--listen", self.address, "--workers", str(workers),
                  "--state-dir", os.path.join(self.dir, "var"), *extra_args],
-                stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True)
+                stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True,
+                env=env)
 
         def read_stdout() -> None:
             assert self.process.stdout is not None
