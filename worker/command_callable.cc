@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -73,6 +74,26 @@ absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv, const CommandS
   return child;
 }
 
+// write(2) to a pipe whose reader may be gone: EPIPE instead of SIGPIPE
+// (workers keep SIGPIPE's default action, which would kill them).
+ssize_t WriteNoSigpipe(int fd, const char* data, size_t size) {
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t old_mask;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  const ssize_t n = ::write(fd, data, size);
+  const int saved_errno = errno;
+  if (n < 0 && errno == EPIPE) {
+    const timespec no_wait{0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &no_wait) == SIGPIPE) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  errno = saved_errno;
+  return n;
+}
+
 // Writes `input` to the child's stdin (then closes it) while reading its
 // stdout to the end, so that neither side blocks the other.
 absl::Status Exchange(Child& child, const std::string& input, std::string* output) {
@@ -88,7 +109,7 @@ absl::Status Exchange(Child& child, const std::string& input, std::string* outpu
     }
     if (fds[1].revents != 0) {
       const ssize_t n =
-          ::write(child.stdin_fd.get(), input.data() + written, input.size() - written);
+          WriteNoSigpipe(child.stdin_fd.get(), input.data() + written, input.size() - written);
       if (n > 0) written += static_cast<size_t>(n);
       // EPIPE (the program does not read its input) is not an error.
       if ((n < 0 && errno != EINTR && errno != EAGAIN) || written == input.size()) {
@@ -121,6 +142,16 @@ std::string WaitStatusText(pid_t pid) {
   const char* abbrev = sigabbrev_np(signal_number);
   return abbrev != nullptr ? absl::StrCat("was killed by SIG", abbrev)
                            : absl::StrCat("was killed by signal ", signal_number);
+}
+
+// The error of a command that failed: ResourceExhausted when it was
+// killed for using up its CPU time limit (SIGXCPU).
+absl::Status ExitError(const std::string& what, const std::string& exit_text) {
+  const std::string message = absl::StrCat(what, " ", exit_text);
+  if (exit_text == "was killed by SIGXCPU") {
+    return absl::ResourceExhaustedError(absl::StrCat(message, ": it used up its CPU time limit"));
+  }
+  return absl::InternalError(message);
 }
 
 std::string ToJson(const Value& value) {
@@ -185,7 +216,7 @@ absl::StatusOr<Value> RunPerInvocation(const CommandSpec& spec, const BoundArgs&
   const std::string exit_text = WaitStatusText(child.pid);
   if (!exchanged.ok()) return exchanged;
   const std::string what = absl::StrCat("command ", spec.argv[0]);
-  if (!exit_text.empty()) return absl::InternalError(absl::StrCat(what, " ", exit_text));
+  if (!exit_text.empty()) return ExitError(what, exit_text);
   if (spec.output == CommandSpec::Output::kBytes) {
     Value bytes;
     bytes.set_string_value(std::move(output));
@@ -234,7 +265,7 @@ class PersistentCommand {
     size_t written = 0;
     while (written < line.size()) {
       const ssize_t n =
-          ::write(child_.stdin_fd.get(), line.data() + written, line.size() - written);
+          WriteNoSigpipe(child_.stdin_fd.get(), line.data() + written, line.size() - written);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
       written += static_cast<size_t>(n);
@@ -265,9 +296,10 @@ class PersistentCommand {
     const std::string exit_text = WaitStatusText(child_.pid);
     child_ = Child();
     buffer_.clear();
-    return absl::InternalError(absl::StrCat("persistent command ", spec_.argv[0], " ",
-                                            exit_text.empty() ? "exited" : exit_text,
-                                            "; it is restarted for the next item"));
+    const absl::Status died = ExitError(absl::StrCat("persistent command ", spec_.argv[0]),
+                                        exit_text.empty() ? std::string("exited") : exit_text);
+    return absl::Status(died.code(),
+                        absl::StrCat(died.message(), "; it is restarted for the next item"));
   }
 
   void Stop() {

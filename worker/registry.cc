@@ -104,6 +104,15 @@ absl::Status Registry::Add(CallableDef def) {
   return absl::OkStatus();
 }
 
+absl::Status Registry::SetLimits(absl::string_view name, const v1::CallableLimits& limits) {
+  auto it = callables_.find(name);
+  if (it == callables_.end()) {
+    return absl::NotFoundError(absl::StrCat("limits for ", name, ": no callable has that name"));
+  }
+  it->second.limits = limits;
+  return absl::OkStatus();
+}
+
 const CallableDef* Registry::Find(absl::string_view name) const {
   auto it = callables_.find(name);
   return it == callables_.end() ? nullptr : &it->second;
@@ -170,6 +179,7 @@ v1::Callable Describe(const CallableDef& def) {
     p->set_required(!param.default_value.has_value());
     if (param.default_value) *p->mutable_default_value() = *param.default_value;
   }
+  *out.mutable_limits() = def.limits;
   return out;
 }
 

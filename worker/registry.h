@@ -56,6 +56,8 @@ struct CallableDef {
   ChannelBody channel_body = nullptr;
   // The body's string result is binary: it becomes ItemResult.data.
   bool bytes_result = false;
+  // Resource limits (all zero: none).
+  v1::CallableLimits limits;
 
   bool is_channel() const { return kind == v1::CALLABLE_KIND_CHANNEL; }
 };
@@ -67,6 +69,8 @@ class Registry {
   absl::Status Add(CallableDef def);
   // nullptr when no callable has that name.
   const CallableDef* Find(absl::string_view name) const;
+  // Sets the limits of a registered callable; NotFound naming it otherwise.
+  absl::Status SetLimits(absl::string_view name, const v1::CallableLimits& limits);
   // Every callable, sorted by name.
   std::vector<const CallableDef*> All() const;
 

@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <new>
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "pprocd/wire/v1/wire.pb.h"
 #include "worker/framing.h"
+#include "worker/item_limits.h"
 #include "worker/output_capture.h"
 
 namespace pprocd {
@@ -180,7 +183,8 @@ class WorkerSession {
       error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
       error->set_message(std::string(bound.message()));
     } else {
-      absl::StatusOr<google::protobuf::Value> value = Invoke(def, args, index, channel_open);
+      absl::StatusOr<google::protobuf::Value> value =
+          InvokeWithinLimits(def, args, index, channel_open);
       if (value.ok()) {
         // A callable that returns nothing returns null.
         if (value->kind_case() == google::protobuf::Value::KIND_NOT_SET) value->set_null_value({});
@@ -191,7 +195,7 @@ class WorkerSession {
         }
       } else {
         v1::ItemError* error = result->mutable_error();
-        error->set_kind(v1::ERROR_KIND_RAISED);
+        error->set_kind(FailureKind(value.status(), def.limits));
         error->set_message(std::string(value.status().message()));
         error->set_stderr_tail(StderrTail());
       }
@@ -205,6 +209,20 @@ class WorkerSession {
 
   absl::StatusOr<google::protobuf::Value> Invoke(const CallableDef& def, const BoundArgs& args,
                                                  uint64_t index, bool channel_open);
+
+  // Invoke() under the callable's resource limits. Memory exhausted under
+  // a memory limit (std::bad_alloc) is the item's ResourceExhausted.
+  absl::StatusOr<google::protobuf::Value> InvokeWithinLimits(const CallableDef& def,
+                                                             const BoundArgs& args, uint64_t index,
+                                                             bool channel_open) {
+    const ScopedItemLimits limits(def.limits);
+    try {
+      return Invoke(def, args, index, channel_open);
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          def.name, " ran out of memory (its limit is ", def.limits.max_memory_mib(), " MiB)"));
+    }
+  }
 
   void FlushBatch() {
     if (batch_.results_size() == 0) return;

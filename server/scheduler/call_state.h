@@ -67,6 +67,8 @@ struct CallState {
   uint64_t channel_worker = 0;
   // Indices cancelled one by one while running (their worker was killed).
   std::unordered_set<uint64_t> cancelling;
+  // CallableLimits.max_concurrent of its callable (0 = none).
+  uint32_t max_concurrent = 0;
   // Results delivered or ready to deliver, not yet written.
   uint64_t results_out() const { return unsent + outgoing.size(); }
   bool runnable() const {

@@ -1,6 +1,7 @@
 #include "server/scheduler/scheduler_loop.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <time.h>
 
@@ -266,6 +267,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   if (call != nullptr) MarkDirty(call->id);
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
     if (call != nullptr && call->channel_worker == worker.id) call->channel_worker = 0;
+    ReleaseCallableSlot(worker);
     worker.state = WorkerState::kIdle;
     worker.paused = false;
     UpdateWatch(worker);
@@ -319,6 +321,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
         signal_number ? SignalName(signal_number) : absl::StrCat("status ", exit_code), ")"));
   }
   Unwatch(worker.task_fd.get());
+  ReleaseCallableSlot(worker);
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
   const bool replace = !worker.fresh && !worker.retiring && !stopping_;
   if (worker.fresh) --fresh_alive_;
@@ -378,7 +381,13 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
     ++items_failed_;
   } else {
     error->set_kind(v1::ERROR_KIND_CRASHED);
-    if (signal_number != 0) {
+    if (signal_number == SIGXCPU) {
+      // Only the callable's CPU limit (RLIMIT_CPU) sends it.
+      error->set_kind(v1::ERROR_KIND_CPU_LIMIT);
+      error->set_signal(SignalName(signal_number));
+      error->set_message(absl::StrCat(call->callable, " used up its CPU time limit; worker ",
+                                      worker.pid, " was killed"));
+    } else if (signal_number != 0) {
       error->set_signal(SignalName(signal_number));
       error->set_message(absl::StrCat("worker ", worker.pid, " was killed by ",
                                       SignalName(signal_number), " (", strsignal(signal_number),
@@ -431,7 +440,7 @@ void SchedulerLoop::Dispatch() {
     auto it = calls_.upper_bound(last_served_call_);
     for (size_t scanned = 0; scanned < calls_.size(); ++scanned, ++it) {
       if (it == calls_.end()) it = calls_.begin();
-      if (it->second.runnable() && !it->second.fresh()) {
+      if (it->second.runnable() && !it->second.fresh() && CallableHasRoom(it->second)) {
         chosen = &it->second;
         break;
       }
@@ -454,7 +463,10 @@ void SchedulerLoop::SpawnFreshWorkers() {
     if (!call.fresh()) continue;
     const uint32_t limit = call.options.limit();
     while (fresh_alive_ < max_fresh && call.pending.size() > call.fresh_starting &&
-           (limit == 0 || call.running + call.fresh_starting < limit) && !stopping_) {
+           (limit == 0 || call.running + call.fresh_starting < limit) &&
+           (call.max_concurrent == 0 ||
+            busy_by_callable_[call.callable] + call.fresh_starting < call.max_concurrent) &&
+           !stopping_) {
       ++call.fresh_starting;
       SpawnWorker(/*fresh=*/true, id);
     }
@@ -496,6 +508,10 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   call.running += sent;
   worker.call_id = call.id;
   worker.reported = 0;
+  if (call.max_concurrent > 0) {
+    worker.counted_callable = call.callable;
+    ++busy_by_callable_[call.callable];
+  }
   worker.timeout_ms = options.timeout_ms();
   worker.item_started_us = NowUs();
   worker.state = WorkerState::kBusy;
@@ -525,6 +541,19 @@ void SchedulerLoop::SendTask(WorkerSlot& worker) {
     // Room in a Start call's channel: it may read the client again.
     if (!want && worker.channel_open && worker.busy()) MarkDirty(worker.call_id);
   }
+}
+
+bool SchedulerLoop::CallableHasRoom(const CallState& call) {
+  return call.max_concurrent == 0 || busy_by_callable_[call.callable] < call.max_concurrent;
+}
+
+void SchedulerLoop::ReleaseCallableSlot(WorkerSlot& worker) {
+  if (worker.counted_callable.empty()) return;
+  auto it = busy_by_callable_.find(worker.counted_callable);
+  if (it != busy_by_callable_.end() && it->second > 0 && --it->second == 0) {
+    busy_by_callable_.erase(it);
+  }
+  worker.counted_callable.clear();
 }
 
 void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
@@ -621,6 +650,10 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
   call.sink = std::move(sink);
   const CallableDef* def = owner_->registry_->Find(callable);
   call.channel_callable = def != nullptr && def->is_channel();
+  if (def != nullptr) {
+    if (call.options.timeout_ms() == 0) call.options.set_timeout_ms(def->limits.timeout_ms());
+    call.max_concurrent = def->limits.max_concurrent();
+  }
   // The first request's inputs are already on their way (AddInputs).
   call.input_requested = true;
   if (stopping_) return FinishCall(call, absl::UnavailableError("the server is shutting down"));

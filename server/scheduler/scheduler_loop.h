@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -69,6 +70,10 @@ class SchedulerLoop {
   // Sets the epoll interest of the worker's socket from its paused and
   // want_writable flags.
   void UpdateWatch(WorkerSlot& worker);
+  // CallableLimits.max_concurrent: whether the call's callable may run on
+  // one more worker, and the release of a worker's count.
+  bool CallableHasRoom(const CallState& call);
+  void ReleaseCallableSlot(WorkerSlot& worker);
   // Pauses or resumes reading the workers of a channel-callable call so
   // that its unsent results stay within the window.
   void UpdatePause(CallState& call);
@@ -110,6 +115,8 @@ class SchedulerLoop {
   uint64_t workers_respawned_ = 0;
   uint64_t workers_recycled_ = 0;
   uint32_t fresh_alive_ = 0;
+  // Busy workers per callable, for callables with a max_concurrent limit.
+  std::unordered_map<std::string, uint32_t> busy_by_callable_;
 };
 
 }  // namespace pprocd

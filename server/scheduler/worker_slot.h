@@ -60,6 +60,9 @@ struct WorkerSlot {
   // The callable is a channel callable; its channel takes input (Start).
   bool channel = false;
   bool channel_open = false;
+  // The callable whose max_concurrent count this busy worker holds ("" =
+  // none).
+  std::string counted_callable;
   // Messages the running item has sent so far (its next result's seq).
   uint64_t item_seq = 0;
   std::vector<std::string> inputs;

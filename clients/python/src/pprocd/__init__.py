@@ -25,8 +25,9 @@ in the server's worker processes; values are JSON-shaped (protobuf
 from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
 from ._channel import Channel
 from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
-from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCrashed, ItemError, ItemFailed,
-                      ItemTimedOut, PprocdError, ServerUnavailable)
+from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError,
+                      ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, PprocdError,
+                      ServerUnavailable)
 from ._executor import FarmExecutor, FarmFuture
 from ._farm import Farm, default_farm, pmap, start
 from ._results import LogRecord, Result, Stats
@@ -45,9 +46,12 @@ __all__ = [
     "InputChannel",
     "InvalidItem",
     "ItemCancelled",
+    "ItemCpuLimit",
     "ItemCrashed",
     "ItemError",
     "ItemFailed",
+    "ItemLimitExceeded",
+    "ItemMemoryLimit",
     "ItemTimedOut",
     "LogRecord",
     "ManagedCallable",

@@ -121,3 +121,28 @@ class InvalidItem(ItemError, ValueError):
 
     kind = "INVALID_ARGUMENT"
     _verb = "got invalid arguments"
+
+
+class ItemLimitExceeded(ItemError):
+    """The input went past a resource limit of its callable (the server's
+    configuration): ``kind`` is ``"MEMORY_LIMIT"`` (ERROR_KIND_MEMORY_LIMIT)
+    or ``"CPU_LIMIT"`` (ERROR_KIND_CPU_LIMIT, its worker killed)."""
+
+    kind = "LIMIT"
+    _verb = "exceeded a resource limit"
+
+
+class ItemMemoryLimit(ItemLimitExceeded):
+    """The input ran out of its callable's memory limit:
+    ERROR_KIND_MEMORY_LIMIT."""
+
+    kind = "MEMORY_LIMIT"
+    _verb = "exceeded its memory limit"
+
+
+class ItemCpuLimit(ItemLimitExceeded):
+    """The input used up its callable's CPU time limit and its worker was
+    killed: ERROR_KIND_CPU_LIMIT."""
+
+    kind = "CPU_LIMIT"
+    _verb = "exceeded its CPU time limit"

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Type
 
-from ._errors import (InvalidItem, ItemCancelled, ItemCrashed, ItemError, ItemFailed,
+from ._errors import (InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError, ItemFailed,
+                      ItemMemoryLimit,
                       ItemTimedOut)
 from ._values import from_value
 from .v1 import item_pb2
@@ -17,6 +18,8 @@ _ERROR_CLASSES: Dict[int, Type[ItemError]] = {
     item_pb2.ERROR_KIND_TIMED_OUT: ItemTimedOut,
     item_pb2.ERROR_KIND_CANCELLED: ItemCancelled,
     item_pb2.ERROR_KIND_INVALID_ARGUMENT: InvalidItem,
+    item_pb2.ERROR_KIND_MEMORY_LIMIT: ItemMemoryLimit,
+    item_pb2.ERROR_KIND_CPU_LIMIT: ItemCpuLimit,
 }
 
 _STREAMS = {item_pb2.LOG_STREAM_STDOUT: "stdout", item_pb2.LOG_STREAM_STDERR: "stderr"}

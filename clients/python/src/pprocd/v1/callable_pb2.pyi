@@ -51,15 +51,31 @@ class Parameter(_message.Message):
     def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[ParameterType, str]] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., description: _Optional[str] = ..., required: _Optional[bool] = ...) -> None: ...
 
 class Callable(_message.Message):
-    __slots__ = ("name", "kind", "parameters", "description", "origin")
+    __slots__ = ("name", "kind", "parameters", "description", "origin", "limits")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: CallableKind
     parameters: _containers.RepeatedCompositeFieldContainer[Parameter]
     description: str
     origin: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[CallableKind, str]] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., description: _Optional[str] = ..., origin: _Optional[str] = ...) -> None: ...
+    limits: CallableLimits
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[CallableKind, str]] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., description: _Optional[str] = ..., origin: _Optional[str] = ..., limits: _Optional[_Union[CallableLimits, _Mapping]] = ...) -> None: ...
+
+class CallableLimits(_message.Message):
+    __slots__ = ("max_memory_mib", "cpu_seconds", "max_open_files", "timeout_ms", "max_concurrent")
+    MAX_MEMORY_MIB_FIELD_NUMBER: _ClassVar[int]
+    CPU_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_OPEN_FILES_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_FIELD_NUMBER: _ClassVar[int]
+    max_memory_mib: int
+    cpu_seconds: int
+    max_open_files: int
+    timeout_ms: int
+    max_concurrent: int
+    def __init__(self, max_memory_mib: _Optional[int] = ..., cpu_seconds: _Optional[int] = ..., max_open_files: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_concurrent: _Optional[int] = ...) -> None: ...

@@ -22,6 +22,8 @@ class ErrorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ERROR_KIND_TIMED_OUT: _ClassVar[ErrorKind]
     ERROR_KIND_CANCELLED: _ClassVar[ErrorKind]
     ERROR_KIND_INVALID_ARGUMENT: _ClassVar[ErrorKind]
+    ERROR_KIND_MEMORY_LIMIT: _ClassVar[ErrorKind]
+    ERROR_KIND_CPU_LIMIT: _ClassVar[ErrorKind]
 
 class LogStream(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -37,6 +39,8 @@ ERROR_KIND_CRASHED: ErrorKind
 ERROR_KIND_TIMED_OUT: ErrorKind
 ERROR_KIND_CANCELLED: ErrorKind
 ERROR_KIND_INVALID_ARGUMENT: ErrorKind
+ERROR_KIND_MEMORY_LIMIT: ErrorKind
+ERROR_KIND_CPU_LIMIT: ErrorKind
 LOG_STREAM_UNSPECIFIED: LogStream
 LOG_STREAM_STDOUT: LogStream
 LOG_STREAM_STDERR: LogStream
