@@ -184,9 +184,8 @@ working_dir = "/srv"
 }
 
 TEST(ConfigTest, AFileOnDiskResolvesAgainstItsOwnDirectory) {
-  char dir_template[] = "/tmp/pprocd-config-test-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  std::string dir = ::testing::TempDir() + "pprocd-config-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
   const std::string path = dir + "/pprocd.toml";
   std::ofstream(path) << "[server]\nstate_dir = \"state\"\nworkers = 3\n";
   absl::StatusOr<ServerConfig> config = LoadConfig(path);
