@@ -57,7 +57,7 @@ struct CallableDef {
   // The body's string result is binary: it becomes ItemResult.data.
   bool bytes_result = false;
   // Resource limits (all zero: none).
-  v1::CallableLimits limits;
+  v1::CallableLimits limits = {};
 
   bool is_channel() const { return kind == v1::CALLABLE_KIND_CHANNEL; }
 };

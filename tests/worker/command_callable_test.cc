@@ -101,6 +101,13 @@ TEST(CommandCallableTest, AFailingProgramIsTheItemsErrorWithItsStatus) {
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("not JSON"), std::string::npos) << result.status();
 
+  // A program that never reads its (large) input: no SIGPIPE for the worker.
+  def = MakeCommandCallable(Spec({"true"}));
+  result = Invoke(*def, Str(std::string(4 << 20, 'x')));
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("printed no result"), std::string::npos)
+      << result.status();
+
   def = MakeCommandCallable(Spec({"/nonexistent/program"}));
   result = Invoke(*def, Null());
   ASSERT_FALSE(result.ok());
