@@ -72,10 +72,11 @@ void ApplyConfig(const ServerConfig& config, const CLI::App& app, Flags* flags) 
 }
 
 // Adds the config file's command callables to `registry`, after the
-// built-ins and plugins. Returns one error per callable refused (a bad spec,
-// or a name already taken), each with the line of its [[callable]].
+// built-ins and plugins, then sets the [limits.NAME] of any callable.
+// Returns one error per callable refused (a bad spec, or a name already
+// taken) and per limits table naming no callable, each with its line.
 std::vector<ConfigError> AddConfigCallables(const std::string& path, const ServerConfig& config,
-                                            Registry* registry) {
+                                            bool plugins_loaded, Registry* registry) {
   std::vector<ConfigError> errors;
   for (size_t i = 0; i < config.commands.size(); ++i) {
     const std::string& name = config.commands[i].name;
@@ -91,6 +92,16 @@ std::vector<ConfigError> AddConfigCallables(const std::string& path, const Serve
                         absl::StrCat("callable ", name, ": ", added.message())});
     }
   }
+  for (const ServerConfig::NamedLimits& named : config.limits) {
+    // Without the plugins (--check-config), a name may be one of theirs.
+    if (!plugins_loaded && config.plugins.has_value() &&
+        registry->Find(named.callable) == nullptr) {
+      continue;
+    }
+    if (absl::Status set = registry->SetLimits(named.callable, named.limits); !set.ok()) {
+      errors.push_back({path, named.line, 0, std::string(set.message())});
+    }
+  }
   return errors;
 }
 
@@ -104,7 +115,7 @@ int CheckConfig(const std::string& path) {
     if (absl::Status added = RegisterBuiltins(&registry); !added.ok()) {
       return Fail(added.ToString());
     }
-    errors = AddConfigCallables(path, config, &registry);
+    errors = AddConfigCallables(path, config, /*plugins_loaded=*/false, &registry);
   }
   for (const ConfigError& error : errors) std::fprintf(stderr, "%s\n", error.ToString().c_str());
   if (!errors.empty()) return 1;
@@ -178,7 +189,8 @@ int Serve(const Flags& flags, const ServerConfig& config) {
   }
   // Command callables from the config file come last: a name taken by a
   // built-in or a plugin is refused.
-  if (std::vector<ConfigError> refused = AddConfigCallables(flags.config_path, config, &registry);
+  if (std::vector<ConfigError> refused =
+          AddConfigCallables(flags.config_path, config, /*plugins_loaded=*/true, &registry);
       !refused.empty()) {
     return Fail(absl::StrCat("config ", flags.config_path, ": ", refused.front().message));
   }

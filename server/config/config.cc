@@ -85,6 +85,32 @@ void ReadServer(const toml::table& table, const std::string& base_dir, ErrorList
   reader.ReportUnknownKeys();
 }
 
+// [limits] holds one table per callable: [limits.NAME] with the keys of
+// CallableLimits.
+void ReadLimits(const toml::table& table, ErrorList* errors, ServerConfig* config) {
+  for (const auto& [name, node] : table) {
+    const std::string path = absl::StrCat("limits.", config_internal::Abseil(name.str()));
+    const toml::table* limits = node.as_table();
+    if (limits == nullptr) {
+      errors->Add(node.source(), absl::StrCat(path, " must be a table of limits, not ",
+                                              config_internal::DescribeType(node)));
+      continue;
+    }
+    TableReader reader(*limits, path, errors);
+    ServerConfig::NamedLimits named;
+    named.callable = std::string(name.str());
+    named.line = static_cast<int>(limits->source().begin.line);
+    v1::CallableLimits& out = named.limits;
+    if (auto v = reader.Integer("max_memory_mib", 1, int64_t{1} << 30)) out.set_max_memory_mib(*v);
+    if (auto v = reader.Integer("cpu_seconds", 1, kMaxUint32)) out.set_cpu_seconds(*v);
+    if (auto v = reader.Integer("max_open_files", 16, kMaxUint32)) out.set_max_open_files(*v);
+    if (auto v = reader.Integer("timeout_ms", 1, kMaxUint32)) out.set_timeout_ms(*v);
+    if (auto v = reader.Integer("max_concurrent", 1, kMaxUint32)) out.set_max_concurrent(*v);
+    reader.ReportUnknownKeys();
+    config->limits.push_back(std::move(named));
+  }
+}
+
 // The directory `path` is in: "" for a bare file name.
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -130,6 +156,7 @@ std::vector<ConfigError> ParseConfig(std::string_view text, const std::string& f
   if (const toml::node* callables = root.Find("callable")) {
     config_internal::ReadCallables(*callables, base_dir, &errors, config);
   }
+  if (const toml::table* limits = root.Table("limits")) ReadLimits(*limits, &errors, config);
   root.ReportUnknownKeys();
   return errors.Take();
 }

@@ -1,7 +1,7 @@
 // The server's configuration file: a TOML file with a [server] table (the
-// values of the command-line flags) and any number of [[callable]] tables
-// (command callables). `pprocd --config FILE` serves with it;
-// `pprocd --check-config FILE` only validates it.
+// values of the command-line flags), any number of [[callable]] tables
+// (command callables) and [limits.NAME] tables (resource limits). `pprocd --config FILE` serves
+// with it; `pprocd --check-config FILE` only validates it.
 //
 // Relative paths in the file (state_dir, plugins, a callable's working_dir,
 // a unix: listen path) are resolved against the directory of the file.
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "pprocd/v1/callable.pb.h"
 #include "worker/command_callable.h"
 
 namespace pprocd {
@@ -39,6 +40,14 @@ struct ServerConfig {
   // The line of each [[callable]] in the file (parallel to `commands`), so
   // that a callable refused later can still be reported where it is.
   std::vector<int> command_lines;
+  // [limits.NAME] tables: resource limits of any callable (built-in,
+  // plugin or command), by name, in file order, each with its line.
+  struct NamedLimits {
+    std::string callable;
+    v1::CallableLimits limits;
+    int line = 0;
+  };
+  std::vector<NamedLimits> limits;
 };
 
 // One problem in a config file.

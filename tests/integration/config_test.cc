@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -281,6 +283,113 @@ TEST_F(ConfigCallableTest, AWorkingDirIsRelativeToTheFile) {
   ASSERT_EQ(outcome.results.size(), 1u);
   EXPECT_EQ(outcome.results[0].value().string_value(), config_->dir() + "/jobs")
       << outcome.results[0].DebugString();
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// Resource limits from [limits.NAME] tables, on built-in callables.
+class ConfigLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = std::make_unique<ConfigDir>(R"(
+[limits.hog]
+max_memory_mib = 64
+
+[limits.fib]
+cpu_seconds = 1
+
+[limits.sleep_ms]
+timeout_ms = 300
+max_concurrent = 1
+)");
+    std::string error;
+    server_ = ServerProcess::Start({.extra_args = {"--config", config_->path()}}, &error);
+    ASSERT_NE(server_, nullptr) << error;
+    stub_ = server_->NewStub();
+  }
+  std::unique_ptr<ConfigDir> config_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<v1::ProcessFarmService::Stub> stub_;
+};
+
+TEST_F(ConfigLimitsTest, ListCallablesShowsEachCallablesLimits) {
+  grpc::ClientContext context;
+  v1::ListCallablesResponse response;
+  ASSERT_TRUE(stub_->ListCallables(&context, {}, &response).ok());
+  std::map<std::string, v1::CallableLimits> limits;
+  for (const auto& callable : response.callables()) limits[callable.name()] = callable.limits();
+  EXPECT_EQ(limits["hog"].max_memory_mib(), 64u);
+  EXPECT_EQ(limits["fib"].cpu_seconds(), 1u);
+  EXPECT_EQ(limits["sleep_ms"].timeout_ms(), 300u);
+  EXPECT_EQ(limits["echo"].ByteSizeLong(), 0u) << "no limits where none are set";
+}
+
+TEST_F(ConfigLimitsTest, AnItemPastItsMemoryLimitFailsSayingSoAndTheNextOneRuns) {
+  if (kSanitized) GTEST_SKIP() << "AddressSanitizer reserves address space beyond any limit";
+  v1::CallOptions options;
+  options.set_chunksize(1);
+  ItemsOutcome outcome = RunItems(stub_.get(), true, "hog", {Num(512), Num(8)}, options);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_EQ(outcome.results.size(), 2u);
+  EXPECT_EQ(outcome.results[0].error().kind(), v1::ERROR_KIND_MEMORY_LIMIT)
+      << outcome.results[0].DebugString();
+  EXPECT_EQ(outcome.results[1].value().number_value(), 8);
+}
+
+TEST_F(ConfigLimitsTest, AnItemPastItsCpuLimitIsKilledSayingSo) {
+  ItemsOutcome outcome =
+      RunItems(stub_.get(), true, "fib", {Num(75), Num(10)});  // fib(75): minutes of CPU
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_EQ(outcome.results.size(), 2u);
+  EXPECT_EQ(outcome.results[0].error().kind(), v1::ERROR_KIND_CPU_LIMIT)
+      << outcome.results[0].DebugString();
+  EXPECT_EQ(outcome.results[0].error().signal(), "SIGXCPU") << outcome.results[0].DebugString();
+  EXPECT_EQ(outcome.results[1].value().number_value(), 89);
+}
+
+TEST_F(ConfigLimitsTest, TheDefaultTimeoutAndConcurrencyApplyToEveryCall) {
+  v1::CallOptions options;
+  options.set_chunksize(1);
+  ItemsOutcome outcome =
+      RunItems(stub_.get(), true, "sleep_ms", {Num(60000), Num(50), Num(50), Num(50)}, options);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_EQ(outcome.results.size(), 4u);
+  EXPECT_EQ(outcome.results[0].error().kind(), v1::ERROR_KIND_TIMED_OUT);
+  // max_concurrent = 1: the invocations never overlap, on 2 workers.
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  for (const auto& result : outcome.results) {
+    spans.emplace_back(result.stats().start_unix_us(),
+                       result.stats().start_unix_us() + result.stats().wall_us());
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i) {
+    EXPECT_GE(spans[i].first, spans[i - 1].second) << "items " << i - 1 << " and " << i;
+  }
+}
+
+TEST(ConfigLimitsFileTest, LimitsForNoCallableStopTheServerAtTheirLine) {
+  ConfigDir config("[limits.no_such_callable]\ntimeout_ms = 5\n");
+  const std::string dir = MakeTempDir();
+  const CommandRun run = Pprocd(absl::StrCat("--listen unix:", dir, "/s.sock --state-dir ", dir,
+                                             "/var --config ", config.path()));
+  RemoveTree(dir);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("limits for no_such_callable: no callable has that name"),
+            std::string::npos)
+      << run.output;
+  const CommandRun checked = Pprocd("--check-config " + config.path());
+  EXPECT_EQ(checked.exit_code, 1);
+  EXPECT_NE(checked.output.find(config.path() + ":1: limits for no_such_callable"),
+            std::string::npos)
+      << checked.output;
+  ConfigDir bad("[limits.echo]\nmax_memory = 5\n");
+  const CommandRun unknown = Pprocd("--check-config " + bad.path());
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("max_memory"), std::string::npos) << unknown.output;
 }
 
 }  // namespace
