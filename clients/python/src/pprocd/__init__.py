@@ -22,15 +22,50 @@ in the server's worker processes; values are JSON-shaped (protobuf
     print(results[0:10])
 """
 
-from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
-from ._channel import Channel
-from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
-from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError,
-                      ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, PprocdError,
-                      ServerUnavailable)
-from ._executor import FarmExecutor, FarmFuture
-from ._farm import Farm, default_farm, pmap, start
-from ._results import LogRecord, Result, Stats
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
+    from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
+    from ._channel import Channel
+    from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
+    from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError,
+                          ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, PprocdError,
+                          ServerUnavailable)
+    from ._executor import FarmExecutor, FarmFuture
+    from ._farm import Farm, default_farm, pmap, start
+    from ._results import LogRecord, Result, Stats
+
+# Each public name and the module that defines it. The package imports
+# them on first use (PEP 562), so that ``python -m pprocd.worker`` starts
+# without loading gRPC.
+_LAZY = {
+    "ADDRESS_ENV": "_address", "DEFAULT_ADDRESS": "_address", "normalize_address": "_address",
+    "resolve_address": "_address", "Channel": "_channel", "Exchange": "_collections",
+    "InputChannel": "_collections", "ManagedCallable": "_collections", "Map": "_collections",
+    "Queue": "_collections", "FarmError": "_errors", "InvalidItem": "_errors",
+    "ItemCancelled": "_errors", "ItemCpuLimit": "_errors", "ItemCrashed": "_errors",
+    "ItemError": "_errors", "ItemFailed": "_errors", "ItemLimitExceeded": "_errors",
+    "ItemMemoryLimit": "_errors", "ItemTimedOut": "_errors", "PprocdError": "_errors",
+    "ServerUnavailable": "_errors", "FarmExecutor": "_executor", "FarmFuture": "_executor",
+    "Farm": "_farm", "default_farm": "_farm", "pmap": "_farm", "start": "_farm",
+    "LogRecord": "_results", "Result": "_results", "Stats": "_results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pprocd' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> "list[str]":
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

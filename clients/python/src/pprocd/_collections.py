@@ -162,14 +162,14 @@ class _Collection:
     # Results (reader threads) ----------------------------------------------
 
     def _on_results(self, batch: List[Tuple[Any, item_pb2.ItemResult]]) -> None:
-        logs: List[LogRecord] = []
+        converted = [(slot, result_from_proto(raw, slot.callable, slot.index))
+                     for slot, raw in batch if slot is not None]
+        # The callback sees the logs before any reader sees their results.
+        logs: List[LogRecord] = [log for _, result in converted for log in result.logs]
+        if logs:
+            emit_logs(self._on_log, logs)
         with self._cond:
-            for slot, raw in batch:
-                if slot is None:
-                    continue
-                result = result_from_proto(raw, slot.callable, slot.index)
-                if result.logs:
-                    logs.extend(result.logs)
+            for slot, result in converted:
                 if result.last:
                     if not self.continuous or result.error is not None or result.value is not None:
                         self._deliver(slot, result)
@@ -179,8 +179,6 @@ class _Collection:
                     self._deliver(slot, result)
             self._after_results()
             self._cond.notify_all()
-        if logs:
-            emit_logs(self._on_log, logs)
 
     def _on_end(self, stream: ItemStream, error: Optional[Exception],
                 unanswered: List[Tuple[int, Any]]) -> None:
