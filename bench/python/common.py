@@ -16,11 +16,11 @@ def noop(x):
 def import_client():
     """Imports the pprocd Python client, or exits with a clear message."""
     try:
-        import pprocd  # noqa: F401
+        import pprocd
     except ImportError as e:
         sys.exit(f"the pprocd Python client is not importable ({e}); "
                  "install it: pip install clients/python")
-    return sys.modules["pprocd"]
+    return pprocd
 
 
 def percentile(samples, q):

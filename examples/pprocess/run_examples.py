@@ -3,9 +3,9 @@
 
 Starts `pprocd --listen unix:<temp dir>/pprocd.sock --workers W`, runs each
 sequential reference and each parallel program of this directory with
-`--delay 0` (and a few with a small nonzero delay), and compares every
-parallel program's stdout, byte for byte, with the output of its sequential
-reference. Stops the server (SIGTERM) at the end, whatever happened.
+`--delay 0` (and some again with a small nonzero delay or with --limit 1),
+and compares every parallel program's stdout, byte for byte, with the output
+of its sequential reference. Stops the server (SIGTERM) at the end, whatever happened.
 
   run_examples.py --pprocd PATH [--workers 2] [--python PY] [--only NAME ...]
 
@@ -49,11 +49,16 @@ PROGRAMS = [
     ("start_loop", "simple1", []),
 ]
 
-# Programs run a second time with a small nonzero delay: the server's
-# callables really sleep, so results arrive out of order and the programs'
-# ordering is exercised. 100 cells x 20 ms over 2 workers is about 1 s.
-DELAYED = [("simple_managed_queue", "0.02"), ("simple_continuous_queue", "0.02"),
-           ("simple_managed_map", "0.02")]
+# Programs run again with other arguments. A small nonzero delay: the
+# server's callables really sleep, so results arrive out of order and the
+# programs' ordering is exercised (100 cells x 20 ms over 2 workers is about
+# 1 s). --limit 1: one calculation, or one open channel, at a time.
+EXTRA_RUNS = [("simple_managed_queue", ["--delay", "0.02"]),
+              ("simple_continuous_queue", ["--delay", "0.02"]),
+              ("simple_managed_map", ["--delay", "0.02"]),
+              ("simple_managed_queue", ["--delay", "0", "--limit", "1"]),
+              ("two_way", ["--delay", "0", "--limit", "1"]),
+              ("start_loop", ["--delay", "0", "--limit", "1"])]
 
 PROGRAM_TIMEOUT_S = 90
 
@@ -159,7 +164,7 @@ def main():
     runs = [(name, ref, extra + ["--delay", "0"]) for name, ref, extra in PROGRAMS]
     extra_of = {name: extra for name, _, extra in PROGRAMS}
     ref_of = {name: ref for name, ref, _ in PROGRAMS}
-    runs += [(name, ref_of[name], extra_of[name] + ["--delay", d]) for name, d in DELAYED]
+    runs += [(name, ref_of[name], extra_of[name] + more) for name, more in EXTRA_RUNS]
     if args.only:
         runs = [r for r in runs if r[0] in args.only]
 
