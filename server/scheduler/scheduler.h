@@ -43,7 +43,8 @@ struct SchedulerOptions {
   // A pooled worker is replaced after running this many items (0 = never),
   // as multiprocessing's maxtasksperchild.
   uint64_t max_tasks_per_worker = 0;
-  // FRESH processes alive at once, over all calls (0 = `workers`).
+  // FRESH processes running an item at once, over all calls (0 =
+  // `workers`); one that is done may still be exiting.
   uint32_t max_fresh_workers = 0;
 };
 

@@ -135,6 +135,7 @@ void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call) {
   worker->id = next_worker_id_++;
   worker->fresh = fresh;
   worker->fresh_call = call;
+  worker->fresh_counted = fresh;
   if (fresh) ++fresh_alive_;
   const absl::Status status = template_.RequestSpawn(worker->id);
   if (!status.ok()) {
@@ -181,7 +182,7 @@ void SchedulerLoop::HandleTemplate() {
         // The template could not fork: retry with backoff.
         auto failed = workers_.find(exited.worker_id());
         if (failed != workers_.end() && failed->second->fresh) {
-          --fresh_alive_;
+          ReleaseFreshSlot(*failed->second);
           if (CallState* call = FindCall(failed->second->fresh_call)) --call->fresh_starting;
         }
         workers_.erase(exited.worker_id());
@@ -198,7 +199,10 @@ void SchedulerLoop::HandleTemplate() {
 
 void SchedulerLoop::HandleTask(WorkerSlot& worker) {
   // One read per readiness event: epoll is level-triggered and calls again.
-  const absl::Status read = worker.reader.ReadFrom(worker.task_fd.get());
+  // A FRESH worker sends one result: a small buffer spares zero-filling a
+  // large one per process.
+  const absl::Status read =
+      worker.reader.ReadFrom(worker.task_fd.get(), worker.fresh ? (64u << 10) : (1u << 20));
   while (true) {
     std::string_view payload;
     bool got = false;
@@ -295,7 +299,16 @@ void SchedulerLoop::StartFreshWorker(WorkerSlot& worker) {
   AssignTask(worker, *call);
 }
 
+void SchedulerLoop::ReleaseFreshSlot(WorkerSlot& worker) {
+  if (!worker.fresh_counted) return;
+  worker.fresh_counted = false;
+  --fresh_alive_;
+}
+
 void SchedulerLoop::Retire(WorkerSlot& worker) {
+  // A FRESH process done with its item no longer counts: the next one may
+  // start while this one exits.
+  ReleaseFreshSlot(worker);
   worker.retiring = true;
   worker.state = WorkerState::kExiting;
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
@@ -324,7 +337,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   ReleaseCallableSlot(worker);
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
   const bool replace = !worker.fresh && !worker.retiring && !stopping_;
-  if (worker.fresh) --fresh_alive_;
+  ReleaseFreshSlot(worker);
   workers_.erase(it);
   if (replace) {
     ++workers_respawned_;

@@ -63,6 +63,8 @@ class SchedulerLoop {
   void StartFreshWorker(WorkerSlot& worker);
   // Closes the worker's socket so that it exits once idle.
   void Retire(WorkerSlot& worker);
+  // A FRESH worker stops counting against max_fresh_workers (once).
+  void ReleaseFreshSlot(WorkerSlot& worker);
   void Dispatch();
   void SpawnFreshWorkers();
   void AssignTask(WorkerSlot& worker, CallState& call);

@@ -77,6 +77,8 @@ struct WorkerSlot {
   // A FRESH worker runs one item of `fresh_call`, then retires.
   bool fresh = false;
   uint64_t fresh_call = 0;
+  // Counted in the loop's FRESH processes (until its item is done).
+  bool fresh_counted = false;
   // Items this worker has finished (for --max-tasks-per-worker).
   uint64_t items_run = 0;
   // Asked to exit (its socket closed) after its last item: its exit is
