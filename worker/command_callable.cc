@@ -84,7 +84,9 @@ ssize_t WriteNoSigpipe(int fd, const char* data, size_t size) {
   pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
   const ssize_t n = ::write(fd, data, size);
   const int saved_errno = errno;
-  if (n < 0 && errno == EPIPE) {
+  // The kernel also sends SIGPIPE after a partial write when the reader
+  // goes away midway: take it in both cases.
+  if (n < 0 ? errno == EPIPE : static_cast<size_t>(n) < size) {
     const timespec no_wait{0, 0};
     while (sigtimedwait(&pipe_only, nullptr, &no_wait) == SIGPIPE) {
     }

@@ -241,7 +241,7 @@ timeout = 3
 params = [ { name = "p", kind = "string" } ]
 )");
   EXPECT_EQ(errors,
-            "pprocd.toml:1:1: unknown key title (known: callable, server)\n"
+            "pprocd.toml:1:1: unknown key title (known: callable, limits, server)\n"
             "pprocd.toml:3:1: unknown key server.wrokers (known: call_window, grace_ms, listen, "
             "max_message_bytes, max_queued_items, max_tasks_per_worker, plugins, state_dir, "
             "workers)\n"
