@@ -233,6 +233,12 @@ class PersistentCommand {
   explicit PersistentCommand(CommandSpec spec) : spec_(std::move(spec)) {}
 
   absl::StatusOr<Value> Call(const BoundArgs& args) {
+    // A process that ended while idle is replaced before the item is sent:
+    // the item never met it, so it must not fail for it.
+    if (child_.pid > 0 && ::waitpid(child_.pid, nullptr, WNOHANG) == child_.pid) {
+      child_ = Child();
+      buffer_.clear();
+    }
     if (child_.pid < 0) {
       PPROCD_ASSIGN_OR_RETURN(child_, Spawn(spec_.argv, spec_));
     }

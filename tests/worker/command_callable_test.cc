@@ -2,6 +2,11 @@
 #include "worker/command_callable.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
 
 namespace pprocd {
 namespace {
@@ -121,6 +126,9 @@ for line in sys.stdin:
     args = request["args"]
     if args == "die":
         sys.exit(4)
+    if args == "answer_then_die":
+        print(json.dumps({"id": request["id"], "result": os.getpid()}), flush=True)
+        sys.exit(0)
     if args == "fail":
         print(json.dumps({"id": request["id"], "error": "asked to fail"}), flush=True)
         continue
@@ -151,6 +159,23 @@ TEST(CommandCallableTest, PersistentServesManyItemsFromOneProcessAndRestartsWhen
   absl::StatusOr<Value> again = Invoke(*def, Num(9));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_NE(again->list_value().values(1).number_value(), pid) << "a new process";
+
+  // A process that ends between items costs the next item nothing.
+  absl::StatusOr<Value> bye = Invoke(*def, Str("answer_then_die"));
+  ASSERT_TRUE(bye.ok()) << bye.status();
+  // Wait until it has exited (a zombie: nobody has reaped it yet).
+  const std::string stat =
+      "/proc/" + std::to_string(static_cast<int>(bye->number_value())) + "/stat";
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream file(stat);
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const size_t paren = text.rfind(')');
+    if (paren != std::string::npos && text.compare(paren + 2, 1, "Z") == 0) break;
+    usleep(10 * 1000);
+  }
+  absl::StatusOr<Value> after = Invoke(*def, Num(10));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->list_value().values(0).number_value(), 10);
 }
 
 TEST(CommandCallableTest, BadSpecsAreRefusedNamingTheField) {
