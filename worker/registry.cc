@@ -47,7 +47,7 @@ absl::string_view TypeName(v1::ParameterType type) {
   }
 }
 
-bool Matches(v1::ParameterType type, const Value& value) {
+bool MatchesImpl(v1::ParameterType type, const Value& value) {
   switch (type) {
     case v1::PARAMETER_TYPE_INTEGER: {
       if (value.kind_case() != Value::kNumberValue) return false;
@@ -71,7 +71,7 @@ bool Matches(v1::ParameterType type, const Value& value) {
 }
 
 absl::Status CheckArg(const CallableDef& def, const ParamSpec& param, const Value& value) {
-  if (Matches(param.type, value)) return absl::OkStatus();
+  if (MatchesImpl(param.type, value)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("parameter '", param.name, "' of ", def.name,
                                                  " must be ", TypeName(param.type), ", got ",
                                                  KindName(value)));
@@ -102,6 +102,10 @@ absl::Status Registry::Add(CallableDef def) {
     return absl::AlreadyExistsError(absl::StrCat("callable ", name, " is registered twice"));
   }
   return absl::OkStatus();
+}
+
+bool ValueMatchesType(v1::ParameterType type, const Value& value) {
+  return MatchesImpl(type, value);
 }
 
 absl::Status Registry::SetLimits(absl::string_view name, const v1::CallableLimits& limits) {

@@ -84,6 +84,10 @@ class Registry {
 absl::Status BindArguments(const CallableDef& def, const google::protobuf::Value& input,
                            BoundArgs* args);
 
+// Whether `value` is of `type`: the rule BindArguments applies to every
+// argument (and a config file to every default).
+bool ValueMatchesType(v1::ParameterType type, const google::protobuf::Value& value);
+
 // The ListCallables description of `def`.
 v1::Callable Describe(const CallableDef& def);
 

@@ -1,10 +1,10 @@
 #include "server/config/callable_config.h"
 
-#include <cmath>
 #include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "worker/registry.h"
 
 namespace pprocd::config_internal {
 namespace {
@@ -19,29 +19,6 @@ const std::vector<std::pair<std::string, v1::ParameterType>>& ParameterTypes() {
       {"boolean", v1::PARAMETER_TYPE_BOOLEAN}, {"list", v1::PARAMETER_TYPE_LIST},
       {"struct", v1::PARAMETER_TYPE_STRUCT}};
   return *types;
-}
-
-// The same rule the registry applies to an argument.
-bool Matches(v1::ParameterType type, const Value& value) {
-  switch (type) {
-    case v1::PARAMETER_TYPE_INTEGER: {
-      if (value.kind_case() != Value::kNumberValue) return false;
-      const double number = value.number_value();
-      return std::trunc(number) == number && std::fabs(number) <= 9007199254740992.0;
-    }
-    case v1::PARAMETER_TYPE_NUMBER:
-      return value.kind_case() == Value::kNumberValue;
-    case v1::PARAMETER_TYPE_STRING:
-      return value.kind_case() == Value::kStringValue;
-    case v1::PARAMETER_TYPE_BOOLEAN:
-      return value.kind_case() == Value::kBoolValue;
-    case v1::PARAMETER_TYPE_LIST:
-      return value.kind_case() == Value::kListValue;
-    case v1::PARAMETER_TYPE_STRUCT:
-      return value.kind_case() == Value::kStructValue;
-    default:
-      return true;
-  }
 }
 
 // A required, non-empty string key; reported when missing or empty.
@@ -86,7 +63,7 @@ void ReadParam(const toml::table& table, const std::string& path, ErrorList* err
   param->description = reader.String("description").value_or("");
   if (const toml::node* node = reader.Find("default")) {
     param->default_value = ToValue(*node, reader.KeyPath("default"), errors);
-    if (param->default_value.has_value() && !Matches(param->type, *param->default_value)) {
+    if (param->default_value.has_value() && !ValueMatchesType(param->type, *param->default_value)) {
       std::string type_name;
       for (const auto& [spelling, type] : ParameterTypes()) {
         if (type == param->type) type_name = spelling;
