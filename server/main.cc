@@ -2,7 +2,9 @@
 //
 // Start-up order matters: the template process is forked before any thread
 // or gRPC object exists (gRPC is not fork-safe); only then do the scheduler
-// thread and the gRPC server start. SIGTERM/SIGINT drain and stop.
+// thread and the gRPC server start. SIGTERM/SIGINT drain and stop. SIGHUP
+// reloads the callables: a new template is started by exec (this program,
+// with --serve-as-template) and loads them; new work goes to its workers.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +28,7 @@
 #include "server/front/farm_service.h"
 #include "server/listen_address.h"
 #include "server/scheduler/scheduler.h"
+#include "worker/base/status_macros.h"
 #include "worker/builtins.h"
 #include "worker/command_callable.h"
 #include "worker/plugin_loader.h"
@@ -34,6 +38,11 @@ namespace pprocd {
 namespace {
 
 constexpr char kServiceName[] = "pprocd.v1.ProcessFarmService";
+// argv[1] of a template started by a reload (TemplateProcess::Exec); then
+// the server's pid, then the server's own arguments.
+constexpr char kServeAsTemplate[] = "--serve-as-template";
+// How long a reload waits for the new template to load its callables.
+constexpr absl::Duration kReloadTimeout = absl::Seconds(60);
 
 struct Flags {
   std::vector<std::string> listen = {"unix:run/pprocd.sock"};
@@ -47,6 +56,14 @@ struct Flags {
   std::vector<std::string> plugins;
   // --config: the file the values above may come from ("" = none).
   std::string config_path;
+};
+
+// What the command line (and the config file it names) asks for.
+struct Settings {
+  Flags flags;
+  ServerConfig config;
+  // --check-config FILE ("" = not asked).
+  std::string check_path;
 };
 
 int Fail(const std::string& message) {
@@ -105,6 +122,29 @@ std::vector<ConfigError> AddConfigCallables(const std::string& path, const Serve
   return errors;
 }
 
+// The callables of a server with `settings`: the built-ins, the plugins,
+// then the config file's command callables and [limits.NAME]. At start
+// (`probe_plugins`) each plugin is first loaded in a child process; on a
+// reload the server loads them directly, once the new template has.
+absl::StatusOr<std::shared_ptr<Registry>> BuildRegistry(const Settings& settings,
+                                                        bool probe_plugins) {
+  auto registry = std::make_shared<Registry>();
+  PPROCD_RETURN_IF_ERROR(RegisterBuiltins(registry.get()));
+  for (const std::string& plugin : settings.flags.plugins) {
+    PPROCD_RETURN_IF_ERROR(probe_plugins ? LoadPlugin(plugin, registry.get())
+                                         : LoadPluginInThisProcess(plugin, registry.get()));
+  }
+  // Command callables come last: a name taken by a built-in or a plugin is
+  // refused.
+  if (std::vector<ConfigError> refused = AddConfigCallables(
+          settings.flags.config_path, settings.config, /*plugins_loaded=*/true, registry.get());
+      !refused.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("config ", settings.flags.config_path, ": ", refused.front().message));
+  }
+  return registry;
+}
+
 // --check-config: prints every error of the file at `path` (on stderr) or
 // a one-line summary (on stdout). Starts nothing and loads no plugin.
 int CheckConfig(const std::string& path) {
@@ -148,19 +188,56 @@ absl::Status MakeStateDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// Blocks SIGTERM, SIGINT and SIGPIPE handling in this thread and every
-// thread started after it; main() takes SIGTERM/SIGINT with sigtimedwait.
+// Blocks SIGTERM, SIGINT and SIGHUP in this thread and every thread
+// started after it, and ignores SIGPIPE; Serve() takes them with
+// sigtimedwait.
 sigset_t BlockStopSignals() {
   signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
 
-int Serve(const Flags& flags, const ServerConfig& config) {
+absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet);
+
+// SIGHUP: loads the callables of the server's command line and config file
+// again, in a new template; on success new work uses them (running work
+// finishes on the old workers), otherwise the current set stays. Runs on
+// the main thread: a template started by exec dies with the thread that
+// started it.
+void ReloadCallables(const std::vector<std::string>& args, CurrentRegistry* current,
+                     Scheduler* scheduler) {
+  std::vector<std::string> template_args = {kServeAsTemplate, std::to_string(getpid())};
+  template_args.insert(template_args.end(), args.begin() + 1, args.end());
+  std::fprintf(stderr, "pprocd: SIGHUP received; reloading the callables\n");
+  const auto failed = [](const absl::Status& why) {
+    std::fprintf(stderr, "pprocd: reload failed, the current callables stay: %s\n",
+                 std::string(why.message()).c_str());
+  };
+  absl::StatusOr<TemplateProcess> fresh_template =
+      TemplateProcess::Exec(template_args, kReloadTimeout);
+  if (!fresh_template.ok()) return failed(fresh_template.status());
+  std::vector<char*> argv;
+  std::vector<std::string> copies = args;
+  for (std::string& arg : copies) argv.push_back(arg.data());
+  absl::StatusOr<Settings> settings =
+      ParseSettings(static_cast<int>(argv.size()), argv.data(), /*quiet=*/true);
+  if (!settings.ok()) return failed(settings.status());
+  absl::StatusOr<std::shared_ptr<Registry>> registry =
+      BuildRegistry(*settings, /*probe_plugins=*/false);
+  if (!registry.ok()) return failed(registry.status());
+  const size_t count = (*registry)->All().size();
+  scheduler->ReplaceTemplate(*std::move(fresh_template));
+  current->Replace(*std::move(registry));
+  std::fprintf(stderr, "pprocd: reloaded: %zu callables; new work uses them\n", count);
+}
+
+int Serve(const Settings& settings, const std::vector<std::string>& args) {
+  const Flags& flags = settings.flags;
   std::vector<ListenAddress> addresses;
   for (const std::string& text : flags.listen) {
     absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
@@ -177,26 +254,14 @@ int Serve(const Flags& flags, const ServerConfig& config) {
     }
   }
 
-  Registry registry;
-  if (absl::Status added = RegisterBuiltins(&registry); !added.ok()) {
-    return Fail(added.ToString());
-  }
   // Plugins load before the template forks, so every worker shares them.
-  for (const std::string& plugin : flags.plugins) {
-    if (absl::Status loaded = LoadPlugin(plugin, &registry); !loaded.ok()) {
-      return Fail(std::string(loaded.message()));
-    }
-  }
-  // Command callables from the config file come last: a name taken by a
-  // built-in or a plugin is refused.
-  if (std::vector<ConfigError> refused =
-          AddConfigCallables(flags.config_path, config, /*plugins_loaded=*/true, &registry);
-      !refused.empty()) {
-    return Fail(absl::StrCat("config ", flags.config_path, ": ", refused.front().message));
-  }
+  absl::StatusOr<std::shared_ptr<Registry>> registry =
+      BuildRegistry(settings, /*probe_plugins=*/true);
+  if (!registry.ok()) return Fail(std::string(registry.status().message()));
+  CurrentRegistry current(*registry);
   const sigset_t stop_signals = BlockStopSignals();
   // Fork the template first: no thread and no gRPC object exist yet.
-  absl::StatusOr<TemplateProcess> template_process = TemplateProcess::Start(registry);
+  absl::StatusOr<TemplateProcess> template_process = TemplateProcess::Start(**registry);
   if (!template_process.ok()) return Fail(template_process.status().ToString());
 
   SchedulerOptions options;
@@ -205,7 +270,7 @@ int Serve(const Flags& flags, const ServerConfig& config) {
   options.max_queued_items = flags.max_queued_items;
   options.call_window_items = flags.call_window_items;
   options.max_tasks_per_worker = flags.max_tasks_per_worker;
-  Scheduler scheduler(options, std::move(*template_process), &registry);
+  Scheduler scheduler(options, std::move(*template_process), &current);
   if (absl::Status started = scheduler.Start(); !started.ok()) {
     return Fail(started.ToString());
   }
@@ -215,7 +280,7 @@ int Serve(const Flags& flags, const ServerConfig& config) {
   (void)health_descriptor_anchor;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  FarmService service(&scheduler, &registry);
+  FarmService service(&scheduler, &current);
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(flags.max_message_bytes));
@@ -255,6 +320,10 @@ int Serve(const Flags& flags, const ServerConfig& config) {
   while (signal_number <= 0 && scheduler.running()) {
     const timespec tick{0, 200 * 1000 * 1000};
     signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (signal_number == SIGHUP) {
+      ReloadCallables(args, &current, &scheduler);
+      signal_number = 0;
+    }
   }
   const int exit_code = signal_number > 0 ? 0 : 1;
   if (signal_number > 0) {
@@ -279,11 +348,12 @@ int Serve(const Flags& flags, const ServerConfig& config) {
   return exit_code;
 }
 
-}  // namespace
-}  // namespace pprocd
-
-int main(int argc, char** argv) {
-  pprocd::Flags flags;
+// Parses the command line and loads the config file it names. Prints
+// CLI11's help or errors unless `quiet`; an error status carries the exit
+// code's reason (the --help request is an OutOfRange status with code 0).
+absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
+  Settings settings;
+  Flags& flags = settings.flags;
   CLI::App app{"pprocd: a pool of worker processes serving registered callables over gRPC"};
   app.add_option("--listen", flags.listen,
                  "Address to serve on, repeatable: unix:PATH (default unix:run/pprocd.sock) or "
@@ -317,22 +387,56 @@ int main(int argc, char** argv) {
                      "TOML file of server settings and command callables (README: Configuration "
                      "file); a flag given on the command line overrides the file's value")
           ->type_name("FILE");
-  std::string check_path;
-  app.add_option("--check-config", check_path,
+  app.add_option("--check-config", settings.check_path,
                  "Validate this config file: print every error, or a summary; start nothing")
       ->type_name("FILE")
       ->excludes(config_option);
-  CLI11_PARSE(app, argc, argv);
-  if (!check_path.empty()) return pprocd::CheckConfig(check_path);
-  pprocd::ServerConfig config;
-  if (!flags.config_path.empty()) {
-    absl::StatusOr<pprocd::ServerConfig> loaded = pprocd::LoadConfig(flags.config_path);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
-      return 1;
-    }
-    config = *std::move(loaded);
-    pprocd::ApplyConfig(config, app, &flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (!quiet) app.exit(error);
+    // Aborted: a command-line error, already shown unless `quiet`.
+    return error.get_exit_code() == 0 ? absl::CancelledError("help shown")
+                                      : absl::AbortedError(error.what());
   }
-  return pprocd::Serve(flags, config);
+  if (!settings.check_path.empty() || flags.config_path.empty()) return settings;
+  absl::StatusOr<ServerConfig> loaded = LoadConfig(flags.config_path);
+  if (!loaded.ok()) return loaded.status();
+  settings.config = *std::move(loaded);
+  ApplyConfig(settings.config, app, &flags);
+  return settings;
+}
+
+// The process of a template started by a reload: argv is kServeAsTemplate,
+// the server's pid, then the server's arguments.
+[[noreturn]] void ServeAsTemplate(int argc, char** argv) {
+  const pid_t server = static_cast<pid_t>(std::strtol(argv[2], nullptr, 10));
+  std::vector<char*> args = {argv[0]};
+  args.insert(args.end(), argv + 3, argv + argc);
+  absl::StatusOr<Settings> settings =
+      ParseSettings(static_cast<int>(args.size()), args.data(), /*quiet=*/true);
+  absl::StatusOr<std::shared_ptr<Registry>> registry =
+      settings.ok() ? BuildRegistry(*settings, /*probe_plugins=*/true)
+                    : absl::StatusOr<std::shared_ptr<Registry>>(settings.status());
+  const Registry none;
+  ServeExecutedTemplate(server, registry.status(), registry.ok() ? **registry : none);
+}
+
+}  // namespace
+}  // namespace pprocd
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == pprocd::kServeAsTemplate) {
+    pprocd::ServeAsTemplate(argc, argv);
+  }
+  absl::StatusOr<pprocd::Settings> settings = pprocd::ParseSettings(argc, argv, /*quiet=*/false);
+  if (!settings.ok()) {
+    if (absl::IsCancelled(settings.status())) return 0;
+    if (!absl::IsAborted(settings.status())) {
+      std::fprintf(stderr, "%s\n", std::string(settings.status().message()).c_str());
+    }
+    return 1;
+  }
+  if (!settings->check_path.empty()) return pprocd::CheckConfig(settings->check_path);
+  return pprocd::Serve(*settings, std::vector<std::string>(argv, argv + argc));
 }

@@ -178,4 +178,8 @@ absl::Status LoadPlugin(const std::string& path, Registry* registry) {
   return LoadHere(path, registry);
 }
 
+absl::Status LoadPluginInThisProcess(const std::string& path, Registry* registry) {
+  return LoadHere(path, registry);
+}
+
 }  // namespace pprocd

@@ -19,6 +19,12 @@ namespace pprocd {
 // crashes.
 absl::Status LoadPlugin(const std::string& path, Registry* registry);
 
+// As LoadPlugin, without the child process: loads the plugin here. For a
+// plugin another process has just loaded with LoadPlugin (a reload of the
+// callables, once threads exist); loading one already loaded runs its
+// registration again into `registry`.
+absl::Status LoadPluginInThisProcess(const std::string& path, Registry* registry);
+
 }  // namespace pprocd
 
 #endif  // PPROCD_WORKER_PLUGIN_LOADER_H_

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/callable.h"
 #include "pprocd/v1/callable.pb.h"
@@ -76,6 +78,28 @@ class Registry {
 
  private:
   std::map<std::string, CallableDef, std::less<>> callables_;
+};
+
+// The server's current set of callables, replaced as a whole when they are
+// reloaded. Thread-safe. A snapshot taken with Current() stays valid (and
+// unchanged) for as long as its holder keeps it.
+class CurrentRegistry {
+ public:
+  explicit CurrentRegistry(std::shared_ptr<const Registry> registry)
+      : registry_(std::move(registry)) {}
+
+  std::shared_ptr<const Registry> Current() const {
+    absl::MutexLock lock(&mu_);
+    return registry_;
+  }
+  void Replace(std::shared_ptr<const Registry> registry) {
+    absl::MutexLock lock(&mu_);
+    registry_ = std::move(registry);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Registry> registry_ ABSL_GUARDED_BY(mu_);
 };
 
 // Binds one input value to `def`'s parameters (see the service comment in

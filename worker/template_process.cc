@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "worker/base/status_macros.h"
 #include "worker/output_capture.h"
 #include "worker/worker_loop.h"
@@ -220,6 +222,77 @@ absl::StatusOr<TemplateProcess> TemplateProcess::Start(const Registry& registry)
   }
   ::close(fds[1]);
   return TemplateProcess(pid, UniqueFd(fds[0]));
+}
+
+absl::StatusOr<TemplateProcess> TemplateProcess::Exec(const std::vector<std::string>& args,
+                                                      absl::Duration timeout) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return ErrnoStatus(errno, "socketpair for the template");
+  }
+  UniqueFd server_end(fds[0]);
+  UniqueFd child_end(fds[1]);
+  if (child_end.get() == kExecControlFd) {
+    // dup2 onto itself would leave close-on-exec set.
+    child_end.Reset(::fcntl(fds[1], F_DUPFD_CLOEXEC, kExecControlFd + 1));
+    if (!child_end.valid()) return ErrnoStatus(errno, "dup the template socket");
+  }
+  std::vector<std::string> argv_storage;
+  argv_storage.push_back("pprocd");
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, child_end.get(), kExecControlFd);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  const int spawned =
+      ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) return ErrnoStatus(spawned, "start a new template process");
+  child_end.Reset();
+  TemplateProcess started(pid, std::move(server_end));
+
+  pollfd ready{started.control_fd(), POLLIN, 0};
+  int polled;
+  do {
+    polled = ::poll(&ready, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  } while (polled < 0 && errno == EINTR);
+  if (polled == 0) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the new template did not load its callables within ", absl::FormatDuration(timeout)));
+  }
+  char buffer[kMaxControlMessage];
+  const ssize_t n = ::recv(started.control_fd(), buffer, sizeof(buffer), MSG_DONTWAIT);
+  wire::v1::TemplateEvent event;
+  if (n <= 0 || !event.ParseFromArray(buffer, static_cast<int>(n)) || !event.has_started()) {
+    return absl::UnavailableError("the new template process ended before it was ready");
+  }
+  if (!event.started().error().empty()) {
+    return absl::FailedPreconditionError(event.started().error());
+  }
+  return started;
+}
+
+void ServeExecutedTemplate(pid_t server, const absl::Status& loaded, const Registry& registry) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != server) std::_Exit(1);
+  ::fcntl(kExecControlFd, F_SETFD, FD_CLOEXEC);
+  wire::v1::TemplateEvent event;
+  event.mutable_started()->set_error(loaded.ok() ? "" : std::string(loaded.message()));
+  if (!SendWithFds(kExecControlFd, event.SerializeAsString(), nullptr, 0).ok() || !loaded.ok()) {
+    std::_Exit(1);
+  }
+  Template(kExecControlFd, registry).Run();
 }
 
 TemplateProcess::~TemplateProcess() { Stop(); }

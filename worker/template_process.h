@@ -16,7 +16,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -34,11 +36,31 @@ struct TemplateEventWithFds {
   UniqueFd stderr_fd;  // WorkerSpawned: its stderr file.
 };
 
+// The control socket's descriptor number in a template started by Exec().
+inline constexpr int kExecControlFd = 3;
+
+// The exec'd side of TemplateProcess::Exec(): dies with `server` (its
+// parent), reports `loaded` (the outcome of loading the callables) to the
+// server, and serves as the template with `registry` when it is ok. Never
+// returns.
+[[noreturn]] void ServeExecutedTemplate(pid_t server, const absl::Status& loaded,
+                                        const Registry& registry);
+
 class TemplateProcess {
  public:
   // Forks the template. Call before creating any thread or gRPC object.
   // `registry` must stay alive (the template uses its copy of it).
   static absl::StatusOr<TemplateProcess> Start(const Registry& registry);
+
+  // Starts a template in a new process image, safe once threads exist: runs
+  // this program (/proc/self/exe) with `args` (argv[1..]) and its control
+  // socket as descriptor kExecControlFd. The program must call
+  // ServeExecutedTemplate. Waits up to `timeout` for its TemplateStarted
+  // event: FailedPrecondition with the template's own error when it could
+  // not load its callables, DeadlineExceeded or Unavailable when it hung or
+  // died.
+  static absl::StatusOr<TemplateProcess> Exec(const std::vector<std::string>& args,
+                                              absl::Duration timeout);
 
   TemplateProcess(TemplateProcess&& other) noexcept
       : pid_(std::exchange(other.pid_, -1)), control_(std::move(other.control_)) {}

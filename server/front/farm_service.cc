@@ -32,19 +32,19 @@ class FinishedReactor : public Base {
 
 grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* FarmService::Map(
     grpc::CallbackServerContext* /*context*/) {
-  return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(scheduler_, registry_,
+  return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(scheduler_, registry_->Current(),
                                                                 CallOrder::kInputOrder);
 }
 
 grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* FarmService::Queue(
     grpc::CallbackServerContext* /*context*/) {
-  return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(scheduler_, registry_,
-                                                                    CallOrder::kCompletionOrder);
+  return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(
+      scheduler_, registry_->Current(), CallOrder::kCompletionOrder);
 }
 
 grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start(
     grpc::CallbackServerContext* context) {
-  return new StartReactor(context, scheduler_, registry_);
+  return new StartReactor(context, scheduler_, registry_->Current());
 }
 
 grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* context,
@@ -86,7 +86,8 @@ grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,
                                                      const v1::ListCallablesRequest* /*request*/,
                                                      v1::ListCallablesResponse* response) {
-  for (const CallableDef* def : registry_->All()) *response->add_callables() = Describe(*def);
+  const std::shared_ptr<const Registry> registry = registry_->Current();
+  for (const CallableDef* def : registry->All()) *response->add_callables() = Describe(*def);
   return Answer(context, grpc::Status::OK);
 }
 

@@ -12,8 +12,9 @@ namespace pprocd {
 
 class FarmService final : public v1::ProcessFarmService::CallbackService {
  public:
-  // Both must outlive the service.
-  FarmService(Scheduler* scheduler, const Registry* registry)
+  // Both must outlive the service. Each call uses the set of callables
+  // current when it starts.
+  FarmService(Scheduler* scheduler, const CurrentRegistry* registry)
       : scheduler_(scheduler), registry_(registry) {}
 
   grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* Map(
@@ -51,7 +52,7 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
 
  private:
   Scheduler* const scheduler_;
-  const Registry* const registry_;
+  const CurrentRegistry* const registry_;
 };
 
 }  // namespace pprocd

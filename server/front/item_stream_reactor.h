@@ -5,6 +5,7 @@
 #ifndef PPROCD_SERVER_FRONT_ITEM_STREAM_REACTOR_H_
 #define PPROCD_SERVER_FRONT_ITEM_STREAM_REACTOR_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   using Base = CallReactor<Request, Response>;
 
  public:
-  ItemStreamReactor(Scheduler* scheduler, const Registry* registry, CallOrder order)
-      : Base(scheduler), registry_(registry), order_(order) {
+  // `registry`: the callables current when the call started.
+  ItemStreamReactor(Scheduler* scheduler, std::shared_ptr<const Registry> registry, CallOrder order)
+      : Base(scheduler), registry_(std::move(registry)), order_(order) {
     this->StartRead(&this->request_);
   }
 
@@ -137,7 +139,7 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     }
   }
 
-  const Registry* const registry_;
+  const std::shared_ptr<const Registry> registry_;
   const CallOrder order_;
   const CallableDef* def_ = nullptr;
   uint64_t inputs_seen_ = 0;

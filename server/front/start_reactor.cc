@@ -8,8 +8,8 @@
 namespace pprocd {
 
 StartReactor::StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
-                           const Registry* registry)
-    : CallReactor(scheduler), context_(context), registry_(registry) {
+                           std::shared_ptr<const Registry> registry)
+    : CallReactor(scheduler), context_(context), registry_(std::move(registry)) {
   StartRead(&request_);
 }
 

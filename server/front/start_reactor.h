@@ -6,6 +6,7 @@
 #ifndef PPROCD_SERVER_FRONT_START_REACTOR_H_
 #define PPROCD_SERVER_FRONT_START_REACTOR_H_
 
+#include <memory>
 #include <vector>
 
 #include "pprocd/v1/service.pb.h"
@@ -17,7 +18,7 @@ namespace pprocd {
 class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
  public:
   StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
-               const Registry* registry);
+               std::shared_ptr<const Registry> registry);
 
   void OnReadDone(bool ok) override;
 
@@ -27,7 +28,7 @@ class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
   void DeliverLocked(std::vector<ResultPtr> results) override;
 
   grpc::CallbackServerContext* const context_;
-  const Registry* const registry_;
+  const std::shared_ptr<const Registry> registry_;
 };
 
 }  // namespace pprocd

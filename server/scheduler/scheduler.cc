@@ -9,7 +9,7 @@
 namespace pprocd {
 
 Scheduler::Scheduler(SchedulerOptions options, TemplateProcess template_process,
-                     const Registry* registry)
+                     const CurrentRegistry* registry)
     : options_(options),
       registry_(registry),
       loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {}
@@ -124,6 +124,11 @@ void Scheduler::ResultsSent(uint64_t call, uint64_t count) {
 
 void Scheduler::CancelCall(uint64_t call) {
   Post([call](SchedulerLoop& loop) { loop.CancelCall(call); });
+}
+
+void Scheduler::ReplaceTemplate(TemplateProcess template_process) {
+  auto moved = std::make_shared<TemplateProcess>(std::move(template_process));
+  Post([moved](SchedulerLoop& loop) { loop.ReplaceTemplate(std::move(*moved)); });
 }
 
 v1::GetStatusResponse Scheduler::GetStatus() {

@@ -50,8 +50,10 @@ struct SchedulerOptions {
 
 class Scheduler {
  public:
-  // Takes the running template. `registry` must outlive the scheduler.
-  Scheduler(SchedulerOptions options, TemplateProcess template_process, const Registry* registry);
+  // Takes the running template, whose workers run the callables of
+  // `registry`'s current set. `registry` must outlive the scheduler.
+  Scheduler(SchedulerOptions options, TemplateProcess template_process,
+            const CurrentRegistry* registry);
   // Stops the loop if Stop() was not called.
   ~Scheduler();
 
@@ -102,6 +104,11 @@ class Scheduler {
   // Drops the call's queued inputs, kills its running workers, and finishes
   // it with CANCELLED.
   void CancelCall(uint64_t call);
+  // A reload of the callables: new workers come from `template_process`
+  // (whose callables the caller makes current in the registry). Workers of
+  // the previous template finish what they run, then exit; that template
+  // stops once its last worker is gone.
+  void ReplaceTemplate(TemplateProcess template_process);
   // A snapshot of the counters; blocks until the loop answers.
   v1::GetStatusResponse GetStatus();
 
@@ -112,7 +119,7 @@ class Scheduler {
   void Wake();
 
   SchedulerOptions options_;
-  const Registry* const registry_;
+  const CurrentRegistry* const registry_;
   std::unique_ptr<SchedulerLoop> loop_;
   std::thread thread_;
   std::atomic<uint64_t> next_call_id_{1};

@@ -44,14 +44,15 @@ void LogLine(const std::string& line) { std::fprintf(stderr, "pprocd: %s\n", lin
 
 }  // namespace
 
-SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process)
-    : owner_(owner), template_(std::move(template_process)) {}
+SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process) : owner_(owner) {
+  templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
+}
 
 absl::Status SchedulerLoop::Init() {
   epoll_fd_.Reset(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_fd_.valid()) return ErrnoStatus(errno, "epoll_create1");
   Watch(owner_->wake_fd_.get(), Source::kWake, 0, EPOLLIN);
-  Watch(template_.control_fd(), Source::kTemplate, 0, EPOLLIN);
+  Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
   for (uint32_t i = 0; i < owner_->options_.workers; ++i) SpawnWorker();
   return absl::OkStatus();
 }
@@ -86,7 +87,7 @@ void SchedulerLoop::Run() {
         continue;
       }
       if (source == Source::kTemplate) {
-        HandleTemplate();
+        HandleTemplate(worker_id);
         continue;
       }
       auto it = workers_.find(worker_id);
@@ -136,8 +137,9 @@ void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call) {
   worker->fresh = fresh;
   worker->fresh_call = call;
   worker->fresh_counted = fresh;
+  worker->generation = generation_;
   if (fresh) ++fresh_alive_;
-  const absl::Status status = template_.RequestSpawn(worker->id);
+  const absl::Status status = templates_[generation_]->RequestSpawn(worker->id);
   if (!status.ok()) {
     LogLine(absl::StrCat("cannot ask the template for a worker: ", status.ToString()));
     if (fresh) --fresh_alive_;
@@ -146,14 +148,59 @@ void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call) {
   workers_.emplace(worker->id, std::move(worker));
 }
 
-void SchedulerLoop::HandleTemplate() {
+void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
+  const uint64_t previous = generation_;
+  ++generation_;
+  ++callable_reloads_;
+  templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
+  Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
+  // Idle pooled workers of the past generation go now, and are replaced;
+  // busy ones go when their task is done (HandleResultFrame).
+  std::vector<uint64_t> idle = idle_;
+  for (uint64_t id : idle) {
+    auto it = workers_.find(id);
+    if (it == workers_.end() || it->second->fresh) continue;
+    Retire(*it->second);
+    SpawnWorker();
+  }
+  StopIdleTemplate(previous);
+}
+
+void SchedulerLoop::StopIdleTemplate(uint64_t generation) {
+  if (generation == generation_) return;
+  auto found = templates_.find(generation);
+  if (found == templates_.end()) return;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->generation == generation) return;
+  }
+  Unwatch(found->second->control_fd());
+  found->second->Stop();
+  templates_.erase(found);
+}
+
+void SchedulerLoop::HandleTemplate(uint64_t generation) {
+  auto found = templates_.find(generation);
+  if (found == templates_.end()) return;
+  TemplateProcess& template_process = *found->second;
   while (true) {
     TemplateEventWithFds received;
     bool got = false;
-    const absl::Status status = template_.ReadEvent(&received, &got);
+    const absl::Status status = template_process.ReadEvent(&received, &got);
+    if (!status.ok() && generation != generation_) {
+      // A past generation's template died: so did its workers.
+      LogLine(absl::StrCat("the previous template process was lost (", status.ToString(), ")"));
+      Unwatch(template_process.control_fd());
+      std::vector<uint64_t> orphans;
+      for (const auto& [id, worker] : workers_) {
+        if (worker->generation == generation) orphans.push_back(id);
+      }
+      for (uint64_t id : orphans) WorkerExited(id, -1, SIGKILL);
+      templates_.erase(generation);
+      return;
+    }
     if (!status.ok()) {
       LogLine(absl::StrCat("template process lost (", status.ToString(), "); stopping"));
-      Unwatch(template_.control_fd());
+      Unwatch(template_process.control_fd());
       stopping_ = true;
       return;
     }
@@ -173,6 +220,10 @@ void SchedulerLoop::HandleTemplate() {
       spawn_failures_ = 0;
       if (worker.fresh) {
         StartFreshWorker(worker);
+      } else if (worker.generation != generation_) {
+        // Asked for before a reload: its callables are no longer current.
+        Retire(worker);
+        SpawnWorker();
       } else {
         idle_.push_back(worker.id);
       }
@@ -193,6 +244,7 @@ void SchedulerLoop::HandleTemplate() {
         continue;
       }
       WorkerExited(exited.worker_id(), exited.exit_code(), exited.signal());
+      if (generation != generation_) return StopIdleTemplate(generation);
     }
   }
 }
@@ -284,6 +336,9 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     } else if (max_items > 0 && worker.items_run >= max_items) {
       Retire(worker);
       ++workers_recycled_;
+      SpawnWorker();
+    } else if (worker.generation != generation_) {
+      Retire(worker);  // Its callables were reloaded.
       SpawnWorker();
     } else {
       idle_.push_back(worker.id);
@@ -661,7 +716,8 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
   call.options = options;
   call.order = order;
   call.sink = std::move(sink);
-  const CallableDef* def = owner_->registry_->Find(callable);
+  const std::shared_ptr<const Registry> registry = owner_->registry_->Current();
+  const CallableDef* def = registry->Find(callable);
   call.channel_callable = def != nullptr && def->is_channel();
   if (def != nullptr) {
     if (call.options.timeout_ms() == 0) call.options.set_timeout_ms(def->limits.timeout_ms());
@@ -860,6 +916,7 @@ void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
   status->set_uptime_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::Now() - started_)));
   status->set_calls_active(static_cast<uint32_t>(calls_.size()));
   status->set_workers_configured(owner_->options_.workers);
+  status->set_callable_reloads(callable_reloads_);
 }
 
 void SchedulerLoop::Shutdown() {
@@ -870,7 +927,7 @@ void SchedulerLoop::Shutdown() {
   }
   for (auto& [id, worker] : workers_) worker->Kill(KillReason::kShutdown);
   // Closing the control socket makes the template kill and reap every worker.
-  template_.Stop();
+  for (auto& [generation, template_process] : templates_) template_process->Stop();
   workers_.clear();
 }
 

@@ -42,6 +42,7 @@ class SchedulerLoop {
   void EndInputs(uint64_t id);
   void ResultsSent(uint64_t id, uint64_t count);
   void CancelCall(uint64_t id);
+  void ReplaceTemplate(TemplateProcess template_process);
   void FillStatus(v1::GetStatusResponse* status) const;
   void RequestStop() { stopping_ = true; }
 
@@ -51,7 +52,11 @@ class SchedulerLoop {
   void Watch(int fd, Source source, uint64_t worker_id, uint32_t events);
   void Unwatch(int fd);
   void DrainPosted();
-  void HandleTemplate();
+  // Events of the template of `generation`.
+  void HandleTemplate(uint64_t generation);
+  // Stops the template of a past generation once none of its workers is
+  // left.
+  void StopIdleTemplate(uint64_t generation);
   void HandleTask(WorkerSlot& worker);
   void HandleResultFrame(WorkerSlot& worker, absl::string_view payload);
   void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
@@ -92,7 +97,10 @@ class SchedulerLoop {
   void MarkDirty(uint64_t call_id) { dirty_calls_.push_back(call_id); }
 
   Scheduler* owner_;
-  TemplateProcess template_;
+  // The template of each generation of callables still in use; new
+  // workers come from that of `generation_` (reloads add generations).
+  std::map<uint64_t, std::unique_ptr<TemplateProcess>> templates_;
+  uint64_t generation_ = 1;
   UniqueFd epoll_fd_;
   bool stopping_ = false;
   const absl::Time started_ = absl::Now();
@@ -116,6 +124,7 @@ class SchedulerLoop {
   uint64_t items_crashed_ = 0;
   uint64_t workers_respawned_ = 0;
   uint64_t workers_recycled_ = 0;
+  uint64_t callable_reloads_ = 0;
   uint32_t fresh_alive_ = 0;
   // Busy workers per callable, for callables with a max_concurrent limit.
   std::unordered_map<std::string, uint32_t> busy_by_callable_;

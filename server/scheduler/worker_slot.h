@@ -37,6 +37,8 @@ class OutputTail {
 
 struct WorkerSlot {
   uint64_t id = 0;
+  // The generation of callables (template) it was forked from.
+  uint64_t generation = 1;
   pid_t pid = -1;
   WorkerState state = WorkerState::kStarting;
   UniqueFd task_fd;

@@ -65,7 +65,9 @@ class SchedulerTest : public ::testing::Test {
     SchedulerOptions options;
     options.workers = 2;
     options.max_queued_items = 1000;
-    scheduler_ = std::make_unique<Scheduler>(options, std::move(*zygote), &registry_);
+    current_ = std::make_unique<CurrentRegistry>(
+        std::shared_ptr<const Registry>(&registry_, [](const Registry*) {}));
+    scheduler_ = std::make_unique<Scheduler>(options, std::move(*zygote), current_.get());
     ASSERT_TRUE(scheduler_->Start().ok());
   }
   void TearDown() override { scheduler_->Stop(); }
@@ -84,6 +86,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   Registry registry_;
+  std::unique_ptr<CurrentRegistry> current_;
   pid_t template_pid_ = -1;
   std::unique_ptr<Scheduler> scheduler_;
 };

@@ -225,7 +225,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("workers_idle", "workers_busy", "workers_starting", "items_queued", "items_running", "items_completed", "items_failed", "items_crashed", "workers_respawned", "uptime_ms", "calls_active", "workers_configured", "workers_recycled")
+    __slots__ = ("workers_idle", "workers_busy", "workers_starting", "items_queued", "items_running", "items_completed", "items_failed", "items_crashed", "workers_respawned", "uptime_ms", "calls_active", "workers_configured", "workers_recycled", "callable_reloads")
     WORKERS_IDLE_FIELD_NUMBER: _ClassVar[int]
     WORKERS_BUSY_FIELD_NUMBER: _ClassVar[int]
     WORKERS_STARTING_FIELD_NUMBER: _ClassVar[int]
@@ -239,6 +239,7 @@ class GetStatusResponse(_message.Message):
     CALLS_ACTIVE_FIELD_NUMBER: _ClassVar[int]
     WORKERS_CONFIGURED_FIELD_NUMBER: _ClassVar[int]
     WORKERS_RECYCLED_FIELD_NUMBER: _ClassVar[int]
+    CALLABLE_RELOADS_FIELD_NUMBER: _ClassVar[int]
     workers_idle: int
     workers_busy: int
     workers_starting: int
@@ -252,7 +253,8 @@ class GetStatusResponse(_message.Message):
     calls_active: int
     workers_configured: int
     workers_recycled: int
-    def __init__(self, workers_idle: _Optional[int] = ..., workers_busy: _Optional[int] = ..., workers_starting: _Optional[int] = ..., items_queued: _Optional[int] = ..., items_running: _Optional[int] = ..., items_completed: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_crashed: _Optional[int] = ..., workers_respawned: _Optional[int] = ..., uptime_ms: _Optional[int] = ..., calls_active: _Optional[int] = ..., workers_configured: _Optional[int] = ..., workers_recycled: _Optional[int] = ...) -> None: ...
+    callable_reloads: int
+    def __init__(self, workers_idle: _Optional[int] = ..., workers_busy: _Optional[int] = ..., workers_starting: _Optional[int] = ..., items_queued: _Optional[int] = ..., items_running: _Optional[int] = ..., items_completed: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_crashed: _Optional[int] = ..., workers_respawned: _Optional[int] = ..., uptime_ms: _Optional[int] = ..., calls_active: _Optional[int] = ..., workers_configured: _Optional[int] = ..., workers_recycled: _Optional[int] = ..., callable_reloads: _Optional[int] = ...) -> None: ...
 
 class EchoRequest(_message.Message):
     __slots__ = ("value",)
