@@ -1,0 +1,90 @@
+// The plain values the job store keeps: a job's row (JobRecord) and one of its
+// numbered outputs (JobOutput). Copyable values, no behaviour beyond names.
+//
+// The store does not interpret a job's request or its outputs' payloads: they
+// are opaque bytes (in the server, serialized protobuf messages).
+#ifndef PPROCD_SERVER_JOBS_JOB_RECORD_H_
+#define PPROCD_SERVER_JOBS_JOB_RECORD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pprocd {
+
+// Stored as these integers: never renumber, only add.
+enum class JobState : int {
+  kQueued = 1,
+  kRunning = 2,
+  kSucceeded = 3,
+  kFailed = 4,
+  kCancelled = 5,
+  // The server died while the job was queued or running.
+  kInterrupted = 6,
+};
+
+// True for the states a job does not leave on its own (it may still be re-run).
+bool IsFinished(JobState state);
+// "QUEUED", "RUNNING", ...; "UNKNOWN" for a value outside the enum.
+const char* JobStateName(JobState state);
+
+// The owner_uid of jobs submitted by callers without kernel credentials (TCP).
+inline constexpr int64_t kAnonymousOwner = -1;
+
+struct JobRecord {
+  // 16 lowercase hex characters, made by the store on creation; unique.
+  std::string id;
+  int64_t owner_uid = kAnonymousOwner;
+  // Unique per owner among the jobs that exist; empty = none.
+  std::string name;
+  // Unique per owner among the jobs that exist; empty = none.
+  std::string idempotency_key;
+  JobState state = JobState::kQueued;
+  int64_t done = 0;   // progress: items done ...
+  int64_t total = 0;  // ... of this many (0 = unknown)
+  int64_t attempts = 0;
+  int64_t max_retries = 0;
+  // Unix microseconds; 0 = not yet.
+  int64_t create_micros = 0;
+  int64_t start_micros = 0;
+  int64_t end_micros = 0;
+  // Why the job failed or was interrupted; empty otherwise.
+  std::string error;
+  // The serialized submit request, kept to re-run the job.
+  std::string request;
+  // The seq of the job's last stored output; 0 = none yet.
+  int64_t last_seq = 0;
+};
+
+// What an output is, for the server's own use; stored as these integers.
+enum class OutputKind : int {
+  kResult = 1,
+  kMessage = 2,
+  kProgress = 3,
+  kLog = 4,
+  kState = 5,
+};
+
+// One output to append (its seq is assigned by the store).
+struct NewOutput {
+  OutputKind kind = OutputKind::kResult;
+  std::string payload;
+};
+
+// One stored output. A job's outputs have seqs 1, 2, 3, ... with no gap.
+struct JobOutput {
+  int64_t seq = 0;
+  OutputKind kind = OutputKind::kResult;
+  std::string payload;
+};
+
+// ListJobs() filter: every set field must match.
+struct JobFilter {
+  std::optional<int64_t> owner_uid;
+  std::optional<JobState> state;
+  std::optional<std::string> name;
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_JOBS_JOB_RECORD_H_

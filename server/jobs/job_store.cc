@@ -1,0 +1,329 @@
+#include "server/jobs/job_store.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/jobs/job_rows.h"
+#include "server/jobs/job_schema.h"
+#include "worker/base/status_macros.h"
+#include "worker/base/unique_fd.h"
+
+namespace pprocd {
+namespace {
+
+// Idle reader connections kept open (more are opened under load).
+constexpr size_t kMaxIdleReaders = 8;
+// A batch of state outputs up to this size is never refused for size.
+constexpr uint64_t kMaxExemptBytes = 64 << 10;
+
+absl::StatusOr<uint64_t> UsedBytesOf(SqliteDb& db) {
+  PPROCD_ASSIGN_OR_RETURN(int64_t pages, db.QueryInt("PRAGMA page_count"));
+  PPROCD_ASSIGN_OR_RETURN(int64_t free_pages, db.QueryInt("PRAGMA freelist_count"));
+  PPROCD_ASSIGN_OR_RETURN(int64_t page_size, db.QueryInt("PRAGMA page_size"));
+  return static_cast<uint64_t>((pages - free_pages) * page_size);
+}
+
+// Creates the file, if missing, readable by its owner only: jobs hold users'
+// data. SQLite gives the -wal and -shm files the same mode.
+absl::Status CreateOwnerOnly(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    const int error = errno;
+    return absl::FailedPreconditionError(std::strerror(error));
+  }
+  return absl::OkStatus();
+}
+
+std::string NewJobId(absl::BitGen& gen) {
+  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(JobStoreOptions options) {
+  auto in_context = [&](const absl::Status& status) {
+    return absl::Status(status.code(), absl::StrCat("cannot open job store ", options.path, ": ",
+                                                    status.message()));
+  };
+  absl::Status created = CreateOwnerOnly(options.path);
+  if (!created.ok()) return in_context(created);
+  absl::StatusOr<std::unique_ptr<SqliteDb>> writer = OpenJobConnection(options, true);
+  if (!writer.ok()) return in_context(writer.status());
+  absl::Status schema = PrepareJobSchema(**writer);
+  if (!schema.ok()) return in_context(schema);
+  return std::unique_ptr<JobStore>(new JobStore(std::move(options), *std::move(writer)));
+}
+
+JobStore::JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer)
+    : options_(std::move(options)),
+      writer_(std::move(writer)),
+      readers_([this] { return OpenJobConnection(options_, false); }, kMaxIdleReaders) {}
+
+JobStore::~JobStore() = default;
+
+absl::Status JobStore::InContext(const absl::Status& status) const {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kInvalidArgument:
+      return status;  // about the request, not the store
+    default:
+      return absl::Status(status.code(),
+                          absl::StrCat("job store ", options_.path, ": ", status.message()));
+  }
+}
+
+absl::Status JobStore::CheckSize(absl::string_view what) {
+  if (options_.max_bytes == 0) return absl::OkStatus();
+  PPROCD_ASSIGN_OR_RETURN(uint64_t used, UsedBytesOf(*writer_));
+  if (used <= options_.max_bytes) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat("full: ", what, " would use ", used,
+                                                   " bytes, over max_bytes ", options_.max_bytes));
+}
+
+absl::StatusOr<uint64_t> JobStore::UsedBytes() {
+  absl::MutexLock lock(&writer_mu_);
+  absl::StatusOr<uint64_t> used = UsedBytesOf(*writer_);
+  if (!used.ok()) return InContext(used.status());
+  return used;
+}
+
+// JobStore::CreateJob()
+
+absl::StatusOr<JobStore::Created> JobStore::CreateJob(const JobRecord& job) {
+  absl::MutexLock lock(&writer_mu_);
+  absl::StatusOr<Created> created = CreateJobLocked(job);
+  if (!created.ok()) return InContext(created.status());
+  return created;
+}
+
+absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job) {
+  PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
+                          SqliteTransaction::Begin(*writer_, /*immediate=*/true));
+  if (!job.idempotency_key.empty()) {
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find,
+                            writer_->Cached("SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST
+                                            " FROM jobs j WHERE owner_uid = ?1 AND"
+                                            " idempotency_key = ?2"));
+    find->BindInt(1, job.owner_uid);
+    find->BindText(2, job.idempotency_key);
+    PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
+    if (found) return Created{ReadJobRow(*find, /*with_request=*/true), /*existing=*/true};
+  }
+  if (!job.name.empty()) {
+    PPROCD_ASSIGN_OR_RETURN(
+        SqliteDb::Lease find,
+        writer_->Cached("SELECT id FROM jobs WHERE owner_uid = ?1 AND name = ?2"));
+    find->BindInt(1, job.owner_uid);
+    find->BindText(2, job.name);
+    PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
+    if (found) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a job named '", job.name, "' already exists (job ", find->ColumnBytes(0), ")"));
+    }
+  }
+
+  JobRecord stored = job;
+  stored.last_seq = 0;
+  if (stored.create_micros == 0) stored.create_micros = absl::ToUnixMicros(absl::Now());
+  // 64 random bits: a collision is unlikely but possible, and then retried.
+  for (int tries = 0;; ++tries) {
+    stored.id = NewJobId(ids_);
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find,
+                            writer_->Cached("SELECT 1 FROM jobs WHERE id = ?1"));
+    find->BindText(1, stored.id);
+    PPROCD_ASSIGN_OR_RETURN(bool taken, find->Step());
+    if (!taken) break;
+    if (tries == 8) return absl::InternalError("cannot find an unused job id");
+  }
+  PPROCD_ASSIGN_OR_RETURN(
+      SqliteDb::Lease insert,
+      writer_->Cached("INSERT INTO jobs (id, owner_uid, name, idempotency_key, state, done, total,"
+                      " attempts, max_retries, create_micros, start_micros, end_micros, error,"
+                      " last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                      " 0)"));
+  insert->BindText(1, stored.id);
+  insert->BindInt(2, stored.owner_uid);
+  BindTextOrNull(*insert, 3, stored.name);
+  BindTextOrNull(*insert, 4, stored.idempotency_key);
+  insert->BindInt(5, static_cast<int64_t>(stored.state));
+  insert->BindInt(6, stored.done);
+  insert->BindInt(7, stored.total);
+  insert->BindInt(8, stored.attempts);
+  insert->BindInt(9, stored.max_retries);
+  insert->BindInt(10, stored.create_micros);
+  insert->BindInt(11, stored.start_micros);
+  insert->BindInt(12, stored.end_micros);
+  insert->BindText(13, stored.error);
+  PPROCD_RETURN_IF_ERROR(insert->Run());
+  const int64_t num = sqlite3_last_insert_rowid(writer_->get());
+
+  PPROCD_ASSIGN_OR_RETURN(
+      SqliteDb::Lease request,
+      writer_->Cached("INSERT INTO job_requests (job, request) VALUES (?1, ?2)"));
+  request->BindInt(1, num);
+  request->BindBlob(2, stored.request);
+  PPROCD_RETURN_IF_ERROR(request->Run());
+  PPROCD_RETURN_IF_ERROR(CheckSize("a new job"));
+  PPROCD_RETURN_IF_ERROR(transaction.Commit());
+  return Created{std::move(stored), /*existing=*/false};
+}
+
+// JobStore::AppendOutputs()
+
+absl::StatusOr<int64_t> JobStore::AppendOutputs(absl::string_view job_id,
+                                                const std::vector<NewOutput>& outputs) {
+  if (outputs.empty()) return 0;
+  for (const NewOutput& output : outputs) {
+    if (output.payload.size() > kMaxOutputBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "an output of ", output.payload.size(), " bytes is over the limit of ", kMaxOutputBytes));
+    }
+  }
+  absl::MutexLock lock(&writer_mu_);
+  absl::StatusOr<int64_t> first = AppendOutputsLocked(job_id, outputs);
+  if (!first.ok()) return InContext(first.status());
+  return first;
+}
+
+absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
+                                                      const std::vector<NewOutput>& outputs) {
+  PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
+                          SqliteTransaction::Begin(*writer_, /*immediate=*/true));
+  int64_t num = 0;
+  int64_t last_seq = 0;
+  {
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find,
+                            writer_->Cached("SELECT num, last_seq FROM jobs WHERE id = ?1"));
+    find->BindText(1, job_id);
+    PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
+    if (!found) return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
+    num = find->ColumnInt(0);
+    last_seq = find->ColumnInt(1);
+  }
+  const int64_t first = last_seq + 1;
+  bool only_state = true;
+  uint64_t bytes = 0;
+  {
+    PPROCD_ASSIGN_OR_RETURN(
+        SqliteDb::Lease insert,
+        writer_->Cached("INSERT INTO outputs (job, seq, kind, payload) VALUES (?1, ?2, ?3, ?4)"));
+    for (const NewOutput& output : outputs) {
+      insert->Reset();
+      insert->BindInt(1, num);
+      insert->BindInt(2, ++last_seq);
+      insert->BindInt(3, static_cast<int64_t>(output.kind));
+      insert->BindBlob(4, output.payload);
+      PPROCD_RETURN_IF_ERROR(insert->Run());
+      only_state = only_state && output.kind == OutputKind::kState;
+      bytes += output.payload.size();
+    }
+  }
+  {
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease update,
+                            writer_->Cached("UPDATE jobs SET last_seq = ?2 WHERE num = ?1"));
+    update->BindInt(1, num);
+    update->BindInt(2, last_seq);
+    PPROCD_RETURN_IF_ERROR(update->Run());
+  }
+  if (!only_state || bytes > kMaxExemptBytes) {
+    PPROCD_RETURN_IF_ERROR(
+        CheckSize(absl::StrCat(outputs.size(), " more outputs of job ", job_id)));
+  }
+  PPROCD_RETURN_IF_ERROR(transaction.Commit());
+  return first;
+}
+
+// JobStore::UpdateJob()
+
+absl::Status JobStore::UpdateJob(const JobRecord& job) {
+  absl::MutexLock lock(&writer_mu_);
+  absl::StatusOr<SqliteDb::Lease> update = writer_->Cached(
+      "UPDATE jobs SET state = ?2, done = ?3, total = ?4, attempts = ?5, max_retries = ?6,"
+      " start_micros = ?7, end_micros = ?8, error = ?9 WHERE id = ?1");
+  if (!update.ok()) return InContext(update.status());
+  SqliteStatement& statement = **update;
+  statement.BindText(1, job.id);
+  statement.BindInt(2, static_cast<int64_t>(job.state));
+  statement.BindInt(3, job.done);
+  statement.BindInt(4, job.total);
+  statement.BindInt(5, job.attempts);
+  statement.BindInt(6, job.max_retries);
+  statement.BindInt(7, job.start_micros);
+  statement.BindInt(8, job.end_micros);
+  statement.BindText(9, job.error);
+  absl::Status ran = statement.Run();
+  if (!ran.ok()) return InContext(ran);
+  if (sqlite3_changes(writer_->get()) == 0) {
+    return absl::NotFoundError(absl::StrCat("no job '", job.id, "'"));
+  }
+  return absl::OkStatus();
+}
+
+// JobStore::DeleteJob(), JobStore::PruneFinished()
+
+absl::Status JobStore::DeleteJobRowsLocked(int64_t num) {
+  for (const char* sql :
+       {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
+        "DELETE FROM jobs WHERE num = ?1"}) {
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease statement, writer_->Cached(sql));
+    statement->BindInt(1, num);
+    PPROCD_RETURN_IF_ERROR(statement->Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobStore::DeleteJob(absl::string_view job_id) {
+  absl::MutexLock lock(&writer_mu_);
+  absl::Status deleted = [&]() -> absl::Status {
+    PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
+                            SqliteTransaction::Begin(*writer_, /*immediate=*/true));
+    int64_t num = 0;
+    {
+      PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find,
+                              writer_->Cached("SELECT num FROM jobs WHERE id = ?1"));
+      find->BindText(1, job_id);
+      PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
+      if (!found) return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
+      num = find->ColumnInt(0);
+    }
+    PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num));
+    return transaction.Commit();
+  }();
+  return InContext(deleted);
+}
+
+absl::StatusOr<int64_t> JobStore::PruneFinished(absl::Time now) {
+  const int64_t before = absl::ToUnixMicros(now - options_.keep_finished);
+  absl::MutexLock lock(&writer_mu_);
+  absl::StatusOr<int64_t> pruned = [&]() -> absl::StatusOr<int64_t> {
+    PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
+                            SqliteTransaction::Begin(*writer_, /*immediate=*/true));
+    std::vector<int64_t> nums;
+    {
+      PPROCD_ASSIGN_OR_RETURN(
+          SqliteDb::Lease find,
+          // Finished: not QUEUED (1) or RUNNING (2); see IsFinished().
+          writer_->Cached("SELECT num FROM jobs WHERE state NOT IN (1, 2) AND end_micros > 0"
+                          " AND end_micros < ?1"));
+      find->BindInt(1, before);
+      while (true) {
+        PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
+        if (!found) break;
+        nums.push_back(find->ColumnInt(0));
+      }
+    }
+    for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num));
+    PPROCD_RETURN_IF_ERROR(transaction.Commit());
+    return static_cast<int64_t>(nums.size());
+  }();
+  if (!pruned.ok()) return InContext(pruned.status());
+  return pruned;
+}
+
+}  // namespace pprocd

@@ -1,0 +1,183 @@
+// JobStore: the durable store of background jobs and their numbered outputs,
+// kept in one SQLite database file (WAL journal).
+//
+// A job is a row (JobRecord) plus the outputs it produced, numbered 1, 2, 3, ...
+// (JobOutput::seq). An output counts as delivered once AppendOutputs() has
+// returned: it is then committed and any number of watchers may replay it with
+// ReadOutputs(after_seq) and follow the newer ones.
+//
+// Durability: every write method commits one transaction before it returns.
+// With Durability::kProcessCrash (synchronous=NORMAL) a commit is in the
+// operating system's hands when the call returns: it survives the server being
+// killed (kill -9) at any moment, but the last commits may be lost if the
+// machine loses power (the database itself stays consistent). With
+// Durability::kPowerLoss (synchronous=FULL) every commit is also fsync()ed,
+// which costs about one disk flush per write call.
+//
+// Threads: every method is thread-safe. Writes run one at a time on one writer
+// connection under a mutex (in the server, one scheduler-side thread makes
+// them). Reads take a connection of their own from a pool, so they never wait
+// for a write and may run on any number of threads at once; each read sees the
+// store as of the last commit before it began.
+//
+// One process at a time may open a given file.
+#ifndef PPROCD_SERVER_JOBS_JOB_STORE_H_
+#define PPROCD_SERVER_JOBS_JOB_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/jobs/job_record.h"
+#include "server/jobs/sqlite.h"
+#include "server/jobs/sqlite_pool.h"
+
+namespace pprocd {
+
+enum class Durability {
+  kProcessCrash,  // synchronous=NORMAL: survives kill -9 of the server
+  kPowerLoss,     // synchronous=FULL: also survives a power loss or kernel crash
+};
+
+struct JobStoreOptions {
+  // The database file; created if missing, with mode 0600 (its directory must
+  // exist). SQLite keeps two more files beside it: PATH-wal and PATH-shm.
+  std::string path;
+  // Cap on the bytes in use (pages holding data, times the page size); 0 = none.
+  // An empty store takes about 50 KiB. Not counted: the -wal file, which holds
+  // the commits since the last checkpoint (about 32 MiB at most, usually).
+  uint64_t max_bytes = 0;
+  // PruneFinished() deletes jobs that ended longer ago than this.
+  absl::Duration keep_finished = absl::Hours(24 * 7);
+  Durability durability = Durability::kProcessCrash;
+  // How long a statement waits for a lock held by another connection.
+  absl::Duration busy_timeout = absl::Seconds(5);
+};
+
+// The largest payload AppendOutputs() accepts.
+inline constexpr uint64_t kMaxOutputBytes = 16 << 20;
+
+class JobStore {
+ public:
+  struct Created {
+    JobRecord job;
+    // True when the owner's idempotency key named a job that already existed:
+    // `job` is that job, and nothing was created.
+    bool existing = false;
+  };
+  struct Page {
+    std::vector<JobRecord> jobs;  // newest first
+    // Pass to the next ListJobs() call; empty when this was the last page.
+    std::string next_page_token;
+  };
+
+  // Opens the store at options.path, creating the file and its schema if
+  // missing, or migrating an older schema. A file that is not a job store, is
+  // corrupt, or comes from a newer pprocd is an error naming the path.
+  static absl::StatusOr<std::unique_ptr<JobStore>> Open(JobStoreOptions options);
+  JobStore(const JobStore&) = delete;
+  JobStore& operator=(const JobStore&) = delete;
+  ~JobStore();
+
+  // Writes.
+
+  // Stores a new job from `job`'s owner_uid, name, idempotency_key, state,
+  // progress, attempts, max_retries, times and request (create_micros 0 means
+  // now), and returns it with its new id and last_seq 0. If the owner already
+  // has a job with this idempotency key, returns that job with `existing` set.
+  // ALREADY_EXISTS if the owner has another job with this name;
+  // RESOURCE_EXHAUSTED if it would take the store over max_bytes.
+  absl::StatusOr<Created> CreateJob(const JobRecord& job);
+
+  // Stores `outputs` in one transaction with the job's next seqs, in order, and
+  // advances its last_seq; returns the first seq given (0 for no outputs).
+  // NOT_FOUND for an unknown job; INVALID_ARGUMENT for a payload over
+  // kMaxOutputBytes; RESOURCE_EXHAUSTED (and nothing stored) if the outputs
+  // would take the store over max_bytes, except for a batch of only kState
+  // outputs of at most 64 KiB in all, which is never refused for size so that
+  // a job's end can always be recorded.
+  absl::StatusOr<int64_t> AppendOutputs(absl::string_view job_id,
+                                        const std::vector<NewOutput>& outputs);
+
+  // Overwrites the mutable fields of the job `job.id`: state, done, total,
+  // attempts, max_retries, start/end times and error (the others are ignored).
+  // Never refused for size. NOT_FOUND for an unknown job. The store does not
+  // check state transitions: that is the caller's state machine.
+  absl::Status UpdateJob(const JobRecord& job);
+
+  // Deletes the job and all its outputs (its name and key become free).
+  // NOT_FOUND for an unknown job.
+  absl::Status DeleteJob(absl::string_view job_id);
+
+  // Deletes the finished jobs (see IsFinished) that ended before
+  // now - keep_finished, with their outputs; returns how many. Their space is
+  // reused by later writes (the file does not shrink).
+  absl::StatusOr<int64_t> PruneFinished(absl::Time now);
+
+  // Reads.
+
+  // NOT_FOUND for an unknown job.
+  absl::StatusOr<JobRecord> GetJob(absl::string_view job_id);
+  // The owner's job named `name`; NOT_FOUND if none.
+  absl::StatusOr<JobRecord> FindJobByName(int64_t owner_uid, absl::string_view name);
+
+  // The jobs matching `filter` (without their `request`), newest first, at most `page_size` (0
+  // means 100; capped at 1000). `page_token` is "" for the first page or a previous
+  // Page::next_page_token: pages neither skip nor repeat a job when jobs are
+  // created meanwhile (new ones are not on later pages). INVALID_ARGUMENT for
+  // a token this store did not make.
+  absl::StatusOr<Page> ListJobs(const JobFilter& filter, int page_size,
+                                absl::string_view page_token);
+
+  // The job's outputs with seq > after_seq, in seq order: at most `max_count`,
+  // and no more once their payloads reach `max_bytes` in all (the first is
+  // always returned). Empty when the job has no newer output. NOT_FOUND for an
+  // unknown job; INVALID_ARGUMENT if max_count < 1.
+  absl::StatusOr<std::vector<JobOutput>> ReadOutputs(absl::string_view job_id, int64_t after_seq,
+                                                     int max_count, uint64_t max_bytes = 64 << 20);
+
+  // The jobs QUEUED or RUNNING, oldest first. At start-up, before any write,
+  // these are the jobs the previous server left unfinished when it died; the
+  // caller decides for each: INTERRUPTED, re-run, or re-queue (UpdateJob).
+  absl::StatusOr<std::vector<JobRecord>> UnfinishedJobs();
+
+  // Bytes in use now (what max_bytes caps). Waits for the writer's lock.
+  absl::StatusOr<uint64_t> UsedBytes();
+
+  const JobStoreOptions& options() const { return options_; }
+
+ private:
+  JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer);
+
+  // Adds the store's path to an error's message.
+  absl::Status InContext(const absl::Status& status) const;
+  // RESOURCE_EXHAUSTED if the writer's open transaction leaves more than
+  // max_bytes in use.
+  absl::Status CheckSize(absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::StatusOr<Created> CreateJobLocked(const JobRecord& job)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::StatusOr<int64_t> AppendOutputsLocked(absl::string_view job_id,
+                                              const std::vector<NewOutput>& outputs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Deletes the job numbered `num`, its request and outputs, inside the
+  // writer's open transaction.
+  absl::Status DeleteJobRowsLocked(int64_t num) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+
+  const JobStoreOptions options_;
+  absl::Mutex writer_mu_;
+  const std::unique_ptr<SqliteDb> writer_ ABSL_GUARDED_BY(writer_mu_);
+  absl::BitGen ids_ ABSL_GUARDED_BY(writer_mu_);
+  SqlitePool readers_;
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_JOBS_JOB_STORE_H_

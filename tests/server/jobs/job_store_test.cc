@@ -1,0 +1,608 @@
+#include "server/jobs/job_store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace pprocd {
+namespace {
+
+// A fresh directory for one test's store, removed with everything in it.
+class StoreDir {
+ public:
+  StoreDir() {
+    std::string pattern = ::testing::TempDir() + "pprocd-jobs-test-XXXXXX";
+    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
+  }
+  ~StoreDir() {
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+  std::string Path(absl::string_view name = "jobs.db") const {
+    return absl::StrCat(dir_, "/", name);
+  }
+
+ private:
+  std::string dir_;
+};
+
+JobStoreOptions Options(const StoreDir& dir, uint64_t max_bytes = 0) {
+  JobStoreOptions options;
+  options.path = dir.Path();
+  options.max_bytes = max_bytes;
+  options.keep_finished = absl::Hours(1);
+  return options;
+}
+
+std::unique_ptr<JobStore> OpenOrDie(const JobStoreOptions& options) {
+  absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+JobRecord NewJob(int64_t owner, std::string name = "", std::string key = "") {
+  JobRecord job;
+  job.owner_uid = owner;
+  job.name = std::move(name);
+  job.idempotency_key = std::move(key);
+  job.request = std::string("req\0uest", 8);
+  return job;
+}
+
+std::string CreateOrDie(JobStore& store, const JobRecord& job) {
+  absl::StatusOr<JobStore::Created> created = store.CreateJob(job);
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? created->job.id : "";
+}
+
+std::string Payload(int64_t seq, size_t size = 0) {
+  std::string payload = absl::StrCat("out-", seq, ":");
+  if (payload.size() < size) payload.resize(size, static_cast<char>('a' + seq % 26));
+  return payload;
+}
+
+std::vector<NewOutput> Outputs(int64_t first_seq, int count, size_t size = 0) {
+  std::vector<NewOutput> outputs;
+  for (int i = 0; i < count; ++i) {
+    outputs.push_back({OutputKind::kResult, Payload(first_seq + i, size)});
+  }
+  return outputs;
+}
+
+// Reads every output after `after_seq` (up to `last_seq`), in pages, and
+// checks that they are exactly after_seq+1, after_seq+2, ... with the payloads
+// Payload() made. Returns how many there were.
+int64_t ExpectContiguous(JobStore& store, const std::string& id, int64_t after_seq, size_t size = 0,
+                         int64_t last_seq = INT64_MAX) {
+  int64_t next = after_seq + 1;
+  while (next <= last_seq) {
+    absl::StatusOr<std::vector<JobOutput>> page = store.ReadOutputs(id, next - 1, 1000);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok() || page->empty()) break;
+    for (const JobOutput& output : *page) {
+      EXPECT_EQ(output.seq, next);
+      EXPECT_EQ(output.payload, Payload(next, size));
+      if (output.seq != next) return next - after_seq - 1;
+      if (++next > last_seq) break;
+    }
+  }
+  return next - after_seq - 1;
+}
+
+TEST(JobStoreTest, CreatedJobHasAnIdAndItsFields) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  JobRecord job = NewJob(1000, "nightly");
+  job.total = 10;
+  job.max_retries = 2;
+  absl::StatusOr<JobStore::Created> created = store->CreateJob(job);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_FALSE(created->existing);
+  EXPECT_EQ(created->job.id.size(), 16u);
+  EXPECT_EQ(created->job.id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_GT(created->job.create_micros, 0);
+
+  absl::StatusOr<JobRecord> got = store->GetJob(created->job.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->owner_uid, 1000);
+  EXPECT_EQ(got->name, "nightly");
+  EXPECT_EQ(got->state, JobState::kQueued);
+  EXPECT_EQ(got->total, 10);
+  EXPECT_EQ(got->max_retries, 2);
+  EXPECT_EQ(got->request, job.request);
+  EXPECT_EQ(got->last_seq, 0);
+  EXPECT_NE(CreateOrDie(*store, NewJob(1000)), created->job.id);
+}
+
+TEST(JobStoreTest, NewFileIsOwnerOnly) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  CreateOrDie(*store, NewJob(1));
+  for (const char* suffix : {"", "-wal"}) {
+    struct stat info;
+    ASSERT_EQ(stat((dir.Path() + suffix).c_str(), &info), 0) << suffix;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << suffix;
+  }
+}
+
+TEST(JobStoreTest, ReplaysAfterAnySeqWithoutGapOrDuplicate) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  EXPECT_EQ(*store->AppendOutputs(id, Outputs(1, 1)), 1);
+  EXPECT_EQ(*store->AppendOutputs(id, Outputs(2, 5)), 2);
+  EXPECT_EQ(*store->AppendOutputs(id, {}), 0);
+  EXPECT_EQ(*store->AppendOutputs(id, Outputs(7, 10)), 7);
+  EXPECT_EQ(store->GetJob(id)->last_seq, 16);
+
+  for (int64_t after = 0; after <= 16; ++after) {
+    EXPECT_EQ(ExpectContiguous(*store, id, after), 16 - after) << "after " << after;
+  }
+  absl::StatusOr<std::vector<JobOutput>> some = store->ReadOutputs(id, 3, 4);
+  ASSERT_TRUE(some.ok()) << some.status();
+  ASSERT_EQ(some->size(), 4u);
+  EXPECT_EQ(some->front().seq, 4);
+  EXPECT_EQ(some->back().seq, 7);
+  // A byte budget stops the read early, but never before the first output.
+  some = store->ReadOutputs(id, 0, 100, 1);
+  ASSERT_TRUE(some.ok()) << some.status();
+  EXPECT_EQ(some->size(), 1u);
+}
+
+TEST(JobStoreTest, KindsAndBinaryPayloadsComeBackAsStored) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  const std::string binary("\0\xff\x01zero", 7);
+  ASSERT_TRUE(store
+                  ->AppendOutputs(id, {{OutputKind::kMessage, binary},
+                                       {OutputKind::kLog, ""},
+                                       {OutputKind::kState, "done"}})
+                  .ok());
+  absl::StatusOr<std::vector<JobOutput>> outputs = store->ReadOutputs(id, 0, 10);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 3u);
+  EXPECT_EQ((*outputs)[0].kind, OutputKind::kMessage);
+  EXPECT_EQ((*outputs)[0].payload, binary);
+  EXPECT_EQ((*outputs)[1].kind, OutputKind::kLog);
+  EXPECT_EQ((*outputs)[1].payload, "");
+  EXPECT_EQ((*outputs)[2].kind, OutputKind::kState);
+}
+
+TEST(JobStoreTest, UnknownJobIsNotFound) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  JobRecord missing = NewJob(1);
+  missing.id = "0123456789abcdef";
+  EXPECT_EQ(store->GetJob(missing.id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->AppendOutputs(missing.id, Outputs(1, 1)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->ReadOutputs(missing.id, 0, 1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->UpdateJob(missing).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->DeleteJob(missing.id).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->FindJobByName(1, "nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(JobStoreTest, OversizedOutputIsRefused) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  absl::StatusOr<int64_t> appended =
+      store->AppendOutputs(id, {{OutputKind::kResult, std::string(kMaxOutputBytes + 1, 'x')}});
+  EXPECT_EQ(appended.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->GetJob(id)->last_seq, 0);
+  // The largest allowed one is stored whole.
+  ASSERT_TRUE(
+      store->AppendOutputs(id, {{OutputKind::kResult, std::string(kMaxOutputBytes, 'y')}}).ok());
+  EXPECT_EQ(store->ReadOutputs(id, 0, 1)->at(0).payload.size(), kMaxOutputBytes);
+}
+
+TEST(JobStoreTest, ReopenKeepsEverything) {
+  StoreDir dir;
+  std::string id;
+  {
+    auto store = OpenOrDie(Options(dir));
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, NewJob(7, "kept", "key-1"));
+    ASSERT_TRUE(store->AppendOutputs(id, Outputs(1, 100)).ok());
+    JobRecord job = *store->GetJob(id);
+    job.state = JobState::kSucceeded;
+    job.done = 100;
+    job.total = 100;
+    job.attempts = 1;
+    job.start_micros = 5;
+    job.end_micros = 6;
+    job.error = "none";
+    ASSERT_TRUE(store->UpdateJob(job).ok());
+  }
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<JobRecord> job = store->GetJob(id);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->owner_uid, 7);
+  EXPECT_EQ(job->name, "kept");
+  EXPECT_EQ(job->idempotency_key, "key-1");
+  EXPECT_EQ(job->state, JobState::kSucceeded);
+  EXPECT_EQ(job->done, 100);
+  EXPECT_EQ(job->attempts, 1);
+  EXPECT_EQ(job->start_micros, 5);
+  EXPECT_EQ(job->end_micros, 6);
+  EXPECT_EQ(job->error, "none");
+  EXPECT_EQ(job->request, NewJob(7).request);
+  EXPECT_EQ(job->last_seq, 100);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0), 100);
+  // Numbering goes on where it stopped.
+  EXPECT_EQ(*store->AppendOutputs(id, Outputs(101, 1)), 101);
+}
+
+// The server may be killed at any moment: what a writer committed before
+// the kill is all there, and nothing half-written is.
+TEST(JobStoreTest, KilledWriterLeavesAContiguousPrefix) {
+  StoreDir dir;
+  const JobStoreOptions options = Options(dir);
+  std::string id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, NewJob(1));
+  }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Appends batches of 1..7 outputs forever, reporting each commit's last seq.
+    close(fds[0]);
+    absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options);
+    if (!store.ok()) _exit(2);
+    int64_t next = 1;
+    for (int batch = 0;; ++batch) {
+      const int count = 1 + batch % 7;
+      absl::StatusOr<int64_t> first = (*store)->AppendOutputs(id, Outputs(next, count, 200));
+      if (!first.ok() || *first != next) _exit(3);
+      next += count;
+      const int64_t committed = next - 1;
+      if (write(fds[1], &committed, sizeof committed) != sizeof committed) _exit(4);
+    }
+  }
+  close(fds[1]);
+  int64_t committed = 0;
+  while (committed < 2000) {
+    ASSERT_EQ(read(fds[0], &committed, sizeof committed), static_cast<ssize_t>(sizeof committed));
+  }
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+  for (int64_t reported = 0;
+       read(fds[0], &reported, sizeof reported) == static_cast<ssize_t>(sizeof reported);) {
+    committed = reported;
+  }
+  close(fds[0]);
+
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<JobRecord> job = store->GetJob(id);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_GE(job->last_seq, committed);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0, 200), job->last_seq);
+  EXPECT_EQ(*store->AppendOutputs(id, Outputs(job->last_seq + 1, 1, 200)), job->last_seq + 1);
+}
+
+TEST(JobStoreTest, IdempotencyKeyReturnsTheSameJob) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<JobStore::Created> first = store->CreateJob(NewJob(1, "", "k"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(store->AppendOutputs(first->job.id, Outputs(1, 3)).ok());
+  absl::StatusOr<JobStore::Created> again = store->CreateJob(NewJob(1, "other-name", "k"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->existing);
+  EXPECT_EQ(again->job.id, first->job.id);
+  EXPECT_EQ(again->job.last_seq, 3);
+  EXPECT_EQ(again->job.name, "");
+  // Another owner's key is another key.
+  absl::StatusOr<JobStore::Created> other = store->CreateJob(NewJob(2, "", "k"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->existing);
+  EXPECT_NE(other->job.id, first->job.id);
+}
+
+TEST(JobStoreTest, NamesAreUniquePerOwnerWhileTheJobExists) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1, "backup"));
+  absl::StatusOr<JobStore::Created> taken = store->CreateJob(NewJob(1, "backup"));
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(taken.status().message().find("'backup'"), std::string::npos) << taken.status();
+  const std::string other_owner = CreateOrDie(*store, NewJob(2, "backup"));
+  EXPECT_EQ(store->FindJobByName(1, "backup")->id, id);
+  EXPECT_EQ(store->FindJobByName(2, "backup")->id, other_owner);
+  // Unnamed jobs never clash.
+  CreateOrDie(*store, NewJob(1));
+  CreateOrDie(*store, NewJob(1));
+
+  ASSERT_TRUE(store->DeleteJob(id).ok());
+  EXPECT_EQ(store->FindJobByName(1, "backup").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(CreateOrDie(*store, NewJob(1, "backup")), "");
+}
+
+// Pages through ListJobs(filter) and returns the ids in order.
+std::vector<std::string> ListAll(JobStore& store, const JobFilter& filter, int page_size) {
+  std::vector<std::string> ids;
+  std::string token;
+  do {
+    absl::StatusOr<JobStore::Page> page = store.ListJobs(filter, page_size, token);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    EXPECT_LE(static_cast<int>(page->jobs.size()), page_size);
+    for (const JobRecord& job : page->jobs) ids.push_back(job.id);
+    token = page->next_page_token;
+  } while (!token.empty());
+  return ids;
+}
+
+TEST(JobStoreTest, ListJobsPagesNewestFirstWithFilters) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  std::vector<std::string> owner1;  // oldest first
+  std::vector<std::string> owner1_running;
+  for (int i = 0; i < 23; ++i) {
+    const int64_t owner = i % 2 == 0 ? 1 : 2;
+    const std::string id = CreateOrDie(*store, NewJob(owner, absl::StrCat("job-", i)));
+    if (owner != 1) continue;
+    owner1.push_back(id);
+    if (i % 3 == 0) {
+      JobRecord job = *store->GetJob(id);
+      job.state = JobState::kRunning;
+      ASSERT_TRUE(store->UpdateJob(job).ok());
+      owner1_running.push_back(id);
+    }
+  }
+  const std::vector<std::string> newest_first(owner1.rbegin(), owner1.rend());
+  JobFilter mine;
+  mine.owner_uid = 1;
+  EXPECT_EQ(ListAll(*store, mine, 5), newest_first);
+  EXPECT_EQ(ListAll(*store, mine, 12), newest_first);
+  EXPECT_EQ(ListAll(*store, {}, 4).size(), 23u);
+
+  JobFilter running = mine;
+  running.state = JobState::kRunning;
+  EXPECT_EQ(ListAll(*store, running, 2),
+            std::vector<std::string>(owner1_running.rbegin(), owner1_running.rend()));
+  JobFilter named;
+  named.name = "job-4";
+  EXPECT_EQ(ListAll(*store, named, 10), std::vector<std::string>{owner1[2]});
+
+  // Jobs created between pages do not shift the pages already begun.
+  absl::StatusOr<JobStore::Page> page = store->ListJobs(mine, 5, "");
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::vector<std::string> seen;
+  for (const JobRecord& job : page->jobs) seen.push_back(job.id);
+  CreateOrDie(*store, NewJob(1));
+  CreateOrDie(*store, NewJob(1));
+  std::string token = page->next_page_token;
+  while (!token.empty()) {
+    page = store->ListJobs(mine, 5, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const JobRecord& job : page->jobs) seen.push_back(job.id);
+    token = page->next_page_token;
+  }
+  EXPECT_EQ(seen, newest_first);
+
+  EXPECT_EQ(store->ListJobs(mine, 5, "bogus").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(JobStoreTest, PruneDeletesOnlyJobsFinishedLongAgo) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));  // keep_finished: 1 h
+  ASSERT_NE(store, nullptr);
+  const absl::Time now = absl::FromUnixSeconds(1700000000);
+  auto make = [&](JobState state, absl::Duration ended_ago) {
+    JobRecord job = *store->GetJob(CreateOrDie(*store, NewJob(1)));
+    job.state = state;
+    job.start_micros = absl::ToUnixMicros(now - absl::Hours(10));
+    if (IsFinished(state)) job.end_micros = absl::ToUnixMicros(now - ended_ago);
+    EXPECT_TRUE(store->UpdateJob(job).ok());
+    EXPECT_TRUE(store->AppendOutputs(job.id, Outputs(1, 3)).ok());
+    return job.id;
+  };
+  const std::string old_done = make(JobState::kSucceeded, absl::Hours(2));
+  const std::string old_failed = make(JobState::kFailed, absl::Hours(3));
+  const std::string recent = make(JobState::kSucceeded, absl::Minutes(10));
+  const std::string running = make(JobState::kRunning, absl::Hours(5));
+
+  absl::StatusOr<int64_t> pruned = store->PruneFinished(now);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 2);
+  EXPECT_EQ(store->GetJob(old_done).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->ReadOutputs(old_failed, 0, 10).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ExpectContiguous(*store, recent, 0), 3);
+  EXPECT_EQ(ExpectContiguous(*store, running, 0), 3);
+  EXPECT_EQ(*store->PruneFinished(now), 0);
+}
+
+TEST(JobStoreTest, UnfinishedJobsAreTheQueuedAndRunningOnes) {
+  StoreDir dir;
+  std::vector<std::string> expected;
+  {
+    auto store = OpenOrDie(Options(dir));
+    ASSERT_NE(store, nullptr);
+    expected.push_back(CreateOrDie(*store, NewJob(1)));
+    JobRecord running = *store->GetJob(CreateOrDie(*store, NewJob(2)));
+    running.state = JobState::kRunning;
+    ASSERT_TRUE(store->UpdateJob(running).ok());
+    expected.push_back(running.id);
+    JobRecord done = *store->GetJob(CreateOrDie(*store, NewJob(1)));
+    done.state = JobState::kCancelled;
+    ASSERT_TRUE(store->UpdateJob(done).ok());
+  }
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::vector<JobRecord>> unfinished = store->UnfinishedJobs();
+  ASSERT_TRUE(unfinished.ok()) << unfinished.status();
+  std::vector<std::string> ids;
+  for (const JobRecord& job : *unfinished) ids.push_back(job.id);
+  EXPECT_EQ(ids, expected);
+  EXPECT_EQ(unfinished->front().request, NewJob(1).request);
+}
+
+TEST(JobStoreTest, SizeCapRefusesWritesAndTheStoreStaysReadable) {
+  StoreDir dir;
+  const JobStoreOptions options = Options(dir, 512 << 10);
+  std::string id;
+  int64_t accepted = 0;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, NewJob(1));
+    absl::Status refused;
+    while (refused.ok() && accepted < 100000) {
+      absl::StatusOr<int64_t> first = store->AppendOutputs(id, Outputs(accepted + 1, 16, 1024));
+      if (first.ok()) {
+        accepted += 16;
+      } else {
+        refused = first.status();
+      }
+    }
+    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+    EXPECT_NE(refused.message().find("max_bytes"), std::string::npos) << refused;
+    EXPECT_NE(refused.message().find(options.path), std::string::npos) << refused;
+    EXPECT_GT(accepted, 0);
+    EXPECT_LE(*store->UsedBytes(), options.max_bytes);
+    EXPECT_EQ(store->GetJob(id)->last_seq, accepted);
+    // A large new job is refused too; the job's end can still be recorded.
+    JobRecord big = NewJob(1);
+    big.request.assign(256 << 10, 'r');
+    EXPECT_EQ(store->CreateJob(big).status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(*store->AppendOutputs(id, {{OutputKind::kState, "failed: store full"}}),
+              accepted + 1);
+    JobRecord job = *store->GetJob(id);
+    job.state = JobState::kFailed;
+    job.error = "the job store is full";
+    EXPECT_TRUE(store->UpdateJob(job).ok());
+  }
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetJob(id)->state, JobState::kFailed);
+  EXPECT_EQ(store->GetJob(id)->last_seq, accepted + 1);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0, 1024, accepted), accepted);
+  EXPECT_EQ(store->ReadOutputs(id, accepted, 10)->at(0).payload, "failed: store full");
+  // Deleting a job frees its space for new ones.
+  ASSERT_TRUE(store->DeleteJob(id).ok());
+  const std::string next = CreateOrDie(*store, NewJob(1));
+  EXPECT_TRUE(store->AppendOutputs(next, Outputs(1, 16, 1024)).ok());
+}
+
+TEST(JobStoreTest, GarbageFileIsAnErrorNamingThePath) {
+  StoreDir dir;
+  {
+    std::ofstream garbage(dir.Path(), std::ios::binary);
+    for (int i = 0; i < 4096; ++i) garbage << "not a database ";
+  }
+  absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(Options(dir));
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_NE(store.status().message().find(dir.Path()), std::string::npos) << store.status();
+  EXPECT_NE(store.status().message().find("not a database"), std::string::npos) << store.status();
+}
+
+// Runs `sql` on the file at `path` with SQLite directly.
+void RawSql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+TEST(JobStoreTest, AnotherApplicationsDatabaseIsRefused) {
+  StoreDir dir;
+  RawSql(dir.Path(), "CREATE TABLE notes (text TEXT)");
+  absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(Options(dir));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_NE(store.status().message().find("not a pprocd job store"), std::string::npos)
+      << store.status();
+}
+
+TEST(JobStoreTest, NewerSchemaIsRefused) {
+  StoreDir dir;
+  OpenOrDie(Options(dir)).reset();
+  RawSql(dir.Path(), "PRAGMA user_version = 99");
+  absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(Options(dir));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_NE(store.status().message().find("schema version 99"), std::string::npos)
+      << store.status();
+}
+
+TEST(JobStoreTest, MissingDirectoryIsAnErrorNamingThePath) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.path = dir.Path("no-such-dir/jobs.db");
+  absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find(options.path), std::string::npos) << store.status();
+}
+
+// Watchers read on their own threads while the writer appends: each sees a
+// contiguous prefix that only grows.
+TEST(JobStoreTest, ReadersOnOtherThreadsSeeGrowingPrefixes) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  constexpr int64_t kTotal = 3000;
+  std::atomic<bool> writer_done{false};
+  std::vector<std::thread> readers;
+  std::vector<int64_t> seen(4, 0);
+  for (size_t r = 0; r < seen.size(); ++r) {
+    readers.emplace_back([&, r] {
+      int64_t last = 0;
+      while (last < kTotal) {
+        const bool final_read = writer_done.load();
+        absl::StatusOr<std::vector<JobOutput>> page = store->ReadOutputs(id, last, 100);
+        if (!page.ok() || (final_read && page->empty())) break;
+        for (const JobOutput& output : *page) {
+          if (output.seq != last + 1 || output.payload != Payload(output.seq)) return;
+          last = output.seq;
+        }
+        seen[r] = last;
+      }
+    });
+  }
+  for (int64_t next = 1; next <= kTotal; next += 10) {
+    absl::StatusOr<int64_t> first = store->AppendOutputs(id, Outputs(next, 10));
+    EXPECT_TRUE(first.ok()) << first.status();
+    if (!first.ok()) break;
+  }
+  writer_done = true;
+  for (std::thread& reader : readers) reader.join();
+  for (int64_t last : seen) EXPECT_EQ(last, kTotal);
+}
+
+}  // namespace
+}  // namespace pprocd
