@@ -54,6 +54,9 @@ struct Flags {
   uint32_t max_message_bytes = 16u << 20;
   uint64_t max_tasks_per_worker = 0;
   std::vector<std::string> plugins;
+  uint32_t keep_jobs_hours = 24 * 7;
+  uint32_t max_store_mib = 1024;
+  std::string admin_group;
   // --config: the file the values above may come from ("" = none).
   std::string config_path;
 };
@@ -86,6 +89,9 @@ void ApplyConfig(const ServerConfig& config, const CLI::App& app, Flags* flags) 
   take("--plugin", config.plugins, &flags->plugins);
   take("--grace-ms", config.grace_ms, &flags->grace_ms);
   take("--max-message-bytes", config.max_message_bytes, &flags->max_message_bytes);
+  take("--keep-jobs-hours", config.keep_jobs_hours, &flags->keep_jobs_hours);
+  take("--max-store-mib", config.max_store_mib, &flags->max_store_mib);
+  take("--admin-group", config.admin_group, &flags->admin_group);
 }
 
 // Adds the config file's command callables to `registry`, after the
@@ -172,6 +178,9 @@ int CheckConfig(const std::string& path) {
   note("grace_ms", config.grace_ms.has_value());
   note("max_message_bytes", config.max_message_bytes.has_value());
   note("plugins", config.plugins.has_value());
+  note("keep_jobs_hours", config.keep_jobs_hours.has_value());
+  note("max_store_mib", config.max_store_mib.has_value());
+  note("admin_group", config.admin_group.has_value());
   std::vector<std::string> names;
   for (const CommandSpec& spec : config.commands) names.push_back(spec.name);
   std::printf("%s: ok (server: %s; callables: %s)\n", path.c_str(),
@@ -275,12 +284,27 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
     return Fail(started.ToString());
   }
 
+  JobManagerOptions job_options;
+  job_options.store.path = flags.state_dir + "/jobs.db";
+  job_options.store.max_bytes = uint64_t{flags.max_store_mib} << 20;
+  job_options.store.keep_finished = absl::Hours(flags.keep_jobs_hours);
+  absl::StatusOr<std::unique_ptr<JobManager>> jobs =
+      JobManager::Open(job_options, &scheduler, &current);
+  if (jobs.ok()) {
+    if (absl::Status started = (*jobs)->Start(); !started.ok()) jobs = started;
+  }
+  if (!jobs.ok()) {
+    scheduler.Stop();
+    return Fail(absl::StrCat("job store: ", jobs.status().message()));
+  }
+
   // Links the descriptor of grpc.health.v1 so reflection can describe it.
   grpc::health::v1::HealthCheckRequest health_descriptor_anchor;
   (void)health_descriptor_anchor;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  FarmService service(&scheduler, &current);
+  FarmService service(&scheduler, &current, jobs->get(),
+                      [](const grpc::CallbackServerContext&) { return Caller{}; });
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(flags.max_message_bytes));
@@ -293,6 +317,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   umask(old_umask);
   if (server == nullptr) {
+    (*jobs)->Stop();
     scheduler.Stop();
     return Fail(absl::StrCat("cannot listen on ", flags.listen.front(),
                              (flags.listen.size() > 1 ? " (or another --listen address)" : ""),
@@ -339,6 +364,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   // transports have written the last responses and trailers: give them a
   // moment, or a client may see its finished call end in a broken pipe.
   absl::SleepFor(absl::Milliseconds(100));
+  (*jobs)->Stop();
   scheduler.Stop();
   server->Wait();
   for (const ListenAddress& address : addresses) {
@@ -382,6 +408,17 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
                  "Largest request or response message")
       ->capture_default_str()
       ->check(CLI::Range(uint32_t{4096}, uint32_t{1} << 30));
+  app.add_option("--keep-jobs-hours", flags.keep_jobs_hours,
+                 "Background jobs that ended are deleted after this many hours")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 24u * 3650u));
+  app.add_option("--max-store-mib", flags.max_store_mib,
+                 "Cap of the job store (STATE_DIR/jobs.db); a Submit past it is "
+                 "RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--admin-group", flags.admin_group,
+                 "Group whose members (with root) may see and act on every user's jobs");
   CLI::Option* config_option =
       app.add_option("--config", flags.config_path,
                      "TOML file of server settings and command callables (README: Configuration "

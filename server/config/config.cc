@@ -78,6 +78,11 @@ void ReadServer(const toml::table& table, const std::string& base_dir, ErrorList
   ReadInteger(reader, "max_tasks_per_worker", 0, kMaxInt64, &config->max_tasks_per_worker);
   ReadInteger(reader, "grace_ms", 0, kMaxUint32, &config->grace_ms);
   ReadInteger(reader, "max_message_bytes", 4096, int64_t{1} << 30, &config->max_message_bytes);
+  ReadInteger(reader, "keep_jobs_hours", 1, 24 * 3650, &config->keep_jobs_hours);
+  ReadInteger(reader, "max_store_mib", 1, 1 << 20, &config->max_store_mib);
+  if (std::optional<std::string> group = reader.String("admin_group")) {
+    config->admin_group = std::move(group);
+  }
   if (std::optional<std::vector<std::string>> plugins = reader.StringList("plugins")) {
     for (std::string& plugin : *plugins) plugin = ResolvePath(base_dir, plugin);
     config->plugins = std::move(plugins);

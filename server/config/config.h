@@ -34,6 +34,11 @@ struct ServerConfig {
   std::optional<uint64_t> max_tasks_per_worker;
   std::optional<uint32_t> grace_ms;
   std::optional<uint32_t> max_message_bytes;
+  // Background jobs: how long ended jobs are kept, the job store's cap,
+  // and the group whose members may act on every job.
+  std::optional<uint32_t> keep_jobs_hours;
+  std::optional<uint32_t> max_store_mib;
+  std::optional<std::string> admin_group;
   std::optional<std::vector<std::string>> plugins;
   // One per [[callable]], in file order.
   std::vector<CommandSpec> commands;

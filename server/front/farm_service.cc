@@ -3,16 +3,13 @@
 #include <string>
 
 #include "server/front/item_stream_reactor.h"
+#include "server/front/reconnect_reactor.h"
+#include "server/front/request_validation.h"
+#include "server/front/status_convert.h"
 #include "server/front/start_reactor.h"
 
 namespace pprocd {
 namespace {
-
-// The answer of an RPC that a later version implements.
-grpc::Status NotYet(const std::string& what) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      what + " is not implemented yet in this pprocd version");
-}
 
 grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, grpc::Status status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -48,39 +45,83 @@ grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start
 }
 
 grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* context,
-                                              const v1::SubmitRequest* /*request*/,
-                                              v1::SubmitResponse* /*response*/) {
-  return Answer(context, NotYet("Submit (background jobs)"));
+                                              const v1::SubmitRequest* request,
+                                              v1::SubmitResponse* response) {
+  const std::shared_ptr<const Registry> registry = registry_->Current();
+  absl::StatusOr<const CallableDef*> def = FindCallable(*registry, request->callable());
+  absl::Status valid = def.ok() ? ValidateOptions(request->options()) : def.status();
+  if (valid.ok()) valid = ValidateInputs(**def, request->inputs(), 0);
+  if (valid.ok() && request->inputs_size() == 0) {
+    valid = absl::InvalidArgumentError("inputs: a job needs at least one input");
+  }
+  if (valid.ok() && request->retries() > 100) {
+    valid = absl::InvalidArgumentError("retries: at most 100");
+  }
+  if (valid.ok() && !request->socket_path().empty()) {
+    valid = absl::UnimplementedError(
+        "socket_path: per-job sockets are not implemented yet in this pprocd version");
+  }
+  if (!valid.ok()) return Answer(context, ToGrpcStatus(valid));
+  absl::StatusOr<v1::Job> job = jobs_->Submit(identify_(*context), *request);
+  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
+  *response->mutable_job() = *std::move(job);
+  return Answer(context, grpc::Status::OK);
 }
 
 grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
-    grpc::CallbackServerContext* /*context*/, const v1::ReconnectRequest* /*request*/) {
-  return new FinishedReactor<grpc::ServerWriteReactor<v1::ReconnectResponse>>(
-      NotYet("Reconnect (background jobs)"));
+    grpc::CallbackServerContext* context, const v1::ReconnectRequest* request) {
+  using Finished = FinishedReactor<grpc::ServerWriteReactor<v1::ReconnectResponse>>;
+  if (request->jobs_size() == 0) {
+    return new Finished(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                     "jobs: name at least one job (by id or name)"));
+  }
+  const Caller caller = identify_(*context);
+  std::vector<ReconnectReactor::Cursor> cursors;
+  for (const std::string& named : request->jobs()) {
+    absl::StatusOr<JobRecord> job = jobs_->Find(caller, named);
+    if (!job.ok()) return new Finished(ToGrpcStatus(job.status()));
+    ReconnectReactor::Cursor cursor;
+    cursor.job_id = job->id;
+    auto by_job = request->after_seq_by_job().find(named);
+    const uint64_t after =
+        by_job != request->after_seq_by_job().end() ? by_job->second : request->after_seq();
+    cursor.after = static_cast<int64_t>(after);
+    cursors.push_back(std::move(cursor));
+  }
+  return new ReconnectReactor(jobs_, std::move(cursors));
 }
 
 grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* context,
-                                              const v1::GetJobRequest* /*request*/,
-                                              v1::GetJobResponse* /*response*/) {
-  return Answer(context, NotYet("GetJob (background jobs)"));
+                                              const v1::GetJobRequest* request,
+                                              v1::GetJobResponse* response) {
+  absl::StatusOr<JobRecord> job = jobs_->Find(identify_(*context), request->job());
+  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
+  *response->mutable_job() = JobManager::ToProto(*job);
+  return Answer(context, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* FarmService::ListJobs(grpc::CallbackServerContext* context,
-                                                const v1::ListJobsRequest* /*request*/,
-                                                v1::ListJobsResponse* /*response*/) {
-  return Answer(context, NotYet("ListJobs (background jobs)"));
+                                                const v1::ListJobsRequest* request,
+                                                v1::ListJobsResponse* response) {
+  absl::StatusOr<v1::ListJobsResponse> page = jobs_->List(identify_(*context), *request);
+  if (!page.ok()) return Answer(context, ToGrpcStatus(page.status()));
+  *response = *std::move(page);
+  return Answer(context, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* FarmService::CancelJob(grpc::CallbackServerContext* context,
-                                                 const v1::CancelJobRequest* /*request*/,
-                                                 v1::CancelJobResponse* /*response*/) {
-  return Answer(context, NotYet("CancelJob (background jobs)"));
+                                                 const v1::CancelJobRequest* request,
+                                                 v1::CancelJobResponse* response) {
+  absl::StatusOr<v1::Job> job = jobs_->Cancel(identify_(*context), request->job());
+  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
+  *response->mutable_job() = *std::move(job);
+  return Answer(context, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* context,
-                                                 const v1::DeleteJobRequest* /*request*/,
+                                                 const v1::DeleteJobRequest* request,
                                                  v1::DeleteJobResponse* /*response*/) {
-  return Answer(context, NotYet("DeleteJob (background jobs)"));
+  return Answer(context, ToGrpcStatus(jobs_->Delete(identify_(*context), request->job())));
 }
 
 grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,

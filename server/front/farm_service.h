@@ -4,18 +4,25 @@
 #ifndef PPROCD_SERVER_FRONT_FARM_SERVICE_H_
 #define PPROCD_SERVER_FRONT_FARM_SERVICE_H_
 
+#include <functional>
+
 #include "pprocd/v1/service.grpc.pb.h"
+#include "server/jobs/job_manager.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/registry.h"
 
 namespace pprocd {
 
+// Who is calling an RPC: the owner of the jobs it submits and may see.
+using IdentifyCaller = std::function<Caller(const grpc::CallbackServerContext&)>;
+
 class FarmService final : public v1::ProcessFarmService::CallbackService {
  public:
-  // Both must outlive the service. Each call uses the set of callables
+  // All must outlive the service. Each call uses the set of callables
   // current when it starts.
-  FarmService(Scheduler* scheduler, const CurrentRegistry* registry)
-      : scheduler_(scheduler), registry_(registry) {}
+  FarmService(Scheduler* scheduler, const CurrentRegistry* registry, JobManager* jobs,
+              IdentifyCaller identify)
+      : scheduler_(scheduler), registry_(registry), jobs_(jobs), identify_(std::move(identify)) {}
 
   grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* Map(
       grpc::CallbackServerContext* context) override;
@@ -53,6 +60,8 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
  private:
   Scheduler* const scheduler_;
   const CurrentRegistry* const registry_;
+  JobManager* const jobs_;
+  const IdentifyCaller identify_;
 };
 
 }  // namespace pprocd

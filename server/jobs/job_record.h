@@ -48,6 +48,8 @@ struct JobRecord {
   int64_t create_micros = 0;
   int64_t start_micros = 0;
   int64_t end_micros = 0;
+  // The callable it runs (set at creation).
+  std::string callable;
   // Why the job failed or was interrupted; empty otherwise.
   std::string error;
   // The serialized submit request, kept to re-run the job.

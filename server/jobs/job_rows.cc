@@ -19,7 +19,8 @@ JobRecord ReadJobRow(const SqliteStatement& row, bool with_request, int64_t* num
   job.end_micros = row.ColumnInt(12);
   job.error = row.ColumnBytes(13);
   job.last_seq = row.ColumnInt(14);
-  if (with_request) job.request = row.ColumnBytes(15);
+  job.callable = row.ColumnBytes(15);
+  if (with_request) job.request = row.ColumnBytes(16);
   return job;
 }
 

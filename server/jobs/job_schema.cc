@@ -31,7 +31,8 @@ CREATE TABLE jobs (
   start_micros INTEGER NOT NULL,
   end_micros INTEGER NOT NULL,
   error TEXT NOT NULL,
-  last_seq INTEGER NOT NULL
+  last_seq INTEGER NOT NULL,
+  callable TEXT NOT NULL
 );
 CREATE UNIQUE INDEX jobs_by_owner_name ON jobs (owner_uid, name) WHERE name IS NOT NULL;
 CREATE UNIQUE INDEX jobs_by_owner_key ON jobs (owner_uid, idempotency_key)

@@ -145,8 +145,8 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job
       SqliteDb::Lease insert,
       writer_->Cached("INSERT INTO jobs (id, owner_uid, name, idempotency_key, state, done, total,"
                       " attempts, max_retries, create_micros, start_micros, end_micros, error,"
-                      " last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                      " 0)"));
+                      " last_seq, callable) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                      " ?12, ?13, 0, ?14)"));
   insert->BindText(1, stored.id);
   insert->BindInt(2, stored.owner_uid);
   BindTextOrNull(*insert, 3, stored.name);
@@ -160,6 +160,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job
   insert->BindInt(11, stored.start_micros);
   insert->BindInt(12, stored.end_micros);
   insert->BindText(13, stored.error);
+  insert->BindText(14, stored.callable);
   PPROCD_RETURN_IF_ERROR(insert->Run());
   const int64_t num = sqlite3_last_insert_rowid(writer_->get());
 

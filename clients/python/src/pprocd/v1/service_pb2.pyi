@@ -89,7 +89,7 @@ class QueueResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "name", "state", "items_done", "items_total", "create_time", "start_time", "end_time")
+    __slots__ = ("id", "name", "state", "items_done", "items_total", "create_time", "start_time", "end_time", "callable", "error", "attempts", "max_retries", "last_seq", "owner_uid", "socket_path")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,13 @@ class Job(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_RETRIES_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
+    OWNER_UID_FIELD_NUMBER: _ClassVar[int]
+    SOCKET_PATH_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     state: JobState
@@ -106,10 +113,17 @@ class Job(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., items_done: _Optional[int] = ..., items_total: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    callable: str
+    error: str
+    attempts: int
+    max_retries: int
+    last_seq: int
+    owner_uid: int
+    socket_path: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., items_done: _Optional[int] = ..., items_total: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., callable: _Optional[str] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., max_retries: _Optional[int] = ..., last_seq: _Optional[int] = ..., owner_uid: _Optional[int] = ..., socket_path: _Optional[str] = ...) -> None: ...
 
 class SubmitRequest(_message.Message):
-    __slots__ = ("callable", "inputs", "options", "ordered", "name", "idempotency_key", "retries", "socket_path")
+    __slots__ = ("callable", "inputs", "options", "ordered", "name", "idempotency_key", "retries", "socket_path", "retry_backoff_ms")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +132,7 @@ class SubmitRequest(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     SOCKET_PATH_FIELD_NUMBER: _ClassVar[int]
+    RETRY_BACKOFF_MS_FIELD_NUMBER: _ClassVar[int]
     callable: str
     inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     options: _item_pb2.CallOptions
@@ -126,7 +141,8 @@ class SubmitRequest(_message.Message):
     idempotency_key: str
     retries: int
     socket_path: str
-    def __init__(self, callable: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., ordered: _Optional[bool] = ..., name: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., retries: _Optional[int] = ..., socket_path: _Optional[str] = ...) -> None: ...
+    retry_backoff_ms: int
+    def __init__(self, callable: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., ordered: _Optional[bool] = ..., name: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., retries: _Optional[int] = ..., socket_path: _Optional[str] = ..., retry_backoff_ms: _Optional[int] = ...) -> None: ...
 
 class SubmitResponse(_message.Message):
     __slots__ = ("job",)
@@ -135,26 +151,33 @@ class SubmitResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class ReconnectRequest(_message.Message):
-    __slots__ = ("jobs", "after_seq")
+    __slots__ = ("jobs", "after_seq", "after_seq_by_job")
+    class AfterSeqByJobEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     JOBS_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_BY_JOB_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedScalarFieldContainer[str]
     after_seq: int
-    def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ...) -> None: ...
+    after_seq_by_job: _containers.ScalarMap[str, int]
+    def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ..., after_seq_by_job: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class ReconnectResponse(_message.Message):
-    __slots__ = ("job_id", "seq", "result", "message", "job")
+    __slots__ = ("job_id", "seq", "result", "job")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     seq: int
     result: _item_pb2.ItemResult
-    message: _struct_pb2.Value
     job: Job
-    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job",)
