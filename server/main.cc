@@ -359,12 +359,14 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   }
   health->SetServingStatus(false);
   health->SetServingStatus(kServiceName, false);
+  // Background jobs stop at once (the next start takes them up), without
+  // waiting for the grace period of the calls of connected clients.
+  (*jobs)->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(flags.grace_ms));
   // Shutdown returns once every call has finished, which can be before the
   // transports have written the last responses and trailers: give them a
   // moment, or a client may see its finished call end in a broken pipe.
   absl::SleepFor(absl::Milliseconds(100));
-  (*jobs)->Stop();
   scheduler.Stop();
   server->Wait();
   for (const ListenAddress& address : addresses) {

@@ -5,8 +5,8 @@
 #include "server/front/item_stream_reactor.h"
 #include "server/front/reconnect_reactor.h"
 #include "server/front/request_validation.h"
-#include "server/front/status_convert.h"
 #include "server/front/start_reactor.h"
+#include "server/front/status_convert.h"
 
 namespace pprocd {
 namespace {

@@ -65,6 +65,7 @@ absl::Status ReconnectReactor::RefillLocked() {
         parsed = response.mutable_result()->ParseFromString(output.payload);
       } else {
         parsed = response.mutable_job()->ParseFromString(output.payload);
+        response.set_progress(output.kind == OutputKind::kProgress);
         if (parsed && output.kind == OutputKind::kState &&
             IsFinished(static_cast<JobState>(response.job().state()))) {
           cursor.ended = true;

@@ -52,9 +52,8 @@ class JobManager::Sink : public CallSink {
 
   void Deliver(std::vector<ResultPtr> results) override {
     auto moved = std::make_shared<std::vector<ResultPtr>>(std::move(results));
-    manager_->Post([manager = manager_, id = job_id_, moved] {
-      manager->Delivered(id, std::move(*moved));
-    });
+    manager_->Post(
+        [manager = manager_, id = job_id_, moved] { manager->Delivered(id, std::move(*moved)); });
   }
   void WantInput() override {
     manager_->Post([manager = manager_, id = job_id_] {
@@ -63,7 +62,8 @@ class JobManager::Sink : public CallSink {
     });
   }
   void Finish(absl::Status status) override {
-    manager_->Post([manager = manager_, id = job_id_, status] { manager->CallFinished(id, status); });
+    manager_->Post(
+        [manager = manager_, id = job_id_, status] { manager->CallFinished(id, status); });
   }
 
  private:
@@ -110,9 +110,7 @@ absl::Status JobManager::Start() {
       Post([this, id = record.id] { StartAttempt(id); });
     }
   }
-  After(options_.prune_every, [this] {
-    (void)store_->PruneFinished(absl::Now());
-  });
+  After(options_.prune_every, [this] { (void)store_->PruneFinished(absl::Now()); });
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -157,18 +155,18 @@ void JobManager::Loop() {
     WakeWatchers();
   }
   // Results already here are stored; the jobs stay RUNNING for the next
-  // start to take up.
+  // start to take up, and their running items are killed.
   FlushOutputs();
   WakeWatchers();
+  for (auto& [id, run] : runs_) scheduler_->CancelCall(run->call_id);
   runs_.clear();
 }
 
 absl::Status JobManager::RecordState(JobRecord& record, OutputKind kind) {
-  if (absl::Status updated = store_->UpdateJob(record); !updated.ok()) return updated;
   v1::Job snapshot = ToProto(record);
   snapshot.set_last_seq(static_cast<uint64_t>(record.last_seq + 1));
-  absl::StatusOr<int64_t> seq = store_->AppendOutputs(
-      record.id, {NewOutput{kind, snapshot.SerializeAsString()}});
+  absl::StatusOr<int64_t> seq =
+      store_->UpdateJobWithOutput(record, NewOutput{kind, snapshot.SerializeAsString()});
   if (!seq.ok()) return seq.status();
   record.last_seq = *seq;
   outputs_stored_ = true;
@@ -357,8 +355,7 @@ void JobManager::WakeWatchers() {
 
 // --- Any thread ----------------------------------------------------------
 
-absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller,
-                                           const v1::SubmitRequest& request) {
+absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::SubmitRequest& request) {
   JobRecord record;
   record.owner_uid = caller.uid;
   record.name = request.name();
@@ -438,9 +435,8 @@ absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_n
   absl::StatusOr<JobRecord> record = Find(caller, id_or_name);
   if (!record.ok()) return record.status();
   if (!IsFinished(record->state)) {
-    return absl::FailedPreconditionError(absl::StrCat("job ", id_or_name, " is ",
-                                                      JobStateName(record->state),
-                                                      ": cancel it before deleting it"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", id_or_name, " is ", JobStateName(record->state), ": cancel it before deleting it"));
   }
   return store_->DeleteJob(record->id);
 }

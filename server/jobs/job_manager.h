@@ -58,8 +58,8 @@ class JobManager {
   // Opens the store. The scheduler and the registry must outlive the
   // manager.
   static absl::StatusOr<std::unique_ptr<JobManager>> Open(JobManagerOptions options,
-                                                           Scheduler* scheduler,
-                                                           const CurrentRegistry* registry);
+                                                          Scheduler* scheduler,
+                                                          const CurrentRegistry* registry);
   ~JobManager();
 
   // Takes up the jobs the previous server left unfinished, then starts the

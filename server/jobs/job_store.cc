@@ -187,13 +187,26 @@ absl::StatusOr<int64_t> JobStore::AppendOutputs(absl::string_view job_id,
     }
   }
   absl::MutexLock lock(&writer_mu_);
-  absl::StatusOr<int64_t> first = AppendOutputsLocked(job_id, outputs);
+  absl::StatusOr<int64_t> first = AppendOutputsLocked(job_id, outputs, nullptr);
   if (!first.ok()) return InContext(first.status());
   return first;
 }
 
+absl::StatusOr<int64_t> JobStore::UpdateJobWithOutput(const JobRecord& job,
+                                                      const NewOutput& output) {
+  if (output.payload.size() > kMaxOutputBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an output of ", output.payload.size(), " bytes is over the limit of ", kMaxOutputBytes));
+  }
+  absl::MutexLock lock(&writer_mu_);
+  absl::StatusOr<int64_t> seq = AppendOutputsLocked(job.id, {output}, &job);
+  if (!seq.ok()) return InContext(seq.status());
+  return seq;
+}
+
 absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
-                                                      const std::vector<NewOutput>& outputs) {
+                                                      const std::vector<NewOutput>& outputs,
+                                                      const JobRecord* update_job) {
   PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
                           SqliteTransaction::Begin(*writer_, /*immediate=*/true));
   int64_t num = 0;
@@ -232,6 +245,7 @@ absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
     update->BindInt(2, last_seq);
     PPROCD_RETURN_IF_ERROR(update->Run());
   }
+  if (update_job != nullptr) PPROCD_RETURN_IF_ERROR(UpdateJobRowLocked(*update_job));
   if (!only_state || bytes > kMaxExemptBytes) {
     PPROCD_RETURN_IF_ERROR(
         CheckSize(absl::StrCat(outputs.size(), " more outputs of job ", job_id)));
@@ -244,10 +258,16 @@ absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
 
 absl::Status JobStore::UpdateJob(const JobRecord& job) {
   absl::MutexLock lock(&writer_mu_);
+  absl::Status updated = UpdateJobRowLocked(job);
+  if (!updated.ok() && !absl::IsNotFound(updated)) return InContext(updated);
+  return updated;
+}
+
+absl::Status JobStore::UpdateJobRowLocked(const JobRecord& job) {
   absl::StatusOr<SqliteDb::Lease> update = writer_->Cached(
       "UPDATE jobs SET state = ?2, done = ?3, total = ?4, attempts = ?5, max_retries = ?6,"
       " start_micros = ?7, end_micros = ?8, error = ?9 WHERE id = ?1");
-  if (!update.ok()) return InContext(update.status());
+  if (!update.ok()) return update.status();
   SqliteStatement& statement = **update;
   statement.BindText(1, job.id);
   statement.BindInt(2, static_cast<int64_t>(job.state));
@@ -258,8 +278,7 @@ absl::Status JobStore::UpdateJob(const JobRecord& job) {
   statement.BindInt(7, job.start_micros);
   statement.BindInt(8, job.end_micros);
   statement.BindText(9, job.error);
-  absl::Status ran = statement.Run();
-  if (!ran.ok()) return InContext(ran);
+  PPROCD_RETURN_IF_ERROR(statement.Run());
   if (sqlite3_changes(writer_->get()) == 0) {
     return absl::NotFoundError(absl::StrCat("no job '", job.id, "'"));
   }

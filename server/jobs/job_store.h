@@ -113,6 +113,11 @@ class JobStore {
   // check state transitions: that is the caller's state machine.
   absl::Status UpdateJob(const JobRecord& job);
 
+  // UpdateJob(job) and AppendOutputs(job.id, {output}) in one transaction:
+  // a job's change of state and the output that reports it are stored
+  // together or not at all. Returns the output's seq.
+  absl::StatusOr<int64_t> UpdateJobWithOutput(const JobRecord& job, const NewOutput& output);
+
   // Deletes the job and all its outputs (its name and key become free).
   // NOT_FOUND for an unknown job.
   absl::Status DeleteJob(absl::string_view job_id);
@@ -164,9 +169,12 @@ class JobStore {
   absl::Status CheckSize(absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::StatusOr<Created> CreateJobLocked(const JobRecord& job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // With `update_job`: its row is updated in the same transaction.
   absl::StatusOr<int64_t> AppendOutputsLocked(absl::string_view job_id,
-                                              const std::vector<NewOutput>& outputs)
+                                              const std::vector<NewOutput>& outputs,
+                                              const JobRecord* update_job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::Status UpdateJobRowLocked(const JobRecord& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Deletes the job numbered `num`, its request and outputs, inside the
   // writer's open transaction.
   absl::Status DeleteJobRowsLocked(int64_t num) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);

@@ -107,7 +107,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
     args.push_back("unix:" + server->socket_path_);
   }
   args.push_back("--state-dir");
-  args.push_back(server->dir_ + "/var");
+  args.push_back(options.state_dir.empty() ? server->dir_ + "/var" : options.state_dir);
   args.push_back("--workers");
   args.push_back(std::to_string(options.workers));
   for (const std::string& arg : options.extra_args) args.push_back(arg);

@@ -26,6 +26,8 @@ class ServerProcess {
     std::string socket_path;
     // Do not pass --listen at all (for tests that pass their own).
     bool no_default_listen = false;
+    // --state-dir; empty = <temp dir>/var.
+    std::string state_dir;
   };
 
   // Starts pprocd and waits for its "pprocd ready on" line. On failure the

@@ -168,16 +168,18 @@ class ReconnectRequest(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ..., after_seq_by_job: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class ReconnectResponse(_message.Message):
-    __slots__ = ("job_id", "seq", "result", "job")
+    __slots__ = ("job_id", "seq", "result", "job", "progress")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     seq: int
     result: _item_pb2.ItemResult
     job: Job
-    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+    progress: bool
+    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., progress: _Optional[bool] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job",)
