@@ -1,10 +1,15 @@
 // FarmService: the gRPC face of pprocd (pprocd.v1.ProcessFarmService on the
 // callback API). Thin: it validates, converts, and hands work to the
 // Scheduler. Thread-safe; gRPC calls it from its own threads.
+//
+// A handler learns who its caller is with Caller(context): the kernel
+// credentials of a UNIX-socket caller (server/peer), or an unknown
+// (anonymous) caller for TCP. No RPC depends on it yet.
 #ifndef PPROCD_SERVER_FRONT_FARM_SERVICE_H_
 #define PPROCD_SERVER_FRONT_FARM_SERVICE_H_
 
 #include "pprocd/v1/service.grpc.pb.h"
+#include "server/peer/caller_identity.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/registry.h"
 
@@ -12,9 +17,16 @@ namespace pprocd {
 
 class FarmService final : public v1::ProcessFarmService::CallbackService {
  public:
-  // Both must outlive the service.
-  FarmService(Scheduler* scheduler, const Registry* registry)
-      : scheduler_(scheduler), registry_(registry) {}
+  // All must outlive the service. Without `callers` every caller is unknown.
+  FarmService(Scheduler* scheduler, const Registry* registry,
+              const CallerIdentitySource* callers = nullptr)
+      : scheduler_(scheduler), registry_(registry), callers_(callers) {}
+
+  // Who made the call of `context`: ask at the start of a handler (see
+  // CallerIdentitySource) and keep the answer for the call.
+  CallerIdentity Caller(const grpc::ServerContextBase& context) const {
+    return callers_ != nullptr ? callers_->Identify(context) : CallerIdentity();
+  }
 
   grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* Map(
       grpc::CallbackServerContext* context) override;
@@ -52,6 +64,7 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
  private:
   Scheduler* const scheduler_;
   const Registry* const registry_;
+  const CallerIdentitySource* const callers_;
 };
 
 }  // namespace pprocd
