@@ -26,6 +26,9 @@ class ServerProcess {
     std::string socket_path;
     // Do not pass --listen at all (for tests that pass their own).
     bool no_default_listen = false;
+    // Socket activation: this listening socket becomes the server's
+    // descriptor 3, announced with LISTEN_FDS=1 and LISTEN_PID (its pid).
+    int activation_socket = -1;
   };
 
   // Starts pprocd and waits for its "pprocd ready on" line. On failure the
