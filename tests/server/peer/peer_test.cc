@@ -185,8 +185,8 @@ bool WaitClosed(int fd, ino_t inode) {
 class UnixListenerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/pprocd-peer-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
+    std::string pattern = ::testing::TempDir() + "pprocd-peer-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     path_ = dir_ + "/s.sock";
     absl::StatusOr<std::unique_ptr<UnixListener>> listener = UnixListener::Bind(path_, &registry_);
