@@ -5,6 +5,10 @@
 // thread and the gRPC server start. SIGTERM/SIGINT drain and stop. SIGHUP
 // reloads the callables: a new template is started by exec (this program,
 // with --serve-as-template) and loads them; new work goes to its workers.
+//
+// UNIX sockets are served by our own listeners (server/peer), which learn
+// each caller's kernel credentials; TCP addresses are gRPC's own.
+#include <grp.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -15,8 +19,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -27,6 +33,9 @@
 #include "server/config/config.h"
 #include "server/front/farm_service.h"
 #include "server/listen_address.h"
+#include "server/peer/peer_registry.h"
+#include "server/peer/socket_activation.h"
+#include "server/peer/unix_listener.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/base/status_macros.h"
 #include "worker/builtins.h"
@@ -245,6 +254,20 @@ void ReloadCallables(const std::vector<std::string>& args, CurrentRegistry* curr
   std::fprintf(stderr, "pprocd: reloaded: %zu callables; new work uses them\n", count);
 }
 
+// The group id of --admin-group (none when empty); NotFound for an unknown
+// group.
+absl::StatusOr<std::optional<gid_t>> AdminGroupId(const std::string& name) {
+  if (name.empty()) return std::optional<gid_t>();
+  group entry;
+  group* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr) {
+    return absl::NotFoundError(absl::StrCat("--admin-group ", name, ": no such group"));
+  }
+  return std::optional<gid_t>(found->gr_gid);
+}
+
 int Serve(const Settings& settings, const std::vector<std::string>& args) {
   const Flags& flags = settings.flags;
   std::vector<ListenAddress> addresses;
@@ -256,20 +279,29 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   if (absl::Status made = MakeStateDir(flags.state_dir); !made.ok()) {
     return Fail(std::string(made.message()));
   }
+  // Socket-activated, the inherited socket takes the place of every unix:
+  // address; tcp: addresses are still bound.
+  absl::StatusOr<UniqueFd> activated = TakeActivatedSocket();
+  if (!activated.ok()) return Fail(std::string(activated.status().message()));
+  const bool socket_activated = activated->valid();
   for (const ListenAddress& address : addresses) {
-    if (address.kind != ListenAddress::Kind::kUnix) continue;
+    if (address.kind != ListenAddress::Kind::kUnix || socket_activated) continue;
     if (absl::Status ready = PrepareUnixSocketPath(address.target); !ready.ok()) {
       return Fail(std::string(ready.message()));
     }
   }
 
+  absl::StatusOr<std::optional<gid_t>> admin_gid = AdminGroupId(flags.admin_group);
+  if (!admin_gid.ok()) return Fail(std::string(admin_gid.status().message()));
   // Plugins load before the template forks, so every worker shares them.
   absl::StatusOr<std::shared_ptr<Registry>> registry =
       BuildRegistry(settings, /*probe_plugins=*/true);
   if (!registry.ok()) return Fail(std::string(registry.status().message()));
   CurrentRegistry current(*registry);
   const sigset_t stop_signals = BlockStopSignals();
-  // Fork the template first: no thread and no gRPC object exist yet.
+  // Fork the template first: no thread and no gRPC object exist yet. It
+  // must not hold the inherited listening socket.
+  if (socket_activated) CloseInNextForkedChild(activated->get());
   absl::StatusOr<TemplateProcess> template_process = TemplateProcess::Start(**registry);
   if (!template_process.ok()) return Fail(template_process.status().ToString());
 
@@ -303,41 +335,74 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   (void)health_descriptor_anchor;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  FarmService service(&scheduler, &current, jobs->get(),
-                      [](const grpc::CallbackServerContext&) { return Caller{}; });
-  grpc::ServerBuilder builder;
-  builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
-  builder.SetMaxSendMessageSize(static_cast<int>(flags.max_message_bytes));
-  std::vector<int> ports(addresses.size(), 0);
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    builder.AddListeningPort(addresses[i].GrpcUri(), grpc::InsecureServerCredentials(), &ports[i]);
-  }
-  builder.RegisterService(&service);
-  const mode_t old_umask = umask(0077);  // UNIX sockets are created owner-only.
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  umask(old_umask);
-  if (server == nullptr) {
+  PeerRegistry peers;
+  FarmService service(&scheduler, &current, jobs->get(), &peers, *admin_gid);
+  const auto cannot_listen = [&flags, &scheduler, &jobs] {
     (*jobs)->Stop();
     scheduler.Stop();
     return Fail(absl::StrCat("cannot listen on ", flags.listen.front(),
                              (flags.listen.size() > 1 ? " (or another --listen address)" : ""),
                              ": address in use or not permitted"));
+  };
+  // Declared before the listeners: they stop (and join) before it goes.
+  std::unique_ptr<grpc::Server> server;
+  // One per unix: address, or the one inherited socket; made owner-only.
+  std::vector<std::unique_ptr<UnixListener>> listeners;
+  if (socket_activated) {
+    absl::StatusOr<std::unique_ptr<UnixListener>> adopted =
+        UnixListener::Adopt(*std::move(activated), &peers);
+    if (!adopted.ok()) {
+      (*jobs)->Stop();
+      scheduler.Stop();
+      return Fail(std::string(adopted.status().message()));
+    }
+    listeners.push_back(*std::move(adopted));
+  }
+  for (const ListenAddress& address : addresses) {
+    if (address.kind != ListenAddress::Kind::kUnix || socket_activated) continue;
+    absl::StatusOr<std::unique_ptr<UnixListener>> bound =
+        UnixListener::Bind(address.target, &peers);
+    if (!bound.ok()) return cannot_listen();
+    listeners.push_back(*std::move(bound));
+  }
+  grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(flags.max_message_bytes));
+  std::vector<int> ports(addresses.size(), 0);
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    if (addresses[i].kind != ListenAddress::Kind::kTcp) continue;
+    builder.AddListeningPort(addresses[i].GrpcUri(), grpc::InsecureServerCredentials(), &ports[i]);
+  }
+  builder.RegisterService(&service);
+  server = builder.BuildAndStart();
+  if (server == nullptr) return cannot_listen();
+  for (const std::unique_ptr<UnixListener>& listener : listeners) {
+    if (absl::Status started = listener->Start(server.get()); !started.ok()) {
+      return Fail(started.ToString());
+    }
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
 
+  // The inherited socket (if any) comes first, in place of the unix: ones.
+  std::vector<std::string> ready;
+  if (socket_activated) ready.push_back(absl::StrCat("unix:", listeners.front()->path()));
   for (size_t i = 0; i < addresses.size(); ++i) {
     ListenAddress shown = addresses[i];
     if (shown.kind == ListenAddress::Kind::kTcp) {
       shown.target = absl::StrCat(shown.target.substr(0, shown.target.rfind(':')), ":", ports[i]);
-    } else {
-      chmod(shown.target.c_str(), 0600);
+    } else if (socket_activated) {
+      continue;
     }
-    std::printf("pprocd ready on %s (%u workers)\n", shown.Display().c_str(), options.workers);
+    ready.push_back(shown.Display());
   }
-  if (addresses.front().kind == ListenAddress::Kind::kUnix) {
-    std::printf("try: grpcurl -plaintext -unix %s list\n", addresses.front().target.c_str());
+  for (const std::string& address : ready) {
+    std::printf("pprocd ready on %s (%u workers)\n", address.c_str(), options.workers);
+  }
+  if (socket_activated || addresses.front().kind == ListenAddress::Kind::kUnix) {
+    std::printf("try: grpcurl -plaintext -unix %s list\n",
+                (socket_activated ? listeners.front()->path() : addresses.front().target).c_str());
   }
   std::fflush(stdout);
 
@@ -359,6 +424,8 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   }
   health->SetServingStatus(false);
   health->SetServingStatus(kServiceName, false);
+  // No new connection from here on; the listeners remove their sockets.
+  for (const std::unique_ptr<UnixListener>& listener : listeners) listener->Stop();
   // Background jobs stop at once (the next start takes them up), without
   // waiting for the grace period of the calls of connected clients.
   (*jobs)->Stop();
@@ -369,9 +436,6 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   absl::SleepFor(absl::Milliseconds(100));
   scheduler.Stop();
   server->Wait();
-  for (const ListenAddress& address : addresses) {
-    if (address.kind == ListenAddress::Kind::kUnix) unlink(address.target.c_str());
-  }
   std::fprintf(stderr, "pprocd: stopped\n");
   return exit_code;
 }

@@ -1,6 +1,11 @@
 #include "server/front/farm_service.h"
 
+#include <grp.h>
+#include <pwd.h>
+
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "server/front/item_stream_reactor.h"
 #include "server/front/reconnect_reactor.h"
@@ -25,6 +30,26 @@ class FinishedReactor : public Base {
   void OnDone() override { delete this; }
 };
 
+// Whether the caller's user has `gid` as its primary group (from the
+// kernel) or as a supplementary one (from the group database).
+bool IsInGroup(const CallerIdentity& identity, gid_t gid) {
+  if (identity.gid == gid) return true;
+  passwd entry;
+  passwd* user = nullptr;
+  std::vector<char> buffer(16384);
+  if (getpwuid_r(identity.uid, &entry, buffer.data(), buffer.size(), &user) != 0 ||
+      user == nullptr) {
+    return false;
+  }
+  std::vector<gid_t> groups(64);
+  int count = static_cast<int>(groups.size());
+  if (getgrouplist(user->pw_name, identity.gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<size_t>(count));
+    if (getgrouplist(user->pw_name, identity.gid, groups.data(), &count) < 0) return false;
+  }
+  return std::find(groups.begin(), groups.begin() + count, gid) != groups.begin() + count;
+}
+
 }  // namespace
 
 grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* FarmService::Map(
@@ -42,6 +67,15 @@ grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* FarmService::Queue
 grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start(
     grpc::CallbackServerContext* context) {
   return new StartReactor(context, scheduler_, registry_->Current());
+}
+
+pprocd::Caller FarmService::JobCaller(const grpc::ServerContextBase& context) const {
+  const CallerIdentity identity = Caller(context);
+  pprocd::Caller caller;
+  if (!identity.known) return caller;  // TCP: the anonymous owner.
+  caller.uid = identity.uid;
+  caller.admin = identity.uid == 0 || (admin_gid_.has_value() && IsInGroup(identity, *admin_gid_));
+  return caller;
 }
 
 grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* context,
@@ -62,7 +96,7 @@ grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* conte
         "socket_path: per-job sockets are not implemented yet in this pprocd version");
   }
   if (!valid.ok()) return Answer(context, ToGrpcStatus(valid));
-  absl::StatusOr<v1::Job> job = jobs_->Submit(identify_(*context), *request);
+  absl::StatusOr<v1::Job> job = jobs_->Submit(JobCaller(*context), *request);
   if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
   *response->mutable_job() = *std::move(job);
   return Answer(context, grpc::Status::OK);
@@ -75,7 +109,7 @@ grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
     return new Finished(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                      "jobs: name at least one job (by id or name)"));
   }
-  const Caller caller = identify_(*context);
+  const pprocd::Caller caller = JobCaller(*context);
   std::vector<ReconnectReactor::Cursor> cursors;
   for (const std::string& named : request->jobs()) {
     absl::StatusOr<JobRecord> job = jobs_->Find(caller, named);
@@ -94,7 +128,7 @@ grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
 grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* context,
                                               const v1::GetJobRequest* request,
                                               v1::GetJobResponse* response) {
-  absl::StatusOr<JobRecord> job = jobs_->Find(identify_(*context), request->job());
+  absl::StatusOr<JobRecord> job = jobs_->Find(JobCaller(*context), request->job());
   if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
   *response->mutable_job() = JobManager::ToProto(*job);
   return Answer(context, grpc::Status::OK);
@@ -103,7 +137,7 @@ grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* FarmService::ListJobs(grpc::CallbackServerContext* context,
                                                 const v1::ListJobsRequest* request,
                                                 v1::ListJobsResponse* response) {
-  absl::StatusOr<v1::ListJobsResponse> page = jobs_->List(identify_(*context), *request);
+  absl::StatusOr<v1::ListJobsResponse> page = jobs_->List(JobCaller(*context), *request);
   if (!page.ok()) return Answer(context, ToGrpcStatus(page.status()));
   *response = *std::move(page);
   return Answer(context, grpc::Status::OK);
@@ -112,7 +146,7 @@ grpc::ServerUnaryReactor* FarmService::ListJobs(grpc::CallbackServerContext* con
 grpc::ServerUnaryReactor* FarmService::CancelJob(grpc::CallbackServerContext* context,
                                                  const v1::CancelJobRequest* request,
                                                  v1::CancelJobResponse* response) {
-  absl::StatusOr<v1::Job> job = jobs_->Cancel(identify_(*context), request->job());
+  absl::StatusOr<v1::Job> job = jobs_->Cancel(JobCaller(*context), request->job());
   if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
   *response->mutable_job() = *std::move(job);
   return Answer(context, grpc::Status::OK);
@@ -121,7 +155,7 @@ grpc::ServerUnaryReactor* FarmService::CancelJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* context,
                                                  const v1::DeleteJobRequest* request,
                                                  v1::DeleteJobResponse* /*response*/) {
-  return Answer(context, ToGrpcStatus(jobs_->Delete(identify_(*context), request->job())));
+  return Answer(context, ToGrpcStatus(jobs_->Delete(JobCaller(*context), request->job())));
 }
 
 grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,

@@ -1,28 +1,47 @@
 // FarmService: the gRPC face of pprocd (pprocd.v1.ProcessFarmService on the
 // callback API). Thin: it validates, converts, and hands work to the
 // Scheduler. Thread-safe; gRPC calls it from its own threads.
+//
+// A handler learns who its caller is with Caller(context): the kernel
+// credentials of a UNIX-socket caller (server/peer), or an unknown
+// (anonymous) caller for TCP. Background jobs belong to their caller.
 #ifndef PPROCD_SERVER_FRONT_FARM_SERVICE_H_
 #define PPROCD_SERVER_FRONT_FARM_SERVICE_H_
 
-#include <functional>
+#include <sys/types.h>
+
+#include <optional>
 
 #include "pprocd/v1/service.grpc.pb.h"
 #include "server/jobs/job_manager.h"
+#include "server/peer/caller_identity.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/registry.h"
 
 namespace pprocd {
 
-// Who is calling an RPC: the owner of the jobs it submits and may see.
-using IdentifyCaller = std::function<Caller(const grpc::CallbackServerContext&)>;
-
 class FarmService final : public v1::ProcessFarmService::CallbackService {
  public:
   // All must outlive the service. Each call uses the set of callables
-  // current when it starts.
+  // current when it starts. Without `callers` every caller is unknown
+  // (anonymous). Members of `admin_gid` (and root) may see and act on every
+  // job.
   FarmService(Scheduler* scheduler, const CurrentRegistry* registry, JobManager* jobs,
-              IdentifyCaller identify)
-      : scheduler_(scheduler), registry_(registry), jobs_(jobs), identify_(std::move(identify)) {}
+              const CallerIdentitySource* callers = nullptr,
+              std::optional<gid_t> admin_gid = std::nullopt)
+      : scheduler_(scheduler),
+        registry_(registry),
+        jobs_(jobs),
+        callers_(callers),
+        admin_gid_(admin_gid) {}
+
+  // Who made the call of `context`: ask at the start of a handler (see
+  // CallerIdentitySource) and keep the answer for the call.
+  CallerIdentity Caller(const grpc::ServerContextBase& context) const {
+    return callers_ != nullptr ? callers_->Identify(context) : CallerIdentity();
+  }
+  // The caller as an owner of jobs.
+  pprocd::Caller JobCaller(const grpc::ServerContextBase& context) const;
 
   grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* Map(
       grpc::CallbackServerContext* context) override;
@@ -61,7 +80,8 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
   Scheduler* const scheduler_;
   const CurrentRegistry* const registry_;
   JobManager* const jobs_;
-  const IdentifyCaller identify_;
+  const CallerIdentitySource* const callers_;
+  const std::optional<gid_t> admin_gid_;
 };
 
 }  // namespace pprocd

@@ -142,25 +142,30 @@ TEST_F(BadInputTest, OptionsOnlyInTheFirstRequest) {
   EXPECT_NE(status.error_message().find("options"), std::string::npos);
 }
 
-TEST_F(BadInputTest, LaterRpcsSayTheyAreNotBuiltYet) {
+TEST_F(BadInputTest, EmptyJobRequestsNameTheMissingField) {
   {
     grpc::ClientContext context;
     v1::SubmitResponse response;
     const grpc::Status status = stub_->Submit(&context, {}, &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(status.error_message().find("Submit"), std::string::npos);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("callable"), std::string::npos)
+        << status.error_message();
   }
   {
     grpc::ClientContext context;
     v1::GetJobResponse response;
-    EXPECT_EQ(stub_->GetJob(&context, {}, &response).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    const grpc::Status status = stub_->GetJob(&context, {}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message().rfind("job:", 0), 0u) << status.error_message();
   }
   {
     grpc::ClientContext context;
     auto reader = stub_->Reconnect(&context, {});
     v1::ReconnectResponse response;
     EXPECT_FALSE(reader->Read(&response));
-    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message().rfind("jobs:", 0), 0u) << status.error_message();
   }
 }
 

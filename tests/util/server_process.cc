@@ -101,7 +101,12 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
   server->dir_ = MakeTempDir();
   server->socket_path_ =
       options.socket_path.empty() ? server->dir_ + "/run/pprocd.sock" : options.socket_path;
-  std::vector<std::string> args = {PPROCD_BINARY};
+  std::vector<std::string> args;
+  if (options.activation_socket >= 0) {
+    // The shell's pid is the server's after exec.
+    args = {"/bin/sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\""};
+  }
+  args.push_back(PPROCD_BINARY);
   if (!options.no_default_listen) {
     args.push_back("--listen");
     args.push_back("unix:" + server->socket_path_);
@@ -123,6 +128,10 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
     dup2(out[1], STDOUT_FILENO);
     const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (err >= 0) dup2(err, STDERR_FILENO);
+    if (options.activation_socket >= 0) {
+      dup2(options.activation_socket, 3);
+      fcntl(3, F_SETFD, 0);  // Also when it already was descriptor 3.
+    }
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);

@@ -28,6 +28,9 @@ class ServerProcess {
     bool no_default_listen = false;
     // --state-dir; empty = <temp dir>/var.
     std::string state_dir;
+    // Socket activation: this listening socket becomes the server's
+    // descriptor 3, announced with LISTEN_FDS=1 and LISTEN_PID (its pid).
+    int activation_socket = -1;
   };
 
   // Starts pprocd and waits for its "pprocd ready on" line. On failure the
