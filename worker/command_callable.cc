@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "worker/base/status_macros.h"
 #include "worker/base/unique_fd.h"
@@ -31,11 +33,144 @@ struct Child {
   UniqueFd stdout_fd;
 };
 
-// Forks and execs `argv` with stdin/stdout on pipes; stderr is the
-// worker's, so it is captured as the item's. The child stays in the
-// worker's process group (a kill of the worker kills it) and dies with the
-// worker.
-absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv, const CommandSpec& spec) {
+// Everything the child of Spawn() needs, prepared before it starts: the
+// child shares the worker's memory until it execs (a vfork-style clone), so
+// it must not allocate, take locks or run the worker's signal handlers.
+struct SpawnPlan {
+  // Where the program may be, in PATH order (one entry when argv[0] has
+  // a '/').
+  std::vector<std::string> candidates;
+  // argv, and the argv of /bin/sh running a candidate that is a script
+  // without "#!" (element 1 is set in the child), null-terminated.
+  std::vector<char*> argv;
+  std::vector<char*> shell_argv;
+  // The worker's environment with `spec.env` over it, null-terminated.
+  std::vector<std::string> added_env;
+  std::vector<char*> envp;
+  const char* working_dir = nullptr;
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  pid_t parent = -1;
+  // The signal mask the program starts with (the worker's).
+  sigset_t mask;
+  // Set by the child when it fails before the program runs.
+  enum class Failure { kNone, kChdir, kExec };
+  Failure failure = Failure::kNone;
+  int failure_errno = 0;
+};
+
+// The value of environment variable `name` in `envp`, or nullptr.
+const char* FindEnv(const std::vector<char*>& envp, absl::string_view name) {
+  for (const char* entry : envp) {
+    if (entry == nullptr) break;
+    const absl::string_view text(entry);
+    if (text.size() > name.size() && text[name.size()] == '=' &&
+        text.substr(0, name.size()) == name) {
+      return entry + name.size() + 1;
+    }
+  }
+  return nullptr;
+}
+
+// Fills `plan` to run `argv` (which must outlive it) as `spec` says.
+void PlanSpawn(std::vector<std::string>& argv, const CommandSpec& spec, SpawnPlan* plan) {
+  for (std::string& arg : argv) plan->argv.push_back(arg.data());
+  plan->argv.push_back(nullptr);
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const absl::string_view text(*entry);
+    const absl::string_view name = text.substr(0, text.find('='));
+    if (spec.env.find(std::string(name)) == spec.env.end()) plan->envp.push_back(*entry);
+  }
+  plan->added_env.reserve(spec.env.size());
+  for (const auto& [name, value] : spec.env) {
+    plan->added_env.push_back(absl::StrCat(name, "=", value));
+    plan->envp.push_back(plan->added_env.back().data());
+  }
+  plan->envp.push_back(nullptr);
+  // execvp's search: PATH of the program's environment, glibc's default
+  // without one; an empty element is the working directory.
+  const std::string& program = argv[0];
+  if (program.find('/') != std::string::npos) {
+    plan->candidates.push_back(program);
+  } else {
+    const char* path = FindEnv(plan->envp, "PATH");
+    for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "/bin:/usr/bin", ':')) {
+      plan->candidates.push_back(absl::StrCat(
+          dir.empty() ? "." : dir, dir.empty() || dir.back() != '/' ? "/" : "", program));
+    }
+  }
+  plan->shell_argv.push_back(const_cast<char*>("/bin/sh"));
+  plan->shell_argv.push_back(nullptr);
+  for (size_t i = 1; i < argv.size(); ++i) plan->shell_argv.push_back(argv[i].data());
+  plan->shell_argv.push_back(nullptr);
+  if (!spec.working_dir.empty()) plan->working_dir = spec.working_dir.c_str();
+  plan->parent = ::getpid();
+}
+
+// Makes `fd` the descriptor `target`, inheritable by the program.
+bool MoveFd(int fd, int target) {
+  if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0;
+  return ::dup2(fd, target) == target;
+}
+
+// The child of Spawn(), until exec: async-signal-safe system calls only.
+int SpawnChild(void* arg) {
+  SpawnPlan& plan = *static_cast<SpawnPlan*>(arg);
+  // Signals are blocked; a handler of the worker must never run here, on
+  // the worker's memory, once they are not.
+  for (int signal_number = 1; signal_number < NSIG; ++signal_number) {
+    struct sigaction action;
+    if (::sigaction(signal_number, nullptr, &action) != 0) continue;
+    if (action.sa_handler == SIG_DFL || action.sa_handler == SIG_IGN) continue;
+    action.sa_handler = SIG_DFL;
+    action.sa_flags = 0;
+    ::sigemptyset(&action.sa_mask);
+    ::sigaction(signal_number, &action, nullptr);
+  }
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != plan.parent) ::_exit(127);
+  if (!MoveFd(plan.stdin_fd, STDIN_FILENO) || !MoveFd(plan.stdout_fd, STDOUT_FILENO)) {
+    ::_exit(127);
+  }
+  if (plan.working_dir != nullptr && ::chdir(plan.working_dir) != 0) {
+    plan.failure_errno = errno;
+    plan.failure = SpawnPlan::Failure::kChdir;
+    ::_exit(127);
+  }
+  ::sigprocmask(SIG_SETMASK, &plan.mask, nullptr);
+  int error = ENOENT;
+  bool denied = false;
+  for (std::string& candidate : plan.candidates) {
+    ::execve(candidate.c_str(), plan.argv.data(), plan.envp.data());
+    error = errno;
+    if (error == ENOEXEC) {
+      plan.shell_argv[1] = candidate.data();
+      ::execve("/bin/sh", plan.shell_argv.data(), plan.envp.data());
+      error = errno;
+      break;
+    }
+    // As execvp: try the next directory only when the program is not in
+    // this one (or may not be run from it).
+    if (error == EACCES) {
+      denied = true;
+    } else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV &&
+               error != ETIMEDOUT) {
+      break;
+    }
+  }
+  plan.failure_errno = denied && error == ENOENT ? EACCES : error;
+  plan.failure = SpawnPlan::Failure::kExec;
+  ::_exit(127);
+}
+
+// Starts `argv` with stdin/stdout on pipes; stderr is the worker's, so it
+// is captured as the item's. The child stays in the worker's process group
+// (a kill of the worker kills it) and dies with the worker
+// (PR_SET_PDEATHSIG). It is a vfork-style clone, not a fork: it shares the
+// worker's memory until exec, so starting it costs the same however large
+// the worker is. A program that cannot be started still yields a child,
+// which exits with status 127 after the reason went to stderr.
+absl::StatusOr<Child> Spawn(std::vector<std::string> argv, const CommandSpec& spec) {
   int in[2];
   int out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
@@ -49,28 +184,28 @@ absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv, const CommandS
   child.stdout_fd.Reset(out[0]);
   UniqueFd child_in(in[0]);
   UniqueFd child_out(out[1]);
+  SpawnPlan plan;
+  PlanSpawn(argv, spec, &plan);
+  plan.stdin_fd = child_in.get();
+  plan.stdout_fd = child_out.get();
   std::fflush(nullptr);
-  const pid_t parent = ::getpid();
-  child.pid = ::fork();
-  if (child.pid < 0) return ErrnoStatus(errno, "fork");
-  if (child.pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) std::_Exit(127);
-    ::dup2(child_in.get(), STDIN_FILENO);
-    ::dup2(child_out.get(), STDOUT_FILENO);
-    if (!spec.working_dir.empty() && ::chdir(spec.working_dir.c_str()) != 0) {
-      std::fprintf(stderr, "pprocd: cannot enter %s: %s\n", spec.working_dir.c_str(),
-                   std::strerror(errno));
-      std::_Exit(127);
-    }
-    for (const auto& [name, value] : spec.env) ::setenv(name.c_str(), value.c_str(), 1);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::fprintf(stderr, "pprocd: cannot run %s: %s\n", args[0], std::strerror(errno));
-    std::_Exit(127);
+  // The child runs on this stack while the worker waits for its exec.
+  alignas(64) char stack[64 << 10];
+  sigset_t all;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &plan.mask);
+  child.pid = ::clone(SpawnChild, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  const int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &plan.mask, nullptr);
+  if (child.pid < 0) return ErrnoStatus(clone_errno, "clone");
+  if (plan.failure == SpawnPlan::Failure::kChdir) {
+    std::fprintf(stderr, "pprocd: cannot enter %s: %s\n", plan.working_dir,
+                 std::strerror(plan.failure_errno));
+  } else if (plan.failure == SpawnPlan::Failure::kExec) {
+    std::fprintf(stderr, "pprocd: cannot run %s: %s\n", argv[0].c_str(),
+                 std::strerror(plan.failure_errno));
   }
+  std::fflush(stderr);
   return child;
 }
 

@@ -2,7 +2,9 @@
 // run as callables.
 //
 // Two modes:
-// - kPerInvocation: a new process per item (forked from the worker). The
+// - kPerInvocation: a new process per item, started from the worker with a
+//   vfork-style clone (it shares the worker's memory until it execs, so
+//   its cost does not grow with the worker's size). The
 //   arguments go in as JSON on stdin (an object naming the declared
 //   parameters), or substituted into argv where an element is "{name}";
 //   the result is stdout parsed as JSON (kJson) or its bytes (kBytes, a
@@ -15,7 +17,8 @@
 //   the item's stderr; stdout is reserved for responses.
 //
 // Timeouts, crashes, cancel and limits behave as for C++ callables: the
-// child is in the worker's process group, so killing the worker kills it.
+// child is in the worker's process group, so killing the worker kills it,
+// and it is killed when the worker dies (PR_SET_PDEATHSIG).
 #ifndef PPROCD_WORKER_COMMAND_CALLABLE_H_
 #define PPROCD_WORKER_COMMAND_CALLABLE_H_
 

@@ -2,11 +2,20 @@
 #include "worker/command_callable.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace pprocd {
 namespace {
@@ -176,6 +185,140 @@ TEST(CommandCallableTest, PersistentServesManyItemsFromOneProcessAndRestartsWhen
   absl::StatusOr<Value> after = Invoke(*def, Num(10));
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->list_value().values(0).number_value(), 10);
+}
+
+// A fresh directory, removed with its files at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = ::testing::TempDir() + "command_callable_XXXXXX";
+    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  }
+  ~TempDir() {
+    if (!path_.empty()) std::system(("rm -rf '" + path_ + "'").c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
+// Whether process `pid` is gone (or a zombie nobody reaped yet).
+bool ProcessGone(pid_t pid) {
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  return stat.empty() || (paren != std::string::npos && stat.compare(paren + 2, 1, "Z") == 0);
+}
+
+TEST(CommandCallableTest, TheProgramGetsItsWorkingDirectoryEnvironmentAndPath) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  // A program found through the PATH of the callable's environment.
+  const std::string bin = dir.path() + "/bin";
+  ASSERT_EQ(::mkdir(bin.c_str(), 0755), 0);
+  {
+    std::ofstream script(bin + "/where");
+    script << "#!/bin/sh\nprintf '%s|%s|%s|%s' \"$(pwd)\" \"$GREETING\" \"$HOME_TOO\" \"$1\"\n";
+  }
+  ASSERT_EQ(::chmod((bin + "/where").c_str(), 0755), 0);
+  CommandSpec spec = Spec({"where", "{word}"});
+  spec.params = {ParamSpec{"word", v1::PARAMETER_TYPE_STRING, std::nullopt, ""}};
+  spec.working_dir = dir.path();
+  spec.env = {{"GREETING", "hello there"},
+              {"PATH", bin + ":/usr/bin:/bin"},
+              {"HOME_TOO", getenv("HOME") != nullptr ? getenv("HOME") : ""}};
+  spec.output = CommandSpec::Output::kBytes;
+  absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
+  ASSERT_TRUE(def.ok()) << def.status();
+  absl::StatusOr<Value> result = Invoke(*def, Str("a b"));
+  ASSERT_TRUE(result.ok()) << result.status();
+  char real[PATH_MAX];
+  ASSERT_NE(::realpath(dir.path().c_str(), real), nullptr);
+  EXPECT_EQ(result->string_value(), std::string(real) + "|hello there|" +
+                                        (getenv("HOME") != nullptr ? getenv("HOME") : "") + "|a b");
+  // The worker's own directory and environment are left as they were.
+  EXPECT_EQ(getenv("GREETING"), nullptr);
+  char cwd[PATH_MAX];
+  ASSERT_NE(::getcwd(cwd, sizeof(cwd)), nullptr);
+  EXPECT_NE(std::string(cwd), std::string(real));
+
+  // A script without "#!" runs with /bin/sh, as execvp runs it.
+  {
+    std::ofstream script(bin + "/plain");
+    script << "printf plain\n";
+  }
+  ASSERT_EQ(::chmod((bin + "/plain").c_str(), 0755), 0);
+  spec.argv = {"plain"};
+  spec.params.clear();
+  def = MakeCommandCallable(spec);
+  ASSERT_TRUE(def.ok()) << def.status();
+  result = Invoke(*def, Null());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->string_value(), "plain");
+
+  // A program not on that PATH, or a working directory that is not there.
+  spec.argv = {"no-such-program-anywhere"};
+  def = MakeCommandCallable(spec);
+  result = Invoke(*def, Null());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("status 127"), std::string::npos) << result.status();
+  spec.argv = {"true"};
+  spec.working_dir = dir.path() + "/missing";
+  def = MakeCommandCallable(spec);
+  result = Invoke(*def, Null());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("status 127"), std::string::npos) << result.status();
+}
+
+// Runs `def` with `input` in a forked "worker" that is killed once the
+// program has written its pid to `pid_file`; returns that pid (-1 when it
+// never came).
+pid_t KillTheWorkerWhileItRuns(const CallableDef& def, const Value& input,
+                               const std::string& pid_file) {
+  const pid_t worker = ::fork();
+  if (worker == 0) {
+    (void)Invoke(def, input);
+    ::_exit(0);
+  }
+  pid_t program = -1;
+  for (int i = 0; i < 2000 && program < 0; ++i) {
+    std::istringstream text(ReadFile(pid_file));
+    if (!(text >> program)) program = -1;
+    if (program < 0) ::usleep(10 * 1000);
+  }
+  ::kill(worker, SIGKILL);
+  ::waitpid(worker, nullptr, 0);
+  return program;
+}
+
+TEST(CommandCallableTest, ProgramsDieWithTheWorker) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string pid_file = dir.path() + "/pid";
+  for (const CommandSpec::Mode mode :
+       {CommandSpec::Mode::kPerInvocation, CommandSpec::Mode::kPersistent}) {
+    ::unlink(pid_file.c_str());
+    CommandSpec spec = Spec({"sh", "-c",
+                             "echo $$ > " + pid_file + ".tmp && mv " + pid_file + ".tmp " +
+                                 pid_file + " && exec sleep 600"});
+    spec.mode = mode;
+    absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
+    ASSERT_TRUE(def.ok()) << def.status();
+    const pid_t program = KillTheWorkerWhileItRuns(*def, Num(1), pid_file);
+    ASSERT_GT(program, 0) << "the program never started";
+    bool gone = false;
+    for (int i = 0; i < 2000 && !gone; ++i) {
+      gone = ProcessGone(program);
+      if (!gone) ::usleep(10 * 1000);
+    }
+    EXPECT_TRUE(gone) << "program " << program << " outlived its worker";
+    if (!gone) ::kill(program, SIGKILL);
+  }
 }
 
 TEST(CommandCallableTest, BadSpecsAreRefusedNamingTheField) {
