@@ -362,12 +362,55 @@ absl::StatusOr<Value> RunPerInvocation(const CommandSpec& spec, const BoundArgs&
   return ParseJsonResult(output, what);
 }
 
+// The environment variable that offers a persistent command the batch
+// protocol, and the line with which it takes the offer.
+constexpr char kBatchOfferName[] = "PPROCD_BATCH";
+constexpr char kBatchOfferValue[] = "1";
+
+// Whether `line` is the announcement {"batch": true}.
+bool IsBatchAnnouncement(const std::string& line) {
+  if (line.find("\"batch\"") == std::string::npos) return false;
+  Value value;
+  if (!google::protobuf::util::JsonStringToMessage(line, &value).ok()) return false;
+  const auto& fields = value.struct_value().fields();
+  const auto batch = fields.find("batch");
+  return fields.size() == 1 && batch != fields.end() && batch->second.bool_value();
+}
+
 // The long-lived process of a persistent command in this worker.
 class PersistentCommand {
  public:
-  explicit PersistentCommand(CommandSpec spec) : spec_(std::move(spec)) {}
+  explicit PersistentCommand(CommandSpec spec) : spec_(OfferBatches(std::move(spec))) {}
 
   absl::StatusOr<Value> Call(const BoundArgs& args) {
+    PPROCD_RETURN_IF_ERROR(EnsureRunning());
+    return CallOne(args);
+  }
+
+  // The outcomes of the first items of `batch`: all of them at once when
+  // the process took the batch protocol (fewer if it stopped early), else
+  // the first alone. None when the process died during a batch.
+  std::vector<absl::StatusOr<Value>> CallBatch(absl::Span<const BoundArgs> batch) {
+    std::vector<absl::StatusOr<Value>> outcomes;
+    if (batch.empty()) return outcomes;
+    if (absl::Status running = EnsureRunning(); !running.ok()) {
+      outcomes.push_back(std::move(running));
+    } else if (batch.size() == 1 || !batching_) {
+      outcomes.push_back(CallOne(batch[0]));
+    } else {
+      CallMany(batch, &outcomes);
+    }
+    return outcomes;
+  }
+
+ private:
+  static CommandSpec OfferBatches(CommandSpec spec) {
+    // A value set in the config wins: PPROCD_BATCH = "0" declines for it.
+    spec.env.emplace(kBatchOfferName, kBatchOfferValue);
+    return spec;
+  }
+
+  absl::Status EnsureRunning() {
     // A process that ended while idle is replaced before the item is sent:
     // the item never met it, so it must not fail for it.
     if (child_.pid > 0 && ::waitpid(child_.pid, nullptr, WNOHANG) == child_.pid) {
@@ -376,7 +419,13 @@ class PersistentCommand {
     }
     if (child_.pid < 0) {
       PPROCD_ASSIGN_OR_RETURN(child_, Spawn(spec_.argv, spec_));
+      batching_ = false;
+      first_line_ = true;
     }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Value> CallOne(const BoundArgs& args) {
     const uint64_t id = ++next_id_;
     Value request;
     auto& fields = *request.mutable_struct_value()->mutable_fields();
@@ -385,16 +434,79 @@ class PersistentCommand {
     const std::string line = ToJson(request) + "\n";
     if (!WriteLine(line)) return Died();
     std::string response;
-    if (!ReadLine(&response)) return Died();
-    PPROCD_ASSIGN_OR_RETURN(Value parsed,
-                            ParseJsonResult(response, absl::StrCat("command ", spec_.argv[0])));
+    if (!ReadResponse(&response)) return Died();
+    PPROCD_ASSIGN_OR_RETURN(Value parsed, ParseJsonResult(response, What()));
     const auto& answer = parsed.struct_value().fields();
     auto answer_id = answer.find("id");
     if (answer_id == answer.end() || answer_id->second.number_value() != static_cast<double>(id)) {
       Stop();
       return absl::InternalError(
-          absl::StrCat("command ", spec_.argv[0], " answered with the wrong id; it was restarted"));
+          absl::StrCat(What(), " answered with the wrong id; it was restarted"));
     }
+    return Outcome(answer);
+  }
+
+  // One request line {"batch": [{"id": N, "args": A}, ...]}, answered by
+  // one line {"batch": [{"id": N, "result": R}, ...]}: the first k >= 1
+  // requests, in order.
+  void CallMany(absl::Span<const BoundArgs> batch, std::vector<absl::StatusOr<Value>>* outcomes) {
+    const uint64_t first_id = next_id_ + 1;
+    next_id_ += batch.size();
+    Value request;
+    auto* requests =
+        (*request.mutable_struct_value()->mutable_fields())["batch"].mutable_list_value();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto& fields = *requests->add_values()->mutable_struct_value()->mutable_fields();
+      fields["id"].set_number_value(static_cast<double>(first_id + i));
+      fields["args"] = ArgumentsValue(spec_, batch[i]);
+    }
+    std::string response;
+    if (!WriteLine(ToJson(request) + "\n") || !ReadResponse(&response)) {
+      const absl::Status died = Died();
+      // What it wrote before it died goes with the first of the items,
+      // which run again one at a time to find the one that kills it.
+      std::fprintf(stderr,
+                   "pprocd: %s (during a batch of %zu items: they run again one at a time)\n",
+                   std::string(died.message()).c_str(), batch.size());
+      std::fflush(stderr);
+      return;
+    }
+    absl::StatusOr<Value> parsed = ParseJsonResult(response, What());
+    const google::protobuf::ListValue* answers = nullptr;
+    if (parsed.ok()) {
+      const auto& fields = parsed->struct_value().fields();
+      if (auto found = fields.find("batch");
+          found != fields.end() && found->second.has_list_value()) {
+        answers = &found->second.list_value();
+      }
+    }
+    bool valid = answers != nullptr && answers->values_size() >= 1 &&
+                 static_cast<size_t>(answers->values_size()) <= batch.size();
+    for (int i = 0; valid && i < answers->values_size(); ++i) {
+      const auto& answer = answers->values(i).struct_value().fields();
+      auto answer_id = answer.find("id");
+      valid = answer_id != answer.end() &&
+              answer_id->second.number_value() == static_cast<double>(first_id + i);
+    }
+    if (!valid) {
+      Stop();
+      const absl::Status bad =
+          parsed.ok() ? absl::InternalError(absl::StrCat(
+                            What(), " answered a batch of ", batch.size(),
+                            " requests with something else than the first of their answers, in "
+                            "order, with their ids: ",
+                            response.substr(0, 200), "; it was restarted"))
+                      : parsed.status();
+      outcomes->assign(batch.size(), bad);
+      return;
+    }
+    outcomes->reserve(static_cast<size_t>(answers->values_size()));
+    for (const Value& answer : answers->values()) {
+      outcomes->push_back(Outcome(answer.struct_value().fields()));
+    }
+  }
+
+  static absl::StatusOr<Value> Outcome(const google::protobuf::Map<std::string, Value>& answer) {
     if (auto error = answer.find("error"); error != answer.end()) {
       return absl::UnknownError(error->second.has_string_value() ? error->second.string_value()
                                                                  : ToJson(error->second));
@@ -403,7 +515,8 @@ class PersistentCommand {
     return result == answer.end() ? Value() : result->second;
   }
 
- private:
+  std::string What() const { return absl::StrCat("command ", spec_.argv[0]); }
+
   bool WriteLine(const std::string& line) {
     size_t written = 0;
     while (written < line.size()) {
@@ -416,14 +529,27 @@ class PersistentCommand {
     return true;
   }
 
+  // The next response line; the announcement a new process may write
+  // before its first response is taken note of, not returned.
+  bool ReadResponse(std::string* line) {
+    if (!ReadLine(line)) return false;
+    if (!first_line_) return true;
+    first_line_ = false;
+    if (!IsBatchAnnouncement(*line)) return true;
+    batching_ = true;
+    return ReadLine(line);
+  }
+
   bool ReadLine(std::string* line) {
+    size_t scanned = 0;
     while (true) {
-      const size_t newline = buffer_.find('\n');
+      const size_t newline = buffer_.find('\n', scanned);
       if (newline != std::string::npos) {
-        *line = buffer_.substr(0, newline);
+        line->assign(buffer_, 0, newline);
         buffer_.erase(0, newline + 1);
         return true;
       }
+      scanned = buffer_.size();
       char chunk[1 << 16];
       const ssize_t n = ::read(child_.stdout_fd.get(), chunk, sizeof(chunk));
       if (n < 0 && errno == EINTR) continue;
@@ -454,6 +580,10 @@ class PersistentCommand {
   Child child_;
   std::string buffer_;
   uint64_t next_id_ = 0;
+  // The process announced the batch protocol.
+  bool batching_ = false;
+  // Nothing was read from the process yet.
+  bool first_line_ = true;
 };
 
 }  // namespace
@@ -504,6 +634,9 @@ absl::StatusOr<CallableDef> MakeCommandCallable(CommandSpec spec) {
     // starts its own on first use.
     auto command = std::make_shared<PersistentCommand>(std::move(spec));
     def.body = [command](const BoundArgs& args) { return command->Call(args); };
+    def.batch_body = [command](absl::Span<const BoundArgs> batch) {
+      return command->CallBatch(batch);
+    };
   }
   return def;
 }

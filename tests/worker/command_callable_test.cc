@@ -321,6 +321,149 @@ TEST(CommandCallableTest, ProgramsDieWithTheWorker) {
   }
 }
 
+// A persistent program that takes the batch protocol when offered. Each
+// result is [args, pid, how many requests came in its line]. "fail" is an
+// error, "die" exits, "loud" writes to stderr and ends its batch there,
+// "garble" answers the batch with nonsense.
+constexpr char kBatchScript[] = R"(
+import json, os, sys
+if os.environ.get("PPROCD_BATCH") == "1":
+    print(json.dumps({"batch": True}), flush=True)
+def answer(request, size):
+    args = request["args"]
+    if args == "die":
+        sys.exit(5)
+    if args == "fail":
+        return {"id": request["id"], "error": "asked to fail"}
+    return {"id": request["id"], "result": [args, os.getpid(), size]}
+for line in sys.stdin:
+    request = json.loads(line)
+    if "batch" not in request:
+        print(json.dumps(answer(request, 1)), flush=True)
+        continue
+    batch = request["batch"]
+    if any(r["args"] == "garble" for r in batch):
+        print(json.dumps({"batch": [{"id": -1, "result": 0}]}), flush=True)
+        continue
+    answers = []
+    for r in batch:
+        answers.append(answer(r, len(batch)))
+        if r["args"] == "loud":
+            print("loud", file=sys.stderr, flush=True)
+            break
+    print(json.dumps({"batch": answers}), flush=True)
+)";
+
+struct Batch {
+  std::vector<Value> inputs;
+  std::vector<BoundArgs> args;
+};
+
+Batch MakeBatch(const CallableDef& def, std::vector<Value> inputs) {
+  Batch batch;
+  batch.inputs = std::move(inputs);
+  for (const Value& input : batch.inputs) {
+    batch.args.emplace_back();
+    EXPECT_TRUE(BindArguments(def, input, &batch.args.back()).ok());
+  }
+  return batch;
+}
+
+CommandSpec BatchSpec() {
+  CommandSpec spec = Spec({"python3", "-c", kBatchScript});
+  spec.mode = CommandSpec::Mode::kPersistent;
+  return spec;
+}
+
+TEST(CommandCallableTest, PersistentBatchesAnswerEachItemInOrder) {
+  absl::StatusOr<CallableDef> def = MakeCommandCallable(BatchSpec());
+  ASSERT_TRUE(def.ok()) << def.status();
+  ASSERT_TRUE(def->batch_body);
+  // The first request of a new process goes alone: its offer is not
+  // taken yet.
+  Batch first = MakeBatch(*def, {Num(0), Num(1)});
+  std::vector<absl::StatusOr<Value>> outcomes = def->batch_body(first.args);
+  ASSERT_EQ(outcomes.size(), 1u);
+  ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].status();
+  const double pid = outcomes[0]->list_value().values(1).number_value();
+
+  Batch batch = MakeBatch(*def, {Num(1), Num(2), Str("fail"), Num(4)});
+  outcomes = def->batch_body(batch.args);
+  ASSERT_EQ(outcomes.size(), 4u);
+  for (int i : {0, 1, 3}) {
+    ASSERT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].status();
+    const auto& values = outcomes[i]->list_value().values();
+    EXPECT_EQ(values[0].number_value(), batch.inputs[i].number_value());
+    EXPECT_EQ(values[1].number_value(), pid) << "one process";
+    EXPECT_EQ(values[2].number_value(), 4) << "the four came in one line";
+  }
+  ASSERT_FALSE(outcomes[2].ok());
+  EXPECT_EQ(outcomes[2].status().message(), "asked to fail");
+
+  // A program may answer only the first items of a batch.
+  Batch loud = MakeBatch(*def, {Num(1), Str("loud"), Num(3)});
+  outcomes = def->batch_body(loud.args);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[1]->list_value().values(0).string_value(), "loud");
+
+  // A single item still uses the one-request line.
+  absl::StatusOr<Value> one = Invoke(*def, Num(7));
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->list_value().values(2).number_value(), 1);
+}
+
+TEST(CommandCallableTest, APersistentProcessThatDiesMidBatchLosesTheBatch) {
+  absl::StatusOr<CallableDef> def = MakeCommandCallable(BatchSpec());
+  ASSERT_TRUE(def.ok()) << def.status();
+  Batch warm = MakeBatch(*def, {Num(0)});
+  ASSERT_EQ(def->batch_body(warm.args).size(), 1u);
+  Batch batch = MakeBatch(*def, {Num(1), Str("die"), Num(3)});
+  // Lost as a whole: which item killed it is unknown.
+  EXPECT_TRUE(def->batch_body(batch.args).empty());
+  // One at a time, the culprit fails with the reason and the others run.
+  std::vector<absl::StatusOr<Value>> outcomes =
+      def->batch_body(absl::MakeConstSpan(batch.args).subspan(0, 1));
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0].status();
+  outcomes = def->batch_body(absl::MakeConstSpan(batch.args).subspan(1, 1));
+  ASSERT_EQ(outcomes.size(), 1u);
+  ASSERT_FALSE(outcomes[0].ok());
+  EXPECT_NE(outcomes[0].status().message().find("exited with status 5"), std::string::npos)
+      << outcomes[0].status();
+  outcomes = def->batch_body(absl::MakeConstSpan(batch.args).subspan(2));
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0].status();
+
+  // A nonsense answer fails the whole batch, and the process is replaced.
+  Batch garbled = MakeBatch(*def, {Num(1), Str("garble")});
+  outcomes = def->batch_body(garbled.args);
+  ASSERT_EQ(outcomes.size(), 2u);
+  for (const auto& outcome : outcomes) {
+    ASSERT_FALSE(outcome.ok());
+    EXPECT_NE(outcome.status().message().find("restarted"), std::string::npos) << outcome.status();
+  }
+}
+
+TEST(CommandCallableTest, APersistentProgramMayDeclineOrIgnoreTheBatchOffer) {
+  // The one-request program of the test above knows nothing of batches.
+  CommandSpec plain = Spec({"python3", "-c", kPersistentScript});
+  plain.mode = CommandSpec::Mode::kPersistent;
+  CommandSpec declined = BatchSpec();
+  declined.env["PPROCD_BATCH"] = "0";
+  for (const CommandSpec& spec : {plain, declined}) {
+    absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
+    ASSERT_TRUE(def.ok()) << def.status();
+    Batch batch = MakeBatch(*def, {Num(1), Num(2), Num(3)});
+    for (size_t first = 0; first < 3; ++first) {
+      std::vector<absl::StatusOr<Value>> outcomes =
+          def->batch_body(absl::MakeConstSpan(batch.args).subspan(first));
+      ASSERT_EQ(outcomes.size(), 1u) << "one at a time";
+      ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].status();
+      EXPECT_EQ(outcomes[0]->list_value().values(0).number_value(), first + 1);
+    }
+  }
+}
+
 TEST(CommandCallableTest, BadSpecsAreRefusedNamingTheField) {
   EXPECT_NE(MakeCommandCallable(Spec({})).status().message().find("argv"), std::string::npos);
   CommandSpec nameless = Spec({"cat"});
