@@ -17,9 +17,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
 #include "worker/base/status_macros.h"
 #include "worker/base/unique_fd.h"
+#include "worker/value_json.h"
 
 namespace pprocd {
 namespace {
@@ -293,7 +293,7 @@ absl::Status ExitError(const std::string& what, const std::string& exit_text) {
 
 std::string ToJson(const Value& value) {
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) return "null";
+  AppendJson(value, &json);
   return json;
 }
 
@@ -307,6 +307,26 @@ Value ArgumentsValue(const CommandSpec& spec, const BoundArgs& args) {
     fields[spec.params[i].name] = *args[i];
   }
   return object;
+}
+
+// ArgumentsValue(spec, args) as JSON, appended to `out`.
+void AppendArgumentsJson(const CommandSpec& spec, const BoundArgs& args, std::string* out) {
+  if (spec.params.empty()) {
+    if (args.empty()) {
+      out->append("null");
+    } else {
+      AppendJson(*args[0], out);
+    }
+    return;
+  }
+  out->push_back('{');
+  for (size_t i = 0; i < spec.params.size() && i < args.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(spec.params[i].name, out);
+    out->push_back(':');
+    AppendJson(*args[i], out);
+  }
+  out->push_back('}');
 }
 
 // argv with every "{name}" element replaced by that argument (a string as
@@ -332,12 +352,11 @@ bool UsesArgvPlaceholders(const CommandSpec& spec) {
 }
 
 absl::StatusOr<Value> ParseJsonResult(const std::string& text, absl::string_view what) {
-  Value value;
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return absl::InternalError(absl::StrCat(what, " printed no result (expected JSON on stdout)"));
   }
-  const auto parsed = google::protobuf::util::JsonStringToMessage(text, &value);
-  if (!parsed.ok()) {
+  absl::StatusOr<Value> value = ParseJson(text);
+  if (!value.ok()) {
     return absl::InternalError(
         absl::StrCat(what, " printed something that is not JSON: ", text.substr(0, 200)));
   }
@@ -370,9 +389,9 @@ constexpr char kBatchOfferValue[] = "1";
 // Whether `line` is the announcement {"batch": true}.
 bool IsBatchAnnouncement(const std::string& line) {
   if (line.find("\"batch\"") == std::string::npos) return false;
-  Value value;
-  if (!google::protobuf::util::JsonStringToMessage(line, &value).ok()) return false;
-  const auto& fields = value.struct_value().fields();
+  const absl::StatusOr<Value> value = ParseJson(line);
+  if (!value.ok()) return false;
+  const auto& fields = value->struct_value().fields();
   const auto batch = fields.find("batch");
   return fields.size() == 1 && batch != fields.end() && batch->second.bool_value();
 }
@@ -427,11 +446,9 @@ class PersistentCommand {
 
   absl::StatusOr<Value> CallOne(const BoundArgs& args) {
     const uint64_t id = ++next_id_;
-    Value request;
-    auto& fields = *request.mutable_struct_value()->mutable_fields();
-    fields["id"].set_number_value(static_cast<double>(id));
-    fields["args"] = ArgumentsValue(spec_, args);
-    const std::string line = ToJson(request) + "\n";
+    std::string line = absl::StrCat("{\"id\":", id, ",\"args\":");
+    AppendArgumentsJson(spec_, args, &line);
+    line.append("}\n");
     if (!WriteLine(line)) return Died();
     std::string response;
     if (!ReadResponse(&response)) return Died();
@@ -452,16 +469,15 @@ class PersistentCommand {
   void CallMany(absl::Span<const BoundArgs> batch, std::vector<absl::StatusOr<Value>>* outcomes) {
     const uint64_t first_id = next_id_ + 1;
     next_id_ += batch.size();
-    Value request;
-    auto* requests =
-        (*request.mutable_struct_value()->mutable_fields())["batch"].mutable_list_value();
+    std::string line = "{\"batch\":[";
     for (size_t i = 0; i < batch.size(); ++i) {
-      auto& fields = *requests->add_values()->mutable_struct_value()->mutable_fields();
-      fields["id"].set_number_value(static_cast<double>(first_id + i));
-      fields["args"] = ArgumentsValue(spec_, batch[i]);
+      absl::StrAppend(&line, i > 0 ? ",{\"id\":" : "{\"id\":", first_id + i, ",\"args\":");
+      AppendArgumentsJson(spec_, batch[i], &line);
+      line.push_back('}');
     }
+    line.append("]}\n");
     std::string response;
-    if (!WriteLine(ToJson(request) + "\n") || !ReadResponse(&response)) {
+    if (!WriteLine(line) || !ReadResponse(&response)) {
       const absl::Status died = Died();
       // What it wrote before it died goes with the first of the items,
       // which run again one at a time to find the one that kills it.
