@@ -187,8 +187,11 @@ def _takes_no_argument(function: Callable[..., Any]) -> bool:
     return False
 
 
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def _encode(response: Dict[str, Any]) -> bytes:
-    return (json.dumps(response, allow_nan=False, separators=(",", ":")) + "\n").encode()
+    return (_ENCODER.encode(response) + "\n").encode()
 
 
 def _print_traceback(error: BaseException) -> None:
@@ -238,7 +241,8 @@ def _check_serializable(result: Any) -> None:
 def _stderr_size() -> Optional[int]:
     """The size of the file on stderr after a flush, or None when stderr is
     no file (a terminal, a pipe)."""
-    sys.stdout.flush()
+    if sys.stdout is not sys.stderr:
+        sys.stdout.flush()
     sys.stderr.flush()
     try:
         return os.lseek(2, 0, os.SEEK_END)
