@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -15,9 +16,10 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "absl/strings/str_split.h"
 #include "worker/base/status_macros.h"
 #include "worker/base/unique_fd.h"
+#include "worker/value_json.h"
 
 namespace pprocd {
 namespace {
@@ -31,11 +33,144 @@ struct Child {
   UniqueFd stdout_fd;
 };
 
-// Forks and execs `argv` with stdin/stdout on pipes; stderr is the
-// worker's, so it is captured as the item's. The child stays in the
-// worker's process group (a kill of the worker kills it) and dies with the
-// worker.
-absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv, const CommandSpec& spec) {
+// Everything the child of Spawn() needs, prepared before it starts: the
+// child shares the worker's memory until it execs (a vfork-style clone), so
+// it must not allocate, take locks or run the worker's signal handlers.
+struct SpawnPlan {
+  // Where the program may be, in PATH order (one entry when argv[0] has
+  // a '/').
+  std::vector<std::string> candidates;
+  // argv, and the argv of /bin/sh running a candidate that is a script
+  // without "#!" (element 1 is set in the child), null-terminated.
+  std::vector<char*> argv;
+  std::vector<char*> shell_argv;
+  // The worker's environment with `spec.env` over it, null-terminated.
+  std::vector<std::string> added_env;
+  std::vector<char*> envp;
+  const char* working_dir = nullptr;
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  pid_t parent = -1;
+  // The signal mask the program starts with (the worker's).
+  sigset_t mask;
+  // Set by the child when it fails before the program runs.
+  enum class Failure { kNone, kChdir, kExec };
+  Failure failure = Failure::kNone;
+  int failure_errno = 0;
+};
+
+// The value of environment variable `name` in `envp`, or nullptr.
+const char* FindEnv(const std::vector<char*>& envp, absl::string_view name) {
+  for (const char* entry : envp) {
+    if (entry == nullptr) break;
+    const absl::string_view text(entry);
+    if (text.size() > name.size() && text[name.size()] == '=' &&
+        text.substr(0, name.size()) == name) {
+      return entry + name.size() + 1;
+    }
+  }
+  return nullptr;
+}
+
+// Fills `plan` to run `argv` (which must outlive it) as `spec` says.
+void PlanSpawn(std::vector<std::string>& argv, const CommandSpec& spec, SpawnPlan* plan) {
+  for (std::string& arg : argv) plan->argv.push_back(arg.data());
+  plan->argv.push_back(nullptr);
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const absl::string_view text(*entry);
+    const absl::string_view name = text.substr(0, text.find('='));
+    if (spec.env.find(std::string(name)) == spec.env.end()) plan->envp.push_back(*entry);
+  }
+  plan->added_env.reserve(spec.env.size());
+  for (const auto& [name, value] : spec.env) {
+    plan->added_env.push_back(absl::StrCat(name, "=", value));
+    plan->envp.push_back(plan->added_env.back().data());
+  }
+  plan->envp.push_back(nullptr);
+  // execvp's search: PATH of the program's environment, glibc's default
+  // without one; an empty element is the working directory.
+  const std::string& program = argv[0];
+  if (program.find('/') != std::string::npos) {
+    plan->candidates.push_back(program);
+  } else {
+    const char* path = FindEnv(plan->envp, "PATH");
+    for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "/bin:/usr/bin", ':')) {
+      plan->candidates.push_back(absl::StrCat(
+          dir.empty() ? "." : dir, dir.empty() || dir.back() != '/' ? "/" : "", program));
+    }
+  }
+  plan->shell_argv.push_back(const_cast<char*>("/bin/sh"));
+  plan->shell_argv.push_back(nullptr);
+  for (size_t i = 1; i < argv.size(); ++i) plan->shell_argv.push_back(argv[i].data());
+  plan->shell_argv.push_back(nullptr);
+  if (!spec.working_dir.empty()) plan->working_dir = spec.working_dir.c_str();
+  plan->parent = ::getpid();
+}
+
+// Makes `fd` the descriptor `target`, inheritable by the program.
+bool MoveFd(int fd, int target) {
+  if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0;
+  return ::dup2(fd, target) == target;
+}
+
+// The child of Spawn(), until exec: async-signal-safe system calls only.
+int SpawnChild(void* arg) {
+  SpawnPlan& plan = *static_cast<SpawnPlan*>(arg);
+  // Signals are blocked; a handler of the worker must never run here, on
+  // the worker's memory, once they are not.
+  for (int signal_number = 1; signal_number < NSIG; ++signal_number) {
+    struct sigaction action;
+    if (::sigaction(signal_number, nullptr, &action) != 0) continue;
+    if (action.sa_handler == SIG_DFL || action.sa_handler == SIG_IGN) continue;
+    action.sa_handler = SIG_DFL;
+    action.sa_flags = 0;
+    ::sigemptyset(&action.sa_mask);
+    ::sigaction(signal_number, &action, nullptr);
+  }
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != plan.parent) ::_exit(127);
+  if (!MoveFd(plan.stdin_fd, STDIN_FILENO) || !MoveFd(plan.stdout_fd, STDOUT_FILENO)) {
+    ::_exit(127);
+  }
+  if (plan.working_dir != nullptr && ::chdir(plan.working_dir) != 0) {
+    plan.failure_errno = errno;
+    plan.failure = SpawnPlan::Failure::kChdir;
+    ::_exit(127);
+  }
+  ::sigprocmask(SIG_SETMASK, &plan.mask, nullptr);
+  int error = ENOENT;
+  bool denied = false;
+  for (std::string& candidate : plan.candidates) {
+    ::execve(candidate.c_str(), plan.argv.data(), plan.envp.data());
+    error = errno;
+    if (error == ENOEXEC) {
+      plan.shell_argv[1] = candidate.data();
+      ::execve("/bin/sh", plan.shell_argv.data(), plan.envp.data());
+      error = errno;
+      break;
+    }
+    // As execvp: try the next directory only when the program is not in
+    // this one (or may not be run from it).
+    if (error == EACCES) {
+      denied = true;
+    } else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV &&
+               error != ETIMEDOUT) {
+      break;
+    }
+  }
+  plan.failure_errno = denied && error == ENOENT ? EACCES : error;
+  plan.failure = SpawnPlan::Failure::kExec;
+  ::_exit(127);
+}
+
+// Starts `argv` with stdin/stdout on pipes; stderr is the worker's, so it
+// is captured as the item's. The child stays in the worker's process group
+// (a kill of the worker kills it) and dies with the worker
+// (PR_SET_PDEATHSIG). It is a vfork-style clone, not a fork: it shares the
+// worker's memory until exec, so starting it costs the same however large
+// the worker is. A program that cannot be started still yields a child,
+// which exits with status 127 after the reason went to stderr.
+absl::StatusOr<Child> Spawn(std::vector<std::string> argv, const CommandSpec& spec) {
   int in[2];
   int out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
@@ -49,28 +184,28 @@ absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv, const CommandS
   child.stdout_fd.Reset(out[0]);
   UniqueFd child_in(in[0]);
   UniqueFd child_out(out[1]);
+  SpawnPlan plan;
+  PlanSpawn(argv, spec, &plan);
+  plan.stdin_fd = child_in.get();
+  plan.stdout_fd = child_out.get();
   std::fflush(nullptr);
-  const pid_t parent = ::getpid();
-  child.pid = ::fork();
-  if (child.pid < 0) return ErrnoStatus(errno, "fork");
-  if (child.pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) std::_Exit(127);
-    ::dup2(child_in.get(), STDIN_FILENO);
-    ::dup2(child_out.get(), STDOUT_FILENO);
-    if (!spec.working_dir.empty() && ::chdir(spec.working_dir.c_str()) != 0) {
-      std::fprintf(stderr, "pprocd: cannot enter %s: %s\n", spec.working_dir.c_str(),
-                   std::strerror(errno));
-      std::_Exit(127);
-    }
-    for (const auto& [name, value] : spec.env) ::setenv(name.c_str(), value.c_str(), 1);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::fprintf(stderr, "pprocd: cannot run %s: %s\n", args[0], std::strerror(errno));
-    std::_Exit(127);
+  // The child runs on this stack while the worker waits for its exec.
+  alignas(64) char stack[64 << 10];
+  sigset_t all;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &plan.mask);
+  child.pid = ::clone(SpawnChild, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  const int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &plan.mask, nullptr);
+  if (child.pid < 0) return ErrnoStatus(clone_errno, "clone");
+  if (plan.failure == SpawnPlan::Failure::kChdir) {
+    std::fprintf(stderr, "pprocd: cannot enter %s: %s\n", plan.working_dir,
+                 std::strerror(plan.failure_errno));
+  } else if (plan.failure == SpawnPlan::Failure::kExec) {
+    std::fprintf(stderr, "pprocd: cannot run %s: %s\n", argv[0].c_str(),
+                 std::strerror(plan.failure_errno));
   }
+  std::fflush(stderr);
   return child;
 }
 
@@ -158,7 +293,7 @@ absl::Status ExitError(const std::string& what, const std::string& exit_text) {
 
 std::string ToJson(const Value& value) {
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(value, &json).ok()) return "null";
+  AppendJson(value, &json);
   return json;
 }
 
@@ -172,6 +307,26 @@ Value ArgumentsValue(const CommandSpec& spec, const BoundArgs& args) {
     fields[spec.params[i].name] = *args[i];
   }
   return object;
+}
+
+// ArgumentsValue(spec, args) as JSON, appended to `out`.
+void AppendArgumentsJson(const CommandSpec& spec, const BoundArgs& args, std::string* out) {
+  if (spec.params.empty()) {
+    if (args.empty()) {
+      out->append("null");
+    } else {
+      AppendJson(*args[0], out);
+    }
+    return;
+  }
+  out->push_back('{');
+  for (size_t i = 0; i < spec.params.size() && i < args.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(spec.params[i].name, out);
+    out->push_back(':');
+    AppendJson(*args[i], out);
+  }
+  out->push_back('}');
 }
 
 // argv with every "{name}" element replaced by that argument (a string as
@@ -197,12 +352,11 @@ bool UsesArgvPlaceholders(const CommandSpec& spec) {
 }
 
 absl::StatusOr<Value> ParseJsonResult(const std::string& text, absl::string_view what) {
-  Value value;
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return absl::InternalError(absl::StrCat(what, " printed no result (expected JSON on stdout)"));
   }
-  const auto parsed = google::protobuf::util::JsonStringToMessage(text, &value);
-  if (!parsed.ok()) {
+  absl::StatusOr<Value> value = ParseJson(text);
+  if (!value.ok()) {
     return absl::InternalError(
         absl::StrCat(what, " printed something that is not JSON: ", text.substr(0, 200)));
   }
@@ -227,12 +381,55 @@ absl::StatusOr<Value> RunPerInvocation(const CommandSpec& spec, const BoundArgs&
   return ParseJsonResult(output, what);
 }
 
+// The environment variable that offers a persistent command the batch
+// protocol, and the line with which it takes the offer.
+constexpr char kBatchOfferName[] = "PPROCD_BATCH";
+constexpr char kBatchOfferValue[] = "1";
+
+// Whether `line` is the announcement {"batch": true}.
+bool IsBatchAnnouncement(const std::string& line) {
+  if (line.find("\"batch\"") == std::string::npos) return false;
+  const absl::StatusOr<Value> value = ParseJson(line);
+  if (!value.ok()) return false;
+  const auto& fields = value->struct_value().fields();
+  const auto batch = fields.find("batch");
+  return fields.size() == 1 && batch != fields.end() && batch->second.bool_value();
+}
+
 // The long-lived process of a persistent command in this worker.
 class PersistentCommand {
  public:
-  explicit PersistentCommand(CommandSpec spec) : spec_(std::move(spec)) {}
+  explicit PersistentCommand(CommandSpec spec) : spec_(OfferBatches(std::move(spec))) {}
 
   absl::StatusOr<Value> Call(const BoundArgs& args) {
+    PPROCD_RETURN_IF_ERROR(EnsureRunning());
+    return CallOne(args);
+  }
+
+  // The outcomes of the first items of `batch`: all of them at once when
+  // the process took the batch protocol (fewer if it stopped early), else
+  // the first alone. None when the process died during a batch.
+  std::vector<absl::StatusOr<Value>> CallBatch(absl::Span<const BoundArgs> batch) {
+    std::vector<absl::StatusOr<Value>> outcomes;
+    if (batch.empty()) return outcomes;
+    if (absl::Status running = EnsureRunning(); !running.ok()) {
+      outcomes.push_back(std::move(running));
+    } else if (batch.size() == 1 || !batching_) {
+      outcomes.push_back(CallOne(batch[0]));
+    } else {
+      CallMany(batch, &outcomes);
+    }
+    return outcomes;
+  }
+
+ private:
+  static CommandSpec OfferBatches(CommandSpec spec) {
+    // A value set in the config wins: PPROCD_BATCH = "0" declines for it.
+    spec.env.emplace(kBatchOfferName, kBatchOfferValue);
+    return spec;
+  }
+
+  absl::Status EnsureRunning() {
     // A process that ended while idle is replaced before the item is sent:
     // the item never met it, so it must not fail for it.
     if (child_.pid > 0 && ::waitpid(child_.pid, nullptr, WNOHANG) == child_.pid) {
@@ -241,25 +438,91 @@ class PersistentCommand {
     }
     if (child_.pid < 0) {
       PPROCD_ASSIGN_OR_RETURN(child_, Spawn(spec_.argv, spec_));
+      batching_ = false;
+      first_line_ = true;
     }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Value> CallOne(const BoundArgs& args) {
     const uint64_t id = ++next_id_;
-    Value request;
-    auto& fields = *request.mutable_struct_value()->mutable_fields();
-    fields["id"].set_number_value(static_cast<double>(id));
-    fields["args"] = ArgumentsValue(spec_, args);
-    const std::string line = ToJson(request) + "\n";
+    std::string line = absl::StrCat("{\"id\":", id, ",\"args\":");
+    AppendArgumentsJson(spec_, args, &line);
+    line.append("}\n");
     if (!WriteLine(line)) return Died();
     std::string response;
-    if (!ReadLine(&response)) return Died();
-    PPROCD_ASSIGN_OR_RETURN(Value parsed,
-                            ParseJsonResult(response, absl::StrCat("command ", spec_.argv[0])));
+    if (!ReadResponse(&response)) return Died();
+    PPROCD_ASSIGN_OR_RETURN(Value parsed, ParseJsonResult(response, What()));
     const auto& answer = parsed.struct_value().fields();
     auto answer_id = answer.find("id");
     if (answer_id == answer.end() || answer_id->second.number_value() != static_cast<double>(id)) {
       Stop();
       return absl::InternalError(
-          absl::StrCat("command ", spec_.argv[0], " answered with the wrong id; it was restarted"));
+          absl::StrCat(What(), " answered with the wrong id; it was restarted"));
     }
+    return Outcome(answer);
+  }
+
+  // One request line {"batch": [{"id": N, "args": A}, ...]}, answered by
+  // one line {"batch": [{"id": N, "result": R}, ...]}: the first k >= 1
+  // requests, in order.
+  void CallMany(absl::Span<const BoundArgs> batch, std::vector<absl::StatusOr<Value>>* outcomes) {
+    const uint64_t first_id = next_id_ + 1;
+    next_id_ += batch.size();
+    std::string line = "{\"batch\":[";
+    for (size_t i = 0; i < batch.size(); ++i) {
+      absl::StrAppend(&line, i > 0 ? ",{\"id\":" : "{\"id\":", first_id + i, ",\"args\":");
+      AppendArgumentsJson(spec_, batch[i], &line);
+      line.push_back('}');
+    }
+    line.append("]}\n");
+    std::string response;
+    if (!WriteLine(line) || !ReadResponse(&response)) {
+      const absl::Status died = Died();
+      // What it wrote before it died goes with the first of the items,
+      // which run again one at a time to find the one that kills it.
+      std::fprintf(stderr,
+                   "pprocd: %s (during a batch of %zu items: they run again one at a time)\n",
+                   std::string(died.message()).c_str(), batch.size());
+      std::fflush(stderr);
+      return;
+    }
+    absl::StatusOr<Value> parsed = ParseJsonResult(response, What());
+    const google::protobuf::ListValue* answers = nullptr;
+    if (parsed.ok()) {
+      const auto& fields = parsed->struct_value().fields();
+      if (auto found = fields.find("batch");
+          found != fields.end() && found->second.has_list_value()) {
+        answers = &found->second.list_value();
+      }
+    }
+    bool valid = answers != nullptr && answers->values_size() >= 1 &&
+                 static_cast<size_t>(answers->values_size()) <= batch.size();
+    for (int i = 0; valid && i < answers->values_size(); ++i) {
+      const auto& answer = answers->values(i).struct_value().fields();
+      auto answer_id = answer.find("id");
+      valid = answer_id != answer.end() &&
+              answer_id->second.number_value() == static_cast<double>(first_id + i);
+    }
+    if (!valid) {
+      Stop();
+      const absl::Status bad =
+          parsed.ok() ? absl::InternalError(absl::StrCat(
+                            What(), " answered a batch of ", batch.size(),
+                            " requests with something else than the first of their answers, in "
+                            "order, with their ids: ",
+                            response.substr(0, 200), "; it was restarted"))
+                      : parsed.status();
+      outcomes->assign(batch.size(), bad);
+      return;
+    }
+    outcomes->reserve(static_cast<size_t>(answers->values_size()));
+    for (const Value& answer : answers->values()) {
+      outcomes->push_back(Outcome(answer.struct_value().fields()));
+    }
+  }
+
+  static absl::StatusOr<Value> Outcome(const google::protobuf::Map<std::string, Value>& answer) {
     if (auto error = answer.find("error"); error != answer.end()) {
       return absl::UnknownError(error->second.has_string_value() ? error->second.string_value()
                                                                  : ToJson(error->second));
@@ -268,7 +531,8 @@ class PersistentCommand {
     return result == answer.end() ? Value() : result->second;
   }
 
- private:
+  std::string What() const { return absl::StrCat("command ", spec_.argv[0]); }
+
   bool WriteLine(const std::string& line) {
     size_t written = 0;
     while (written < line.size()) {
@@ -281,14 +545,27 @@ class PersistentCommand {
     return true;
   }
 
+  // The next response line; the announcement a new process may write
+  // before its first response is taken note of, not returned.
+  bool ReadResponse(std::string* line) {
+    if (!ReadLine(line)) return false;
+    if (!first_line_) return true;
+    first_line_ = false;
+    if (!IsBatchAnnouncement(*line)) return true;
+    batching_ = true;
+    return ReadLine(line);
+  }
+
   bool ReadLine(std::string* line) {
+    size_t scanned = 0;
     while (true) {
-      const size_t newline = buffer_.find('\n');
+      const size_t newline = buffer_.find('\n', scanned);
       if (newline != std::string::npos) {
-        *line = buffer_.substr(0, newline);
+        line->assign(buffer_, 0, newline);
         buffer_.erase(0, newline + 1);
         return true;
       }
+      scanned = buffer_.size();
       char chunk[1 << 16];
       const ssize_t n = ::read(child_.stdout_fd.get(), chunk, sizeof(chunk));
       if (n < 0 && errno == EINTR) continue;
@@ -319,6 +596,10 @@ class PersistentCommand {
   Child child_;
   std::string buffer_;
   uint64_t next_id_ = 0;
+  // The process announced the batch protocol.
+  bool batching_ = false;
+  // Nothing was read from the process yet.
+  bool first_line_ = true;
 };
 
 }  // namespace
@@ -369,6 +650,9 @@ absl::StatusOr<CallableDef> MakeCommandCallable(CommandSpec spec) {
     // starts its own on first use.
     auto command = std::make_shared<PersistentCommand>(std::move(spec));
     def.body = [command](const BoundArgs& args) { return command->Call(args); };
+    def.batch_body = [command](absl::Span<const BoundArgs> batch) {
+      return command->CallBatch(batch);
+    };
   }
   return def;
 }

@@ -2,7 +2,9 @@
 // run as callables.
 //
 // Two modes:
-// - kPerInvocation: a new process per item (forked from the worker). The
+// - kPerInvocation: a new process per item, started from the worker with a
+//   vfork-style clone (it shares the worker's memory until it execs, so
+//   its cost does not grow with the worker's size). The
 //   arguments go in as JSON on stdin (an object naming the declared
 //   parameters), or substituted into argv where an element is "{name}";
 //   the result is stdout parsed as JSON (kJson) or its bytes (kBytes, a
@@ -14,8 +16,29 @@
 //   V} or {"id": N, "error": "message"} out. What it writes to stderr is
 //   the item's stderr; stdout is reserved for responses.
 //
+// Batches (persistent mode). The process starts with PPROCD_BATCH=1 in its
+// environment (unless the config sets PPROCD_BATCH itself; "0" declines).
+// A program that understands batches answers the offer by writing the
+// line {"batch": true} before anything else on stdout; the Python runtime
+// (python -m pprocd.worker) does. Programs that do not are unaffected:
+// they get one request per line. To a program that took the offer, the
+// worker may send several requests in one line,
+//   {"batch": [{"id": N, "args": A}, {"id": N+1, "args": B}, ...]},
+// answered by one line with the answers to the first k >= 1 of them, in
+// order, each as a one-request answer:
+//   {"batch": [{"id": N, "result": V}, {"id": N+1, "error": "message"}]}.
+// The requests not answered are sent again, so a program may end a batch
+// early; one that ends it after the first request that wrote to stderr
+// keeps each item's stderr its own (the worker gives what a batch wrote to
+// the last item answered). A process that dies during a batch loses it:
+// its items run again, one request at a time on a new process, so that
+// only the one that kills it fails (items before it in the batch run
+// twice). Items with a timeout are never batched (the server must know
+// which one is running), nor is the first request to a new process.
+//
 // Timeouts, crashes, cancel and limits behave as for C++ callables: the
-// child is in the worker's process group, so killing the worker kills it.
+// child is in the worker's process group, so killing the worker kills it,
+// and it is killed when the worker dies (PR_SET_PDEATHSIG).
 #ifndef PPROCD_WORKER_COMMAND_CALLABLE_H_
 #define PPROCD_WORKER_COMMAND_CALLABLE_H_
 
@@ -47,8 +70,9 @@ struct CommandSpec {
   std::vector<ParamSpec> params;
 };
 
-// The callable that runs `spec`. InvalidArgument naming the field for an
-// empty name or argv, or an argv placeholder naming no parameter.
+// The callable that runs `spec`; a persistent command's also has a
+// batch_body (see "Batches" above). InvalidArgument naming the field for
+// an empty name or argv, or an argv placeholder naming no parameter.
 absl::StatusOr<CallableDef> MakeCommandCallable(CommandSpec spec);
 
 }  // namespace pprocd

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/callable.h"
 #include "pprocd/v1/callable.pb.h"
@@ -39,6 +40,14 @@ using BoundArgs = std::vector<const google::protobuf::Value*>;
 // Runs one invocation. An error status is the item's RAISED failure.
 using FunctionBody = std::function<absl::StatusOr<google::protobuf::Value>(const BoundArgs&)>;
 
+// Runs consecutive invocations of a function callable together (optional;
+// persistent commands have one). Returns the outcomes of the first k of
+// `batch`, in order, 1 <= k <= batch.size(): the rest did not run and may
+// be offered again. Returns none when the batch was lost as a whole (the
+// process running it died): its items must then run one at a time.
+using BatchBody = std::function<std::vector<absl::StatusOr<google::protobuf::Value>>(
+    absl::Span<const BoundArgs>)>;
+
 // Channel (the two-way channel of a channel callable) is in the SDK header.
 
 // Runs one invocation of a channel callable. The returned value (null for
@@ -60,6 +69,8 @@ struct CallableDef {
   bool bytes_result = false;
   // Resource limits (all zero: none).
   v1::CallableLimits limits = {};
+  // May be set for kind CALLABLE_KIND_FUNCTION, beside `body`.
+  BatchBody batch_body = nullptr;
 
   bool is_channel() const { return kind == v1::CALLABLE_KIND_CHANNEL; }
 };

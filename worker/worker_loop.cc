@@ -4,12 +4,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <new>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "pprocd/wire/v1/wire.pb.h"
@@ -25,6 +28,11 @@ constexpr int kExitProtocolError = 70;
 // and at the end of each task.
 constexpr size_t kFlushBytes = 64 << 10;
 constexpr uint64_t kSlowItemUs = 2000;
+// A callable with a batch body gets as many consecutive items at once as
+// take about this long together (the size doubles or halves from one
+// batch to the next), at most kMaxBatchItems.
+constexpr uint64_t kBatchTargetUs = 2000;
+constexpr size_t kMaxBatchItems = 1024;
 
 uint64_t NowUs() {
   timespec ts;
@@ -138,6 +146,12 @@ class WorkerSession {
 
   void RunTask(const wire::v1::TaskFrame& task) {
     const CallableDef* def = registry_.Find(task.callable());
+    // Items with a timeout report one by one: the server must know which
+    // one is running.
+    if (def != nullptr && def->batch_body && !task.report_each() && task.inputs_size() > 1) {
+      RunBatchedTask(task, *def);
+      return;
+    }
     batch_.Clear();
     batch_.set_task_id(task.task_id());
     task_id_ = task.task_id();
@@ -183,28 +197,123 @@ class WorkerSession {
       error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
       error->set_message(std::string(bound.message()));
     } else {
-      absl::StatusOr<google::protobuf::Value> value =
-          InvokeWithinLimits(def, args, index, channel_open);
-      if (value.ok()) {
-        // A callable that returns nothing returns null.
-        if (value->kind_case() == google::protobuf::Value::KIND_NOT_SET) value->set_null_value({});
-        if (def.bytes_result && value->has_string_value()) {
-          result->set_data(std::move(*value->mutable_string_value()));
-        } else {
-          *result->mutable_value() = std::move(*value);
-        }
-      } else {
-        v1::ItemError* error = result->mutable_error();
-        error->set_kind(FailureKind(value.status(), def.limits));
-        error->set_message(std::string(value.status().message()));
-        error->set_stderr_tail(StderrTail());
-      }
+      RecordOutcome(def, InvokeWithinLimits(def, args, index, channel_open), result);
     }
     if (def.is_channel()) result->set_seq(item_seq_);
     result->set_last(true);
     TakeStandardOutput(result->mutable_logs());
     stats->set_wall_us(NowUs() - start_us);
     stats->set_worker_pid(getpid());
+  }
+
+  // Puts an invocation's value, or its error with the stderr tail, into
+  // `result`.
+  static void RecordOutcome(const CallableDef& def, absl::StatusOr<google::protobuf::Value> value,
+                            v1::ItemResult* result) {
+    if (value.ok()) {
+      // A callable that returns nothing returns null.
+      if (value->kind_case() == google::protobuf::Value::KIND_NOT_SET) value->set_null_value({});
+      if (def.bytes_result && value->has_string_value()) {
+        result->set_data(std::move(*value->mutable_string_value()));
+      } else {
+        *result->mutable_value() = std::move(*value);
+      }
+    } else {
+      v1::ItemError* error = result->mutable_error();
+      error->set_kind(FailureKind(value.status(), def.limits));
+      error->set_message(std::string(value.status().message()));
+      error->set_stderr_tail(StderrTail());
+    }
+  }
+
+  // Runs a task of a callable with a batch body: runs of consecutive items
+  // go to it together (see kBatchTargetUs; the size is kept for the
+  // callable's next task). Results are as RunItem's, except that what a
+  // batch writes goes to the logs of the last item it answered (a command
+  // that ends its batch at the first item that writes keeps it exact) and
+  // that its wall time is shared out evenly. A lost batch runs again one
+  // item at a time.
+  void RunBatchedTask(const wire::v1::TaskFrame& task, const CallableDef& def) {
+    batch_.Clear();
+    batch_.set_task_id(task.task_id());
+    task_id_ = task.task_id();
+    usage_.Restart();
+    const int count = task.inputs_size();
+    std::vector<BoundArgs> args(static_cast<size_t>(count));
+    std::vector<absl::Status> bound(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) bound[i] = BindArguments(def, task.inputs(i), &args[i]);
+    size_t& batch_size = batch_sizes_.try_emplace(&def, 1).first->second;
+    uint64_t last_flush_us = NowUs();
+    size_t pending_bytes = 0;
+    // Items before this one run alone (the batch they were in was lost).
+    int alone_until = 0;
+    int next = 0;
+    while (next < count) {
+      const int first = next;
+      const uint64_t start_us = NowUs();
+      const uint64_t start_unix_us = RealtimeUs();
+      std::vector<absl::StatusOr<google::protobuf::Value>> outcomes;
+      if (!bound[first].ok()) {
+        outcomes.push_back(bound[first]);
+      } else {
+        const size_t wanted = first < alone_until ? 1 : batch_size;
+        int end = first + 1;
+        while (end < count && static_cast<size_t>(end - first) < wanted && bound[end].ok()) ++end;
+        {
+          const ScopedItemLimits limits(def.limits);
+          try {
+            outcomes = def.batch_body(absl::MakeConstSpan(args).subspan(
+                static_cast<size_t>(first), static_cast<size_t>(end - first)));
+          } catch (const std::bad_alloc&) {
+            outcomes.clear();
+            outcomes.push_back(absl::ResourceExhaustedError(
+                absl::StrCat(def.name, " ran out of memory (its limit is ",
+                             def.limits.max_memory_mib(), " MiB)")));
+          }
+        }
+        if (outcomes.empty() && end - first > 1) {
+          alone_until = end;
+          continue;
+        }
+        if (outcomes.empty()) outcomes.push_back(absl::InternalError("the invocation was lost"));
+        if (outcomes.size() > static_cast<size_t>(end - first)) outcomes.resize(end - first);
+      }
+      const uint64_t wall_us = NowUs() - start_us;
+      const size_t answered = outcomes.size();
+      if (bound[first].ok() && first >= alone_until) {
+        if (answered == batch_size && wall_us * 2 < kBatchTargetUs) {
+          batch_size = std::min(batch_size * 2, kMaxBatchItems);
+        } else if (wall_us > 2 * kBatchTargetUs) {
+          batch_size = std::max<size_t>(batch_size / 2, 1);
+        }
+      }
+      v1::ItemResult* result = nullptr;
+      for (size_t k = 0; k < answered; ++k) {
+        result = batch_.add_results();
+        result->set_index(static_cast<uint64_t>(first) + k);
+        v1::ItemStats* stats = result->mutable_stats();
+        stats->set_start_unix_us(start_unix_us);
+        stats->set_wall_us(wall_us / answered);
+        stats->set_worker_pid(getpid());
+        if (bound[first].ok()) {
+          RecordOutcome(def, std::move(outcomes[k]), result);
+        } else {
+          v1::ItemError* error = result->mutable_error();
+          error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
+          error->set_message(std::string(bound[first].message()));
+        }
+        result->set_last(true);
+        pending_bytes += result->ByteSizeLong();
+      }
+      TakeStandardOutput(result->mutable_logs());
+      next = first + static_cast<int>(answered);
+      const uint64_t now_us = NowUs();
+      if (next == count || now_us - last_flush_us >= kSlowItemUs || pending_bytes >= kFlushBytes) {
+        FlushBatch();
+        last_flush_us = now_us;
+        pending_bytes = 0;
+      }
+    }
   }
 
   absl::StatusOr<google::protobuf::Value> Invoke(const CallableDef& def, const BoundArgs& args,
@@ -240,6 +349,8 @@ class WorkerSession {
   std::string out_;
   wire::v1::ResultFrame batch_;
   BatchUsage usage_;
+  // The batch size of each callable with a batch body.
+  std::map<const CallableDef*, size_t> batch_sizes_;
   // The running task and channel item.
   uint64_t task_id_ = 0;
   uint64_t item_index_ = 0;

@@ -11,7 +11,8 @@ Persistent Python function (the worker runtime, ``python -m pprocd.worker``):
   map:     multiprocessing.Pool(W).map(noop, range(N))  (default chunksize)
   pipe:    (diagnostic, no server) one runtime process driven directly over
            its pipes, one JSON request line written and its response line
-           read per item: the runtime's own round trip
+           read per item: the runtime's own round trip in the one-request
+           protocol (pprocd's workers send it batches)
 
 Per-invocation command (a new process per item):
   pprocd:  farm.pmap("true_cmd", range(M))   true_cmd is argv = ["true"],

@@ -121,11 +121,16 @@ def test_a_failing_per_invocation_command_fails_its_item(examples: pprocd.Farm) 
 FAULTS = textwrap.dedent('''
     import os
     import signal
+    import sys
     import time
 
 
     def act(action: str) -> int:
         """Does what action says, then returns the runtime's process id."""
+        if action.startswith("echo:"):
+            # The text, and the runtime's function that called this one:
+            # _answer_batch when the item came in a batch.
+            return [action[5:], sys._getframe(2).f_code.co_name]
         if action == "raise":
             raise ValueError("asked to raise")
         if action.startswith("exit:"):
@@ -217,3 +222,74 @@ def test_a_timed_out_item_is_killed_and_the_pool_recovers(faults: pprocd.Farm) -
         faults.pmap("act", ["sleep:600"], timeout=1)
     assert runtime_pid(faults) != before
     assert len(set(faults.pmap("act", ["ok"] * 3))) == 1
+
+
+def logged(result: pprocd.Result, text: str) -> bool:
+    return any(text in record.text for record in result.logs)
+
+
+def test_items_go_to_the_runtime_in_batches_each_with_its_own_outcome(
+        faults: pprocd.Farm) -> None:
+    actions = [f"echo:{i}" for i in range(300)]
+    actions[150] = "raise"
+    actions[200] = "print"
+    results = faults.Map(chunksize=100)
+    act = results.manage("act")
+    for action in actions:
+        act(action)
+    got = list(results.results())
+    assert len(got) == len(actions)
+    callers = set()
+    for i, result in enumerate(got):
+        if i == 150:
+            assert isinstance(result.error, pprocd.ItemError)
+            assert "ValueError: asked to raise" in result.error.reason
+            assert "Traceback (most recent call last)" in result.error.stderr_tail
+        elif i == 200:
+            assert result.ok and isinstance(result.value, int)
+        else:
+            assert result.ok, (i, result.error)
+            assert result.value[0] == str(i)
+            callers.add(result.value[1])
+    assert "_answer_batch" in callers, "no item came in a batch"
+    # What an item wrote is in its own logs, not its batch neighbours'.
+    assert [i for i, r in enumerate(got) if logged(r, "printed by act")] == [200]
+    assert [i for i, r in enumerate(got) if logged(r, "asked to raise")] == [150]
+
+
+@pytest.mark.parametrize("action, reason", [("exit:3", "exited with status 3"),
+                                            ("kill", "SIGKILL")])
+def test_a_runtime_dying_mid_batch_fails_only_the_item_that_killed_it(
+        faults: pprocd.Farm, action: str, reason: str) -> None:
+    actions = [f"echo:{i}" for i in range(200)]
+    actions[120] = action
+    results = faults.Map(chunksize=200)
+    act = results.manage("act")
+    for item in actions:
+        act(item)
+    got = list(results.results())
+    assert len(got) == len(actions)
+    for i, result in enumerate(got):
+        if i == 120:
+            assert isinstance(result.error, pprocd.ItemError)
+            assert reason in str(result.error)
+        else:
+            assert result.ok, (i, result.error)
+            assert result.value[0] == str(i)
+    assert len(set(faults.pmap("act", ["ok"] * 3))) == 1
+
+
+def test_a_timeout_in_a_long_map_kills_only_its_item(faults: pprocd.Farm) -> None:
+    actions = [f"echo:{i}" for i in range(100)]
+    actions[40] = "sleep:600"
+    results = faults.Map(chunksize=100, timeout=3)
+    act = results.manage("act")
+    for item in actions:
+        act(item)
+    got = list(results.results())
+    for i, result in enumerate(got):
+        if i == 40:
+            assert isinstance(result.error, pprocd.ItemTimedOut)
+        else:
+            assert result.ok, (i, result.error)
+            assert result.value[0] == str(i)

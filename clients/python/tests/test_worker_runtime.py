@@ -87,6 +87,17 @@ FUNCTIONS = textwrap.dedent('''
 
     def die(status):
         os._exit(status)
+
+
+    def offer():
+        """The batch offer, as the function sees it."""
+        return os.environ.get("PPROCD_BATCH")
+
+
+    def loud(x):
+        if x == "loud":
+            print("loud")
+        return x
 ''')
 
 
@@ -106,10 +117,12 @@ def workdir(tmp_path: pathlib.Path) -> pathlib.Path:
 class Runtime:
     """A running ``python -m pprocd.worker TARGET``."""
 
-    def __init__(self, cwd: pathlib.Path, *args: str) -> None:
+    def __init__(self, cwd: pathlib.Path, *args: str, env: Optional[Dict[str, str]] = None,
+                 stderr: Any = subprocess.PIPE) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pprocd.worker", *args], cwd=cwd, env=runtime_env(),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [sys.executable, "-m", "pprocd.worker", *args], cwd=cwd,
+            env={**runtime_env(), **(env or {})}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=stderr)
         self.next_id = 0
 
     def send_line(self, line: bytes) -> Dict[str, Any]:
@@ -136,15 +149,15 @@ class Runtime:
         """Ends the input; returns the exit status, the rest of stdout and
         all of stderr."""
         stdout, stderr = self.process.communicate(timeout=EVENT_LIMIT_S)
-        return self.process.returncode, stdout.decode(), stderr.decode()
+        return self.process.returncode, stdout.decode(), (stderr or b"").decode()
 
 
 @pytest.fixture
 def serve(workdir: pathlib.Path) -> Iterator[Any]:
     started: List[Runtime] = []
 
-    def start(*args: str, cwd: Optional[pathlib.Path] = None) -> Runtime:
-        runtime = Runtime(cwd or workdir, *args)
+    def start(*args: str, cwd: Optional[pathlib.Path] = None, **options: Any) -> Runtime:
+        runtime = Runtime(cwd or workdir, *args, **options)
         started.append(runtime)
         return runtime
 
@@ -330,3 +343,61 @@ def test_described_argv_serves_the_function(serve: Any, workdir: pathlib.Path) -
                              capture_output=True, timeout=EVENT_LIMIT_S)
     assert process.returncode == 0
     assert json.loads(process.stdout) == {"id": 1, "result": 25}
+
+
+def test_without_the_batch_offer_nothing_is_announced(serve: Any) -> None:
+    calculate = serve("functions:calculate")
+    assert calculate.call({"i": 1, "j": 2}) == {"id": 1, "result": 12}
+
+
+def test_the_batch_offer_is_taken_and_batches_are_answered_in_order(serve: Any) -> None:
+    runtime = serve("functions:calculate", env={"PPROCD_BATCH": "1"})
+    assert runtime.process.stdout is not None
+    assert json.loads(runtime.process.stdout.readline()) == {"batch": True}
+    batch = [{"id": 10 + k, "args": {"i": k, "j": 1}} for k in range(5)]
+    batch[2]["args"] = {"i": "x"}  # does not bind: that item alone fails
+    answer = runtime.send_line(json.dumps({"batch": batch}).encode())
+    answers = answer["batch"]
+    assert [a["id"] for a in answers] == [10, 11, 12, 13, 14]
+    assert [a.get("result") for a in answers] == [1, 11, None, 31, 41]
+    assert answers[2]["error"].startswith("TypeError")
+    # One request a line goes on working.
+    assert runtime.call({"i": 2, "j": 3}) == {"id": 1, "result": 23}
+    status, _, stderr = runtime.finish()
+    assert status == 0
+    assert "TypeError" in stderr  # the traceback
+
+
+def test_the_offer_is_not_passed_on_to_the_function(serve: Any) -> None:
+    runtime = serve("functions:offer", env={"PPROCD_BATCH": "1"})
+    assert runtime.process.stdout is not None
+    assert json.loads(runtime.process.stdout.readline()) == {"batch": True}
+    answer = runtime.send_line(b'{"batch": [{"id": 1, "args": null}, {"id": 2, "args": null}]}')
+    assert answer == {"batch": [{"id": 1, "result": None}, {"id": 2, "result": None}]}
+
+
+def test_a_batch_ends_after_the_first_call_that_writes_to_stderr(
+        serve: Any, tmp_path: pathlib.Path) -> None:
+    with open(tmp_path / "stderr", "wb") as stderr:
+        runtime = serve("functions:loud", stderr=stderr)
+        batch = [{"id": k, "args": arg} for k, arg in enumerate([1, 2, "loud", 4, 5])]
+        answer = runtime.send_line(json.dumps({"batch": batch}).encode())
+        assert answer == {"batch": [{"id": 0, "result": 1}, {"id": 1, "result": 2},
+                                    {"id": 2, "result": "loud"}]}
+        answer = runtime.send_line(json.dumps({"batch": batch[3:]}).encode())
+        assert answer == {"batch": [{"id": 3, "result": 4}, {"id": 4, "result": 5}]}
+        # A result that is no JSON is its item's error, and also ends it.
+        unserializable = serve("functions:echo", stderr=stderr)
+        answer = unserializable.send_line(json.dumps({"batch": [
+            {"id": 1, "args": 1}, {"id": 2, "args": float("inf")},
+            {"id": 3, "args": 3}]}).encode())
+        assert [a["id"] for a in answer["batch"]] == [1, 2]
+        assert "not JSON-serializable" in answer["batch"][1]["error"]
+    assert "loud" in (tmp_path / "stderr").read_text()
+
+
+def test_a_malformed_batch_is_answered_and_the_runtime_goes_on(serve: Any) -> None:
+    runtime = serve("functions:echo")
+    answer = runtime.send_line(b'{"batch": [1, 2]}')
+    assert answer["id"] is None and answer["error"].startswith("malformed request")
+    assert runtime.call(5) == {"id": 1, "result": 5}

@@ -18,6 +18,15 @@ an object is passed as keyword arguments (positional-only parameters by
 position), a list as positional arguments, anything else as one positional
 argument (``null`` to a function that takes no argument calls it with none).
 
+It also speaks the batch protocol, which the server offers by starting it
+with ``PPROCD_BATCH=1`` in its environment: the runtime then writes
+``{"batch":true}`` before its first response, and the server may send many
+requests in one line, ``{"batch": [{"id": N, "args": A}, ...]}``, answered
+in one line, ``{"batch": [{"id": N, "result": R}, ...]}``. The runtime
+answers them in order, and stops after the first call that wrote to stderr
+(the answers so far go back; the server sends the rest again), so that
+what each call wrote stays with its item.
+
 What the function prints goes to stderr, which the server captures as the
 item's log: stdout carries nothing but responses. An exception answers the
 request with its type and message, and its traceback goes to stderr, so the
@@ -49,6 +58,10 @@ from typing import Any, BinaryIO, Callable, Dict, List, Optional, Sequence, Tupl
 __all__ = ["describe", "load", "main", "serve"]
 
 PROG = "python -m pprocd.worker"
+# The server offers the batch protocol in this environment variable; the
+# runtime takes the offer with this line, before any response.
+BATCH_OFFER = "PPROCD_BATCH"
+BATCH_ANNOUNCEMENT = b'{"batch":true}\n'
 
 
 class LoadError(Exception):
@@ -174,29 +187,103 @@ def _takes_no_argument(function: Callable[..., Any]) -> bool:
     return False
 
 
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def _encode(response: Dict[str, Any]) -> bytes:
-    return (json.dumps(response, allow_nan=False, separators=(",", ":")) + "\n").encode()
+    return (_ENCODER.encode(response) + "\n").encode()
+
+
+def _print_traceback(error: BaseException) -> None:
+    """The traceback on stderr, without this runtime's own frames."""
+    frames = error.__traceback__
+    while frames is not None and frames.tb_frame.f_code.co_filename == __file__:
+        frames = frames.tb_next
+    traceback.print_exception(type(error), error, frames)
+
+
+def _not_serializable(error: Exception, name: str) -> str:
+    # json names the type it cannot encode ("Object of type set is not JSON
+    # serializable"), or the float it refuses.
+    message = (f"{type(error).__name__}: the result of {name} is not "
+               f"JSON-serializable: {error}")
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return message
 
 
 def _answer(request_id: Any, function: Callable[..., Any], args: Any, name: str) -> bytes:
     try:
         result = _call(function, args)
     except Exception as error:
-        # The traceback without this runtime's own frames.
-        frames = error.__traceback__
-        while frames is not None and frames.tb_frame.f_code.co_filename == __file__:
-            frames = frames.tb_next
-        traceback.print_exception(type(error), error, frames)
+        _print_traceback(error)
         return _encode({"id": request_id, "error": _error_text(error)})
     try:
         return _encode({"id": request_id, "result": result})
     except (TypeError, ValueError, RecursionError) as error:
-        # json names the type it cannot encode ("Object of type set is not
-        # JSON serializable"), or the float it refuses.
-        message = (f"{type(error).__name__}: the result of {name} is not "
-                   f"JSON-serializable: {error}")
-        print(f"{PROG}: {message}", file=sys.stderr)
-        return _encode({"id": request_id, "error": message})
+        return _encode({"id": request_id, "error": _not_serializable(error, name)})
+
+
+# Results of these types are JSON as they are.
+_PLAIN = frozenset([int, str, bool, type(None)])
+
+
+def _check_serializable(result: Any) -> None:
+    """Raises what json.dumps would raise for ``result``."""
+    if result.__class__ in _PLAIN:
+        return
+    if result.__class__ is float:
+        if not math.isfinite(result):
+            raise ValueError(f"Out of range float values are not JSON compliant: {result!r}")
+        return
+    json.dumps(result, allow_nan=False)
+
+
+def _stderr_size() -> Optional[int]:
+    """The size of the file on stderr after a flush, or None when stderr is
+    no file (a terminal, a pipe)."""
+    if sys.stdout is not sys.stderr:
+        sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        return os.lseek(2, 0, os.SEEK_END)
+    except OSError:
+        return None
+
+
+def _answer_batch(batch: Any, function: Callable[..., Any], name: str) -> bytes:
+    """The response line to a batch request: the answers to its first
+    requests, up to and including the first one whose call wrote to stderr
+    (the server gives what a batch wrote to the last item answered)."""
+    if not isinstance(batch, list) or not batch or not all(
+            isinstance(request, dict) and "id" in request for request in batch):
+        raise ValueError('a batch is a non-empty list of objects {"id": N, "args": ...}')
+    answers: List[Dict[str, Any]] = []
+    size = _stderr_size()
+    for request in batch:
+        try:
+            result = _call(function, request.get("args"))
+        except Exception as error:
+            _print_traceback(error)
+            answers.append({"id": request["id"], "error": _error_text(error)})
+        else:
+            try:
+                _check_serializable(result)
+                answers.append({"id": request["id"], "result": result})
+            except (TypeError, ValueError, RecursionError) as error:
+                answers.append({"id": request["id"], "error": _not_serializable(error, name)})
+        if size is not None and _stderr_size() != size:
+            break
+    try:
+        return _encode({"batch": answers})
+    except (TypeError, ValueError, RecursionError):
+        pass  # a result that passed the check but is no JSON after all
+    for answer in answers:
+        try:
+            _encode(answer)
+        except (TypeError, ValueError, RecursionError) as error:
+            del answer["result"]
+            answer["error"] = _not_serializable(error, name)
+    return _encode({"batch": answers})
 
 
 def serve(function: Callable[..., Any], requests: BinaryIO, responses: BinaryIO,
@@ -210,13 +297,16 @@ def serve(function: Callable[..., Any], requests: BinaryIO, responses: BinaryIO,
             continue
         try:
             request = json.loads(line)
-            if not isinstance(request, dict) or "id" not in request:
-                raise ValueError('a request is an object {"id": N, "args": ...}')
+            if not isinstance(request, dict) or ("id" not in request and "batch" not in request):
+                raise ValueError('a request is an object {"id": N, "args": ...} or '
+                                 '{"batch": [...]}')
+            if "id" in request:
+                response = _answer(request["id"], function, request.get("args"), name)
+            else:
+                response = _answer_batch(request["batch"], function, name)
         except ValueError as error:
             print(f"{PROG}: malformed request {line[:200]!r}: {error}", file=sys.stderr)
             response = _encode({"id": None, "error": f"malformed request: {error}"})
-        else:
-            response = _answer(request["id"], function, request.get("args"), name)
         # What the function wrote reaches the server's capture before the
         # response does.
         sys.stdout.flush()
@@ -381,6 +471,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     options = _parser().parse_args(argv)
+    # The server's offer of the batch protocol is for this process alone,
+    # not for the programs the function may start.
+    batch_offered = os.environ.pop(BATCH_OFFER, None) == "1"
     # Output while importing must not reach the responses either.
     responses = None if options.describe else _separate_stdout()
     try:
@@ -401,6 +494,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stdout.write(describe(function, runtime_argv, options.name, os.getcwd()))
         return 0
     assert responses is not None
+    if batch_offered:
+        responses.write(BATCH_ANNOUNCEMENT)
+        responses.flush()
     requests = typing.cast(BinaryIO, sys.stdin.buffer)
     try:
         serve(function, requests, responses, options.name)
