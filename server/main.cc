@@ -63,6 +63,8 @@ struct Flags {
   uint32_t max_message_bytes = 16u << 20;
   uint64_t max_tasks_per_worker = 0;
   std::vector<std::string> plugins;
+  // Mode of the server's UNIX socket files (who may connect).
+  mode_t socket_mode = 0600;
   uint32_t keep_jobs_hours = 24 * 7;
   uint32_t max_store_mib = 1024;
   std::string admin_group;
@@ -336,7 +338,8 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   PeerRegistry peers;
-  FarmService service(&scheduler, &current, jobs->get(), &peers, *admin_gid);
+  JobSockets job_sockets(&peers);
+  FarmService service(&scheduler, &current, jobs->get(), &peers, *admin_gid, &job_sockets);
   const auto cannot_listen = [&flags, &scheduler, &jobs] {
     (*jobs)->Stop();
     scheduler.Stop();
@@ -348,6 +351,8 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   std::unique_ptr<grpc::Server> server;
   // One per unix: address, or the one inherited socket; made owner-only.
   std::vector<std::unique_ptr<UnixListener>> listeners;
+  BindOptions socket_options;
+  socket_options.mode = flags.socket_mode;
   if (socket_activated) {
     absl::StatusOr<std::unique_ptr<UnixListener>> adopted =
         UnixListener::Adopt(*std::move(activated), &peers);
@@ -361,7 +366,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   for (const ListenAddress& address : addresses) {
     if (address.kind != ListenAddress::Kind::kUnix || socket_activated) continue;
     absl::StatusOr<std::unique_ptr<UnixListener>> bound =
-        UnixListener::Bind(address.target, &peers);
+        UnixListener::Bind(address.target, &peers, socket_options);
     if (!bound.ok()) return cannot_listen();
     listeners.push_back(*std::move(bound));
   }
@@ -376,6 +381,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   builder.RegisterService(&service);
   server = builder.BuildAndStart();
   if (server == nullptr) return cannot_listen();
+  job_sockets.SetServer(server.get());
   for (const std::unique_ptr<UnixListener>& listener : listeners) {
     if (absl::Status started = listener->Start(server.get()); !started.ok()) {
       return Fail(started.ToString());
@@ -426,6 +432,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   health->SetServingStatus(kServiceName, false);
   // No new connection from here on; the listeners remove their sockets.
   for (const std::unique_ptr<UnixListener>& listener : listeners) listener->Stop();
+  job_sockets.CloseAll();
   // Background jobs stop at once (the next start takes them up), without
   // waiting for the grace period of the calls of connected clients.
   (*jobs)->Stop();
@@ -474,6 +481,18 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
                  "Largest request or response message")
       ->capture_default_str()
       ->check(CLI::Range(uint32_t{4096}, uint32_t{1} << 30));
+  app.add_option_function<std::string>(
+         "--socket-mode",
+         [&flags](const std::string& text) {
+           flags.socket_mode = static_cast<mode_t>(std::stoul(text, nullptr, 8));
+         },
+         "Mode of the UNIX socket files, in octal (default 0600: only the server's user; "
+         "0666 lets every user connect, each seeing only their own jobs)")
+      ->check([](const std::string& text) {
+        const bool octal = !text.empty() && text.size() <= 4 &&
+                           text.find_first_not_of("01234567") == std::string::npos;
+        return octal ? std::string() : std::string("an octal mode such as 0600 or 0666");
+      });
   app.add_option("--keep-jobs-hours", flags.keep_jobs_hours,
                  "Background jobs that ended are deleted after this many hours")
       ->capture_default_str()

@@ -70,7 +70,10 @@ grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start
 }
 
 pprocd::Caller FarmService::JobCaller(const grpc::ServerContextBase& context) const {
-  const CallerIdentity identity = Caller(context);
+  return JobCaller(Caller(context));
+}
+
+pprocd::Caller FarmService::JobCaller(const CallerIdentity& identity) const {
   pprocd::Caller caller;
   if (!identity.known) return caller;  // TCP: the anonymous owner.
   caller.uid = identity.uid;
@@ -91,13 +94,29 @@ grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* conte
   if (valid.ok() && request->retries() > 100) {
     valid = absl::InvalidArgumentError("retries: at most 100");
   }
-  if (valid.ok() && !request->socket_path().empty()) {
-    valid = absl::UnimplementedError(
-        "socket_path: per-job sockets are not implemented yet in this pprocd version");
+  const CallerIdentity identity = Caller(*context);
+  const std::string& socket_path = request->socket_path();
+  if (valid.ok() && !socket_path.empty() && job_sockets_ == nullptr) {
+    valid = absl::UnimplementedError("socket_path: this server makes no job sockets");
+  }
+  if (valid.ok() && !socket_path.empty() && request->idempotency_key().empty()) {
+    valid = JobSockets::Check(socket_path, identity);
   }
   if (!valid.ok()) return Answer(context, ToGrpcStatus(valid));
-  absl::StatusOr<v1::Job> job = jobs_->Submit(JobCaller(*context), *request);
+  bool existing = false;
+  absl::StatusOr<v1::Job> job = jobs_->Submit(JobCaller(identity), *request, &existing);
   if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
+  if (!socket_path.empty() && !existing) {
+    absl::Status opened = JobSockets::Check(socket_path, identity);
+    if (opened.ok()) opened = job_sockets_->Open(job->id(), socket_path, identity);
+    if (!opened.ok()) {
+      // No job without the socket it asked for.
+      const pprocd::Caller admin{kAnonymousOwner, /*admin=*/true};
+      (void)jobs_->Cancel(admin, job->id());
+      (void)jobs_->Delete(admin, job->id());
+      return Answer(context, ToGrpcStatus(opened));
+    }
+  }
   *response->mutable_job() = *std::move(job);
   return Answer(context, grpc::Status::OK);
 }
@@ -105,13 +124,17 @@ grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* conte
 grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
     grpc::CallbackServerContext* context, const v1::ReconnectRequest* request) {
   using Finished = FinishedReactor<grpc::ServerWriteReactor<v1::ReconnectResponse>>;
-  if (request->jobs_size() == 0) {
+  const CallerIdentity identity = Caller(*context);
+  std::vector<std::string> named_jobs(request->jobs().begin(), request->jobs().end());
+  // On a job's own socket, no job named means that job.
+  if (named_jobs.empty() && !identity.job.empty()) named_jobs.push_back(identity.job);
+  if (named_jobs.empty()) {
     return new Finished(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                      "jobs: name at least one job (by id or name)"));
   }
-  const pprocd::Caller caller = JobCaller(*context);
+  const pprocd::Caller caller = JobCaller(identity);
   std::vector<ReconnectReactor::Cursor> cursors;
-  for (const std::string& named : request->jobs()) {
+  for (const std::string& named : named_jobs) {
     absl::StatusOr<JobRecord> job = jobs_->Find(caller, named);
     if (!job.ok()) return new Finished(ToGrpcStatus(job.status()));
     ReconnectReactor::Cursor cursor;
@@ -155,7 +178,12 @@ grpc::ServerUnaryReactor* FarmService::CancelJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* context,
                                                  const v1::DeleteJobRequest* request,
                                                  v1::DeleteJobResponse* /*response*/) {
-  return Answer(context, ToGrpcStatus(jobs_->Delete(JobCaller(*context), request->job())));
+  const pprocd::Caller caller = JobCaller(*context);
+  absl::StatusOr<JobRecord> job = jobs_->Find(caller, request->job());
+  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
+  absl::Status deleted = jobs_->Delete(caller, job->id);
+  if (deleted.ok() && job_sockets_ != nullptr) job_sockets_->Close(job->id);
+  return Answer(context, ToGrpcStatus(deleted));
 }
 
 grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,

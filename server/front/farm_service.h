@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "pprocd/v1/service.grpc.pb.h"
+#include "server/front/job_sockets.h"
 #include "server/jobs/job_manager.h"
 #include "server/peer/caller_identity.h"
 #include "server/scheduler/scheduler.h"
@@ -26,14 +27,16 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
   // current when it starts. Without `callers` every caller is unknown
   // (anonymous). Members of `admin_gid` (and root) may see and act on every
   // job.
+  // `job_sockets` (optional) makes the sockets jobs ask for.
   FarmService(Scheduler* scheduler, const CurrentRegistry* registry, JobManager* jobs,
               const CallerIdentitySource* callers = nullptr,
-              std::optional<gid_t> admin_gid = std::nullopt)
+              std::optional<gid_t> admin_gid = std::nullopt, JobSockets* job_sockets = nullptr)
       : scheduler_(scheduler),
         registry_(registry),
         jobs_(jobs),
         callers_(callers),
-        admin_gid_(admin_gid) {}
+        admin_gid_(admin_gid),
+        job_sockets_(job_sockets) {}
 
   // Who made the call of `context`: ask at the start of a handler (see
   // CallerIdentitySource) and keep the answer for the call.
@@ -42,6 +45,7 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
   }
   // The caller as an owner of jobs.
   pprocd::Caller JobCaller(const grpc::ServerContextBase& context) const;
+  pprocd::Caller JobCaller(const CallerIdentity& identity) const;
 
   grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* Map(
       grpc::CallbackServerContext* context) override;
@@ -82,6 +86,7 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
   JobManager* const jobs_;
   const CallerIdentitySource* const callers_;
   const std::optional<gid_t> admin_gid_;
+  JobSockets* const job_sockets_;
 };
 
 }  // namespace pprocd

@@ -355,7 +355,8 @@ void JobManager::WakeWatchers() {
 
 // --- Any thread ----------------------------------------------------------
 
-absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::SubmitRequest& request) {
+absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::SubmitRequest& request,
+                                           bool* existing) {
   JobRecord record;
   record.owner_uid = caller.uid;
   record.name = request.name();
@@ -367,6 +368,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::Submi
   record.request = request.SerializeAsString();
   absl::StatusOr<JobStore::Created> created = store_->CreateJob(record);
   if (!created.ok()) return created.status();
+  if (existing != nullptr) *existing = created->existing;
   if (!created->existing) {
     Post([this, id = created->job.id] { StartAttempt(id); });
   }

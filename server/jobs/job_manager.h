@@ -74,7 +74,9 @@ class JobManager {
   // inputs). With an idempotency key the caller used before: that job.
   // ALREADY_EXISTS for a name the caller's other job has;
   // RESOURCE_EXHAUSTED when the store is full.
-  absl::StatusOr<v1::Job> Submit(const Caller& caller, const v1::SubmitRequest& request);
+  // `*existing` (if given) tells whether the key named an existing job.
+  absl::StatusOr<v1::Job> Submit(const Caller& caller, const v1::SubmitRequest& request,
+                                 bool* existing = nullptr);
   // The job with this id, or the caller's job with this name. NOT_FOUND;
   // PERMISSION_DENIED for another owner's job (unless admin).
   absl::StatusOr<JobRecord> Find(const Caller& caller, const std::string& id_or_name);

@@ -6,6 +6,8 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
+#include <string>
+
 namespace pprocd {
 
 // The kernel credentials of the process that connected, when known.
@@ -17,6 +19,9 @@ struct CallerIdentity {
   uid_t uid = 0;
   gid_t gid = 0;
   pid_t pid = 0;
+  // The job whose own socket (SubmitRequest.socket_path) the call came
+  // through; empty for the server's sockets.
+  std::string job;
 };
 
 // Answers who made the call of `context`. Implementations are thread-safe

@@ -43,6 +43,7 @@ CallerIdentity PeerRegistry::Identify(const grpc::ServerContextBase& context) co
     identity.uid = found->uid;
     identity.gid = found->gid;
     identity.pid = found->pid;
+    identity.job = found->job;
   }
   return identity;
 }

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -28,6 +29,9 @@ struct PeerCredentials {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  // The job whose own socket the connection came through ("" = a server
+  // socket).
+  std::string job;
 };
 
 class PeerRegistry final : public CallerIdentitySource {

@@ -42,15 +42,17 @@ int SocketOption(int fd, int option) {
 }  // namespace
 
 UnixListener::UnixListener(UniqueFd listening, UniqueFd wake, std::string path, bool owns_path,
-                           PeerRegistry* registry)
+                           PeerRegistry* registry, std::string job)
     : listening_(std::move(listening)),
       wake_(std::move(wake)),
       path_(std::move(path)),
       owns_path_(owns_path),
-      registry_(registry) {}
+      registry_(registry),
+      job_(std::move(job)) {}
 
 absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Bind(const std::string& path,
-                                                                 PeerRegistry* registry) {
+                                                                 PeerRegistry* registry,
+                                                                 const BindOptions& options) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(address.sun_path)) {
@@ -72,9 +74,16 @@ absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Bind(const std::stri
     return ErrnoStatus(bind_errno, absl::StrCat("bind ", path));
   }
   // From here on the file is ours: the listener removes it when it goes.
-  std::unique_ptr<UnixListener> listener(
-      new UnixListener(std::move(listening), std::move(wake), path, /*owns_path=*/true, registry));
-  if (chmod(path.c_str(), 0600) != 0) return ErrnoStatus(errno, absl::StrCat("chmod ", path));
+  std::unique_ptr<UnixListener> listener(new UnixListener(
+      std::move(listening), std::move(wake), path, /*owns_path=*/true, registry, options.job));
+  if ((options.owner_uid.has_value() || options.owner_gid.has_value()) &&
+      chown(path.c_str(), options.owner_uid.value_or(static_cast<uid_t>(-1)),
+            options.owner_gid.value_or(static_cast<gid_t>(-1))) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("chown ", path));
+  }
+  if (chmod(path.c_str(), options.mode) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("chmod ", path));
+  }
   if (listen(listener->listening_.get(), SOMAXCONN) != 0) {
     return ErrnoStatus(errno, absl::StrCat("listen on ", path));
   }
@@ -173,7 +182,7 @@ bool UnixListener::AcceptPending(grpc::Server* server) {
     ucred credentials{};
     socklen_t size = sizeof(credentials);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0) {
-      registry_->Record(fd, {credentials.pid, credentials.uid, credentials.gid});
+      registry_->Record(fd, {credentials.pid, credentials.uid, credentials.gid, job_});
     } else {
       registry_->Forget(fd);
     }

@@ -18,8 +18,10 @@
 #define PPROCD_SERVER_PEER_UNIX_LISTENER_H_
 
 #include <grpcpp/grpcpp.h>
+#include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -29,13 +31,25 @@
 
 namespace pprocd {
 
+struct BindOptions {
+  // The socket file's mode (who may connect).
+  mode_t mode = 0600;
+  // Its owner, when not the server's user (a job's own socket).
+  std::optional<uid_t> owner_uid;
+  std::optional<gid_t> owner_gid;
+  // Recorded with every connection's credentials (PeerCredentials::job).
+  std::string job;
+};
+
 class UnixListener {
  public:
   // Binds and listens on `path`, made ready beforehand (PrepareUnixSocketPath).
-  // The socket file is created owner-only (mode 0600) and removed by Stop().
-  // AlreadyExists when the address is in use. `registry` must outlive this.
+  // The socket file is created owner-only, then given `options`' mode and
+  // owner, and removed by Stop(). AlreadyExists when the address is in use.
+  // `registry` must outlive this.
   static absl::StatusOr<std::unique_ptr<UnixListener>> Bind(const std::string& path,
-                                                            PeerRegistry* registry);
+                                                            PeerRegistry* registry,
+                                                            const BindOptions& options = {});
   // Serves `listening`, a socket already bound and listening (systemd socket
   // activation); its file belongs to whoever made it and is left in place.
   static absl::StatusOr<std::unique_ptr<UnixListener>> Adopt(UniqueFd listening,
@@ -59,7 +73,7 @@ class UnixListener {
 
  private:
   UnixListener(UniqueFd listening, UniqueFd wake, std::string path, bool owns_path,
-               PeerRegistry* registry);
+               PeerRegistry* registry, std::string job = "");
   void AcceptLoop(grpc::Server* server);
   // Accepts until the backlog is empty; false on an error worth a pause.
   bool AcceptPending(grpc::Server* server);
@@ -69,6 +83,7 @@ class UnixListener {
   const std::string path_;
   const bool owns_path_;
   PeerRegistry* const registry_;
+  const std::string job_;
   std::thread thread_;
   bool stopped_ = false;
   // Accept loop thread only: an error was logged and has not cleared yet.

@@ -1,0 +1,52 @@
+// JobSockets: the UNIX socket files that jobs ask for
+// (SubmitRequest.socket_path, pprocess's task.socket). Each is served by a
+// UnixListener of its own, owned by the job's owner with mode 0600, and
+// tags its connections with the job, so that Reconnect with no job named
+// attaches to it. A socket lasts until its job is deleted or the server
+// stops. Thread-safe.
+#ifndef PPROCD_SERVER_FRONT_JOB_SOCKETS_H_
+#define PPROCD_SERVER_FRONT_JOB_SOCKETS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/peer/caller_identity.h"
+#include "server/peer/unix_listener.h"
+
+namespace pprocd {
+
+class JobSockets {
+ public:
+  // `peers` must outlive this.
+  explicit JobSockets(PeerRegistry* peers) : peers_(peers) {}
+
+  // The server the sockets' connections go to; before any Open().
+  void SetServer(grpc::Server* server);
+
+  // Whether `owner` may have a socket made at `path`: an absolute path
+  // whose file does not exist yet, in a directory `owner` may write to.
+  // INVALID_ARGUMENT / ALREADY_EXISTS / PERMISSION_DENIED naming socket_path.
+  static absl::Status Check(const std::string& path, const CallerIdentity& owner);
+
+  // Makes the socket of `job` at `path` and starts serving it.
+  absl::Status Open(const std::string& job, const std::string& path, const CallerIdentity& owner);
+  // Stops serving the job's socket and removes its file (if it has one).
+  void Close(const std::string& job);
+  // Close() for every job's socket.
+  void CloseAll();
+
+ private:
+  PeerRegistry* const peers_;
+  absl::Mutex mu_;
+  grpc::Server* server_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::map<std::string, std::unique_ptr<UnixListener>> by_job_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_FRONT_JOB_SOCKETS_H_
