@@ -154,16 +154,25 @@ def test_background_callable_with_a_socket_address_is_found_again(farm, tmp_path
     assert task.socket
     job = task.map((i, j, 3) for i in range(3) for j in range(3))
     assert task.job is job and job.name == address
-    # A server with per-job sockets serves the job at the absolute path;
-    # without them the job runs all the same, found by its name.
-    assert job.status.socket_path in ("", str(tmp_path / address))
-    grid = sorted(pprocd.BackgroundQueue(address, farm=farm))
-    assert grid == [[i, j, i * 3 + j] for i in range(3) for j in range(3)]
+    # The server serves the job on a socket of its own at the absolute path.
+    assert job.status.socket_path == str(tmp_path / address)
+    assert (tmp_path / address).is_socket()
+    expected = [[i, j, i * 3 + j] for i in range(3) for j in range(3)]
+    assert sorted(pprocd.BackgroundQueue(address, farm=farm)) == expected
+    # Through that socket alone: the farm named here serves nothing.
+    nowhere = "unix:" + str(tmp_path / "no-server.sock")
+    assert sorted(pprocd.BackgroundQueue(address, farm=nowhere)) == expected
+    # From another directory the path is another file: found by name instead.
+    monkeypatch.chdir(tmp_path.parent)
+    assert sorted(pprocd.BackgroundQueue(address, farm=farm)) == expected
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(pprocd.JobExists, match=address):
         task(0, 0)
     replacing = pprocd.BackgroundCallable(address, "calculate", farm=farm, replace=True)
     assert replacing(2, 5).result() == [25]
     assert farm.job(address).id != job.id
+    farm.job(address).delete()
+    assert not (tmp_path / address).exists(), "the socket goes with its job"
     plain = pprocd.BackgroundCallable(unique("reports/nightly"), "square", farm=farm,
                                       socket=False)
     assert not plain.socket

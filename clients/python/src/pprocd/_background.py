@@ -18,7 +18,7 @@ import stat
 import threading
 from typing import Any, Deque, Dict, Iterable, List, Optional, Set, Tuple, Union
 
-from ._errors import FarmError, JobExists
+from ._errors import FarmError, JobExists, JobNotFound
 from ._farm import Farm, default_farm
 from ._jobs import (Job, JobEvent, JobResult, JobState, JobStatus, JobUpdate, ReconnectCall,
                     outcome_error, submit_job)
@@ -48,6 +48,20 @@ def is_socket_address(address: str) -> bool:
     return "/" in address or address.endswith((".sock", ".socket"))
 
 
+def _answers(path: str) -> bool:
+    """Whether something accepts connections on the socket file ``path``."""
+    import socket
+
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
 def _live_socket(address: str) -> Optional[str]:
     """The absolute path of ``address`` if it is a socket file now."""
     path = os.path.abspath(address)
@@ -71,8 +85,10 @@ class BackgroundCallable:
     ``address`` is the job's name, unique among your jobs. When it looks
     like a socket file (``socket=None``: it has a ``/`` or ends in ``.sock``
     or ``.socket``; ``socket=True``/``False`` decide), the job also asks the
-    server to serve it alone on a UNIX socket at that path (made absolute);
-    a server without per-job sockets runs the job without one.
+    server to serve it alone on a UNIX socket at that path (made absolute),
+    when the farm is reached over a UNIX socket (over TCP the server cannot
+    tell whose the socket would be); a server without per-job sockets runs
+    the job without one. Either way the queues find the job by name.
 
     ``farm``: a :class:`Farm`, a server address, or None (the default farm).
     ``replace``: when a job named ``address`` has ended, delete it and
@@ -118,19 +134,37 @@ class BackgroundCallable:
         return self._submit(list(inputs))
 
     def _submit(self, inputs: List[Any]) -> Job:
-        socket_path = self.address if self.socket else None
+        # Only a caller on a UNIX socket of the server may ask for a job
+        # socket (the server must know who owns it).
+        on_unix = self.farm.address.startswith("unix:")
+        socket_path = self.address if self.socket and on_unix else None
         try:
             job = self._submit_once(inputs, socket_path)
         except JobExists:
-            if not self.replace:
+            if not self.replace or not self._clear_address():
                 raise
-            existing = self.farm.job(self.address)
-            if not existing.status.ended:
-                raise
-            existing.delete()
             job = self._submit_once(inputs, socket_path)
         self.job = job
         return job
+
+    def _clear_address(self) -> bool:
+        """For ``replace``: deletes the ended job named ``address``, or a
+        stale socket file at ``address`` that no job has any more; True if
+        something went."""
+        try:
+            existing: Optional[Job] = self.farm.job(self.address)
+        except JobNotFound:
+            existing = None
+        if existing is not None:
+            if not existing.status.ended:
+                return False
+            existing.delete()
+            return True
+        path = _live_socket(self.address) if self.socket else None
+        if path is None or _answers(path):
+            return False
+        os.unlink(path)
+        return True
 
     def _submit_once(self, inputs: List[Any], socket_path: Optional[str]) -> Job:
         try:
