@@ -14,10 +14,18 @@ import time
 N = 10
 
 
-def parse_args(description, parallel=True, limit=10):
+def parse_args(description, parallel=True, limit=10, background=False):
     """--delay SECONDS (default 1, as in the tutorial); for the parallel
-    programs also --limit (default 10, the tutorial's) and --address."""
+    programs also --limit (default 10, the tutorial's) and --address; for
+    the background programs also --start and --reconnect."""
     ap = argparse.ArgumentParser(description=description)
+    if background:
+        mode = ap.add_mutually_exclusive_group()
+        mode.add_argument("--start", action="store_true",
+                          help="only start the background work, then exit")
+        mode.add_argument("--reconnect", action="store_true",
+                          help="only reconnect to the background work started by --start "
+                               "and print its results")
     ap.add_argument("--delay", type=float, default=1.0,
                     help="seconds each calculation sleeps (default 1, as in the tutorial)")
     if parallel:

@@ -5,7 +5,12 @@ Starts `pprocd --listen unix:<temp dir>/pprocd.sock --workers W`, runs each
 sequential reference and each parallel program of this directory with
 `--delay 0` (and some again with a small nonzero delay or with --limit 1),
 and compares every parallel program's stdout, byte for byte, with the output
-of its sequential reference. Stops the server (SIGTERM) at the end, whatever happened.
+of its sequential reference. The background programs also run across two
+processes: `--start` (which starts the jobs and exits, printing nothing on
+stdout), then `--reconnect` in a new process, whose grid must be the
+reference's too. Programs run in a temporary directory (where the
+background programs' socket files go), with this checkout's client first
+on PYTHONPATH. Stops the server (SIGTERM) at the end, whatever happened.
 
   run_examples.py --pprocd PATH [--workers 2] [--python PY] [--only NAME ...]
 
@@ -31,6 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # scripts/setup-python installs the client in this environment.
 VENV_PYTHON = os.path.join(ROOT, ".tools", "venv", "bin", "python")
+# The client of this checkout, ahead of any installed one.
+CLIENT_SRC = os.path.join(ROOT, "clients", "python", "src")
 
 # Sequential references: every one prints the same grid.
 REFERENCES = ["simple_map", "simple1", "simple2", "two_way_sequential"]
@@ -47,6 +54,8 @@ PROGRAMS = [
     ("simple_continuous_queue", "simple2", []),
     ("two_way", "two_way_sequential", []),
     ("start_loop", "simple1", []),
+    ("simple_background_queue", "simple2", []),
+    ("simple_persistent_queue", "simple2", []),
 ]
 
 # Programs run again with other arguments. A small nonzero delay: the
@@ -59,6 +68,13 @@ EXTRA_RUNS = [("simple_managed_queue", ["--delay", "0.02"]),
               ("simple_managed_queue", ["--delay", "0", "--limit", "1"]),
               ("two_way", ["--delay", "0", "--limit", "1"]),
               ("start_loop", ["--delay", "0", "--limit", "1"])]
+
+# Background programs run as two processes: "--start" (which exits at once,
+# leaving the jobs to the server), then "--reconnect", which prints the grid.
+# With a nonzero delay the jobs are still running when the first exits.
+TWO_PROCESS_RUNS = [("simple_background_queue", ["--delay", "0.02"]),
+                    ("simple_persistent_queue", ["--delay", "0.02"]),
+                    ("simple_background_queue", ["--delay", "0"])]
 
 PROGRAM_TIMEOUT_S = 90
 
@@ -99,12 +115,12 @@ def stop_server(proc):
             proc.wait()
 
 
-def run_program(python, name, args, env):
+def run_program(python, name, args, env, cwd=None):
     cmd = [python, os.path.join(HERE, name + ".py")] + args
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=env,
-                           timeout=PROGRAM_TIMEOUT_S)
+                           timeout=PROGRAM_TIMEOUT_S, cwd=cwd)
     except subprocess.TimeoutExpired as e:
         return None, (e.stderr or b"").decode(errors="replace") + \
             f"\n(timed out after {PROGRAM_TIMEOUT_S} s)", time.monotonic() - t0
@@ -165,18 +181,24 @@ def main():
     extra_of = {name: extra for name, _, extra in PROGRAMS}
     ref_of = {name: ref for name, ref, _ in PROGRAMS}
     runs += [(name, ref_of[name], extra_of[name] + more) for name, more in EXTRA_RUNS]
+    two_process = list(TWO_PROCESS_RUNS)
     if args.only:
         runs = [r for r in runs if r[0] in args.only]
+        two_process = [r for r in two_process if r[0] in args.only]
 
     with tempfile.TemporaryDirectory(prefix="pprocd-examples.") as tmp:
         server, address, server_log = start_server(args.pprocd, args.workers, tmp)
         try:
             env = os.environ.copy()
             env.pop("PPROCD_ADDRESS", None)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (CLIENT_SRC, env.get("PYTHONPATH"))
+                                                if p)
+            work = os.path.join(tmp, "work")
+            os.makedirs(work)
             for name, ref, prog_args in runs:
                 label = f"{name} {' '.join(prog_args)}"
                 out, err, dt = run_program(args.python, name,
-                                           prog_args + ["--address", address], env)
+                                           prog_args + ["--address", address], env, work)
                 if out is None:
                     reason = unimplemented_reason(err)
                     if reason:
@@ -196,6 +218,36 @@ def main():
                     failed.append(label)
                 else:
                     log(f"ok   {label} ({dt:.2f} s, same grid as {ref})")
+                    passed.append(label)
+            for name, prog_args in two_process:
+                label = f"{name} {' '.join(prog_args)} --start, then --reconnect"
+                start_out, err, dt = run_program(
+                    args.python, name, prog_args + ["--start", "--address", address], env, work)
+                if start_out is None or start_out:
+                    what = err.strip()[-3000:] if start_out is None else \
+                        f"--start printed on stdout:\n{start_out}"
+                    reason = unimplemented_reason(err) if start_out is None else None
+                    if reason:
+                        log(f"SKIP {label}: the server does not implement it yet: {reason}")
+                        skipped.append(label)
+                    else:
+                        log(f"FAIL {label}: {what}")
+                        failed.append(label)
+                    continue
+                out, err, dt2 = run_program(
+                    args.python, name, prog_args + ["--reconnect", "--address", address], env,
+                    work)
+                expected = ref_out.get(ref_of[name])
+                if out is None:
+                    log(f"FAIL {label}: --reconnect:\n{err.strip()[-3000:]}")
+                    failed.append(label)
+                elif out != expected:
+                    log(f"FAIL {label}: grid differs from {ref_of[name]}'s\n--- expected\n"
+                        f"{expected}--- got\n{out}--- stderr\n{err.strip()[-2000:]}")
+                    failed.append(label)
+                else:
+                    log(f"ok   {label} ({dt:.2f} s + {dt2:.2f} s, same grid as "
+                        f"{ref_of[name]})")
                     passed.append(label)
         finally:
             stop_server(server)

@@ -3,7 +3,10 @@
 The pprocess vocabulary over gRPC: :func:`pmap`, :class:`Map` (results in
 input order), :class:`Queue` (results as they complete), :class:`Exchange`
 (``store_data`` per result), ``start`` and :class:`Channel` (talk to one
-running callable), and :class:`FarmExecutor` (concurrent.futures). Work runs
+running callable), :class:`FarmExecutor` (concurrent.futures), and
+background jobs that outlive the client (:meth:`Farm.submit_job`,
+:class:`BackgroundCallable`, :class:`BackgroundQueue`,
+:class:`PersistentQueue`). Work runs
 in the server's worker processes; values are JSON-shaped (protobuf
 ``google.protobuf.Value``), never pickle.
 
@@ -25,14 +28,17 @@ in the server's worker processes; values are JSON-shaped (protobuf
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
+    from ._background import BackgroundCallable, BackgroundQueue, PersistentQueue
     from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
     from ._channel import Channel
     from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
     from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError,
-                          ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, PprocdError,
-                          ServerUnavailable)
+                          ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, JobCancelled,
+                          JobError, JobExists, JobFailed, JobInterrupted, JobNotFound,
+                          PermissionDenied, PprocdError, ServerUnavailable)
     from ._executor import FarmExecutor, FarmFuture
     from ._farm import Farm, default_farm, pmap, start
+    from ._jobs import Job, JobEvent, JobResult, JobState, JobStatus, JobUpdate
     from ._results import LogRecord, Result, Stats
 
 # Each public name and the module that defines it. The package imports
@@ -49,6 +55,11 @@ _LAZY = {
     "ServerUnavailable": "_errors", "FarmExecutor": "_executor", "FarmFuture": "_executor",
     "Farm": "_farm", "default_farm": "_farm", "pmap": "_farm", "start": "_farm",
     "LogRecord": "_results", "Result": "_results", "Stats": "_results",
+    "BackgroundCallable": "_background", "BackgroundQueue": "_background",
+    "PersistentQueue": "_background", "Job": "_jobs", "JobEvent": "_jobs", "JobResult": "_jobs",
+    "JobState": "_jobs", "JobStatus": "_jobs", "JobUpdate": "_jobs", "JobCancelled": "_errors",
+    "JobError": "_errors", "JobExists": "_errors", "JobFailed": "_errors",
+    "JobInterrupted": "_errors", "JobNotFound": "_errors", "PermissionDenied": "_errors",
 }
 
 
@@ -71,6 +82,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ADDRESS_ENV",
+    "BackgroundCallable",
+    "BackgroundQueue",
     "Channel",
     "DEFAULT_ADDRESS",
     "Exchange",
@@ -88,9 +101,23 @@ __all__ = [
     "ItemLimitExceeded",
     "ItemMemoryLimit",
     "ItemTimedOut",
+    "Job",
+    "JobCancelled",
+    "JobError",
+    "JobEvent",
+    "JobExists",
+    "JobFailed",
+    "JobInterrupted",
+    "JobNotFound",
+    "JobResult",
+    "JobState",
+    "JobStatus",
+    "JobUpdate",
     "LogRecord",
     "ManagedCallable",
     "Map",
+    "PermissionDenied",
+    "PersistentQueue",
     "PprocdError",
     "Queue",
     "Result",

@@ -1,19 +1,21 @@
 """The exceptions of the pprocd client.
 
-Two families: :class:`ItemError` for one input that failed (its kind, signal,
-exit code, message and the tail of its stderr, as the server reported), and
-:class:`FarmError` for a call the server refused or could not serve (with
-its gRPC status code).
+Three families: :class:`ItemError` for one input that failed (its kind,
+signal, exit code, message and the tail of its stderr, as the server
+reported), :class:`FarmError` for a call the server refused or could not
+serve (with its gRPC status code), and :class:`JobError` for a background job
+that ended without succeeding.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-from typing import TYPE_CHECKING, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 import grpc
 
 if TYPE_CHECKING:
+    from ._jobs import JobStatus
     from ._results import LogRecord, Stats
 
 
@@ -44,6 +46,20 @@ class FarmError(PprocdError):
 class ServerUnavailable(FarmError):
     """No pprocd answered at the address; the message says which address was
     tried and how to start a server there."""
+
+
+class JobNotFound(FarmError, LookupError):
+    """No job with that id or name among the caller's jobs (NOT_FOUND from
+    GetJob, Reconnect, CancelJob or DeleteJob). Also a LookupError."""
+
+
+class JobExists(FarmError):
+    """Submit named a job the caller already has (ALREADY_EXISTS): a job's
+    name is unique among its owner's jobs."""
+
+
+class PermissionDenied(FarmError):
+    """The job belongs to another user (PERMISSION_DENIED)."""
 
 
 class ItemError(PprocdError):
@@ -146,3 +162,60 @@ class ItemCpuLimit(ItemLimitExceeded):
 
     kind = "CPU_LIMIT"
     _verb = "exceeded its CPU time limit"
+
+
+class JobError(PprocdError):
+    """A background job ended without succeeding. Raised by
+    :meth:`Job.result` and by the background queues.
+
+    Attributes: ``job`` (its final :class:`JobStatus`), ``job_id``,
+    ``state`` (``"FAILED"``, ``"CANCELLED"``, ``"INTERRUPTED"``), ``reason``
+    (the server's message, e.g. ``"1 of 2 items failed"``) and ``errors``
+    (the :class:`ItemError` of each failed input of the last attempt; the
+    first is also the exception's ``__cause__``).
+    """
+
+    state = "UNSPECIFIED"
+    _verb = "did not succeed"
+
+    def __init__(self, job: "JobStatus", errors: Sequence[ItemError] = ()) -> None:
+        self.job = job
+        self.job_id: str = job.id
+        self.reason: str = job.error
+        self.errors: List[ItemError] = list(errors)
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        who = f"job {self.job.name!r} ({self.job_id})" if self.job.name else f"job {self.job_id}"
+        text = f"{who} {self._verb}"
+        if self.reason:
+            text += f": {self.reason}"
+        if self.errors:
+            first = str(self.errors[0]).replace("\n", "\n  ")
+            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+            text += f"\n  {first}{more}"
+        return text
+
+
+class JobFailed(JobError):
+    """The job ended FAILED: an input failed in its last attempt (``errors``
+    holds them), or the server could not run it."""
+
+    state = "FAILED"
+    _verb = "failed"
+
+
+class JobCancelled(JobError, concurrent.futures.CancelledError):
+    """The job was cancelled (CancelJob): its running inputs were killed.
+    Also a concurrent.futures.CancelledError."""
+
+    state = "CANCELLED"
+    _verb = "was cancelled"
+
+
+class JobInterrupted(JobError):
+    """The server stopped while the job ran and it had no retry left: it
+    ended INTERRUPTED, with the results stored before the stop."""
+
+    state = "INTERRUPTED"
+    _verb = "was interrupted"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import atexit
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
+                    Union)
 
 import grpc
 
 from ._address import listen_hint, resolve_address
 from google.protobuf.struct_pb2 import Value
 
-from ._errors import FarmError, InvalidItem, ServerUnavailable
+from ._errors import (FarmError, InvalidItem, JobExists, JobNotFound, PermissionDenied,
+                      ServerUnavailable)
 from ._results import LogCallback, emit_logs, error_from_proto, logs_from_proto
 from ._signature import Signature
 from ._values import arguments_to_value, from_value, to_value
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ._channel import Channel
     from ._collections import Exchange, Map, Queue
     from ._executor import FarmExecutor
+    from ._jobs import Job, JobState
 
 # The server accepts messages up to 16 MiB by default; take what it sends.
 _MAX_MESSAGE_BYTES = 64 << 20
@@ -104,8 +107,9 @@ class Farm:
     # Errors ----------------------------------------------------------------
 
     def _call_error(self, error: grpc.RpcError, received: bool = False,
-                    callable_name: str = "") -> FarmError:
-        """The FarmError for a failed RPC (see FarmError, ServerUnavailable)."""
+                    callable_name: str = "", job: bool = False) -> FarmError:
+        """The FarmError for a failed RPC (see FarmError, ServerUnavailable).
+        ``job``: the RPC named a job, so NOT_FOUND is :class:`JobNotFound`."""
         code = error.code() if hasattr(error, "code") else None
         details = (error.details() if hasattr(error, "details") else "") or ""
         if code == grpc.StatusCode.UNAVAILABLE:
@@ -119,13 +123,20 @@ class Farm:
                                  code, details)
         name = code.name if code is not None else "UNKNOWN"
         prefix = f"{callable_name}: " if callable_name else ""
-        return FarmError(f"{prefix}{name}: {details}", code, details)
+        cls = FarmError
+        if code == grpc.StatusCode.NOT_FOUND and job:
+            cls = JobNotFound
+        elif code == grpc.StatusCode.PERMISSION_DENIED:
+            cls = PermissionDenied
+        elif code == grpc.StatusCode.ALREADY_EXISTS:
+            cls = JobExists
+        return cls(f"{prefix}{name}: {details}", code, details)
 
-    def _unary(self, method: Any, request: Any) -> Any:
+    def _unary(self, method: Any, request: Any, job: bool = False) -> Any:
         try:
             return method(request, timeout=_UNARY_TIMEOUT_S, wait_for_ready=False)
         except grpc.RpcError as error:
-            raise self._call_error(error) from None
+            raise self._call_error(error, job=job) from None
 
     # Introspection ---------------------------------------------------------
 
@@ -289,6 +300,54 @@ class Farm:
         options = make_options(None, reuse, timeout, 0)
         return Channel(self, name, arguments, options,
                        on_log if on_log is not None else self.on_log)
+
+    # Background jobs -------------------------------------------------------
+
+    def submit_job(self, callable: str, inputs: Iterable[Any], *, ordered: bool = False,
+                   name: Optional[str] = None, idempotency_key: Optional[str] = None,
+                   retries: int = 0, retry_backoff: Optional[float] = None,
+                   socket_path: Optional[str] = None, limit: Optional[int] = None,
+                   reuse: bool = True, timeout: Optional[float] = None,
+                   chunksize: int = 0) -> "Job":
+        """Starts a background job: ``callable`` over ``inputs`` (one
+        invocation per element, as :meth:`pmap` takes them: a tuple or list
+        spreads over the parameters, a dict names them), run by the server
+        whether or not this client stays. Returns its :class:`Job` handle.
+
+        ``ordered``: results stored in input order (else as they complete).
+        ``name``: unique among your jobs; every job method accepts it in place
+        of the id (:class:`JobExists` when taken). ``idempotency_key``: a
+        Submit with a key you already used returns that job instead of
+        starting another. ``retries``: attempts after a failed one (an input
+        failed, or the server stopped while it ran), ``retry_backoff`` seconds
+        before the first retry, doubling after (None: the server's 1 s).
+        ``socket_path``: the server serves this job alone on a UNIX socket
+        there (made absolute here). ``limit``, ``reuse``, ``timeout``,
+        ``chunksize``: as for :meth:`pmap`. Inputs are checked against the
+        callable's parameters first (:class:`InvalidItem`).
+        """
+        from ._jobs import submit_job
+        return submit_job(self, callable, inputs, ordered=ordered, name=name,
+                          idempotency_key=idempotency_key, retries=retries,
+                          retry_backoff=retry_backoff, socket_path=socket_path, limit=limit,
+                          reuse=reuse, timeout=timeout, chunksize=chunksize)
+
+    def job(self, job: str) -> "Job":
+        """The :class:`Job` handle of a job, by id or name (asks the server
+        for it now: :class:`JobNotFound` when there is none)."""
+        from ._jobs import Job, JobStatus
+        response = self._unary(self._stub.GetJob, service_pb2.GetJobRequest(job=job), job=True)
+        return Job(self, JobStatus.from_proto(response.job))
+
+    def jobs(self, state: Union["JobState", str, None] = None, name: Optional[str] = None, *,
+             page_size: int = 0) -> Iterator["Job"]:
+        """Your jobs (every job for root and the server's admin group),
+        newest first, as :class:`Job` handles; ``state`` (a
+        :class:`JobState` or its name, e.g. ``"RUNNING"``) and ``name``
+        filter. Pages of ``page_size`` (0: the server's 100) are asked for as
+        the iteration goes."""
+        from ._jobs import list_jobs
+        return list_jobs(self, state, name, page_size)
 
     def executor(self, max_workers: Optional[int] = None, *, reuse: bool = True,
                  timeout: Optional[float] = None) -> "FarmExecutor":
