@@ -58,12 +58,22 @@ ScopedItemLimits::~ScopedItemLimits() {
   for (int i = count_ - 1; i >= 0; --i) setrlimit(saved_[i].resource, &saved_[i].value);
 }
 
-v1::ErrorKind FailureKind(const absl::Status& status, const v1::CallableLimits& limits) {
+v1::ErrorKind FailureKind(const absl::Status& status, const v1::CallableLimits& limits,
+                          absl::string_view stderr_tail) {
   if (status.code() == absl::StatusCode::kResourceExhausted) {
     if (limits.cpu_seconds() > 0 && absl::StrContains(status.message(), "SIGXCPU")) {
       return v1::ERROR_KIND_CPU_LIMIT;
     }
     if (limits.max_memory_mib() > 0) return v1::ERROR_KIND_MEMORY_LIMIT;
+  }
+  if (limits.max_memory_mib() > 0) {
+    for (absl::string_view sign :
+         {"MemoryError", "out of memory", "Out of memory", "Cannot allocate memory",
+          "std::bad_alloc", "Fatal process OOM"}) {
+      if (absl::StrContains(status.message(), sign) || absl::StrContains(stderr_tail, sign)) {
+        return v1::ERROR_KIND_MEMORY_LIMIT;
+      }
+    }
   }
   return v1::ERROR_KIND_RAISED;
 }

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "pprocd/v1/callable.pb.h"
 #include "pprocd/v1/item.pb.h"
 
@@ -33,8 +34,14 @@ class ScopedItemLimits {
 
 // The kind of a failed invocation's error: a limit's kind when `status`
 // says a limit was hit (ResourceExhausted under a memory limit, or a
-// SIGXCPU under a CPU limit), else ERROR_KIND_RAISED.
-v1::ErrorKind FailureKind(const absl::Status& status, const v1::CallableLimits& limits);
+// SIGXCPU under a CPU limit), else ERROR_KIND_RAISED. A program the item ran
+// (a command callable) cannot report its own allocation failure: under a
+// memory limit, an error whose `stderr_tail` says memory ran out
+// (MemoryError, "out of memory", ENOMEM's "Cannot allocate memory",
+// std::bad_alloc, V8's "Fatal process OOM"), in its message or its
+// `stderr_tail`, is ERROR_KIND_MEMORY_LIMIT too.
+v1::ErrorKind FailureKind(const absl::Status& status, const v1::CallableLimits& limits,
+                          absl::string_view stderr_tail = "");
 
 }  // namespace pprocd
 

@@ -220,9 +220,9 @@ class WorkerSession {
       }
     } else {
       v1::ItemError* error = result->mutable_error();
-      error->set_kind(FailureKind(value.status(), def.limits));
-      error->set_message(std::string(value.status().message()));
       error->set_stderr_tail(StderrTail());
+      error->set_kind(FailureKind(value.status(), def.limits, error->stderr_tail()));
+      error->set_message(std::string(value.status().message()));
     }
   }
 

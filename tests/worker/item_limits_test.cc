@@ -90,6 +90,15 @@ TEST(ItemLimitsTest, FailureKindNamesTheLimitThatWasHit) {
   EXPECT_EQ(FailureKind(exhausted, memory), v1::ERROR_KIND_MEMORY_LIMIT);
   EXPECT_EQ(FailureKind(xcpu, cpu), v1::ERROR_KIND_CPU_LIMIT);
   EXPECT_EQ(FailureKind(absl::UnknownError("boom"), memory), v1::ERROR_KIND_RAISED);
+  // A program that ran out of memory says so on stderr.
+  const absl::Status exited = absl::InternalError("command exited with status 1");
+  EXPECT_EQ(FailureKind(exited, memory, "Traceback ...\nMemoryError\n"),
+            v1::ERROR_KIND_MEMORY_LIMIT);
+  EXPECT_EQ(FailureKind(exited, memory, "FATAL ERROR: ... JavaScript heap out of memory"),
+            v1::ERROR_KIND_MEMORY_LIMIT);
+  EXPECT_EQ(FailureKind(exited, none, "MemoryError\n"), v1::ERROR_KIND_RAISED)
+      << "no memory limit, no MEMORY_LIMIT";
+  EXPECT_EQ(FailureKind(exited, memory, "ValueError: bad\n"), v1::ERROR_KIND_RAISED);
 }
 
 }  // namespace

@@ -293,3 +293,84 @@ def test_a_timeout_in_a_long_map_kills_only_its_item(faults: pprocd.Farm) -> Non
         else:
             assert result.ok, (i, result.error)
             assert result.value[0] == str(i)
+
+
+
+HOGS = textwrap.dedent('''
+    def hog(mib: int) -> int:
+        """Allocates mib MiB, then returns mib."""
+        block = bytearray(mib << 20)
+        return len(block) >> 20
+''')
+
+HOG_ONCE = "import json, sys\nmib = json.load(sys.stdin)['mib']\nprint(len(bytearray(mib << 20)) >> 20)\n"
+
+NODE_HOG = textwrap.dedent('''
+    let text = '';
+    process.stdin.on('data', (d) => { text += d; });
+    process.stdin.on('end', () => {
+      const mib = JSON.parse(text).mib;
+      const kept = [];
+      for (let i = 0; i < mib; i++) kept.push(new Array(131072).fill(i + 0.5));
+      process.stdout.write(String(kept.length));
+    });
+''')
+
+
+@pytest.fixture(scope="module")
+def hogs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Python (persistent and per-invocation) and Node (per-invocation)
+    commands that allocate what they are asked to, under memory limits."""
+    directory = tmp_path_factory.mktemp("hogs")
+    (directory / "hogs.py").write_text(HOGS)
+    (directory / "hog_once.py").write_text(HOG_ONCE)
+    (directory / "node_hog.js").write_text(NODE_HOG)
+    python = sys.executable
+    config = textwrap.dedent(f'''
+        [[callable]]
+        name = "py_hog"
+        argv = ["{python}", "-m", "pprocd.worker", "hogs:hog"]
+        working_dir = "{directory}"
+        mode = "persistent"
+        params = [{{ name = "mib", type = "integer" }}]
+
+        [[callable]]
+        name = "py_hog_once"
+        argv = ["{python}", "hog_once.py"]
+        working_dir = "{directory}"
+        params = [{{ name = "mib", type = "integer" }}]
+
+        [[callable]]
+        name = "node_hog"
+        argv = ["node", "--max-old-space-size=96", "node_hog.js"]
+        working_dir = "{directory}"
+        params = [{{ name = "mib", type = "integer" }}]
+
+        [limits.py_hog]
+        max_memory_mib = 256
+        [limits.py_hog_once]
+        max_memory_mib = 256
+        [limits.node_hog]
+        max_memory_mib = 8192
+    ''')
+    (directory / "hogs.toml").write_text(config)
+    server = ServerProcess(pprocd_binary(), workers=1,
+                           extra_args=["--config", str(directory / "hogs.toml")],
+                           env=server_env())
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("callable_name", ["py_hog", "py_hog_once", "node_hog"])
+def test_a_command_past_its_memory_limit_fails_saying_so_and_the_next_item_runs(
+        hogs_server: ServerProcess, callable_name: str) -> None:
+    assert hogs_server.process.poll() is None, hogs_server.stderr()
+    with pprocd.Farm(hogs_server.address) as farm:
+        queue = farm.Queue(chunksize=1)
+        hog = queue.manage(callable_name)
+        for mib in (1, 1024, 2):
+            hog(mib)
+        by_index = {r.index: r for r in queue.results()}
+        assert by_index[0].ok and by_index[0].value == 1, by_index[0].error
+        assert isinstance(by_index[1].error, pprocd.ItemMemoryLimit), by_index[1].error
+        assert by_index[2].ok and by_index[2].value == 2, by_index[2].error
