@@ -148,8 +148,7 @@ TEST_F(BadInputTest, EmptyJobRequestsNameTheMissingField) {
     v1::SubmitResponse response;
     const grpc::Status status = stub_->Submit(&context, {}, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(status.error_message().find("callable"), std::string::npos)
-        << status.error_message();
+    EXPECT_NE(status.error_message().find("callable"), std::string::npos) << status.error_message();
   }
   {
     grpc::ClientContext context;
