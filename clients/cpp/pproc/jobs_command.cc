@@ -349,8 +349,8 @@ void AddAttachCommand(CLI::App& app, const GlobalFlags& globals, int* exit_code)
   auto flags = std::make_shared<AttachFlags>();
   command->add_option("JOB", flags->jobs, "Jobs to follow, by id or name")->required();
   command->add_option("--after-seq", flags->after_seq,
-                      "Skip the outputs up to this sequence number (resume where a "
-                      "previous attach stopped)");
+                      "Skip the outputs numbered N or less (outputs are numbered 1, 2, ... "
+                      "per job; a job's last_seq is in 'pproc jobs --json')");
   command->add_flag("--stats", flags->stats, "Add each item's wall/CPU time, RSS and pid");
   command->footer(absl::StrCat(kJobHelp, R"(
 Output (stdout), one line per result, as queue prints them:
