@@ -155,6 +155,134 @@ TEST(PprocTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunWith({"--help"}).exit_code, 0);
 }
 
+TEST(PprocJobsTest, SubmitPrintsTheIdAndNameAndSendsEveryOption) {
+  FakeFarm farm;
+  PprocRun run = RunWith({"--address",
+                          farm.target(),
+                          "submit",
+                          "echo",
+                          "1..3",
+                          "[1, 2]",
+                          "--name",
+                          "n",
+                          "--key",
+                          "k",
+                          "--retries",
+                          "2",
+                          "--retry-backoff-ms",
+                          "5",
+                          "--unordered",
+                          "--limit",
+                          "4",
+                          "--chunksize",
+                          "6",
+                          "--timeout-ms",
+                          "7",
+                          "--fresh"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "job-1 n\n");
+  const v1::SubmitRequest request = farm.last_submit();
+  EXPECT_EQ(request.callable(), "echo");
+  ASSERT_EQ(request.inputs_size(), 4);
+  EXPECT_EQ(request.inputs(3).list_value().values_size(), 2);
+  EXPECT_EQ(request.name(), "n");
+  EXPECT_EQ(request.idempotency_key(), "k");
+  EXPECT_EQ(request.retries(), 2u);
+  EXPECT_EQ(request.retry_backoff_ms(), 5u);
+  EXPECT_FALSE(request.ordered());
+  EXPECT_EQ(request.options().limit(), 4u);
+  EXPECT_EQ(request.options().chunksize(), 6u);
+  EXPECT_EQ(request.options().timeout_ms(), 7u);
+  EXPECT_EQ(request.options().isolation(), v1::ISOLATION_FRESH);
+
+  PprocRun plain = RunWith({"--address", farm.target(), "submit", "echo", "1"});
+  EXPECT_EQ(plain.out, "job-2\n");
+  EXPECT_TRUE(farm.last_submit().ordered());
+}
+
+TEST(PprocJobsTest, AttachPrintsEveryResultThenTheFinalStateAndExitsByIt) {
+  FakeFarm farm;
+  ASSERT_EQ(
+      RunWith({"--address", farm.target(), "submit", "echo", "1..2", "--name", "ok"}).exit_code, 0);
+  PprocRun ok = RunWith({"--address", farm.target(), "attach", "ok"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "{\"index\":0,\"value\":1}\n{\"index\":1,\"value\":2}\n");
+  EXPECT_EQ(ok.err, "job-1 (ok) SUCCEEDED, 2/2 items\n");
+
+  PprocRun resumed = RunWith({"--address", farm.target(), "attach", "job-1", "--after-seq", "2"});
+  EXPECT_EQ(resumed.out, "{\"index\":1,\"value\":2}\n");
+
+  PprocRun failed =
+      RunWith({"--address", farm.target(), "submit", "--attach", "echo", "\"fail\"", "3"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_EQ(failed.out,
+            "{\"index\":0,\"error\":{\"kind\":\"RAISED\",\"message\":\"asked to fail\"}}\n"
+            "{\"index\":1,\"value\":3}\n");
+  EXPECT_NE(failed.err.find("pproc: submitted job job-2\n"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("job-2 FAILED, 2/2 items: an item failed\n"), std::string::npos)
+      << failed.err;
+
+  PprocRun both = RunWith({"--address", farm.target(), "attach", "ok", "job-2"});
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_NE(both.out.find("{\"job\":\"ok\",\"index\":0,\"value\":1}\n"), std::string::npos)
+      << both.out;
+  EXPECT_NE(both.out.find("{\"job\":\"job-2\",\"index\":1,\"value\":3}\n"), std::string::npos)
+      << both.out;
+}
+
+TEST(PprocJobsTest, JobsListsATableOrJsonLines) {
+  FakeFarm farm;
+  for (const char* name : {"first", "second"}) {
+    ASSERT_EQ(
+        RunWith({"--address", farm.target(), "submit", "echo", "1", "--name", name}).exit_code, 0);
+  }
+  PprocRun table = RunWith({"--address", farm.target(), "jobs"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  std::vector<std::string> lines;
+  for (size_t start = 0, end; (end = table.out.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    lines.push_back(table.out.substr(start, end - start));
+  }
+  ASSERT_EQ(lines.size(), 3u) << table.out;
+  EXPECT_EQ(lines[0].rfind("ID", 0), 0u);
+  EXPECT_EQ(lines[1].rfind("job-2  second  SUCCEEDED  1/1", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("job-1  first   SUCCEEDED  1/1", 0), 0u) << lines[2];
+
+  PprocRun json = RunWith({"--address", farm.target(), "jobs", "--json", "--all", "--name", "first",
+                           "--state", "succeeded"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out.front(), '{');
+  EXPECT_NE(json.out.find("\"name\":\"first\""), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("second"), std::string::npos) << json.out;
+
+  PprocRun bad = RunWith({"--address", farm.target(), "jobs", "--state", "done"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("INVALID_ARGUMENT: unknown job state 'done'"), std::string::npos);
+}
+
+TEST(PprocJobsTest, CancelAndRmWithTheServersRefusal) {
+  FakeFarm farm;
+  ASSERT_EQ(
+      RunWith({"--address", farm.target(), "submit", "hang", "1", "--name", "long"}).exit_code, 0);
+  PprocRun refused = RunWith({"--address", farm.target(), "rm", "long"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.err,
+            "pproc: FAILED_PRECONDITION: job long is RUNNING: cancel it before deleting it\n");
+  PprocRun forced = RunWith({"--address", farm.target(), "rm", "--force", "long"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(forced.out, "deleted long\n");
+
+  ASSERT_EQ(RunWith({"--address", farm.target(), "submit", "hang", "1"}).exit_code, 0);
+  PprocRun cancelled = RunWith({"--address", farm.target(), "cancel", "job-2", "nope"});
+  EXPECT_EQ(cancelled.exit_code, 2);
+  EXPECT_EQ(cancelled.out, "job-2 CANCELLED, 0/1 items: cancelled\n");
+  EXPECT_EQ(cancelled.err, "pproc: NOT_FOUND: no job 'nope'\n");
+
+  PprocRun missing = RunWith({"--address", farm.target(), "attach", "nope"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err, "pproc: NOT_FOUND: no job 'nope'\n");
+}
+
 TEST(KeepListsWholeTest, PadsOnlyBracketedArguments) {
   const char* argv[] = {"pproc", "map", "f", "[1,2]", "[::1]:80", "[", "1"};
   EXPECT_EQ(KeepListsWhole(7, argv),

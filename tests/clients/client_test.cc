@@ -293,5 +293,149 @@ TEST(ClientTest, UnaryCallsReturnTheResponse) {
   EXPECT_EQ(status->workers_configured(), 4u);
 }
 
+v1::SubmitRequest JobRequest(const std::string& callable, std::vector<Value> inputs) {
+  v1::SubmitRequest request;
+  request.set_callable(callable);
+  for (Value& input : inputs) *request.add_inputs() = std::move(input);
+  return request;
+}
+
+TEST(ClientJobsTest, SubmitSendsTheRequestAndReturnsTheJob) {
+  FakeFarm farm;
+  Client client(farm.target());
+  v1::SubmitRequest request = JobRequest("echo", {Number(1), Number(2)});
+  request.set_name("pair");
+  request.set_retries(3);
+  absl::StatusOr<v1::Job> job = client.Submit(request);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->id(), "job-1");
+  EXPECT_EQ(job->name(), "pair");
+  EXPECT_EQ(job->items_total(), 2u);
+  EXPECT_EQ(farm.last_submit().retries(), 3u);
+  EXPECT_EQ(client.Submit(JobRequest("missing", {Number(1)})).status(),
+            absl::NotFoundError("no callable named 'missing'"));
+}
+
+TEST(ClientJobsTest, ReconnectPassesEveryOutputAfterTheSeqAndEndsWithTheJob) {
+  FakeFarm farm;
+  Client client(farm.target());
+  ASSERT_TRUE(client.Submit(JobRequest("echo", {Number(5), Number(6)})).ok());
+  v1::ReconnectRequest request;
+  request.add_jobs("job-1");
+  std::vector<v1::ReconnectResponse> outputs;
+  const JobOutputSink sink = [&](const v1::ReconnectResponse& output) {
+    outputs.push_back(output);
+    return absl::OkStatus();
+  };
+  ASSERT_TRUE(client.Reconnect(request, sink).ok());
+  ASSERT_EQ(outputs.size(), 4u);
+  EXPECT_EQ(outputs[0].job().state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(outputs[1].result().value().number_value(), 5);
+  EXPECT_EQ(outputs[2].result().value().number_value(), 6);
+  EXPECT_EQ(outputs[3].job().state(), v1::JOB_STATE_SUCCEEDED);
+  for (size_t i = 0; i < outputs.size(); ++i) EXPECT_EQ(outputs[i].seq(), i + 1);
+
+  outputs.clear();
+  request.set_after_seq(2);
+  ASSERT_TRUE(client.Reconnect(request, sink).ok());
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0].seq(), 3u);
+
+  request.set_jobs(0, "nope");
+  EXPECT_EQ(client.Reconnect(request, sink), absl::NotFoundError("no job 'nope'"));
+}
+
+TEST(ClientJobsTest, ReconnectSinkErrorAndCancellerEndTheFollow) {
+  FakeFarm farm;
+  Client client(farm.target());
+  ASSERT_TRUE(client.Submit(JobRequest("hang", {Number(1)})).ok());
+  v1::ReconnectRequest request;
+  request.add_jobs("job-1");
+  EXPECT_EQ(
+      client.Reconnect(
+          request, [](const v1::ReconnectResponse&) { return absl::DataLossError("sink full"); }),
+      absl::DataLossError("sink full"));
+
+  CallCanceller canceller;
+  absl::Notification first_output;
+  std::thread cancel([&] {
+    ASSERT_TRUE(first_output.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    canceller.Cancel();
+  });
+  absl::Status status = client.Reconnect(
+      request,
+      [&](const v1::ReconnectResponse&) {
+        if (!first_output.HasBeenNotified()) first_output.Notify();
+        return absl::OkStatus();
+      },
+      &canceller);
+  cancel.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+}
+
+TEST(ClientJobsTest, ForEachJobFetchesEveryPageNewestFirst) {
+  FakeFarm farm;
+  Client client(farm.target());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.Submit(JobRequest("echo", {Number(i)})).ok());
+  v1::ListJobsRequest request;
+  request.set_page_size(2);
+  std::vector<std::string> ids;
+  absl::Status status = client.ForEachJob(request, [&](const v1::Job& job) {
+    ids.push_back(job.id());
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(ids, (std::vector<std::string>{"job-5", "job-4", "job-3", "job-2", "job-1"}));
+  EXPECT_EQ(farm.list_jobs_calls(), 3);
+
+  absl::StatusOr<v1::ListJobsResponse> page = client.ListJobs(request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->jobs_size(), 2);
+  EXPECT_FALSE(page->next_page_token().empty());
+
+  // The visitor's error stops the listing.
+  int visited = 0;
+  EXPECT_EQ(client.ForEachJob(request,
+                              [&](const v1::Job&) {
+                                return ++visited == 3 ? absl::AbortedError("enough")
+                                                      : absl::OkStatus();
+                              }),
+            absl::AbortedError("enough"));
+  EXPECT_EQ(visited, 3);
+}
+
+TEST(ClientJobsTest, GetCancelAndDeleteKeepTheServersCodeAndMessage) {
+  FakeFarm farm;
+  Client client(farm.target());
+  v1::SubmitRequest request = JobRequest("hang", {Number(1)});
+  request.set_name("long");
+  ASSERT_TRUE(client.Submit(request).ok());
+  absl::StatusOr<v1::Job> job = client.GetJob("long");
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(client.DeleteJob("long"),
+            absl::FailedPreconditionError("job long is RUNNING: cancel it before deleting it"));
+  absl::StatusOr<v1::Job> cancelled = client.CancelJob("job-1");
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_TRUE(client.DeleteJob("long").ok());
+  EXPECT_EQ(client.GetJob("long").status(), absl::NotFoundError("no job 'long'"));
+  EXPECT_EQ(client.CancelJob("long").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ClientJobsTest, UnreachableServerNamesTheAddress) {
+  const std::string target = "unix:/nonexistent-pproc-test-dir/s.sock";
+  Client client(target);
+  absl::StatusOr<v1::Job> job = client.GetJob("x");
+  EXPECT_EQ(job.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(job.status().message().find(target), absl::string_view::npos);
+  v1::ReconnectRequest request;
+  request.add_jobs("x");
+  absl::Status status =
+      client.Reconnect(request, [](const v1::ReconnectResponse&) { return absl::OkStatus(); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(status.message().find("scripts/run"), absl::string_view::npos) << status;
+}
+
 }  // namespace
 }  // namespace pprocd::client

@@ -62,5 +62,20 @@ TEST(ProgressBarTest, EnabledBarThrottlesRedrawsAndErasesItselfAtTheEnd) {
   std::fclose(out);
 }
 
+TEST(ProgressBarTest, SetShowsAnAbsoluteCountThatMayGoDown) {
+  FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  {
+    ProgressBar bar(out, 10, /*enabled=*/true);
+    bar.Set(7);
+    bar.Hide();
+    bar.Set(2);  // Drawn at once after Hide().
+  }
+  std::string text = Contents(out);
+  EXPECT_NE(text.find(" 7/10 items"), std::string::npos) << text;
+  EXPECT_NE(text.find(" 2/10 items"), std::string::npos) << text;
+  std::fclose(out);
+}
+
 }  // namespace
 }  // namespace pprocd::pproc

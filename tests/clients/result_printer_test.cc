@@ -57,6 +57,14 @@ TEST(FormatResultTest, BytesPrintAsBase64Data) {
   EXPECT_EQ(FormatResult(result, {}), R"({"data":"aGk="})");
 }
 
+TEST(FormatJobResultTest, PutsTheJobFirstInTheEnvelope) {
+  EXPECT_EQ(FormatJobResult("nightly", ValueResult(3, 9), ResultFormat{}),
+            R"({"job":"nightly","index":3,"value":9})");
+  EXPECT_EQ(FormatJobResult("a\"b", CrashResult(0), ResultFormat{/*envelope=*/true}),
+            R"({"job":"a\"b","index":0,"error":{"kind":"CRASHED","signal":"SIGSEGV",)"
+            R"("message":"worker died","stderr_tail":"oops\n"}})");
+}
+
 TEST(FormatItemErrorTest, OmitsEmptyMembers) {
   v1::ItemError error;
   error.set_kind(v1::ERROR_KIND_TIMED_OUT);

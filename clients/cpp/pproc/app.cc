@@ -38,6 +38,10 @@ Examples:
   pproc map calculate '[1, 2]' '{"i": 3, "j": 4}'
   pproc map chaos '"crash"' '"ok"'
   pproc status
+  pproc submit --name squares square 1..1000
+  pproc attach squares
+  pproc jobs --state running
+  pproc cancel squares && pproc rm squares
 
 Run 'pproc COMMAND --help' for a command's options and output format.)");
   app.require_subcommand(1);
@@ -54,6 +58,7 @@ Run 'pproc COMMAND --help' for a command's options and output format.)");
   AddCallablesCommand(app, globals, &exit_code);
   AddRunCommands(app, globals, &exit_code);
   AddStatusCommand(app, globals, &exit_code);
+  AddJobCommands(app, globals, &exit_code);
 
   // CLI11 takes the arguments last first.
   std::vector<std::string> args = KeepListsWhole(argc, argv);

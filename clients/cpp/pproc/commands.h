@@ -8,8 +8,12 @@
 #define PPROCD_CLIENTS_CPP_PPROC_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "pproc/common.h"
 #include "pprocd/v1/callable.pb.h"
 #include "pprocd/v1/service.pb.h"
@@ -23,6 +27,16 @@ void AddStatusCommand(CLI::App& app, const GlobalFlags& globals, int* exit_code)
 // pproc map|queue NAME ITEM... [--limit N] [--chunksize N] [--timeout-ms N]
 //                              [--fresh] [--stats]
 void AddRunCommands(CLI::App& app, const GlobalFlags& globals, int* exit_code);
+// Background jobs:
+//   pproc submit CALLABLE ITEM... [--name N] [--key K] [--retries R]
+//                [--retry-backoff-ms MS] [--unordered] [--limit N]
+//                [--chunksize N] [--timeout-ms N] [--fresh] [--socket PATH]
+//                [--attach] [--stats]
+//   pproc jobs [--state STATE] [--name N] [--all] [--json]
+//   pproc attach JOB... [--after-seq N] [--stats]
+//   pproc cancel JOB...
+//   pproc rm JOB... [--force]
+void AddJobCommands(CLI::App& app, const GlobalFlags& globals, int* exit_code);
 
 // One line of `pproc callables`:
 //   name(param:type[=default], ...) — description
@@ -32,6 +46,25 @@ std::string FormatCallable(const v1::Callable& callable);
 // `pproc status`: one "field_name: value" line per field, in field order,
 // zeros included.
 std::string FormatStatus(const v1::GetStatusResponse& status);
+
+// "SUCCEEDED" for JOB_STATE_SUCCEEDED.
+std::string JobStateName(v1::JobState state);
+
+// Parses a --state value: a JobState name, with or without "JOB_STATE_", in
+// any case ("succeeded"). INVALID_ARGUMENT listing the states otherwise
+// (UNSPECIFIED included).
+absl::StatusOr<v1::JobState> ParseJobState(absl::string_view text);
+
+// One line for a job, as `pproc cancel` prints it and `pproc attach` ends:
+//   ID (NAME) STATE, DONE/TOTAL items[: ERROR]
+// " (NAME)" only for a named job; only the error's first line.
+std::string FormatJobSummary(const v1::Job& job);
+
+// `pproc jobs`' table: a header, then one line per job, columns
+// ID NAME STATE DONE/TOTAL CALLABLE CREATED ENDED ERROR, left-aligned and
+// two spaces apart; times as "YYYY-MM-DD HH:MM:SS" in `zone`; '-' for an
+// empty field; only the error's first line.
+std::string FormatJobsTable(const std::vector<v1::Job>& jobs, absl::TimeZone zone);
 
 }  // namespace pprocd::pproc
 

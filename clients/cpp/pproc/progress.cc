@@ -26,6 +26,11 @@ void ProgressBar::Advance(uint64_t items) {
   if (!visible_ || now - last_draw_ >= kRedrawInterval) Draw(now);
 }
 
+void ProgressBar::Set(uint64_t done) {
+  done_ = done;
+  Advance(0);
+}
+
 void ProgressBar::Hide() {
   if (!visible_) return;
   std::fputs(kEraseLine, out_);

@@ -26,6 +26,9 @@ class ProgressBar {
   // Counts `items` more as done; redraws when the last draw is 100 ms old,
   // or at once when Hide() took the bar away.
   void Advance(uint64_t items = 1);
+  // Sets the count of items done to `done` (it may go down, as when a job
+  // runs again); redraws as Advance() does.
+  void Set(uint64_t done);
   // Erases the bar so that a line can be written to the same terminal; the
   // next Advance() draws it again.
   void Hide();

@@ -95,6 +95,18 @@ std::string FormatResult(const v1::ItemResult& result, ResultFormat format) {
   return out;
 }
 
+std::string FormatJobResult(absl::string_view job, const v1::ItemResult& result,
+                            ResultFormat format) {
+  format.envelope = true;
+  std::string out = "{";
+  AppendStringMember("job", job, &out);
+  std::string line = FormatResult(result, format);
+  // `line` is an object: "{" then its members.
+  out.push_back(',');
+  out.append(line, 1, std::string::npos);
+  return out;
+}
+
 namespace {
 
 bool IsRegularFile(FILE* out) {

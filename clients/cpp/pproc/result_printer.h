@@ -12,6 +12,7 @@
 //                      members are left out (exit_code is kept for a crash
 //                      by exit, even when 0).
 //   A bytes result prints as {"data":"BASE64"} in place of VALUE.
+//   attach of several jobs: {"job":"NAME-OR-ID","index":N,...}
 //
 // Thread-safety: the functions are pure. A LineWriter is used by one thread.
 #ifndef PPROCD_CLIENTS_CPP_PPROC_RESULT_PRINTER_H_
@@ -36,6 +37,11 @@ struct ResultFormat {
 
 // Returns one output line for `result`, without the newline.
 std::string FormatResult(const v1::ItemResult& result, ResultFormat format);
+
+// Returns FormatResult's envelope for a result of job `job` (its name, or
+// its id), with "job" as the first member: {"job":"nightly","index":0,...}.
+std::string FormatJobResult(absl::string_view job, const v1::ItemResult& result,
+                            ResultFormat format);
 
 // Returns the error object of a failed item, e.g.
 // {"kind":"RAISED","message":"boom"}.

@@ -1,6 +1,7 @@
 #include "pprocd/client/client.h"
 
 #include <chrono>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "grpcpp/support/sync_stream.h"
 #include "src/grpc_status.h"
 #include "src/item_stream.h"
 
@@ -87,28 +89,27 @@ absl::Status Client::CallStatus(const grpc::Status& status, bool received_respon
                                              converted.message(), "; ", kStartHint));
 }
 
-absl::StatusOr<v1::ListCallablesResponse> Client::ListCallables() const {
+template <typename Request, typename Response>
+absl::StatusOr<Response> Client::CallUnary(grpc::Status (v1::ProcessFarmService::Stub::*method)(
+                                               grpc::ClientContext*, const Request&, Response*),
+                                           const Request& request) const {
   absl::Status connected = AwaitConnection();
   if (!connected.ok()) return connected;
   grpc::ClientContext context;
   PrepareContext(&context);
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
-  v1::ListCallablesResponse response;
-  grpc::Status status = stub_->ListCallables(&context, v1::ListCallablesRequest(), &response);
+  Response response;
+  grpc::Status status = (stub_.get()->*method)(&context, request, &response);
   if (!status.ok()) return CallStatus(status, /*received_response=*/false);
   return response;
 }
 
+absl::StatusOr<v1::ListCallablesResponse> Client::ListCallables() const {
+  return CallUnary(&v1::ProcessFarmService::Stub::ListCallables, v1::ListCallablesRequest());
+}
+
 absl::StatusOr<v1::GetStatusResponse> Client::GetStatus() const {
-  absl::Status connected = AwaitConnection();
-  if (!connected.ok()) return connected;
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.unary_timeout));
-  v1::GetStatusResponse response;
-  grpc::Status status = stub_->GetStatus(&context, v1::GetStatusRequest(), &response);
-  if (!status.ok()) return CallStatus(status, /*received_response=*/false);
-  return response;
+  return CallUnary(&v1::ProcessFarmService::Stub::GetStatus, v1::GetStatusRequest());
 }
 
 absl::Status Client::RunItems(CallKind kind, absl::string_view callable,
@@ -149,6 +150,88 @@ absl::Status Client::RunItems(CallKind kind, absl::string_view callable,
     return absl::CancelledError("call cancelled by the client");
   }
   return CallStatus(outcome.rpc_status, outcome.received_response);
+}
+
+absl::StatusOr<v1::Job> Client::Submit(const v1::SubmitRequest& request) const {
+  absl::StatusOr<v1::SubmitResponse> response =
+      CallUnary(&v1::ProcessFarmService::Stub::Submit, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_job());
+}
+
+absl::Status Client::Reconnect(const v1::ReconnectRequest& request, const JobOutputSink& sink,
+                               CallCanceller* canceller) const {
+  if (canceller != nullptr && canceller->cancelled()) {
+    return absl::CancelledError("call cancelled by the client");
+  }
+  absl::Status connected = AwaitConnection();
+  if (!connected.ok()) return connected;
+
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  if (canceller != nullptr) canceller->Attach(&context);
+  std::unique_ptr<grpc::ClientReader<v1::ReconnectResponse>> reader =
+      stub_->Reconnect(&context, request);
+  absl::Status sink_error;
+  bool received_response = false;
+  v1::ReconnectResponse output;
+  while (sink_error.ok() && reader->Read(&output)) {
+    received_response = true;
+    sink_error = sink(output);
+  }
+  if (!sink_error.ok()) context.TryCancel();
+  const grpc::Status status = reader->Finish();
+  if (canceller != nullptr) canceller->Detach();
+
+  if (!sink_error.ok()) return sink_error;
+  if (canceller != nullptr && canceller->cancelled() &&
+      status.error_code() == grpc::StatusCode::CANCELLED) {
+    return absl::CancelledError("call cancelled by the client");
+  }
+  return CallStatus(status, received_response);
+}
+
+absl::StatusOr<v1::Job> Client::GetJob(absl::string_view job) const {
+  v1::GetJobRequest request;
+  request.set_job(std::string(job));
+  absl::StatusOr<v1::GetJobResponse> response =
+      CallUnary(&v1::ProcessFarmService::Stub::GetJob, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_job());
+}
+
+absl::StatusOr<v1::ListJobsResponse> Client::ListJobs(const v1::ListJobsRequest& request) const {
+  return CallUnary(&v1::ProcessFarmService::Stub::ListJobs, request);
+}
+
+absl::Status Client::ForEachJob(v1::ListJobsRequest request, const JobVisitor& visit) const {
+  while (true) {
+    absl::StatusOr<v1::ListJobsResponse> page = ListJobs(request);
+    if (!page.ok()) return page.status();
+    for (const v1::Job& job : page->jobs()) {
+      if (absl::Status visited = visit(job); !visited.ok()) return visited;
+    }
+    // A token that does not move would loop for ever: stop instead.
+    if (page->next_page_token().empty() || page->next_page_token() == request.page_token()) {
+      return absl::OkStatus();
+    }
+    request.set_page_token(page->next_page_token());
+  }
+}
+
+absl::StatusOr<v1::Job> Client::CancelJob(absl::string_view job) const {
+  v1::CancelJobRequest request;
+  request.set_job(std::string(job));
+  absl::StatusOr<v1::CancelJobResponse> response =
+      CallUnary(&v1::ProcessFarmService::Stub::CancelJob, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_job());
+}
+
+absl::Status Client::DeleteJob(absl::string_view job) const {
+  v1::DeleteJobRequest request;
+  request.set_job(std::string(job));
+  return CallUnary(&v1::ProcessFarmService::Stub::DeleteJob, request).status();
 }
 
 }  // namespace pprocd::client

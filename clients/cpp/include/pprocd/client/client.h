@@ -1,11 +1,13 @@
 // Client: a connection to one pprocd server (pprocd.v1.ProcessFarmService)
-// and the calls pproc needs: ListCallables, GetStatus, and streaming Map /
-// Queue over a pull-style InputSource.
+// and the calls pproc needs: ListCallables, GetStatus, streaming Map / Queue
+// over a pull-style InputSource, and background jobs (Submit, Reconnect,
+// GetJob, ListJobs, CancelJob, DeleteJob).
 //
 // Thread-safety: a Client is immutable after construction; any number of
 // threads may make calls on it at once. RunItems blocks its calling thread
-// (which runs the ResultSink) and uses one helper thread to send inputs.
-// CallCanceller is thread-safe.
+// (which runs the ResultSink) and uses one helper thread to send inputs;
+// Reconnect runs its JobOutputSink on its calling thread. CallCanceller is
+// thread-safe.
 #ifndef PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_CLIENT_H_
 #define PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_CLIENT_H_
 
@@ -34,7 +36,8 @@ enum class CallKind {
 struct ClientOptions {
   // How long to wait for the server to accept a connection before failing.
   absl::Duration connect_timeout = absl::Seconds(5);
-  // Deadline of the unary calls (ListCallables, GetStatus).
+  // Deadline of the unary calls (ListCallables, GetStatus, Submit and the
+  // job RPCs).
   absl::Duration unary_timeout = absl::Seconds(30);
   // Largest message sent or received, both ways.
   int max_message_bytes = 64 << 20;
@@ -50,7 +53,16 @@ struct ClientOptions {
 // returns that status.
 using ResultSink = std::function<absl::Status(const v1::ItemResult& result)>;
 
-// Cancels a RunItems call from another thread (a signal watcher, a UI).
+// Receives every output of a Reconnect call (a job's result, or a snapshot
+// of the job) as it arrives, on the thread that called Reconnect. A non-OK
+// status cancels the call and Reconnect returns that status.
+using JobOutputSink = std::function<absl::Status(const v1::ReconnectResponse& output)>;
+
+// Receives the jobs of ForEachJob one at a time; a non-OK status stops the
+// listing and ForEachJob returns it.
+using JobVisitor = std::function<absl::Status(const v1::Job& job)>;
+
+// Cancels a RunItems or Reconnect call from another thread (a signal watcher, a UI).
 // Cancel() is sticky: cancelling before the call starts makes it end at once,
 // and a cancelled canceller cancels every later call it is given.
 class CallCanceller {
@@ -98,7 +110,43 @@ class Client {
                         InputSource& inputs, const ResultSink& sink,
                         CallCanceller* canceller = nullptr) const;
 
+  // Background jobs. Every `job` argument is a job's id or its name; jobs
+  // belong to the caller's uid (PERMISSION_DENIED for another owner's job).
+  // Errors keep the server's gRPC code and message (NOT_FOUND for an
+  // unknown job); an unreachable server is UNAVAILABLE naming the address.
+
+  // Starts a job that outlives this client; returns it as created (QUEUED),
+  // or the earlier job submitted with the same idempotency_key.
+  absl::StatusOr<v1::Job> Submit(const v1::SubmitRequest& request) const;
+  // Streams the stored outputs of the jobs in `request`, then their live
+  // ones, passing each to `sink`. Blocks until every job named has ended
+  // (OK; the last output of each is its final Job) or the call fails: the
+  // sink's error, CANCELLED when `canceller` (optional; must outlive the
+  // call) cancelled it, or the RPC's status. No deadline: a job may run for
+  // hours.
+  absl::Status Reconnect(const v1::ReconnectRequest& request, const JobOutputSink& sink,
+                         CallCanceller* canceller = nullptr) const;
+  absl::StatusOr<v1::Job> GetJob(absl::string_view job) const;
+  // One page of the caller's jobs, newest first.
+  absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request) const;
+  // Every job matching `request` from its page_token on, newest first,
+  // fetching page after page; stops at the first error (the RPC's or the
+  // visitor's) and returns it.
+  absl::Status ForEachJob(v1::ListJobsRequest request, const JobVisitor& visit) const;
+  // Cancels a queued or running job and returns it (CANCELLED); an ended
+  // job is returned unchanged.
+  absl::StatusOr<v1::Job> CancelJob(absl::string_view job) const;
+  // Deletes an ended job and its stored outputs; FAILED_PRECONDITION while
+  // it is queued or running.
+  absl::Status DeleteJob(absl::string_view job) const;
+
  private:
+  // A unary call of `method` with the unary deadline.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> CallUnary(grpc::Status (v1::ProcessFarmService::Stub::*method)(
+                                         grpc::ClientContext*, const Request&, Response*),
+                                     const Request& request) const;
+
   // Waits up to connect_timeout for the channel to be READY or to have
   // failed (then the call itself reports gRPC's reason). UNAVAILABLE when
   // nothing answered in time.
