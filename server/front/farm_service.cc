@@ -151,7 +151,8 @@ grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
 grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* context,
                                               const v1::GetJobRequest* request,
                                               v1::GetJobResponse* response) {
-  absl::StatusOr<JobRecord> job = jobs_->Find(JobCaller(*context), request->job());
+  absl::StatusOr<JobRecord> job =
+      jobs_->Find(JobCaller(*context), request->job(), /*with_request=*/true);
   if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
   *response->mutable_job() = JobManager::ToProto(*job);
   return Answer(context, grpc::Status::OK);

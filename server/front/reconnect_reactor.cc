@@ -50,7 +50,7 @@ absl::Status ReconnectReactor::RefillLocked() {
     if (outputs->empty()) {
       // Nothing newer: the job has ended if its last output is behind us
       // (after_seq may skip its final state).
-      absl::StatusOr<JobRecord> job = jobs_->store().GetJob(cursor.job_id);
+      absl::StatusOr<JobRecord> job = jobs_->store().GetJob(cursor.job_id, /*with_request=*/false);
       if (!job.ok()) return job.status();
       if (IsFinished(job->state) && job->last_seq <= cursor.after) cursor.ended = true;
       continue;

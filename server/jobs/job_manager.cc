@@ -336,7 +336,7 @@ void JobManager::CancelRun(const std::string& job_id) {
     scheduler_->CancelCall(run.call_id);
     record = run.record;
   } else {
-    absl::StatusOr<JobRecord> stored = store_->GetJob(job_id);
+    absl::StatusOr<JobRecord> stored = store_->GetJob(job_id, /*with_request=*/false);
     if (!stored.ok() || IsFinished(stored->state)) return;
     record = *std::move(stored);
   }
@@ -372,14 +372,18 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::Submi
   if (!created->existing) {
     Post([this, id = created->job.id] { StartAttempt(id); });
   }
-  created->job.request = record.request;
-  return ToProto(created->job);
+  v1::Job job = ToProto(created->job);
+  if (!created->existing) job.set_socket_path(request.socket_path());
+  return job;
 }
 
-absl::StatusOr<JobRecord> JobManager::Find(const Caller& caller, const std::string& id_or_name) {
+absl::StatusOr<JobRecord> JobManager::Find(const Caller& caller, const std::string& id_or_name,
+                                           bool with_request) {
   if (id_or_name.empty()) return absl::InvalidArgumentError("job: name a job by its id or name");
-  absl::StatusOr<JobRecord> record = store_->FindJobByName(caller.uid, id_or_name);
-  if (!record.ok() && absl::IsNotFound(record.status())) record = store_->GetJob(id_or_name);
+  absl::StatusOr<JobRecord> record = store_->FindJobByName(caller.uid, id_or_name, with_request);
+  if (!record.ok() && absl::IsNotFound(record.status())) {
+    record = store_->GetJob(id_or_name, with_request);
+  }
   if (!record.ok()) {
     if (absl::IsNotFound(record.status())) {
       return absl::NotFoundError(absl::StrCat("no job '", id_or_name, "'"));
@@ -427,7 +431,7 @@ absl::StatusOr<v1::Job> JobManager::Cancel(const Caller& caller, const std::stri
       });
     }
     done->WaitForNotification();
-    record = store_->GetJob(record->id);
+    record = store_->GetJob(record->id, /*with_request=*/false);
     if (!record.ok()) return record.status();
   }
   return ToProto(*record);

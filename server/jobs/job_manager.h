@@ -79,7 +79,9 @@ class JobManager {
                                  bool* existing = nullptr);
   // The job with this id, or the caller's job with this name. NOT_FOUND;
   // PERMISSION_DENIED for another owner's job (unless admin).
-  absl::StatusOr<JobRecord> Find(const Caller& caller, const std::string& id_or_name);
+  // Without `with_request` the job's (possibly large) request is not read.
+  absl::StatusOr<JobRecord> Find(const Caller& caller, const std::string& id_or_name,
+                                 bool with_request = false);
   absl::StatusOr<v1::ListJobsResponse> List(const Caller& caller,
                                             const v1::ListJobsRequest& request);
   // Cancels a queued or running job; an ended one is returned as it is.

@@ -129,10 +129,12 @@ class JobStore {
 
   // Reads.
 
-  // NOT_FOUND for an unknown job.
-  absl::StatusOr<JobRecord> GetJob(absl::string_view job_id);
+  // NOT_FOUND for an unknown job. Without `with_request`, its request (which
+  // may be large) is not read.
+  absl::StatusOr<JobRecord> GetJob(absl::string_view job_id, bool with_request = true);
   // The owner's job named `name`; NOT_FOUND if none.
-  absl::StatusOr<JobRecord> FindJobByName(int64_t owner_uid, absl::string_view name);
+  absl::StatusOr<JobRecord> FindJobByName(int64_t owner_uid, absl::string_view name,
+                                          bool with_request = true);
 
   // The jobs matching `filter` (without their `request`), newest first, at most `page_size` (0
   // means 100; capped at 1000). `page_token` is "" for the first page or a previous

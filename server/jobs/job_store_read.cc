@@ -27,13 +27,13 @@ auto WithReader(SqlitePool& pool, Fn fn) -> decltype(fn(std::declval<SqliteDb&>(
 // Runs `sql`, which selects PPROCD_JOB_COLUMNS_AND_REQUEST, with its
 // parameters bound by bind(statement); NOT_FOUND naming `what` if no row.
 template <typename Bind>
-absl::StatusOr<JobRecord> FindOne(SqliteDb& db, const char* sql, Bind bind,
-                                  absl::string_view what) {
+absl::StatusOr<JobRecord> FindOne(SqliteDb& db, const char* sql, Bind bind, absl::string_view what,
+                                  bool with_request) {
   PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find, db.Cached(sql));
   bind(*find);
   PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
   if (!found) return absl::NotFoundError(absl::StrCat("no job ", what));
-  return ReadJobRow(*find, /*with_request=*/true);
+  return ReadJobRow(*find, with_request);
 }
 
 absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
@@ -47,26 +47,33 @@ absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
 
 }  // namespace
 
-absl::StatusOr<JobRecord> JobStore::GetJob(absl::string_view job_id) {
+absl::StatusOr<JobRecord> JobStore::GetJob(absl::string_view job_id, bool with_request) {
   absl::StatusOr<JobRecord> job = WithReader(readers_, [&](SqliteDb& db) {
     return FindOne(
-        db, "SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST " FROM jobs j WHERE id = ?1",
-        [&](SqliteStatement& find) { find.BindText(1, job_id); }, absl::StrCat("'", job_id, "'"));
+        db,
+        with_request ? "SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST " FROM jobs j WHERE id = ?1"
+                     : "SELECT " PPROCD_JOB_COLUMNS " FROM jobs j WHERE id = ?1",
+        [&](SqliteStatement& find) { find.BindText(1, job_id); }, absl::StrCat("'", job_id, "'"),
+        with_request);
   });
   if (!job.ok()) return InContext(job.status());
   return job;
 }
 
-absl::StatusOr<JobRecord> JobStore::FindJobByName(int64_t owner_uid, absl::string_view name) {
+absl::StatusOr<JobRecord> JobStore::FindJobByName(int64_t owner_uid, absl::string_view name,
+                                                  bool with_request) {
   absl::StatusOr<JobRecord> job = WithReader(readers_, [&](SqliteDb& db) {
     return FindOne(
         db,
-        "SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST " FROM jobs j WHERE owner_uid = ?1 AND name = ?2",
+        with_request ? "SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST
+                       " FROM jobs j WHERE owner_uid = ?1 AND name = ?2"
+                     : "SELECT " PPROCD_JOB_COLUMNS
+                       " FROM jobs j WHERE owner_uid = ?1 AND name = ?2",
         [&](SqliteStatement& find) {
           find.BindInt(1, owner_uid);
           find.BindText(2, name);
         },
-        absl::StrCat("named '", name, "'"));
+        absl::StrCat("named '", name, "'"), with_request);
   });
   if (!job.ok()) return InContext(job.status());
   return job;
