@@ -110,9 +110,15 @@ absl::Status JobManager::Start() {
       Post([this, id = record.id] { StartAttempt(id); });
     }
   }
-  After(options_.prune_every, [this] { (void)store_->PruneFinished(absl::Now()); });
+  PruneNowAndLater();
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
+}
+
+void JobManager::PruneNowAndLater() {
+  absl::StatusOr<int64_t> pruned = store_->PruneFinished(absl::Now());
+  if (!pruned.ok()) LogLine(absl::StrCat("pruning ended jobs: ", pruned.status().ToString()));
+  After(options_.prune_every, [this] { PruneNowAndLater(); });
 }
 
 void JobManager::Stop() {

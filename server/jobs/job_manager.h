@@ -121,6 +121,9 @@ class JobManager {
   // Stores a snapshot of the job as its next output, and its row.
   absl::Status RecordState(JobRecord& record, OutputKind kind);
   void After(absl::Duration delay, std::function<void()> command);
+  // Deletes the jobs that ended longer ago than the store keeps them, now
+  // and every prune_every.
+  void PruneNowAndLater();
 
   const JobManagerOptions options_;
   const std::unique_ptr<JobStore> store_;
