@@ -53,6 +53,7 @@ class Channel:
         self._inbox: Deque[Any] = collections.deque()
         self._final: Optional[Result] = None
         self._cancelled = False
+        self._call_cancelled = False
         self._watchers: List[_Watcher] = []
         first = service_pb2.StartRequest(callable=name, arguments=arguments, options=options)
         self._call = farm._stub.Start(self._requests(first), wait_for_ready=False)
@@ -137,8 +138,13 @@ class Channel:
             if self._final is not None:
                 return
             self._cancelled = True
-            self._cond.notify_all()
+        # The call is cancelled before the request stream ends: its end is a
+        # half-close, which could reach the server first and let the callable
+        # finish on end of input instead of being killed.
         self._call.cancel()
+        with self._cond:
+            self._call_cancelled = True
+            self._cond.notify_all()
 
     # Exchange hooks ----------------------------------------------------------
 
@@ -166,9 +172,9 @@ class Channel:
         while True:
             with self._cond:
                 while not (self._outbox or self._input_closed or self._final is not None
-                           or self._cancelled):
+                           or self._call_cancelled):
                     self._cond.wait()
-                if self._final is not None or self._cancelled:
+                if self._final is not None or self._call_cancelled:
                     return
                 messages = list(self._outbox)
                 self._outbox.clear()

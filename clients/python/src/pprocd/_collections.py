@@ -115,7 +115,10 @@ class _Collection:
         return self._add(name, args, kwargs)
 
     def _add(self, name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> int:
-        return self._submit(name, self.farm.pack(name, args, kwargs)).index
+        # A refused input takes no index: its InvalidItem names the index
+        # it would have had (the next one, unless another thread adds first).
+        value = self.farm.pack(name, args, kwargs, index=len(self._slots))
+        return self._submit(name, value).index
 
     def _submit(self, name: str, value: Value) -> _Slot:
         with self._cond:

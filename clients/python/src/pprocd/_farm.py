@@ -175,13 +175,15 @@ class Farm:
         found = self.signature(name)
         return found.names if found is not None else None
 
-    def pack(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Value:
+    def pack(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+             index: Optional[int] = None) -> Value:
         """The one input Value for calling ``name(*args, **kwargs)``, checked
-        against its parameters: raises :class:`InvalidItem` if it would not
-        bind (the server would refuse the whole call). Unchecked when the
-        server cannot be asked (the call itself will say why)."""
+        against its parameters: raises :class:`InvalidItem` (with ``index``,
+        the input's position, if given) if it would not bind (the server
+        would refuse the whole call). Unchecked when the server cannot be
+        asked (the call itself will say why)."""
         value = arguments_to_value(name, args, kwargs, self.parameter_names)
-        self.check(name, value)
+        self.check(name, value, index)
         return value
 
     def check(self, name: str, value: Value, index: Optional[int] = None) -> None:
