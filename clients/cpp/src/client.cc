@@ -112,6 +112,71 @@ absl::StatusOr<v1::GetStatusResponse> Client::GetStatus() const {
   return CallUnary(&v1::ProcessFarmService::Stub::GetStatus, v1::GetStatusRequest());
 }
 
+absl::StatusOr<google::protobuf::Value> Client::Echo(const google::protobuf::Value& value) const {
+  v1::EchoRequest request;
+  *request.mutable_value() = value;
+  absl::StatusOr<v1::EchoResponse> response =
+      CallUnary(&v1::ProcessFarmService::Stub::Echo, request);
+  if (!response.ok()) return response.status();
+  return std::move(*response->mutable_value());
+}
+
+absl::StatusOr<std::unique_ptr<StartCall>> Client::Start(absl::string_view callable,
+                                                         const google::protobuf::Value& arguments,
+                                                         const v1::CallOptions& options) const {
+  absl::Status connected = AwaitConnection();
+  if (!connected.ok()) return connected;
+  std::unique_ptr<StartCall> call(new StartCall());
+  PrepareContext(&call->context_);
+  call->stream_ = stub_->Start(&call->context_);
+  v1::StartRequest first;
+  first.set_callable(std::string(callable));
+  *first.mutable_arguments() = arguments;
+  *first.mutable_options() = options;
+  // A failed write means the call already ended; Receive() reports why.
+  call->stream_->Write(first);
+  return call;
+}
+
+StartCall::~StartCall() {
+  if (finished_) return;
+  context_.TryCancel();
+  stream_->Finish().ok();
+}
+
+bool StartCall::Send(const google::protobuf::Value& message) {
+  if (finished_ || closed_) return false;
+  v1::StartRequest request;
+  *request.mutable_message() = message;
+  return stream_->Write(request);
+}
+
+void StartCall::CloseSend() {
+  if (finished_ || closed_) return;
+  closed_ = true;
+  stream_->WritesDone();
+}
+
+void StartCall::Cancel() { context_.TryCancel(); }
+
+absl::StatusOr<std::optional<google::protobuf::Value>> StartCall::Receive() {
+  v1::StartResponse response;
+  while (!finished_) {
+    if (!stream_->Read(&response)) {
+      finished_ = true;
+      status_ = internal::FromGrpcStatus(stream_->Finish());
+      if (status_.ok() && result_.outcome_case() == v1::ItemResult::OUTCOME_NOT_SET) {
+        status_ = absl::InternalError("the Start call ended without a result");
+      }
+      break;
+    }
+    if (response.has_message()) return std::move(*response.mutable_message());
+    if (response.has_result()) result_ = std::move(*response.mutable_result());
+  }
+  if (!status_.ok()) return status_;
+  return std::nullopt;
+}
+
 absl::Status Client::RunItems(CallKind kind, absl::string_view callable,
                               const v1::CallOptions& options, InputSource& inputs,
                               const ResultSink& sink, CallCanceller* canceller) const {

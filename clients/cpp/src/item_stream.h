@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "grpcpp/client_context.h"
@@ -92,9 +93,10 @@ class ItemStream {
         }
         return;
       }
+      const bool cancelling = AddCancellations(inputs, &request);
       if (!*more) {
         request.mutable_inputs()->RemoveLast();
-        if (request.inputs_size() > 0 && !Flush(&request, &batch_bytes)) {
+        if ((request.inputs_size() > 0 || cancelling) && !Flush(&request, &batch_bytes)) {
           return;
         }
         stream_->WritesDone();
@@ -111,10 +113,18 @@ class ItemStream {
         *request.add_inputs() = std::move(last);
       }
       batch_bytes += size;
-      if (request.inputs_size() >= limits_.max_inputs || batch_bytes >= limits_.max_bytes) {
+      if (cancelling || request.inputs_size() >= limits_.max_inputs ||
+          batch_bytes >= limits_.max_bytes) {
         if (!Flush(&request, &batch_bytes)) return;
       }
     }
+  }
+
+  // Adds the source's pending cancellations to `request`; true if any.
+  static bool AddCancellations(InputSource& inputs, Request* request) {
+    std::vector<uint64_t> indices = inputs.TakeCancellations();
+    for (uint64_t index : indices) request->add_cancel_indices(index);
+    return !indices.empty();
   }
 
   // Writes the batch; false when the call is over.

@@ -1,7 +1,8 @@
 // Client: a connection to one pprocd server (pprocd.v1.ProcessFarmService)
-// and the calls pproc needs: ListCallables, GetStatus, streaming Map / Queue
-// over a pull-style InputSource, and background jobs (Submit, Reconnect,
-// GetJob, ListJobs, CancelJob, DeleteJob).
+// and its calls: ListCallables, GetStatus, Echo, streaming Map / Queue over a
+// pull-style InputSource, Start (one invocation with a two-way channel), and
+// background jobs (Submit, Reconnect, GetJob, ListJobs, CancelJob,
+// DeleteJob).
 //
 // Thread-safety: a Client is immutable after construction; any number of
 // threads may make calls on it at once. RunItems blocks its calling thread
@@ -14,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -22,6 +24,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/sync_stream.h"
 #include "pprocd/client/input_source.h"
 #include "pprocd/v1/service.grpc.pb.h"
 
@@ -86,6 +91,44 @@ class CallCanceller {
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
+// One Start call in progress: an invocation of a callable with a two-way
+// channel. Made by Client::Start; ends (cancelling the call if it is still
+// open) when destroyed. One thread at a time may use it, except Cancel(),
+// which is safe from any thread.
+class StartCall {
+ public:
+  StartCall(const StartCall&) = delete;
+  StartCall& operator=(const StartCall&) = delete;
+  ~StartCall();
+
+  // Sends one value to the callable's channel. False when the call has
+  // already ended (Receive() then says how).
+  bool Send(const google::protobuf::Value& message);
+  // Half-closes: the end of the callable's input. Idempotent.
+  void CloseSend();
+  // Cancels the call; the server kills the invocation. Receive() then
+  // returns CANCELLED.
+  void Cancel();
+  // The next value the callable sent; std::nullopt once the invocation has
+  // ended, its outcome (value or ItemError) then in result(). An error is
+  // the call's status (e.g. NOT_FOUND for an unknown callable, CANCELLED),
+  // returned again by every later Receive().
+  absl::StatusOr<std::optional<google::protobuf::Value>> Receive();
+  // The final outcome; set once Receive() returned std::nullopt.
+  const v1::ItemResult& result() const { return result_; }
+
+ private:
+  friend class Client;
+  StartCall() = default;
+
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::StartRequest, v1::StartResponse>> stream_;
+  bool closed_ = false;
+  bool finished_ = false;
+  absl::Status status_;
+  v1::ItemResult result_;
+};
+
 class Client {
  public:
   // Connects lazily to `target`, a gRPC target as ResolveAddress returns it.
@@ -97,10 +140,23 @@ class Client {
 
   absl::StatusOr<v1::ListCallablesResponse> ListCallables() const;
   absl::StatusOr<v1::GetStatusResponse> GetStatus() const;
+  // The server returns `value` unchanged.
+  absl::StatusOr<google::protobuf::Value> Echo(const google::protobuf::Value& value) const;
+
+  // Starts one invocation of `callable` with `arguments` (a list spreads over
+  // its parameters, an object names them). The first request is sent; the
+  // server's verdict on it (NOT_FOUND, INVALID_ARGUMENT) comes from the
+  // call's first Receive(). UNAVAILABLE when the server cannot be reached.
+  // No deadline beyond options.timeout_ms.
+  absl::StatusOr<std::unique_ptr<StartCall>> Start(absl::string_view callable,
+                                                   const google::protobuf::Value& arguments,
+                                                   const v1::CallOptions& options = {}) const;
 
   // Runs `callable` over every input of `inputs` with a Map or Queue call:
   // sends callable and options first, then the inputs in batches, then
   // half-closes; meanwhile calls `sink` for every result as it arrives.
+  // Cancellations the source hands over (InputSource::TakeCancellations) go
+  // to the server as cancel_indices.
   // Blocks until the call ends. Returns OK when the server completed the
   // call (per-item failures are results, not errors); otherwise the first
   // of: the sink's error, the input source's error, CANCELLED when

@@ -8,6 +8,7 @@
 #define PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_INPUT_SOURCE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,13 @@ class InputSource {
   // when the call ends before the inputs do. Sources that never wait may
   // ignore it.
   virtual void Interrupt() {}
+
+  // Indices of inputs already given whose items the call should cancel
+  // (cancel_indices: a running item is killed, its result is CANCELLED).
+  // RunItems asks after every Next() and sends them at once, with the inputs
+  // batched so far, before the half-close when Next() has just returned
+  // false. A source that cancels items blocks in Next() until it knows which.
+  virtual std::vector<uint64_t> TakeCancellations() { return {}; }
 };
 
 // An InputSource over values held in memory.
