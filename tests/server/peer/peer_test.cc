@@ -217,12 +217,12 @@ class UnixListenerTest : public ::testing::Test {
 
 TEST(PeerRegistryTest, KnowsOnlyRecordedDescriptorPeers) {
   PeerRegistry registry;
-  registry.Record(7, {100, 1000, 1001});
+  registry.Record(7, {100, 1000, 1001, ""});
   ASSERT_TRUE(registry.Lookup("fd:7").has_value());
   EXPECT_EQ(registry.Lookup("fd:7")->pid, 100);
   EXPECT_EQ(registry.Lookup("fd:7")->uid, 1000u);
   EXPECT_EQ(registry.Lookup("fd:7")->gid, 1001u);
-  registry.Record(7, {200, 0, 0});  // The number reused by a new connection.
+  registry.Record(7, {200, 0, 0, ""});  // The number reused by a new connection.
   EXPECT_EQ(registry.Lookup("fd:7")->pid, 200);
   for (const char* peer : {"fd:8", "fd:", "fd:-1", "fd:7x", "ipv4:127.0.0.1:7", "ipv6:[::1]:7",
                            "unix:", "unix:/run/x.sock", ""}) {
