@@ -1,5 +1,7 @@
 // The client: a connection to pprocd, Promises and async iterators over it.
 import * as grpc from "@grpc/grpc-js";
+import type { Http2Stream } from "node:http2";
+import { Duplex } from "node:stream";
 import { contract, ProcessFarmServiceClient } from "./proto";
 import { ItemError, PprocdError, wrapError } from "./errors";
 import { fromValue, JsonValue, toValue } from "./values";
@@ -12,6 +14,20 @@ import type { Timestamp__Output } from "./generated/types/google/protobuf/Timest
 /** The address used when none is given: $PPROCD_ADDRESS, else unix:run/pprocd.sock. */
 export function defaultAddress(): string {
   return process.env.PPROCD_ADDRESS || "unix:run/pprocd.sock";
+}
+
+/**
+ * The grpc-js target of an address: "unix:PATH" and "unix:///ABS" as they
+ * are, a bare socket path (containing "/" or ending in ".sock") as
+ * "unix:PATH", "tcp:HOST:PORT" and "HOST:PORT" as "HOST:PORT".
+ */
+export function resolveAddress(address: string = defaultAddress()): string {
+  const text = address.trim();
+  if (text === "") throw new TypeError("an empty address");
+  if (text.startsWith("unix:")) return text;
+  if (text.startsWith("tcp:")) return text.slice("tcp:".length);
+  if (text.includes("/") || text.endsWith(".sock")) return "unix:" + text;
+  return text;
 }
 
 /** How the items of one call run (CallOptions), and how to cancel it. */
@@ -241,14 +257,54 @@ function convertJob(j: Job__Output | null | undefined): Job {
   };
 }
 
+/**
+ * The HTTP/2 stream under a grpc-js call, found by a bounded walk of its
+ * objects (grpc-js does not expose it); undefined if not found.
+ */
+function http2StreamOf(call: object): Http2Stream | undefined {
+  const seen = new Set<unknown>();
+  let level: unknown[] = [call];
+  for (let depth = 0; depth < 12 && level.length; depth++) {
+    const next: unknown[] = [];
+    for (const o of level) {
+      if (!o || typeof o !== "object" || seen.has(o)) continue;
+      seen.add(o);
+      if (o instanceof Duplex && o.constructor?.name === "ClientHttp2Stream") return o as unknown as Http2Stream;
+      for (const key of Object.keys(o)) {
+        if (key.startsWith("_") || key === "channel" || key === "transport" || key === "session") continue;
+        next.push((o as Record<string, unknown>)[key]);
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
+
+/**
+ * Cancels a call with an RST_STREAM alone. grpc-js cancels by closing the
+ * HTTP/2 stream, and Node's close() ends the stream's writable side first:
+ * the server would read a half-close (for Start, the end of the channel's
+ * input, on which the callable may return) before the reset. Destroying
+ * the stream resets it without ending it; grpc-js's cancel then gives the
+ * call its CANCELLED status.
+ */
+function cancelCall(call: grpc.ClientDuplexStream<any, any> | grpc.ClientReadableStream<any>): void {
+  const stream = http2StreamOf(call);
+  if (stream && !stream.destroyed && !stream.writableEnded) {
+    stream.destroy();
+  }
+  call.cancel();
+}
+
 /** Cancels `call` when `signal` aborts; returns the function that stops listening. */
 function linkSignal(signal: AbortSignal | undefined, call: { cancel(): void }): () => void {
+  const cancel = () => ("write" in call ? cancelCall(call as grpc.ClientDuplexStream<any, any>) : call.cancel());
   if (!signal) return () => {};
   if (signal.aborted) {
-    call.cancel();
+    cancel();
     return () => {};
   }
-  const onAbort = () => call.cancel();
+  const onAbort = cancel;
   signal.addEventListener("abort", onAbort, { once: true });
   return () => signal.removeEventListener("abort", onAbort);
 }
@@ -322,7 +378,7 @@ export class StreamCall implements AsyncIterable<Result> {
 
   /** Cancels the whole call. */
   abort(): void {
-    this.call.cancel();
+    cancelCall(this.call);
   }
 
   /** The results, as they come; throws PprocdError if the call fails. */
@@ -335,7 +391,7 @@ export class StreamCall implements AsyncIterable<Result> {
       throw wrapError(err);
     } finally {
       this.unlink();
-      this.call.cancel(); // a no-op once the call has ended; stops it when the reader gives up
+      cancelCall(this.call); // a no-op once the call has ended; stops it when the reader gives up
     }
   }
 
@@ -445,7 +501,7 @@ export class Channel implements AsyncIterable<JsonValue> {
   /** Cancels the invocation; the call then fails CANCELLED. */
   cancel(): void {
     this.closed = true;
-    this.call.cancel();
+    cancelCall(this.call);
   }
 
   /** The final result; its `error` is set if the invocation failed. */
@@ -476,7 +532,7 @@ export class Farm {
 
   constructor(readonly address: string = defaultAddress(), options: ConnectOptions = {}) {
     const Service = contract().pprocd.v1.ProcessFarmService;
-    this.stub = new Service(address, options.credentials ?? grpc.credentials.createInsecure(), {
+    this.stub = new Service(resolveAddress(address), options.credentials ?? grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       ...options.channelOptions,
@@ -704,8 +760,9 @@ export class Farm {
 }
 
 /**
- * Connects to pprocd at `address`: "unix:PATH" or "host:port" (default
- * $PPROCD_ADDRESS, else unix:run/pprocd.sock). The connection is made
+ * Connects to pprocd at `address`: "unix:PATH", "unix:///ABS", a bare
+ * socket path, "tcp:HOST:PORT" or "HOST:PORT" (default $PPROCD_ADDRESS,
+ * else unix:run/pprocd.sock). The connection is made
  * lazily, on the first call.
  */
 export function connect(address: string = defaultAddress(), options?: ConnectOptions): Farm {

@@ -1,5 +1,5 @@
 // pprocd: the Node.js / TypeScript client of the pprocd process farm.
-export { connect, defaultAddress, Farm, Channel, StreamCall } from "./client";
+export { connect, defaultAddress, resolveAddress, Farm, Channel, StreamCall } from "./client";
 export type {
   Options,
   SubmitOptions,

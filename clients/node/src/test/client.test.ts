@@ -2,9 +2,9 @@
 // conversions without one.
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { connect, defaultAddress, Farm, ItemError, PprocdError, Result } from "../index";
+import { connect, defaultAddress, resolveAddress, Farm, ItemError, PprocdError, Result } from "../index";
 import { fromValue, toValue } from "../values";
-import { Server, skipReason } from "./server";
+import { eventLimitMs, Server, skipReason } from "./server";
 
 test("JSON values round-trip through google.protobuf.Value", () => {
   const value = { list: [1, 2.5, "x", true, null], nested: { empty: [], object: {} }, text: "héllo" };
@@ -27,6 +27,15 @@ test("the default address is $PPROCD_ADDRESS, else unix:run/pprocd.sock", () => 
     if (saved === undefined) delete process.env.PPROCD_ADDRESS;
     else process.env.PPROCD_ADDRESS = saved;
   }
+});
+
+test("addresses take the forms of the other clients", () => {
+  assert.equal(resolveAddress("unix:run/pprocd.sock"), "unix:run/pprocd.sock");
+  assert.equal(resolveAddress("unix:///var/run/pprocd.sock"), "unix:///var/run/pprocd.sock");
+  assert.equal(resolveAddress("run/pprocd.sock"), "unix:run/pprocd.sock");
+  assert.equal(resolveAddress("pprocd.sock"), "unix:pprocd.sock");
+  assert.equal(resolveAddress("tcp:localhost:50051"), "localhost:50051");
+  assert.equal(resolveAddress("localhost:50051"), "localhost:50051");
 });
 
 describe("against pprocd", { skip: skipReason() }, () => {
@@ -115,6 +124,23 @@ describe("against pprocd", { skip: skipReason() }, () => {
     for (const x of [1, 2, 3]) await sum.send(x);
     sum.close();
     assert.equal(await sum.value(), 6);
+  });
+
+  test("cancelling a Start kills the invocation (its worker is replaced)", async () => {
+    const before = await farm.status();
+    const ch = farm.start("countdown");
+    await ch.send(5);
+    assert.equal(await ch.receive(), 4);
+    ch.cancel();
+    await assert.rejects(ch.result(), (err: unknown) => err instanceof PprocdError && err.codeName === "CANCELLED");
+    const deadline = Date.now() + eventLimitMs;
+    let now = await farm.status();
+    while (now.workersRespawned === before.workersRespawned && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      now = await farm.status();
+    }
+    assert.ok(now.workersRespawned > before.workersRespawned, "the cancelled invocation's worker was not replaced");
+    assert.equal(now.itemsCompleted, before.itemsCompleted, "the cancelled invocation completed");
   });
 
   test("jobs: submit, reconnect, get, list, cancel, delete", async () => {
