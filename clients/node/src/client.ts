@@ -296,6 +296,30 @@ function cancelCall(call: grpc.ClientDuplexStream<any, any> | grpc.ClientReadabl
   call.cancel();
 }
 
+/**
+ * Writes one request, resolving once the stream takes more (at once, or
+ * on 'drain'); also when the call ends meanwhile (its status is what the
+ * reader sees). Rejects if the call has already ended.
+ */
+function writeTo(stream: grpc.ClientDuplexStream<any, any>, request: object): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (stream.destroyed || stream.writableEnded) {
+      reject(new Error("the call has ended: nothing more can be sent"));
+      return;
+    }
+    if (stream.write(request)) {
+      resolve();
+      return;
+    }
+    const events = ["drain", "status", "close", "error"];
+    const done = () => {
+      for (const e of events) stream.off(e, done);
+      resolve();
+    };
+    for (const e of events) stream.on(e, done);
+  });
+}
+
 /** Cancels `call` when `signal` aborts; returns the function that stops listening. */
 function linkSignal(signal: AbortSignal | undefined, call: { cancel(): void }): () => void {
   const cancel = () => ("write" in call ? cancelCall(call as grpc.ClientDuplexStream<any, any>) : call.cancel());
@@ -335,10 +359,7 @@ export class StreamCall implements AsyncIterable<Result> {
       request = { callable: this.callable, options: callOptions(this.options), ...request };
       this.first = false;
     }
-    return new Promise((resolve) => {
-      if (this.call.write(request)) resolve();
-      else this.call.once("drain", resolve);
-    });
+    return writeTo(this.call, request);
   }
 
   /** Sends inputs; returns the index of the first. */
@@ -474,12 +495,8 @@ export class Channel implements AsyncIterable<JsonValue> {
 
   /** Sends one value to the callable. */
   send(message: unknown): Promise<void> {
-    const request = { message: toValue(message, "message") };
-    return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new Error("send after close"));
-      if (this.call.write(request)) resolve();
-      else this.call.once("drain", resolve);
-    });
+    if (this.closed) return Promise.reject(new Error("send after close"));
+    return writeTo(this.call, { message: toValue(message, "message") });
   }
 
   /**

@@ -99,7 +99,11 @@ describe("against pprocd", { skip: skipReason() }, () => {
     const controller = new AbortController();
     const call = farm.queue("sleep_ms", [60000], { signal: controller.signal });
     const first = call.next();
-    while ((await farm.status()).itemsRunning < 1) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + eventLimitMs;
+    while ((await farm.status()).itemsRunning < 1) {
+      assert.ok(Date.now() < deadline, "the item never ran");
+      await new Promise((r) => setTimeout(r, 10));
+    }
     controller.abort();
     await assert.rejects(first, (err: unknown) => err instanceof PprocdError && err.codeName === "CANCELLED");
   });
@@ -124,6 +128,7 @@ describe("against pprocd", { skip: skipReason() }, () => {
     for (const x of [1, 2, 3]) await sum.send(x);
     sum.close();
     assert.equal(await sum.value(), 6);
+    await assert.rejects(sum.send(7), /send after close/);
   });
 
   test("cancelling a Start kills the invocation (its worker is replaced)", async () => {
