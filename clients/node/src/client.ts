@@ -1,0 +1,787 @@
+// The client: a connection to pprocd, Promises and async iterators over it.
+import * as grpc from "@grpc/grpc-js";
+import type { Http2Stream } from "node:http2";
+import { Duplex } from "node:stream";
+import { contract, ProcessFarmServiceClient } from "./proto";
+import { ItemError, PprocdError, wrapError } from "./errors";
+import { fromValue, JsonValue, toValue } from "./values";
+import type { ItemResult__Output } from "./generated/types/pprocd/v1/ItemResult";
+import type { Job__Output } from "./generated/types/pprocd/v1/Job";
+import type { CallOptions as CallOptionsMessage } from "./generated/types/pprocd/v1/CallOptions";
+import type { StartResponse__Output } from "./generated/types/pprocd/v1/StartResponse";
+import type { Timestamp__Output } from "./generated/types/google/protobuf/Timestamp";
+
+/** The address used when none is given: $PPROCD_ADDRESS, else unix:run/pprocd.sock. */
+export function defaultAddress(): string {
+  return process.env.PPROCD_ADDRESS || "unix:run/pprocd.sock";
+}
+
+/**
+ * The grpc-js target of an address: "unix:PATH" and "unix:///ABS" as they
+ * are, a bare socket path (containing "/" or ending in ".sock") as
+ * "unix:PATH", "tcp:HOST:PORT" and "HOST:PORT" as "HOST:PORT".
+ */
+export function resolveAddress(address: string = defaultAddress()): string {
+  const text = address.trim();
+  if (text === "") throw new TypeError("an empty address");
+  if (text.startsWith("unix:")) return text;
+  if (text.startsWith("tcp:")) return text.slice("tcp:".length);
+  if (text.includes("/") || text.endsWith(".sock")) return "unix:" + text;
+  return text;
+}
+
+/** How the items of one call run (CallOptions), and how to cancel it. */
+export interface Options {
+  /** Items of this call running at once (0: the pool's size). */
+  limit?: number;
+  /** Items sent to a worker in one hop (0: automatic). */
+  chunksize?: number;
+  /** Per-item timeout in milliseconds (0: none; Start: the whole invocation). */
+  timeoutMs?: number;
+  /** "POOLED" (reused workers, the default) or "FRESH" (a new process per item). */
+  isolation?: "POOLED" | "FRESH";
+  /** How many inputs will be sent in all, if known. */
+  expectedInputs?: number;
+  /** Aborting it cancels the call (its running items are killed). */
+  signal?: AbortSignal;
+}
+
+export interface ItemStats {
+  wallUs: number;
+  cpuUs: number;
+  maxRssKib: number;
+  workerPid: number;
+  startUnixUs: number;
+}
+
+export type Stream = "stdout" | "stderr";
+
+export interface LogRecord {
+  stream: Stream;
+  data: Buffer;
+  droppedBytes: number;
+}
+
+/** The outcome of one input (or, for a channel callable, one of its results). */
+export interface Result {
+  /** Position of the input in the call, from 0. */
+  index: number;
+  /** Position among this input's results (channel callables), from 0. */
+  seq: number;
+  /** True on the input's final result. */
+  last: boolean;
+  /** The value (null when the item failed or returned bytes). */
+  value: JsonValue;
+  /** A binary return value, for callables that return bytes. */
+  data?: Buffer;
+  /** Why the item failed; undefined when it succeeded. */
+  error?: ItemError;
+  /** Resources used; on an input's last result only. */
+  stats?: ItemStats;
+  /** What the item wrote to stdout and stderr since its previous result. */
+  logs: LogRecord[];
+}
+
+export type JobState = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "INTERRUPTED";
+
+export interface Job {
+  id: string;
+  name: string;
+  state: JobState;
+  itemsDone: number;
+  itemsTotal: number;
+  createTime?: Date;
+  startTime?: Date;
+  endTime?: Date;
+  callable: string;
+  error: string;
+  attempts: number;
+  maxRetries: number;
+  lastSeq: number;
+  ownerUid: number;
+  socketPath: string;
+  /** True once the job has ended (SUCCEEDED, FAILED, CANCELLED or INTERRUPTED). */
+  done: boolean;
+}
+
+export interface SubmitOptions extends Options {
+  /** Unique among your jobs; accepted in place of the id. */
+  name?: string;
+  /** Results in input order (true) or completion order. */
+  ordered?: boolean;
+  /** A key used before returns that job instead of starting another. */
+  idempotencyKey?: string;
+  retries?: number;
+  retryBackoffMs?: number;
+  socketPath?: string;
+}
+
+/** One output of a job: a result, or the job at a change of state or progress. */
+export interface JobOutput {
+  jobId: string;
+  seq: number;
+  result?: Result;
+  job?: Job;
+  /** The job output only reports progress. */
+  progress: boolean;
+}
+
+export interface ReconnectOptions {
+  /** Replay outputs with a sequence number greater than this. */
+  afterSeq?: number;
+  /** Per job (id or name as given): overrides afterSeq. */
+  afterSeqByJob?: Record<string, number>;
+  signal?: AbortSignal;
+}
+
+export interface JobFilter {
+  state?: JobState;
+  name?: string;
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface Parameter {
+  name: string;
+  type: "UNSPECIFIED" | "ANY" | "INTEGER" | "NUMBER" | "STRING" | "BOOLEAN" | "LIST" | "STRUCT";
+  /** Absent when the parameter is required. */
+  default?: JsonValue;
+  description: string;
+  required: boolean;
+}
+
+export interface Callable {
+  name: string;
+  kind: "UNSPECIFIED" | "FUNCTION" | "CHANNEL";
+  parameters: Parameter[];
+  description: string;
+  origin: string;
+  limits: {
+    maxMemoryMib: number;
+    cpuSeconds: number;
+    maxOpenFiles: number;
+    timeoutMs: number;
+    maxConcurrent: number;
+  };
+}
+
+/** GetStatus: pool and queue counters. */
+export interface Status {
+  workersIdle: number;
+  workersBusy: number;
+  workersStarting: number;
+  itemsQueued: number;
+  itemsRunning: number;
+  itemsCompleted: number;
+  itemsFailed: number;
+  itemsCrashed: number;
+  workersRespawned: number;
+  uptimeMs: number;
+  callsActive: number;
+  workersConfigured: number;
+  workersRecycled: number;
+  callableReloads: number;
+}
+
+export interface ConnectOptions {
+  /** Transport credentials (default: insecure, as for a UNIX socket). */
+  credentials?: grpc.ChannelCredentials;
+  /** Extra grpc-js channel options. */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+/** Inputs sent per request of a Map or Queue call. */
+const BATCH = 256;
+
+function callOptions(o?: Options): CallOptionsMessage {
+  return {
+    limit: o?.limit ?? 0,
+    chunksize: o?.chunksize ?? 0,
+    timeoutMs: o?.timeoutMs ?? 0,
+    isolation: o?.isolation === "FRESH" ? "ISOLATION_FRESH" : "ISOLATION_UNSPECIFIED",
+    expectedInputs: o?.expectedInputs ?? 0,
+  };
+}
+
+function convertResult(r: ItemResult__Output): Result {
+  const result: Result = {
+    index: Number(r.index),
+    seq: Number(r.seq),
+    last: r.last,
+    value: r.outcome === "value" ? fromValue(r.value) : null,
+    logs: (r.logs ?? []).map((l) => ({
+      stream: l.stream === "LOG_STREAM_STDERR" ? "stderr" : "stdout",
+      data: l.data ?? Buffer.alloc(0),
+      droppedBytes: Number(l.droppedBytes),
+    })),
+  };
+  if (r.outcome === "data") result.data = r.data;
+  if (r.outcome === "error" && r.error) result.error = new ItemError(result.index, r.error);
+  if (r.stats) {
+    result.stats = {
+      wallUs: Number(r.stats.wallUs),
+      cpuUs: Number(r.stats.cpuUs),
+      maxRssKib: Number(r.stats.maxRssKib),
+      workerPid: r.stats.workerPid,
+      startUnixUs: Number(r.stats.startUnixUs),
+    };
+  }
+  return result;
+}
+
+function toDate(t: Timestamp__Output | null | undefined): Date | undefined {
+  if (!t) return undefined;
+  return new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6));
+}
+
+function convertJob(j: Job__Output | null | undefined): Job {
+  if (!j) throw new PprocdError(grpc.status.INTERNAL, "the server answered without a job");
+  const state = String(j.state).replace(/^JOB_STATE_/, "") as JobState;
+  return {
+    id: j.id,
+    name: j.name,
+    state,
+    itemsDone: Number(j.itemsDone),
+    itemsTotal: Number(j.itemsTotal),
+    createTime: toDate(j.createTime),
+    startTime: toDate(j.startTime),
+    endTime: toDate(j.endTime),
+    callable: j.callable,
+    error: j.error,
+    attempts: j.attempts,
+    maxRetries: j.maxRetries,
+    lastSeq: Number(j.lastSeq),
+    ownerUid: Number(j.ownerUid),
+    socketPath: j.socketPath,
+    done: ["SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"].includes(state),
+  };
+}
+
+/**
+ * The HTTP/2 stream under a grpc-js call, found by a bounded walk of its
+ * objects (grpc-js does not expose it); undefined if not found.
+ */
+function http2StreamOf(call: object): Http2Stream | undefined {
+  const seen = new Set<unknown>();
+  let level: unknown[] = [call];
+  for (let depth = 0; depth < 12 && level.length; depth++) {
+    const next: unknown[] = [];
+    for (const o of level) {
+      if (!o || typeof o !== "object" || seen.has(o)) continue;
+      seen.add(o);
+      if (o instanceof Duplex && o.constructor?.name === "ClientHttp2Stream") return o as unknown as Http2Stream;
+      for (const key of Object.keys(o)) {
+        if (key.startsWith("_") || key === "channel" || key === "transport" || key === "session") continue;
+        next.push((o as Record<string, unknown>)[key]);
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
+
+/**
+ * Cancels a call with an RST_STREAM alone. grpc-js cancels by closing the
+ * HTTP/2 stream, and Node's close() ends the stream's writable side first:
+ * the server would read a half-close (for Start, the end of the channel's
+ * input, on which the callable may return) before the reset. Destroying
+ * the stream resets it without ending it; grpc-js's cancel then gives the
+ * call its CANCELLED status.
+ */
+function cancelCall(call: grpc.ClientDuplexStream<any, any> | grpc.ClientReadableStream<any>): void {
+  const stream = http2StreamOf(call);
+  if (stream && !stream.destroyed && !stream.writableEnded) {
+    stream.destroy();
+  }
+  call.cancel();
+}
+
+/**
+ * Writes one request, resolving once the stream takes more (at once, or
+ * on 'drain'); also when the call ends meanwhile (its status is what the
+ * reader sees). Rejects if the call has already ended.
+ */
+function writeTo(stream: grpc.ClientDuplexStream<any, any>, request: object): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (stream.destroyed || stream.writableEnded) {
+      reject(new Error("the call has ended: nothing more can be sent"));
+      return;
+    }
+    if (stream.write(request)) {
+      resolve();
+      return;
+    }
+    const events = ["drain", "status", "close", "error"];
+    const done = () => {
+      for (const e of events) stream.off(e, done);
+      resolve();
+    };
+    for (const e of events) stream.on(e, done);
+  });
+}
+
+/** Cancels `call` when `signal` aborts; returns the function that stops listening. */
+function linkSignal(signal: AbortSignal | undefined, call: { cancel(): void }): () => void {
+  const cancel = () => ("write" in call ? cancelCall(call as grpc.ClientDuplexStream<any, any>) : call.cancel());
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    cancel();
+    return () => {};
+  }
+  const onAbort = cancel;
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
+
+type Inputs = Iterable<unknown> | AsyncIterable<unknown>;
+
+/**
+ * An open Map or Queue call: send inputs (and cancellations) as you go,
+ * closeSend() when done, and read the results.
+ */
+export class StreamCall implements AsyncIterable<Result> {
+  private sent = 0;
+  private first = true;
+  private unlink: () => void;
+
+  constructor(
+    private readonly call: grpc.ClientDuplexStream<any, any>,
+    private readonly callable: string,
+    private readonly options: Options | undefined,
+  ) {
+    this.unlink = linkSignal(options?.signal, call);
+    // Errors surface from the results; a write after the call failed is not one more.
+    call.on("error", () => {});
+  }
+
+  private write(request: object): Promise<void> {
+    if (this.first) {
+      request = { callable: this.callable, options: callOptions(this.options), ...request };
+      this.first = false;
+    }
+    return writeTo(this.call, request);
+  }
+
+  /** Sends inputs; returns the index of the first. */
+  async send(...inputs: unknown[]): Promise<number> {
+    const start = this.sent;
+    for (let i = 0; i < inputs.length || (i === 0 && this.first); i += BATCH) {
+      const batch = inputs.slice(i, i + BATCH).map((v, k) => toValue(v, `inputs[${start + i + k}]`));
+      await this.write({ inputs: batch });
+      this.sent += batch.length;
+    }
+    return start;
+  }
+
+  /** Sends every input of an (async) iterable, in batches. */
+  async sendAll(inputs: Inputs): Promise<void> {
+    let batch: unknown[] = [];
+    for await (const input of inputs as AsyncIterable<unknown>) {
+      batch.push(input);
+      if (batch.length >= BATCH) {
+        await this.send(...batch);
+        batch = [];
+      }
+    }
+    await this.send(...batch);
+  }
+
+  /** Cancels earlier inputs by index: each still yields a CANCELLED result. */
+  async cancel(...indices: number[]): Promise<void> {
+    await this.write({ cancelIndices: indices });
+  }
+
+  /** Ends the input (half-close). */
+  closeSend(): void {
+    if (this.first) void this.write({});
+    this.call.end();
+  }
+
+  /** Cancels the whole call. */
+  abort(): void {
+    cancelCall(this.call);
+  }
+
+  /** The results, as they come; throws PprocdError if the call fails. */
+  async *results(): AsyncGenerator<Result> {
+    try {
+      for await (const response of this.call) {
+        for (const r of response.results ?? []) yield convertResult(r);
+      }
+    } catch (err) {
+      throw wrapError(err);
+    } finally {
+      this.unlink();
+      cancelCall(this.call); // a no-op once the call has ended; stops it when the reader gives up
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Result> {
+    return this.results();
+  }
+}
+
+/** A queue of values a reader awaits one by one. */
+class Pending<T> {
+  private items: T[] = [];
+  private waiters: { resolve: (v: T | undefined) => void; reject: (e: unknown) => void }[] = [];
+  private ended = false;
+  private failure: unknown;
+
+  push(item: T) {
+    const w = this.waiters.shift();
+    if (w) w.resolve(item);
+    else this.items.push(item);
+  }
+
+  end(failure?: unknown) {
+    this.ended = true;
+    this.failure = failure;
+    for (const w of this.waiters.splice(0)) {
+      if (failure) w.reject(failure);
+      else w.resolve(undefined);
+    }
+  }
+
+  next(): Promise<T | undefined> {
+    if (this.items.length) return Promise.resolve(this.items.shift());
+    if (this.ended) return this.failure ? Promise.reject(this.failure) : Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+}
+
+/**
+ * A running invocation of one callable (Start), talking over a two-way
+ * channel: send() values to it, receive() the values it sends, close() the
+ * input, result() its final outcome. Async-iterable over its messages.
+ */
+export class Channel implements AsyncIterable<JsonValue> {
+  private readonly messages = new Pending<JsonValue>();
+  private readonly final: Promise<Result>;
+  private closed = false;
+  /** What the callable wrote to stdout/stderr, in order. */
+  readonly logs: LogRecord[] = [];
+
+  constructor(private readonly call: grpc.ClientDuplexStream<any, StartResponse__Output>, signal?: AbortSignal) {
+    const unlink = linkSignal(signal, call);
+    call.on("error", () => {});
+    this.final = (async () => {
+      let result: Result | undefined;
+      try {
+        for await (const response of call as AsyncIterable<StartResponse__Output>) {
+          for (const l of response.logs ?? []) {
+            this.logs.push({
+              stream: l.stream === "LOG_STREAM_STDERR" ? "stderr" : "stdout",
+              data: l.data ?? Buffer.alloc(0),
+              droppedBytes: Number(l.droppedBytes),
+            });
+          }
+          if (response.event === "message") this.messages.push(fromValue(response.message));
+          else if (response.event === "result" && response.result) result = convertResult(response.result);
+        }
+      } catch (err) {
+        const e = wrapError(err);
+        this.messages.end(e);
+        throw e;
+      } finally {
+        unlink();
+      }
+      this.messages.end();
+      if (!result) throw new PprocdError(grpc.status.INTERNAL, "the call ended without a result");
+      return result;
+    })();
+    this.final.catch(() => {});
+  }
+
+  /** Sends one value to the callable. */
+  send(message: unknown): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("send after close"));
+    return writeTo(this.call, { message: toValue(message, "message") });
+  }
+
+  /**
+   * The next value the callable sent; undefined once it has finished (its
+   * result() is then ready). Throws PprocdError if the call failed.
+   */
+  receive(): Promise<JsonValue | undefined> {
+    return this.messages.next();
+  }
+
+  /** Ends the callable's input (half-close). */
+  close(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.call.end();
+    }
+  }
+
+  /** Cancels the invocation; the call then fails CANCELLED. */
+  cancel(): void {
+    this.closed = true;
+    cancelCall(this.call);
+  }
+
+  /** The final result; its `error` is set if the invocation failed. */
+  result(): Promise<Result> {
+    return this.final;
+  }
+
+  /** The final value; throws ItemError if the invocation failed. */
+  async value(): Promise<JsonValue> {
+    const r = await this.final;
+    if (r.error) throw r.error;
+    return r.value;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<JsonValue> {
+    for (;;) {
+      const m = await this.receive();
+      if (m === undefined) return;
+      yield m;
+    }
+  }
+}
+
+/** A connection to a pprocd server. */
+export class Farm {
+  /** The generated gRPC client, for what the wrapper does not cover. */
+  readonly stub: ProcessFarmServiceClient;
+
+  constructor(readonly address: string = defaultAddress(), options: ConnectOptions = {}) {
+    const Service = contract().pprocd.v1.ProcessFarmService;
+    this.stub = new Service(resolveAddress(address), options.credentials ?? grpc.credentials.createInsecure(), {
+      "grpc.max_receive_message_length": -1,
+      "grpc.max_send_message_length": -1,
+      ...options.channelOptions,
+    });
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.stub.close();
+  }
+
+  /** Waits until the connection is up (or the deadline passes). */
+  ready(timeoutMs = 10000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.stub.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(wrapError(err)) : resolve())),
+    );
+  }
+
+  private unary<Req, Res>(method: string, request: Req, signal?: AbortSignal): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      const call = (this.stub as any)[method](request, (err: grpc.ServiceError | null, res: Res) =>
+        err ? reject(wrapError(err)) : resolve(res),
+      ) as grpc.ClientUnaryCall;
+      const unlink = linkSignal(signal, call);
+      call.on("status", unlink);
+    });
+  }
+
+  private run(kind: "Map" | "Queue", callable: string, inputs: Inputs, options?: Options): AsyncGenerator<Result> {
+    const call = this.open(kind, callable, options);
+    let inputError: unknown;
+    const writing = call.sendAll(inputs).then(
+      () => call.closeSend(),
+      (err) => {
+        inputError = err;
+        call.abort();
+      },
+    );
+    return (async function* () {
+      try {
+        yield* call.results();
+      } catch (err) {
+        if (inputError) throw inputError;
+        throw err;
+      }
+      await writing;
+      if (inputError) throw inputError;
+    })();
+  }
+
+  private open(kind: "Map" | "Queue", callable: string, options?: Options): StreamCall {
+    const stream = kind === "Map" ? this.stub.Map() : this.stub.Queue();
+    return new StreamCall(stream, callable, options);
+  }
+
+  /**
+   * Runs `callable` over `inputs` (each one value: the argument, a list
+   * spread over the parameters, or an object naming them); results come in
+   * input order. A failed item is a Result with `error`, not an exception.
+   */
+  map(callable: string, inputs: Inputs, options?: Options): AsyncGenerator<Result> {
+    return this.run("Map", callable, inputs, options);
+  }
+
+  /** Like map, but results come as they complete, each naming its index. */
+  queue(callable: string, inputs: Inputs, options?: Options): AsyncGenerator<Result> {
+    return this.run("Queue", callable, inputs, options);
+  }
+
+  /** The values of map, in input order; throws the first item's ItemError. */
+  async mapValues(callable: string, inputs: Inputs, options?: Options): Promise<JsonValue[]> {
+    const values: JsonValue[] = [];
+    for await (const r of this.map(callable, inputs, options)) {
+      if (r.error) throw r.error;
+      if (r.last) values.push(r.value);
+    }
+    return values;
+  }
+
+  /** An open Map call, to send inputs and cancel some as it runs. */
+  openMap(callable: string, options?: Options): StreamCall {
+    return this.open("Map", callable, options);
+  }
+
+  /** An open Queue call, to send inputs and cancel some as it runs. */
+  openQueue(callable: string, options?: Options): StreamCall {
+    return this.open("Queue", callable, options);
+  }
+
+  /** Starts one invocation of `callable` with `args` and a channel to it. */
+  start(callable: string, args: unknown = null, options?: Options): Channel {
+    const call = this.stub.Start();
+    const channel = new Channel(call, options?.signal);
+    call.write({ callable, arguments: toValue(args, "arguments"), options: callOptions(options) });
+    return channel;
+  }
+
+  /** Starts a background job of `callable` over `inputs`, which outlives this client. */
+  async submit(callable: string, inputs: unknown[], options: SubmitOptions = {}): Promise<Job> {
+    const res = await this.unary<object, { job: Job__Output }>(
+      "Submit",
+      {
+        callable,
+        inputs: inputs.map((v, i) => toValue(v, `inputs[${i}]`)),
+        options: callOptions(options),
+        ordered: options.ordered ?? false,
+        name: options.name ?? "",
+        idempotencyKey: options.idempotencyKey ?? "",
+        retries: options.retries ?? 0,
+        socketPath: options.socketPath ?? "",
+        retryBackoffMs: options.retryBackoffMs ?? 0,
+      },
+      options.signal,
+    );
+    return convertJob(res.job);
+  }
+
+  /**
+   * Attaches to jobs (by id or name): their stored outputs, then live ones,
+   * until every job named has ended.
+   */
+  async *reconnect(jobs: string | string[], options: ReconnectOptions = {}): AsyncGenerator<JobOutput> {
+    const call = this.stub.Reconnect({
+      jobs: typeof jobs === "string" ? [jobs] : jobs,
+      afterSeq: options.afterSeq ?? 0,
+      afterSeqByJob: options.afterSeqByJob ?? {},
+    });
+    const unlink = linkSignal(options.signal, call);
+    try {
+      for await (const o of call) {
+        const output: JobOutput = { jobId: o.jobId, seq: Number(o.seq), progress: o.progress };
+        if (o.output === "result" && o.result) output.result = convertResult(o.result);
+        if (o.output === "job" && o.job) output.job = convertJob(o.job);
+        yield output;
+      }
+    } catch (err) {
+      throw wrapError(err);
+    } finally {
+      unlink();
+      call.cancel();
+    }
+  }
+
+  /** A job by id or name. */
+  async getJob(job: string, signal?: AbortSignal): Promise<Job> {
+    return convertJob((await this.unary<object, { job: Job__Output }>("GetJob", { job }, signal)).job);
+  }
+
+  /** Your jobs, newest first, page after page. */
+  async *listJobs(filter: JobFilter = {}): AsyncGenerator<Job> {
+    let pageToken = "";
+    do {
+      const res = await this.unary<object, { jobs: Job__Output[]; nextPageToken: string }>(
+        "ListJobs",
+        {
+          state: filter.state ? `JOB_STATE_${filter.state}` : "JOB_STATE_UNSPECIFIED",
+          name: filter.name ?? "",
+          pageSize: filter.pageSize ?? 0,
+          pageToken,
+        },
+        filter.signal,
+      );
+      for (const j of res.jobs) yield convertJob(j);
+      pageToken = res.nextPageToken;
+    } while (pageToken);
+  }
+
+  /** Cancels a queued or running job; returns it. */
+  async cancelJob(job: string, signal?: AbortSignal): Promise<Job> {
+    return convertJob((await this.unary<object, { job: Job__Output }>("CancelJob", { job }, signal)).job);
+  }
+
+  /** Deletes a job that has ended, with its stored outputs. */
+  async deleteJob(job: string, signal?: AbortSignal): Promise<void> {
+    await this.unary("DeleteJob", { job }, signal);
+  }
+
+  /** Every registered callable. */
+  async listCallables(signal?: AbortSignal): Promise<Callable[]> {
+    const res = await this.unary<object, { callables: any[] }>("ListCallables", {}, signal);
+    return res.callables.map((c) => ({
+      name: c.name,
+      kind: String(c.kind).replace(/^CALLABLE_KIND_/, "") as Callable["kind"],
+      description: c.description,
+      origin: c.origin,
+      parameters: (c.parameters ?? []).map((p: any) => {
+        const param: Parameter = {
+          name: p.name,
+          type: String(p.type).replace(/^PARAMETER_TYPE_/, "") as Parameter["type"],
+          description: p.description,
+          required: p.required,
+        };
+        if (p.defaultValue) param.default = fromValue(p.defaultValue);
+        return param;
+      }),
+      limits: {
+        maxMemoryMib: Number(c.limits?.maxMemoryMib ?? 0),
+        cpuSeconds: c.limits?.cpuSeconds ?? 0,
+        maxOpenFiles: c.limits?.maxOpenFiles ?? 0,
+        timeoutMs: c.limits?.timeoutMs ?? 0,
+        maxConcurrent: c.limits?.maxConcurrent ?? 0,
+      },
+    }));
+  }
+
+  /** Pool and queue counters. */
+  async status(signal?: AbortSignal): Promise<Status> {
+    const s = await this.unary<object, Record<string, number>>("GetStatus", {}, signal);
+    const out: Record<string, number> = {};
+    for (const key of [
+      "workersIdle", "workersBusy", "workersStarting", "itemsQueued", "itemsRunning", "itemsCompleted",
+      "itemsFailed", "itemsCrashed", "workersRespawned", "uptimeMs", "callsActive", "workersConfigured",
+      "workersRecycled", "callableReloads",
+    ]) {
+      out[key] = Number(s[key] ?? 0);
+    }
+    return out as unknown as Status;
+  }
+
+  /** Returns `value` unchanged, without touching a worker. */
+  async echo(value: unknown, signal?: AbortSignal): Promise<JsonValue> {
+    const res = await this.unary<object, { value: any }>("Echo", { value: toValue(value) }, signal);
+    return fromValue(res.value);
+  }
+}
+
+/**
+ * Connects to pprocd at `address`: "unix:PATH", "unix:///ABS", a bare
+ * socket path, "tcp:HOST:PORT" or "HOST:PORT" (default $PPROCD_ADDRESS,
+ * else unix:run/pprocd.sock). The connection is made
+ * lazily, on the first call.
+ */
+export function connect(address: string = defaultAddress(), options?: ConnectOptions): Farm {
+  return new Farm(address, options);
+}

@@ -1,0 +1,97 @@
+// Original file: pprocd/v1/service.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface GetStatusResponse {
+  'workersIdle'?: (number);
+  'workersBusy'?: (number);
+  'workersStarting'?: (number);
+  /**
+   * Items accepted and not yet running, over all calls.
+   */
+  'itemsQueued'?: (number | string | Long);
+  /**
+   * Items running now.
+   */
+  'itemsRunning'?: (number | string | Long);
+  /**
+   * Items that produced a value since start.
+   */
+  'itemsCompleted'?: (number | string | Long);
+  /**
+   * Items that raised, timed out or were cancelled since start.
+   */
+  'itemsFailed'?: (number | string | Long);
+  /**
+   * Items whose worker died since start.
+   */
+  'itemsCrashed'?: (number | string | Long);
+  /**
+   * Workers started to replace dead or killed ones since start.
+   */
+  'workersRespawned'?: (number | string | Long);
+  'uptimeMs'?: (number | string | Long);
+  /**
+   * Calls (Map, Queue, Start) open now.
+   */
+  'callsActive'?: (number);
+  /**
+   * Size of the pool.
+   */
+  'workersConfigured'?: (number);
+  /**
+   * Pooled workers replaced after --max-tasks-per-worker items since start.
+   */
+  'workersRecycled'?: (number | string | Long);
+  /**
+   * Reloads of the callables (SIGHUP) that took effect since start.
+   */
+  'callableReloads'?: (number | string | Long);
+}
+
+export interface GetStatusResponse__Output {
+  'workersIdle': (number);
+  'workersBusy': (number);
+  'workersStarting': (number);
+  /**
+   * Items accepted and not yet running, over all calls.
+   */
+  'itemsQueued': (number);
+  /**
+   * Items running now.
+   */
+  'itemsRunning': (number);
+  /**
+   * Items that produced a value since start.
+   */
+  'itemsCompleted': (number);
+  /**
+   * Items that raised, timed out or were cancelled since start.
+   */
+  'itemsFailed': (number);
+  /**
+   * Items whose worker died since start.
+   */
+  'itemsCrashed': (number);
+  /**
+   * Workers started to replace dead or killed ones since start.
+   */
+  'workersRespawned': (number);
+  'uptimeMs': (number);
+  /**
+   * Calls (Map, Queue, Start) open now.
+   */
+  'callsActive': (number);
+  /**
+   * Size of the pool.
+   */
+  'workersConfigured': (number);
+  /**
+   * Pooled workers replaced after --max-tasks-per-worker items since start.
+   */
+  'workersRecycled': (number);
+  /**
+   * Reloads of the callables (SIGHUP) that took effect since start.
+   */
+  'callableReloads': (number);
+}

@@ -1,0 +1,46 @@
+// Original file: pprocd/v1/service.proto
+
+import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf_Value__Output } from '../../google/protobuf/Value';
+import type { CallOptions as _pprocd_v1_CallOptions, CallOptions__Output as _pprocd_v1_CallOptions__Output } from '../../pprocd/v1/CallOptions';
+
+export interface StartRequest {
+  /**
+   * First message only: the callable to run.
+   */
+  'callable'?: (string);
+  /**
+   * First message only: its arguments (see the service comment).
+   */
+  'arguments'?: (_google_protobuf_Value | null);
+  /**
+   * First message only. timeout_ms bounds the whole invocation; isolation
+   * chooses its process; limit and chunksize do not apply.
+   */
+  'options'?: (_pprocd_v1_CallOptions | null);
+  /**
+   * Later messages: one value for the callable's channel, in order. The
+   * client's half-close is the end of the channel's input.
+   */
+  'message'?: (_google_protobuf_Value | null);
+}
+
+export interface StartRequest__Output {
+  /**
+   * First message only: the callable to run.
+   */
+  'callable': (string);
+  /**
+   * First message only: its arguments (see the service comment).
+   */
+  'arguments': (_google_protobuf_Value__Output | null);
+  /**
+   * First message only. timeout_ms bounds the whole invocation; isolation
+   * chooses its process; limit and chunksize do not apply.
+   */
+  'options': (_pprocd_v1_CallOptions__Output | null);
+  /**
+   * Later messages: one value for the callable's channel, in order. The
+   * client's half-close is the end of the channel's input.
+   */
+  'message': (_google_protobuf_Value__Output | null);
+}

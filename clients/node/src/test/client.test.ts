@@ -1,0 +1,187 @@
+// The client's API against a real pprocd ($PPROCD_BINARY), and its value
+// conversions without one.
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { connect, defaultAddress, resolveAddress, Farm, ItemError, PprocdError, Result } from "../index";
+import { fromValue, toValue } from "../values";
+import { eventLimitMs, Server, skipReason } from "./server";
+
+test("JSON values round-trip through google.protobuf.Value", () => {
+  const value = { list: [1, 2.5, "x", true, null], nested: { empty: [], object: {} }, text: "héllo" };
+  assert.deepEqual(fromValue(toValue(value) as never), value);
+  assert.throws(() => toValue([1, Number.NaN]), /value\[1\]: NaN is not a JSON number/);
+  assert.throws(() => toValue({ f: () => 1 }), /value\.f: a function is not a JSON value/);
+});
+
+test("the default address is $PPROCD_ADDRESS, else unix:run/pprocd.sock", () => {
+  const saved = process.env.PPROCD_ADDRESS;
+  try {
+    delete process.env.PPROCD_ADDRESS;
+    assert.equal(defaultAddress(), "unix:run/pprocd.sock");
+    process.env.PPROCD_ADDRESS = "localhost:50051";
+    assert.equal(defaultAddress(), "localhost:50051");
+    const farm = connect();
+    assert.equal(farm.address, "localhost:50051");
+    farm.close();
+  } finally {
+    if (saved === undefined) delete process.env.PPROCD_ADDRESS;
+    else process.env.PPROCD_ADDRESS = saved;
+  }
+});
+
+test("addresses take the forms of the other clients", () => {
+  assert.equal(resolveAddress("unix:run/pprocd.sock"), "unix:run/pprocd.sock");
+  assert.equal(resolveAddress("unix:///var/run/pprocd.sock"), "unix:///var/run/pprocd.sock");
+  assert.equal(resolveAddress("run/pprocd.sock"), "unix:run/pprocd.sock");
+  assert.equal(resolveAddress("pprocd.sock"), "unix:pprocd.sock");
+  assert.equal(resolveAddress("tcp:localhost:50051"), "localhost:50051");
+  assert.equal(resolveAddress("localhost:50051"), "localhost:50051");
+});
+
+describe("against pprocd", { skip: skipReason() }, () => {
+  const server = new Server();
+  let farm: Farm;
+
+  before(async () => {
+    await server.start(2);
+    farm = connect(server.address);
+  });
+  after(async () => {
+    farm?.close();
+    await server.stop();
+  });
+
+  async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const x of it) out.push(x);
+    return out;
+  }
+
+  test("map gives results in input order, from an array or an async iterable", async () => {
+    const results = await collect(farm.map("square", [1, 2, 3]));
+    assert.deepEqual(results.map((r) => [r.index, r.value]), [[0, 1], [1, 4], [2, 9]]);
+    assert.ok(results.every((r) => r.last && r.stats && r.stats.workerPid > 0));
+    async function* inputs() {
+      for (let i = 0; i < 600; i++) yield i;
+    }
+    const values = await farm.mapValues("square", inputs(), { chunksize: 16 });
+    assert.equal(values.length, 600);
+    assert.deepEqual(values.slice(0, 4), [0, 1, 4, 9]);
+    assert.equal(values[599], 599 * 599);
+  });
+
+  test("queue names each result's input", async () => {
+    const results = await collect(farm.queue("calculate", [[1, 2], [3, 4]], { limit: 1 }));
+    const byIndex = new Map(results.map((r) => [r.index, r.value]));
+    assert.deepEqual(byIndex, new Map([[0, 12], [1, 34]]));
+  });
+
+  test("a failed item is a result with a typed ItemError; the call goes on", async () => {
+    const results: Result[] = await collect(farm.map("chaos", ["ok", "raise", "crash", "ok"]));
+    assert.equal(results.length, 4);
+    assert.equal(results[0].value, "ok");
+    assert.ok(results[1].error instanceof ItemError);
+    assert.equal(results[1].error.kind, "RAISED");
+    assert.equal(results[2].error?.kind, "CRASHED");
+    assert.equal(results[2].error?.signal, "SIGSEGV");
+    assert.match(results[2].error?.stderrTail ?? "", /SIGSEGV/);
+    assert.equal(results[3].value, "ok");
+    await assert.rejects(farm.mapValues("chaos", ["ok", "raise"]), (err: unknown) =>
+      err instanceof ItemError && err.kind === "RAISED" && err.index === 1);
+  });
+
+  test("a call that fails as a whole throws PprocdError with its code", async () => {
+    await assert.rejects(collect(farm.map("no_such_callable", [1])), (err: unknown) =>
+      err instanceof PprocdError && err.codeName === "NOT_FOUND" && err.details.includes("no_such_callable"));
+  });
+
+  test("an AbortSignal cancels a call", async () => {
+    const controller = new AbortController();
+    const call = farm.queue("sleep_ms", [60000], { signal: controller.signal });
+    const first = call.next();
+    const deadline = Date.now() + eventLimitMs;
+    while ((await farm.status()).itemsRunning < 1) {
+      assert.ok(Date.now() < deadline, "the item never ran");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    controller.abort();
+    await assert.rejects(first, (err: unknown) => err instanceof PprocdError && err.codeName === "CANCELLED");
+  });
+
+  test("start gives a two-way channel", async () => {
+    const ch = farm.start("countdown");
+    await ch.send(2);
+    assert.equal(await ch.receive(), 1);
+    await ch.send(1);
+    assert.equal(await ch.receive(), 0);
+    assert.equal(await ch.receive(), undefined);
+    const result = await ch.result();
+    assert.equal(result.value, null);
+    assert.ok(result.last);
+
+    const rows = farm.start("rows", 3);
+    rows.close();
+    assert.deepEqual(await collect(rows), [0, 1, 2]);
+    assert.equal(await rows.value(), null);
+
+    const sum = farm.start("accumulate");
+    for (const x of [1, 2, 3]) await sum.send(x);
+    sum.close();
+    assert.equal(await sum.value(), 6);
+    await assert.rejects(sum.send(7), /send after close/);
+  });
+
+  test("cancelling a Start kills the invocation (its worker is replaced)", async () => {
+    const before = await farm.status();
+    const ch = farm.start("countdown");
+    await ch.send(5);
+    assert.equal(await ch.receive(), 4);
+    ch.cancel();
+    await assert.rejects(ch.result(), (err: unknown) => err instanceof PprocdError && err.codeName === "CANCELLED");
+    const deadline = Date.now() + eventLimitMs;
+    let now = await farm.status();
+    while (now.workersRespawned === before.workersRespawned && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      now = await farm.status();
+    }
+    assert.ok(now.workersRespawned > before.workersRespawned, "the cancelled invocation's worker was not replaced");
+    assert.equal(now.itemsCompleted, before.itemsCompleted, "the cancelled invocation completed");
+  });
+
+  test("jobs: submit, reconnect, get, list, cancel, delete", async () => {
+    const job = await farm.submit("square", [2, 3], { name: "node-squares", ordered: true });
+    assert.equal(job.name, "node-squares");
+    assert.equal(job.itemsTotal, 2);
+    const values = [];
+    let final;
+    for await (const output of farm.reconnect("node-squares")) {
+      if (output.result) values.push(output.result.value);
+      if (output.job) final = output.job;
+    }
+    assert.deepEqual(values, [4, 9]);
+    assert.equal(final?.state, "SUCCEEDED");
+    assert.ok(final?.done);
+    assert.equal((await farm.getJob(job.id)).name, "node-squares");
+    const listed = await collect(farm.listJobs({ name: "node-squares" }));
+    assert.deepEqual(listed.map((j) => j.id), [job.id]);
+
+    const sleeper = await farm.submit("sleep_ms", [60000], { name: "node-sleeper" });
+    const cancelled = await farm.cancelJob(sleeper.id);
+    assert.equal(cancelled.state, "CANCELLED");
+    await farm.deleteJob("node-sleeper");
+    await assert.rejects(farm.getJob("node-sleeper"), (err: unknown) =>
+      err instanceof PprocdError && err.codeName === "NOT_FOUND");
+  });
+
+  test("listCallables, status and echo", async () => {
+    const callables = await farm.listCallables();
+    const square = callables.find((c) => c.name === "square");
+    assert.equal(square?.kind, "FUNCTION");
+    assert.deepEqual(square?.parameters.map((p) => [p.name, p.type, p.required]), [["x", "NUMBER", true]]);
+    const calculate = callables.find((c) => c.name === "calculate");
+    assert.equal(calculate?.parameters.find((p) => p.name === "n")?.default, 10);
+    const status = await farm.status();
+    assert.equal(status.workersConfigured, 2);
+    assert.deepEqual(await farm.echo({ a: [1, "b", null] }), { a: [1, "b", null] });
+  });
+});
