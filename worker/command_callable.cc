@@ -9,6 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -107,14 +111,23 @@ void PlanSpawn(std::vector<std::string>& argv, const CommandSpec& spec, SpawnPla
   plan->parent = ::getpid();
 }
 
+// The child of Spawn() runs on the worker's memory (CLONE_VM) until exec:
+// AddressSanitizer's bookkeeping of its stack frames would land in the
+// worker's shadow memory, so the child's code is not instrumented.
+#if defined(__SANITIZE_ADDRESS__)
+#define PPROCD_SPAWN_CHILD_CODE __attribute__((no_sanitize("address")))
+#else
+#define PPROCD_SPAWN_CHILD_CODE
+#endif
+
 // Makes `fd` the descriptor `target`, inheritable by the program.
-bool MoveFd(int fd, int target) {
+PPROCD_SPAWN_CHILD_CODE bool MoveFd(int fd, int target) {
   if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0;
   return ::dup2(fd, target) == target;
 }
 
 // The child of Spawn(), until exec: async-signal-safe system calls only.
-int SpawnChild(void* arg) {
+PPROCD_SPAWN_CHILD_CODE int SpawnChild(void* arg) {
   SpawnPlan& plan = *static_cast<SpawnPlan*>(arg);
   // Signals are blocked; a handler of the worker must never run here, on
   // the worker's memory, once they are not.
@@ -196,6 +209,10 @@ absl::StatusOr<Child> Spawn(std::vector<std::string> argv, const CommandSpec& sp
   ::pthread_sigmask(SIG_BLOCK, &all, &plan.mask);
   child.pid = ::clone(SpawnChild, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   const int clone_errno = errno;
+#if defined(__SANITIZE_ADDRESS__)
+  // Whatever the child's frames left in the shadow of `stack` is stale.
+  __asan_unpoison_memory_region(stack, sizeof(stack));
+#endif
   ::pthread_sigmask(SIG_SETMASK, &plan.mask, nullptr);
   if (child.pid < 0) return ErrnoStatus(clone_errno, "clone");
   if (plan.failure == SpawnPlan::Failure::kChdir) {
