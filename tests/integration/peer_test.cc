@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -54,6 +56,24 @@ std::vector<std::string> SocketLinks(pid_t pid) {
   }
   closedir(fds);
   return links;
+}
+
+// The RLIMIT_NOFILE under which exactly `free` descriptor numbers are unused
+// in `pid` (a new descriptor takes the lowest free number, so the count of
+// open descriptors alone would miss the gaps between them).
+rlim_t LimitLeavingFree(pid_t pid, int free) {
+  std::set<int> open;
+  DIR* fds = opendir(absl::StrCat("/proc/", pid, "/fd").c_str());
+  if (fds == nullptr) return 0;
+  while (dirent* entry = readdir(fds)) {
+    if (entry->d_name[0] != '.') open.insert(std::atoi(entry->d_name));
+  }
+  closedir(fds);
+  int number = 0;
+  for (int unused = 0;; ++number) {
+    if (open.count(number) == 0 && ++unused == free) break;
+  }
+  return static_cast<rlim_t>(number + 1);
 }
 
 // A raw connection to the UNIX socket at `path` (no gRPC), or -1.
@@ -128,7 +148,7 @@ TEST(PeerListenerTest, OutOfDescriptorsIsLoggedOnceAndTheServerRecovers) {
   ASSERT_EQ(prlimit(server->pid(), RLIMIT_NOFILE, nullptr, &original), 0);
   // Room for two more descriptors in the server, then EMFILE at accept.
   rlimit tight = original;
-  tight.rlim_cur = static_cast<rlim_t>(CountFds(server->pid()) + 2);
+  tight.rlim_cur = LimitLeavingFree(server->pid(), 2);
   ASSERT_EQ(prlimit(server->pid(), RLIMIT_NOFILE, &tight, nullptr), 0);
   std::vector<int> raw;
   for (int i = 0; i < 8; ++i) raw.push_back(RawConnect(server->socket_path()));
