@@ -318,10 +318,14 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
     return Fail(started.ToString());
   }
 
+  PeerRegistry peers;
+  // The sockets jobs ask for; they go with their job (on_removed).
+  JobSockets job_sockets(&peers);
   JobManagerOptions job_options;
   job_options.store.path = flags.state_dir + "/jobs.db";
   job_options.store.max_bytes = uint64_t{flags.max_store_mib} << 20;
   job_options.store.keep_finished = absl::Hours(flags.keep_jobs_hours);
+  job_options.on_removed = [&job_sockets](const std::string& job) { job_sockets.Close(job); };
   absl::StatusOr<std::unique_ptr<JobManager>> jobs =
       JobManager::Open(job_options, &scheduler, &current);
   if (jobs.ok()) {
@@ -337,8 +341,6 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   (void)health_descriptor_anchor;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  PeerRegistry peers;
-  JobSockets job_sockets(&peers);
   FarmService service(&scheduler, &current, jobs->get(), &peers, *admin_gid, &job_sockets);
   const auto cannot_listen = [&flags, &scheduler, &jobs] {
     (*jobs)->Stop();
@@ -382,6 +384,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   server = builder.BuildAndStart();
   if (server == nullptr) return cannot_listen();
   job_sockets.SetServer(server.get());
+  ReopenJobSockets(**jobs, job_sockets);
   for (const std::unique_ptr<UnixListener>& listener : listeners) {
     if (absl::Status started = listener->Start(server.get()); !started.ok()) {
       return Fail(started.ToString());

@@ -182,9 +182,8 @@ grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* co
   const pprocd::Caller caller = JobCaller(*context);
   absl::StatusOr<JobRecord> job = jobs_->Find(caller, request->job());
   if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
-  absl::Status deleted = jobs_->Delete(caller, job->id);
-  if (deleted.ok() && job_sockets_ != nullptr) job_sockets_->Close(job->id);
-  return Answer(context, ToGrpcStatus(deleted));
+  // Its socket (if any) goes with it (JobManagerOptions::on_removed).
+  return Answer(context, ToGrpcStatus(jobs_->Delete(caller, job->id)));
 }
 
 grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -46,9 +47,29 @@ absl::Status JobSockets::Check(const std::string& path, const CallerIdentity& ow
 absl::Status JobSockets::Open(const std::string& job, const std::string& path,
                               const CallerIdentity& owner) {
   BindOptions options;
-  options.mode = 0600;
   options.owner_uid = owner.uid;
   options.owner_gid = owner.gid;
+  return Serve(job, path, options);
+}
+
+absl::Status JobSockets::Reopen(const std::string& job, const std::string& path, uid_t owner_uid) {
+  struct stat info;
+  if (lstat(path.c_str(), &info) == 0) {
+    if (!S_ISSOCK(info.st_mode) || info.st_uid != owner_uid) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("socket_path: ", path, " is taken by a file that is not the job's socket"));
+    }
+    unlink(path.c_str());  // Left by a server that was killed.
+  }
+  BindOptions options;
+  options.owner_uid = owner_uid;
+  return Serve(job, path, options);
+}
+
+absl::Status JobSockets::Serve(const std::string& job, const std::string& path,
+                               const BindOptions& bind_options) {
+  BindOptions options = bind_options;
+  options.mode = 0600;
   options.job = job;
   absl::StatusOr<std::unique_ptr<UnixListener>> listener =
       UnixListener::Bind(path, peers_, options);
@@ -82,6 +103,23 @@ void JobSockets::CloseAll() {
     all.swap(by_job_);
   }
   for (auto& [job, listener] : all) listener->Stop();
+}
+
+void ReopenJobSockets(JobManager& jobs, JobSockets& sockets) {
+  absl::StatusOr<std::vector<JobRecord>> with_sockets = jobs.store().JobsWithSockets();
+  if (!with_sockets.ok()) {
+    std::fprintf(stderr, "pprocd: cannot list the jobs' sockets: %s\n",
+                 with_sockets.status().ToString().c_str());
+    return;
+  }
+  for (const JobRecord& job : *with_sockets) {
+    const absl::Status reopened =
+        sockets.Reopen(job.id, job.socket_path, static_cast<uid_t>(job.owner_uid));
+    if (!reopened.ok()) {
+      std::fprintf(stderr, "pprocd: job %s: its socket is not served: %s\n", job.id.c_str(),
+                   std::string(reopened.message()).c_str());
+    }
+  }
 }
 
 }  // namespace pprocd

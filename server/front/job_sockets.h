@@ -2,8 +2,9 @@
 // (SubmitRequest.socket_path, pprocess's task.socket). Each is served by a
 // UnixListener of its own, owned by the job's owner with mode 0600, and
 // tags its connections with the job, so that Reconnect with no job named
-// attaches to it. A socket lasts until its job is deleted or the server
-// stops. Thread-safe.
+// attaches to it. A socket lasts until its job is deleted (or pruned) or the
+// server stops; a restarted server makes the sockets of its stored jobs
+// again (ReopenJobSockets). Thread-safe.
 #ifndef PPROCD_SERVER_FRONT_JOB_SOCKETS_H_
 #define PPROCD_SERVER_FRONT_JOB_SOCKETS_H_
 
@@ -15,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/jobs/job_manager.h"
 #include "server/peer/caller_identity.h"
 #include "server/peer/unix_listener.h"
 
@@ -35,17 +37,28 @@ class JobSockets {
 
   // Makes the socket of `job` at `path` and starts serving it.
   absl::Status Open(const std::string& job, const std::string& path, const CallerIdentity& owner);
+  // Open() for a job a previous server made a socket for: a socket file
+  // left at `path` by that server (a socket owned by `owner_uid`) is
+  // replaced; any other file there is FAILED_PRECONDITION, and stays.
+  absl::Status Reopen(const std::string& job, const std::string& path, uid_t owner_uid);
   // Stops serving the job's socket and removes its file (if it has one).
   void Close(const std::string& job);
   // Close() for every job's socket.
   void CloseAll();
 
  private:
+  absl::Status Serve(const std::string& job, const std::string& path, const BindOptions& options);
+
   PeerRegistry* const peers_;
   absl::Mutex mu_;
   grpc::Server* server_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::map<std::string, std::unique_ptr<UnixListener>> by_job_ ABSL_GUARDED_BY(mu_);
 };
+
+// Makes again the sockets of the jobs in `jobs`' store that have one (at
+// start, once `sockets` has its server); a socket that cannot be made is
+// reported on stderr and the others go on.
+void ReopenJobSockets(JobManager& jobs, JobSockets& sockets);
 
 }  // namespace pprocd
 

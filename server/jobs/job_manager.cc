@@ -116,8 +116,11 @@ absl::Status JobManager::Start() {
 }
 
 void JobManager::PruneNowAndLater() {
-  absl::StatusOr<int64_t> pruned = store_->PruneFinished(absl::Now());
+  absl::StatusOr<std::vector<std::string>> pruned = store_->PruneFinished(absl::Now());
   if (!pruned.ok()) LogLine(absl::StrCat("pruning ended jobs: ", pruned.status().ToString()));
+  if (pruned.ok() && options_.on_removed) {
+    for (const std::string& id : *pruned) options_.on_removed(id);
+  }
   After(options_.prune_every, [this] { PruneNowAndLater(); });
 }
 
@@ -371,6 +374,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::Submi
   record.state = JobState::kQueued;
   record.total = request.inputs_size();
   record.max_retries = request.retries();
+  record.socket_path = request.socket_path();
   record.request = request.SerializeAsString();
   absl::StatusOr<JobStore::Created> created = store_->CreateJob(record);
   if (!created.ok()) return created.status();
@@ -378,9 +382,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::Submi
   if (!created->existing) {
     Post([this, id = created->job.id] { StartAttempt(id); });
   }
-  v1::Job job = ToProto(created->job);
-  if (!created->existing) job.set_socket_path(request.socket_path());
-  return job;
+  return ToProto(created->job);
 }
 
 absl::StatusOr<JobRecord> JobManager::Find(const Caller& caller, const std::string& id_or_name,
@@ -450,7 +452,9 @@ absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_n
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", id_or_name, " is ", JobStateName(record->state), ": cancel it before deleting it"));
   }
-  return store_->DeleteJob(record->id);
+  absl::Status deleted = store_->DeleteJob(record->id);
+  if (deleted.ok() && options_.on_removed) options_.on_removed(record->id);
+  return deleted;
 }
 
 uint64_t JobManager::AddWatcher(std::function<void()> wake) {
@@ -481,10 +485,7 @@ v1::Job JobManager::ToProto(const JobRecord& record) {
   job.set_max_retries(static_cast<uint32_t>(record.max_retries));
   job.set_last_seq(static_cast<uint64_t>(record.last_seq));
   job.set_owner_uid(record.owner_uid);
-  if (!record.request.empty()) {
-    v1::SubmitRequest request;
-    if (request.ParseFromString(record.request)) job.set_socket_path(request.socket_path());
-  }
+  job.set_socket_path(record.socket_path);
   return job;
 }
 

@@ -51,6 +51,8 @@ struct JobManagerOptions {
   JobStoreOptions store;
   // How often finished jobs older than store.keep_finished are pruned.
   absl::Duration prune_every = absl::Minutes(1);
+  // Called (on any thread) once a job was deleted or pruned; optional.
+  std::function<void(const std::string& job_id)> on_removed;
 };
 
 class JobManager {

@@ -56,6 +56,9 @@ struct JobRecord {
   std::string request;
   // The seq of the job's last stored output; 0 = none yet.
   int64_t last_seq = 0;
+  // The socket file made for this job alone (SubmitRequest.socket_path);
+  // empty = none. Set at creation.
+  std::string socket_path;
 };
 
 // What an output is, for the server's own use; stored as these integers.

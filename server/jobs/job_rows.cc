@@ -20,7 +20,8 @@ JobRecord ReadJobRow(const SqliteStatement& row, bool with_request, int64_t* num
   job.error = row.ColumnBytes(13);
   job.last_seq = row.ColumnInt(14);
   job.callable = row.ColumnBytes(15);
-  if (with_request) job.request = row.ColumnBytes(16);
+  job.socket_path = row.ColumnBytes(16);
+  if (with_request) job.request = row.ColumnBytes(17);
   return job;
 }
 

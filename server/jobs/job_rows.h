@@ -11,7 +11,7 @@
 #define PPROCD_JOB_COLUMNS                                                              \
   "j.num, j.id, j.owner_uid, j.name, j.idempotency_key, j.state, j.done, j.total, "     \
   "j.attempts, j.max_retries, j.create_micros, j.start_micros, j.end_micros, j.error, " \
-  "j.last_seq, j.callable"
+  "j.last_seq, j.callable, j.socket_path"
 // PPROCD_JOB_COLUMNS and the job's request, for ReadJobRow(..., true).
 #define PPROCD_JOB_COLUMNS_AND_REQUEST \
   PPROCD_JOB_COLUMNS ", (SELECT request FROM job_requests WHERE job = j.num)"

@@ -51,6 +51,12 @@ CREATE TABLE outputs (
 );
 )sql";
 
+// Version 2: the job's own socket file, so that a restarted server can make
+// it again without reading every job's request.
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE jobs ADD COLUMN socket_path TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> OpenJobConnection(const JobStoreOptions& options,
@@ -101,6 +107,7 @@ absl::Status PrepareJobSchema(SqliteDb& db) {
     PPROCD_RETURN_IF_ERROR(
         db.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId).c_str()));
   }
+  if (version < 2) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV2));
   PPROCD_RETURN_IF_ERROR(
       db.Exec(absl::StrCat("PRAGMA user_version = ", kJobSchemaVersion).c_str()));
   return transaction.Commit();

@@ -143,10 +143,11 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job
   }
   PPROCD_ASSIGN_OR_RETURN(
       SqliteDb::Lease insert,
-      writer_->Cached("INSERT INTO jobs (id, owner_uid, name, idempotency_key, state, done, total,"
-                      " attempts, max_retries, create_micros, start_micros, end_micros, error,"
-                      " last_seq, callable) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                      " ?12, ?13, 0, ?14)"));
+      writer_->Cached(
+          "INSERT INTO jobs (id, owner_uid, name, idempotency_key, state, done, total,"
+          " attempts, max_retries, create_micros, start_micros, end_micros, error,"
+          " last_seq, callable, socket_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+          " ?10, ?11, ?12, ?13, 0, ?14, ?15)"));
   insert->BindText(1, stored.id);
   insert->BindInt(2, stored.owner_uid);
   BindTextOrNull(*insert, 3, stored.name);
@@ -161,6 +162,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job
   insert->BindInt(12, stored.end_micros);
   insert->BindText(13, stored.error);
   insert->BindText(14, stored.callable);
+  insert->BindText(15, stored.socket_path);
   PPROCD_RETURN_IF_ERROR(insert->Run());
   const int64_t num = sqlite3_last_insert_rowid(writer_->get());
 
@@ -318,29 +320,32 @@ absl::Status JobStore::DeleteJob(absl::string_view job_id) {
   return InContext(deleted);
 }
 
-absl::StatusOr<int64_t> JobStore::PruneFinished(absl::Time now) {
+absl::StatusOr<std::vector<std::string>> JobStore::PruneFinished(absl::Time now) {
   const int64_t before = absl::ToUnixMicros(now - options_.keep_finished);
   absl::MutexLock lock(&writer_mu_);
-  absl::StatusOr<int64_t> pruned = [&]() -> absl::StatusOr<int64_t> {
+  using Ids = std::vector<std::string>;
+  absl::StatusOr<Ids> pruned = [&]() -> absl::StatusOr<Ids> {
     PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
                             SqliteTransaction::Begin(*writer_, /*immediate=*/true));
     std::vector<int64_t> nums;
+    Ids ids;
     {
       PPROCD_ASSIGN_OR_RETURN(
           SqliteDb::Lease find,
           // Finished: not QUEUED (1) or RUNNING (2); see IsFinished().
-          writer_->Cached("SELECT num FROM jobs WHERE state NOT IN (1, 2) AND end_micros > 0"
+          writer_->Cached("SELECT num, id FROM jobs WHERE state NOT IN (1, 2) AND end_micros > 0"
                           " AND end_micros < ?1"));
       find->BindInt(1, before);
       while (true) {
         PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
         if (!found) break;
         nums.push_back(find->ColumnInt(0));
+        ids.push_back(find->ColumnBytes(1));
       }
     }
     for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num));
     PPROCD_RETURN_IF_ERROR(transaction.Commit());
-    return static_cast<int64_t>(nums.size());
+    return ids;
   }();
   if (!pruned.ok()) return InContext(pruned.status());
   return pruned;

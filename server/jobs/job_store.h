@@ -123,9 +123,9 @@ class JobStore {
   absl::Status DeleteJob(absl::string_view job_id);
 
   // Deletes the finished jobs (see IsFinished) that ended before
-  // now - keep_finished, with their outputs; returns how many. Their space is
+  // now - keep_finished, with their outputs; returns their ids. Their space is
   // reused by later writes (the file does not shrink).
-  absl::StatusOr<int64_t> PruneFinished(absl::Time now);
+  absl::StatusOr<std::vector<std::string>> PruneFinished(absl::Time now);
 
   // Reads.
 
@@ -156,6 +156,9 @@ class JobStore {
   // caller decides for each: INTERRUPTED, re-run, or re-queue (UpdateJob).
   absl::StatusOr<std::vector<JobRecord>> UnfinishedJobs();
 
+  // The jobs that have a socket_path (without their request), oldest first.
+  absl::StatusOr<std::vector<JobRecord>> JobsWithSockets();
+
   // Bytes in use now (what max_bytes caps). Waits for the writer's lock.
   absl::StatusOr<uint64_t> UsedBytes();
 
@@ -164,6 +167,9 @@ class JobStore {
  private:
   JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer);
 
+  // The jobs `sql` selects (PPROCD_JOB_COLUMNS, then the request if
+  // `with_request`), read on a reader connection.
+  absl::StatusOr<std::vector<JobRecord>> SelectJobs(const char* sql, bool with_request);
   // Adds the store's path to an error's message.
   absl::Status InContext(const absl::Status& status) const;
   // RESOURCE_EXHAUSTED if the writer's open transaction leaves more than

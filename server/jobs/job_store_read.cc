@@ -156,23 +156,33 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
   return outputs;
 }
 
-absl::StatusOr<std::vector<JobRecord>> JobStore::UnfinishedJobs() {
+absl::StatusOr<std::vector<JobRecord>> JobStore::SelectJobs(const char* sql, bool with_request) {
   using Jobs = std::vector<JobRecord>;
   absl::StatusOr<Jobs> jobs = WithReader(readers_, [&](SqliteDb& db) -> absl::StatusOr<Jobs> {
-    // QUEUED (1) and RUNNING (2); see IsFinished().
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease list,
-                            db.Cached("SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST
-                                      " FROM jobs j WHERE state IN (1, 2) ORDER BY num"));
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease list, db.Cached(sql));
     Jobs result;
     while (true) {
       PPROCD_ASSIGN_OR_RETURN(bool found, list->Step());
       if (!found) break;
-      result.push_back(ReadJobRow(*list, /*with_request=*/true));
+      result.push_back(ReadJobRow(*list, with_request));
     }
     return result;
   });
   if (!jobs.ok()) return InContext(jobs.status());
   return jobs;
+}
+
+absl::StatusOr<std::vector<JobRecord>> JobStore::UnfinishedJobs() {
+  // QUEUED (1) and RUNNING (2); see IsFinished().
+  return SelectJobs("SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST
+                    " FROM jobs j WHERE state IN (1, 2) ORDER BY num",
+                    /*with_request=*/true);
+}
+
+absl::StatusOr<std::vector<JobRecord>> JobStore::JobsWithSockets() {
+  return SelectJobs("SELECT " PPROCD_JOB_COLUMNS
+                    " FROM jobs j WHERE socket_path != '' ORDER BY num",
+                    /*with_request=*/false);
 }
 
 }  // namespace pprocd

@@ -3,8 +3,12 @@
 // full store, and restarts (SIGTERM and kill -9) on the same state dir.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -417,6 +421,63 @@ TEST_F(JobsTest, AfterKill9EveryStoredOutputIsThereOnceAndTheJobIsInterrupted) {
   // Replays stay identical.
   const Stream again = ReconnectTo(stub_.get(), submitted.job.id());
   ASSERT_EQ(again.outputs.size(), stream.outputs.size());
+}
+
+// A job's own socket outlives a restart: a kill -9 leaves its file, a clean
+// stop removes it, and either way the next server serves it again; a file
+// of someone else's at that path is left alone; deleting the job removes it.
+TEST_F(JobsTest, AJobsOwnSocketIsServedAgainAfterARestartUntilTheJobIsDeleted) {
+  const std::string dir = MakeTempDir();
+  const std::string socket = dir + "/task.socket";
+  v1::SubmitRequest request = Job("square", {Num(1), Num(2), Num(3)});
+  request.set_socket_path(socket);
+  const Submitted submitted = Submit(stub_.get(), request);
+  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_TRUE(ReconnectTo(stub_.get(), submitted.job.id()).status.ok());
+  const auto reconnect_on_socket = [&] {
+    return RunCommand(absl::StrCat(std::getenv("PPROCD_GRPCURL"), " -plaintext -unix -d '{}' ",
+                                   socket, " pprocd.v1.ProcessFarmService/Reconnect"));
+  };
+  const auto is_socket = [&] {
+    struct stat info;
+    return lstat(socket.c_str(), &info) == 0 && S_ISSOCK(info.st_mode);
+  };
+  for (const int stop : {SIGKILL, SIGTERM}) {
+    Restart(stop);
+    ASSERT_TRUE(is_socket()) << "after " << strsignal(stop);
+    const CommandRun attached = reconnect_on_socket();
+    ASSERT_EQ(attached.exit_code, 0) << strsignal(stop) << ": " << attached.output;
+    EXPECT_NE(attached.output.find("\"value\": 9"), std::string::npos) << attached.output;
+    EXPECT_NE(attached.output.find("JOB_STATE_SUCCEEDED"), std::string::npos) << attached.output;
+    EXPECT_NE(attached.output.find(submitted.job.id()), std::string::npos) << attached.output;
+  }
+  grpc::Status status;
+  EXPECT_EQ(GetJob(stub_.get(), submitted.job.id(), &status).socket_path(), socket);
+
+  // Stopped cleanly, the socket file is gone; another file takes its place.
+  server_->Signal(SIGTERM);
+  ASSERT_NE(server_->WaitExit(absl::Seconds(30)), -1);
+  ASSERT_FALSE(is_socket());
+  { std::ofstream(socket) << "not a socket\n"; }
+  server_.reset();
+  Start();
+  EXPECT_NE(server_->Stderr().find(absl::StrCat("job ", submitted.job.id(), ": its socket is not")),
+            std::string::npos)
+      << server_->Stderr();
+  ASSERT_TRUE(ReconnectTo(stub_.get(), submitted.job.id()).status.ok()) << "the job is still there";
+  unlink(socket.c_str());
+
+  Restart(SIGTERM);
+  ASSERT_TRUE(is_socket());
+  grpc::ClientContext context;
+  v1::DeleteJobRequest remove;
+  remove.set_job(submitted.job.id());
+  v1::DeleteJobResponse removed;
+  ASSERT_TRUE(stub_->DeleteJob(&context, remove, &removed).ok());
+  EXPECT_NE(access(socket.c_str(), F_OK), 0) << "the socket went with its job";
+  Restart(SIGTERM);
+  EXPECT_NE(access(socket.c_str(), F_OK), 0) << "and does not come back";
+  RemoveTree(dir);
 }
 
 TEST_F(JobsTest, AJobWithRetriesRunsAgainAfterARestartAndItsSeqsContinue) {

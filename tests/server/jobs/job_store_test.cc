@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -437,14 +438,17 @@ TEST(JobStoreTest, PruneDeletesOnlyJobsFinishedLongAgo) {
   const std::string recent = make(JobState::kSucceeded, absl::Minutes(10));
   const std::string running = make(JobState::kRunning, absl::Hours(5));
 
-  absl::StatusOr<int64_t> pruned = store->PruneFinished(now);
+  absl::StatusOr<std::vector<std::string>> pruned = store->PruneFinished(now);
   ASSERT_TRUE(pruned.ok()) << pruned.status();
-  EXPECT_EQ(*pruned, 2);
+  std::vector<std::string> expected = {old_done, old_failed};
+  std::sort(pruned->begin(), pruned->end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*pruned, expected);
   EXPECT_EQ(store->GetJob(old_done).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store->ReadOutputs(old_failed, 0, 10).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ExpectContiguous(*store, recent, 0), 3);
   EXPECT_EQ(ExpectContiguous(*store, running, 0), 3);
-  EXPECT_EQ(*store->PruneFinished(now), 0);
+  EXPECT_TRUE(store->PruneFinished(now)->empty());
 }
 
 TEST(JobStoreTest, UnfinishedJobsAreTheQueuedAndRunningOnes) {
@@ -557,6 +561,34 @@ TEST(JobStoreTest, NewerSchemaIsRefused) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_NE(store.status().message().find("schema version 99"), std::string::npos)
       << store.status();
+}
+
+// A store of schema 1 (before jobs had a socket_path column) opens, keeps
+// its jobs, and then stores sockets; JobsWithSockets lists only jobs with one.
+TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
+  StoreDir dir;
+  std::string old_job;
+  {
+    auto store = OpenOrDie(Options(dir));
+    ASSERT_NE(store, nullptr);
+    old_job = CreateOrDie(*store, NewJob(7, "old"));
+  }
+  RawSql(dir.Path(), "ALTER TABLE jobs DROP COLUMN socket_path; PRAGMA user_version = 1");
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<JobRecord> kept = store->GetJob(old_job);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->name, "old");
+  EXPECT_EQ(kept->socket_path, "");
+  JobRecord with_socket = NewJob(7);
+  with_socket.socket_path = "/run/user/7/task.socket";
+  const std::string new_job = CreateOrDie(*store, with_socket);
+  EXPECT_EQ(store->GetJob(new_job)->socket_path, "/run/user/7/task.socket");
+  absl::StatusOr<std::vector<JobRecord>> sockets = store->JobsWithSockets();
+  ASSERT_TRUE(sockets.ok()) << sockets.status();
+  ASSERT_EQ(sockets->size(), 1u);
+  EXPECT_EQ(sockets->front().id, new_job);
+  EXPECT_EQ(sockets->front().owner_uid, 7);
 }
 
 TEST(JobStoreTest, MissingDirectoryIsAnErrorNamingThePath) {
