@@ -198,6 +198,9 @@ class Server {
   pid_t pid_ = -1;
 };
 
+// ReconnectRequest.max_outputs_per_message of every Reconnect (--outputs-per-message).
+uint32_t outputs_per_message = 256;
+
 // --- Side A: Queue ---------------------------------------------------------
 
 struct SideResult {
@@ -278,28 +281,35 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
   v1::ReconnectRequest request;
   request.add_jobs(id);
   request.set_after_seq(after_seq);
+  request.set_max_outputs_per_message(outputs_per_message);
   auto reader = stub->Reconnect(&ctx, request);
-  v1::ReconnectResponse response;
+  v1::ReconnectResponse message;
   uint64_t expected_seq = after_seq + 1;
   bool seq_ok = true;
   bool last_is_final = false;
-  while (reader->Read(&response)) {
-    ++replay.outputs;
-    if (response.seq() != expected_seq && seq_ok) {
-      std::fprintf(stderr, "job %s: output seq %" PRIu64 ", expected %" PRIu64 "\n", id.c_str(),
-                   static_cast<uint64_t>(response.seq()), expected_seq);
-      seq_ok = false;
-    }
-    expected_seq = response.seq() + 1;
-    last_is_final = false;
-    if (response.has_result()) {
-      ++replay.results;
-      if (on_result) on_result(response.result());
-    } else if (response.has_job() && !response.progress()) {
-      const auto state = response.job().state();
-      last_is_final = state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
-                      state == v1::JOB_STATE_CANCELLED || state == v1::JOB_STATE_INTERRUPTED;
-      if (last_is_final) replay.final_job = response.job();
+  google::protobuf::RepeatedPtrField<v1::ReconnectResponse> outputs;
+  while (reader->Read(&message)) {
+    outputs.Clear();
+    outputs.Swap(message.mutable_more());
+    for (int i = -1; i < outputs.size(); ++i) {
+      const v1::ReconnectResponse& response = i < 0 ? message : outputs.Get(i);
+      ++replay.outputs;
+      if (response.seq() != expected_seq && seq_ok) {
+        std::fprintf(stderr, "job %s: output seq %" PRIu64 ", expected %" PRIu64 "\n", id.c_str(),
+                     static_cast<uint64_t>(response.seq()), expected_seq);
+        seq_ok = false;
+      }
+      expected_seq = response.seq() + 1;
+      last_is_final = false;
+      if (response.has_result()) {
+        ++replay.results;
+        if (on_result) on_result(response.result());
+      } else if (response.has_job() && !response.progress()) {
+        const auto state = response.job().state();
+        last_is_final = state == v1::JOB_STATE_SUCCEEDED || state == v1::JOB_STATE_FAILED ||
+                        state == v1::JOB_STATE_CANCELLED || state == v1::JOB_STATE_INTERRUPTED;
+        if (last_is_final) replay.final_job = response.job();
+      }
     }
   }
   const grpc::Status status = reader->Finish();
@@ -382,6 +392,7 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
   v1::ReconnectRequest request;
   request.add_jobs(id);
   request.set_after_seq(after_seq);
+  request.set_max_outputs_per_message(outputs_per_message);
   const auto t0 = b::Clock::now();
   auto reader = stub->Reconnect(&ctx, request);
   v1::ReconnectResponse response;
@@ -408,9 +419,12 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
   }
   uint64_t n = 1;
   bool final_state = false;
+  n += static_cast<uint64_t>(response.more_size());
   while (reader->Read(&response)) {
-    ++n;
-    final_state = response.has_job() && response.job().state() == v1::JOB_STATE_SUCCEEDED;
+    n += 1 + static_cast<uint64_t>(response.more_size());
+    const v1::ReconnectResponse& last =
+        response.more_size() > 0 ? response.more(response.more_size() - 1) : response;
+    final_state = last.has_job() && last.job().state() == v1::JOB_STATE_SUCCEEDED;
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok() || !final_state) {
@@ -441,6 +455,7 @@ int main(int argc, char** argv) {
        {"probes", "first-output probes of each kind (default 100)"},
        {"resume-after", "after_seq of the resume probes (default 99990)"},
        {"full-replays", "full replays of the stored job (default 3)"},
+       {"outputs-per-message", "ReconnectRequest.max_outputs_per_message (default 256)"},
        {"skip-throughput!", "only the replay part"},
        {"skip-replay!", "only the throughput part"},
        {"keep-tmp!", "keep the server's temp dir (log, job store)"}});
@@ -464,6 +479,7 @@ int main(int argc, char** argv) {
   const uint64_t full_replays = std::max<uint64_t>(1, flags.U64("full-replays", 3));
   if (items == 0 || batch == 0 || stored == 0) flags.Fail("--items, --batch, --stored must be > 0");
   if (workers == 0) flags.Fail("--workers must be > 0");
+  outputs_per_message = static_cast<uint32_t>(flags.U64("outputs-per-message", 256));
 
   // The Submit request carries every input at once: let it through.
   const uint64_t request_bytes = items * (payload + 16) + (1 << 20);

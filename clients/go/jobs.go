@@ -84,6 +84,10 @@ type ReconnectOptions struct {
 	AfterSeqByJob map[string]uint64
 }
 
+// outputsPerMessage is how many outputs the server may pack into one
+// Reconnect message; Reconnect unpacks them.
+const outputsPerMessage = 256
+
 // Reconnect attaches to jobs (ids or names): it yields their stored
 // outputs, then new ones as they are stored, merged as they come, each
 // naming its job; the sequence ends when every job named has ended. A
@@ -93,7 +97,7 @@ func (c *Client) Reconnect(ctx context.Context, jobs []string, options *Reconnec
 	return func(yield func(JobOutput, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		request := &pprocdv1.ReconnectRequest{Jobs: jobs}
+		request := &pprocdv1.ReconnectRequest{Jobs: jobs, MaxOutputsPerMessage: outputsPerMessage}
 		if options != nil {
 			request.AfterSeq = options.AfterSeq
 			request.AfterSeqByJob = options.AfterSeqByJob
@@ -113,17 +117,19 @@ func (c *Client) Reconnect(ctx context.Context, jobs []string, options *Reconnec
 				yield(JobOutput{}, c.callError("Reconnect", err))
 				return
 			}
-			output := JobOutput{JobID: response.GetJobId(), Seq: response.GetSeq(), Progress: response.GetProgress()}
-			switch o := response.GetOutput().(type) {
-			case *pprocdv1.ReconnectResponse_Job:
-				output.Job = jobFrom(o.Job)
-				callables[output.JobID] = output.Job.Callable
-			case *pprocdv1.ReconnectResponse_Result:
-				result := resultFrom(callables[output.JobID], o.Result)
-				output.Result = &result
-			}
-			if !yield(output, nil) {
-				return
+			for _, packed := range append([]*pprocdv1.ReconnectResponse{response}, response.GetMore()...) {
+				output := JobOutput{JobID: packed.GetJobId(), Seq: packed.GetSeq(), Progress: packed.GetProgress()}
+				switch o := packed.GetOutput().(type) {
+				case *pprocdv1.ReconnectResponse_Job:
+					output.Job = jobFrom(o.Job)
+					callables[output.JobID] = output.Job.Callable
+				case *pprocdv1.ReconnectResponse_Result:
+					result := resultFrom(callables[output.JobID], o.Result)
+					output.Result = &result
+				}
+				if !yield(output, nil) {
+					return
+				}
 			}
 		}
 	}

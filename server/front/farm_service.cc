@@ -145,7 +145,7 @@ grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
     cursor.after = static_cast<int64_t>(after);
     cursors.push_back(std::move(cursor));
   }
-  return new ReconnectReactor(jobs_, std::move(cursors));
+  return new ReconnectReactor(jobs_, std::move(cursors), request->max_outputs_per_message());
 }
 
 grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* context,

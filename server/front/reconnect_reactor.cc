@@ -1,5 +1,6 @@
 #include "server/front/reconnect_reactor.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "server/front/status_convert.h"
@@ -9,11 +10,16 @@ namespace {
 
 // Outputs read per job per turn, so that several jobs interleave.
 constexpr int kOutputsPerRead = 256;
+// A packed message takes no further output once it is this large.
+constexpr size_t kPackedBytes = 1 << 20;
 
 }  // namespace
 
-ReconnectReactor::ReconnectReactor(JobManager* jobs, std::vector<Cursor> cursors)
-    : jobs_(jobs), cursors_(std::move(cursors)) {
+ReconnectReactor::ReconnectReactor(JobManager* jobs, std::vector<Cursor> cursors,
+                                   uint32_t max_outputs_per_message)
+    : jobs_(jobs),
+      max_outputs_per_message_(std::max<uint32_t>(1, max_outputs_per_message)),
+      cursors_(std::move(cursors)) {
   // Registered before the first read: an output stored after that read
   // wakes the stream.
   watcher_ = jobs_->AddWatcher([this] {
@@ -37,6 +43,14 @@ void ReconnectReactor::PumpLocked() {
   }
   writing_response_ = std::move(buffered_.front());
   buffered_.pop_front();
+  size_t bytes = writing_response_.ByteSizeLong();
+  while (!buffered_.empty() &&
+         static_cast<uint32_t>(writing_response_.more_size()) + 1 < max_outputs_per_message_ &&
+         bytes < kPackedBytes) {
+    bytes += buffered_.front().ByteSizeLong();
+    *writing_response_.add_more() = std::move(buffered_.front());
+    buffered_.pop_front();
+  }
   writing_ = true;
   StartWrite(&writing_response_);
 }

@@ -28,22 +28,25 @@ class ReconnectReactor : public grpc::ServerWriteReactor<v1::ReconnectResponse> 
     bool ended = false;
   };
 
-  // Starts streaming at once. `jobs` must outlive the call.
-  ReconnectReactor(JobManager* jobs, std::vector<Cursor> cursors);
+  // Starts streaming at once. `jobs` must outlive the call. Each message
+  // carries up to `max_outputs_per_message` outputs (0 counts as 1).
+  ReconnectReactor(JobManager* jobs, std::vector<Cursor> cursors,
+                   uint32_t max_outputs_per_message = 1);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
 
  private:
-  // Sends the next output, reading more from the store when none is
-  // buffered, or finishes once every job has ended.
+  // Sends the next output (or several, packed), reading more from the store
+  // when none is buffered, or finishes once every job has ended.
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the next outputs of every job that has not ended, in turn.
   absl::Status RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   JobManager* const jobs_;
+  const uint32_t max_outputs_per_message_;
   uint64_t watcher_ = 0;
   absl::Mutex mu_;
   std::vector<Cursor> cursors_ ABSL_GUARDED_BY(mu_);

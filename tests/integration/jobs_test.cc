@@ -423,6 +423,39 @@ TEST_F(JobsTest, AfterKill9EveryStoredOutputIsThereOnceAndTheJobIsInterrupted) {
   ASSERT_EQ(again.outputs.size(), stream.outputs.size());
 }
 
+// max_outputs_per_message packs outputs into fewer messages; unpacked, the
+// stream is the same one, output for output.
+TEST_F(JobsTest, PackedReconnectMessagesCarryTheSameOutputsInFewerMessages) {
+  const Submitted submitted = Submit(stub_.get(), Job("square", Range(0, 24)));
+  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  const Stream single = ReconnectTo(stub_.get(), submitted.job.id());
+  ASSERT_TRUE(single.status.ok()) << single.status.error_message();
+  ASSERT_GE(single.outputs.size(), 27u) << "RUNNING, 25 results, SUCCEEDED";
+  for (const auto& output : single.outputs) EXPECT_EQ(output.more_size(), 0);
+
+  v1::ReconnectRequest request;
+  request.add_jobs(submitted.job.id());
+  request.set_max_outputs_per_message(10);
+  const Stream packed = Reconnect(stub_.get(), request);
+  ASSERT_TRUE(packed.status.ok()) << packed.status.error_message();
+  std::vector<std::string> unpacked;
+  for (const auto& message : packed.outputs) {
+    EXPECT_LE(message.more_size() + 1, 10);
+    v1::ReconnectResponse first = message;
+    first.clear_more();
+    unpacked.push_back(first.SerializeAsString());
+    for (const auto& more : message.more()) {
+      EXPECT_EQ(more.more_size(), 0) << "packed outputs carry no more of their own";
+      unpacked.push_back(more.SerializeAsString());
+    }
+  }
+  EXPECT_LT(packed.outputs.size(), single.outputs.size() / 2);
+  ASSERT_EQ(unpacked.size(), single.outputs.size());
+  for (size_t i = 0; i < unpacked.size(); ++i) {
+    EXPECT_EQ(unpacked[i], single.outputs[i].SerializeAsString()) << "output " << i;
+  }
+}
+
 // A job's own socket outlives a restart: a kill -9 leaves its file, a clean
 // stop removes it, and either way the next server serves it again; a file
 // of someone else's at that path is left alone; deleting the job removes it.

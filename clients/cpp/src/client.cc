@@ -17,6 +17,9 @@
 namespace pprocd::client {
 namespace {
 
+// Outputs the server may pack into one Reconnect message (unpacked here).
+constexpr uint32_t kOutputsPerMessage = 256;
+
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const ClientOptions& options) {
   grpc::ChannelArguments arguments;
@@ -235,14 +238,22 @@ absl::Status Client::Reconnect(const v1::ReconnectRequest& request, const JobOut
   grpc::ClientContext context;
   PrepareContext(&context);
   if (canceller != nullptr) canceller->Attach(&context);
+  v1::ReconnectRequest packed_request = request;
+  if (packed_request.max_outputs_per_message() == 0) {
+    packed_request.set_max_outputs_per_message(kOutputsPerMessage);
+  }
   std::unique_ptr<grpc::ClientReader<v1::ReconnectResponse>> reader =
-      stub_->Reconnect(&context, request);
+      stub_->Reconnect(&context, packed_request);
   absl::Status sink_error;
   bool received_response = false;
-  v1::ReconnectResponse output;
-  while (sink_error.ok() && reader->Read(&output)) {
+  v1::ReconnectResponse message;
+  while (sink_error.ok() && reader->Read(&message)) {
     received_response = true;
-    sink_error = sink(output);
+    // The sink sees one output at a time: the message's own, then the packed.
+    google::protobuf::RepeatedPtrField<v1::ReconnectResponse> more;
+    more.Swap(message.mutable_more());
+    sink_error = sink(message);
+    for (int i = 0; sink_error.ok() && i < more.size(); ++i) sink_error = sink(more.Get(i));
   }
   if (!sink_error.ok()) context.TryCancel();
   const grpc::Status status = reader->Finish();

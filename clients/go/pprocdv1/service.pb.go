@@ -837,8 +837,14 @@ type ReconnectRequest struct {
 	AfterSeq uint64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	// Per job (by id or name as given in `jobs`): overrides after_seq.
 	AfterSeqByJob map[string]uint64 `protobuf:"bytes,3,rep,name=after_seq_by_job,json=afterSeqByJob,proto3" json:"after_seq_by_job,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// How many outputs one message may carry. 0 or 1: every output comes in a
+	// message of its own (what a person reading grpcurl's output wants).
+	// More: the server packs up to this many outputs that are ready together
+	// into one message (the first in the message's own fields, the others in
+	// `more`), which costs far less for jobs with many small outputs.
+	MaxOutputsPerMessage uint32 `protobuf:"varint,4,opt,name=max_outputs_per_message,json=maxOutputsPerMessage,proto3" json:"max_outputs_per_message,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ReconnectRequest) Reset() {
@@ -892,6 +898,13 @@ func (x *ReconnectRequest) GetAfterSeqByJob() map[string]uint64 {
 	return nil
 }
 
+func (x *ReconnectRequest) GetMaxOutputsPerMessage() uint32 {
+	if x != nil {
+		return x.MaxOutputsPerMessage
+	}
+	return 0
+}
+
 // One output of a job: a result, or the job itself at a change of state
 // (and, while it runs, its progress about once a second). The last output
 // of every job that has ended is the job in its final state.
@@ -907,7 +920,10 @@ type ReconnectResponse struct {
 	Output isReconnectResponse_Output `protobuf_oneof:"output"`
 	// Set on a `job` output that only reports progress (the job's state is
 	// unchanged since its previous `job` output).
-	Progress      bool `protobuf:"varint,6,opt,name=progress,proto3" json:"progress,omitempty"`
+	Progress bool `protobuf:"varint,6,opt,name=progress,proto3" json:"progress,omitempty"`
+	// With ReconnectRequest.max_outputs_per_message > 1: the outputs that
+	// follow this one, in stream order (none of them has `more` itself).
+	More          []*ReconnectResponse `protobuf:"bytes,7,rep,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -986,6 +1002,13 @@ func (x *ReconnectResponse) GetProgress() bool {
 		return x.Progress
 	}
 	return false
+}
+
+func (x *ReconnectResponse) GetMore() []*ReconnectResponse {
+	if x != nil {
+		return x.More
+	}
+	return nil
 }
 
 type isReconnectResponse_Output interface {
@@ -1818,20 +1841,22 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"socketPath\x12(\n" +
 	"\x10retry_backoff_ms\x18\t \x01(\rR\x0eretryBackoffMs\"2\n" +
 	"\x0eSubmitResponse\x12 \n" +
-	"\x03job\x18\x01 \x01(\v2\x0e.pprocd.v1.JobR\x03job\"\xde\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x0e.pprocd.v1.JobR\x03job\"\x95\x02\n" +
 	"\x10ReconnectRequest\x12\x12\n" +
 	"\x04jobs\x18\x01 \x03(\tR\x04jobs\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12W\n" +
-	"\x10after_seq_by_job\x18\x03 \x03(\v2..pprocd.v1.ReconnectRequest.AfterSeqByJobEntryR\rafterSeqByJob\x1a@\n" +
+	"\x10after_seq_by_job\x18\x03 \x03(\v2..pprocd.v1.ReconnectRequest.AfterSeqByJobEntryR\rafterSeqByJob\x125\n" +
+	"\x17max_outputs_per_message\x18\x04 \x01(\rR\x14maxOutputsPerMessage\x1a@\n" +
 	"\x12AfterSeqByJobEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xbd\x01\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xef\x01\n" +
 	"\x11ReconnectResponse\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12/\n" +
 	"\x06result\x18\x03 \x01(\v2\x15.pprocd.v1.ItemResultH\x00R\x06result\x12\"\n" +
 	"\x03job\x18\x05 \x01(\v2\x0e.pprocd.v1.JobH\x00R\x03job\x12\x1a\n" +
-	"\bprogress\x18\x06 \x01(\bR\bprogressB\b\n" +
+	"\bprogress\x18\x06 \x01(\bR\bprogress\x120\n" +
+	"\x04more\x18\a \x03(\v2\x1c.pprocd.v1.ReconnectResponseR\x04moreB\b\n" +
 	"\x06outputJ\x04\b\x04\x10\x05\"!\n" +
 	"\rGetJobRequest\x12\x10\n" +
 	"\x03job\x18\x01 \x01(\tR\x03job\"2\n" +
@@ -1971,42 +1996,43 @@ var file_pprocd_v1_service_proto_depIdxs = []int32{
 	26, // 19: pprocd.v1.ReconnectRequest.after_seq_by_job:type_name -> pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
 	29, // 20: pprocd.v1.ReconnectResponse.result:type_name -> pprocd.v1.ItemResult
 	7,  // 21: pprocd.v1.ReconnectResponse.job:type_name -> pprocd.v1.Job
-	7,  // 22: pprocd.v1.GetJobResponse.job:type_name -> pprocd.v1.Job
-	0,  // 23: pprocd.v1.ListJobsRequest.state:type_name -> pprocd.v1.JobState
-	7,  // 24: pprocd.v1.ListJobsResponse.jobs:type_name -> pprocd.v1.Job
-	7,  // 25: pprocd.v1.CancelJobResponse.job:type_name -> pprocd.v1.Job
-	32, // 26: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
-	27, // 27: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
-	27, // 28: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
-	1,  // 29: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
-	3,  // 30: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
-	5,  // 31: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
-	8,  // 32: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
-	10, // 33: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
-	12, // 34: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
-	14, // 35: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
-	16, // 36: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
-	18, // 37: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
-	20, // 38: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
-	22, // 39: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
-	24, // 40: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
-	2,  // 41: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
-	4,  // 42: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
-	6,  // 43: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
-	9,  // 44: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
-	11, // 45: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
-	13, // 46: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
-	15, // 47: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
-	17, // 48: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
-	19, // 49: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
-	21, // 50: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
-	23, // 51: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
-	25, // 52: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
-	41, // [41:53] is the sub-list for method output_type
-	29, // [29:41] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	11, // 22: pprocd.v1.ReconnectResponse.more:type_name -> pprocd.v1.ReconnectResponse
+	7,  // 23: pprocd.v1.GetJobResponse.job:type_name -> pprocd.v1.Job
+	0,  // 24: pprocd.v1.ListJobsRequest.state:type_name -> pprocd.v1.JobState
+	7,  // 25: pprocd.v1.ListJobsResponse.jobs:type_name -> pprocd.v1.Job
+	7,  // 26: pprocd.v1.CancelJobResponse.job:type_name -> pprocd.v1.Job
+	32, // 27: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
+	27, // 28: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
+	27, // 29: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
+	1,  // 30: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
+	3,  // 31: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
+	5,  // 32: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
+	8,  // 33: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
+	10, // 34: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
+	12, // 35: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
+	14, // 36: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
+	16, // 37: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
+	18, // 38: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
+	20, // 39: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
+	22, // 40: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
+	24, // 41: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
+	2,  // 42: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
+	4,  // 43: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
+	6,  // 44: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
+	9,  // 45: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
+	11, // 46: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
+	13, // 47: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
+	15, // 48: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
+	17, // 49: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
+	19, // 50: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
+	21, // 51: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
+	23, // 52: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
+	25, // 53: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
+	42, // [42:54] is the sub-list for method output_type
+	30, // [30:42] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_pprocd_v1_service_proto_init() }

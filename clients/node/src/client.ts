@@ -192,6 +192,8 @@ export interface ConnectOptions {
 
 /** Inputs sent per request of a Map or Queue call. */
 const BATCH = 256;
+/** Outputs the server may pack into one Reconnect message (reconnect() unpacks them). */
+const OUTPUTS_PER_MESSAGE = 256;
 
 function callOptions(o?: Options): CallOptionsMessage {
   return {
@@ -676,14 +678,17 @@ export class Farm {
       jobs: typeof jobs === "string" ? [jobs] : jobs,
       afterSeq: options.afterSeq ?? 0,
       afterSeqByJob: options.afterSeqByJob ?? {},
+      maxOutputsPerMessage: OUTPUTS_PER_MESSAGE,
     });
     const unlink = linkSignal(options.signal, call);
     try {
-      for await (const o of call) {
-        const output: JobOutput = { jobId: o.jobId, seq: Number(o.seq), progress: o.progress };
-        if (o.output === "result" && o.result) output.result = convertResult(o.result);
-        if (o.output === "job" && o.job) output.job = convertJob(o.job);
-        yield output;
+      for await (const message of call) {
+        for (const o of [message, ...(message.more ?? [])]) {
+          const output: JobOutput = { jobId: o.jobId, seq: Number(o.seq), progress: o.progress };
+          if (o.output === "result" && o.result) output.result = convertResult(o.result);
+          if (o.output === "job" && o.job) output.job = convertJob(o.job);
+          yield output;
+        }
       }
     } catch (err) {
       throw wrapError(err);

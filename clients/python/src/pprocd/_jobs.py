@@ -194,6 +194,11 @@ def event_from_proto(response: service_pb2.ReconnectResponse,
     return JobResult(response.job_id, response.seq, result)
 
 
+# Outputs the server may pack into one Reconnect message (ours are unpacked
+# one by one): far fewer messages for jobs with many small outputs.
+OUTPUTS_PER_MESSAGE = 256
+
+
 class ReconnectCall:
     """One Reconnect stream, as JobEvents; ``cancel()`` from any thread."""
 
@@ -207,7 +212,8 @@ class ReconnectCall:
         self._callables: Dict[str, str] = dict(callables or {})
         self._timeout = timeout
         request = service_pb2.ReconnectRequest(jobs=list(jobs), after_seq=after_seq,
-                                               after_seq_by_job=after_seq_by_job or {})
+                                               after_seq_by_job=after_seq_by_job or {},
+                                               max_outputs_per_message=OUTPUTS_PER_MESSAGE)
         self._call = farm._stub.Reconnect(request, timeout=timeout, wait_for_ready=False)
 
     def cancel(self) -> None:
@@ -220,6 +226,8 @@ class ReconnectCall:
             for response in self._call:
                 self.received = True
                 yield event_from_proto(response, self._callables)
+                for packed in response.more:
+                    yield event_from_proto(packed, self._callables)
         except grpc.RpcError as error:
             code = error.code() if hasattr(error, "code") else None
             if code == grpc.StatusCode.CANCELLED and self._cancelled:

@@ -59,7 +59,9 @@ struct ClientOptions {
 using ResultSink = std::function<absl::Status(const v1::ItemResult& result)>;
 
 // Receives every output of a Reconnect call (a job's result, or a snapshot
-// of the job) as it arrives, on the thread that called Reconnect. A non-OK
+// of the job) as it arrives, on the thread that called Reconnect; one output
+// per call, with no `more` (Reconnect asks the server to pack outputs unless
+// the request sets max_outputs_per_message, and unpacks them). A non-OK
 // status cancels the call and Reconnect returns that status.
 using JobOutputSink = std::function<absl::Status(const v1::ReconnectResponse& output)>;
 

@@ -28,7 +28,7 @@ from pprocd.v1 import callable_pb2 as pprocd_dot_v1_dot_callable__pb2
 from pprocd.v1 import item_pb2 as pprocd_dot_v1_dot_item__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pprocd/v1/service.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"\x9d\x01\n\x0cStartRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12)\n\targuments\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\'\n\x07options\x18\x03 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12\'\n\x07message\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\"\x90\x01\n\rStartResponse\x12)\n\x07message\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueH\x00\x12\'\n\x06result\x18\x02 \x01(\x0b\x32\x15.pprocd.v1.ItemResultH\x00\x12\"\n\x04logs\x18\x03 \x03(\x0b\x32\x14.pprocd.v1.LogRecordB\x07\n\x05\x65vent\"\x87\x01\n\nMapRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12\'\n\x07options\x18\x02 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12&\n\x06inputs\x18\x03 \x03(\x0b\x32\x16.google.protobuf.Value\x12\x16\n\x0e\x63\x61ncel_indices\x18\x04 \x03(\x04\"5\n\x0bMapResponse\x12&\n\x07results\x18\x01 \x03(\x0b\x32\x15.pprocd.v1.ItemResult\"\x89\x01\n\x0cQueueRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12\'\n\x07options\x18\x02 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12&\n\x06inputs\x18\x03 \x03(\x0b\x32\x16.google.protobuf.Value\x12\x16\n\x0e\x63\x61ncel_indices\x18\x04 \x03(\x04\"7\n\rQueueResponse\x12&\n\x07results\x18\x01 \x03(\x0b\x32\x15.pprocd.v1.ItemResult\"\xfd\x02\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.pprocd.v1.JobState\x12\x12\n\nitems_done\x18\x04 \x01(\x04\x12\x13\n\x0bitems_total\x18\x05 \x01(\x04\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61llable\x18\t \x01(\t\x12\r\n\x05\x65rror\x18\n \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0b \x01(\r\x12\x13\n\x0bmax_retries\x18\x0c \x01(\r\x12\x10\n\x08last_seq\x18\r \x01(\x04\x12\x11\n\towner_uid\x18\x0e \x01(\x03\x12\x13\n\x0bsocket_path\x18\x0f \x01(\t\"\xea\x01\n\rSubmitRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12&\n\x06inputs\x18\x02 \x03(\x0b\x32\x16.google.protobuf.Value\x12\'\n\x07options\x18\x03 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12\x0f\n\x07ordered\x18\x04 \x01(\x08\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12\x0f\n\x07retries\x18\x07 \x01(\r\x12\x13\n\x0bsocket_path\x18\x08 \x01(\t\x12\x18\n\x10retry_backoff_ms\x18\t \x01(\r\"-\n\x0eSubmitResponse\x12\x1b\n\x03job\x18\x01 \x01(\x0b\x32\x0e.pprocd.v1.Job\"\xb3\x01\n\x10ReconnectRequest\x12\x0c\n\x04jobs\x18\x01 \x03(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12H\n\x10\x61\x66ter_seq_by_job\x18\x03 \x03(\x0b\x32..pprocd.v1.ReconnectRequest.AfterSeqByJobEntry\x1a\x34\n\x12\x41\x66terSeqByJobEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x9a\x01\n\x11ReconnectResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12\'\n\x06result\x18\x03 \x01(\x0b\x32\x15.pprocd.v1.ItemResultH\x00\x12\x1d\n\x03job\x18\x05 \x01(\x0b\x32\x0e.pprocd.v1.JobH\x00\x12\x10\n\x08progress\x18\x06 \x01(\x08\x42\x08\n\x06outputJ\x04\x08\x04\x10\x05\"\x1c\n\rGetJobRequest\x12\x0b\n\x03job\x18\x01 \x01(\t\"-\n\x0eGetJobResponse\x12\x1b\n\x03job\x18\x01 \x01(\x0b\x32\x0e.pprocd.v1.Job\"j\n\x0fListJobsRequest\x12\"\n\x05state\x18\x01 \x01(\x0e\x32\x13.pprocd.v1.JobState\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\"I\n\x10ListJobsResponse\x12\x1c\n\x04jobs\x18\x01 \x03(\x0b\x32\x0e.pprocd.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x10\x43\x61ncelJobRequest\x12\x0b\n\x03job\x18\x01 \x01(\t\"0\n\x11\x43\x61ncelJobResponse\x12\x1b\n\x03job\x18\x01 \x01(\x0b\x32\x0e.pprocd.v1.Job\"\x1f\n\x10\x44\x65leteJobRequest\x12\x0b\n\x03job\x18\x01 \x01(\t\"\x13\n\x11\x44\x65leteJobResponse\"\x16\n\x14ListCallablesRequest\"?\n\x15ListCallablesResponse\x12&\n\tcallables\x18\x01 \x03(\x0b\x32\x13.pprocd.v1.Callable\"\x12\n\x10GetStatusRequest\"\xe0\x02\n\x11GetStatusResponse\x12\x14\n\x0cworkers_idle\x18\x01 \x01(\r\x12\x14\n\x0cworkers_busy\x18\x02 \x01(\r\x12\x18\n\x10workers_starting\x18\x03 \x01(\r\x12\x14\n\x0citems_queued\x18\x04 \x01(\x04\x12\x15\n\ritems_running\x18\x05 \x01(\x04\x12\x17\n\x0fitems_completed\x18\x06 \x01(\x04\x12\x14\n\x0citems_failed\x18\x07 \x01(\x04\x12\x15\n\ritems_crashed\x18\x08 \x01(\x04\x12\x19\n\x11workers_respawned\x18\t \x01(\x04\x12\x11\n\tuptime_ms\x18\n \x01(\x04\x12\x14\n\x0c\x63\x61lls_active\x18\x0b \x01(\r\x12\x1a\n\x12workers_configured\x18\x0c \x01(\r\x12\x18\n\x10workers_recycled\x18\r \x01(\x04\x12\x18\n\x10\x63\x61llable_reloads\x18\x0e \x01(\x04\"4\n\x0b\x45\x63hoRequest\x12%\n\x05value\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"5\n\x0c\x45\x63hoResponse\x12%\n\x05value\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value*\xb5\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x12\x19\n\x15JOB_STATE_INTERRUPTED\x10\x06\x32\xc0\x06\n\x12ProcessFarmService\x12>\n\x05Start\x12\x17.pprocd.v1.StartRequest\x1a\x18.pprocd.v1.StartResponse(\x01\x30\x01\x12\x38\n\x03Map\x12\x15.pprocd.v1.MapRequest\x1a\x16.pprocd.v1.MapResponse(\x01\x30\x01\x12>\n\x05Queue\x12\x17.pprocd.v1.QueueRequest\x1a\x18.pprocd.v1.QueueResponse(\x01\x30\x01\x12=\n\x06Submit\x12\x18.pprocd.v1.SubmitRequest\x1a\x19.pprocd.v1.SubmitResponse\x12H\n\tReconnect\x12\x1b.pprocd.v1.ReconnectRequest\x1a\x1c.pprocd.v1.ReconnectResponse0\x01\x12=\n\x06GetJob\x12\x18.pprocd.v1.GetJobRequest\x1a\x19.pprocd.v1.GetJobResponse\x12\x43\n\x08ListJobs\x12\x1a.pprocd.v1.ListJobsRequest\x1a\x1b.pprocd.v1.ListJobsResponse\x12\x46\n\tCancelJob\x12\x1b.pprocd.v1.CancelJobRequest\x1a\x1c.pprocd.v1.CancelJobResponse\x12\x46\n\tDeleteJob\x12\x1b.pprocd.v1.DeleteJobRequest\x1a\x1c.pprocd.v1.DeleteJobResponse\x12R\n\rListCallables\x12\x1f.pprocd.v1.ListCallablesRequest\x1a .pprocd.v1.ListCallablesResponse\x12\x46\n\tGetStatus\x12\x1b.pprocd.v1.GetStatusRequest\x1a\x1c.pprocd.v1.GetStatusResponse\x12\x37\n\x04\x45\x63ho\x12\x16.pprocd.v1.EchoRequest\x1a\x17.pprocd.v1.EchoResponseB%Z#pprocd.dev/client/pprocdv1;pprocdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pprocd/v1/service.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"\x9d\x01\n\x0cStartRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12)\n\targuments\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\'\n\x07options\x18\x03 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12\'\n\x07message\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\"\x90\x01\n\rStartResponse\x12)\n\x07message\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueH\x00\x12\'\n\x06result\x18\x02 \x01(\x0b\x32\x15.pprocd.v1.ItemResultH\x00\x12\"\n\x04logs\x18\x03 \x03(\x0b\x32\x14.pprocd.v1.LogRecordB\x07\n\x05\x65vent\"\x87\x01\n\nMapRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12\'\n\x07options\x18\x02 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12&\n\x06inputs\x18\x03 \x03(\x0b\x32\x16.google.protobuf.Value\x12\x16\n\x0e\x63\x61ncel_indices\x18\x04 \x03(\x04\"5\n\x0bMapResponse\x12&\n\x07results\x18\x01 \x03(\x0b\x32\x15.pprocd.v1.ItemResult\"\x89\x01\n\x0cQueueRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12\'\n\x07options\x18\x02 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12&\n\x06inputs\x18\x03 \x03(\x0b\x32\x16.google.protobuf.Value\x12\x16\n\x0e\x63\x61ncel_indices\x18\x04 \x03(\x04\"7\n\rQueueResponse\x12&\n\x07results\x18\x01 \x03(\x0b\x32\x15.pprocd.v1.ItemResult\"\xfd\x02\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.pprocd.v1.JobState\x12\x12\n\nitems_done\x18\x04 \x01(\x04\x12\x13\n\x0bitems_total\x18\x05 \x01(\x04\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61llable\x18\t \x01(\t\x12\r\n\x05\x65rror\x18\n \x01(\t\x12\x10\n\x08\x61ttempts\x18\x0b \x01(\r\x12\x13\n\x0bmax_retries\x18\x0c \x01(\r\x12\x10\n\x08last_seq\x18\r \x01(\x04\x12\x11\n\towner_uid\x18\x0e \x01(\x03\x12\x13\n\x0bsocket_path\x18\x0f \x01(\t\"\xea\x01\n\rSubmitRequest\x12\x10\n\x08\x63\x61llable\x18\x01 \x01(\t\x12&\n\x06inputs\x18\x02 \x03(\x0b\x32\x16.google.protobuf.Value\x12\'\n\x07options\x18\x03 \x01(\x0b\x32\x16.pprocd.v1.CallOptions\x12\x0f\n\x07ordered\x18\x04 \x01(\x08\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12\x0f\n\x07retries\x18\x07 \x01(\r\x12\x13\n\x0bsocket_path\x18\x08 \x01(\t\x12\x18\n\x10retry_backoff_ms\x18\t \x01(\r\"-\n\x0eSubmitResponse\x12\x1b\n\x03job\x18\x01 \x01(\x0b\x32\x0e.pprocd.v1.Job\"\xd4\x01\n\x10ReconnectRequest\x12\x0c\n\x04jobs\x18\x01 \x03(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\x12H\n\x10\x61\x66ter_seq_by_job\x18\x03 \x03(\x0b\x32..pprocd.v1.ReconnectRequest.AfterSeqByJobEntry\x12\x1f\n\x17max_outputs_per_message\x18\x04 \x01(\r\x1a\x34\n\x12\x41\x66terSeqByJobEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\xc6\x01\n\x11ReconnectResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12\'\n\x06result\x18\x03 \x01(\x0b\x32\x15.pprocd.v1.ItemResultH\x00\x12\x1d\n\x03job\x18\x05 \x01(\x0b\x32\x0e.pprocd.v1.JobH\x00\x12\x10\n\x08progress\x18\x06 \x01(\x08\x12*\n\x04more\x18\x07 \x03(\x0b\x32\x1c.pprocd.v1.ReconnectResponseB\x08\n\x06outputJ\x04\x08\x04\x10\x05\"\x1c\n\rGetJobRequest\x12\x0b\n\x03job\x18\x01 \x01(\t\"-\n\x0eGetJobResponse\x12\x1b\n\x03job\x18\x01 \x01(\x0b\x32\x0e.pprocd.v1.Job\"j\n\x0fListJobsRequest\x12\"\n\x05state\x18\x01 \x01(\x0e\x32\x13.pprocd.v1.JobState\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\r\x12\x12\n\npage_token\x18\x04 \x01(\t\"I\n\x10ListJobsResponse\x12\x1c\n\x04jobs\x18\x01 \x03(\x0b\x32\x0e.pprocd.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x10\x43\x61ncelJobRequest\x12\x0b\n\x03job\x18\x01 \x01(\t\"0\n\x11\x43\x61ncelJobResponse\x12\x1b\n\x03job\x18\x01 \x01(\x0b\x32\x0e.pprocd.v1.Job\"\x1f\n\x10\x44\x65leteJobRequest\x12\x0b\n\x03job\x18\x01 \x01(\t\"\x13\n\x11\x44\x65leteJobResponse\"\x16\n\x14ListCallablesRequest\"?\n\x15ListCallablesResponse\x12&\n\tcallables\x18\x01 \x03(\x0b\x32\x13.pprocd.v1.Callable\"\x12\n\x10GetStatusRequest\"\xe0\x02\n\x11GetStatusResponse\x12\x14\n\x0cworkers_idle\x18\x01 \x01(\r\x12\x14\n\x0cworkers_busy\x18\x02 \x01(\r\x12\x18\n\x10workers_starting\x18\x03 \x01(\r\x12\x14\n\x0citems_queued\x18\x04 \x01(\x04\x12\x15\n\ritems_running\x18\x05 \x01(\x04\x12\x17\n\x0fitems_completed\x18\x06 \x01(\x04\x12\x14\n\x0citems_failed\x18\x07 \x01(\x04\x12\x15\n\ritems_crashed\x18\x08 \x01(\x04\x12\x19\n\x11workers_respawned\x18\t \x01(\x04\x12\x11\n\tuptime_ms\x18\n \x01(\x04\x12\x14\n\x0c\x63\x61lls_active\x18\x0b \x01(\r\x12\x1a\n\x12workers_configured\x18\x0c \x01(\r\x12\x18\n\x10workers_recycled\x18\r \x01(\x04\x12\x18\n\x10\x63\x61llable_reloads\x18\x0e \x01(\x04\"4\n\x0b\x45\x63hoRequest\x12%\n\x05value\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\"5\n\x0c\x45\x63hoResponse\x12%\n\x05value\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value*\xb5\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x12\x19\n\x15JOB_STATE_INTERRUPTED\x10\x06\x32\xc0\x06\n\x12ProcessFarmService\x12>\n\x05Start\x12\x17.pprocd.v1.StartRequest\x1a\x18.pprocd.v1.StartResponse(\x01\x30\x01\x12\x38\n\x03Map\x12\x15.pprocd.v1.MapRequest\x1a\x16.pprocd.v1.MapResponse(\x01\x30\x01\x12>\n\x05Queue\x12\x17.pprocd.v1.QueueRequest\x1a\x18.pprocd.v1.QueueResponse(\x01\x30\x01\x12=\n\x06Submit\x12\x18.pprocd.v1.SubmitRequest\x1a\x19.pprocd.v1.SubmitResponse\x12H\n\tReconnect\x12\x1b.pprocd.v1.ReconnectRequest\x1a\x1c.pprocd.v1.ReconnectResponse0\x01\x12=\n\x06GetJob\x12\x18.pprocd.v1.GetJobRequest\x1a\x19.pprocd.v1.GetJobResponse\x12\x43\n\x08ListJobs\x12\x1a.pprocd.v1.ListJobsRequest\x1a\x1b.pprocd.v1.ListJobsResponse\x12\x46\n\tCancelJob\x12\x1b.pprocd.v1.CancelJobRequest\x1a\x1c.pprocd.v1.CancelJobResponse\x12\x46\n\tDeleteJob\x12\x1b.pprocd.v1.DeleteJobRequest\x1a\x1c.pprocd.v1.DeleteJobResponse\x12R\n\rListCallables\x12\x1f.pprocd.v1.ListCallablesRequest\x1a .pprocd.v1.ListCallablesResponse\x12\x46\n\tGetStatus\x12\x1b.pprocd.v1.GetStatusRequest\x1a\x1c.pprocd.v1.GetStatusResponse\x12\x37\n\x04\x45\x63ho\x12\x16.pprocd.v1.EchoRequest\x1a\x17.pprocd.v1.EchoResponseB%Z#pprocd.dev/client/pprocdv1;pprocdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,8 +38,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z#pprocd.dev/client/pprocdv1;pprocdv1'
   _globals['_RECONNECTREQUEST_AFTERSEQBYJOBENTRY']._loaded_options = None
   _globals['_RECONNECTREQUEST_AFTERSEQBYJOBENTRY']._serialized_options = b'8\001'
-  _globals['_JOBSTATE']._serialized_start=2824
-  _globals['_JOBSTATE']._serialized_end=3005
+  _globals['_JOBSTATE']._serialized_start=2901
+  _globals['_JOBSTATE']._serialized_end=3082
   _globals['_STARTREQUEST']._serialized_start=150
   _globals['_STARTREQUEST']._serialized_end=307
   _globals['_STARTRESPONSE']._serialized_start=310
@@ -59,39 +59,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITRESPONSE']._serialized_start=1467
   _globals['_SUBMITRESPONSE']._serialized_end=1512
   _globals['_RECONNECTREQUEST']._serialized_start=1515
-  _globals['_RECONNECTREQUEST']._serialized_end=1694
-  _globals['_RECONNECTREQUEST_AFTERSEQBYJOBENTRY']._serialized_start=1642
-  _globals['_RECONNECTREQUEST_AFTERSEQBYJOBENTRY']._serialized_end=1694
-  _globals['_RECONNECTRESPONSE']._serialized_start=1697
-  _globals['_RECONNECTRESPONSE']._serialized_end=1851
-  _globals['_GETJOBREQUEST']._serialized_start=1853
-  _globals['_GETJOBREQUEST']._serialized_end=1881
-  _globals['_GETJOBRESPONSE']._serialized_start=1883
-  _globals['_GETJOBRESPONSE']._serialized_end=1928
-  _globals['_LISTJOBSREQUEST']._serialized_start=1930
-  _globals['_LISTJOBSREQUEST']._serialized_end=2036
-  _globals['_LISTJOBSRESPONSE']._serialized_start=2038
-  _globals['_LISTJOBSRESPONSE']._serialized_end=2111
-  _globals['_CANCELJOBREQUEST']._serialized_start=2113
-  _globals['_CANCELJOBREQUEST']._serialized_end=2144
-  _globals['_CANCELJOBRESPONSE']._serialized_start=2146
-  _globals['_CANCELJOBRESPONSE']._serialized_end=2194
-  _globals['_DELETEJOBREQUEST']._serialized_start=2196
-  _globals['_DELETEJOBREQUEST']._serialized_end=2227
-  _globals['_DELETEJOBRESPONSE']._serialized_start=2229
-  _globals['_DELETEJOBRESPONSE']._serialized_end=2248
-  _globals['_LISTCALLABLESREQUEST']._serialized_start=2250
-  _globals['_LISTCALLABLESREQUEST']._serialized_end=2272
-  _globals['_LISTCALLABLESRESPONSE']._serialized_start=2274
-  _globals['_LISTCALLABLESRESPONSE']._serialized_end=2337
-  _globals['_GETSTATUSREQUEST']._serialized_start=2339
-  _globals['_GETSTATUSREQUEST']._serialized_end=2357
-  _globals['_GETSTATUSRESPONSE']._serialized_start=2360
-  _globals['_GETSTATUSRESPONSE']._serialized_end=2712
-  _globals['_ECHOREQUEST']._serialized_start=2714
-  _globals['_ECHOREQUEST']._serialized_end=2766
-  _globals['_ECHORESPONSE']._serialized_start=2768
-  _globals['_ECHORESPONSE']._serialized_end=2821
-  _globals['_PROCESSFARMSERVICE']._serialized_start=3008
-  _globals['_PROCESSFARMSERVICE']._serialized_end=3840
+  _globals['_RECONNECTREQUEST']._serialized_end=1727
+  _globals['_RECONNECTREQUEST_AFTERSEQBYJOBENTRY']._serialized_start=1675
+  _globals['_RECONNECTREQUEST_AFTERSEQBYJOBENTRY']._serialized_end=1727
+  _globals['_RECONNECTRESPONSE']._serialized_start=1730
+  _globals['_RECONNECTRESPONSE']._serialized_end=1928
+  _globals['_GETJOBREQUEST']._serialized_start=1930
+  _globals['_GETJOBREQUEST']._serialized_end=1958
+  _globals['_GETJOBRESPONSE']._serialized_start=1960
+  _globals['_GETJOBRESPONSE']._serialized_end=2005
+  _globals['_LISTJOBSREQUEST']._serialized_start=2007
+  _globals['_LISTJOBSREQUEST']._serialized_end=2113
+  _globals['_LISTJOBSRESPONSE']._serialized_start=2115
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2188
+  _globals['_CANCELJOBREQUEST']._serialized_start=2190
+  _globals['_CANCELJOBREQUEST']._serialized_end=2221
+  _globals['_CANCELJOBRESPONSE']._serialized_start=2223
+  _globals['_CANCELJOBRESPONSE']._serialized_end=2271
+  _globals['_DELETEJOBREQUEST']._serialized_start=2273
+  _globals['_DELETEJOBREQUEST']._serialized_end=2304
+  _globals['_DELETEJOBRESPONSE']._serialized_start=2306
+  _globals['_DELETEJOBRESPONSE']._serialized_end=2325
+  _globals['_LISTCALLABLESREQUEST']._serialized_start=2327
+  _globals['_LISTCALLABLESREQUEST']._serialized_end=2349
+  _globals['_LISTCALLABLESRESPONSE']._serialized_start=2351
+  _globals['_LISTCALLABLESRESPONSE']._serialized_end=2414
+  _globals['_GETSTATUSREQUEST']._serialized_start=2416
+  _globals['_GETSTATUSREQUEST']._serialized_end=2434
+  _globals['_GETSTATUSRESPONSE']._serialized_start=2437
+  _globals['_GETSTATUSRESPONSE']._serialized_end=2789
+  _globals['_ECHOREQUEST']._serialized_start=2791
+  _globals['_ECHOREQUEST']._serialized_end=2843
+  _globals['_ECHORESPONSE']._serialized_start=2845
+  _globals['_ECHORESPONSE']._serialized_end=2898
+  _globals['_PROCESSFARMSERVICE']._serialized_start=3085
+  _globals['_PROCESSFARMSERVICE']._serialized_end=3917
 # @@protoc_insertion_point(module_scope)

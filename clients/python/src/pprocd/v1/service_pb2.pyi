@@ -151,7 +151,7 @@ class SubmitResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class ReconnectRequest(_message.Message):
-    __slots__ = ("jobs", "after_seq", "after_seq_by_job")
+    __slots__ = ("jobs", "after_seq", "after_seq_by_job", "max_outputs_per_message")
     class AfterSeqByJobEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -162,24 +162,28 @@ class ReconnectRequest(_message.Message):
     JOBS_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_BY_JOB_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUTS_PER_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedScalarFieldContainer[str]
     after_seq: int
     after_seq_by_job: _containers.ScalarMap[str, int]
-    def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ..., after_seq_by_job: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    max_outputs_per_message: int
+    def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ..., after_seq_by_job: _Optional[_Mapping[str, int]] = ..., max_outputs_per_message: _Optional[int] = ...) -> None: ...
 
 class ReconnectResponse(_message.Message):
-    __slots__ = ("job_id", "seq", "result", "job", "progress")
+    __slots__ = ("job_id", "seq", "result", "job", "progress", "more")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     seq: int
     result: _item_pb2.ItemResult
     job: Job
     progress: bool
-    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., progress: _Optional[bool] = ...) -> None: ...
+    more: _containers.RepeatedCompositeFieldContainer[ReconnectResponse]
+    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., progress: _Optional[bool] = ..., more: _Optional[_Iterable[_Union[ReconnectResponse, _Mapping]]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job",)

@@ -20,6 +20,14 @@ export interface ReconnectRequest {
    * Per job (by id or name as given in `jobs`): overrides after_seq.
    */
   'afterSeqByJob'?: ({[key: string]: number | string | Long});
+  /**
+   * How many outputs one message may carry. 0 or 1: every output comes in a
+   * message of its own (what a person reading grpcurl's output wants).
+   * More: the server packs up to this many outputs that are ready together
+   * into one message (the first in the message's own fields, the others in
+   * `more`), which costs far less for jobs with many small outputs.
+   */
+  'maxOutputsPerMessage'?: (number);
 }
 
 /**
@@ -40,4 +48,12 @@ export interface ReconnectRequest__Output {
    * Per job (by id or name as given in `jobs`): overrides after_seq.
    */
   'afterSeqByJob': ({[key: string]: number});
+  /**
+   * How many outputs one message may carry. 0 or 1: every output comes in a
+   * message of its own (what a person reading grpcurl's output wants).
+   * More: the server packs up to this many outputs that are ready together
+   * into one message (the first in the message's own fields, the others in
+   * `more`), which costs far less for jobs with many small outputs.
+   */
+  'maxOutputsPerMessage': (number);
 }

@@ -2,6 +2,7 @@
 
 import type { ItemResult as _pprocd_v1_ItemResult, ItemResult__Output as _pprocd_v1_ItemResult__Output } from '../../pprocd/v1/ItemResult';
 import type { Job as _pprocd_v1_Job, Job__Output as _pprocd_v1_Job__Output } from '../../pprocd/v1/Job';
+import type { ReconnectResponse as _pprocd_v1_ReconnectResponse, ReconnectResponse__Output as _pprocd_v1_ReconnectResponse__Output } from '../../pprocd/v1/ReconnectResponse';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -22,6 +23,11 @@ export interface ReconnectResponse {
    * unchanged since its previous `job` output).
    */
   'progress'?: (boolean);
+  /**
+   * With ReconnectRequest.max_outputs_per_message > 1: the outputs that
+   * follow this one, in stream order (none of them has `more` itself).
+   */
+  'more'?: (_pprocd_v1_ReconnectResponse)[];
   'output'?: "result"|"job";
 }
 
@@ -43,5 +49,10 @@ export interface ReconnectResponse__Output {
    * unchanged since its previous `job` output).
    */
   'progress': (boolean);
+  /**
+   * With ReconnectRequest.max_outputs_per_message > 1: the outputs that
+   * follow this one, in stream order (none of them has `more` itself).
+   */
+  'more': (_pprocd_v1_ReconnectResponse__Output)[];
   'output'?: "result"|"job";
 }
