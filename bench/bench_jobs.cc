@@ -419,12 +419,17 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
   }
   uint64_t n = 1;
   bool final_state = false;
+  // Whether the last output of `message` is the job's final state.
+  const auto ends = [](const v1::ReconnectResponse& message) {
+    const v1::ReconnectResponse& last =
+        message.more_size() > 0 ? message.more(message.more_size() - 1) : message;
+    return last.has_job() && last.job().state() == v1::JOB_STATE_SUCCEEDED;
+  };
   n += static_cast<uint64_t>(response.more_size());
+  final_state = ends(response);
   while (reader->Read(&response)) {
     n += 1 + static_cast<uint64_t>(response.more_size());
-    const v1::ReconnectResponse& last =
-        response.more_size() > 0 ? response.more(response.more_size() - 1) : response;
-    final_state = last.has_job() && last.job().state() == v1::JOB_STATE_SUCCEEDED;
+    final_state = ends(response);
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok() || !final_state) {

@@ -59,7 +59,7 @@ absl::Status ReconnectReactor::RefillLocked() {
   for (Cursor& cursor : cursors_) {
     if (cursor.ended) continue;
     absl::StatusOr<std::vector<JobOutput>> outputs =
-        jobs_->store().ReadOutputs(cursor.job_id, cursor.after, kOutputsPerRead);
+        jobs_->ReadOutputs(cursor.job_id, cursor.after, kOutputsPerRead);
     if (!outputs.ok()) return outputs.status();
     if (outputs->empty()) {
       // Nothing newer: the job has ended if its last output is behind us

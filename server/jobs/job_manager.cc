@@ -17,6 +17,14 @@ constexpr int kInputsPerFeed = 1024;
 // A progress snapshot is stored at most this often per job.
 constexpr absl::Duration kProgressEvery = absl::Seconds(1);
 constexpr uint32_t kDefaultBackoffMs = 1000;
+// What the output tail holds per job: enough for watchers that keep up.
+constexpr size_t kTailOutputs = 2048;
+constexpr uint64_t kTailBytes = 1 << 20;
+// How long the tail of an ended job stays for the watchers finishing it.
+constexpr absl::Duration kTailKeptAfterEnd = absl::Seconds(10);
+// ReadOutputs() returns no more once the payloads reach this (the first
+// output always comes).
+constexpr uint64_t kReadBytes = 64 << 20;
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
@@ -85,7 +93,8 @@ JobManager::JobManager(JobManagerOptions options, std::unique_ptr<JobStore> stor
     : options_(std::move(options)),
       store_(std::move(store)),
       scheduler_(scheduler),
-      registry_(registry) {}
+      registry_(registry),
+      tail_(kTailOutputs, kTailBytes) {}
 
 JobManager::~JobManager() { Stop(); }
 
@@ -174,26 +183,37 @@ void JobManager::Loop() {
 absl::Status JobManager::RecordState(JobRecord& record, OutputKind kind) {
   v1::Job snapshot = ToProto(record);
   snapshot.set_last_seq(static_cast<uint64_t>(record.last_seq + 1));
-  absl::StatusOr<int64_t> seq =
-      store_->UpdateJobWithOutput(record, NewOutput{kind, snapshot.SerializeAsString()});
+  NewOutput output{kind, snapshot.SerializeAsString()};
+  absl::StatusOr<int64_t> seq = store_->UpdateJobWithOutput(record, output);
   if (!seq.ok()) return seq.status();
   record.last_seq = *seq;
   outputs_stored_ = true;
+  std::vector<NewOutput> stored;
+  stored.push_back(std::move(output));
+  tail_.Add(record.id, *seq, std::move(stored));
+  if (kind == OutputKind::kState && IsFinished(record.state)) {
+    // Watchers still following it get its last outputs from memory a while.
+    After(kTailKeptAfterEnd, [this, id = record.id] { tail_.Drop(id); });
+  }
   return absl::OkStatus();
 }
 
 // --- Job thread ----------------------------------------------------------
 
-void JobManager::StartAttempt(const std::string& job_id) {
+void JobManager::StartAttempt(const std::string& job_id,
+                              std::shared_ptr<v1::SubmitRequest> request) {
   if (runs_.count(job_id) > 0) return;
-  absl::StatusOr<JobRecord> record = store_->GetJob(job_id);
+  absl::StatusOr<JobRecord> record = store_->GetJob(job_id, /*with_request=*/request == nullptr);
   if (!record.ok() || IsFinished(record->state)) return;  // Deleted or cancelled meanwhile.
   auto run = std::make_unique<Run>();
   run->record = *std::move(record);
   JobRecord& job = run->record;
   const std::shared_ptr<const Registry> registry = registry_->Current();
   const CallableDef* def = nullptr;
-  if (!run->request.ParseFromString(job.request)) {
+  if (request != nullptr) run->request.Swap(request.get());
+  const bool readable = request != nullptr || run->request.ParseFromString(job.request);
+  job.request.clear();  // The run works from the parsed copy.
+  if (!readable) {
     job.error = "its stored request cannot be read";
   } else if ((def = registry->Find(run->request.callable())) == nullptr) {
     job.error = absl::StrCat("callable ", run->request.callable(), " is no longer registered");
@@ -284,6 +304,7 @@ void JobManager::FlushOutputs() {
       continue;
     }
     run.record.last_seq = *first + static_cast<int64_t>(count) - 1;
+    tail_.Add(id, *first, std::move(outputs));
     scheduler_->ResultsSent(run.call_id, count);
     outputs_stored_ = true;
     if (absl::Now() - run.last_progress >= kProgressEvery) {
@@ -380,7 +401,8 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::Submi
   if (!created.ok()) return created.status();
   if (existing != nullptr) *existing = created->existing;
   if (!created->existing) {
-    Post([this, id = created->job.id] { StartAttempt(id); });
+    auto copy = std::make_shared<v1::SubmitRequest>(request);
+    Post([this, id = created->job.id, copy] { StartAttempt(id, copy); });
   }
   return ToProto(created->job);
 }
@@ -453,8 +475,17 @@ absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_n
         "job ", id_or_name, " is ", JobStateName(record->state), ": cancel it before deleting it"));
   }
   absl::Status deleted = store_->DeleteJob(record->id);
+  if (deleted.ok()) tail_.Drop(record->id);
   if (deleted.ok() && options_.on_removed) options_.on_removed(record->id);
   return deleted;
+}
+
+absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string& job_id,
+                                                               int64_t after_seq, int max_count) {
+  if (max_count < 1) return store_->ReadOutputs(job_id, after_seq, max_count);
+  std::optional<std::vector<JobOutput>> held = tail_.Read(job_id, after_seq, max_count, kReadBytes);
+  if (held.has_value()) return *std::move(held);
+  return store_->ReadOutputs(job_id, after_seq, max_count, kReadBytes);
 }
 
 uint64_t JobManager::AddWatcher(std::function<void()> wake) {

@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_store.h"
+#include "server/jobs/output_tail.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/registry.h"
 
@@ -98,6 +99,10 @@ class JobManager {
   void RemoveWatcher(uint64_t handle);
 
   JobStore& store() { return *store_; }
+  // JobStore::ReadOutputs(), answered from memory when the outputs asked
+  // for are among those the job stored last (what live watchers ask for).
+  absl::StatusOr<std::vector<JobOutput>> ReadOutputs(const std::string& job_id, int64_t after_seq,
+                                                     int max_count);
 
   // The public view of a stored job.
   static v1::Job ToProto(const JobRecord& record);
@@ -113,7 +118,10 @@ class JobManager {
   void Post(std::function<void()> command);
   void Loop();
   // Job-thread steps.
-  void StartAttempt(const std::string& job_id);
+  // `request`: the job's request when the caller has it (a new job), so
+  // that the stored copy need not be read back; null reads it.
+  void StartAttempt(const std::string& job_id,
+                    std::shared_ptr<v1::SubmitRequest> request = nullptr);
   void FeedInputs(Run& run);
   void Delivered(const std::string& job_id, std::vector<std::unique_ptr<v1::ItemResult>> results);
   void CallFinished(const std::string& job_id, absl::Status status);
@@ -138,6 +146,7 @@ class JobManager {
   std::map<uint64_t, std::function<void()>> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
   std::thread thread_;
+  OutputTail tail_;
 
   // Job thread only.
   std::map<std::string, std::unique_ptr<Run>> runs_;

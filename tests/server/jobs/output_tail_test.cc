@@ -1,0 +1,66 @@
+#include "server/jobs/output_tail.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace pprocd {
+namespace {
+
+std::vector<NewOutput> Outputs(int count, size_t size = 4) {
+  std::vector<NewOutput> outputs;
+  for (int i = 0; i < count; ++i) outputs.push_back({OutputKind::kResult, std::string(size, 'x')});
+  return outputs;
+}
+
+std::vector<int64_t> Seqs(const std::optional<std::vector<JobOutput>>& outputs) {
+  std::vector<int64_t> seqs;
+  if (outputs.has_value()) {
+    for (const JobOutput& output : *outputs) seqs.push_back(output.seq);
+  }
+  return seqs;
+}
+
+TEST(OutputTailTest, AnswersOnlyReadsThatStartInsideWhatItHolds) {
+  OutputTail tail(100, 1 << 20);
+  tail.Add("a", 5, Outputs(3));  // seqs 5, 6, 7
+  EXPECT_EQ(Seqs(tail.Read("a", 4, 10, 1 << 20)), (std::vector<int64_t>{5, 6, 7}));
+  EXPECT_EQ(Seqs(tail.Read("a", 5, 1, 1 << 20)), (std::vector<int64_t>{6}));
+  EXPECT_FALSE(tail.Read("a", 3, 10, 1 << 20).has_value()) << "seq 4 is only in the store";
+  EXPECT_FALSE(tail.Read("a", 7, 10, 1 << 20).has_value()) << "only the store knows what is newer";
+  EXPECT_FALSE(tail.Read("b", 0, 10, 1 << 20).has_value());
+  tail.Drop("a");
+  EXPECT_FALSE(tail.Read("a", 4, 10, 1 << 20).has_value());
+}
+
+TEST(OutputTailTest, KeepsTheNewestWithinItsBoundsAndRestartsAtAGap) {
+  OutputTail tail(4, 1 << 20);
+  tail.Add("a", 1, Outputs(3));
+  tail.Add("a", 4, Outputs(3));  // holds 3..6
+  EXPECT_FALSE(tail.Read("a", 1, 10, 1 << 20).has_value());
+  EXPECT_EQ(Seqs(tail.Read("a", 2, 10, 1 << 20)), (std::vector<int64_t>{3, 4, 5, 6}));
+  tail.Add("a", 9, Outputs(1));  // not after 6: starts over
+  EXPECT_FALSE(tail.Read("a", 6, 10, 1 << 20).has_value());
+  EXPECT_EQ(Seqs(tail.Read("a", 8, 10, 1 << 20)), (std::vector<int64_t>{9}));
+
+  OutputTail small(100, 10);
+  small.Add("b", 1, Outputs(5, 4));  // 20 bytes: keeps the last 2
+  EXPECT_EQ(Seqs(small.Read("b", 3, 10, 1 << 20)), (std::vector<int64_t>{4, 5}));
+  EXPECT_FALSE(small.Read("b", 2, 10, 1 << 20).has_value());
+}
+
+TEST(OutputTailTest, AReadStopsOnceItsPayloadsReachMaxBytesButAlwaysGivesOne) {
+  OutputTail tail(100, 1 << 20);
+  tail.Add("a", 1, Outputs(5, 10));
+  EXPECT_EQ(Seqs(tail.Read("a", 0, 10, 25)), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(Seqs(tail.Read("a", 0, 10, 1)), (std::vector<int64_t>{1}));
+  const std::optional<std::vector<JobOutput>> one = tail.Read("a", 4, 10, 1 << 20);
+  ASSERT_TRUE(one.has_value());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(one->front().payload, std::string(10, 'x'));
+  EXPECT_EQ(one->front().kind, OutputKind::kResult);
+}
+
+}  // namespace
+}  // namespace pprocd
