@@ -83,7 +83,7 @@ absl::Status PrepareJobSchema(SqliteDb& db) {
   PPROCD_RETURN_IF_ERROR(journal.Run());
   // After a checkpoint, keep at most this much of the WAL file on disk.
   PPROCD_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
-  PPROCD_RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 8192"));
+  // Checkpoints: see WalCheckpointer (the store installs it on its writer).
 
   PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction, SqliteTransaction::Begin(db, true));
   PPROCD_ASSIGN_OR_RETURN(int64_t application_id, db.QueryInt("PRAGMA application_id"));

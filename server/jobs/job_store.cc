@@ -17,6 +17,11 @@ namespace {
 
 // Idle reader connections kept open (more are opened under load).
 constexpr size_t kMaxIdleReaders = 8;
+// WAL frames (pages) after which a checkpoint starts on the checkpointer's
+// thread (16 MiB of 4 KiB pages), and after which the writer checkpoints
+// itself (256 MiB).
+constexpr int kCheckpointPages = 4096;
+constexpr int kInlineCheckpointPages = 65536;
 // A batch of state outputs up to this size is never refused for size.
 constexpr uint64_t kMaxExemptBytes = 64 << 10;
 
@@ -55,13 +60,19 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(JobStoreOptions options
   if (!writer.ok()) return in_context(writer.status());
   absl::Status schema = PrepareJobSchema(**writer);
   if (!schema.ok()) return in_context(schema);
-  return std::unique_ptr<JobStore>(new JobStore(std::move(options), *std::move(writer)));
+  absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoints = OpenJobConnection(options, true);
+  if (!checkpoints.ok()) return in_context(checkpoints.status());
+  return std::unique_ptr<JobStore>(
+      new JobStore(std::move(options), *std::move(writer), *std::move(checkpoints)));
 }
 
-JobStore::JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer)
+JobStore::JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer,
+                   std::unique_ptr<SqliteDb> checkpoints)
     : options_(std::move(options)),
       writer_(std::move(writer)),
-      readers_([this] { return OpenJobConnection(options_, false); }, kMaxIdleReaders) {}
+      readers_([this] { return OpenJobConnection(options_, false); }, kMaxIdleReaders),
+      checkpointer_(writer_.get(), std::move(checkpoints), kCheckpointPages,
+                    kInlineCheckpointPages) {}
 
 JobStore::~JobStore() = default;
 

@@ -39,6 +39,7 @@
 #include "server/jobs/job_record.h"
 #include "server/jobs/sqlite.h"
 #include "server/jobs/sqlite_pool.h"
+#include "server/jobs/wal_checkpointer.h"
 
 namespace pprocd {
 
@@ -53,7 +54,7 @@ struct JobStoreOptions {
   std::string path;
   // Cap on the bytes in use (pages holding data, times the page size); 0 = none.
   // An empty store takes about 50 KiB. Not counted: the -wal file, which holds
-  // the commits since the last checkpoint (about 32 MiB at most, usually).
+  // the commits since the last checkpoint (about 16 MiB, at most 256 MiB).
   uint64_t max_bytes = 0;
   // PruneFinished() deletes jobs that ended longer ago than this.
   absl::Duration keep_finished = absl::Hours(24 * 7);
@@ -165,7 +166,8 @@ class JobStore {
   const JobStoreOptions& options() const { return options_; }
 
  private:
-  JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer);
+  JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer,
+           std::unique_ptr<SqliteDb> checkpoints);
 
   // The jobs `sql` selects (PPROCD_JOB_COLUMNS, then the request if
   // `with_request`), read on a reader connection.
@@ -192,6 +194,8 @@ class JobStore {
   const std::unique_ptr<SqliteDb> writer_ ABSL_GUARDED_BY(writer_mu_);
   absl::BitGen ids_ ABSL_GUARDED_BY(writer_mu_);
   SqlitePool readers_;
+  // Declared last: it goes first, while the writer it hooks is still open.
+  WalCheckpointer checkpointer_;
 };
 
 }  // namespace pprocd

@@ -1,0 +1,104 @@
+#include "server/jobs/wal_checkpointer.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace pprocd {
+namespace {
+
+class DbFile {
+ public:
+  DbFile() {
+    std::string pattern = ::testing::TempDir() + "pprocd-wal-test-XXXXXX";
+    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
+    path_ = dir_ + "/test.db";
+  }
+  ~DbFile() {
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+  std::unique_ptr<SqliteDb> Connect() const {
+    absl::StatusOr<std::unique_ptr<SqliteDb>> db =
+        SqliteDb::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+  // Bytes of the database file itself (what checkpoints copy into).
+  int64_t DatabaseBytes() const {
+    struct stat info;
+    return stat(path_.c_str(), &info) == 0 ? static_cast<int64_t>(info.st_size) : -1;
+  }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+// Writes 100 rows of 8 KiB, one commit each: about 300 WAL pages.
+void WriteRows(SqliteDb& db) {
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(db.Exec("INSERT INTO rows (data) VALUES (randomblob(8192))").ok());
+  }
+}
+
+std::unique_ptr<SqliteDb> WalWriter(const DbFile& file) {
+  std::unique_ptr<SqliteDb> writer = file.Connect();
+  if (writer == nullptr) return nullptr;
+  EXPECT_TRUE(writer->Exec("PRAGMA journal_mode = WAL").ok());
+  EXPECT_TRUE(writer->Exec("CREATE TABLE rows (data BLOB)").ok());
+  return writer;
+}
+
+TEST(WalCheckpointerTest, CommitsPastTheThresholdAreCheckpointedByItsOwnThread) {
+  DbFile file;
+  std::unique_ptr<SqliteDb> writer = WalWriter(file);
+  ASSERT_NE(writer, nullptr);
+  const int64_t before = file.DatabaseBytes();
+  WalCheckpointer checkpointer(writer.get(), file.Connect(), /*start_pages=*/64,
+                               /*inline_pages=*/1 << 30);
+  WriteRows(*writer);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (checkpointer.completed() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GT(checkpointer.completed(), 0);
+  EXPECT_GT(file.DatabaseBytes(), before + (256 << 10)) << "pages were copied into the database";
+}
+
+TEST(WalCheckpointerTest, BelowTheThresholdNothingIsCheckpointed) {
+  DbFile file;
+  std::unique_ptr<SqliteDb> writer = WalWriter(file);
+  ASSERT_NE(writer, nullptr);
+  const int64_t before = file.DatabaseBytes();
+  {
+    WalCheckpointer checkpointer(writer.get(), file.Connect(), /*start_pages=*/1 << 20,
+                                 /*inline_pages=*/1 << 30);
+    WriteRows(*writer);
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_EQ(checkpointer.completed(), 0);
+  }
+  EXPECT_EQ(file.DatabaseBytes(), before) << "no SQLite automatic checkpoint either";
+}
+
+TEST(WalCheckpointerTest, PastTheInlineLimitTheWriterCheckpointsItself) {
+  DbFile file;
+  std::unique_ptr<SqliteDb> writer = WalWriter(file);
+  ASSERT_NE(writer, nullptr);
+  const int64_t before = file.DatabaseBytes();
+  WalCheckpointer checkpointer(writer.get(), file.Connect(), /*start_pages=*/1 << 20,
+                               /*inline_pages=*/64);
+  WriteRows(*writer);
+  EXPECT_EQ(checkpointer.completed(), 0);
+  EXPECT_GT(file.DatabaseBytes(), before + (256 << 10));
+}
+
+}  // namespace
+}  // namespace pprocd
