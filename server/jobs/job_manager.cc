@@ -397,7 +397,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::Submi
   record.max_retries = request.retries();
   record.socket_path = request.socket_path();
   record.request = request.SerializeAsString();
-  absl::StatusOr<JobStore::Created> created = store_->CreateJob(record);
+  absl::StatusOr<JobStore::Created> created = store_->CreateJob(std::move(record));
   if (!created.ok()) return created.status();
   if (existing != nullptr) *existing = created->existing;
   if (!created->existing) {

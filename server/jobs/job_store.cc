@@ -106,25 +106,25 @@ absl::StatusOr<uint64_t> JobStore::UsedBytes() {
 
 // JobStore::CreateJob()
 
-absl::StatusOr<JobStore::Created> JobStore::CreateJob(const JobRecord& job) {
+absl::StatusOr<JobStore::Created> JobStore::CreateJob(JobRecord job) {
   absl::MutexLock lock(&writer_mu_);
-  absl::StatusOr<Created> created = CreateJobLocked(job);
+  absl::StatusOr<Created> created = CreateJobLocked(std::move(job));
   if (!created.ok()) return InContext(created.status());
   return created;
 }
 
-absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job) {
+absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
                           SqliteTransaction::Begin(*writer_, /*immediate=*/true));
   if (!job.idempotency_key.empty()) {
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find,
-                            writer_->Cached("SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST
-                                            " FROM jobs j WHERE owner_uid = ?1 AND"
-                                            " idempotency_key = ?2"));
+    PPROCD_ASSIGN_OR_RETURN(
+        SqliteDb::Lease find,
+        writer_->Cached("SELECT " PPROCD_JOB_COLUMNS " FROM jobs j WHERE owner_uid = ?1 AND"
+                        " idempotency_key = ?2"));
     find->BindInt(1, job.owner_uid);
     find->BindText(2, job.idempotency_key);
     PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
-    if (found) return Created{ReadJobRow(*find, /*with_request=*/true), /*existing=*/true};
+    if (found) return Created{ReadJobRow(*find, /*with_request=*/false), /*existing=*/true};
   }
   if (!job.name.empty()) {
     PPROCD_ASSIGN_OR_RETURN(
@@ -139,7 +139,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job
     }
   }
 
-  JobRecord stored = job;
+  JobRecord& stored = job;
   stored.last_seq = 0;
   if (stored.create_micros == 0) stored.create_micros = absl::ToUnixMicros(absl::Now());
   // 64 random bits: a collision is unlikely but possible, and then retried.
@@ -185,6 +185,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(const JobRecord& job
   PPROCD_RETURN_IF_ERROR(request->Run());
   PPROCD_RETURN_IF_ERROR(CheckSize("a new job"));
   PPROCD_RETURN_IF_ERROR(transaction.Commit());
+  stored.request = std::string();  // Large, and the caller had it.
   return Created{std::move(stored), /*existing=*/false};
 }
 

@@ -96,7 +96,8 @@ class JobStore {
   // has a job with this idempotency key, returns that job with `existing` set.
   // ALREADY_EXISTS if the owner has another job with this name;
   // RESOURCE_EXHAUSTED if it would take the store over max_bytes.
-  absl::StatusOr<Created> CreateJob(const JobRecord& job);
+  // The job returned has no `request` (the caller had it).
+  absl::StatusOr<Created> CreateJob(JobRecord job);
 
   // Stores `outputs` in one transaction with the job's next seqs, in order, and
   // advances its last_seq; returns the first seq given (0 for no outputs).
@@ -177,8 +178,7 @@ class JobStore {
   // RESOURCE_EXHAUSTED if the writer's open transaction leaves more than
   // max_bytes in use.
   absl::Status CheckSize(absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  absl::StatusOr<Created> CreateJobLocked(const JobRecord& job)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::StatusOr<Created> CreateJobLocked(JobRecord job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // With `update_job`: its row is updated in the same transaction.
   absl::StatusOr<int64_t> AppendOutputsLocked(absl::string_view job_id,
                                               const std::vector<NewOutput>& outputs,

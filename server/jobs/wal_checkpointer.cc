@@ -5,9 +5,12 @@
 
 namespace pprocd {
 
-WalCheckpointer::WalCheckpointer(SqliteDb* writer, std::unique_ptr<SqliteDb> own,
-                                 int start_pages, int inline_pages)
-    : writer_(writer), own_(std::move(own)), start_pages_(start_pages), inline_pages_(inline_pages) {
+WalCheckpointer::WalCheckpointer(SqliteDb* writer, std::unique_ptr<SqliteDb> own, int start_pages,
+                                 int inline_pages)
+    : writer_(writer),
+      own_(std::move(own)),
+      start_pages_(start_pages),
+      inline_pages_(inline_pages) {
   thread_ = std::thread([this] { Loop(); });
   sqlite3_wal_hook(writer_->get(), &WalCheckpointer::OnCommit, this);
 }
@@ -51,8 +54,8 @@ void WalCheckpointer::Loop() {
       if (stopping_) return;
       wanted_ = false;
     }
-    const int result =
-        sqlite3_wal_checkpoint_v2(own_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    const int result = sqlite3_wal_checkpoint_v2(own_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                 nullptr, nullptr);
     if (result != SQLITE_OK && result != SQLITE_BUSY) {
       std::fprintf(stderr, "pprocd: job store checkpoint: %s\n", sqlite3_errstr(result));
     }
