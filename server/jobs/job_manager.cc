@@ -17,11 +17,11 @@ constexpr int kInputsPerFeed = 1024;
 // A progress snapshot is stored at most this often per job.
 constexpr absl::Duration kProgressEvery = absl::Seconds(1);
 constexpr uint32_t kDefaultBackoffMs = 1000;
-// What the output tail holds per job: enough for watchers that keep up.
-constexpr size_t kTailOutputs = 2048;
-constexpr uint64_t kTailBytes = 1 << 20;
-// How long the tail of an ended job stays for the watchers finishing it.
-constexpr absl::Duration kTailKeptAfterEnd = absl::Seconds(10);
+// What RecentOutputs holds per job: enough for watchers that keep up.
+constexpr size_t kRecentOutputs = 2048;
+constexpr uint64_t kRecentBytes = 1 << 20;
+// How long the recent outputs of an ended job stay for the watchers finishing it.
+constexpr absl::Duration kRecentKeptAfterEnd = absl::Seconds(10);
 // ReadOutputs() returns no more once the payloads reach this (the first
 // output always comes).
 constexpr uint64_t kReadBytes = 64 << 20;
@@ -94,7 +94,7 @@ JobManager::JobManager(JobManagerOptions options, std::unique_ptr<JobStore> stor
       store_(std::move(store)),
       scheduler_(scheduler),
       registry_(registry),
-      tail_(kTailOutputs, kTailBytes) {}
+      recent_(kRecentOutputs, kRecentBytes) {}
 
 JobManager::~JobManager() { Stop(); }
 
@@ -190,10 +190,10 @@ absl::Status JobManager::RecordState(JobRecord& record, OutputKind kind) {
   outputs_stored_ = true;
   std::vector<NewOutput> stored;
   stored.push_back(std::move(output));
-  tail_.Add(record.id, *seq, std::move(stored));
+  recent_.Add(record.id, *seq, std::move(stored));
   if (kind == OutputKind::kState && IsFinished(record.state)) {
     // Watchers still following it get its last outputs from memory a while.
-    After(kTailKeptAfterEnd, [this, id = record.id] { tail_.Drop(id); });
+    After(kRecentKeptAfterEnd, [this, id = record.id] { recent_.Drop(id); });
   }
   return absl::OkStatus();
 }
@@ -304,7 +304,7 @@ void JobManager::FlushOutputs() {
       continue;
     }
     run.record.last_seq = *first + static_cast<int64_t>(count) - 1;
-    tail_.Add(id, *first, std::move(outputs));
+    recent_.Add(id, *first, std::move(outputs));
     scheduler_->ResultsSent(run.call_id, count);
     outputs_stored_ = true;
     if (absl::Now() - run.last_progress >= kProgressEvery) {
@@ -475,7 +475,7 @@ absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_n
         "job ", id_or_name, " is ", JobStateName(record->state), ": cancel it before deleting it"));
   }
   absl::Status deleted = store_->DeleteJob(record->id);
-  if (deleted.ok()) tail_.Drop(record->id);
+  if (deleted.ok()) recent_.Drop(record->id);
   if (deleted.ok() && options_.on_removed) options_.on_removed(record->id);
   return deleted;
 }
@@ -483,7 +483,8 @@ absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_n
 absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string& job_id,
                                                                int64_t after_seq, int max_count) {
   if (max_count < 1) return store_->ReadOutputs(job_id, after_seq, max_count);
-  std::optional<std::vector<JobOutput>> held = tail_.Read(job_id, after_seq, max_count, kReadBytes);
+  std::optional<std::vector<JobOutput>> held =
+      recent_.Read(job_id, after_seq, max_count, kReadBytes);
   if (held.has_value()) return *std::move(held);
   return store_->ReadOutputs(job_id, after_seq, max_count, kReadBytes);
 }

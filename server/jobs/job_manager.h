@@ -34,7 +34,7 @@
 #include "absl/time/time.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_store.h"
-#include "server/jobs/output_tail.h"
+#include "server/jobs/recent_outputs.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/registry.h"
 
@@ -146,7 +146,7 @@ class JobManager {
   std::map<uint64_t, std::function<void()>> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
   std::thread thread_;
-  OutputTail tail_;
+  RecentOutputs recent_;
 
   // Job thread only.
   std::map<std::string, std::unique_ptr<Run>> runs_;

@@ -1,10 +1,10 @@
-#include "server/jobs/output_tail.h"
+#include "server/jobs/recent_outputs.h"
 
 #include <utility>
 
 namespace pprocd {
 
-void OutputTail::Add(const std::string& job, int64_t first, std::vector<NewOutput> outputs) {
+void RecentOutputs::Add(const std::string& job, int64_t first, std::vector<NewOutput> outputs) {
   if (outputs.empty()) return;
   absl::MutexLock lock(&mu_);
   Held& held = by_job_[job];
@@ -24,8 +24,8 @@ void OutputTail::Add(const std::string& job, int64_t first, std::vector<NewOutpu
   }
 }
 
-std::optional<std::vector<JobOutput>> OutputTail::Read(const std::string& job, int64_t after_seq,
-                                                       int max_count, uint64_t max_bytes) const {
+std::optional<std::vector<JobOutput>> RecentOutputs::Read(const std::string& job, int64_t after_seq,
+                                                          int max_count, uint64_t max_bytes) const {
   absl::MutexLock lock(&mu_);
   auto found = by_job_.find(job);
   if (found == by_job_.end() || found->second.outputs.empty()) return std::nullopt;
@@ -45,7 +45,7 @@ std::optional<std::vector<JobOutput>> OutputTail::Read(const std::string& job, i
   return outputs;
 }
 
-void OutputTail::Drop(const std::string& job) {
+void RecentOutputs::Drop(const std::string& job) {
   absl::MutexLock lock(&mu_);
   by_job_.erase(job);
 }

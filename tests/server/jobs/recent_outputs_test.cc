@@ -1,4 +1,4 @@
-#include "server/jobs/output_tail.h"
+#include "server/jobs/recent_outputs.h"
 
 #include <gtest/gtest.h>
 
@@ -22,8 +22,8 @@ std::vector<int64_t> Seqs(const std::optional<std::vector<JobOutput>>& outputs) 
   return seqs;
 }
 
-TEST(OutputTailTest, AnswersOnlyReadsThatStartInsideWhatItHolds) {
-  OutputTail tail(100, 1 << 20);
+TEST(RecentOutputsTest, AnswersOnlyReadsThatStartInsideWhatItHolds) {
+  RecentOutputs tail(100, 1 << 20);
   tail.Add("a", 5, Outputs(3));  // seqs 5, 6, 7
   EXPECT_EQ(Seqs(tail.Read("a", 4, 10, 1 << 20)), (std::vector<int64_t>{5, 6, 7}));
   EXPECT_EQ(Seqs(tail.Read("a", 5, 1, 1 << 20)), (std::vector<int64_t>{6}));
@@ -34,8 +34,8 @@ TEST(OutputTailTest, AnswersOnlyReadsThatStartInsideWhatItHolds) {
   EXPECT_FALSE(tail.Read("a", 4, 10, 1 << 20).has_value());
 }
 
-TEST(OutputTailTest, KeepsTheNewestWithinItsBoundsAndRestartsAtAGap) {
-  OutputTail tail(4, 1 << 20);
+TEST(RecentOutputsTest, KeepsTheNewestWithinItsBoundsAndRestartsAtAGap) {
+  RecentOutputs tail(4, 1 << 20);
   tail.Add("a", 1, Outputs(3));
   tail.Add("a", 4, Outputs(3));  // holds 3..6
   EXPECT_FALSE(tail.Read("a", 1, 10, 1 << 20).has_value());
@@ -44,14 +44,14 @@ TEST(OutputTailTest, KeepsTheNewestWithinItsBoundsAndRestartsAtAGap) {
   EXPECT_FALSE(tail.Read("a", 6, 10, 1 << 20).has_value());
   EXPECT_EQ(Seqs(tail.Read("a", 8, 10, 1 << 20)), (std::vector<int64_t>{9}));
 
-  OutputTail small(100, 10);
+  RecentOutputs small(100, 10);
   small.Add("b", 1, Outputs(5, 4));  // 20 bytes: keeps the last 2
   EXPECT_EQ(Seqs(small.Read("b", 3, 10, 1 << 20)), (std::vector<int64_t>{4, 5}));
   EXPECT_FALSE(small.Read("b", 2, 10, 1 << 20).has_value());
 }
 
-TEST(OutputTailTest, AReadStopsOnceItsPayloadsReachMaxBytesButAlwaysGivesOne) {
-  OutputTail tail(100, 1 << 20);
+TEST(RecentOutputsTest, AReadStopsOnceItsPayloadsReachMaxBytesButAlwaysGivesOne) {
+  RecentOutputs tail(100, 1 << 20);
   tail.Add("a", 1, Outputs(5, 10));
   EXPECT_EQ(Seqs(tail.Read("a", 0, 10, 25)), (std::vector<int64_t>{1, 2, 3}));
   EXPECT_EQ(Seqs(tail.Read("a", 0, 10, 1)), (std::vector<int64_t>{1}));

@@ -1,12 +1,12 @@
-// OutputTail: the outputs each job stored last, kept in memory so that the
+// RecentOutputs: the outputs each job stored last, kept in memory so that the
 // watchers following a job live (Reconnect) take them from here instead of
 // reading back from the store what was just written to it.
 //
 // Only a cache: it holds, per job, a run of consecutive seqs that are already
 // stored, ending with the newest one; a read it cannot answer whole goes to
 // the store. Bounded per job (oldest outputs leave first). Thread-safe.
-#ifndef PPROCD_SERVER_JOBS_OUTPUT_TAIL_H_
-#define PPROCD_SERVER_JOBS_OUTPUT_TAIL_H_
+#ifndef PPROCD_SERVER_JOBS_RECENT_OUTPUTS_H_
+#define PPROCD_SERVER_JOBS_RECENT_OUTPUTS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -21,9 +21,9 @@
 
 namespace pprocd {
 
-class OutputTail {
+class RecentOutputs {
  public:
-  OutputTail(size_t max_outputs_per_job, uint64_t max_bytes_per_job)
+  RecentOutputs(size_t max_outputs_per_job, uint64_t max_bytes_per_job)
       : max_outputs_(max_outputs_per_job), max_bytes_(max_bytes_per_job) {}
 
   // `outputs` of `job` were stored with the seqs first, first + 1, ...
@@ -31,7 +31,7 @@ class OutputTail {
   void Add(const std::string& job, int64_t first, std::vector<NewOutput> outputs);
   // The outputs of `job` with seq > after_seq, in order, at most `max_count`
   // and no more once their payloads reach `max_bytes` (the first always
-  // comes), if the tail holds seq after_seq + 1; nullopt otherwise (ask the
+  // comes), if it holds seq after_seq + 1; nullopt otherwise (ask the
   // store, which alone can tell that nothing newer exists).
   std::optional<std::vector<JobOutput>> Read(const std::string& job, int64_t after_seq,
                                              int max_count, uint64_t max_bytes) const;
@@ -52,4 +52,4 @@ class OutputTail {
 
 }  // namespace pprocd
 
-#endif  // PPROCD_SERVER_JOBS_OUTPUT_TAIL_H_
+#endif  // PPROCD_SERVER_JOBS_RECENT_OUTPUTS_H_
