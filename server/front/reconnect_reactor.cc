@@ -43,7 +43,7 @@ void ReconnectReactor::PumpLocked() {
   }
   writing_response_ = std::move(buffered_.front());
   buffered_.pop_front();
-  size_t bytes = writing_response_.ByteSizeLong();
+  size_t bytes = max_outputs_per_message_ > 1 ? writing_response_.ByteSizeLong() : 0;
   while (!buffered_.empty() &&
          static_cast<uint32_t>(writing_response_.more_size()) + 1 < max_outputs_per_message_ &&
          bytes < kPackedBytes) {

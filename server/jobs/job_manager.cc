@@ -127,8 +127,8 @@ absl::Status JobManager::Start() {
 void JobManager::PruneNowAndLater() {
   absl::StatusOr<std::vector<std::string>> pruned = store_->PruneFinished(absl::Now());
   if (!pruned.ok()) LogLine(absl::StrCat("pruning ended jobs: ", pruned.status().ToString()));
-  if (pruned.ok() && options_.on_removed) {
-    for (const std::string& id : *pruned) options_.on_removed(id);
+  if (pruned.ok()) {
+    for (const std::string& id : *pruned) Removed(id);
   }
   After(options_.prune_every, [this] { PruneNowAndLater(); });
 }
@@ -475,9 +475,13 @@ absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_n
         "job ", id_or_name, " is ", JobStateName(record->state), ": cancel it before deleting it"));
   }
   absl::Status deleted = store_->DeleteJob(record->id);
-  if (deleted.ok()) recent_.Drop(record->id);
-  if (deleted.ok() && options_.on_removed) options_.on_removed(record->id);
+  if (deleted.ok()) Removed(record->id);
   return deleted;
+}
+
+void JobManager::Removed(const std::string& job_id) {
+  recent_.Drop(job_id);
+  if (options_.on_removed) options_.on_removed(job_id);
 }
 
 absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string& job_id,

@@ -131,6 +131,9 @@ class JobManager {
   // Stores a snapshot of the job as its next output, and its row.
   absl::Status RecordState(JobRecord& record, OutputKind kind);
   void After(absl::Duration delay, std::function<void()> command);
+  // What follows a job's deletion from the store (any thread): its recent
+  // outputs go, and options_.on_removed is told.
+  void Removed(const std::string& job_id);
   // Deletes the jobs that ended longer ago than the store keeps them, now
   // and every prune_every.
   void PruneNowAndLater();
