@@ -1,0 +1,23 @@
+// The fault binary's own check: a server starts and answers, so a fault test
+// that fails does so for its fault, not for its fixture.
+#include <gtest/gtest.h>
+
+#include "tests/util/server_process.h"
+
+namespace pprocd::testing {
+namespace {
+
+TEST(FaultFixtureTest, AServerStartsAndAnswersEcho) {
+  std::string error;
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start({}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  grpc::ClientContext context;
+  v1::EchoRequest request;
+  *request.mutable_value() = Num(7);
+  v1::EchoResponse response;
+  ASSERT_TRUE(server->NewStub()->Echo(&context, request, &response).ok());
+  EXPECT_EQ(response.value().number_value(), 7);
+}
+
+}  // namespace
+}  // namespace pprocd::testing
