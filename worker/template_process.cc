@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "worker/base/status_macros.h"
@@ -101,24 +102,42 @@ class Template {
     wire::v1::TemplateRequest request;
     if (!request.ParseFromArray(buffer, static_cast<int>(n))) Exit("malformed request");
     if (request.has_spawn()) Spawn(request.spawn().worker_id());
+    if (request.has_kill()) Kill(request.kill().worker_id());
+  }
+
+  // Only a worker not yet reaped is signalled: until waitpid() its pid (and
+  // its process group id) cannot be given to another process.
+  void Kill(uint64_t worker_id) {
+    for (const auto& [pid, id] : workers_) {
+      if (id == worker_id) {
+        ::kill(-pid, SIGKILL);
+        return;
+      }
+    }
   }
 
   void Spawn(uint64_t worker_id) {
     int task[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, task) != 0)
-      return ReportFailure(worker_id);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, task) != 0) {
+      return ReportFailure(worker_id, "socketpair", errno);
+    }
     const UniqueFd server_end(task[0]);
     UniqueFd worker_end(task[1]);
     // Output files: appended to by the worker, read by the worker and the
     // server (see output_capture.h).
     const UniqueFd out(CreateOutputFile("pprocd-stdout"));
+    const int out_errno = errno;
     const UniqueFd err(CreateOutputFile("pprocd-stderr"));
-    if (!out.valid() || !err.valid() || ::fcntl(out.get(), F_SETFL, O_APPEND) != 0 ||
-        ::fcntl(err.get(), F_SETFL, O_APPEND) != 0) {
-      return ReportFailure(worker_id);
+    const int err_errno = errno;
+    if (!out.valid() || !err.valid()) {
+      return ReportFailure(worker_id, "create an output file", out.valid() ? err_errno : out_errno);
+    }
+    if (::fcntl(out.get(), F_SETFL, O_APPEND) != 0 || ::fcntl(err.get(), F_SETFL, O_APPEND) != 0) {
+      return ReportFailure(worker_id, "fcntl", errno);
     }
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
+    const int fork_errno = errno;
     if (pid == 0) {
       // The server's end must not stay open in the worker, or it would
       // never see the end of its task stream.
@@ -126,7 +145,7 @@ class Template {
       RunChild(parent, worker_end.get(), out.get(), err.get());
     }
     worker_end.Reset();
-    if (pid < 0) return ReportFailure(worker_id);
+    if (pid < 0) return ReportFailure(worker_id, "fork", fork_errno);
     ::setpgid(pid, pid);  // Also done by the child; whichever runs first wins.
     workers_[pid] = worker_id;
     wire::v1::TemplateEvent event;
@@ -163,11 +182,13 @@ class Template {
     RunWorker(task_fd, registry_);
   }
 
-  void ReportFailure(uint64_t worker_id) {
+  // The worker could not be started: `what` failed with `error_number`.
+  void ReportFailure(uint64_t worker_id, const char* what, int error_number) {
     wire::v1::TemplateEvent event;
     event.mutable_exited()->set_worker_id(worker_id);
     event.mutable_exited()->set_pid(-1);
     event.mutable_exited()->set_exit_code(-1);
+    event.mutable_exited()->set_spawn_error(std::string(ErrnoStatus(error_number, what).message()));
     if (!SendWithFds(control_fd_, event.SerializeAsString(), nullptr, 0).ok()) Exit(nullptr);
   }
 
@@ -303,6 +324,12 @@ absl::Status TemplateProcess::RequestSpawn(uint64_t worker_id) {
   return SendWithFds(control_.get(), request.SerializeAsString(), nullptr, 0);
 }
 
+absl::Status TemplateProcess::RequestKill(uint64_t worker_id) {
+  wire::v1::TemplateRequest request;
+  request.mutable_kill()->set_worker_id(worker_id);
+  return SendWithFds(control_.get(), request.SerializeAsString(), nullptr, 0);
+}
+
 absl::Status TemplateProcess::ReadEvent(TemplateEventWithFds* out, bool* got) {
   *got = false;
   char buffer[kMaxControlMessage];
@@ -317,23 +344,42 @@ absl::Status TemplateProcess::ReadEvent(TemplateEventWithFds* out, bool* got) {
   do {
     n = ::recvmsg(control_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return absl::OkStatus();
+  if (n < 0) {
+    const int saved = errno;
+    if (saved == EAGAIN || saved == EWOULDBLOCK) return absl::OkStatus();
+    if (saved == EMFILE || saved == ENFILE || saved == ENOMEM || saved == ENOBUFS) {
+      return absl::ResourceExhaustedError(
+          ErrnoStatus(saved, "read from the template socket").message());
+    }
+  }
   if (n <= 0) return absl::UnavailableError("the template process has gone away");
+  // Every descriptor that arrived is owned at once, so that none leaks
+  // whatever the message turns out to be.
+  std::vector<UniqueFd> received;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+      received.emplace_back(fd);
+    }
+  }
   out->task_fd.Reset();
   out->stdout_fd.Reset();
   out->stderr_fd.Reset();
-  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    int received[kSpawnedFds] = {-1, -1, -1};
-    const size_t count = std::min<size_t>((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int),
-                                          static_cast<size_t>(kSpawnedFds));
-    std::memcpy(received, CMSG_DATA(cmsg), count * sizeof(int));
-    out->task_fd.Reset(received[0]);
-    out->stdout_fd.Reset(received[1]);
-    out->stderr_fd.Reset(received[2]);
-  }
+  out->fds_lost = false;
   if (!out->event.ParseFromArray(buffer, static_cast<int>(n))) {
     return absl::InternalError("malformed event from the template");
+  }
+  if (out->event.has_spawned()) {
+    if ((msg.msg_flags & MSG_CTRUNC) != 0 || received.size() != kSpawnedFds) {
+      out->fds_lost = true;  // `received` closes those that came.
+    } else {
+      out->task_fd = std::move(received[0]);
+      out->stdout_fd = std::move(received[1]);
+      out->stderr_fd = std::move(received[2]);
+    }
   }
   *got = true;
   return absl::OkStatus();

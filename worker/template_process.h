@@ -34,6 +34,11 @@ struct TemplateEventWithFds {
   UniqueFd task_fd;    // WorkerSpawned: the worker's task socket.
   UniqueFd stdout_fd;  // WorkerSpawned: its stdout file (output_capture.h).
   UniqueFd stderr_fd;  // WorkerSpawned: its stderr file.
+  // WorkerSpawned whose descriptors did not all arrive: the server had no
+  // room for them (the kernel then drops the rest and sets MSG_CTRUNC). Any
+  // that did arrive are closed and the three above are empty: the worker
+  // cannot be reached, and ends when it reads the end of its task socket.
+  bool fds_lost = false;
 };
 
 // The control socket's descriptor number in a template started by Exec().
@@ -72,11 +77,21 @@ class TemplateProcess {
   int control_fd() const { return control_.get(); }
   pid_t pid() const { return pid_; }
 
-  // Asks for one more worker; the answer is a WorkerSpawned event.
+  // Asks for one more worker; the answer is a WorkerSpawned event, or a
+  // WorkerExited with pid -1 when the template could not start it.
   absl::Status RequestSpawn(uint64_t worker_id);
 
+  // Asks the template to SIGKILL the process group of worker `worker_id`.
+  // The template reaps its workers, so it alone knows whether the worker's
+  // pid is still the worker's: once reaped, the request does nothing (a
+  // kill by pid from the server could hit a process that reused it). The
+  // kill lands asynchronously; its WorkerExited event follows as usual.
+  absl::Status RequestKill(uint64_t worker_id);
+
   // Reads one pending event without blocking; `*got` is false when none is
-  // pending. Unavailable when the template has gone away.
+  // pending. Unavailable when the template has gone away; ResourceExhausted
+  // when the kernel could not hand the event over now (out of memory or
+  // descriptors): the event stays queued, read again later.
   absl::Status ReadEvent(TemplateEventWithFds* out, bool* got);
 
   // Closes the control socket (the template then kills its workers and
