@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/item.pb.h"
 #include "server/scheduler/call_sink.h"
@@ -54,6 +55,9 @@ struct CallState {
   bool fresh() const { return options.isolation() == v1::ISOLATION_FRESH; }
   // FRESH workers asked for and not yet given an item.
   uint64_t fresh_starting = 0;
+  // Since when its FRESH workers have failed to start, one after another
+  // (InfiniteFuture: they start).
+  absl::Time fresh_failing_since = absl::InfiniteFuture();
 
   // The callable is a channel callable: many results per input (continuous).
   bool channel_callable = false;

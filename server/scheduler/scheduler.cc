@@ -131,17 +131,28 @@ void Scheduler::ReplaceTemplate(TemplateProcess template_process) {
   Post([moved](SchedulerLoop& loop) { loop.ReplaceTemplate(std::move(*moved)); });
 }
 
+void Scheduler::GetStatus(StatusCallback done) {
+  // Shared, so that `done` is still here to call if the post is refused.
+  auto shared = std::make_shared<StatusCallback>(std::move(done));
+  const bool posted = TryPost([shared](SchedulerLoop& loop) {
+    v1::GetStatusResponse status;
+    loop.FillStatus(&status);
+    (*shared)(std::move(status));
+  });
+  if (!posted) (*shared)(absl::UnavailableError("the server is shutting down"));
+}
+
 v1::GetStatusResponse Scheduler::GetStatus() {
   struct Answer {
     v1::GetStatusResponse status;
     absl::Notification done;
   };
   auto answer = std::make_shared<Answer>();
-  Post([answer](SchedulerLoop& loop) {
-    loop.FillStatus(&answer->status);
+  GetStatus([answer](absl::StatusOr<v1::GetStatusResponse> status) {
+    if (status.ok()) answer->status = *std::move(status);
     answer->done.Notify();
   });
-  // Post drops commands once stopped: never wait forever.
+  // A loop that was never started answers nothing: never wait forever.
   if (!answer->done.WaitForNotificationWithTimeout(absl::Seconds(5))) return {};
   return answer->status;
 }

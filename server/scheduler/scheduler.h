@@ -109,7 +109,14 @@ class Scheduler {
   // the previous template finish what they run, then exit; that template
   // stops once its last worker is gone.
   void ReplaceTemplate(TemplateProcess template_process);
-  // A snapshot of the counters; blocks until the loop answers.
+  // A snapshot of the counters, given to `done`: on the scheduler thread,
+  // or at once on the calling thread with Unavailable once the scheduler
+  // has stopped. `done` is called exactly once and must not block (it runs
+  // on the thread that owns every worker).
+  using StatusCallback = std::function<void(absl::StatusOr<v1::GetStatusResponse>)>;
+  void GetStatus(StatusCallback done);
+  // The same, waiting for the answer (up to 5 s; an empty status then). For
+  // callers that may block: tests, and threads that are not gRPC's.
   v1::GetStatusResponse GetStatus();
 
  private:

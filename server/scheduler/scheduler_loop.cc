@@ -28,6 +28,14 @@ constexpr uint64_t kOutputCheckUs = 200000;
 // before it stops reading the client (plus what the worker's socket holds).
 constexpr size_t kMaxChannelInbox = 64;
 constexpr size_t kMaxChannelOutboxBytes = 1 << 20;
+// How long a FRESH call's items wait while its workers fail to start, one
+// after another (retried with a backoff of up to a second), before they
+// fail. A shortage of descriptors or processes is often brief: waiting
+// rides it out; failing after a bound tells the caller instead of hanging.
+constexpr absl::Duration kSpawnPatience = absl::Seconds(5);
+constexpr absl::Duration kTemplateReadRetry = absl::Milliseconds(100);
+constexpr char kFdsLost[] =
+    "the server ran out of file descriptors: the worker's sockets could not be handed over";
 
 uint64_t NowUs() {
   timespec ts;
@@ -98,9 +106,16 @@ void SchedulerLoop::Run() {
     }
     CheckTimeouts();
     CheckOutputSizes();
-    if (absl::Now() >= retry_spawn_at_) {
+    const absl::Time now = absl::Now();
+    if (now >= retry_spawn_at_) {
       retry_spawn_at_ = absl::InfiniteFuture();
-      SpawnWorker();
+      for (; pooled_owed_ > 0; --pooled_owed_) SpawnWorker();
+    }
+    if (now >= retry_template_read_at_) {
+      retry_template_read_at_ = absl::InfiniteFuture();
+      for (const auto& [generation, template_process] : templates_) {
+        Watch(template_process->control_fd(), Source::kTemplate, generation, EPOLLIN);
+      }
     }
     Dispatch();
     FlushCalls();
@@ -148,6 +163,64 @@ void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call) {
   workers_.emplace(worker->id, std::move(worker));
 }
 
+void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  const std::unique_ptr<WorkerSlot> worker = std::move(it->second);
+  workers_.erase(it);
+  // Logged once per run of failures; "workers start again" ends it.
+  if (spawn_failures_++ == 0) LogLine(absl::StrCat(why, "; retrying"));
+  retry_spawn_at_ = absl::Now() + absl::Milliseconds(std::min<uint64_t>(
+                                      1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
+  if (!worker->fresh) {
+    ++pooled_owed_;
+  } else {
+    ReleaseFreshSlot(*worker);
+    CallState* call = FindCall(worker->fresh_call);
+    if (call != nullptr) {
+      --call->fresh_starting;
+      const absl::Time now = absl::Now();
+      if (call->fresh_failing_since == absl::InfiniteFuture()) {
+        call->fresh_failing_since = now;
+      } else if (now - call->fresh_failing_since >= kSpawnPatience) {
+        call->fresh_failing_since = absl::InfiniteFuture();
+        FailQueued(*call, why);
+      }
+    }
+  }
+}
+
+void SchedulerLoop::FailQueued(CallState& call, const std::string& why) {
+  const std::string message = absl::StrCat(why, "; the item was not started (tried for ",
+                                           absl::FormatDuration(kSpawnPatience), ")");
+  owner_->queued_items_.fetch_sub(call.pending.size(), std::memory_order_relaxed);
+  for (PendingItem& item : call.pending) {
+    auto result = std::make_unique<v1::ItemResult>();
+    result->set_index(item.index);
+    result->set_last(true);
+    result->mutable_error()->set_kind(v1::ERROR_KIND_CRASHED);
+    result->mutable_error()->set_message(message);
+    ++items_failed_;
+    call.AddResult(std::move(result));
+  }
+  call.pending.clear();
+  MarkDirty(call.id);
+}
+
+void SchedulerLoop::Kill(WorkerSlot& worker, KillReason reason) {
+  if (worker.kill_reason == KillReason::kNone) worker.kill_reason = reason;
+  if (worker.kill_requested) return;
+  worker.kill_requested = true;
+  auto found = templates_.find(worker.generation);
+  // No template: it is gone, and its workers died with it.
+  if (found == templates_.end()) return;
+  const absl::Status sent = found->second->RequestKill(worker.id);
+  if (!sent.ok()) {
+    LogLine(
+        absl::StrCat("cannot ask the template to kill worker ", worker.pid, ": ", sent.ToString()));
+  }
+}
+
 void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
   const uint64_t previous = generation_;
   ++generation_;
@@ -186,6 +259,14 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
     TemplateEventWithFds received;
     bool got = false;
     const absl::Status status = template_process.ReadEvent(&received, &got);
+    if (absl::IsResourceExhausted(status)) {
+      // The event stays queued: read it again shortly, and meanwhile do not
+      // spin on a socket that stays readable.
+      LogLine(absl::StrCat("cannot read from the template now (", status.message(), "); retrying"));
+      Watch(template_process.control_fd(), Source::kTemplate, generation, 0);
+      retry_template_read_at_ = absl::Now() + kTemplateReadRetry;
+      return;
+    }
     if (!status.ok() && generation != generation_) {
       // A past generation's template died: so did its workers.
       LogLine(absl::StrCat("the previous template process was lost (", status.ToString(), ")"));
@@ -211,13 +292,23 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       if (it == workers_.end()) continue;
       WorkerSlot& worker = *it->second;
       worker.pid = event.spawned().pid();
+      if (received.fds_lost) {
+        // The worker sees the end of its task socket and exits; make sure.
+        Kill(worker, KillReason::kNone);
+        SpawnFailed(worker.id, kFdsLost);
+        if (generation != generation_) return StopIdleTemplate(generation);
+        continue;
+      }
       worker.task_fd = std::move(received.task_fd);
       worker.stdout_fd = std::move(received.stdout_fd);
       worker.stderr_fd = std::move(received.stderr_fd);
       SetNonBlocking(worker.task_fd.get());
       Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
       worker.state = WorkerState::kIdle;
-      spawn_failures_ = 0;
+      if (spawn_failures_ > 0) {
+        LogLine(absl::StrCat("workers start again (after ", spawn_failures_, " failed)"));
+        spawn_failures_ = 0;
+      }
       if (worker.fresh) {
         StartFreshWorker(worker);
       } else if (worker.generation != generation_) {
@@ -230,17 +321,12 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
     } else if (event.has_exited()) {
       const wire::v1::WorkerExited& exited = event.exited();
       if (exited.pid() < 0) {
-        // The template could not fork: retry with backoff.
-        auto failed = workers_.find(exited.worker_id());
-        if (failed != workers_.end() && failed->second->fresh) {
-          ReleaseFreshSlot(*failed->second);
-          if (CallState* call = FindCall(failed->second->fresh_call)) --call->fresh_starting;
-        }
-        workers_.erase(exited.worker_id());
-        ++spawn_failures_;
-        LogLine("the template could not start a worker; retrying");
-        retry_spawn_at_ = absl::Now() + absl::Milliseconds(std::min<uint64_t>(
-                                            1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
+        SpawnFailed(
+            exited.worker_id(),
+            exited.spawn_error().empty()
+                ? std::string("the template could not start a worker")
+                : absl::StrCat("the template could not start a worker: ", exited.spawn_error()));
+        if (generation != generation_) return StopIdleTemplate(generation);
         continue;
       }
       WorkerExited(exited.worker_id(), exited.exit_code(), exited.signal());
@@ -261,7 +347,7 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
     const absl::Status next = worker.reader.Next(&payload, &got);
     if (!next.ok()) {
       LogLine(absl::StrCat("worker ", worker.pid, ": ", next.ToString(), "; killing it"));
-      worker.Kill(KillReason::kNone);
+      Kill(worker, KillReason::kNone);
       break;
     }
     if (!got) break;
@@ -279,7 +365,7 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
 void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payload) {
   if (!result_frame_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     LogLine(absl::StrCat("worker ", worker.pid, " sent a malformed result; killing it"));
-    worker.Kill(KillReason::kNone);
+    Kill(worker, KillReason::kNone);
     return;
   }
   if (!worker.busy() || result_frame_.task_id() != worker.task_id) return;
@@ -297,7 +383,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
         worker.reported >= static_cast<int>(worker.inputs.size()) ||
         (!result->last() && !worker.channel)) {
       LogLine(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
-      worker.Kill(KillReason::kNone);
+      Kill(worker, KillReason::kNone);
       return;
     }
     result->set_index(worker.current_index());
@@ -350,6 +436,7 @@ void SchedulerLoop::StartFreshWorker(WorkerSlot& worker) {
   CallState* call = FindCall(worker.fresh_call);
   if (call == nullptr) return Retire(worker);
   --call->fresh_starting;
+  call->fresh_failing_since = absl::InfiniteFuture();
   if (!call->runnable()) return Retire(worker);
   AssignTask(worker, *call);
 }
@@ -406,7 +493,7 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
   const int unreported = worker.unreported();
   call->running -= static_cast<uint64_t>(unreported);
   if (call->channel_worker == worker.id) call->channel_worker = 0;
-  if (worker.kill_reason == KillReason::kCancel || worker.kill_reason == KillReason::kShutdown) {
+  if (worker.kill_reason == KillReason::kCancel) {
     return;
   }
   if (worker.kill_reason == KillReason::kCancelItems) {
@@ -527,6 +614,8 @@ void SchedulerLoop::SpawnFreshWorkers() {
   const uint32_t max_fresh = owner_->options_.max_fresh_workers > 0
                                  ? owner_->options_.max_fresh_workers
                                  : owner_->options_.workers;
+  // After a failed start, nothing is asked for until the backoff is over.
+  if (retry_spawn_at_ != absl::InfiniteFuture()) return;
   for (auto& [id, call] : calls_) {
     if (!call.fresh()) continue;
     const uint32_t limit = call.options.limit();
@@ -674,7 +763,7 @@ void SchedulerLoop::CheckTimeouts() {
     if (worker->task_fd.valid()) HandleTask(*worker);
     if (!worker->busy() || worker->unreported() == 0) continue;
     if (now_us >= worker->item_started_us + uint64_t{worker->timeout_ms} * 1000) {
-      worker->Kill(KillReason::kTimeout);
+      Kill(*worker, KillReason::kTimeout);
     }
   }
 }
@@ -692,10 +781,11 @@ int SchedulerLoop::NextWakeMs() const {
     const uint64_t now_us = NowUs();
     wait_ms = earliest <= now_us ? 0 : static_cast<int>((earliest - now_us + 999) / 1000);
   }
-  if (retry_spawn_at_ != absl::InfiniteFuture()) {
-    const int spawn_ms = static_cast<int>(
-        std::max<int64_t>(0, absl::ToInt64Milliseconds(retry_spawn_at_ - absl::Now())));
-    wait_ms = wait_ms < 0 ? spawn_ms : std::min(wait_ms, spawn_ms);
+  for (const absl::Time at : {retry_spawn_at_, retry_template_read_at_}) {
+    if (at == absl::InfiniteFuture()) continue;
+    const int at_ms = static_cast<int>(std::max<int64_t>(
+        0, absl::ToInt64Milliseconds(absl::Ceil(at - absl::Now(), absl::Milliseconds(1)))));
+    wait_ms = wait_ms < 0 ? at_ms : std::min(wait_ms, at_ms);
   }
   return wait_ms;
 }
@@ -799,7 +889,7 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
       const auto begin = worker->indices.begin() + worker->reported;
       if (std::find(begin, worker->indices.end(), index) == worker->indices.end()) continue;
       call->cancelling.insert(index);
-      worker->Kill(KillReason::kCancelItems);
+      Kill(*worker, KillReason::kCancelItems);
     }
   }
   MarkDirty(id);
@@ -840,7 +930,7 @@ void SchedulerLoop::CancelCall(uint64_t id) {
   CallState* call = FindCall(id);
   if (call == nullptr) return;
   for (auto& [worker_id, worker] : workers_) {
-    if (worker->busy() && worker->call_id == id) worker->Kill(KillReason::kCancel);
+    if (worker->busy() && worker->call_id == id) Kill(*worker, KillReason::kCancel);
   }
   FinishCall(*call, absl::CancelledError("the call was cancelled"));
 }
@@ -925,8 +1015,9 @@ void SchedulerLoop::Shutdown() {
   for (uint64_t id : ids) {
     FinishCall(calls_[id], absl::UnavailableError("the server is shutting down"));
   }
-  for (auto& [id, worker] : workers_) worker->Kill(KillReason::kShutdown);
-  // Closing the control socket makes the template kill and reap every worker.
+  // Closing its control socket makes a template kill the process group of
+  // every worker it has not reaped, and reap them: one message for all,
+  // from the process that reaps.
   for (auto& [generation, template_process] : templates_) template_process->Stop();
   workers_.clear();
 }

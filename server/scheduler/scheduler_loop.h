@@ -64,6 +64,20 @@ class SchedulerLoop {
   void RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo);
   // Asks the template for a worker: a pooled one, or a FRESH one for `call`.
   void SpawnWorker(bool fresh = false, uint64_t call = 0);
+  // A worker asked for will never serve: the template could not start it,
+  // or its descriptors could not be handed over. `why` says which. No
+  // worker starts until a backoff has passed; a pooled one is asked for
+  // again then; a FRESH one's call keeps its items queued, and fails them
+  // with `why` once its workers have failed to start for kSpawnPatience.
+  // The caller stops the worker's template if it is of a past generation
+  // and now idle (StopIdleTemplate).
+  void SpawnFailed(uint64_t worker_id, const std::string& why);
+  // Fails every queued item of `call` with `why`: no worker could start.
+  void FailQueued(CallState& call, const std::string& why);
+  // Asks the template that reaps the worker to SIGKILL its process group,
+  // once, and records why (the first reason counts). Every kill of a worker
+  // goes through here: the server never signals a worker's pid itself.
+  void Kill(WorkerSlot& worker, KillReason reason);
   // A freshly started FRESH worker takes one item of its call, or retires.
   void StartFreshWorker(WorkerSlot& worker);
   // Closes the worker's socket so that it exits once idle.
@@ -108,8 +122,15 @@ class SchedulerLoop {
   std::unordered_map<uint64_t, std::unique_ptr<WorkerSlot>> workers_;
   std::vector<uint64_t> idle_;
   uint64_t next_worker_id_ = 1;
+  // Failed starts since the last worker that started (backoff, log).
   uint64_t spawn_failures_ = 0;
+  // No worker is asked for before this (a backoff after failed starts).
   absl::Time retry_spawn_at_ = absl::InfiniteFuture();
+  // Pooled workers that failed to start, asked for again at retry_spawn_at_.
+  uint32_t pooled_owed_ = 0;
+  // The template sockets are not read before this (the kernel could not
+  // hand an event over: out of memory or descriptors).
+  absl::Time retry_template_read_at_ = absl::InfiniteFuture();
   uint64_t next_output_check_us_ = 0;
 
   std::map<uint64_t, CallState> calls_;

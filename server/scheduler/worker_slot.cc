@@ -92,11 +92,6 @@ void AppendSplicedFrame(const google::protobuf::MessageLite& header, uint32_t ta
   }
 }
 
-void WorkerSlot::Kill(KillReason reason) {
-  if (kill_reason == KillReason::kNone) kill_reason = reason;
-  if (pid > 0) ::kill(-pid, SIGKILL);
-}
-
 std::string SignalName(int signal_number) {
   const char* abbrev = sigabbrev_np(signal_number);
   if (abbrev == nullptr) return absl::StrCat("signal ", signal_number);

@@ -21,7 +21,7 @@ namespace pprocd {
 enum class WorkerState { kStarting, kIdle, kBusy, kExiting };
 // kCancelItems: some items of the task were cancelled one by one (the
 // call's cancelled set names them); the others are run again.
-enum class KillReason { kNone, kTimeout, kCancel, kCancelItems, kShutdown };
+enum class KillReason { kNone, kTimeout, kCancel, kCancelItems };
 
 // The last lines of a worker's output, for crash reports.
 class OutputTail {
@@ -39,6 +39,9 @@ struct WorkerSlot {
   uint64_t id = 0;
   // The generation of callables (template) it was forked from.
   uint64_t generation = 1;
+  // For messages and results only: the server never signals a pid, since
+  // the template reaps workers and a reaped pid may name another process
+  // (kills go through the template: SchedulerLoop::Kill).
   pid_t pid = -1;
   WorkerState state = WorkerState::kStarting;
   UniqueFd task_fd;
@@ -75,6 +78,9 @@ struct WorkerSlot {
   uint32_t timeout_ms = 0;
 
   KillReason kill_reason = KillReason::kNone;
+  // A kill has been asked of the template (SchedulerLoop::Kill): once is
+  // enough.
+  bool kill_requested = false;
 
   // A FRESH worker runs one item of `fresh_call`, then retires.
   bool fresh = false;
@@ -98,8 +104,6 @@ struct WorkerSlot {
   uint64_t current_index() const { return indices[static_cast<size_t>(reported)]; }
   // Writes as much of the outbox as the socket takes.
   absl::Status FlushOutbox();
-  // Sends SIGKILL to the worker's process group and records why.
-  void Kill(KillReason reason);
 };
 
 // Appends one frame to `out_frames`: `header` serialized, followed by each

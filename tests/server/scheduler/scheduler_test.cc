@@ -4,8 +4,18 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "worker/builtins.h"
 
 namespace pprocd {
@@ -15,7 +25,8 @@ using google::protobuf::Value;
 
 class RecordingSink : public CallSink {
  public:
-  void Deliver(std::vector<ResultPtr> results) override {
+  void Deliver(std::vector<ResultPtr> results) override { Record(std::move(results)); }
+  void Record(std::vector<ResultPtr> results) {
     absl::MutexLock lock(&mu_);
     for (auto& result : results) results_.push_back(std::move(*result));
     ++deliveries_;
@@ -63,7 +74,7 @@ class SchedulerTest : public ::testing::Test {
     ASSERT_TRUE(zygote.ok()) << zygote.status();
     template_pid_ = zygote->pid();
     SchedulerOptions options;
-    options.workers = 2;
+    options.workers = workers_;
     options.max_queued_items = 1000;
     current_ = std::make_unique<CurrentRegistry>(
         std::shared_ptr<const Registry>(&registry_, [](const Registry*) {}));
@@ -85,6 +96,7 @@ class SchedulerTest : public ::testing::Test {
     scheduler_->AddInputs(call, std::move(serialized));
   }
 
+  uint32_t workers_ = 2;
   Registry registry_;
   std::unique_ptr<CurrentRegistry> current_;
   pid_t template_pid_ = -1;
@@ -195,6 +207,130 @@ TEST_F(SchedulerTest, LosingTheTemplateStopsTheLoopAndFailsCalls) {
   absl::StatusOr<uint64_t> refused =
       scheduler_->OpenCall("square", {}, CallOrder::kInputOrder, late);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// Holds the scheduler thread inside its first Deliver until released: what
+// the loop would do next waits, while the test changes the world.
+class BlockingSink : public RecordingSink {
+ public:
+  void Deliver(std::vector<ResultPtr> results) override {
+    Record(std::move(results));
+    if (delivering_.HasBeenNotified()) return;
+    delivering_.Notify();
+    release_.WaitForNotification();
+  }
+  absl::Notification delivering_;
+  absl::Notification release_;
+};
+
+TEST_F(SchedulerTest, StatusIsAnsweredLaterWhileTheLoopIsBusyAndRefusedOnceStopped) {
+  auto sink = std::make_shared<BlockingSink>();
+  const uint64_t call = Open(sink, CallOrder::kCompletionOrder);
+  Add(call, Numbers(1));
+  ASSERT_TRUE(sink->delivering_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // The loop is busy: the request returns at once and is answered later.
+  absl::Notification answered;
+  absl::StatusOr<v1::GetStatusResponse> status;
+  scheduler_->GetStatus([&](absl::StatusOr<v1::GetStatusResponse> answer) {
+    status = std::move(answer);
+    answered.Notify();
+  });
+  EXPECT_FALSE(answered.HasBeenNotified());
+  sink->release_.Notify();
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->items_completed(), 1u);
+  EXPECT_EQ(status->workers_configured(), 2u);
+
+  scheduler_->Stop();
+  bool refused = false;
+  scheduler_->GetStatus([&](absl::StatusOr<v1::GetStatusResponse> answer) {
+    refused = answer.status().code() == absl::StatusCode::kUnavailable;
+  });
+  EXPECT_TRUE(refused) << "answered at once, on the calling thread";
+}
+
+// The processes whose parent is `pid`.
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+  std::vector<pid_t> children;
+  for (pid_t child; file >> child;) children.push_back(child);
+  return children;
+}
+
+// Starts a child of this process with exactly pid `pid` (clone3 with
+// set_tid; needs CAP_SYS_ADMIN) that waits to be killed; -1 with errno set
+// when it cannot.
+pid_t StartProcessWithPid(pid_t pid) {
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size;
+  } args{};
+  pid_t wanted[1] = {pid};
+  args.exit_signal = SIGCHLD;
+  args.set_tid = reinterpret_cast<uintptr_t>(wanted);
+  args.set_tid_size = 1;
+  const long started = syscall(SYS_clone3, &args, sizeof(args));
+  if (started == 0) {
+    // Only system calls here: this is a copy of a threaded process.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    while (true) pause();
+  }
+  return static_cast<pid_t>(started);
+}
+
+class OneWorkerSchedulerTest : public SchedulerTest {
+ protected:
+  OneWorkerSchedulerTest() { workers_ = 1; }
+};
+
+// The server kills a worker as the template reaps it: a kill decided after
+// the reaping must not reach a process that was given the worker's pid (and
+// so its process group id) meanwhile.
+TEST_F(OneWorkerSchedulerTest, KillAfterTheWorkerWasReapedSparesTheProcessThatReusedItsPid) {
+  auto sink = std::make_shared<BlockingSink>();
+  v1::CallOptions options;
+  options.set_chunksize(1);
+  const uint64_t call = Open(sink, CallOrder::kCompletionOrder, options, "sleep_ms");
+  // The first item's result holds the loop in Deliver while the worker
+  // runs the second.
+  Add(call, {NumberValue(0), NumberValue(60000)});
+  ASSERT_TRUE(sink->delivering_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  const std::vector<pid_t> workers = ChildrenOf(template_pid_);
+  ASSERT_EQ(workers.size(), 1u);
+  const pid_t worker = workers[0];
+  // The cancel is read first when the loop goes on; it kills the worker...
+  scheduler_->CancelCall(call);
+  // ... which has already died and been reaped, its pid taken by another
+  // process that leads its own process group.
+  ASSERT_EQ(kill(worker, SIGKILL), 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (access(absl::StrCat("/proc/", worker).c_str(), F_OK) == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  const pid_t bystander = StartProcessWithPid(worker);
+  const int clone_errno = errno;
+  if (bystander < 0) sink->release_.Notify();
+  if (bystander < 0 && (clone_errno == EPERM || clone_errno == ENOSYS || clone_errno == EEXIST)) {
+    GTEST_SKIP() << "cannot start a process with a chosen pid: " << std::strerror(clone_errno);
+  }
+  ASSERT_EQ(bystander, worker) << std::strerror(clone_errno);
+  ASSERT_EQ(setpgid(bystander, bystander), 0);
+  sink->release_.Notify();
+  ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
+  // The replacement worker is asked of the template after the kill: once
+  // it is up, the template has handled the kill.
+  v1::GetStatusResponse status = scheduler_->GetStatus();
+  while ((status.workers_respawned() < 1 || status.workers_idle() < 1) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+    status = scheduler_->GetStatus();
+  }
+  EXPECT_EQ(status.workers_idle(), 1u);
+  int wait_status = 0;
+  EXPECT_EQ(waitpid(bystander, &wait_status, WNOHANG), 0)
+      << "the process that reused the pid was killed (signal " << WTERMSIG(wait_status) << ")";
+  kill(bystander, SIGKILL);
+  waitpid(bystander, nullptr, 0);
 }
 
 }  // namespace
