@@ -1,6 +1,5 @@
 #include "server/scheduler/scheduler_loop.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -28,14 +27,6 @@ constexpr uint64_t kOutputCheckUs = 200000;
 // before it stops reading the client (plus what the worker's socket holds).
 constexpr size_t kMaxChannelInbox = 64;
 constexpr size_t kMaxChannelOutboxBytes = 1 << 20;
-// How long a FRESH call's items wait while its workers fail to start, one
-// after another (retried with a backoff of up to a second), before they
-// fail. A shortage of descriptors or processes is often brief: waiting
-// rides it out; failing after a bound tells the caller instead of hanging.
-constexpr absl::Duration kSpawnPatience = absl::Seconds(5);
-constexpr absl::Duration kTemplateReadRetry = absl::Milliseconds(100);
-constexpr char kFdsLost[] =
-    "the server ran out of file descriptors: the worker's sockets could not be handed over";
 
 uint64_t NowUs() {
   timespec ts;
@@ -43,14 +34,11 @@ uint64_t NowUs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-void SetNonBlocking(int fd) {
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
-void LogLine(const std::string& line) { std::fprintf(stderr, "pprocd: %s\n", line.c_str()); }
-
 }  // namespace
+
+void SchedulerLoop::Log(const std::string& line) {
+  std::fprintf(stderr, "pprocd: %s\n", line.c_str());
+}
 
 SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process) : owner_(owner) {
   templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
@@ -83,7 +71,7 @@ void SchedulerLoop::Run() {
   while (!stopping_) {
     const int count = epoll_wait(epoll_fd_.get(), events, kMaxEvents, NextWakeMs());
     if (count < 0 && errno != EINTR) {
-      LogLine(absl::StrCat("epoll_wait failed: ", std::strerror(errno)));
+      Log(absl::StrCat("epoll_wait failed: ", std::strerror(errno)));
       break;
     }
     for (int i = 0; i < count; ++i) {
@@ -143,197 +131,7 @@ void SchedulerLoop::DrainPosted() {
   for (auto& command : commands) command(*this);
 }
 
-// --- Workers -------------------------------------------------------------
-
-void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call) {
-  if (stopping_) return;
-  auto worker = std::make_unique<WorkerSlot>();
-  worker->id = next_worker_id_++;
-  worker->fresh = fresh;
-  worker->fresh_call = call;
-  worker->fresh_counted = fresh;
-  worker->generation = generation_;
-  if (fresh) ++fresh_alive_;
-  const absl::Status status = templates_[generation_]->RequestSpawn(worker->id);
-  if (!status.ok()) {
-    LogLine(absl::StrCat("cannot ask the template for a worker: ", status.ToString()));
-    if (fresh) --fresh_alive_;
-    return;
-  }
-  workers_.emplace(worker->id, std::move(worker));
-}
-
-void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
-  auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return;
-  const std::unique_ptr<WorkerSlot> worker = std::move(it->second);
-  workers_.erase(it);
-  // Logged once per run of failures; "workers start again" ends it.
-  if (spawn_failures_++ == 0) LogLine(absl::StrCat(why, "; retrying"));
-  retry_spawn_at_ = absl::Now() + absl::Milliseconds(std::min<uint64_t>(
-                                      1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
-  if (!worker->fresh) {
-    ++pooled_owed_;
-  } else {
-    ReleaseFreshSlot(*worker);
-    CallState* call = FindCall(worker->fresh_call);
-    if (call != nullptr) {
-      --call->fresh_starting;
-      const absl::Time now = absl::Now();
-      if (call->fresh_failing_since == absl::InfiniteFuture()) {
-        call->fresh_failing_since = now;
-      } else if (now - call->fresh_failing_since >= kSpawnPatience) {
-        call->fresh_failing_since = absl::InfiniteFuture();
-        FailQueued(*call, why);
-      }
-    }
-  }
-}
-
-void SchedulerLoop::FailQueued(CallState& call, const std::string& why) {
-  const std::string message = absl::StrCat(why, "; the item was not started (tried for ",
-                                           absl::FormatDuration(kSpawnPatience), ")");
-  owner_->queued_items_.fetch_sub(call.pending.size(), std::memory_order_relaxed);
-  for (PendingItem& item : call.pending) {
-    auto result = std::make_unique<v1::ItemResult>();
-    result->set_index(item.index);
-    result->set_last(true);
-    result->mutable_error()->set_kind(v1::ERROR_KIND_CRASHED);
-    result->mutable_error()->set_message(message);
-    ++items_failed_;
-    call.AddResult(std::move(result));
-  }
-  call.pending.clear();
-  MarkDirty(call.id);
-}
-
-void SchedulerLoop::Kill(WorkerSlot& worker, KillReason reason) {
-  if (worker.kill_reason == KillReason::kNone) worker.kill_reason = reason;
-  if (worker.kill_requested) return;
-  worker.kill_requested = true;
-  auto found = templates_.find(worker.generation);
-  // No template: it is gone, and its workers died with it.
-  if (found == templates_.end()) return;
-  const absl::Status sent = found->second->RequestKill(worker.id);
-  if (!sent.ok()) {
-    LogLine(
-        absl::StrCat("cannot ask the template to kill worker ", worker.pid, ": ", sent.ToString()));
-  }
-}
-
-void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
-  const uint64_t previous = generation_;
-  ++generation_;
-  ++callable_reloads_;
-  templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
-  Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
-  // Idle pooled workers of the past generation go now, and are replaced;
-  // busy ones go when their task is done (HandleResultFrame).
-  std::vector<uint64_t> idle = idle_;
-  for (uint64_t id : idle) {
-    auto it = workers_.find(id);
-    if (it == workers_.end() || it->second->fresh) continue;
-    Retire(*it->second);
-    SpawnWorker();
-  }
-  StopIdleTemplate(previous);
-}
-
-void SchedulerLoop::StopIdleTemplate(uint64_t generation) {
-  if (generation == generation_) return;
-  auto found = templates_.find(generation);
-  if (found == templates_.end()) return;
-  for (const auto& [id, worker] : workers_) {
-    if (worker->generation == generation) return;
-  }
-  Unwatch(found->second->control_fd());
-  found->second->Stop();
-  templates_.erase(found);
-}
-
-void SchedulerLoop::HandleTemplate(uint64_t generation) {
-  auto found = templates_.find(generation);
-  if (found == templates_.end()) return;
-  TemplateProcess& template_process = *found->second;
-  while (true) {
-    TemplateEventWithFds received;
-    bool got = false;
-    const absl::Status status = template_process.ReadEvent(&received, &got);
-    if (absl::IsResourceExhausted(status)) {
-      // The event stays queued: read it again shortly, and meanwhile do not
-      // spin on a socket that stays readable.
-      LogLine(absl::StrCat("cannot read from the template now (", status.message(), "); retrying"));
-      Watch(template_process.control_fd(), Source::kTemplate, generation, 0);
-      retry_template_read_at_ = absl::Now() + kTemplateReadRetry;
-      return;
-    }
-    if (!status.ok() && generation != generation_) {
-      // A past generation's template died: so did its workers.
-      LogLine(absl::StrCat("the previous template process was lost (", status.ToString(), ")"));
-      Unwatch(template_process.control_fd());
-      std::vector<uint64_t> orphans;
-      for (const auto& [id, worker] : workers_) {
-        if (worker->generation == generation) orphans.push_back(id);
-      }
-      for (uint64_t id : orphans) WorkerExited(id, -1, SIGKILL);
-      templates_.erase(generation);
-      return;
-    }
-    if (!status.ok()) {
-      LogLine(absl::StrCat("template process lost (", status.ToString(), "); stopping"));
-      Unwatch(template_process.control_fd());
-      stopping_ = true;
-      return;
-    }
-    if (!got) return;
-    const wire::v1::TemplateEvent& event = received.event;
-    if (event.has_spawned()) {
-      auto it = workers_.find(event.spawned().worker_id());
-      if (it == workers_.end()) continue;
-      WorkerSlot& worker = *it->second;
-      worker.pid = event.spawned().pid();
-      if (received.fds_lost) {
-        // The worker sees the end of its task socket and exits; make sure.
-        Kill(worker, KillReason::kNone);
-        SpawnFailed(worker.id, kFdsLost);
-        if (generation != generation_) return StopIdleTemplate(generation);
-        continue;
-      }
-      worker.task_fd = std::move(received.task_fd);
-      worker.stdout_fd = std::move(received.stdout_fd);
-      worker.stderr_fd = std::move(received.stderr_fd);
-      SetNonBlocking(worker.task_fd.get());
-      Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
-      worker.state = WorkerState::kIdle;
-      if (spawn_failures_ > 0) {
-        LogLine(absl::StrCat("workers start again (after ", spawn_failures_, " failed)"));
-        spawn_failures_ = 0;
-      }
-      if (worker.fresh) {
-        StartFreshWorker(worker);
-      } else if (worker.generation != generation_) {
-        // Asked for before a reload: its callables are no longer current.
-        Retire(worker);
-        SpawnWorker();
-      } else {
-        idle_.push_back(worker.id);
-      }
-    } else if (event.has_exited()) {
-      const wire::v1::WorkerExited& exited = event.exited();
-      if (exited.pid() < 0) {
-        SpawnFailed(
-            exited.worker_id(),
-            exited.spawn_error().empty()
-                ? std::string("the template could not start a worker")
-                : absl::StrCat("the template could not start a worker: ", exited.spawn_error()));
-        if (generation != generation_) return StopIdleTemplate(generation);
-        continue;
-      }
-      WorkerExited(exited.worker_id(), exited.exit_code(), exited.signal());
-      if (generation != generation_) return StopIdleTemplate(generation);
-    }
-  }
-}
+// --- Worker results ------------------------------------------------------
 
 void SchedulerLoop::HandleTask(WorkerSlot& worker) {
   // One read per readiness event: epoll is level-triggered and calls again.
@@ -346,7 +144,7 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
     bool got = false;
     const absl::Status next = worker.reader.Next(&payload, &got);
     if (!next.ok()) {
-      LogLine(absl::StrCat("worker ", worker.pid, ": ", next.ToString(), "; killing it"));
+      Log(absl::StrCat("worker ", worker.pid, ": ", next.ToString(), "; killing it"));
       Kill(worker, KillReason::kNone);
       break;
     }
@@ -364,7 +162,7 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
 
 void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payload) {
   if (!result_frame_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    LogLine(absl::StrCat("worker ", worker.pid, " sent a malformed result; killing it"));
+    Log(absl::StrCat("worker ", worker.pid, " sent a malformed result; killing it"));
     Kill(worker, KillReason::kNone);
     return;
   }
@@ -382,7 +180,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     if (result->index() != static_cast<uint64_t>(worker.reported) ||
         worker.reported >= static_cast<int>(worker.inputs.size()) ||
         (!result->last() && !worker.channel)) {
-      LogLine(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
+      Log(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
       Kill(worker, KillReason::kNone);
       return;
     }
@@ -429,61 +227,6 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     } else {
       idle_.push_back(worker.id);
     }
-  }
-}
-
-void SchedulerLoop::StartFreshWorker(WorkerSlot& worker) {
-  CallState* call = FindCall(worker.fresh_call);
-  if (call == nullptr) return Retire(worker);
-  --call->fresh_starting;
-  call->fresh_failing_since = absl::InfiniteFuture();
-  if (!call->runnable()) return Retire(worker);
-  AssignTask(worker, *call);
-}
-
-void SchedulerLoop::ReleaseFreshSlot(WorkerSlot& worker) {
-  if (!worker.fresh_counted) return;
-  worker.fresh_counted = false;
-  --fresh_alive_;
-}
-
-void SchedulerLoop::Retire(WorkerSlot& worker) {
-  // A FRESH process done with its item no longer counts: the next one may
-  // start while this one exits.
-  ReleaseFreshSlot(worker);
-  worker.retiring = true;
-  worker.state = WorkerState::kExiting;
-  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
-  Unwatch(worker.task_fd.get());
-  worker.task_fd.Reset();  // The worker reads end of stream and exits.
-}
-
-void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_number) {
-  auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return;
-  WorkerSlot& worker = *it->second;
-  // Everything the worker wrote before it died is still buffered: take it.
-  if (worker.task_fd.valid()) HandleTask(worker);
-  if (worker.busy() && worker.unreported() > 0) {
-    CallState* call = FindCall(worker.call_id);
-    if (call != nullptr) {
-      AttributeUnreported(worker, call, exit_code, signal_number);
-      MarkDirty(call->id);
-    }
-  } else if (worker.kill_reason == KillReason::kNone && !worker.retiring && !stopping_) {
-    LogLine(absl::StrCat(
-        "idle worker ", worker.pid, " exited (",
-        signal_number ? SignalName(signal_number) : absl::StrCat("status ", exit_code), ")"));
-  }
-  Unwatch(worker.task_fd.get());
-  ReleaseCallableSlot(worker);
-  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
-  const bool replace = !worker.fresh && !worker.retiring && !stopping_;
-  ReleaseFreshSlot(worker);
-  workers_.erase(it);
-  if (replace) {
-    ++workers_respawned_;
-    SpawnWorker();
   }
 }
 
@@ -746,8 +489,8 @@ void SchedulerLoop::CheckOutputSizes() {
     const int64_t dropped =
         TrimOutput(worker->stdout_fd.get()) + TrimOutput(worker->stderr_fd.get());
     if (dropped > 0) {
-      LogLine(absl::StrCat("worker ", worker->pid, " wrote over ", kMaxHeldOutputBytes,
-                           " bytes of output in one item; dropped ", dropped));
+      Log(absl::StrCat("worker ", worker->pid, " wrote over ", kMaxHeldOutputBytes,
+                       " bytes of output in one item; dropped ", dropped));
     }
   }
 }

@@ -49,6 +49,9 @@ class SchedulerLoop {
  private:
   enum class Source : uint64_t { kWake = 0, kTemplate = 1, kTask = 2 };
 
+  // One line on the server's log (stderr).
+  static void Log(const std::string& line);
+
   void Watch(int fd, Source source, uint64_t worker_id, uint32_t events);
   void Unwatch(int fd);
   void DrainPosted();
