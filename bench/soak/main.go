@@ -47,6 +47,7 @@ type flags struct {
 	rssMiB      float64
 	fdMargin    int
 	keep        bool
+	heapProbe   string
 }
 
 func parseFlags() flags {
@@ -67,6 +68,7 @@ func parseFlags() flags {
 	flag.Float64Var(&f.rssMiB, "rss-margin-mib", 8, "... or this many MiB, whichever is larger")
 	flag.IntVar(&f.fdMargin, "fd-margin", 2, "flat: after descriptors at most this many above before")
 	flag.BoolVar(&f.keep, "keep", false, "keep the temp dir (server log, state dir)")
+	flag.StringVar(&f.heapProbe, "heap-probe", "auto", "read tcmalloc's counters with gdb and release its free pages at the idle samples: auto (if gdb and tcmalloc), on, off")
 	flag.Parse()
 	if f.warmup == 0 {
 		f.warmup = min(max(f.duration/20, 5*time.Second), 30*time.Second)
@@ -186,8 +188,9 @@ func soak(ctx context.Context, f flags, mix [numKinds]int, srv *server, r *repor
 	if sleepCtx(ctx, f.settle) != nil {
 		return 2
 	}
-	r.fresh = readSample(srv.pid)
-	logf("fresh: %s", r.fresh.line())
+	r.heapProbe, r.heapMode = heapProbeUsable(f.heapProbe, srv.pid)
+	logf("heap probe: %s", r.heapMode)
+	r.fresh, r.freshHeap = idleSample(ctx, srv.pid, r.heapProbe, "fresh")
 
 	clients := make([]*pprocd.Client, 0, f.conns)
 	defer func() {
@@ -217,8 +220,7 @@ func soak(ctx context.Context, f flags, mix [numKinds]int, srv *server, r *repor
 		logf("%v", err)
 		return 2
 	}
-	r.before = readSample(srv.pid)
-	logf("before: %s", r.before.line())
+	r.before, r.beforeHeap = idleSample(ctx, srv.pid, r.heapProbe, "before")
 
 	logf("load: %d streams over %d connections for %v", f.streams, f.conns, f.duration)
 	r.main = newPhaseStats()
@@ -242,12 +244,22 @@ func soak(ctx context.Context, f flags, mix [numKinds]int, srv *server, r *repor
 			open := r.main.inFlight.Load()
 			r.during.add(s, open)
 			serverCalls := "?"
-			if st, err := clients[0].Status(ctx); err == nil {
+			statusCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			st, err := clients[0].Status(statusCtx)
+			cancel()
+			switch {
+			case err != nil:
+				r.statusErrors++
+				logf("GetStatus: %v", err)
+			case st.WorkersConfigured == 0:
+				// The server's answer when its scheduler did not fill the
+				// status in time.
+				r.emptyStatuses++
+				serverCalls = "empty status"
+			default:
 				r.maxCallsActive = max(r.maxCallsActive, st.CallsActive)
 				r.maxQueued = max(r.maxQueued, st.ItemsQueued)
 				serverCalls = fmt.Sprint(st.CallsActive)
-			} else {
-				r.statusErrors++
 			}
 			ok, failed := r.main.totalCalls()
 			logf("t=%3.0fs %s; calls open %d (server: %s); ok %d, errors %d",
@@ -265,8 +277,7 @@ func soak(ctx context.Context, f flags, mix [numKinds]int, srv *server, r *repor
 		logf("%v", err)
 		return 2
 	}
-	r.after = readSample(srv.pid)
-	logf("after: %s", r.after.line())
+	r.after, r.afterHeap = idleSample(ctx, srv.pid, r.heapProbe, "after")
 	if st, err := clients[0].Status(ctx); err == nil {
 		r.finalStatus = st
 	}
@@ -278,9 +289,20 @@ func soak(ctx context.Context, f flags, mix [numKinds]int, srv *server, r *repor
 	if sleepCtx(ctx, f.settle) != nil {
 		return 2
 	}
-	r.gone = readSample(srv.pid)
-	logf("clients gone: %s", r.gone.line())
+	r.gone, r.goneHeap = idleSample(ctx, srv.pid, r.heapProbe, "clients gone")
 	return 0
+}
+
+// idleSample reads the idle server, then (with probe) its heap.
+func idleSample(ctx context.Context, pid int, probe bool, name string) (sample, heapProbe) {
+	s := readSample(pid)
+	logf("%s: %s", name, s.line())
+	if !probe {
+		return s, heapProbe{}
+	}
+	h := probeHeap(ctx, pid)
+	logf("%s: %s", name, h.line())
+	return s, h
 }
 
 // sleepCtx sleeps for d, or until ctx ends (then returns its error).

@@ -27,15 +27,22 @@ type report struct {
 	workers uint32
 
 	fresh, before, after, gone sample
-	during                     series
-	warm, main                 *phaseStats
-	elapsed                    time.Duration
-	cpu                        cpuDelta
+	// With the heap probe: tcmalloc's counters at the idle samples, and
+	// VmRSS once its free pages were released.
+	heapProbe                                  bool
+	heapMode                                   string
+	freshHeap, beforeHeap, afterHeap, goneHeap heapProbe
+
+	during     series
+	warm, main *phaseStats
+	elapsed    time.Duration
+	cpu        cpuDelta
 
 	lastStatus, finalStatus *pprocd.Status
 	maxCallsActive          uint32
 	maxQueued               uint64
 	statusErrors            int
+	emptyStatuses           int // GetStatus answers with no worker configured
 	stopNotes               []string
 }
 
@@ -167,6 +174,19 @@ func (r *report) rssFlat(before, after int64) bool {
 	return float64(after-before) <= margin
 }
 
+// probed: the heap probe read the before and after samples, so RSS is
+// judged once tcmalloc's free pages were released.
+func (r *report) probed() bool { return r.beforeHeap.ok && r.afterHeap.ok }
+
+// judgedRSS: the server's VmRSS and the tree's at s, with the server's free
+// heap pages released when the probe could do it.
+func (r *report) judgedRSS(s sample, h heapProbe) (server, tree int64) {
+	if !r.probed() {
+		return s.serverRSSKiB, s.treeRSSKiB
+	}
+	return h.releasedRSSKiB, s.treeRSSKiB - s.serverRSSKiB + h.releasedRSSKiB
+}
+
 func (r *report) flat() (ok bool, why []string) {
 	ok = true
 	check := func(cond bool, format string, args ...any) {
@@ -175,10 +195,18 @@ func (r *report) flat() (ok bool, why []string) {
 			why = append(why, fmt.Sprintf(format, args...))
 		}
 	}
-	check(r.rssFlat(r.before.serverRSSKiB, r.after.serverRSSKiB),
-		"server RSS grew from %s to %s MiB", mib(r.before.serverRSSKiB), mib(r.after.serverRSSKiB))
-	check(r.rssFlat(r.before.treeRSSKiB, r.after.treeRSSKiB),
-		"tree RSS grew from %s to %s MiB", mib(r.before.treeRSSKiB), mib(r.after.treeRSSKiB))
+	kind := "RSS"
+	if r.probed() {
+		kind = "RSS (free heap pages released)"
+	}
+	bServer, bTree := r.judgedRSS(r.before, r.beforeHeap)
+	aServer, aTree := r.judgedRSS(r.after, r.afterHeap)
+	check(r.rssFlat(bServer, aServer), "server %s grew from %s to %s MiB", kind, mib(bServer), mib(aServer))
+	check(r.rssFlat(bTree, aTree), "tree %s grew from %s to %s MiB", kind, mib(bTree), mib(aTree))
+	if r.probed() {
+		check(r.rssFlat(r.beforeHeap.allocatedBytes/1024, r.afterHeap.allocatedBytes/1024),
+			"allocated heap grew from %s to %s MiB", mibBytes(r.beforeHeap.allocatedBytes), mibBytes(r.afterHeap.allocatedBytes))
+	}
 	check(r.after.serverFDs <= r.before.serverFDs+r.flags.fdMargin,
 		"server descriptors grew from %d to %d", r.before.serverFDs, r.after.serverFDs)
 	check(r.gone.serverFDs <= r.fresh.serverFDs+r.flags.fdMargin,
@@ -229,6 +257,22 @@ func (r *report) print(w io.Writer) {
 	row("after (load stopped, idle)", r.after)
 	row("clients gone", r.gone)
 	fmt.Fprintln(w)
+	if r.heapProbe {
+		fmt.Fprintf(w, "Heap probe (%s), right after the sample of the same name:\n\n", r.heapMode)
+		fmt.Fprintf(w, "| sample | allocated (MiB) | free: page heap and caches (MiB) | returned to the kernel earlier (MiB) | server RSS once free pages released (MiB) |\n|---|---|---|---|---|\n")
+		for _, p := range []struct {
+			name string
+			h    heapProbe
+		}{{"fresh", r.freshHeap}, {"before", r.beforeHeap}, {"after", r.afterHeap}, {"clients gone", r.goneHeap}} {
+			if !p.h.ok {
+				fmt.Fprintf(w, "| %s | probe failed: %s | | | |\n", p.name, p.h.err)
+				continue
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", p.name, mibBytes(p.h.allocatedBytes), mibBytes(p.h.freeBytes),
+				mibBytes(p.h.unmappedBytes), mib(p.h.releasedRSSKiB))
+		}
+		fmt.Fprintln(w)
+	}
 
 	fmt.Fprintf(w, "| load (%.0f s) | calls OK | errors | items | calls/s |\n|---|---|---|---|---|\n", secs)
 	for k := 0; k < numKinds; k++ {
@@ -258,14 +302,24 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "- **Items/s: %.0f** (invocations on workers: Map/Queue inputs and Start channels, %d in %.0f s); calls/s %.0f\n", float64(items)/secs, items, secs, float64(mainOK)/secs)
 	fmt.Fprintf(w, "- Concurrency: client-side calls open at the samples %d..%d; server GetStatus calls_active up to %d, items_queued up to %d\n",
 		d.minCalls, d.maxCalls, r.maxCallsActive, r.maxQueued)
+	if r.emptyStatuses > 0 {
+		fmt.Fprintf(w, "- **GetStatus answered an empty status (no worker configured) at %d of %d samples**: the server's scheduler did not answer it in time\n",
+			r.emptyStatuses, d.n)
+	}
 	fmt.Fprintf(w, "- CPU during the load: server %.0f s, server + template + workers %.0f s, client %.0f s (%d cores × %.0f s = %.0f s)\n",
 		r.cpu.server, r.cpu.tree, r.cpu.self, runtime.NumCPU(), secs, float64(runtime.NumCPU())*secs)
 	if st := r.finalStatus; st != nil {
 		fmt.Fprintf(w, "- Server counters at the end: items completed %d, failed %d, crashed %d; workers respawned %d, recycled %d\n",
 			st.ItemsCompleted, st.ItemsFailed, st.ItemsCrashed, st.WorkersRespawned, st.WorkersRecycled)
 	}
-	margin := fmt.Sprintf("RSS within max(%.0f%%, %.0f MiB) of before, fds within %d of before (and of fresh once the clients are gone), same processes",
-		f.rssPct, f.rssMiB, f.fdMargin)
+	basis := "RSS"
+	if r.probed() {
+		basis = "RSS once tcmalloc released its free pages, and allocated heap,"
+	}
+	margin := fmt.Sprintf("%s within max(%.0f%%, %.0f MiB) of before, fds within %d of before (and of fresh once the clients are gone), same processes",
+		basis, f.rssPct, f.rssMiB, f.fdMargin)
+	fmt.Fprintf(w, "- RSS as read, after − before: server %+.1f MiB, tree %+.1f MiB\n",
+		float64(r.after.serverRSSKiB-r.before.serverRSSKiB)/1024, float64(r.after.treeRSSKiB-r.before.treeRSSKiB)/1024)
 	if flat {
 		fmt.Fprintf(w, "- **Flat: yes** (%s)\n", margin)
 	} else {
@@ -280,10 +334,12 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "- Verdict: **%s**\n\n", verdict)
 	fmt.Fprintf(w, "BENCH ok=%d errors=%d items_per_sec=%.0f calls_per_sec=%.0f seconds=%.0f streams=%d flat=%d "+
-		"rss_before_kib=%d rss_after_kib=%d tree_rss_before_kib=%d tree_rss_after_kib=%d fds_before=%d fds_after=%d fds_max=%d rss_max_kib=%d tree_rss_max_kib=%d\n",
+		"rss_before_kib=%d rss_after_kib=%d tree_rss_before_kib=%d tree_rss_after_kib=%d fds_before=%d fds_after=%d fds_max=%d rss_max_kib=%d tree_rss_max_kib=%d "+
+		"heap_probe=%d alloc_before_bytes=%d alloc_after_bytes=%d released_rss_before_kib=%d released_rss_after_kib=%d\n",
 		b2i(r.passed()), r.errors(), float64(items)/secs, float64(mainOK)/secs, secs, f.streams, b2i(flat),
 		r.before.serverRSSKiB, r.after.serverRSSKiB, r.before.treeRSSKiB, r.after.treeRSSKiB,
-		r.before.serverFDs, r.after.serverFDs, d.max.serverFDs, d.max.serverRSSKiB, d.max.treeRSSKiB)
+		r.before.serverFDs, r.after.serverFDs, d.max.serverFDs, d.max.serverRSSKiB, d.max.treeRSSKiB,
+		b2i(r.probed()), r.beforeHeap.allocatedBytes, r.afterHeap.allocatedBytes, r.beforeHeap.releasedRSSKiB, r.afterHeap.releasedRSSKiB)
 }
 
 func b2i(b bool) int {
