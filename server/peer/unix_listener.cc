@@ -39,9 +39,10 @@ int SocketOption(int fd, int option) {
   return value;
 }
 
-// Gives the socket file at `path`, device `dev` inode `ino`, `mode`. Never through a symlink put
-// in its place: through an O_PATH descriptor of the file itself, whose
-// /proc/self/fd link chmod() follows (fchmod() takes no O_PATH descriptor).
+// Gives the socket file at `path` (device `dev`, inode `ino`) `mode`, never
+// through a symlink put in its place: through an O_PATH descriptor of the
+// file itself, whose /proc/self/fd link chmod() follows (fchmod() takes no
+// O_PATH descriptor).
 absl::Status SetMode(const std::string& path, dev_t dev, ino_t ino, mode_t mode) {
   UniqueFd fd(open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", path));
