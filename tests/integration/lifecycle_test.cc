@@ -367,7 +367,7 @@ TEST(LifecycleTest, AServerStartedByATestDiesWhenTheTestIsKilled) {
     }
   }
   close(out[0]);
-  kill(-helper, SIGKILL);  // The "test", as a timeout would kill it.
+  kill(helper, SIGKILL);  // The "test" alone, as a timeout kills it.
   waitpid(helper, nullptr, 0);
   ASSERT_GT(server, 0) << output;
   const bool gone = WaitAllGone({server}, absl::Seconds(10));
