@@ -43,7 +43,10 @@ absl::Status ParseRequest(const grpc::ByteBuffer& buffer, google::protobuf::Mess
   parse_log = &why;
   bool parsed = false;
   grpc::Slice slice;
-  if (buffer.TrySingleSlice(&slice).ok()) {
+  if (!buffer.Valid()) {  // No bytes at all: the empty message.
+    google::protobuf::io::CodedInputStream input(nullptr, 0);
+    parsed = ParseAll(&input, message);
+  } else if (buffer.TrySingleSlice(&slice).ok()) {
     if (slice.size() <= static_cast<size_t>(INT_MAX)) {
       google::protobuf::io::CodedInputStream input(slice.begin(), static_cast<int>(slice.size()));
       parsed = ParseAll(&input, message);

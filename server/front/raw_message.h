@@ -22,9 +22,9 @@ inline constexpr int kMaxRequestDepth = 100;
 
 // Parses all of `buffer` into `message`, reading the bytes where gRPC holds
 // them (one slice or several; none is copied). On failure, InvalidArgument
-// whose message says why in a few words (protobuf's reason when it gives
-// one, e.g. a string field that is not UTF-8), without the message type;
-// nothing is logged.
+// whose message says why in a few words, without the message type: once
+// CaptureParseLogs() has run, protobuf's reason when it gives one (e.g. a
+// string field that is not UTF-8) instead of a line in the log.
 absl::Status ParseRequest(const grpc::ByteBuffer& buffer, google::protobuf::MessageLite* message);
 
 // ParseRequest() of the one request of a unary or server-streaming method
