@@ -129,7 +129,7 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
         this->StartWrite(&write_buffer_);
         return;
       }
-      // Too large to send: no response can be, so the call ends here.
+      // Past 2 GiB: this result cannot be sent, so the call cannot go on.
       outbox_.clear();
       if (opened_ && !finish_requested_) scheduler_->CancelCall(call_id_);
       finish_requested_ = true;
