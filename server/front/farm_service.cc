@@ -253,8 +253,12 @@ void FarmService::HandleListCallables(
 }
 
 void FarmService::HandleGetStatus(UnaryCall<v1::GetStatusRequest, v1::GetStatusResponse>* call) {
-  *call->response() = scheduler_->GetStatus();
-  call->Finish(absl::OkStatus());
+  // Answered from the scheduler's thread: no gRPC thread waits for it.
+  scheduler_->GetStatus([call](absl::StatusOr<v1::GetStatusResponse> status) {
+    if (!status.ok()) return call->Finish(status.status());
+    *call->response() = *std::move(status);
+    call->Finish(absl::OkStatus());
+  });
 }
 
 void FarmService::HandleEcho(UnaryCall<v1::EchoRequest, v1::EchoResponse>* call) {

@@ -2,7 +2,6 @@
 
 #include <sys/eventfd.h>
 
-#include "absl/synchronization/notification.h"
 #include "server/scheduler/scheduler_loop.h"
 #include "worker/base/status_macros.h"
 
@@ -140,21 +139,6 @@ void Scheduler::GetStatus(StatusCallback done) {
     (*shared)(std::move(status));
   });
   if (!posted) (*shared)(absl::UnavailableError("the server is shutting down"));
-}
-
-v1::GetStatusResponse Scheduler::GetStatus() {
-  struct Answer {
-    v1::GetStatusResponse status;
-    absl::Notification done;
-  };
-  auto answer = std::make_shared<Answer>();
-  GetStatus([answer](absl::StatusOr<v1::GetStatusResponse> status) {
-    if (status.ok()) answer->status = *std::move(status);
-    answer->done.Notify();
-  });
-  // A loop that was never started answers nothing: never wait forever.
-  if (!answer->done.WaitForNotificationWithTimeout(absl::Seconds(5))) return {};
-  return answer->status;
 }
 
 }  // namespace pprocd

@@ -115,9 +115,6 @@ class Scheduler {
   // on the thread that owns every worker).
   using StatusCallback = std::function<void(absl::StatusOr<v1::GetStatusResponse>)>;
   void GetStatus(StatusCallback done);
-  // The same, waiting for the answer (up to 5 s; an empty status then). For
-  // callers that may block: tests, and threads that are not gRPC's.
-  v1::GetStatusResponse GetStatus();
 
  private:
   // Queues a command for the loop; false (and dropped) once stopped.

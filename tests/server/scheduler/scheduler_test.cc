@@ -66,6 +66,11 @@ class RecordingSink : public CallSink {
   absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
+struct StatusAnswer {
+  absl::Notification answered;
+  absl::StatusOr<v1::GetStatusResponse> status;
+};
+
 class SchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -88,6 +93,25 @@ class SchedulerTest : public ::testing::Test {
     absl::StatusOr<uint64_t> id = scheduler_->OpenCall(callable, options, order, sink);
     EXPECT_TRUE(id.ok()) << id.status();
     return id.value_or(0);
+  }
+  // The scheduler's status, waited for.
+  v1::GetStatusResponse Status() {
+    auto answer = AskStatus();
+    if (!answer->answered.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+      ADD_FAILURE() << "no status within 10 s";
+      return {};
+    }
+    EXPECT_TRUE(answer->status.ok()) << answer->status.status();
+    return answer->status.value_or(v1::GetStatusResponse());
+  }
+  // Asks for the scheduler's status; the answer lands in the result.
+  std::shared_ptr<StatusAnswer> AskStatus() {
+    auto answer = std::make_shared<StatusAnswer>();
+    scheduler_->GetStatus([answer](absl::StatusOr<v1::GetStatusResponse> status) {
+      answer->status = std::move(status);
+      answer->answered.Notify();
+    });
+    return answer;
   }
   void Add(uint64_t call, const std::vector<Value>& inputs) {
     ASSERT_TRUE(scheduler_->ReserveQueued(inputs.size()));
@@ -158,14 +182,14 @@ TEST_F(SchedulerTest, CancelFinishesTheCallAsCancelledAndReleasesItsQueue) {
     EXPECT_EQ(sink->status_.code(), absl::StatusCode::kCancelled);
     EXPECT_TRUE(sink->results_.empty());
   }
-  v1::GetStatusResponse status = scheduler_->GetStatus();
+  v1::GetStatusResponse status = Status();
   EXPECT_EQ(status.items_queued(), 0u);
   EXPECT_EQ(status.calls_active(), 0u);
   // The killed workers come back.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (status.workers_idle() < 2 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
-    status = scheduler_->GetStatus();
+    status = Status();
   }
   EXPECT_EQ(status.workers_idle(), 2u);
   EXPECT_EQ(status.workers_respawned(), 2u);
@@ -175,7 +199,7 @@ TEST_F(SchedulerTest, QueueCapRefusesReservationsBeyondIt) {
   EXPECT_TRUE(scheduler_->ReserveQueued(600));
   EXPECT_FALSE(scheduler_->ReserveQueued(401));
   EXPECT_TRUE(scheduler_->ReserveQueued(400));
-  EXPECT_EQ(scheduler_->GetStatus().items_queued(), 1000u);
+  EXPECT_EQ(Status().items_queued(), 1000u);
 }
 
 TEST_F(SchedulerTest, StopFailsOpenCallsAsUnavailable) {
@@ -217,7 +241,8 @@ class BlockingSink : public RecordingSink {
     Record(std::move(results));
     if (delivering_.HasBeenNotified()) return;
     delivering_.Notify();
-    release_.WaitForNotification();
+    // Bounded, so that a test that fails before releasing it can stop.
+    release_.WaitForNotificationWithTimeout(absl::Seconds(30));
   }
   absl::Notification delivering_;
   absl::Notification release_;
@@ -229,18 +254,13 @@ TEST_F(SchedulerTest, StatusIsAnsweredLaterWhileTheLoopIsBusyAndRefusedOnceStopp
   Add(call, Numbers(1));
   ASSERT_TRUE(sink->delivering_.WaitForNotificationWithTimeout(absl::Seconds(10)));
   // The loop is busy: the request returns at once and is answered later.
-  absl::Notification answered;
-  absl::StatusOr<v1::GetStatusResponse> status;
-  scheduler_->GetStatus([&](absl::StatusOr<v1::GetStatusResponse> answer) {
-    status = std::move(answer);
-    answered.Notify();
-  });
-  EXPECT_FALSE(answered.HasBeenNotified());
+  auto answer = AskStatus();
+  EXPECT_FALSE(answer->answered.HasBeenNotified());
   sink->release_.Notify();
-  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(status.ok()) << status.status();
-  EXPECT_EQ(status->items_completed(), 1u);
-  EXPECT_EQ(status->workers_configured(), 2u);
+  ASSERT_TRUE(answer->answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(answer->status.ok()) << answer->status.status();
+  EXPECT_EQ(answer->status->items_completed(), 1u);
+  EXPECT_EQ(answer->status->workers_configured(), 2u);
 
   scheduler_->Stop();
   bool refused = false;
@@ -320,10 +340,10 @@ TEST_F(OneWorkerSchedulerTest, KillAfterTheWorkerWasReapedSparesTheProcessThatRe
   ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
   // The replacement worker is asked of the template after the kill: once
   // it is up, the template has handled the kill.
-  v1::GetStatusResponse status = scheduler_->GetStatus();
+  v1::GetStatusResponse status = Status();
   while ((status.workers_respawned() < 1 || status.workers_idle() < 1) && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
-    status = scheduler_->GetStatus();
+    status = Status();
   }
   EXPECT_EQ(status.workers_idle(), 1u);
   int wait_status = 0;
