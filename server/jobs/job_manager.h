@@ -34,10 +34,11 @@
 //   FAILED instead ("its state could not be stored: ..."): it never runs
 //   while the store says otherwise. The failure is logged once per job; the
 //   state is written again every second until it is stored (or the job is
-//   deleted). Meanwhile the calls here answer with the state in memory, and
-//   Reconnect (through ReadOutputs) gets it as the job's next output, with
-//   the seq it will be stored with; the job's watchers are woken for it, so
-//   they end as for a stored final state.
+//   deleted; if the server stops first, the next start finds the job as
+//   stored, RUNNING, and takes it up). Meanwhile the calls here answer with
+//   the state in memory, and Reconnect (through ReadOutputs) gets it as the
+//   job's next output, with the seq it will be stored with; the job's
+//   watchers are woken for it, so they end as for a stored final state.
 // - At Start(), a store that cannot record the state of the jobs it takes
 //   up is an error: the server does not start on a store it cannot write.
 //
@@ -175,6 +176,9 @@ class JobManager {
   absl::StatusOr<std::vector<JobOutput>> ReadOutputs(const std::string& job_id, int64_t after_seq,
                                                      int max_count);
 
+  // options.max_message_bytes: what a Reconnect message may not exceed.
+  uint64_t max_message_bytes() const { return options_.max_message_bytes; }
+
   // The public view of a stored job.
   static v1::Job ToProto(const JobRecord& record);
 
@@ -230,10 +234,10 @@ class JobManager {
   // Stores a snapshot of the job as its next output, with its row; on
   // success forgets an earlier unsaved state of the job.
   absl::Status StoreState(JobRecord& record, OutputKind kind);
-  // StoreState() under the policy of "Store failures": true when stored.
-  // A kState that is not stored is kept in unsaved_ (a non-final one is
-  // first turned into FAILED, in `record` too).
-  bool RecordState(JobRecord& record, OutputKind kind);
+  // Stores the job's change of state (a kState output) under the policy of
+  // "Store failures": true when stored. One not stored is kept in unsaved_
+  // (a non-final one is first turned into FAILED, in `record` too).
+  bool RecordState(JobRecord& record);
   // Tries again to store the unsaved states; again in a second while any
   // is left.
   void RetryUnsaved();

@@ -111,8 +111,8 @@ absl::Status JobManager::StoreState(JobRecord& record, OutputKind kind) {
   return absl::OkStatus();
 }
 
-bool JobManager::RecordState(JobRecord& record, OutputKind kind) {
-  const absl::Status stored = StoreState(record, kind);
+bool JobManager::RecordState(JobRecord& record) {
+  const absl::Status stored = StoreState(record, OutputKind::kState);
   if (stored.ok()) return true;
   if (!IsFinished(record.state)) {
     // Not run while the store says otherwise.
@@ -192,7 +192,7 @@ void JobManager::StartAttempt(const std::string& job_id,
   if (def == nullptr) {
     job.state = JobState::kFailed;
     job.end_micros = NowMicros();
-    RecordState(job, OutputKind::kState);  // If not stored: kept, and tried again.
+    RecordState(job);  // If not stored: kept, and tried again.
     return;
   }
   run->channel = def->is_channel();
@@ -200,7 +200,7 @@ void JobManager::StartAttempt(const std::string& job_id,
   job.state = JobState::kRunning;
   job.start_micros = NowMicros();
   job.done = 0;
-  if (!RecordState(job, OutputKind::kState)) return;  // It ended FAILED.
+  if (!RecordState(job)) return;  // It ended FAILED.
   v1::CallOptions options = run->request.options();
   options.set_expected_inputs(static_cast<uint64_t>(run->request.inputs_size()));
   absl::StatusOr<uint64_t> call = scheduler_->OpenCall(
@@ -327,8 +327,7 @@ void JobManager::CallFinished(const std::string& job_id, absl::Status status) {
     job.state = JobState::kQueued;
     job.error = absl::StrCat(attempt_error, "; running it again in ", absl::FormatDuration(delay));
     // Not stored: it ended FAILED instead, and does not run again.
-    if (RecordState(job, OutputKind::kState))
-      After(delay, [this, job_id] { StartAttempt(job_id); });
+    if (RecordState(job)) After(delay, [this, job_id] { StartAttempt(job_id); });
     return;
   }
   if (!attempt_error.empty()) {
@@ -339,7 +338,7 @@ void JobManager::CallFinished(const std::string& job_id, absl::Status status) {
     job.error.clear();
   }
   job.end_micros = NowMicros();
-  RecordState(job, OutputKind::kState);  // If not stored: kept, and tried again.
+  RecordState(job);  // If not stored: kept, and tried again.
 }
 
 void JobManager::CancelRun(const std::string& job_id) {
@@ -361,7 +360,7 @@ void JobManager::CancelRun(const std::string& job_id) {
   record.state = JobState::kCancelled;
   record.error = "cancelled";
   record.end_micros = NowMicros();
-  RecordState(record, OutputKind::kState);  // If not stored: kept, and tried again.
+  RecordState(record);  // If not stored: kept, and tried again.
 }
 
 }  // namespace pprocd
