@@ -3,13 +3,10 @@
 // in job_calls.cc (the public calls) and job_runs.cc (running jobs).
 #include "server/jobs/job_manager.h"
 
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/jobs/job_manager_internal.h"
 #include "server/jobs/request_digest.h"
@@ -105,13 +102,6 @@ void JobManager::PostCall(std::function<void()> run, std::function<void()> refus
 
 void JobManager::After(absl::Duration delay, std::function<void()> command) {
   timers_.emplace(absl::Now() + delay, std::move(command));
-}
-
-void JobManager::CheckNotJobThread() const {
-  if (running_manager == this) {
-    std::fprintf(stderr, "pprocd: a synchronous JobManager call on the job thread\n");
-    std::abort();
-  }
 }
 
 void JobManager::Loop() {
@@ -227,71 +217,6 @@ void JobManager::DeleteAsync(const Caller& caller, std::string id_or_name,
         (*shared_done)(DoDelete(caller, id_or_name));
       },
       [shared_done] { (*shared_done)(Stopping()); });
-}
-
-// --- Synchronous forms ----------------------------------------------------
-
-namespace {
-
-// Calls `start` with a completion callback and waits for it; returns what
-// it was given.
-template <typename T>
-T Await(const std::function<void(JobManager::Done<T>)>& start) {
-  struct Slot {
-    absl::Notification done;
-    std::optional<T> value;
-  };
-  // Shared: the callback may still be returning from Notify() when the
-  // wait ends.
-  auto slot = std::make_shared<Slot>();
-  start([slot](T value) {
-    slot->value.emplace(std::move(value));
-    slot->done.Notify();
-  });
-  slot->done.WaitForNotification();
-  return *std::move(slot->value);
-}
-
-}  // namespace
-
-absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::SubmitRequest& request,
-                                           bool* existing) {
-  CheckNotJobThread();
-  absl::StatusOr<Submitted> submitted = Await<absl::StatusOr<Submitted>>(
-      [&](Done<absl::StatusOr<Submitted>> done) { SubmitAsync(caller, request, std::move(done)); });
-  if (!submitted.ok()) return submitted.status();
-  if (existing != nullptr) *existing = submitted->existing;
-  return std::move(submitted->job);
-}
-
-absl::StatusOr<JobRecord> JobManager::Find(const Caller& caller, const std::string& id_or_name,
-                                           bool with_request) {
-  CheckNotJobThread();
-  return Await<absl::StatusOr<JobRecord>>([&](Done<absl::StatusOr<JobRecord>> done) {
-    FindAsync(caller, id_or_name, with_request, std::move(done));
-  });
-}
-
-absl::StatusOr<v1::ListJobsResponse> JobManager::List(const Caller& caller,
-                                                      const v1::ListJobsRequest& request) {
-  CheckNotJobThread();
-  return Await<absl::StatusOr<v1::ListJobsResponse>>(
-      [&](Done<absl::StatusOr<v1::ListJobsResponse>> done) {
-        ListAsync(caller, request, std::move(done));
-      });
-}
-
-absl::StatusOr<v1::Job> JobManager::Cancel(const Caller& caller, const std::string& id_or_name) {
-  CheckNotJobThread();
-  return Await<absl::StatusOr<v1::Job>>([&](Done<absl::StatusOr<v1::Job>> done) {
-    CancelAsync(caller, id_or_name, std::move(done));
-  });
-}
-
-absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_name) {
-  CheckNotJobThread();
-  return Await<absl::Status>(
-      [&](Done<absl::Status> done) { DeleteAsync(caller, id_or_name, std::move(done)); });
 }
 
 // --- Watchers and reads (any thread) --------------------------------------

@@ -49,9 +49,8 @@
 // not told apart from its final results in the store). Sequence numbers
 // continue.
 //
-// Threads: every public method may be called from any thread, except the
-// synchronous forms, which must not be called on the job thread (they would
-// wait for themselves: that is checked, and aborts).
+// Threads: every public method may be called from any thread. There are no
+// synchronous forms: a caller that can wait waits for its callback.
 #ifndef PPROCD_SERVER_JOBS_JOB_MANAGER_H_
 #define PPROCD_SERVER_JOBS_JOB_MANAGER_H_
 
@@ -146,18 +145,6 @@ class JobManager {
   // FAILED_PRECONDITION while the job is queued or running.
   void DeleteAsync(const Caller& caller, std::string id_or_name, Done<absl::Status> done);
 
-  // Synchronous forms of the calls above: post, then wait for the answer.
-  // For callers that have a thread to spare (tests, tools); never on the
-  // job thread.
-  absl::StatusOr<v1::Job> Submit(const Caller& caller, const v1::SubmitRequest& request,
-                                 bool* existing = nullptr);
-  absl::StatusOr<JobRecord> Find(const Caller& caller, const std::string& id_or_name,
-                                 bool with_request = false);
-  absl::StatusOr<v1::ListJobsResponse> List(const Caller& caller,
-                                            const v1::ListJobsRequest& request);
-  absl::StatusOr<v1::Job> Cancel(const Caller& caller, const std::string& id_or_name);
-  absl::Status Delete(const Caller& caller, const std::string& id_or_name);
-
   // Watchers: `wake` is called on the job thread, outside any lock of the
   // manager, each time outputs of any job have been stored (it should be
   // quick: it holds up the job thread, though never the scheduler). Returns
@@ -203,8 +190,6 @@ class JobManager {
   // draining_ set.
   void PostCall(std::function<void()> run, std::function<void()> refuse);
   void Loop();
-  // Aborts when called on the job thread.
-  void CheckNotJobThread() const;
   void After(absl::Duration delay, std::function<void()> command);
 
   // Job-thread handlers of the public calls (job_calls.cc).

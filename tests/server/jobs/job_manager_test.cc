@@ -38,22 +38,33 @@ v1::SubmitRequest Job(const std::string& callable, const std::vector<double>& in
   return request;
 }
 
-// What a completion callback was given, and on which thread.
+// What a completion callback was given, and on which thread. The callback
+// keeps what it writes to alive, should it come after the test gave up.
 template <typename T>
-struct Answer {
-  absl::Notification done;
-  std::optional<T> value;
-  std::thread::id thread;
-
+class Answer {
+ public:
   JobManager::Done<T> Callback() {
-    return [this](T given) {
-      value.emplace(std::move(given));
-      thread = std::this_thread::get_id();
-      done.Notify();
+    return [state = state_](T given) {
+      state->value.emplace(std::move(given));
+      state->thread = std::this_thread::get_id();
+      state->done.Notify();
     };
   }
   // Waits for the answer; false on timeout.
-  bool Wait() { return done.WaitForNotificationWithTimeout(kPatience); }
+  bool Wait() { return state_->done.WaitForNotificationWithTimeout(kPatience); }
+
+ private:
+  struct State {
+    absl::Notification done;
+    std::optional<T> value;
+    std::thread::id thread;
+  };
+  const std::shared_ptr<State> state_ = std::make_shared<State>();
+
+ public:
+  // Read once Wait() returned true.
+  std::optional<T>& value = state_->value;
+  std::thread::id& thread = state_->thread;
 };
 
 class JobManagerTest : public ::testing::Test {
@@ -101,15 +112,25 @@ class JobManagerTest : public ::testing::Test {
   }
 
   v1::Job SubmitOrDie(const v1::SubmitRequest& request) {
-    absl::StatusOr<v1::Job> job = jobs_->Submit(caller_, request);
-    EXPECT_TRUE(job.ok()) << job.status();
-    return job.value_or(v1::Job());
+    Answer<absl::StatusOr<JobManager::Submitted>> submitted;
+    jobs_->SubmitAsync(caller_, request, submitted.Callback());
+    EXPECT_TRUE(submitted.Wait());
+    EXPECT_TRUE(submitted.value.has_value() && submitted.value->ok());
+    return submitted.value.has_value() && submitted.value->ok() ? (*submitted.value)->job
+                                                                : v1::Job();
+  }
+  // The job as the manager answers for it.
+  absl::StatusOr<JobRecord> Find(const std::string& id) {
+    Answer<absl::StatusOr<JobRecord>> found;
+    jobs_->FindAsync(caller_, id, /*with_request=*/false, found.Callback());
+    if (!found.Wait()) return absl::DeadlineExceededError("no answer");
+    return *std::move(found.value);
   }
   // Waits until the job, as the manager answers for it, is in `state`.
   bool AwaitState(const std::string& id, JobState state) {
     const absl::Time deadline = absl::Now() + kPatience;
     while (absl::Now() < deadline) {
-      absl::StatusOr<JobRecord> job = jobs_->Find(caller_, id);
+      absl::StatusOr<JobRecord> job = Find(id);
       if (job.ok() && job->state == state) return true;
       absl::SleepFor(absl::Milliseconds(10));
     }
@@ -170,7 +191,7 @@ TEST_F(JobManagerTest, EveryCallAnswersFromTheJobThread) {
   ASSERT_TRUE(deleted.Wait());
   EXPECT_TRUE(deleted.value->ok()) << *deleted.value;
   EXPECT_EQ(deleted.thread, submitted.thread);
-  EXPECT_EQ(jobs_->Find(caller_, id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Find(id).status().code(), absl::StatusCode::kNotFound);
 
   // Once stopped, calls are answered UNAVAILABLE.
   jobs_->Stop();
@@ -242,7 +263,7 @@ TEST_F(JobManagerTest, AFinalStateTheStoreRefusesIsKeptToldAndStoredLater) {
   absl::StatusOr<JobRecord> stored = jobs_->store().GetJob(job.id(), /*with_request=*/false);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->state, JobState::kRunning) << "not stored yet";
-  absl::StatusOr<JobRecord> answered = jobs_->Find(caller_, job.id());
+  absl::StatusOr<JobRecord> answered = Find(job.id());
   ASSERT_TRUE(answered.ok());
   EXPECT_EQ(answered->state, JobState::kSucceeded);
   EXPECT_EQ(answered->last_seq, stored->last_seq + 1);
@@ -271,7 +292,7 @@ TEST_F(JobManagerTest, AJobWhoseStartTheStoreRefusesEndsFailedWithoutRunning) {
   fail_states_ = true;
   const v1::Job job = SubmitOrDie(Job("square", {4}));
   ASSERT_TRUE(AwaitState(job.id(), JobState::kFailed));
-  absl::StatusOr<JobRecord> answered = jobs_->Find(caller_, job.id());
+  absl::StatusOr<JobRecord> answered = Find(job.id());
   ASSERT_TRUE(answered.ok());
   EXPECT_NE(answered->error.find("its state could not be stored"), std::string::npos)
       << answered->error;
