@@ -335,6 +335,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   job_options.store.path = flags.state_dir + "/jobs.db";
   job_options.store.max_bytes = uint64_t{flags.max_store_mib} << 20;
   job_options.store.keep_finished = absl::Hours(flags.keep_jobs_hours);
+  job_options.max_message_bytes = flags.max_message_bytes;
   job_options.on_removed = [&job_sockets](const std::string& job) { job_sockets.Close(job); };
   absl::StatusOr<std::unique_ptr<JobManager>> jobs =
       JobManager::Open(job_options, &scheduler, &current);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,41 @@ bool IsInGroup(const CallerIdentity& identity, gid_t gid) {
     if (getgrouplist(user->pw_name, identity.gid, groups.data(), &count) < 0) return false;
   }
   return std::find(groups.begin(), groups.begin() + count, gid) != groups.begin() + count;
+}
+
+// Reconnect's lookup of the jobs it names: one after the other, on the job
+// thread, then the reactor begins with their cursors (or the first error).
+struct JobLookup {
+  JobManager* jobs = nullptr;
+  pprocd::Caller caller;
+  v1::ReconnectRequest request;
+  std::vector<std::string> names;
+  std::vector<ReconnectReactor::Cursor> cursors;
+  ReconnectReactor* reactor = nullptr;
+};
+
+void FindNextJob(std::shared_ptr<JobLookup> lookup) {
+  if (lookup->cursors.size() == lookup->names.size()) {
+    return lookup->reactor->Begin(std::move(lookup->cursors));
+  }
+  const std::string named = lookup->names[lookup->cursors.size()];
+  JobManager* jobs = lookup->jobs;
+  const pprocd::Caller caller = lookup->caller;
+  jobs->FindAsync(caller, named, /*with_request=*/false,
+                  [lookup = std::move(lookup), named](absl::StatusOr<JobRecord> job) mutable {
+                    if (!job.ok()) return lookup->reactor->Begin(job.status());
+                    ReconnectReactor::Cursor cursor;
+                    cursor.job_id = job->id;
+                    const auto& by_job = lookup->request.after_seq_by_job();
+                    auto found = by_job.find(named);
+                    const uint64_t after =
+                        found != by_job.end() ? found->second : lookup->request.after_seq();
+                    cursor.after = after >= static_cast<uint64_t>(kAfterEveryOutput)
+                                       ? kAfterEveryOutput
+                                       : static_cast<int64_t>(after);
+                    lookup->cursors.push_back(std::move(cursor));
+                    FindNextJob(std::move(lookup));
+                  });
 }
 
 }  // namespace
@@ -166,21 +202,31 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
     valid = JobSockets::Check(socket_path, identity);
   }
   if (!valid.ok()) return call->Finish(valid);
-  bool existing = false;
-  absl::StatusOr<v1::Job> job = jobs_->Submit(JobCaller(identity), *request, &existing);
-  if (!job.ok()) return call->Finish(job.status());
-  if (!socket_path.empty() && !existing) {
+  jobs_->SubmitAsync(JobCaller(identity), *request,
+                     [this, call, identity](absl::StatusOr<JobManager::Submitted> submitted) {
+                       FinishSubmit(call, identity, std::move(submitted));
+                     });
+}
+
+void FarmService::FinishSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>* call,
+                               const CallerIdentity& identity,
+                               absl::StatusOr<JobManager::Submitted> submitted) {
+  if (!submitted.ok()) return call->Finish(submitted.status());
+  const std::string& socket_path = call->request().socket_path();
+  if (!socket_path.empty() && !submitted->existing) {
     absl::Status opened = JobSockets::Check(socket_path, identity);
-    if (opened.ok()) opened = job_sockets_->Open(job->id(), socket_path, identity);
+    if (opened.ok()) opened = job_sockets_->Open(submitted->job.id(), socket_path, identity);
     if (!opened.ok()) {
       // No job without the socket it asked for.
       const pprocd::Caller admin{kAnonymousOwner, /*admin=*/true};
-      (void)jobs_->Cancel(admin, job->id());
-      (void)jobs_->Delete(admin, job->id());
-      return call->Finish(opened);
+      const std::string id = submitted->job.id();
+      jobs_->CancelAsync(admin, id, [this, call, admin, id, opened](auto /*cancelled*/) {
+        jobs_->DeleteAsync(admin, id, [call, opened](auto /*deleted*/) { call->Finish(opened); });
+      });
+      return;
     }
   }
-  *call->response()->mutable_job() = *std::move(job);
+  *call->response()->mutable_job() = std::move(submitted->job);
   call->Finish(absl::OkStatus());
 }
 
@@ -195,52 +241,48 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FarmService::HandleReconnect(
     return new Finished(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                      "jobs: name at least one job (by id or name)"));
   }
-  const pprocd::Caller caller = JobCaller(identity);
-  std::vector<ReconnectReactor::Cursor> cursors;
-  for (const std::string& named : named_jobs) {
-    absl::StatusOr<JobRecord> job = jobs_->Find(caller, named);
-    if (!job.ok()) return new Finished(ToGrpcStatus(job.status()));
-    ReconnectReactor::Cursor cursor;
-    cursor.job_id = job->id;
-    auto by_job = request.after_seq_by_job().find(named);
-    const uint64_t after =
-        by_job != request.after_seq_by_job().end() ? by_job->second : request.after_seq();
-    cursor.after = after >= static_cast<uint64_t>(kAfterEveryOutput) ? kAfterEveryOutput
-                                                                     : static_cast<int64_t>(after);
-    cursors.push_back(std::move(cursor));
-  }
-  return new ReconnectReactor(jobs_, std::move(cursors), request.max_outputs_per_message());
+  auto* reactor = new ReconnectReactor(jobs_, request.max_outputs_per_message());
+  auto lookup = std::make_shared<JobLookup>();
+  lookup->jobs = jobs_;
+  lookup->caller = JobCaller(identity);
+  lookup->request = request;
+  lookup->names = std::move(named_jobs);
+  lookup->reactor = reactor;
+  FindNextJob(std::move(lookup));
+  return reactor;
 }
 
 void FarmService::HandleGetJob(UnaryCall<v1::GetJobRequest, v1::GetJobResponse>* call) {
-  absl::StatusOr<JobRecord> job =
-      jobs_->Find(JobCaller(*call->context()), call->request().job(), /*with_request=*/true);
-  if (!job.ok()) return call->Finish(job.status());
-  *call->response()->mutable_job() = JobManager::ToProto(*job);
-  call->Finish(absl::OkStatus());
+  jobs_->FindAsync(JobCaller(*call->context()), call->request().job(), /*with_request=*/false,
+                   [call](absl::StatusOr<JobRecord> job) {
+                     if (!job.ok()) return call->Finish(job.status());
+                     *call->response()->mutable_job() = JobManager::ToProto(*job);
+                     call->Finish(absl::OkStatus());
+                   });
 }
 
 void FarmService::HandleListJobs(UnaryCall<v1::ListJobsRequest, v1::ListJobsResponse>* call) {
-  absl::StatusOr<v1::ListJobsResponse> page =
-      jobs_->List(JobCaller(*call->context()), call->request());
-  if (!page.ok()) return call->Finish(page.status());
-  *call->response() = *std::move(page);
-  call->Finish(absl::OkStatus());
+  jobs_->ListAsync(JobCaller(*call->context()), call->request(),
+                   [call](absl::StatusOr<v1::ListJobsResponse> page) {
+                     if (!page.ok()) return call->Finish(page.status());
+                     *call->response() = *std::move(page);
+                     call->Finish(absl::OkStatus());
+                   });
 }
 
 void FarmService::HandleCancelJob(UnaryCall<v1::CancelJobRequest, v1::CancelJobResponse>* call) {
-  absl::StatusOr<v1::Job> job = jobs_->Cancel(JobCaller(*call->context()), call->request().job());
-  if (!job.ok()) return call->Finish(job.status());
-  *call->response()->mutable_job() = *std::move(job);
-  call->Finish(absl::OkStatus());
+  jobs_->CancelAsync(JobCaller(*call->context()), call->request().job(),
+                     [call](absl::StatusOr<v1::Job> job) {
+                       if (!job.ok()) return call->Finish(job.status());
+                       *call->response()->mutable_job() = *std::move(job);
+                       call->Finish(absl::OkStatus());
+                     });
 }
 
 void FarmService::HandleDeleteJob(UnaryCall<v1::DeleteJobRequest, v1::DeleteJobResponse>* call) {
-  const pprocd::Caller caller = JobCaller(*call->context());
-  absl::StatusOr<JobRecord> job = jobs_->Find(caller, call->request().job());
-  if (!job.ok()) return call->Finish(job.status());
   // Its socket (if any) goes with it (JobManagerOptions::on_removed).
-  call->Finish(jobs_->Delete(caller, job->id));
+  jobs_->DeleteAsync(JobCaller(*call->context()), call->request().job(),
+                     [call](absl::Status deleted) { call->Finish(deleted); });
 }
 
 void FarmService::HandleListCallables(

@@ -8,7 +8,9 @@
 // UNIMPLEMENTED, and end a stream's input as if the client had half-closed).
 // Unary methods go through ServeUnary() (server/front/unary_call.h) to a
 // typed handler that answers with UnaryCall::Finish(), possibly later from
-// another thread.
+// another thread: the job RPCs (and Reconnect's lookup of its jobs) are
+// answered from the JobManager's completion callbacks, on its job thread,
+// so no gRPC thread waits for the job store.
 //
 // A handler learns who its caller is with Caller(context): the kernel
 // credentials of a UNIX-socket caller (server/peer), or an unknown
@@ -109,6 +111,11 @@ class FarmService final : public RawFarmServiceBase {
  private:
   // The typed handlers: each answers with call->Finish().
   void HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>* call);
+  // The rest of HandleSubmit, on the job thread once the job manager has
+  // answered: the job's socket, if it asked for one, then the answer.
+  void FinishSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>* call,
+                    const CallerIdentity& identity,
+                    absl::StatusOr<JobManager::Submitted> submitted);
   void HandleGetJob(UnaryCall<v1::GetJobRequest, v1::GetJobResponse>* call);
   void HandleListJobs(UnaryCall<v1::ListJobsRequest, v1::ListJobsResponse>* call);
   void HandleCancelJob(UnaryCall<v1::CancelJobRequest, v1::CancelJobResponse>* call);

@@ -16,18 +16,27 @@ constexpr size_t kPackedBytes = 1 << 20;
 
 }  // namespace
 
-ReconnectReactor::ReconnectReactor(JobManager* jobs, std::vector<Cursor> cursors,
-                                   uint32_t max_outputs_per_message)
-    : jobs_(jobs),
-      max_outputs_per_message_(std::max<uint32_t>(1, max_outputs_per_message)),
-      cursors_(std::move(cursors)) {
+ReconnectReactor::ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message)
+    : jobs_(jobs), max_outputs_per_message_(std::max<uint32_t>(1, max_outputs_per_message)) {}
+
+void ReconnectReactor::Begin(absl::StatusOr<std::vector<Cursor>> cursors) {
+  absl::ReleasableMutexLock lock(&mu_);
+  begun_ = true;
+  if (done_) {
+    // The call ended while its jobs were looked up: OnDone left it to us.
+    lock.Release();
+    delete this;
+    return;
+  }
+  if (finished_) return;  // Cancelled meanwhile; OnDone follows.
+  if (!cursors.ok()) return FinishLocked(ToGrpcStatus(cursors.status()));
+  cursors_ = *std::move(cursors);
   // Registered before the first read: an output stored after that read
   // wakes the stream.
   watcher_ = jobs_->AddWatcher([this] {
     absl::MutexLock lock(&mu_);
     PumpLocked();
   });
-  absl::MutexLock lock(&mu_);
   PumpLocked();
 }
 
@@ -117,7 +126,14 @@ void ReconnectReactor::OnCancel() {
 }
 
 void ReconnectReactor::OnDone() {
-  jobs_->RemoveWatcher(watcher_);
+  uint64_t watcher = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    if (!begun_) return;  // Begin() deletes it.
+    watcher = watcher_;
+  }
+  if (watcher != 0) jobs_->RemoveWatcher(watcher);
   delete this;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_manager.h"
@@ -29,10 +30,16 @@ class ReconnectReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     bool ended = false;
   };
 
-  // Starts streaming at once. `jobs` must outlive the call. Each message
-  // carries up to `max_outputs_per_message` outputs (0 counts as 1).
-  ReconnectReactor(JobManager* jobs, std::vector<Cursor> cursors,
-                   uint32_t max_outputs_per_message = 1);
+  // Waits for Begin(). `jobs` must outlive the call. Each message carries
+  // up to `max_outputs_per_message` outputs (0 counts as 1).
+  ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message = 1);
+
+  // Starts streaming from `cursors` (the jobs named, once found), or
+  // finishes with the error. Exactly once, from any thread (the job
+  // manager's, or the handler's before it returns the reactor). If the call
+  // ended before (the client cancelled), Begin deletes the reactor: nobody
+  // may touch it after Begin returns unless the call is still running.
+  void Begin(absl::StatusOr<std::vector<Cursor>> cursors);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -48,8 +55,12 @@ class ReconnectReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   JobManager* const jobs_;
   const uint32_t max_outputs_per_message_;
-  uint64_t watcher_ = 0;
   absl::Mutex mu_;
+  // Set by Begin(); 0 until then, and when it finished the call at once.
+  uint64_t watcher_ ABSL_GUARDED_BY(mu_) = 0;
+  // Begin() has run; OnDone() has run (gRPC is done with the call).
+  bool begun_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Cursor> cursors_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::ReconnectResponse> buffered_ ABSL_GUARDED_BY(mu_);
   v1::ReconnectResponse writing_response_ ABSL_GUARDED_BY(mu_);

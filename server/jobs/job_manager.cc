@@ -1,82 +1,52 @@
+// The job manager's frame: opening, the job thread and its queue, the
+// public calls' entry points, watchers and reads. The job thread's work is
+// in job_calls.cc (the public calls) and job_runs.cc (running jobs).
 #include "server/jobs/job_manager.h"
 
-#include <algorithm>
-#include <cstdio>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/scheduler/call_sink.h"
+#include "server/jobs/job_manager_internal.h"
+#include "server/jobs/request_digest.h"
+#include "server/jobs/result_size.h"
 
 namespace pprocd {
 namespace {
 
-// Inputs handed to the scheduler per WantInput.
-constexpr int kInputsPerFeed = 1024;
-// A progress snapshot is stored at most this often per job.
-constexpr absl::Duration kProgressEvery = absl::Seconds(1);
-constexpr uint32_t kDefaultBackoffMs = 1000;
 // What RecentOutputs holds per job: enough for watchers that keep up.
 constexpr size_t kRecentOutputs = 2048;
 constexpr uint64_t kRecentBytes = 1 << 20;
-// How long the recent outputs of an ended job stay for the watchers finishing it.
-constexpr absl::Duration kRecentKeptAfterEnd = absl::Seconds(10);
 // ReadOutputs() returns no more once the payloads reach this (the first
 // output always comes).
 constexpr uint64_t kReadBytes = 64 << 20;
 
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+// The manager whose job thread this is (null on other threads).
+thread_local const JobManager* running_manager = nullptr;
+
+absl::Status Stopping() { return absl::UnavailableError("the server is shutting down"); }
+
+// Replaces a stored result too large to send with TooLargeResult().
+void FitResult(JobOutput& output, uint64_t max_result_bytes, uint64_t max_message_bytes) {
+  if (output.kind != OutputKind::kResult || output.payload.size() <= max_result_bytes) return;
+  v1::ItemResult result;
+  (void)result.ParseFromString(output.payload);  // What parses is kept.
+  output.payload =
+      TooLargeResult(result, output.payload.size(), max_message_bytes).SerializeAsString();
+}
 
 google::protobuf::Timestamp Stamp(int64_t micros) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
 }
 
-void LogLine(const std::string& line) { std::fprintf(stderr, "pprocd: %s\n", line.c_str()); }
-
 }  // namespace
 
-// One attempt of a job, on the job thread.
-struct JobManager::Run {
-  JobRecord record;
-  v1::SubmitRequest request;
-  bool channel = false;
-  uint64_t call_id = 0;
-  int next_input = 0;
-  bool inputs_ended = false;
-  // CancelJob: the final state is stored; later results are dropped.
-  bool cancelled = false;
-  // The store refused the job's outputs (full): why.
-  absl::Status store_error;
-  uint64_t failed = 0;
-  std::vector<std::unique_ptr<v1::ItemResult>> pending;
-  absl::Time last_progress = absl::Now();
-};
-
-// The scheduler's view of a job's call: every event goes to the job thread.
-class JobManager::Sink : public CallSink {
- public:
-  Sink(JobManager* manager, std::string job_id) : manager_(manager), job_id_(std::move(job_id)) {}
-
-  void Deliver(std::vector<ResultPtr> results) override {
-    auto moved = std::make_shared<std::vector<ResultPtr>>(std::move(results));
-    manager_->Post(
-        [manager = manager_, id = job_id_, moved] { manager->Delivered(id, std::move(*moved)); });
-  }
-  void WantInput() override {
-    manager_->Post([manager = manager_, id = job_id_] {
-      auto run = manager->runs_.find(id);
-      if (run != manager->runs_.end()) manager->FeedInputs(*run->second);
-    });
-  }
-  void Finish(absl::Status status) override {
-    manager_->Post(
-        [manager = manager_, id = job_id_, status] { manager->CallFinished(id, status); });
-  }
-
- private:
-  JobManager* const manager_;
-  const std::string job_id_;
+struct JobManager::Watcher {
+  std::function<void()> wake;
+  // Calls of `wake` in progress, and whether it was removed.
+  int calling = 0;
+  bool removed = false;
 };
 
 absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(JobManagerOptions options,
@@ -94,44 +64,10 @@ JobManager::JobManager(JobManagerOptions options, std::unique_ptr<JobStore> stor
       store_(std::move(store)),
       scheduler_(scheduler),
       registry_(registry),
+      max_result_bytes_(MaxSendableResultBytes(options_.max_message_bytes)),
       recent_(kRecentOutputs, kRecentBytes) {}
 
 JobManager::~JobManager() { Stop(); }
-
-absl::Status JobManager::Start() {
-  absl::StatusOr<std::vector<JobRecord>> unfinished = store_->UnfinishedJobs();
-  if (!unfinished.ok()) return unfinished.status();
-  for (JobRecord& record : *unfinished) {
-    if (record.state == JobState::kRunning) {
-      if (record.attempts <= record.max_retries) {
-        record.state = JobState::kQueued;
-        record.error = "the server stopped while it ran; running it again";
-      } else {
-        record.state = JobState::kInterrupted;
-        record.error = "the server stopped while it ran";
-        record.end_micros = NowMicros();
-      }
-      if (absl::Status stored = RecordState(record, OutputKind::kState); !stored.ok()) {
-        return stored;
-      }
-    }
-    if (record.state == JobState::kQueued) {
-      Post([this, id = record.id] { StartAttempt(id); });
-    }
-  }
-  PruneNowAndLater();
-  thread_ = std::thread([this] { Loop(); });
-  return absl::OkStatus();
-}
-
-void JobManager::PruneNowAndLater() {
-  absl::StatusOr<std::vector<std::string>> pruned = store_->PruneFinished(absl::Now());
-  if (!pruned.ok()) LogLine(absl::StrCat("pruning ended jobs: ", pruned.status().ToString()));
-  if (pruned.ok()) {
-    for (const std::string& id : *pruned) Removed(id);
-  }
-  After(options_.prune_every, [this] { PruneNowAndLater(); });
-}
 
 void JobManager::Stop() {
   {
@@ -139,13 +75,29 @@ void JobManager::Stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    return;
+  }
+  // Never started: answer what was posted here.
+  draining_ = true;
+  std::vector<std::function<void()>> commands;
+  {
+    absl::MutexLock lock(&mu_);
+    commands.swap(posted_);
+  }
+  for (auto& command : commands) command();
 }
 
-void JobManager::Post(std::function<void()> command) {
+bool JobManager::Post(std::function<void()> command) {
   absl::MutexLock lock(&mu_);
-  if (stopping_) return;
+  if (stopping_) return false;
   posted_.push_back(std::move(command));
+  return true;
+}
+
+void JobManager::PostCall(std::function<void()> run, std::function<void()> refuse) {
+  if (!Post(std::move(run))) refuse();
 }
 
 void JobManager::After(absl::Duration delay, std::function<void()> command) {
@@ -153,12 +105,15 @@ void JobManager::After(absl::Duration delay, std::function<void()> command) {
 }
 
 void JobManager::Loop() {
+  running_manager = this;
   while (true) {
     std::vector<std::function<void()>> commands;
     {
       absl::MutexLock lock(&mu_);
       const absl::Time next = timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first;
-      const auto ready = [this] { return !posted_.empty() || stopping_; };
+      const auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return !posted_.empty() || stopping_;
+      };
       mu_.AwaitWithDeadline(absl::Condition(&ready), next);
       if (stopping_) break;
       commands.swap(posted_);
@@ -178,215 +133,22 @@ void JobManager::Loop() {
   WakeWatchers();
   for (auto& [id, run] : runs_) scheduler_->CancelCall(run->call_id);
   runs_.clear();
+  // Nothing is posted any more: what was, is answered.
+  draining_ = true;
+  std::vector<std::function<void()>> commands;
+  {
+    absl::MutexLock lock(&mu_);
+    commands.swap(posted_);
+  }
+  for (auto& command : commands) command();
+  running_manager = nullptr;
 }
 
-absl::Status JobManager::RecordState(JobRecord& record, OutputKind kind) {
-  v1::Job snapshot = ToProto(record);
-  snapshot.set_last_seq(static_cast<uint64_t>(record.last_seq + 1));
-  NewOutput output{kind, snapshot.SerializeAsString()};
-  absl::StatusOr<int64_t> seq = store_->UpdateJobWithOutput(record, output);
-  if (!seq.ok()) return seq.status();
-  record.last_seq = *seq;
-  outputs_stored_ = true;
-  std::vector<NewOutput> stored;
-  stored.push_back(std::move(output));
-  recent_.Add(record.id, *seq, std::move(stored));
-  if (kind == OutputKind::kState && IsFinished(record.state)) {
-    // Watchers still following it get its last outputs from memory a while.
-    After(kRecentKeptAfterEnd, [this, id = record.id] { recent_.Drop(id); });
-  }
-  return absl::OkStatus();
-}
+// --- Asynchronous calls ---------------------------------------------------
 
-// --- Job thread ----------------------------------------------------------
-
-void JobManager::StartAttempt(const std::string& job_id,
-                              std::shared_ptr<v1::SubmitRequest> request) {
-  if (runs_.count(job_id) > 0) return;
-  absl::StatusOr<JobRecord> record = store_->GetJob(job_id, /*with_request=*/request == nullptr);
-  if (!record.ok() || IsFinished(record->state)) return;  // Deleted or cancelled meanwhile.
-  auto run = std::make_unique<Run>();
-  run->record = *std::move(record);
-  JobRecord& job = run->record;
-  const std::shared_ptr<const Registry> registry = registry_->Current();
-  const CallableDef* def = nullptr;
-  if (request != nullptr) run->request.Swap(request.get());
-  const bool readable = request != nullptr || run->request.ParseFromString(job.request);
-  job.request.clear();  // The run works from the parsed copy.
-  if (!readable) {
-    job.error = "its stored request cannot be read";
-  } else if ((def = registry->Find(run->request.callable())) == nullptr) {
-    job.error = absl::StrCat("callable ", run->request.callable(), " is no longer registered");
-  }
-  if (def == nullptr) {
-    job.state = JobState::kFailed;
-    job.end_micros = NowMicros();
-    (void)RecordState(job, OutputKind::kState);
-    return;
-  }
-  run->channel = def->is_channel();
-  job.attempts += 1;
-  job.state = JobState::kRunning;
-  job.start_micros = NowMicros();
-  job.done = 0;
-  if (absl::Status stored = RecordState(job, OutputKind::kState); !stored.ok()) {
-    LogLine(absl::StrCat("job ", job_id, ": ", stored.ToString()));
-    return;
-  }
-  v1::CallOptions options = run->request.options();
-  options.set_expected_inputs(static_cast<uint64_t>(run->request.inputs_size()));
-  absl::StatusOr<uint64_t> call = scheduler_->OpenCall(
-      run->request.callable(), options,
-      run->request.ordered() ? CallOrder::kInputOrder : CallOrder::kCompletionOrder,
-      std::make_shared<Sink>(this, job_id));
-  if (!call.ok()) return;  // Stopping: the job stays RUNNING for the next start.
-  run->call_id = *call;
-  Run& started = *run;
-  runs_[job_id] = std::move(run);
-  FeedInputs(started);
-}
-
-void JobManager::FeedInputs(Run& run) {
-  if (run.inputs_ended || run.cancelled) return;
-  const int total = run.request.inputs_size();
-  const int count = std::min(kInputsPerFeed, total - run.next_input);
-  if (count > 0 && !scheduler_->ReserveQueued(static_cast<uint64_t>(count))) {
-    // The server's queue is full: offer them again shortly.
-    After(absl::Milliseconds(50), [this, id = run.record.id] {
-      auto found = runs_.find(id);
-      if (found != runs_.end()) FeedInputs(*found->second);
-    });
-    return;
-  }
-  std::vector<std::string> inputs(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    run.request.inputs(run.next_input + i).SerializeToString(&inputs[static_cast<size_t>(i)]);
-  }
-  run.next_input += count;
-  scheduler_->AddInputs(run.call_id, std::move(inputs));
-  if (run.next_input == total) {
-    run.inputs_ended = true;
-    scheduler_->EndInputs(run.call_id);
-  }
-}
-
-void JobManager::Delivered(const std::string& job_id,
-                           std::vector<std::unique_ptr<v1::ItemResult>> results) {
-  auto found = runs_.find(job_id);
-  if (found == runs_.end()) return;
-  Run& run = *found->second;
-  if (run.cancelled || !run.store_error.ok()) return;
-  for (auto& result : results) {
-    if (!run.channel || result->last()) {
-      ++run.record.done;
-      if (result->has_error()) ++run.failed;
-    }
-    run.pending.push_back(std::move(result));
-  }
-}
-
-void JobManager::FlushOutputs() {
-  for (auto& [id, run_ptr] : runs_) {
-    Run& run = *run_ptr;
-    if (run.pending.empty()) continue;
-    std::vector<NewOutput> outputs;
-    outputs.reserve(run.pending.size());
-    for (const auto& result : run.pending) {
-      outputs.push_back(NewOutput{OutputKind::kResult, result->SerializeAsString()});
-    }
-    const uint64_t count = run.pending.size();
-    run.pending.clear();
-    absl::StatusOr<int64_t> first = store_->AppendOutputs(id, outputs);
-    if (!first.ok()) {
-      // Full (or failing) store: the job fails; its call is cancelled.
-      run.store_error = first.status();
-      scheduler_->CancelCall(run.call_id);
-      continue;
-    }
-    run.record.last_seq = *first + static_cast<int64_t>(count) - 1;
-    recent_.Add(id, *first, std::move(outputs));
-    scheduler_->ResultsSent(run.call_id, count);
-    outputs_stored_ = true;
-    if (absl::Now() - run.last_progress >= kProgressEvery) {
-      run.last_progress = absl::Now();
-      (void)RecordState(run.record, OutputKind::kProgress);
-    }
-  }
-}
-
-void JobManager::CallFinished(const std::string& job_id, absl::Status status) {
-  FlushOutputs();
-  auto found = runs_.find(job_id);
-  if (found == runs_.end()) return;
-  std::unique_ptr<Run> run = std::move(found->second);
-  runs_.erase(found);
-  if (run->cancelled) return;  // CancelRun stored the final state.
-  // The scheduler stopped under the job: it stays RUNNING, and the next
-  // start takes it up.
-  if (absl::IsUnavailable(status) && run->store_error.ok()) return;
-  JobRecord& job = run->record;
-  std::string attempt_error;
-  if (!run->store_error.ok()) {
-    job.state = JobState::kFailed;
-    job.error = absl::StrCat("its outputs could not be stored: ", run->store_error.message());
-  } else if (!status.ok()) {
-    attempt_error = std::string(status.message());
-  } else if (run->failed > 0) {
-    attempt_error = absl::StrCat(run->failed, " of ", job.total, " items failed");
-  }
-  if (!attempt_error.empty() && job.attempts <= job.max_retries) {
-    const uint32_t base =
-        run->request.retry_backoff_ms() > 0 ? run->request.retry_backoff_ms() : kDefaultBackoffMs;
-    const absl::Duration delay =
-        absl::Milliseconds(base) * (int64_t{1} << std::min<int64_t>(job.attempts - 1, 20));
-    job.state = JobState::kQueued;
-    job.error = absl::StrCat(attempt_error, "; running it again in ", absl::FormatDuration(delay));
-    (void)RecordState(job, OutputKind::kState);
-    After(delay, [this, job_id] { StartAttempt(job_id); });
-    return;
-  }
-  if (!attempt_error.empty()) {
-    job.state = JobState::kFailed;
-    job.error = attempt_error;
-  } else if (run->store_error.ok()) {
-    job.state = JobState::kSucceeded;
-    job.error.clear();
-  }
-  job.end_micros = NowMicros();
-  (void)RecordState(job, OutputKind::kState);
-}
-
-void JobManager::CancelRun(const std::string& job_id) {
-  auto found = runs_.find(job_id);
-  JobRecord record;
-  if (found != runs_.end()) {
-    Run& run = *found->second;
-    FlushOutputs();
-    run.cancelled = true;
-    scheduler_->CancelCall(run.call_id);
-    record = run.record;
-  } else {
-    absl::StatusOr<JobRecord> stored = store_->GetJob(job_id, /*with_request=*/false);
-    if (!stored.ok() || IsFinished(stored->state)) return;
-    record = *std::move(stored);
-  }
-  record.state = JobState::kCancelled;
-  record.error = "cancelled";
-  record.end_micros = NowMicros();
-  (void)RecordState(record, OutputKind::kState);
-}
-
-void JobManager::WakeWatchers() {
-  if (!outputs_stored_) return;
-  outputs_stored_ = false;
-  absl::MutexLock lock(&mu_);
-  for (auto& [handle, wake] : watchers_) wake();
-}
-
-// --- Any thread ----------------------------------------------------------
-
-absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::SubmitRequest& request,
-                                           bool* existing) {
+void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& request,
+                             Done<absl::StatusOr<Submitted>> done) {
+  // The request's copies and digests are made here, on the caller's thread.
   JobRecord record;
   record.owner_uid = caller.uid;
   record.name = request.name();
@@ -396,92 +158,112 @@ absl::StatusOr<v1::Job> JobManager::Submit(const Caller& caller, const v1::Submi
   record.total = request.inputs_size();
   record.max_retries = request.retries();
   record.socket_path = request.socket_path();
-  record.request = request.SerializeAsString();
-  absl::StatusOr<JobStore::Created> created = store_->CreateJob(std::move(record));
-  if (!created.ok()) return created.status();
-  if (existing != nullptr) *existing = created->existing;
-  if (!created->existing) {
-    auto copy = std::make_shared<v1::SubmitRequest>(request);
-    Post([this, id = created->job.id, copy] { StartAttempt(id, copy); });
+  record.request = SerializeDeterministic(request);
+  if (!record.idempotency_key.empty()) {
+    RequestDigest digest = DigestRequest(record.request);
+    record.inputs_digest = std::move(digest.inputs);
+    record.settings_digest = std::move(digest.settings);
   }
-  return ToProto(created->job);
+  auto copy = std::make_shared<v1::SubmitRequest>(request);
+  auto shared_done = std::make_shared<Done<absl::StatusOr<Submitted>>>(std::move(done));
+  auto shared_record = std::make_shared<JobRecord>(std::move(record));
+  PostCall(
+      [this, shared_record, copy, shared_done] {
+        if (draining_) return (*shared_done)(Stopping());
+        (*shared_done)(DoSubmit(std::move(*shared_record), copy));
+      },
+      [shared_done] { (*shared_done)(Stopping()); });
 }
 
-absl::StatusOr<JobRecord> JobManager::Find(const Caller& caller, const std::string& id_or_name,
-                                           bool with_request) {
-  if (id_or_name.empty()) return absl::InvalidArgumentError("job: name a job by its id or name");
-  absl::StatusOr<JobRecord> record = store_->FindJobByName(caller.uid, id_or_name, with_request);
-  if (!record.ok() && absl::IsNotFound(record.status())) {
-    record = store_->GetJob(id_or_name, with_request);
-  }
-  if (!record.ok()) {
-    if (absl::IsNotFound(record.status())) {
-      return absl::NotFoundError(absl::StrCat("no job '", id_or_name, "'"));
-    }
-    return record.status();
-  }
-  if (!caller.admin && record->owner_uid != caller.uid) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("job ", id_or_name, " belongs to another user"));
-  }
-  return record;
+void JobManager::FindAsync(const Caller& caller, std::string id_or_name, bool with_request,
+                           Done<absl::StatusOr<JobRecord>> done) {
+  auto shared_done = std::make_shared<Done<absl::StatusOr<JobRecord>>>(std::move(done));
+  PostCall(
+      [this, caller, id_or_name = std::move(id_or_name), with_request, shared_done] {
+        if (draining_) return (*shared_done)(Stopping());
+        (*shared_done)(DoFind(caller, id_or_name, with_request));
+      },
+      [shared_done] { (*shared_done)(Stopping()); });
 }
 
-absl::StatusOr<v1::ListJobsResponse> JobManager::List(const Caller& caller,
-                                                      const v1::ListJobsRequest& request) {
-  JobFilter filter;
-  if (!caller.admin) filter.owner_uid = caller.uid;
-  if (request.state() != v1::JOB_STATE_UNSPECIFIED) {
-    filter.state = static_cast<JobState>(request.state());
-  }
-  if (!request.name().empty()) filter.name = request.name();
-  if (request.page_size() > 1000) {
-    return absl::InvalidArgumentError("page_size: at most 1000");
-  }
-  absl::StatusOr<JobStore::Page> page =
-      store_->ListJobs(filter, static_cast<int>(request.page_size()), request.page_token());
-  if (!page.ok()) return page.status();
-  v1::ListJobsResponse response;
-  for (const JobRecord& record : page->jobs) *response.add_jobs() = ToProto(record);
-  response.set_next_page_token(page->next_page_token);
-  return response;
+void JobManager::ListAsync(const Caller& caller, v1::ListJobsRequest request,
+                           Done<absl::StatusOr<v1::ListJobsResponse>> done) {
+  auto shared_done = std::make_shared<Done<absl::StatusOr<v1::ListJobsResponse>>>(std::move(done));
+  PostCall(
+      [this, caller, request = std::move(request), shared_done] {
+        if (draining_) return (*shared_done)(Stopping());
+        (*shared_done)(DoList(caller, request));
+      },
+      [shared_done] { (*shared_done)(Stopping()); });
 }
 
-absl::StatusOr<v1::Job> JobManager::Cancel(const Caller& caller, const std::string& id_or_name) {
-  absl::StatusOr<JobRecord> record = Find(caller, id_or_name);
-  if (!record.ok()) return record.status();
-  if (!IsFinished(record->state)) {
-    auto done = std::make_shared<absl::Notification>();
+void JobManager::CancelAsync(const Caller& caller, std::string id_or_name,
+                             Done<absl::StatusOr<v1::Job>> done) {
+  auto shared_done = std::make_shared<Done<absl::StatusOr<v1::Job>>>(std::move(done));
+  PostCall(
+      [this, caller, id_or_name = std::move(id_or_name), shared_done] {
+        if (draining_) return (*shared_done)(Stopping());
+        (*shared_done)(DoCancel(caller, id_or_name));
+      },
+      [shared_done] { (*shared_done)(Stopping()); });
+}
+
+void JobManager::DeleteAsync(const Caller& caller, std::string id_or_name,
+                             Done<absl::Status> done) {
+  auto shared_done = std::make_shared<Done<absl::Status>>(std::move(done));
+  PostCall(
+      [this, caller, id_or_name = std::move(id_or_name), shared_done] {
+        if (draining_) return (*shared_done)(Stopping());
+        (*shared_done)(DoDelete(caller, id_or_name));
+      },
+      [shared_done] { (*shared_done)(Stopping()); });
+}
+
+// --- Watchers and reads (any thread) --------------------------------------
+
+uint64_t JobManager::AddWatcher(std::function<void()> wake) {
+  auto watcher = std::make_shared<Watcher>();
+  watcher->wake = std::move(wake);
+  absl::MutexLock lock(&watchers_mu_);
+  const uint64_t handle = next_watcher_++;
+  watchers_[handle] = std::move(watcher);
+  return handle;
+}
+
+void JobManager::RemoveWatcher(uint64_t handle) {
+  absl::MutexLock lock(&watchers_mu_);
+  auto found = watchers_.find(handle);
+  if (found == watchers_.end()) return;
+  std::shared_ptr<Watcher> watcher = std::move(found->second);
+  watchers_.erase(found);
+  watcher->removed = true;
+  // A wake that removes its own watcher does not wait for itself.
+  if (running_manager == this) return;
+  const auto idle = [&watcher]() { return watcher->calling == 0; };
+  watchers_mu_.Await(absl::Condition(&idle));
+}
+
+void JobManager::WakeWatchers() {
+  if (!outputs_stored_) return;
+  outputs_stored_ = false;
+  std::vector<std::shared_ptr<Watcher>> watchers;
+  {
+    absl::MutexLock lock(&watchers_mu_);
+    watchers.reserve(watchers_.size());
+    for (auto& [handle, watcher] : watchers_) watchers.push_back(watcher);
+  }
+  // Each is called with no lock held; `calling` keeps RemoveWatcher from
+  // returning while its wake runs.
+  for (const std::shared_ptr<Watcher>& watcher : watchers) {
     {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return absl::UnavailableError("the server is shutting down");
-      posted_.push_back([this, id = record->id, done] {
-        CancelRun(id);
-        done->Notify();
-      });
+      absl::MutexLock lock(&watchers_mu_);
+      if (watcher->removed) continue;
+      ++watcher->calling;
     }
-    done->WaitForNotification();
-    record = store_->GetJob(record->id, /*with_request=*/false);
-    if (!record.ok()) return record.status();
+    watcher->wake();
+    absl::MutexLock lock(&watchers_mu_);
+    --watcher->calling;
   }
-  return ToProto(*record);
-}
-
-absl::Status JobManager::Delete(const Caller& caller, const std::string& id_or_name) {
-  absl::StatusOr<JobRecord> record = Find(caller, id_or_name);
-  if (!record.ok()) return record.status();
-  if (!IsFinished(record->state)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "job ", id_or_name, " is ", JobStateName(record->state), ": cancel it before deleting it"));
-  }
-  absl::Status deleted = store_->DeleteJob(record->id);
-  if (deleted.ok()) Removed(record->id);
-  return deleted;
-}
-
-void JobManager::Removed(const std::string& job_id) {
-  recent_.Drop(job_id);
-  if (options_.on_removed) options_.on_removed(job_id);
 }
 
 absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string& job_id,
@@ -489,20 +271,23 @@ absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string
   if (max_count < 1) return store_->ReadOutputs(job_id, after_seq, max_count);
   std::optional<std::vector<JobOutput>> held =
       recent_.Read(job_id, after_seq, max_count, kReadBytes);
-  if (held.has_value()) return *std::move(held);
-  return store_->ReadOutputs(job_id, after_seq, max_count, kReadBytes);
-}
-
-uint64_t JobManager::AddWatcher(std::function<void()> wake) {
-  absl::MutexLock lock(&mu_);
-  const uint64_t handle = next_watcher_++;
-  watchers_[handle] = std::move(wake);
-  return handle;
-}
-
-void JobManager::RemoveWatcher(uint64_t handle) {
-  absl::MutexLock lock(&mu_);
-  watchers_.erase(handle);
+  absl::StatusOr<std::vector<JobOutput>> outputs =
+      held.has_value() ? *std::move(held)
+                       : store_->ReadOutputs(job_id, after_seq, max_count, kReadBytes);
+  if (!outputs.ok()) return outputs;
+  for (JobOutput& output : *outputs) {
+    FitResult(output, max_result_bytes_, options_.max_message_bytes);
+  }
+  // A state not stored yet follows the last stored output.
+  absl::MutexLock lock(&unsaved_mu_);
+  auto unsaved = unsaved_.find(job_id);
+  if (unsaved == unsaved_.end()) return outputs;
+  const int64_t seq = unsaved->second.record.last_seq + 1;
+  const int64_t last = outputs->empty() ? after_seq : outputs->back().seq;
+  if (last == seq - 1 && static_cast<int>(outputs->size()) < max_count) {
+    outputs->push_back(JobOutput{seq, unsaved->second.output.kind, unsaved->second.output.payload});
+  }
+  return outputs;
 }
 
 v1::Job JobManager::ToProto(const JobRecord& record) {

@@ -59,6 +59,12 @@ struct JobRecord {
   // The socket file made for this job alone (SubmitRequest.socket_path);
   // empty = none. Set at creation.
   std::string socket_path;
+  // Digests of the request that created the job, set at creation and read
+  // back only by CreateJob() for an idempotency key used before: of its
+  // inputs, and of everything else that defines the job. Opaque to the
+  // store; empty = none (jobs created before the store kept them).
+  std::string inputs_digest;
+  std::string settings_digest;
 };
 
 // What an output is, for the server's own use; stored as these integers.

@@ -21,7 +21,7 @@ JobRecord ReadJobRow(const SqliteStatement& row, bool with_request, int64_t* num
   job.last_seq = row.ColumnInt(14);
   job.callable = row.ColumnBytes(15);
   job.socket_path = row.ColumnBytes(16);
-  if (with_request) job.request = row.ColumnBytes(17);
+  if (with_request) job.request = row.ColumnBytes(kJobColumnCount);
   return job;
 }
 
@@ -30,6 +30,14 @@ void BindTextOrNull(SqliteStatement& statement, int index, const std::string& te
     statement.BindNull(index);
   } else {
     statement.BindText(index, text);
+  }
+}
+
+void BindBlobOrNull(SqliteStatement& statement, int index, const std::string& bytes) {
+  if (bytes.empty()) {
+    statement.BindNull(index);
+  } else {
+    statement.BindBlob(index, bytes);
   }
 }
 

@@ -18,6 +18,10 @@
 
 namespace pprocd {
 
+// How many columns PPROCD_JOB_COLUMNS names: a statement's own columns after
+// them start at this index.
+inline constexpr int kJobColumnCount = 17;
+
 // The current row of a statement selecting PPROCD_JOB_COLUMNS (then the
 // request, if `with_request`). Its `num` (the job's row number) goes to *num
 // when not null.
@@ -26,6 +30,8 @@ JobRecord ReadJobRow(const SqliteStatement& row, bool with_request, int64_t* num
 // Binds `text` at `index`, or NULL for an empty string (name and
 // idempotency_key: NULL means none, and is never a duplicate).
 void BindTextOrNull(SqliteStatement& statement, int index, const std::string& text);
+// Binds `bytes` as a BLOB at `index`, or NULL when empty.
+void BindBlobOrNull(SqliteStatement& statement, int index, const std::string& bytes);
 
 }  // namespace pprocd
 

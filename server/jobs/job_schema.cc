@@ -57,6 +57,14 @@ constexpr char kSchemaV2[] = R"sql(
 ALTER TABLE jobs ADD COLUMN socket_path TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 3: digests of the request that created a job, to tell a repeated
+// Submit (same idempotency key) from another request under the same key
+// without reading the stored request back. NULL for older jobs.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE jobs ADD COLUMN inputs_digest BLOB;
+ALTER TABLE jobs ADD COLUMN settings_digest BLOB;
+)sql";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> OpenJobConnection(const JobStoreOptions& options,
@@ -108,6 +116,7 @@ absl::Status PrepareJobSchema(SqliteDb& db) {
         db.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId).c_str()));
   }
   if (version < 2) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV2));
+  if (version < 3) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV3));
   PPROCD_RETURN_IF_ERROR(
       db.Exec(absl::StrCat("PRAGMA user_version = ", kJobSchemaVersion).c_str()));
   return transaction.Commit();

@@ -89,6 +89,11 @@ absl::Status JobStore::InContext(const absl::Status& status) const {
   }
 }
 
+absl::Status JobStore::Fault(absl::string_view method, absl::string_view job_id) const {
+  if (!options_.write_fault) return absl::OkStatus();
+  return options_.write_fault(method, job_id);
+}
+
 absl::Status JobStore::CheckSize(absl::string_view what) {
   if (options_.max_bytes == 0) return absl::OkStatus();
   PPROCD_ASSIGN_OR_RETURN(uint64_t used, UsedBytesOf(*writer_));
@@ -108,6 +113,7 @@ absl::StatusOr<uint64_t> JobStore::UsedBytes() {
 
 absl::StatusOr<JobStore::Created> JobStore::CreateJob(JobRecord job) {
   absl::MutexLock lock(&writer_mu_);
+  if (absl::Status fault = Fault("CreateJob", ""); !fault.ok()) return InContext(fault);
   absl::StatusOr<Created> created = CreateJobLocked(std::move(job));
   if (!created.ok()) return InContext(created.status());
   return created;
@@ -119,12 +125,17 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   if (!job.idempotency_key.empty()) {
     PPROCD_ASSIGN_OR_RETURN(
         SqliteDb::Lease find,
-        writer_->Cached("SELECT " PPROCD_JOB_COLUMNS " FROM jobs j WHERE owner_uid = ?1 AND"
-                        " idempotency_key = ?2"));
+        writer_->Cached("SELECT " PPROCD_JOB_COLUMNS ", j.inputs_digest, j.settings_digest"
+                        " FROM jobs j WHERE owner_uid = ?1 AND idempotency_key = ?2"));
     find->BindInt(1, job.owner_uid);
     find->BindText(2, job.idempotency_key);
     PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
-    if (found) return Created{ReadJobRow(*find, /*with_request=*/false), /*existing=*/true};
+    if (found) {
+      Created existing{ReadJobRow(*find, /*with_request=*/false), /*existing=*/true};
+      existing.job.inputs_digest = find->ColumnBytes(kJobColumnCount);
+      existing.job.settings_digest = find->ColumnBytes(kJobColumnCount + 1);
+      return existing;
+    }
   }
   if (!job.name.empty()) {
     PPROCD_ASSIGN_OR_RETURN(
@@ -157,8 +168,8 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
       writer_->Cached(
           "INSERT INTO jobs (id, owner_uid, name, idempotency_key, state, done, total,"
           " attempts, max_retries, create_micros, start_micros, end_micros, error,"
-          " last_seq, callable, socket_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-          " ?10, ?11, ?12, ?13, 0, ?14, ?15)"));
+          " last_seq, callable, socket_path, inputs_digest, settings_digest) VALUES (?1, ?2,"
+          " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0, ?14, ?15, ?16, ?17)"));
   insert->BindText(1, stored.id);
   insert->BindInt(2, stored.owner_uid);
   BindTextOrNull(*insert, 3, stored.name);
@@ -174,6 +185,8 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   insert->BindText(13, stored.error);
   insert->BindText(14, stored.callable);
   insert->BindText(15, stored.socket_path);
+  BindBlobOrNull(*insert, 16, stored.inputs_digest);
+  BindBlobOrNull(*insert, 17, stored.settings_digest);
   PPROCD_RETURN_IF_ERROR(insert->Run());
   const int64_t num = sqlite3_last_insert_rowid(writer_->get());
 
@@ -201,6 +214,7 @@ absl::StatusOr<int64_t> JobStore::AppendOutputs(absl::string_view job_id,
     }
   }
   absl::MutexLock lock(&writer_mu_);
+  if (absl::Status fault = Fault("AppendOutputs", job_id); !fault.ok()) return InContext(fault);
   absl::StatusOr<int64_t> first = AppendOutputsLocked(job_id, outputs, nullptr);
   if (!first.ok()) return InContext(first.status());
   return first;
@@ -208,14 +222,30 @@ absl::StatusOr<int64_t> JobStore::AppendOutputs(absl::string_view job_id,
 
 absl::StatusOr<int64_t> JobStore::UpdateJobWithOutput(const JobRecord& job,
                                                       const NewOutput& output) {
-  if (output.payload.size() > kMaxOutputBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "an output of ", output.payload.size(), " bytes is over the limit of ", kMaxOutputBytes));
+  return UpdateJobWithOutputs(job, {output}, "UpdateJobWithOutput");
+}
+
+absl::StatusOr<int64_t> JobStore::UpdateJobWithOutputs(const JobRecord& job,
+                                                       const std::vector<NewOutput>& outputs) {
+  return UpdateJobWithOutputs(job, outputs, "UpdateJobWithOutputs");
+}
+
+absl::StatusOr<int64_t> JobStore::UpdateJobWithOutputs(const JobRecord& job,
+                                                       const std::vector<NewOutput>& outputs,
+                                                       absl::string_view method) {
+  for (const NewOutput& output : outputs) {
+    if (output.payload.size() > kMaxOutputBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "an output of ", output.payload.size(), " bytes is over the limit of ", kMaxOutputBytes));
+    }
   }
   absl::MutexLock lock(&writer_mu_);
-  absl::StatusOr<int64_t> seq = AppendOutputsLocked(job.id, {output}, &job);
-  if (!seq.ok()) return InContext(seq.status());
-  return seq;
+  if (absl::Status fault = Fault(method, job.id); !fault.ok()) {
+    return InContext(fault);
+  }
+  absl::StatusOr<int64_t> first = AppendOutputsLocked(job.id, outputs, &job);
+  if (!first.ok()) return InContext(first.status());
+  return outputs.empty() ? 0 : *first;
 }
 
 absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
@@ -272,6 +302,7 @@ absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
 
 absl::Status JobStore::UpdateJob(const JobRecord& job) {
   absl::MutexLock lock(&writer_mu_);
+  if (absl::Status fault = Fault("UpdateJob", job.id); !fault.ok()) return InContext(fault);
   absl::Status updated = UpdateJobRowLocked(job);
   if (!updated.ok() && !absl::IsNotFound(updated)) return InContext(updated);
   return updated;
@@ -314,6 +345,7 @@ absl::Status JobStore::DeleteJobRowsLocked(int64_t num) {
 
 absl::Status JobStore::DeleteJob(absl::string_view job_id) {
   absl::MutexLock lock(&writer_mu_);
+  if (absl::Status fault = Fault("DeleteJob", job_id); !fault.ok()) return InContext(fault);
   absl::Status deleted = [&]() -> absl::Status {
     PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
                             SqliteTransaction::Begin(*writer_, /*immediate=*/true));
@@ -335,6 +367,7 @@ absl::Status JobStore::DeleteJob(absl::string_view job_id) {
 absl::StatusOr<std::vector<std::string>> JobStore::PruneFinished(absl::Time now) {
   const int64_t before = absl::ToUnixMicros(now - options_.keep_finished);
   absl::MutexLock lock(&writer_mu_);
+  if (absl::Status fault = Fault("PruneFinished", ""); !fault.ok()) return InContext(fault);
   using Ids = std::vector<std::string>;
   absl::StatusOr<Ids> pruned = [&]() -> absl::StatusOr<Ids> {
     PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,

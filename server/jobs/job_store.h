@@ -25,6 +25,7 @@
 #define PPROCD_SERVER_JOBS_JOB_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,13 @@ struct JobStoreOptions {
   Durability durability = Durability::kProcessCrash;
   // How long a statement waits for a lock held by another connection.
   absl::Duration busy_timeout = absl::Seconds(5);
+  // Fault injection, for tests: when set, every write method calls it first
+  // with its own name ("CreateJob", "AppendOutputs", "UpdateJob",
+  // "UpdateJobWithOutput", "UpdateJobWithOutputs", "DeleteJob",
+  // "PruneFinished") and the job's id
+  // (empty for CreateJob and PruneFinished); an error it returns is the
+  // write's result, and nothing is written. Called under the writer's lock.
+  std::function<absl::Status(absl::string_view method, absl::string_view job_id)> write_fault;
 };
 
 // The largest payload AppendOutputs() accepts.
@@ -96,7 +104,9 @@ class JobStore {
   // has a job with this idempotency key, returns that job with `existing` set.
   // ALREADY_EXISTS if the owner has another job with this name;
   // RESOURCE_EXHAUSTED if it would take the store over max_bytes.
-  // The job returned has no `request` (the caller had it).
+  // The job returned has no `request` (the caller had it). A new job keeps
+  // `job`'s digests; an existing one comes with the digests it was created
+  // with (empty if none), for the caller to compare.
   absl::StatusOr<Created> CreateJob(JobRecord job);
 
   // Stores `outputs` in one transaction with the job's next seqs, in order, and
@@ -115,9 +125,15 @@ class JobStore {
   // check state transitions: that is the caller's state machine.
   absl::Status UpdateJob(const JobRecord& job);
 
-  // UpdateJob(job) and AppendOutputs(job.id, {output}) in one transaction:
-  // a job's change of state and the output that reports it are stored
-  // together or not at all. Returns the output's seq.
+  // UpdateJob(job) and AppendOutputs(job.id, outputs) in one transaction:
+  // a job's row (its state, its progress) and the outputs it counts are
+  // stored together or not at all. Returns the first output's seq (0 for no
+  // outputs: then only the row is written). Refused for size as
+  // AppendOutputs() would refuse the outputs.
+  absl::StatusOr<int64_t> UpdateJobWithOutputs(const JobRecord& job,
+                                               const std::vector<NewOutput>& outputs);
+  // UpdateJobWithOutputs(job, {output}): a job's change of state and the
+  // output that reports it. Returns the output's seq.
   absl::StatusOr<int64_t> UpdateJobWithOutput(const JobRecord& job, const NewOutput& output);
 
   // Deletes the job and all its outputs (its name and key become free).
@@ -153,6 +169,13 @@ class JobStore {
   absl::StatusOr<std::vector<JobOutput>> ReadOutputs(absl::string_view job_id, int64_t after_seq,
                                                      int max_count, uint64_t max_bytes = 64 << 20);
 
+  // The number of kResult outputs of the job stored after its last kState
+  // output (all of them if it has none), in one query. For a job whose row
+  // says RUNNING these are the results of its current attempt: every change
+  // of state stores a kState output with the row. NOT_FOUND for an unknown
+  // job.
+  absl::StatusOr<int64_t> CountResultsSinceLastState(absl::string_view job_id);
+
   // The jobs QUEUED or RUNNING, oldest first. At start-up, before any write,
   // these are the jobs the previous server left unfinished when it died; the
   // caller decides for each: INTERRUPTED, re-run, or re-queue (UpdateJob).
@@ -175,6 +198,9 @@ class JobStore {
   absl::StatusOr<std::vector<JobRecord>> SelectJobs(const char* sql, bool with_request);
   // Adds the store's path to an error's message.
   absl::Status InContext(const absl::Status& status) const;
+  // options_.write_fault's verdict on a write (OK without one).
+  absl::Status Fault(absl::string_view method, absl::string_view job_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // RESOURCE_EXHAUSTED if the writer's open transaction leaves more than
   // max_bytes in use.
   absl::Status CheckSize(absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
@@ -185,6 +211,10 @@ class JobStore {
                                               const JobRecord* update_job)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::Status UpdateJobRowLocked(const JobRecord& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // UpdateJobWithOutputs() as `method` (its name for options_.write_fault).
+  absl::StatusOr<int64_t> UpdateJobWithOutputs(const JobRecord& job,
+                                               const std::vector<NewOutput>& outputs,
+                                               absl::string_view method);
   // Deletes the job numbered `num`, its request and outputs, inside the
   // writer's open transaction.
   absl::Status DeleteJobRowsLocked(int64_t num) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);

@@ -156,6 +156,33 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
   return outputs;
 }
 
+absl::StatusOr<int64_t> JobStore::CountResultsSinceLastState(absl::string_view job_id) {
+  absl::StatusOr<int64_t> count =
+      WithReader(readers_, [&](SqliteDb& db) -> absl::StatusOr<int64_t> {
+        // The last state output is found by walking the job's outputs back from
+        // the newest (the primary key's order), so only the results counted
+        // are visited.
+        PPROCD_ASSIGN_OR_RETURN(
+            SqliteDb::Lease count,
+            db.Cached("WITH j AS (SELECT num FROM jobs WHERE id = ?1),"
+                      " s AS (SELECT seq FROM outputs WHERE job = (SELECT num FROM j) AND kind = ?3"
+                      "       ORDER BY seq DESC LIMIT 1)"
+                      " SELECT (SELECT num FROM j), (SELECT count(*) FROM outputs"
+                      "   WHERE job = (SELECT num FROM j) AND kind = ?2"
+                      "   AND seq > coalesce((SELECT seq FROM s), 0))"));
+        count->BindText(1, job_id);
+        count->BindInt(2, static_cast<int64_t>(OutputKind::kResult));
+        count->BindInt(3, static_cast<int64_t>(OutputKind::kState));
+        PPROCD_ASSIGN_OR_RETURN(bool found, count->Step());
+        if (!found || count->ColumnIsNull(0)) {
+          return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
+        }
+        return count->ColumnInt(1);
+      });
+  if (!count.ok()) return InContext(count.status());
+  return count;
+}
+
 absl::StatusOr<std::vector<JobRecord>> JobStore::SelectJobs(const char* sql, bool with_request) {
   using Jobs = std::vector<JobRecord>;
   absl::StatusOr<Jobs> jobs = WithReader(readers_, [&](SqliteDb& db) -> absl::StatusOr<Jobs> {

@@ -575,7 +575,9 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
     ASSERT_NE(store, nullptr);
     old_job = CreateOrDie(*store, NewJob(7, "old"));
   }
-  RawSql(dir.Path(), "ALTER TABLE jobs DROP COLUMN socket_path; PRAGMA user_version = 1");
+  RawSql(dir.Path(),
+         "ALTER TABLE jobs DROP COLUMN socket_path; ALTER TABLE jobs DROP COLUMN inputs_digest;"
+         " ALTER TABLE jobs DROP COLUMN settings_digest; PRAGMA user_version = 1");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> kept = store->GetJob(old_job);
@@ -591,6 +593,121 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
   ASSERT_EQ(sockets->size(), 1u);
   EXPECT_EQ(sockets->front().id, new_job);
   EXPECT_EQ(sockets->front().owner_uid, 7);
+}
+
+// A store of schema 2 (before jobs kept their request's digests) opens and
+// keeps its jobs; an old job's key still finds it, with no digests, and new
+// jobs keep theirs.
+TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
+  StoreDir dir;
+  std::string old_job;
+  {
+    auto store = OpenOrDie(Options(dir));
+    ASSERT_NE(store, nullptr);
+    old_job = CreateOrDie(*store, NewJob(7, "old", "old-key"));
+  }
+  RawSql(dir.Path(),
+         "ALTER TABLE jobs DROP COLUMN inputs_digest; ALTER TABLE jobs DROP COLUMN settings_digest;"
+         " PRAGMA user_version = 2");
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<JobStore::Created> old = store->CreateJob(NewJob(7, "", "old-key"));
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_TRUE(old->existing);
+  EXPECT_EQ(old->job.id, old_job);
+  EXPECT_EQ(old->job.name, "old");
+  EXPECT_EQ(old->job.inputs_digest, "");
+  EXPECT_EQ(old->job.settings_digest, "");
+
+  JobRecord keyed = NewJob(7, "", "new-key");
+  keyed.inputs_digest = std::string("in\0digest", 9);
+  keyed.settings_digest = "settings-digest";
+  absl::StatusOr<JobStore::Created> created = store->CreateJob(keyed);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_FALSE(created->existing);
+  absl::StatusOr<JobStore::Created> again = store->CreateJob(NewJob(7, "", "new-key"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->existing);
+  EXPECT_EQ(again->job.id, created->job.id);
+  EXPECT_EQ(again->job.inputs_digest, keyed.inputs_digest);
+  EXPECT_EQ(again->job.settings_digest, keyed.settings_digest);
+}
+
+// A job's row and the outputs it counts are stored together, or neither.
+TEST(JobStoreTest, UpdateJobWithOutputsStoresTheRowAndTheOutputsTogether) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir, 256 << 10));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  JobRecord job = *store->GetJob(id, /*with_request=*/false);
+  job.state = JobState::kRunning;
+  job.done = 3;
+  absl::StatusOr<int64_t> first = store->UpdateJobWithOutputs(job, Outputs(1, 3));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 1);
+  EXPECT_EQ(store->GetJob(id)->done, 3);
+  EXPECT_EQ(store->GetJob(id)->state, JobState::kRunning);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0), 3);
+  // Refused for size: neither the row nor the outputs change.
+  job.done = 1003;
+  absl::StatusOr<int64_t> refused = store->UpdateJobWithOutputs(job, Outputs(4, 1000, 1024));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_EQ(store->GetJob(id)->done, 3);
+  EXPECT_EQ(store->GetJob(id)->last_seq, 3);
+  // No outputs: only the row.
+  job.done = 4;
+  EXPECT_EQ(*store->UpdateJobWithOutputs(job, {}), 0);
+  EXPECT_EQ(store->GetJob(id)->done, 4);
+  EXPECT_EQ(store->GetJob(id)->last_seq, 3);
+}
+
+TEST(JobStoreTest, CountsTheResultsSinceTheLastStateInOneQuery) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  EXPECT_EQ(*store->CountResultsSinceLastState(id), 0);
+  ASSERT_TRUE(store->AppendOutputs(id, Outputs(1, 2)).ok());
+  EXPECT_EQ(*store->CountResultsSinceLastState(id), 2) << "no state yet: every result";
+  // Attempt 1 (2 results and a progress snapshot), then attempt 2 (3 results).
+  ASSERT_TRUE(store
+                  ->AppendOutputs(id, {{OutputKind::kState, "running"},
+                                       {OutputKind::kResult, "a"},
+                                       {OutputKind::kProgress, "1 done"},
+                                       {OutputKind::kResult, "b"},
+                                       {OutputKind::kState, "queued again"},
+                                       {OutputKind::kState, "running"},
+                                       {OutputKind::kResult, "c"},
+                                       {OutputKind::kResult, "d"},
+                                       {OutputKind::kProgress, "2 done"},
+                                       {OutputKind::kResult, "e"}})
+                  .ok());
+  EXPECT_EQ(*store->CountResultsSinceLastState(id), 3);
+  EXPECT_EQ(store->CountResultsSinceLastState("0000000000000000").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(JobStoreTest, AWriteFaultIsTheWritesResultAndWritesNothing) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  std::string failing_method;
+  options.write_fault = [&failing_method](absl::string_view method, absl::string_view) {
+    return method == failing_method ? absl::DataLossError("disk I/O error") : absl::OkStatus();
+  };
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  JobRecord job = *store->GetJob(id, /*with_request=*/false);
+  job.state = JobState::kSucceeded;
+  failing_method = "UpdateJobWithOutput";
+  absl::StatusOr<int64_t> refused = store->UpdateJobWithOutput(job, {OutputKind::kState, "done"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  EXPECT_EQ(store->GetJob(id)->state, JobState::kQueued);
+  EXPECT_EQ(store->GetJob(id)->last_seq, 0);
+  EXPECT_TRUE(store->AppendOutputs(id, Outputs(1, 1)).ok()) << "other writes go on";
+  failing_method = "";
+  EXPECT_EQ(*store->UpdateJobWithOutput(job, {OutputKind::kState, "done"}), 2);
+  EXPECT_EQ(store->GetJob(id)->state, JobState::kSucceeded);
 }
 
 TEST(JobStoreTest, MissingDirectoryIsAnErrorNamingThePath) {

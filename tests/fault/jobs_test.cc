@@ -1,0 +1,234 @@
+// Background jobs against a real pprocd, the way a careless client or a
+// crash would treat them: a result larger than any message the server
+// sends, kill -9 in the middle of a job, and an idempotency key reused for
+// another request.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/util/server_process.h"
+
+namespace pprocd::testing {
+namespace {
+
+using google::protobuf::Value;
+
+struct Submitted {
+  grpc::Status status;
+  v1::Job job;
+};
+
+Submitted Submit(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& request) {
+  grpc::ClientContext context;
+  v1::SubmitResponse response;
+  Submitted out;
+  out.status = stub->Submit(&context, request, &response);
+  out.job = response.job();
+  return out;
+}
+
+v1::SubmitRequest Job(const std::string& callable, const std::vector<Value>& inputs) {
+  v1::SubmitRequest request;
+  request.set_callable(callable);
+  for (const Value& input : inputs) *request.add_inputs() = input;
+  request.set_ordered(true);
+  return request;
+}
+
+struct Stream {
+  grpc::Status status;
+  std::vector<v1::ReconnectResponse> outputs;
+};
+
+// Every output of `job` from the start, until the job has ended.
+Stream ReplayAll(v1::ProcessFarmService::Stub* stub, const std::string& job) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  v1::ReconnectRequest request;
+  request.add_jobs(job);
+  Stream stream;
+  auto reader = stub->Reconnect(&context, request);
+  v1::ReconnectResponse response;
+  while (reader->Read(&response)) stream.outputs.push_back(response);
+  stream.status = reader->Finish();
+  return stream;
+}
+
+class JobsFaultTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    server_.reset();
+    if (!dir_.empty()) RemoveTree(dir_);
+  }
+  void Start(std::vector<std::string> extra = {}) {
+    if (dir_.empty()) dir_ = MakeTempDir();
+    std::string error;
+    server_ = ServerProcess::Start({.extra_args = std::move(extra), .state_dir = dir_ + "/state"},
+                                   &error);
+    ASSERT_NE(server_, nullptr) << error;
+    stub_ = server_->NewStub();
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<v1::ProcessFarmService::Stub> stub_;
+};
+
+// A result that no Reconnect message could carry is kept as a failed item
+// of the same index: the outputs after it and the job's final state replay.
+TEST_F(JobsFaultTest, AResultLargerThanAnyMessageIsStoredAsAFailedItemAndTheRestReplays) {
+  dir_ = MakeTempDir();
+  const std::string config = dir_ + "/pprocd.toml";
+  // `big` writes as many bytes as its input asks for.
+  std::ofstream(config) << R"([[callable]]
+name = "big"
+argv = ["sh", "-c", "read n; head -c \"$n\" /dev/zero | tr '\\000' x"]
+output = "bytes"
+)";
+  constexpr int kLimit = 1 << 20;
+  ASSERT_NO_FATAL_FAILURE(Start({"--config", config, "--max-message-bytes", absl::StrCat(kLimit)}));
+  const Submitted submitted = Submit(stub_.get(), Job("big", {Num(3), Num(2 * kLimit), Num(5)}));
+  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+
+  const Stream stream = ReplayAll(stub_.get(), submitted.job.id());
+  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  std::vector<v1::ItemResult> results;
+  for (const auto& output : stream.outputs) {
+    if (output.has_result()) results.push_back(output.result());
+  }
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].index(), 0u);
+  EXPECT_FALSE(results[0].has_error());
+  EXPECT_EQ(results[1].index(), 1u);
+  ASSERT_TRUE(results[1].has_error());
+  EXPECT_NE(results[1].error().message().find(
+                absl::StrCat("exceeds the largest message the server sends (", kLimit, " bytes)")),
+            std::string::npos)
+      << results[1].error().message();
+  EXPECT_TRUE(results[1].last());
+  EXPECT_EQ(results[2].index(), 2u);
+  EXPECT_FALSE(results[2].has_error());
+  ASSERT_TRUE(stream.outputs.back().has_job());
+  const v1::Job& last = stream.outputs.back().job();
+  EXPECT_EQ(last.state(), v1::JOB_STATE_FAILED) << "one item failed";
+  EXPECT_EQ(last.items_done(), 3u);
+  EXPECT_EQ(last.last_seq(), stream.outputs.back().seq());
+}
+
+// After kill -9, the job's items_done is the number of its final results
+// the store kept, as Reconnect replays them.
+TEST_F(JobsFaultTest, AfterKill9ItemsDoneIsTheNumberOfStoredResults) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  std::vector<Value> inputs;
+  for (int i = 0; i < 400; ++i) inputs.push_back(Num(5));
+  v1::SubmitRequest request = Job("sleep_ms", inputs);
+  request.mutable_options()->set_chunksize(1);
+  const Submitted submitted = Submit(stub_.get(), request);
+  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  {
+    // Watch live until some results are stored, then kill -9 mid-job.
+    grpc::ClientContext context;
+    v1::ReconnectRequest watch;
+    watch.add_jobs(submitted.job.id());
+    auto reader = stub_->Reconnect(&context, watch);
+    v1::ReconnectResponse response;
+    int seen = 0;
+    while (seen < 40 && reader->Read(&response)) ++seen;
+    context.TryCancel();
+    reader->Finish();
+    ASSERT_EQ(seen, 40);
+  }
+  server_->Signal(SIGKILL);
+  ASSERT_NE(server_->WaitExit(absl::Seconds(30)), -1);
+  server_.reset();
+  ASSERT_NO_FATAL_FAILURE(Start());
+
+  const Stream stream = ReplayAll(stub_.get(), submitted.job.id());
+  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  // The results of the attempt: those after its RUNNING state.
+  uint64_t stored = 0;
+  for (const auto& output : stream.outputs) {
+    if (output.has_job() && !output.progress() && output.job().state() == v1::JOB_STATE_RUNNING) {
+      stored = 0;
+    }
+    if (output.has_result() && output.result().last()) ++stored;
+  }
+  ASSERT_GT(stored, 0u);
+  ASSERT_TRUE(stream.outputs.back().has_job());
+  const v1::Job& last = stream.outputs.back().job();
+  EXPECT_EQ(last.state(), v1::JOB_STATE_INTERRUPTED);
+  EXPECT_EQ(last.items_done(), stored);
+
+  grpc::ClientContext context;
+  v1::GetJobRequest get;
+  get.set_job(submitted.job.id());
+  v1::GetJobResponse got;
+  ASSERT_TRUE(stub_->GetJob(&context, get, &got).ok());
+  EXPECT_EQ(got.job().items_done(), stored);
+}
+
+// An idempotency key names one request: the same request again is the same
+// job; another callable or other inputs under that key are refused, with
+// the difference named and the key quoted short.
+TEST_F(JobsFaultTest, AnIdempotencyKeyReusedForAnotherRequestIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  v1::SubmitRequest request = Job("square", {Num(3), Num(4)});
+  request.set_idempotency_key("k");
+  const Submitted first = Submit(stub_.get(), request);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  const Submitted again = Submit(stub_.get(), request);
+  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  EXPECT_EQ(again.job.id(), first.job.id());
+
+  v1::SubmitRequest other_callable = request;
+  other_callable.set_callable("fib");
+  const Submitted refused = Submit(stub_.get(), other_callable);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(refused.status.error_message(),
+            "idempotency_key 'k' was used for a job of callable 'square'; this request names "
+            "'fib'");
+
+  v1::SubmitRequest other_inputs = Job("square", {Num(3), Num(5)});
+  other_inputs.set_idempotency_key("k");
+  const Submitted refused_inputs = Submit(stub_.get(), other_inputs);
+  EXPECT_EQ(refused_inputs.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused_inputs.status.error_message().find("with different inputs"), std::string::npos)
+      << refused_inputs.status.error_message();
+
+  v1::SubmitRequest other_options = request;
+  other_options.set_retries(2);
+  const Submitted refused_options = Submit(stub_.get(), other_options);
+  EXPECT_EQ(refused_options.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused_options.status.error_message().find("with different options"),
+            std::string::npos)
+      << refused_options.status.error_message();
+
+  // A long key comes back cut short.
+  const std::string long_key(64 * 1024, 'k');
+  v1::SubmitRequest long_first = Job("square", {Num(1)});
+  long_first.set_idempotency_key(long_key);
+  ASSERT_TRUE(Submit(stub_.get(), long_first).status.ok());
+  v1::SubmitRequest long_other = long_first;
+  long_other.set_callable("fib");
+  const Submitted refused_long = Submit(stub_.get(), long_other);
+  EXPECT_EQ(refused_long.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_LT(refused_long.status.error_message().size(), 300u)
+      << refused_long.status.error_message().substr(0, 300);
+
+  // The first job ran once, as first asked.
+  const Stream stream = ReplayAll(stub_.get(), first.job.id());
+  ASSERT_TRUE(stream.status.ok());
+  std::vector<double> values;
+  for (const auto& output : stream.outputs) {
+    if (output.has_result()) values.push_back(output.result().value().number_value());
+  }
+  EXPECT_EQ(values, (std::vector<double>{9, 16}));
+}
+
+}  // namespace
+}  // namespace pprocd::testing

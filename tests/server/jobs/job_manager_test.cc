@@ -1,0 +1,367 @@
+// The job manager with a real scheduler (template and workers) and a real
+// store in a temporary directory, driven through its own API: its calls
+// answer from the job thread, watchers run outside its locks, and a store
+// that refuses a job's state (a fault injected through the store's
+// write_fault seam) is handled as the header's policy says.
+#include "server/jobs/job_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "server/jobs/result_size.h"
+#include "worker/builtins.h"
+
+namespace pprocd {
+namespace {
+
+using google::protobuf::Value;
+
+constexpr absl::Duration kPatience = absl::Seconds(30);
+
+Value Number(double x) {
+  Value value;
+  value.set_number_value(x);
+  return value;
+}
+
+v1::SubmitRequest Job(const std::string& callable, const std::vector<double>& inputs) {
+  v1::SubmitRequest request;
+  request.set_callable(callable);
+  for (double x : inputs) *request.add_inputs() = Number(x);
+  request.set_ordered(true);
+  return request;
+}
+
+// What a completion callback was given, and on which thread. The callback
+// keeps what it writes to alive, should it come after the test gave up.
+template <typename T>
+class Answer {
+ public:
+  JobManager::Done<T> Callback() {
+    return [state = state_](T given) {
+      state->value.emplace(std::move(given));
+      state->thread = std::this_thread::get_id();
+      state->done.Notify();
+    };
+  }
+  // Waits for the answer; false on timeout.
+  bool Wait() { return state_->done.WaitForNotificationWithTimeout(kPatience); }
+
+ private:
+  struct State {
+    absl::Notification done;
+    std::optional<T> value;
+    std::thread::id thread;
+  };
+  const std::shared_ptr<State> state_ = std::make_shared<State>();
+
+ public:
+  // Read once Wait() returned true.
+  std::optional<T>& value = state_->value;
+  std::thread::id& thread = state_->thread;
+};
+
+class JobManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "pprocd-job-manager-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    ASSERT_TRUE(RegisterBuiltins(&registry_).ok());
+    absl::StatusOr<TemplateProcess> zygote = TemplateProcess::Start(registry_);
+    ASSERT_TRUE(zygote.ok()) << zygote.status();
+    SchedulerOptions options;
+    options.workers = 2;
+    options.max_queued_items = 1000;
+    current_ = std::make_unique<CurrentRegistry>(
+        std::shared_ptr<const Registry>(&registry_, [](const Registry*) {}));
+    scheduler_ = std::make_unique<Scheduler>(options, std::move(*zygote), current_.get());
+    ASSERT_TRUE(scheduler_->Start().ok());
+  }
+  void TearDown() override {
+    if (jobs_ != nullptr) jobs_->Stop();
+    scheduler_->Stop();
+    jobs_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  JobManagerOptions Options() {
+    JobManagerOptions options;
+    options.store.path = dir_ + "/jobs.db";
+    // States fail while fail_states_ is set.
+    options.store.write_fault = [this](absl::string_view method, absl::string_view) {
+      return fail_states_ && method == "UpdateJobWithOutput"
+                 ? absl::ResourceExhaustedError("database or disk is full")
+                 : absl::OkStatus();
+    };
+    return options;
+  }
+  void StartManager(JobManagerOptions options) {
+    absl::StatusOr<std::unique_ptr<JobManager>> jobs =
+        JobManager::Open(std::move(options), scheduler_.get(), current_.get());
+    ASSERT_TRUE(jobs.ok()) << jobs.status();
+    jobs_ = *std::move(jobs);
+    ASSERT_TRUE(jobs_->Start().ok());
+  }
+
+  v1::Job SubmitOrDie(const v1::SubmitRequest& request) {
+    Answer<absl::StatusOr<JobManager::Submitted>> submitted;
+    jobs_->SubmitAsync(caller_, request, submitted.Callback());
+    EXPECT_TRUE(submitted.Wait());
+    EXPECT_TRUE(submitted.value.has_value() && submitted.value->ok());
+    return submitted.value.has_value() && submitted.value->ok() ? (*submitted.value)->job
+                                                                : v1::Job();
+  }
+  // The job as the manager answers for it.
+  absl::StatusOr<JobRecord> Find(const std::string& id) {
+    Answer<absl::StatusOr<JobRecord>> found;
+    jobs_->FindAsync(caller_, id, /*with_request=*/false, found.Callback());
+    if (!found.Wait()) return absl::DeadlineExceededError("no answer");
+    return *std::move(found.value);
+  }
+  // Waits until the job, as the manager answers for it, is in `state`.
+  bool AwaitState(const std::string& id, JobState state) {
+    const absl::Time deadline = absl::Now() + kPatience;
+    while (absl::Now() < deadline) {
+      absl::StatusOr<JobRecord> job = Find(id);
+      if (job.ok() && job->state == state) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+  // Waits until the job's row in the store is in `state`.
+  bool AwaitStored(const std::string& id, JobState state) {
+    const absl::Time deadline = absl::Now() + kPatience;
+    while (absl::Now() < deadline) {
+      absl::StatusOr<JobRecord> job = jobs_->store().GetJob(id, /*with_request=*/false);
+      if (job.ok() && job->state == state) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+
+  std::string dir_;
+  Registry registry_;
+  std::unique_ptr<CurrentRegistry> current_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<JobManager> jobs_;
+  std::atomic<bool> fail_states_{false};
+  const Caller caller_{1000, false};
+};
+
+TEST_F(JobManagerTest, EveryCallAnswersFromTheJobThread) {
+  ASSERT_NO_FATAL_FAILURE(StartManager(Options()));
+  Answer<absl::StatusOr<JobManager::Submitted>> submitted;
+  jobs_->SubmitAsync(caller_, Job("square", {1, 2, 3}), submitted.Callback());
+  ASSERT_TRUE(submitted.Wait());
+  ASSERT_TRUE(submitted.value->ok()) << submitted.value->status();
+  EXPECT_NE(submitted.thread, std::this_thread::get_id());
+  const std::string id = (*submitted.value)->job.id();
+  ASSERT_TRUE(AwaitState(id, JobState::kSucceeded));
+
+  Answer<absl::StatusOr<JobRecord>> found;
+  jobs_->FindAsync(caller_, id, /*with_request=*/false, found.Callback());
+  ASSERT_TRUE(found.Wait());
+  ASSERT_TRUE(found.value->ok()) << found.value->status();
+  EXPECT_EQ((*found.value)->done, 3);
+  EXPECT_EQ(found.thread, submitted.thread);
+
+  Answer<absl::StatusOr<v1::ListJobsResponse>> listed;
+  jobs_->ListAsync(caller_, {}, listed.Callback());
+  ASSERT_TRUE(listed.Wait());
+  ASSERT_TRUE(listed.value->ok());
+  ASSERT_EQ((*listed.value)->jobs_size(), 1);
+  EXPECT_EQ(listed.thread, submitted.thread);
+
+  Answer<absl::StatusOr<v1::Job>> cancelled;
+  jobs_->CancelAsync(caller_, id, cancelled.Callback());
+  ASSERT_TRUE(cancelled.Wait());
+  ASSERT_TRUE(cancelled.value->ok());
+  EXPECT_EQ((*cancelled.value)->state(), v1::JOB_STATE_SUCCEEDED) << "an ended job stays";
+
+  Answer<absl::Status> deleted;
+  jobs_->DeleteAsync(caller_, id, deleted.Callback());
+  ASSERT_TRUE(deleted.Wait());
+  EXPECT_TRUE(deleted.value->ok()) << *deleted.value;
+  EXPECT_EQ(deleted.thread, submitted.thread);
+  EXPECT_EQ(Find(id).status().code(), absl::StatusCode::kNotFound);
+
+  // Once stopped, calls are answered UNAVAILABLE.
+  jobs_->Stop();
+  Answer<absl::StatusOr<JobRecord>> late;
+  jobs_->FindAsync(caller_, id, /*with_request=*/false, late.Callback());
+  ASSERT_TRUE(late.Wait());
+  EXPECT_EQ(late.value->status().code(), absl::StatusCode::kUnavailable);
+}
+
+// A watcher's wake runs with no lock of the manager held: while one is
+// blocked, other threads still post to the manager (as the scheduler does
+// with results) and add or remove watchers.
+TEST_F(JobManagerTest, ABlockedWatcherHoldsNoLockOthersNeed) {
+  ASSERT_NO_FATAL_FAILURE(StartManager(Options()));
+  absl::Notification entered;
+  absl::Notification release;
+  std::atomic<bool> first{true};
+  const uint64_t blocking = jobs_->AddWatcher([&] {
+    if (!first.exchange(false)) return;
+    entered.Notify();
+    release.WaitForNotification();
+  });
+  SubmitOrDie(Job("square", {1}));
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kPatience));
+
+  absl::Notification others_done;
+  Answer<absl::StatusOr<JobManager::Submitted>> posted;
+  std::thread others([&] {
+    const uint64_t handle = jobs_->AddWatcher([] {});
+    jobs_->RemoveWatcher(handle);
+    jobs_->SubmitAsync(caller_, Job("square", {2}), posted.Callback());
+    others_done.Notify();
+  });
+  const bool unblocked = others_done.WaitForNotificationWithTimeout(absl::Seconds(10));
+  release.Notify();
+  others.join();
+  EXPECT_TRUE(unblocked) << "a blocked watcher held up other threads";
+  ASSERT_TRUE(posted.Wait());
+  EXPECT_TRUE(posted.value->ok()) << posted.value->status();
+  jobs_->RemoveWatcher(blocking);
+}
+
+// A final state the store refuses is the job's state all the same: the
+// manager answers with it, Reconnect (ReadOutputs) gets it after the stored
+// outputs and its watchers are woken for it, and it is stored once the store
+// takes writes again, with the seq it was given.
+TEST_F(JobManagerTest, AFinalStateTheStoreRefusesIsKeptToldAndStoredLater) {
+  ASSERT_NO_FATAL_FAILURE(StartManager(Options()));
+  const v1::Job job = SubmitOrDie(Job("sleep_ms", {500}));
+  ASSERT_TRUE(AwaitStored(job.id(), JobState::kRunning));
+  fail_states_ = true;
+  // A watcher following the job as Reconnect does: woken, it reads on.
+  absl::Notification saw_end;
+  int64_t cursor = 0;  // Job thread only.
+  const uint64_t watcher = jobs_->AddWatcher([&] {
+    absl::StatusOr<std::vector<JobOutput>> outputs = jobs_->ReadOutputs(job.id(), cursor, 100);
+    if (!outputs.ok()) return;
+    for (const JobOutput& output : *outputs) {
+      cursor = output.seq;
+      v1::Job state;
+      if (output.kind == OutputKind::kState && state.ParseFromString(output.payload) &&
+          state.state() == v1::JOB_STATE_SUCCEEDED && !saw_end.HasBeenNotified()) {
+        saw_end.Notify();
+      }
+    }
+  });
+  ASSERT_TRUE(saw_end.WaitForNotificationWithTimeout(kPatience)) << "the watcher was told";
+
+  absl::StatusOr<JobRecord> stored = jobs_->store().GetJob(job.id(), /*with_request=*/false);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, JobState::kRunning) << "not stored yet";
+  absl::StatusOr<JobRecord> answered = Find(job.id());
+  ASSERT_TRUE(answered.ok());
+  EXPECT_EQ(answered->state, JobState::kSucceeded);
+  EXPECT_EQ(answered->last_seq, stored->last_seq + 1);
+  EXPECT_EQ(answered->done, 1);
+  absl::StatusOr<std::vector<JobOutput>> next = jobs_->ReadOutputs(job.id(), stored->last_seq, 100);
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ(next->front().seq, stored->last_seq + 1);
+  EXPECT_EQ(next->front().kind, OutputKind::kState);
+
+  fail_states_ = false;
+  ASSERT_TRUE(AwaitStored(job.id(), JobState::kSucceeded));
+  absl::StatusOr<std::vector<JobOutput>> kept =
+      jobs_->store().ReadOutputs(job.id(), stored->last_seq, 100);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ(kept->front().seq, next->front().seq);
+  EXPECT_EQ(kept->front().payload, next->front().payload);
+  jobs_->RemoveWatcher(watcher);
+}
+
+// A job whose start the store refuses does not run: it ends FAILED, saying
+// why, and that state is stored once the store takes writes again.
+TEST_F(JobManagerTest, AJobWhoseStartTheStoreRefusesEndsFailedWithoutRunning) {
+  ASSERT_NO_FATAL_FAILURE(StartManager(Options()));
+  fail_states_ = true;
+  const v1::Job job = SubmitOrDie(Job("square", {4}));
+  ASSERT_TRUE(AwaitState(job.id(), JobState::kFailed));
+  absl::StatusOr<JobRecord> answered = Find(job.id());
+  ASSERT_TRUE(answered.ok());
+  EXPECT_NE(answered->error.find("its state could not be stored"), std::string::npos)
+      << answered->error;
+  EXPECT_EQ(answered->done, 0);
+  fail_states_ = false;
+  ASSERT_TRUE(AwaitStored(job.id(), JobState::kFailed));
+  absl::StatusOr<std::vector<JobOutput>> outputs = jobs_->store().ReadOutputs(job.id(), 0, 100);
+  ASSERT_TRUE(outputs.ok());
+  ASSERT_EQ(outputs->size(), 1u) << "no RUNNING state, no result";
+  EXPECT_EQ(outputs->front().kind, OutputKind::kState);
+}
+
+// A result stored by an older server that no message can carry is read as a
+// failed result of its item, so that the outputs after it still come.
+TEST_F(JobManagerTest, ReadOutputsReplacesAStoredResultTooLargeToSend) {
+  constexpr uint64_t kMessageLimit = 4096;
+  std::string id;
+  std::string small_payload;
+  {
+    JobStoreOptions options;
+    options.path = dir_ + "/jobs.db";
+    absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    JobRecord record;
+    record.owner_uid = caller_.uid;
+    record.state = JobState::kSucceeded;
+    record.total = 2;
+    record.done = 2;
+    absl::StatusOr<JobStore::Created> created = (*store)->CreateJob(record);
+    ASSERT_TRUE(created.ok()) << created.status();
+    id = created->job.id;
+    v1::ItemResult big;
+    big.set_last(true);
+    big.mutable_value()->set_string_value(std::string(3 * kMessageLimit, 'x'));
+    v1::LogRecord* log = big.add_logs();
+    log->set_stream(v1::LOG_STREAM_STDERR);
+    log->set_data(std::string(2 * kMessageLimit, 'e'));
+    v1::ItemResult small;
+    small.set_index(1);
+    small.set_last(true);
+    small.mutable_value()->set_number_value(7);
+    small_payload = small.SerializeAsString();
+    ASSERT_TRUE((*store)
+                    ->AppendOutputs(id, {{OutputKind::kResult, big.SerializeAsString()},
+                                         {OutputKind::kResult, small_payload},
+                                         {OutputKind::kState, "ended"}})
+                    .ok());
+  }
+  JobManagerOptions options = Options();
+  options.max_message_bytes = kMessageLimit;
+  ASSERT_NO_FATAL_FAILURE(StartManager(options));
+  absl::StatusOr<std::vector<JobOutput>> outputs = jobs_->ReadOutputs(id, 0, 100);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 3u);
+  EXPECT_LE(outputs->at(0).payload.size(), MaxSendableResultBytes(kMessageLimit));
+  v1::ItemResult replaced;
+  ASSERT_TRUE(replaced.ParseFromString(outputs->at(0).payload));
+  EXPECT_EQ(replaced.index(), 0u);
+  EXPECT_TRUE(replaced.last());
+  ASSERT_TRUE(replaced.has_error());
+  EXPECT_NE(
+      replaced.error().message().find("exceeds the largest message the server sends (4096 bytes)"),
+      std::string::npos)
+      << replaced.error().message();
+  ASSERT_EQ(replaced.logs_size(), 1);
+  EXPECT_GT(replaced.logs(0).dropped_bytes(), 0u) << "its log is kept, cut";
+  EXPECT_EQ(outputs->at(1).payload, small_payload);
+  EXPECT_EQ(outputs->at(2).payload, "ended");
+}
+
+}  // namespace
+}  // namespace pprocd
