@@ -13,6 +13,8 @@ namespace {
 constexpr int kOutputsPerRead = 256;
 // A packed message takes no further output once it is this large.
 constexpr size_t kPackedBytes = 1 << 20;
+// What an output costs in `more` beyond its own size: field tag and length.
+constexpr size_t kPackedEntryOverhead = 16;
 
 }  // namespace
 
@@ -53,11 +55,16 @@ void ReconnectReactor::PumpLocked() {
   }
   writing_response_ = std::move(buffered_.front());
   buffered_.pop_front();
+  // A packed message never exceeds what the server may send: an output
+  // joins it only if the whole still fits (each output alone does: the
+  // job manager stores none larger).
+  const size_t limit = std::min<size_t>(kPackedBytes, jobs_->max_message_bytes());
   size_t bytes = max_outputs_per_message_ > 1 ? writing_response_.ByteSizeLong() : 0;
   while (!buffered_.empty() &&
-         static_cast<uint32_t>(writing_response_.more_size()) + 1 < max_outputs_per_message_ &&
-         bytes < kPackedBytes) {
-    bytes += buffered_.front().ByteSizeLong();
+         static_cast<uint32_t>(writing_response_.more_size()) + 1 < max_outputs_per_message_) {
+    const size_t next = buffered_.front().ByteSizeLong() + kPackedEntryOverhead;
+    if (bytes + next > limit) break;
+    bytes += next;
     *writing_response_.add_more() = std::move(buffered_.front());
     buffered_.pop_front();
   }

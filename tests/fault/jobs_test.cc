@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
 
@@ -118,6 +119,55 @@ output = "bytes"
   EXPECT_EQ(last.state(), v1::JOB_STATE_FAILED) << "one item failed";
   EXPECT_EQ(last.items_done(), 3u);
   EXPECT_EQ(last.last_seq(), stream.outputs.back().seq());
+}
+
+// A packed Reconnect (as every client asks for) takes an output into a
+// message only while the message still fits the limit: a small output
+// followed by one just under the limit arrive as two messages, not as one
+// message the server refuses to send.
+TEST_F(JobsFaultTest, PackedReplayNeverMakesAMessageLargerThanTheLimit) {
+  dir_ = MakeTempDir();
+  const std::string config = dir_ + "/pprocd.toml";
+  std::ofstream(config) << R"([[callable]]
+name = "big"
+argv = ["sh", "-c", "read n; head -c \"$n\" /dev/zero | tr '\\000' x"]
+output = "bytes"
+)";
+  constexpr int kLimit = 1 << 20;
+  ASSERT_NO_FATAL_FAILURE(Start({"--config", config, "--max-message-bytes", absl::StrCat(kLimit)}));
+  const int near_limit = kLimit - 700;  // fits alone, not beside the 1000 bytes
+  const Submitted submitted =
+      Submit(stub_.get(), Job("big", {Num(1000), Num(near_limit), Num(near_limit), Num(7)}));
+  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  // Wait for the end of the job with one output per message, then replay
+  // it packed.
+  ASSERT_TRUE(ReplayAll(stub_.get(), submitted.job.id()).status.ok());
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::ReconnectRequest request;
+  request.add_jobs(submitted.job.id());
+  request.set_max_outputs_per_message(256);
+  auto reader = stub_->Reconnect(&context, request);
+  std::vector<uint64_t> sizes;
+  int messages = 0;
+  v1::ReconnectResponse response;
+  while (reader->Read(&response)) {
+    ++messages;
+    std::vector<const v1::ReconnectResponse*> all = {&response};
+    for (const v1::ReconnectResponse& more : response.more()) all.push_back(&more);
+    for (const v1::ReconnectResponse* output : all) {
+      if (output->has_result() && !output->result().has_error()) {
+        sizes.push_back(output->result().value().string_value().size() +
+                        output->result().data().size());
+      }
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(sizes.size(), 4u) << "every result arrives, none failed";
+  EXPECT_GE(messages, 3) << "the two large outputs cannot share a message; sizes "
+                         << absl::StrJoin(sizes, ",");
 }
 
 // After kill -9, the job's items_done is the number of its final results
