@@ -230,7 +230,8 @@ TEST(PeerListenerTest, ServesASocketPassedBySocketActivation) {
 
   server->Signal(SIGTERM);
   const int status = server->WaitExit(absl::Seconds(20));
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << "\n"
+                                                             << server->Stderr();
   EXPECT_EQ(access(path.c_str(), F_OK), 0) << "the activated socket is the service manager's";
   RemoveTree(dir);
 }

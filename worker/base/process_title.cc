@@ -16,6 +16,10 @@ namespace {
 char* area_start = nullptr;
 size_t args_size = 0;
 size_t area_size = 0;
+// Every environment string MoveEnvironmentToHeap() copied, whether or not
+// `environ` still points at it (unsetenv drops entries from `environ`): the
+// copies live as long as the process, and are reachable from here.
+char** environment_copies = nullptr;
 
 // The end (its NUL) of the run of strings of `strings` (`count` of them,
 // or up to a null pointer when count < 0) that follows `end` without a gap.
@@ -34,15 +38,23 @@ bool MoveEnvironmentToHeap() {
   size_t count = 0;
   while (environ[count] != nullptr) ++count;
   char** copy = static_cast<char**>(std::calloc(count + 1, sizeof(char*)));
-  if (copy == nullptr) return false;
+  char** kept = static_cast<char**>(std::calloc(count + 1, sizeof(char*)));
+  if (copy == nullptr || kept == nullptr) {
+    std::free(copy);
+    std::free(kept);
+    return false;
+  }
   for (size_t i = 0; i < count; ++i) {
     copy[i] = strdup(environ[i]);
     if (copy[i] == nullptr) {
       for (size_t j = 0; j < i; ++j) std::free(copy[j]);
       std::free(copy);
+      std::free(kept);
       return false;
     }
+    kept[i] = copy[i];
   }
+  environment_copies = kept;
   environ = copy;
   return true;
 }
