@@ -8,6 +8,11 @@
 //
 // UNIX sockets are served by our own listeners (server/peer), which learn
 // each caller's kernel credentials; TCP addresses are gRPC's own.
+//
+// One server per --state-dir: it holds STATE_DIR/pprocd.pid (server/
+// pidfile.h) from start to exit and writes its pid there once ready. The
+// template and the workers show as pprocd-template and pprocd-worker
+// (worker/base/process_title.h), so `pidof pprocd` finds only the server.
 #include <grp.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -36,7 +41,9 @@
 #include "server/peer/peer_registry.h"
 #include "server/peer/socket_activation.h"
 #include "server/peer/unix_listener.h"
+#include "server/pidfile.h"
 #include "server/scheduler/scheduler.h"
+#include "worker/base/process_title.h"
 #include "worker/base/status_macros.h"
 #include "worker/builtins.h"
 #include "worker/command_callable.h"
@@ -281,6 +288,9 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   if (absl::Status made = MakeStateDir(flags.state_dir); !made.ok()) {
     return Fail(std::string(made.message()));
   }
+  // Two servers must not share a state directory (its job store, above all).
+  absl::StatusOr<Pidfile> pidfile = Pidfile::Acquire(flags.state_dir);
+  if (!pidfile.ok()) return Fail(std::string(pidfile.status().message()));
   // Socket-activated, the inherited socket takes the place of every unix:
   // address; tcp: addresses are still bound.
   absl::StatusOr<UniqueFd> activated = TakeActivatedSocket();
@@ -394,6 +404,12 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
 
+  // Ready: SIGHUP is taken (BlockStopSignals), so `pproc reload` may find
+  // the server. Serving matters more than the pidfile.
+  if (absl::Status published = pidfile->Publish(); !published.ok()) {
+    std::fprintf(stderr, "pprocd: %s; `pproc reload` will not find this server\n",
+                 std::string(published.message()).c_str());
+  }
   // The inherited socket (if any) comes first, in place of the unix: ones.
   std::vector<std::string> ready;
   if (socket_activated) ready.push_back(absl::StrCat("unix:", listeners.front()->path()));
@@ -536,8 +552,12 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
 // the server's pid, then the server's arguments.
 [[noreturn]] void ServeAsTemplate(int argc, char** argv) {
   const pid_t server = static_cast<pid_t>(std::strtol(argv[2], nullptr, 10));
-  std::vector<char*> args = {argv[0]};
-  args.insert(args.end(), argv + 3, argv + argc);
+  std::vector<std::string> copies = {argv[0]};
+  copies.insert(copies.end(), argv + 3, argv + argc);
+  // From here on argv's memory holds the title, not the arguments.
+  SetProcessTitle("pprocd-template");
+  std::vector<char*> args;
+  for (std::string& copy : copies) args.push_back(copy.data());
   absl::StatusOr<Settings> settings =
       ParseSettings(static_cast<int>(args.size()), args.data(), /*quiet=*/true);
   absl::StatusOr<std::shared_ptr<Registry>> registry =
@@ -551,6 +571,9 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
 }  // namespace pprocd
 
 int main(int argc, char** argv) {
+  // Before any thread: the template and the workers later name themselves
+  // in this memory.
+  pprocd::SaveProcessTitleArea(argc, argv);
   if (argc >= 3 && std::string(argv[1]) == pprocd::kServeAsTemplate) {
     pprocd::ServeAsTemplate(argc, argv);
   }

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "worker/base/process_title.h"
 #include "worker/base/status_macros.h"
 #include "worker/output_capture.h"
 #include "worker/worker_loop.h"
@@ -60,7 +61,7 @@ class Template {
       : control_fd_(control_fd), registry_(registry) {}
 
   [[noreturn]] void Run() {
-    prctl(PR_SET_NAME, "pprocd-template");
+    SetProcessTitle("pprocd-template");
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
@@ -141,7 +142,7 @@ class Template {
     ::setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) std::_Exit(1);
-    prctl(PR_SET_NAME, "pprocd-worker");
+    SetProcessTitle("pprocd-worker");
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

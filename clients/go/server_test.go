@@ -26,7 +26,10 @@ const (
 )
 
 // server is a pprocd process serving a UNIX socket in a test's temporary
-// directory until the test ends.
+// directory until the test ends. Nothing it starts outlives the tests: it
+// runs in a process group of its own, which stop kills whole, and the
+// kernel kills it when the OS thread that started it ends (Pdeathsig; the
+// Go runtime keeps its threads while the test binary runs).
 type server struct {
 	address string
 	stderr  string
@@ -56,6 +59,7 @@ func startServer(t *testing.T, workers int) *server {
 	s.cmd = exec.Command(binary, "--listen", s.address, "--workers", fmt.Sprint(workers),
 		"--state-dir", filepath.Join(dir, "var"))
 	s.cmd.Stderr = stderr
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +96,8 @@ func startServer(t *testing.T, workers int) *server {
 }
 
 func (s *server) stop() {
+	// Then whatever is left of its group (the template of a killed server).
+	defer syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	select {
 	case <-s.exited:
 		return

@@ -1,7 +1,13 @@
 // CallReactor: what the bidirectional calls (Map, Queue, Start) share on the
-// gRPC side: the CallSink the scheduler talks to, a queue of responses
+// gRPC side: the CallSink the scheduler talks to, requests read as bytes
+// and parsed here (ParseRequestLocked), a queue of responses serialized and
 // written one at a time (each acknowledged to the scheduler with the number
 // of results it carried), cancellation and the single Finish.
+//
+// Requests are read raw because gRPC reports a request it cannot parse as
+// a failed read, the same as the client's half-close: read as bytes, a
+// failed read is only ever the end of input (or a broken call), and a
+// request that does not parse fails the call naming it.
 //
 // gRPC invokes the reactions on its threads; the scheduler invokes the
 // CallSink methods on its thread. Both take the sink's mutex. The reactor
@@ -18,14 +24,16 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "server/front/raw_message.h"
 #include "server/front/status_convert.h"
 #include "server/scheduler/call_sink.h"
 #include "server/scheduler/scheduler.h"
 
 namespace pprocd {
 
+// Request and Response: the method's message types.
 template <typename Request, typename Response>
-class CallReactor : public grpc::ServerBidiReactor<Request, Response> {
+class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit CallReactor(Scheduler* scheduler) : scheduler_(scheduler) {
     sink_ = std::make_shared<Sink>(this);
@@ -69,7 +77,7 @@ class CallReactor : public grpc::ServerBidiReactor<Request, Response> {
     }
     void WantInput() override {
       absl::MutexLock lock(&mu);
-      if (reactor != nullptr && !reactor->finish_requested_) reactor->StartRead(&reactor->request_);
+      if (reactor != nullptr && !reactor->finish_requested_) reactor->StartReadLocked();
     }
     void Finish(absl::Status status) override {
       absl::MutexLock lock(&mu);
@@ -78,6 +86,21 @@ class CallReactor : public grpc::ServerBidiReactor<Request, Response> {
     absl::Mutex mu;
     CallReactor* reactor ABSL_GUARDED_BY(mu);
   };
+
+  // Starts reading the next request (into the raw buffer).
+  void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) {
+    this->StartRead(&raw_request_);
+  }
+
+  // After a successful read: parses the request read into request_. False
+  // when it does not parse: the call has failed (INVALID_ARGUMENT naming the
+  // request by its number in the call).
+  bool ParseRequestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) {
+    const absl::Status parsed = ParseStreamRequest(++requests_read_, raw_request_, &request_);
+    raw_request_.Clear();
+    if (!parsed.ok()) FailLocked(parsed);
+    return parsed.ok();
+  }
 
   // Turns delivered results into responses with Enqueue().
   virtual void DeliverLocked(std::vector<ResultPtr> results)
@@ -95,12 +118,22 @@ class CallReactor : public grpc::ServerBidiReactor<Request, Response> {
     return &outbox_.back();
   }
 
+  // Serializes the front response and writes it, unless one is being
+  // written; with none left, finishes if asked to.
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) {
     if (writing_) return;
     if (!outbox_.empty()) {
-      writing_ = true;
-      this->StartWrite(&outbox_.front().first);
-      return;
+      const absl::Status serialized = SerializeResponse(outbox_.front().first, &write_buffer_);
+      if (serialized.ok()) {
+        writing_ = true;
+        this->StartWrite(&write_buffer_);
+        return;
+      }
+      // Past 2 GiB: this result cannot be sent, so the call cannot go on.
+      outbox_.clear();
+      if (opened_ && !finish_requested_) scheduler_->CancelCall(call_id_);
+      finish_requested_ = true;
+      final_status_ = ToGrpcStatus(serialized);
     }
     if (finish_requested_ && !finished_) {
       finished_ = true;
@@ -128,6 +161,7 @@ class CallReactor : public grpc::ServerBidiReactor<Request, Response> {
 
   Scheduler* const scheduler_;
   std::shared_ptr<Sink> sink_;
+  // The last request parsed by ParseRequestLocked().
   Request request_;
   bool opened_ = false;
   uint64_t call_id_ = 0;
@@ -135,8 +169,15 @@ class CallReactor : public grpc::ServerBidiReactor<Request, Response> {
 
  private:
   // Responses to write, each with the number of results it carries.
+  // The front one is being written while writing_.
   std::deque<std::pair<Response, uint64_t>> outbox_;
+  // The front response, serialized, while it is written.
+  grpc::ByteBuffer write_buffer_;
   bool writing_ = false;
+  // The request being read, as bytes.
+  grpc::ByteBuffer raw_request_;
+  // Requests read so far (the number of the last one).
+  uint64_t requests_read_ = 0;
   bool finished_ = false;
   grpc::Status final_status_;
 };

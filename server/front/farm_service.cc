@@ -4,10 +4,13 @@
 #include <pwd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "server/front/item_stream_reactor.h"
+#include "server/front/raw_message.h"
 #include "server/front/reconnect_reactor.h"
 #include "server/front/request_validation.h"
 #include "server/front/start_reactor.h"
@@ -16,11 +19,9 @@
 namespace pprocd {
 namespace {
 
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, grpc::Status status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(std::move(status));
-  return reactor;
-}
+// Reconnect.after_seq at or past this means after every output: no job
+// gets this far, and the readers of outputs may add one to it.
+constexpr int64_t kAfterEveryOutput = std::numeric_limits<int64_t>::max() - 1;
 
 // A streaming reactor that finishes at once with `status`.
 template <typename Base>
@@ -52,20 +53,17 @@ bool IsInGroup(const CallerIdentity& identity, gid_t gid) {
 
 }  // namespace
 
-grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* FarmService::Map(
-    grpc::CallbackServerContext* /*context*/) {
+FarmService::RawBidiReactor* FarmService::Map(grpc::CallbackServerContext* /*context*/) {
   return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(scheduler_, registry_->Current(),
                                                                 CallOrder::kInputOrder);
 }
 
-grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* FarmService::Queue(
-    grpc::CallbackServerContext* /*context*/) {
+FarmService::RawBidiReactor* FarmService::Queue(grpc::CallbackServerContext* /*context*/) {
   return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(
       scheduler_, registry_->Current(), CallOrder::kCompletionOrder);
 }
 
-grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* FarmService::Start(
-    grpc::CallbackServerContext* context) {
+FarmService::RawBidiReactor* FarmService::Start(grpc::CallbackServerContext* context) {
   return new StartReactor(context, scheduler_, registry_->Current());
 }
 
@@ -82,8 +80,73 @@ pprocd::Caller FarmService::JobCaller(const CallerIdentity& identity) const {
 }
 
 grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* context,
-                                              const v1::SubmitRequest* request,
-                                              v1::SubmitResponse* response) {
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
+  return ServeUnary<v1::SubmitRequest, v1::SubmitResponse>(
+      "Submit", context, request, response, [this](auto* call) { HandleSubmit(call); });
+}
+
+grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* context,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetJobRequest, v1::GetJobResponse>(
+      "GetJob", context, request, response, [this](auto* call) { HandleGetJob(call); });
+}
+
+grpc::ServerUnaryReactor* FarmService::ListJobs(grpc::CallbackServerContext* context,
+                                                const grpc::ByteBuffer* request,
+                                                grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ListJobsRequest, v1::ListJobsResponse>(
+      "ListJobs", context, request, response, [this](auto* call) { HandleListJobs(call); });
+}
+
+grpc::ServerUnaryReactor* FarmService::CancelJob(grpc::CallbackServerContext* context,
+                                                 const grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) {
+  return ServeUnary<v1::CancelJobRequest, v1::CancelJobResponse>(
+      "CancelJob", context, request, response, [this](auto* call) { HandleCancelJob(call); });
+}
+
+grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* context,
+                                                 const grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) {
+  return ServeUnary<v1::DeleteJobRequest, v1::DeleteJobResponse>(
+      "DeleteJob", context, request, response, [this](auto* call) { HandleDeleteJob(call); });
+}
+
+grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ListCallablesRequest, v1::ListCallablesResponse>(
+      "ListCallables", context, request, response,
+      [this](auto* call) { HandleListCallables(call); });
+}
+
+grpc::ServerUnaryReactor* FarmService::GetStatus(grpc::CallbackServerContext* context,
+                                                 const grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) {
+  return ServeUnary<v1::GetStatusRequest, v1::GetStatusResponse>(
+      "GetStatus", context, request, response, [this](auto* call) { HandleGetStatus(call); });
+}
+
+grpc::ServerUnaryReactor* FarmService::Echo(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) {
+  return ServeUnary<v1::EchoRequest, v1::EchoResponse>("Echo", context, request, response,
+                                                       [this](auto* call) { HandleEcho(call); });
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FarmService::Reconnect(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  v1::ReconnectRequest parsed;
+  if (absl::Status status = ParseOnlyRequest("Reconnect", *request, &parsed); !status.ok()) {
+    return new FinishedReactor<grpc::ServerWriteReactor<grpc::ByteBuffer>>(ToGrpcStatus(status));
+  }
+  return HandleReconnect(context, parsed);
+}
+
+void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>* call) {
+  const v1::SubmitRequest* request = &call->request();
   const std::shared_ptr<const Registry> registry = registry_->Current();
   absl::StatusOr<const CallableDef*> def = FindCallable(*registry, request->callable());
   absl::Status valid = def.ok() ? ValidateOptions(request->options()) : def.status();
@@ -94,7 +157,7 @@ grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* conte
   if (valid.ok() && request->retries() > 100) {
     valid = absl::InvalidArgumentError("retries: at most 100");
   }
-  const CallerIdentity identity = Caller(*context);
+  const CallerIdentity identity = Caller(*call->context());
   const std::string& socket_path = request->socket_path();
   if (valid.ok() && !socket_path.empty() && job_sockets_ == nullptr) {
     valid = absl::UnimplementedError("socket_path: this server makes no job sockets");
@@ -102,10 +165,10 @@ grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* conte
   if (valid.ok() && !socket_path.empty() && request->idempotency_key().empty()) {
     valid = JobSockets::Check(socket_path, identity);
   }
-  if (!valid.ok()) return Answer(context, ToGrpcStatus(valid));
+  if (!valid.ok()) return call->Finish(valid);
   bool existing = false;
   absl::StatusOr<v1::Job> job = jobs_->Submit(JobCaller(identity), *request, &existing);
-  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
+  if (!job.ok()) return call->Finish(job.status());
   if (!socket_path.empty() && !existing) {
     absl::Status opened = JobSockets::Check(socket_path, identity);
     if (opened.ok()) opened = job_sockets_->Open(job->id(), socket_path, identity);
@@ -114,18 +177,18 @@ grpc::ServerUnaryReactor* FarmService::Submit(grpc::CallbackServerContext* conte
       const pprocd::Caller admin{kAnonymousOwner, /*admin=*/true};
       (void)jobs_->Cancel(admin, job->id());
       (void)jobs_->Delete(admin, job->id());
-      return Answer(context, ToGrpcStatus(opened));
+      return call->Finish(opened);
     }
   }
-  *response->mutable_job() = *std::move(job);
-  return Answer(context, grpc::Status::OK);
+  *call->response()->mutable_job() = *std::move(job);
+  call->Finish(absl::OkStatus());
 }
 
-grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
-    grpc::CallbackServerContext* context, const v1::ReconnectRequest* request) {
-  using Finished = FinishedReactor<grpc::ServerWriteReactor<v1::ReconnectResponse>>;
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FarmService::HandleReconnect(
+    grpc::CallbackServerContext* context, const v1::ReconnectRequest& request) {
+  using Finished = FinishedReactor<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
   const CallerIdentity identity = Caller(*context);
-  std::vector<std::string> named_jobs(request->jobs().begin(), request->jobs().end());
+  std::vector<std::string> named_jobs(request.jobs().begin(), request.jobs().end());
   // On a job's own socket, no job named means that job.
   if (named_jobs.empty() && !identity.job.empty()) named_jobs.push_back(identity.job);
   if (named_jobs.empty()) {
@@ -139,73 +202,64 @@ grpc::ServerWriteReactor<v1::ReconnectResponse>* FarmService::Reconnect(
     if (!job.ok()) return new Finished(ToGrpcStatus(job.status()));
     ReconnectReactor::Cursor cursor;
     cursor.job_id = job->id;
-    auto by_job = request->after_seq_by_job().find(named);
+    auto by_job = request.after_seq_by_job().find(named);
     const uint64_t after =
-        by_job != request->after_seq_by_job().end() ? by_job->second : request->after_seq();
-    cursor.after = static_cast<int64_t>(after);
+        by_job != request.after_seq_by_job().end() ? by_job->second : request.after_seq();
+    cursor.after = after >= static_cast<uint64_t>(kAfterEveryOutput) ? kAfterEveryOutput
+                                                                     : static_cast<int64_t>(after);
     cursors.push_back(std::move(cursor));
   }
-  return new ReconnectReactor(jobs_, std::move(cursors), request->max_outputs_per_message());
+  return new ReconnectReactor(jobs_, std::move(cursors), request.max_outputs_per_message());
 }
 
-grpc::ServerUnaryReactor* FarmService::GetJob(grpc::CallbackServerContext* context,
-                                              const v1::GetJobRequest* request,
-                                              v1::GetJobResponse* response) {
+void FarmService::HandleGetJob(UnaryCall<v1::GetJobRequest, v1::GetJobResponse>* call) {
   absl::StatusOr<JobRecord> job =
-      jobs_->Find(JobCaller(*context), request->job(), /*with_request=*/true);
-  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
-  *response->mutable_job() = JobManager::ToProto(*job);
-  return Answer(context, grpc::Status::OK);
+      jobs_->Find(JobCaller(*call->context()), call->request().job(), /*with_request=*/true);
+  if (!job.ok()) return call->Finish(job.status());
+  *call->response()->mutable_job() = JobManager::ToProto(*job);
+  call->Finish(absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* FarmService::ListJobs(grpc::CallbackServerContext* context,
-                                                const v1::ListJobsRequest* request,
-                                                v1::ListJobsResponse* response) {
-  absl::StatusOr<v1::ListJobsResponse> page = jobs_->List(JobCaller(*context), *request);
-  if (!page.ok()) return Answer(context, ToGrpcStatus(page.status()));
-  *response = *std::move(page);
-  return Answer(context, grpc::Status::OK);
+void FarmService::HandleListJobs(UnaryCall<v1::ListJobsRequest, v1::ListJobsResponse>* call) {
+  absl::StatusOr<v1::ListJobsResponse> page =
+      jobs_->List(JobCaller(*call->context()), call->request());
+  if (!page.ok()) return call->Finish(page.status());
+  *call->response() = *std::move(page);
+  call->Finish(absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* FarmService::CancelJob(grpc::CallbackServerContext* context,
-                                                 const v1::CancelJobRequest* request,
-                                                 v1::CancelJobResponse* response) {
-  absl::StatusOr<v1::Job> job = jobs_->Cancel(JobCaller(*context), request->job());
-  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
-  *response->mutable_job() = *std::move(job);
-  return Answer(context, grpc::Status::OK);
+void FarmService::HandleCancelJob(UnaryCall<v1::CancelJobRequest, v1::CancelJobResponse>* call) {
+  absl::StatusOr<v1::Job> job = jobs_->Cancel(JobCaller(*call->context()), call->request().job());
+  if (!job.ok()) return call->Finish(job.status());
+  *call->response()->mutable_job() = *std::move(job);
+  call->Finish(absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* FarmService::DeleteJob(grpc::CallbackServerContext* context,
-                                                 const v1::DeleteJobRequest* request,
-                                                 v1::DeleteJobResponse* /*response*/) {
-  const pprocd::Caller caller = JobCaller(*context);
-  absl::StatusOr<JobRecord> job = jobs_->Find(caller, request->job());
-  if (!job.ok()) return Answer(context, ToGrpcStatus(job.status()));
+void FarmService::HandleDeleteJob(UnaryCall<v1::DeleteJobRequest, v1::DeleteJobResponse>* call) {
+  const pprocd::Caller caller = JobCaller(*call->context());
+  absl::StatusOr<JobRecord> job = jobs_->Find(caller, call->request().job());
+  if (!job.ok()) return call->Finish(job.status());
   // Its socket (if any) goes with it (JobManagerOptions::on_removed).
-  return Answer(context, ToGrpcStatus(jobs_->Delete(caller, job->id)));
+  call->Finish(jobs_->Delete(caller, job->id));
 }
 
-grpc::ServerUnaryReactor* FarmService::ListCallables(grpc::CallbackServerContext* context,
-                                                     const v1::ListCallablesRequest* /*request*/,
-                                                     v1::ListCallablesResponse* response) {
+void FarmService::HandleListCallables(
+    UnaryCall<v1::ListCallablesRequest, v1::ListCallablesResponse>* call) {
   const std::shared_ptr<const Registry> registry = registry_->Current();
-  for (const CallableDef* def : registry->All()) *response->add_callables() = Describe(*def);
-  return Answer(context, grpc::Status::OK);
+  for (const CallableDef* def : registry->All()) {
+    *call->response()->add_callables() = Describe(*def);
+  }
+  call->Finish(absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* FarmService::GetStatus(grpc::CallbackServerContext* context,
-                                                 const v1::GetStatusRequest* /*request*/,
-                                                 v1::GetStatusResponse* response) {
-  *response = scheduler_->GetStatus();
-  return Answer(context, grpc::Status::OK);
+void FarmService::HandleGetStatus(UnaryCall<v1::GetStatusRequest, v1::GetStatusResponse>* call) {
+  *call->response() = scheduler_->GetStatus();
+  call->Finish(absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* FarmService::Echo(grpc::CallbackServerContext* context,
-                                            const v1::EchoRequest* request,
-                                            v1::EchoResponse* response) {
-  *response->mutable_value() = request->value();
-  return Answer(context, grpc::Status::OK);
+void FarmService::HandleEcho(UnaryCall<v1::EchoRequest, v1::EchoResponse>* call) {
+  *call->response()->mutable_value() = call->request().value();
+  call->Finish(absl::OkStatus());
 }
 
 }  // namespace pprocd

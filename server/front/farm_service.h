@@ -2,6 +2,14 @@
 // callback API). Thin: it validates, converts, and hands work to the
 // Scheduler. Thread-safe; gRPC calls it from its own threads.
 //
+// Every method is a raw one: requests arrive as bytes and are parsed here
+// (server/front/raw_message.h), so that a request that does not parse gets
+// INVALID_ARGUMENT saying which one and why (gRPC would answer a unary one
+// UNIMPLEMENTED, and end a stream's input as if the client had half-closed).
+// Unary methods go through ServeUnary() (server/front/unary_call.h) to a
+// typed handler that answers with UnaryCall::Finish(), possibly later from
+// another thread.
+//
 // A handler learns who its caller is with Caller(context): the kernel
 // credentials of a UNIX-socket caller (server/peer), or an unknown
 // (anonymous) caller for TCP. Background jobs belong to their caller.
@@ -14,6 +22,7 @@
 
 #include "pprocd/v1/service.grpc.pb.h"
 #include "server/front/job_sockets.h"
+#include "server/front/unary_call.h"
 #include "server/jobs/job_manager.h"
 #include "server/peer/caller_identity.h"
 #include "server/scheduler/scheduler.h"
@@ -21,7 +30,24 @@
 
 namespace pprocd {
 
-class FarmService final : public v1::ProcessFarmService::CallbackService {
+// Each method of pprocd.v1.ProcessFarmService as a raw callback method. A
+// method added to the service must be added here too (else it would be a
+// synchronous one, answering UNIMPLEMENTED).
+using RawFarmServiceBase = v1::ProcessFarmService::WithRawCallbackMethod_Start<
+    v1::ProcessFarmService::WithRawCallbackMethod_Map<
+        v1::ProcessFarmService::WithRawCallbackMethod_Queue<
+            v1::ProcessFarmService::WithRawCallbackMethod_Submit<
+                v1::ProcessFarmService::WithRawCallbackMethod_Reconnect<
+                    v1::ProcessFarmService::WithRawCallbackMethod_GetJob<
+                        v1::ProcessFarmService::WithRawCallbackMethod_ListJobs<
+                            v1::ProcessFarmService::WithRawCallbackMethod_CancelJob<
+                                v1::ProcessFarmService::WithRawCallbackMethod_DeleteJob<
+                                    v1::ProcessFarmService::WithRawCallbackMethod_ListCallables<
+                                        v1::ProcessFarmService::WithRawCallbackMethod_GetStatus<
+                                            v1::ProcessFarmService::WithRawCallbackMethod_Echo<
+                                                v1::ProcessFarmService::Service>>>>>>>>>>>>;
+
+class FarmService final : public RawFarmServiceBase {
  public:
   // All must outlive the service. Each call uses the set of callables
   // current when it starts. Without `callers` every caller is unknown
@@ -36,7 +62,9 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
         jobs_(jobs),
         callers_(callers),
         admin_gid_(admin_gid),
-        job_sockets_(job_sockets) {}
+        job_sockets_(job_sockets) {
+    CaptureParseLogs();
+  }
 
   // Who made the call of `context`: ask at the start of a handler (see
   // CallerIdentitySource) and keep the answer for the call.
@@ -47,40 +75,50 @@ class FarmService final : public v1::ProcessFarmService::CallbackService {
   pprocd::Caller JobCaller(const grpc::ServerContextBase& context) const;
   pprocd::Caller JobCaller(const CallerIdentity& identity) const;
 
-  grpc::ServerBidiReactor<v1::MapRequest, v1::MapResponse>* Map(
-      grpc::CallbackServerContext* context) override;
-  grpc::ServerBidiReactor<v1::QueueRequest, v1::QueueResponse>* Queue(
-      grpc::CallbackServerContext* context) override;
-  grpc::ServerBidiReactor<v1::StartRequest, v1::StartResponse>* Start(
-      grpc::CallbackServerContext* context) override;
+  using RawBidiReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
+  RawBidiReactor* Map(grpc::CallbackServerContext* context) override;
+  RawBidiReactor* Queue(grpc::CallbackServerContext* context) override;
+  RawBidiReactor* Start(grpc::CallbackServerContext* context) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Reconnect(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
-                                   const v1::SubmitRequest* request,
-                                   v1::SubmitResponse* response) override;
-  grpc::ServerWriteReactor<v1::ReconnectResponse>* Reconnect(
-      grpc::CallbackServerContext* context, const v1::ReconnectRequest* request) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
-                                   const v1::GetJobRequest* request,
-                                   v1::GetJobResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context,
-                                     const v1::ListJobsRequest* request,
-                                     v1::ListJobsResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context,
-                                      const v1::CancelJobRequest* request,
-                                      v1::CancelJobResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* context,
-                                      const v1::DeleteJobRequest* request,
-                                      v1::DeleteJobResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListCallables(grpc::CallbackServerContext* context,
-                                          const v1::ListCallablesRequest* request,
-                                          v1::ListCallablesResponse* response) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
-                                      const v1::GetStatusRequest* request,
-                                      v1::GetStatusResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
-                                 const v1::EchoRequest* request,
-                                 v1::EchoResponse* response) override;
+                                 const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override;
 
  private:
+  // The typed handlers: each answers with call->Finish().
+  void HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>* call);
+  void HandleGetJob(UnaryCall<v1::GetJobRequest, v1::GetJobResponse>* call);
+  void HandleListJobs(UnaryCall<v1::ListJobsRequest, v1::ListJobsResponse>* call);
+  void HandleCancelJob(UnaryCall<v1::CancelJobRequest, v1::CancelJobResponse>* call);
+  void HandleDeleteJob(UnaryCall<v1::DeleteJobRequest, v1::DeleteJobResponse>* call);
+  void HandleListCallables(UnaryCall<v1::ListCallablesRequest, v1::ListCallablesResponse>* call);
+  void HandleGetStatus(UnaryCall<v1::GetStatusRequest, v1::GetStatusResponse>* call);
+  void HandleEcho(UnaryCall<v1::EchoRequest, v1::EchoResponse>* call);
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* HandleReconnect(grpc::CallbackServerContext* context,
+                                                              const v1::ReconnectRequest& request);
+
   Scheduler* const scheduler_;
   const CurrentRegistry* const registry_;
   JobManager* const jobs_;

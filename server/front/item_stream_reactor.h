@@ -27,7 +27,8 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   // `registry`: the callables current when the call started.
   ItemStreamReactor(Scheduler* scheduler, std::shared_ptr<const Registry> registry, CallOrder order)
       : Base(scheduler), registry_(std::move(registry)), order_(order) {
-    this->StartRead(&this->request_);
+    absl::MutexLock lock(&this->sink_->mu);
+    this->StartReadLocked();
   }
 
   void OnReadDone(bool ok) override {
@@ -43,6 +44,7 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
       this->scheduler_->EndInputs(this->call_id_);
       return;
     }
+    if (!this->ParseRequestLocked()) return;
     absl::Status status = this->opened_ ? CheckLaterRequest() : CheckFirstRequest();
     if (status.ok() && !this->opened_) {
       absl::StatusOr<uint64_t> id =

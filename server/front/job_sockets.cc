@@ -1,14 +1,46 @@
 #include "server/front/job_sockets.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "worker/base/status_macros.h"
 
 namespace pprocd {
+namespace {
+
+// The identity the sockets of user `uid`'s jobs are made and removed with.
+absl::StatusOr<FsIdentity> OwnerIdentity(uid_t uid) {
+  absl::StatusOr<FsIdentity> identity = FsIdentity::OfUser(uid);
+  if (!identity.ok()) {
+    return absl::Status(identity.status().code(),
+                        absl::StrCat("socket_path: ", identity.status().message()));
+  }
+  return identity;
+}
+
+// Whether the calling thread may create files in `dir`, as the kernel judges
+// its file-system identity (faccessat2 with AT_EACCESS; glibc would emulate
+// it with the process's ids on a kernel without faccessat2). True when the
+// kernel cannot tell: bind() judges then.
+bool MayCreateIn(const std::string& dir) {
+#ifdef SYS_faccessat2
+  if (syscall(SYS_faccessat2, AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) == 0) return true;
+  return errno == ENOSYS;
+#else
+  (void)dir;
+  return true;
+#endif
+}
+
+}  // namespace
 
 void JobSockets::SetServer(grpc::Server* server) {
   absl::MutexLock lock(&mu_);
@@ -24,52 +56,61 @@ absl::Status JobSockets::Check(const std::string& path, const CallerIdentity& ow
     return absl::InvalidArgumentError("socket_path: must be an absolute path");
   }
   if (path.size() >= 100) return absl::InvalidArgumentError("socket_path: too long");
-  struct stat info;
-  if (lstat(path.c_str(), &info) == 0) {
-    return absl::AlreadyExistsError(absl::StrCat("socket_path: ", path, " already exists"));
-  }
+  PPROCD_ASSIGN_OR_RETURN(FsIdentity as, OwnerIdentity(owner.uid));
   const std::string dir = path.substr(0, std::max<size_t>(1, path.rfind('/')));
-  if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("socket_path: no directory ", dir));
-  }
-  // The owner's own write permission on the directory, as the kernel would
-  // judge it for them.
-  const bool writable =
-      owner.uid == 0 || (info.st_uid == owner.uid && (info.st_mode & S_IWUSR) != 0) ||
-      (info.st_gid == owner.gid && (info.st_mode & S_IWGRP) != 0) || (info.st_mode & S_IWOTH) != 0;
-  if (!writable) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("socket_path: you may not create files in ", dir));
-  }
-  return absl::OkStatus();
+  return RunAs(as, 0077, [&]() -> absl::Status {
+    struct stat info;
+    const int found = lstat(path.c_str(), &info);
+    const int error = errno;
+    if (found == 0) {
+      return absl::AlreadyExistsError(absl::StrCat("socket_path: ", path, " already exists"));
+    }
+    if (error == EACCES) {
+      return absl::PermissionDeniedError(absl::StrCat("socket_path: you may not look in ", dir));
+    }
+    if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat("socket_path: no directory ", dir));
+    }
+    if (!MayCreateIn(dir)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("socket_path: you may not create files in ", dir));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status JobSockets::Open(const std::string& job, const std::string& path,
                               const CallerIdentity& owner) {
-  BindOptions options;
-  options.owner_uid = owner.uid;
-  options.owner_gid = owner.gid;
-  return Serve(job, path, options);
+  PPROCD_ASSIGN_OR_RETURN(FsIdentity as, OwnerIdentity(owner.uid));
+  return Serve(job, path, std::move(as));
 }
 
 absl::Status JobSockets::Reopen(const std::string& job, const std::string& path, uid_t owner_uid) {
-  struct stat info;
-  if (lstat(path.c_str(), &info) == 0) {
+  PPROCD_ASSIGN_OR_RETURN(FsIdentity as, OwnerIdentity(owner_uid));
+  PPROCD_RETURN_IF_ERROR(RunAs(as, 0077, [&]() -> absl::Status {
+    struct stat info;
+    if (lstat(path.c_str(), &info) != 0) {
+      const int error = errno;
+      if (error == ENOENT) return absl::OkStatus();
+      return ErrnoStatus(error, absl::StrCat("socket_path: stat ", path));
+    }
     if (!S_ISSOCK(info.st_mode) || info.st_uid != owner_uid) {
       return absl::FailedPreconditionError(
           absl::StrCat("socket_path: ", path, " is taken by a file that is not the job's socket"));
     }
-    unlink(path.c_str());  // Left by a server that was killed.
-  }
-  BindOptions options;
-  options.owner_uid = owner_uid;
-  return Serve(job, path, options);
+    // Left by a server that was killed.
+    if (unlink(path.c_str()) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("socket_path: remove the old socket ", path));
+    }
+    return absl::OkStatus();
+  }));
+  return Serve(job, path, std::move(as));
 }
 
-absl::Status JobSockets::Serve(const std::string& job, const std::string& path,
-                               const BindOptions& bind_options) {
-  BindOptions options = bind_options;
+absl::Status JobSockets::Serve(const std::string& job, const std::string& path, FsIdentity owner) {
+  BindOptions options;
   options.mode = 0600;
+  options.as = std::move(owner);
   options.job = job;
   absl::StatusOr<std::unique_ptr<UnixListener>> listener =
       UnixListener::Bind(path, peers_, options);

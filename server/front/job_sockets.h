@@ -5,6 +5,15 @@
 // attaches to it. A socket lasts until its job is deleted (or pruned) or the
 // server stops; a restarted server makes the sockets of its stored jobs
 // again (ReopenJobSockets). Thread-safe.
+//
+// The path is the caller's choice, and they may swap any directory on it for
+// a symlink between two system calls, so no check holds for long. Every
+// file-system action on a job socket (the checks, the bind, the removal) is
+// therefore done with the job owner's file-system identity (RunAs): whatever
+// the path leads to by then, the server does only what the owner could have
+// done. A socket is removed only while the path still leads to the file the
+// server made. A server that is not root cannot take another user's
+// identity: it makes sockets only for callers of its own uid.
 #ifndef PPROCD_SERVER_FRONT_JOB_SOCKETS_H_
 #define PPROCD_SERVER_FRONT_JOB_SOCKETS_H_
 
@@ -16,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/fs_identity/fs_identity.h"
 #include "server/jobs/job_manager.h"
 #include "server/peer/caller_identity.h"
 #include "server/peer/unix_listener.h"
@@ -31,15 +41,18 @@ class JobSockets {
   void SetServer(grpc::Server* server);
 
   // Whether `owner` may have a socket made at `path`: an absolute path
-  // whose file does not exist yet, in a directory `owner` may write to.
-  // INVALID_ARGUMENT / ALREADY_EXISTS / PERMISSION_DENIED naming socket_path.
+  // whose file does not exist yet, in a directory `owner` may write to, as
+  // the owner sees it now. INVALID_ARGUMENT / ALREADY_EXISTS /
+  // PERMISSION_DENIED naming socket_path. An early answer only: Open() does
+  // not rely on it.
   static absl::Status Check(const std::string& path, const CallerIdentity& owner);
 
-  // Makes the socket of `job` at `path` and starts serving it.
+  // Makes the socket of `job` at `path`, as `owner`, and starts serving it.
   absl::Status Open(const std::string& job, const std::string& path, const CallerIdentity& owner);
   // Open() for a job a previous server made a socket for: a socket file
   // left at `path` by that server (a socket owned by `owner_uid`) is
-  // replaced; any other file there is FAILED_PRECONDITION, and stays.
+  // replaced, as that user; any other file there is FAILED_PRECONDITION,
+  // and stays.
   absl::Status Reopen(const std::string& job, const std::string& path, uid_t owner_uid);
   // Stops serving the job's socket and removes its file (if it has one).
   void Close(const std::string& job);
@@ -47,7 +60,7 @@ class JobSockets {
   void CloseAll();
 
  private:
-  absl::Status Serve(const std::string& job, const std::string& path, const BindOptions& options);
+  absl::Status Serve(const std::string& job, const std::string& path, FsIdentity owner);
 
   PeerRegistry* const peers_;
   absl::Mutex mu_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "server/front/raw_message.h"
 #include "server/front/status_convert.h"
 
 namespace pprocd {
@@ -51,8 +52,10 @@ void ReconnectReactor::PumpLocked() {
     *writing_response_.add_more() = std::move(buffered_.front());
     buffered_.pop_front();
   }
+  const absl::Status serialized = SerializeResponse(writing_response_, &write_buffer_);
+  if (!serialized.ok()) return FinishLocked(ToGrpcStatus(serialized));
   writing_ = true;
-  StartWrite(&writing_response_);
+  StartWrite(&write_buffer_);
 }
 
 absl::Status ReconnectReactor::RefillLocked() {

@@ -2,7 +2,8 @@
 // outputs of one or more jobs after a sequence number, then follows the
 // new ones as the JobManager stores them, until every job has ended (its
 // final-state output has been sent). Reads the store itself; the
-// JobManager only wakes it.
+// JobManager only wakes it. Writes its responses serialized (the method is
+// a raw one: see FarmService).
 #ifndef PPROCD_SERVER_FRONT_RECONNECT_REACTOR_H_
 #define PPROCD_SERVER_FRONT_RECONNECT_REACTOR_H_
 
@@ -19,7 +20,7 @@
 
 namespace pprocd {
 
-class ReconnectReactor : public grpc::ServerWriteReactor<v1::ReconnectResponse> {
+class ReconnectReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   struct Cursor {
     std::string job_id;
@@ -52,6 +53,8 @@ class ReconnectReactor : public grpc::ServerWriteReactor<v1::ReconnectResponse> 
   std::vector<Cursor> cursors_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::ReconnectResponse> buffered_ ABSL_GUARDED_BY(mu_);
   v1::ReconnectResponse writing_response_ ABSL_GUARDED_BY(mu_);
+  // writing_response_ serialized, while it is written.
+  grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };

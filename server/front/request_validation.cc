@@ -1,6 +1,7 @@
 #include "server/front/request_validation.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/front/status_convert.h"
 
 namespace pprocd {
 
@@ -10,8 +11,8 @@ absl::StatusOr<const CallableDef*> FindCallable(const Registry& registry, const 
   }
   const CallableDef* def = registry.Find(name);
   if (def == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("callable '", name, "' is not registered (ListCallables shows them)"));
+    return absl::NotFoundError(absl::StrCat("callable ", QuoteForStatus(name),
+                                            " is not registered (ListCallables shows them)"));
   }
   return def;
 }

@@ -10,7 +10,8 @@ namespace pprocd {
 StartReactor::StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
                            std::shared_ptr<const Registry> registry)
     : CallReactor(scheduler), context_(context), registry_(std::move(registry)) {
-  StartRead(&request_);
+  absl::MutexLock lock(&sink_->mu);
+  StartReadLocked();
 }
 
 void StartReactor::OnReadDone(bool ok) {
@@ -27,6 +28,7 @@ void StartReactor::OnReadDone(bool ok) {
     scheduler_->EndChannel(call_id_);
     return;
   }
+  if (!ParseRequestLocked()) return;
   if (!opened_) {
     const absl::Status opened = Open();
     if (!opened.ok()) FailLocked(opened);

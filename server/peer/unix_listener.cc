@@ -39,14 +39,34 @@ int SocketOption(int fd, int option) {
   return value;
 }
 
+// Gives the socket file at `path` (device `dev`, inode `ino`) `mode`, never
+// through a symlink put in its place: through an O_PATH descriptor of the
+// file itself, whose /proc/self/fd link chmod() follows (fchmod() takes no
+// O_PATH descriptor).
+absl::Status SetMode(const std::string& path, dev_t dev, ino_t ino, mode_t mode) {
+  UniqueFd fd(open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", path));
+  struct stat info;
+  if (fstat(fd.get(), &info) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", path));
+  if (info.st_dev != dev || info.st_ino != ino) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " was replaced as it was made"));
+  }
+  if (chmod(absl::StrCat("/proc/self/fd/", fd.get()).c_str(), mode) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("chmod ", path));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-UnixListener::UnixListener(UniqueFd listening, UniqueFd wake, std::string path, bool owns_path,
-                           PeerRegistry* registry, std::string job)
+UnixListener::UnixListener(UniqueFd listening, UniqueFd wake, std::string path,
+                           std::optional<FileId> file, FsIdentity as, PeerRegistry* registry,
+                           std::string job)
     : listening_(std::move(listening)),
       wake_(std::move(wake)),
       path_(std::move(path)),
-      owns_path_(owns_path),
+      file_(file),
+      as_(std::move(as)),
       registry_(registry),
       job_(std::move(job)) {}
 
@@ -62,28 +82,39 @@ absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Bind(const std::stri
   PPROCD_ASSIGN_OR_RETURN(UniqueFd wake, MakeWake());
   UniqueFd listening(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!listening.valid()) return ErrnoStatus(errno, "socket");
-  const mode_t old_umask = umask(0077);  // The socket file is born owner-only.
-  const int bound =
-      ::bind(listening.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
-  const int bind_errno = errno;
-  umask(old_umask);
-  if (bound != 0) {
-    if (bind_errno == EADDRINUSE) {
-      return absl::AlreadyExistsError(absl::StrCat("address in use: ", path));
+  std::optional<FileId> made;
+  // bind() makes the file 0777 less the umask: the thread's umask gives it
+  // its mode from the start.
+  const absl::Status bound = RunAs(options.as, 0777 & ~options.mode, [&]() -> absl::Status {
+    if (::bind(listening.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) !=
+        0) {
+      const int error = errno;
+      if (error == EADDRINUSE) {
+        return absl::AlreadyExistsError(absl::StrCat("address in use: ", path));
+      }
+      return ErrnoStatus(error, absl::StrCat("bind ", path));
     }
-    return ErrnoStatus(bind_errno, absl::StrCat("bind ", path));
-  }
+    // Whoever may write the directory could have put another socket there
+    // since; it is then one they could have removed themselves.
+    struct stat info;
+    if (lstat(path.c_str(), &info) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("stat ", path, " once bound"));
+    }
+    if (!S_ISSOCK(info.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(path, " was replaced as it was made"));
+    }
+    made = FileId{info.st_dev, info.st_ino};
+    // A default ACL of the directory takes the umask's place.
+    if ((info.st_mode & 07777) != options.mode) {
+      return SetMode(path, info.st_dev, info.st_ino, options.mode);
+    }
+    return absl::OkStatus();
+  });
+  if (!made.has_value()) return bound;
   // From here on the file is ours: the listener removes it when it goes.
   std::unique_ptr<UnixListener> listener(new UnixListener(
-      std::move(listening), std::move(wake), path, /*owns_path=*/true, registry, options.job));
-  if ((options.owner_uid.has_value() || options.owner_gid.has_value()) &&
-      chown(path.c_str(), options.owner_uid.value_or(static_cast<uid_t>(-1)),
-            options.owner_gid.value_or(static_cast<gid_t>(-1))) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("chown ", path));
-  }
-  if (chmod(path.c_str(), options.mode) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("chmod ", path));
-  }
+      std::move(listening), std::move(wake), path, made, options.as, registry, options.job));
+  if (!bound.ok()) return bound;
   if (listen(listener->listening_.get(), SOMAXCONN) != 0) {
     return ErrnoStatus(errno, absl::StrCat("listen on ", path));
   }
@@ -114,8 +145,9 @@ absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Adopt(UniqueFd liste
                : std::string(address.sun_path, strnlen(address.sun_path, length));
   }
   PPROCD_ASSIGN_OR_RETURN(UniqueFd wake, MakeWake());
-  return std::unique_ptr<UnixListener>(new UnixListener(
-      std::move(listening), std::move(wake), std::move(path), /*owns_path=*/false, registry));
+  return std::unique_ptr<UnixListener>(new UnixListener(std::move(listening), std::move(wake),
+                                                        std::move(path), std::nullopt,
+                                                        FsIdentity::Own(), registry));
 }
 
 UnixListener::~UnixListener() { Stop(); }
@@ -138,7 +170,17 @@ void UnixListener::Stop() {
     thread_.join();
   }
   listening_.Reset();
-  if (owns_path_) unlink(path_.c_str());
+  if (!file_.has_value()) return;
+  // Failing that, the file stays: there is no one to tell.
+  (void)RunAs(as_, 0077, [this]() -> absl::Status {
+    struct stat info;
+    if (lstat(path_.c_str(), &info) != 0) return ErrnoStatus(errno, "stat");
+    if (info.st_dev != file_->dev || info.st_ino != file_->ino) {
+      return absl::FailedPreconditionError("not the socket this listener made");
+    }
+    if (unlink(path_.c_str()) != 0) return ErrnoStatus(errno, "unlink");
+    return absl::OkStatus();
+  });
 }
 
 void UnixListener::AcceptLoop(grpc::Server* server) {

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "server/fs_identity/fs_identity.h"
 #include "server/peer/peer_registry.h"
 #include "worker/base/unique_fd.h"
 
@@ -34,9 +35,10 @@ namespace pprocd {
 struct BindOptions {
   // The socket file's mode (who may connect).
   mode_t mode = 0600;
-  // Its owner, when not the server's user (a job's own socket).
-  std::optional<uid_t> owner_uid;
-  std::optional<gid_t> owner_gid;
+  // Whose file-system rights make and remove the socket file: the server's
+  // own, or (for a path a caller chose) that caller's. The file is created
+  // with them, so it belongs to that user.
+  FsIdentity as = FsIdentity::Own();
   // Recorded with every connection's credentials (PeerCredentials::job).
   std::string job;
 };
@@ -44,9 +46,11 @@ struct BindOptions {
 class UnixListener {
  public:
   // Binds and listens on `path`, made ready beforehand (PrepareUnixSocketPath).
-  // The socket file is created owner-only, then given `options`' mode and
-  // owner, and removed by Stop(). AlreadyExists when the address is in use.
-  // `registry` must outlive this.
+  // The socket file is created with `options`' identity and mode (through
+  // the umask of a thread of its own, never a chmod by name with the
+  // server's rights), and removed by Stop() if the file at `path` is still
+  // that one. AlreadyExists when the address is in use. `registry` must
+  // outlive this.
   static absl::StatusOr<std::unique_ptr<UnixListener>> Bind(const std::string& path,
                                                             PeerRegistry* registry,
                                                             const BindOptions& options = {});
@@ -64,16 +68,24 @@ class UnixListener {
   // `server`, which must be started and outlive Stop(). Once only.
   absl::Status Start(grpc::Server* server);
   // Stops accepting: wakes and joins the thread, closes the listening socket
-  // and removes the socket file if Bind() made it. Connections already handed
-  // to the server are the server's. Idempotent.
+  // and removes the socket file if Bind() made it: with the identity it was
+  // made with, and only when the file at the path is still the one Bind()
+  // made (same device and inode, not followed if a symlink). Connections
+  // already handed to the server are the server's. Idempotent.
   void Stop();
 
   // The socket's path (for an adopted socket, as the kernel reports it).
   const std::string& path() const { return path_; }
 
  private:
-  UnixListener(UniqueFd listening, UniqueFd wake, std::string path, bool owns_path,
-               PeerRegistry* registry, std::string job = "");
+  // The file Bind() made, as lstat() saw it just after.
+  struct FileId {
+    dev_t dev;
+    ino_t ino;
+  };
+
+  UnixListener(UniqueFd listening, UniqueFd wake, std::string path, std::optional<FileId> file,
+               FsIdentity as, PeerRegistry* registry, std::string job = "");
   void AcceptLoop(grpc::Server* server);
   // Accepts until the backlog is empty; false on an error worth a pause.
   bool AcceptPending(grpc::Server* server);
@@ -81,7 +93,9 @@ class UnixListener {
   UniqueFd listening_;
   UniqueFd wake_;  // eventfd: readable once Stop() asks the thread to end.
   const std::string path_;
-  const bool owns_path_;
+  // Set when Bind() made the file at path_, which Stop() removes as as_.
+  const std::optional<FileId> file_;
+  const FsIdentity as_;
   PeerRegistry* const registry_;
   const std::string job_;
   std::thread thread_;

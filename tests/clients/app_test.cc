@@ -102,6 +102,17 @@ TEST(PprocTest, RpcErrorExitsTwoWithCodeAndMessage) {
   EXPECT_EQ(run.err, "pproc: NOT_FOUND: no callable named 'missing'\n");
 }
 
+TEST(PprocTest, ReloadWithoutAServerExitsTwoNamingTheStateDir) {
+  char dir[] = "/tmp/pproc-reload-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  PprocRun run = RunWith({"reload", "--state-dir", dir});
+  ::rmdir(dir);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err, std::string("pproc: NOT_FOUND: no ") + dir +
+                         "/pprocd.pid: no pprocd is running with --state-dir " + dir + "\n");
+}
+
 TEST(PprocTest, UnreachableServerExitsTwoNamingTheAddress) {
   PprocRun run = RunWith({"--address", "/nonexistent-pproc-dir/s.sock", "status"});
   EXPECT_EQ(run.exit_code, 2);

@@ -55,8 +55,10 @@ class ConfigOnlyServer {
     std::unique_ptr<ConfigOnlyServer> server(new ConfigOnlyServer());
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) return nullptr;
+    const pid_t test_pid = getpid();
     server->pid_ = fork();
     if (server->pid_ == 0) {
+      DieWithTheTest(test_pid);
       dup2(out[1], STDOUT_FILENO);
       dup2(out[1], STDERR_FILENO);
       if (chdir(server->cwd_.c_str()) != 0) _exit(126);
@@ -64,6 +66,7 @@ class ConfigOnlyServer {
       _exit(127);
     }
     close(out[1]);
+    if (server->pid_ > 0) setpgid(server->pid_, server->pid_);
     server->out_ = out[0];
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (output->find("pprocd ready on") == std::string::npos || output->back() != '\n') {
@@ -81,6 +84,10 @@ class ConfigOnlyServer {
   ~ConfigOnlyServer() {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
+      // Unreaped until its group (what is left of it) is killed too.
+      siginfo_t info{};
+      waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT);
+      kill(-pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
     if (out_ >= 0) close(out_);

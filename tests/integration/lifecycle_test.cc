@@ -1,15 +1,24 @@
 // The server process as an operator sees it: socket files, stop signals,
-// kill -9, listeners, health, descriptor hygiene.
+// kill -9, listeners, health, descriptor hygiene, process names, the
+// pidfile; and that a server started by a test dies with the test.
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/util/server_process.h"
 
@@ -206,6 +215,167 @@ TEST(LifecycleTest, NoDescriptorGrowthAfterAThousandCalls) {
   absl::SleepFor(absl::Milliseconds(200));
   const int after = CountFds(server->pid());
   EXPECT_LE(after, before + 2) << "descriptors: " << before << " -> " << after;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What `ps -o comm` shows for `pid`.
+std::string Comm(pid_t pid) {
+  return std::string(
+      absl::StripTrailingAsciiWhitespace(ReadText(absl::StrCat("/proc/", pid, "/comm"))));
+}
+
+// What `ps -o args` shows for `pid`: the arguments, one space apart.
+std::string CommandLine(pid_t pid) {
+  std::string text = ReadText(absl::StrCat("/proc/", pid, "/cmdline"));
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  for (char& c : text) c = c == '\0' ? ' ' : c;
+  return text;
+}
+
+TEST(LifecycleTest, TemplateAndWorkersGoByTheirOwnNamesSoPidofFindsOnlyTheServer) {
+  auto server = MustStart();
+  ASSERT_NE(server, nullptr);
+  WorkerPidsFromAMap(*server);
+  const std::vector<pid_t> children = server->Children();
+  ASSERT_EQ(children.size(), 1u) << "the template";
+  const std::vector<pid_t> descendants = server->Descendants();
+  ASSERT_GE(descendants.size(), 3u) << "template + 2 workers";
+  EXPECT_EQ(Comm(server->pid()), "pprocd");
+  for (const pid_t pid : descendants) {
+    const std::string name = pid == children[0] ? "pprocd-template" : "pprocd-worker";
+    EXPECT_EQ(Comm(pid), name) << "pid " << pid;
+    EXPECT_EQ(CommandLine(pid), name) << "pid " << pid;
+  }
+  // Other servers may run on this machine: only this one's processes count.
+  const CommandRun pidof = RunCommand("pidof pprocd");
+  if (pidof.exit_code == 127) GTEST_SKIP() << "no pidof here: " << pidof.output;
+  std::set<pid_t> found;
+  for (absl::string_view field : absl::StrSplit(pidof.output, ' ', absl::SkipWhitespace())) {
+    int pid = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(field), &pid)) found.insert(pid);
+  }
+  EXPECT_EQ(found.count(server->pid()), 1u) << pidof.output;
+  for (const pid_t pid : descendants) {
+    EXPECT_EQ(found.count(pid), 0u) << "pidof pprocd names " << pid << " (" << Comm(pid) << ")";
+  }
+}
+
+TEST(LifecycleTest, AReloadedTemplateAlsoGoesByItsOwnName) {
+  auto server = MustStart();
+  ASSERT_NE(server, nullptr);
+  const pid_t first = server->Children().at(0);
+  server->Signal(SIGHUP);
+  // The new template is started by exec; the old one goes with its last
+  // worker (none here).
+  pid_t fresh = -1;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (fresh < 0 && absl::Now() < deadline) {
+    for (const pid_t pid : server->Children()) {
+      if (pid != first && Comm(pid) == "pprocd-template") fresh = pid;
+    }
+    if (fresh < 0) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GT(fresh, 0) << server->Stderr();
+  EXPECT_EQ(CommandLine(fresh), "pprocd-template");
+}
+
+TEST(LifecycleTest, PidfileNamesTheServerOnceReadyAndGoesWhenItStops) {
+  auto server = MustStart();
+  ASSERT_NE(server, nullptr);
+  const std::string pidfile = server->state_dir() + "/pprocd.pid";
+  EXPECT_EQ(ReadText(pidfile), absl::StrCat(server->pid(), "\n"));
+  server->Signal(SIGTERM);
+  const int status = server->WaitExit(absl::Seconds(20));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  EXPECT_NE(access(pidfile.c_str(), F_OK), 0) << "pidfile left behind";
+}
+
+TEST(LifecycleTest, SecondServerOnALiveStateDirRefusesToStart) {
+  auto first = MustStart();
+  ASSERT_NE(first, nullptr);
+  std::string error;
+  // Its own socket, the first one's state directory (and job store).
+  auto second = ServerProcess::Start({.state_dir = first->state_dir()}, &error);
+  EXPECT_EQ(second, nullptr) << "two servers share " << first->state_dir();
+  EXPECT_NE(error.find(absl::StrCat("another pprocd (pid ", first->pid(), ") is running")),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(ReadText(first->state_dir() + "/pprocd.pid"), absl::StrCat(first->pid(), "\n"));
+  auto stub = first->NewStub();
+  EXPECT_TRUE(RunItems(stub.get(), true, "echo", {Num(1)}).status.ok());
+}
+
+TEST(LifecycleTest, StalePidfileOfAKilledServerIsTakenOver) {
+  const std::string dir = MakeTempDir();
+  auto killed = MustStart({.state_dir = dir + "/var"});
+  ASSERT_NE(killed, nullptr);
+  killed->Signal(SIGKILL);
+  killed->WaitExit(absl::Seconds(10));
+  ASSERT_EQ(ReadText(dir + "/var/pprocd.pid"), absl::StrCat(killed->pid(), "\n"));
+  auto next = MustStart({.state_dir = dir + "/var"});
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(ReadText(dir + "/var/pprocd.pid"), absl::StrCat(next->pid(), "\n"));
+  next.reset();
+  killed.reset();
+  RemoveTree(dir);
+}
+
+// Run by the next test in a process of its own: starts a server, prints its
+// pid and waits to be killed.
+TEST(LifecycleTest, DISABLED_StartAServerAndWaitToBeKilled) {
+  auto server = MustStart();
+  ASSERT_NE(server, nullptr);
+  std::printf("server pid %d\n", static_cast<int>(server->pid()));
+  std::fflush(stdout);
+  while (true) pause();
+}
+
+TEST(LifecycleTest, AServerStartedByATestDiesWhenTheTestIsKilled) {
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  const pid_t test_pid = getpid();
+  const pid_t helper = fork();
+  ASSERT_GE(helper, 0);
+  if (helper == 0) {
+    DieWithTheTest(test_pid);
+    dup2(out[1], STDOUT_FILENO);
+    execl("/proc/self/exe", "integration_test", "--gtest_also_run_disabled_tests",
+          "--gtest_filter=LifecycleTest.DISABLED_StartAServerAndWaitToBeKilled", nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  std::string output;
+  int server = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (server == 0 && absl::Now() < deadline) {
+    pollfd fd{out[0], POLLIN, 0};
+    if (poll(&fd, 1, 100) <= 0) continue;
+    char buffer[1024];
+    const ssize_t n = read(out[0], buffer, sizeof(buffer));
+    if (n <= 0) break;
+    output.append(buffer, static_cast<size_t>(n));
+    const size_t at = output.find("server pid ");
+    const size_t end = output.find('\n', at);
+    if (at != std::string::npos && end != std::string::npos) {
+      ASSERT_TRUE(absl::SimpleAtoi(output.substr(at + 11, end - at - 11), &server)) << output;
+    }
+  }
+  close(out[0]);
+  kill(helper, SIGKILL);  // The "test" alone, as a timeout kills it.
+  waitpid(helper, nullptr, 0);
+  ASSERT_GT(server, 0) << output;
+  const bool gone = WaitAllGone({server}, absl::Seconds(10));
+  if (!gone) {
+    kill(-server, SIGKILL);
+    kill(server, SIGKILL);
+  }
+  EXPECT_TRUE(gone) << "the server of a killed test is still running";
 }
 
 }  // namespace

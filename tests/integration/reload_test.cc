@@ -1,8 +1,11 @@
 // SIGHUP reloads the callables of a real pprocd started with --config: new
 // work uses the new set while work in flight finishes on the old workers,
-// and a reload that fails keeps the old set and says why.
+// and a reload that fails keeps the old set and says why. `pproc reload`
+// sends it to the server that holds the state directory's pidfile.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <map>
@@ -169,6 +172,47 @@ TEST_F(ReloadTest, ManyReloadsInARowLeaveOneTemplateAndAWorkingPool) {
   ASSERT_TRUE(outcome.status.ok());
   ASSERT_EQ(outcome.results.size(), 200u);
   EXPECT_EQ(outcome.results[199].value().number_value(), 199.0 * 199.0);
+}
+
+TEST_F(ReloadTest, PprocReloadSignalsTheServerOfTheStateDirAndWaitsForTheNewSet) {
+  Write(Printer("version", "two"));
+  const CommandRun run =
+      RunCommand(absl::StrCat(PprocBinary(), " --address unix:", server_->socket_path(),
+                              " reload --wait --state-dir ", server_->state_dir()));
+  ASSERT_EQ(run.exit_code, 0) << run.output << server_->Stderr();
+  EXPECT_NE(run.output.find(absl::StrCat("sent SIGHUP to pprocd (pid ", server_->pid(), ", from ",
+                                         server_->state_dir(), "/pprocd.pid)")),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("reloaded: "), std::string::npos) << run.output;
+  EXPECT_EQ(Status().callable_reloads(), 1u);
+  EXPECT_EQ(RunOne("version"), "two");
+}
+
+TEST_F(ReloadTest, PprocReloadSignalsNobodyWithoutALiveServer) {
+  const std::string reload = absl::StrCat(PprocBinary(), " reload --state-dir ", dir_);
+  const CommandRun none = RunCommand(reload);
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  EXPECT_NE(none.output.find("no pprocd is running with --state-dir " + dir_), std::string::npos)
+      << none.output;
+
+  // A pidfile its server left when it was killed; its pid now another
+  // process's, which must not get the signal.
+  pid_t other = -1;
+  char sleep_path[] = "/bin/sleep";
+  char seconds[] = "60";
+  char* argv[] = {sleep_path, seconds, nullptr};
+  ASSERT_EQ(posix_spawn(&other, sleep_path, nullptr, nullptr, argv, environ), 0);
+  std::ofstream(dir_ + "/pprocd.pid") << other << "\n";
+  const CommandRun stale = RunCommand(reload);
+  int status = 0;
+  const bool other_alive = waitpid(other, &status, WNOHANG) == 0;
+  kill(other, SIGKILL);
+  waitpid(other, nullptr, 0);
+  EXPECT_EQ(stale.exit_code, 2) << stale.output;
+  EXPECT_NE(stale.output.find("stale"), std::string::npos) << stale.output;
+  EXPECT_TRUE(other_alive) << "pproc reload signalled pid " << other << ": status " << status;
+  EXPECT_EQ(Status().callable_reloads(), 0u);
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -42,7 +44,46 @@ pid_t ParentOf(pid_t pid) {
   return parent;
 }
 
+// The wait status of child `pid` once it has exited, without reaping it:
+// its pid, and so its process group id, stay taken. Nothing while it runs
+// (or, with `block`, waits for it to exit).
+std::optional<int> PeekExit(pid_t pid, bool block) {
+  siginfo_t info{};
+  const int options = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
+  int waited;
+  do {
+    waited = waitid(P_PID, static_cast<id_t>(pid), &info, options);
+  } while (waited != 0 && errno == EINTR);
+  if (waited != 0 || info.si_pid != pid) return std::nullopt;
+  switch (info.si_code) {
+    case CLD_EXITED:
+      return (info.si_status & 0xff) << 8;
+    case CLD_KILLED:
+      return info.si_status;
+    case CLD_DUMPED:
+      return info.si_status | 0x80;
+    default:
+      return std::nullopt;
+  }
+}
+
+// Kills the process group of child `pid` (the child leads it), then reaps
+// the child.
+void KillGroupAndReap(pid_t pid) {
+  kill(-pid, SIGKILL);
+  kill(pid, SIGKILL);  // In case it never made its group.
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace
+
+void DieWithTheTest(pid_t test_pid) {
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // The test died before the line above: no signal will come.
+  if (getppid() != test_pid) _exit(127);
+}
 
 std::string MakeTempDir() {
   std::string pattern = "/tmp/pprocd-test-XXXXXX";
@@ -111,8 +152,9 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
     args.push_back("--listen");
     args.push_back("unix:" + server->socket_path_);
   }
+  server->state_dir_ = options.state_dir.empty() ? server->dir_ + "/var" : options.state_dir;
   args.push_back("--state-dir");
-  args.push_back(options.state_dir.empty() ? server->dir_ + "/var" : options.state_dir);
+  args.push_back(server->state_dir_);
   args.push_back("--workers");
   args.push_back(std::to_string(options.workers));
   for (const std::string& arg : options.extra_args) args.push_back(arg);
@@ -123,8 +165,14 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
     return nullptr;
   }
   const std::string stderr_path = server->dir_ + "/stderr.log";
+  // Built before the fork: the child of a threaded process must not allocate.
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t test_pid = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
+    DieWithTheTest(test_pid);
     dup2(out[1], STDOUT_FILENO);
     const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (err >= 0) dup2(err, STDERR_FILENO);
@@ -132,13 +180,16 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
       dup2(options.activation_socket, 3);
       fcntl(3, F_SETFD, 0);  // Also when it already was descriptor 3.
     }
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
   }
   close(out[1]);
+  if (pid < 0) {
+    close(out[0]);
+    *error = "fork failed";
+    return nullptr;
+  }
+  setpgid(pid, pid);  // Also done by the child; whichever runs first wins.
   server->pid_ = pid;
   // Read stdout until the ready line (or the process dies).
   std::string pending;
@@ -173,10 +224,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
 }
 
 ServerProcess::~ServerProcess() {
-  if (pid_ > 0 && !reaped_) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
+  // The server, and its template and anything else left in its group.
+  if (pid_ > 0) KillGroupAndReap(pid_);
   RemoveTree(dir_);
 }
 
@@ -197,16 +246,11 @@ void ServerProcess::Signal(int signal_number) const { kill(pid_, signal_number);
 
 int ServerProcess::WaitExit(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    int status = 0;
-    const pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      reaped_ = true;
-      return status;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
+  while (!exit_status_.has_value() && absl::Now() < deadline) {
+    exit_status_ = PeekExit(pid_, /*block=*/false);
+    if (!exit_status_.has_value()) absl::SleepFor(absl::Milliseconds(10));
   }
-  return -1;
+  return exit_status_.value_or(-1);
 }
 
 std::vector<pid_t> ServerProcess::Descendants() const {
@@ -236,13 +280,37 @@ std::vector<pid_t> ServerProcess::Descendants() const {
 
 CommandRun RunCommand(const std::string& command) {
   CommandRun run;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return run;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return run;
+  const pid_t test_pid = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    DieWithTheTest(test_pid);
+    // In a group of its own the command must not read the terminal (it
+    // would be stopped): it gets its input only from within `command`.
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    if (null_fd > STDIN_FILENO) close(null_fd);
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  if (pid < 0) {
+    close(out[0]);
+    return run;
+  }
+  setpgid(pid, pid);
   char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.output.append(buffer, n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  ssize_t n;
+  while ((n = read(out[0], buffer, sizeof(buffer))) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) run.output.append(buffer, static_cast<size_t>(n));
+  }
+  close(out[0]);
+  const std::optional<int> status = PeekExit(pid, /*block=*/true);
+  KillGroupAndReap(pid);
+  run.exit_code = status.has_value() && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
   return run;
 }
 

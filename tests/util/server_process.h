@@ -1,6 +1,13 @@
 // ServerProcess: a real pprocd started for a test, serving on a UNIX socket
 // in its own temporary directory, stopped (SIGKILL) and cleaned up when
 // destroyed. Plus small helpers to call it. Test-only; one thread.
+//
+// Nothing a test starts outlives it: the server runs in a process group of
+// its own, which the destructor kills whole, and it gets SIGKILL when the
+// thread that started it exits (PR_SET_PDEATHSIG), so also when the test
+// process is killed. The kernel sends that signal when the starting THREAD
+// ends, not the process: start servers from the test's own thread (or one
+// that outlives the server), never from a short-lived helper thread.
 #ifndef PPROCD_TESTS_UTIL_SERVER_PROCESS_H_
 #define PPROCD_TESTS_UTIL_SERVER_PROCESS_H_
 
@@ -8,6 +15,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +47,8 @@ class ServerProcess {
   ~ServerProcess();
 
   pid_t pid() const { return pid_; }
+  // --state-dir of the server.
+  const std::string& state_dir() const { return state_dir_; }
   const std::string& socket_path() const { return socket_path_; }
   const std::string& dir() const { return dir_; }
   // Lines printed on stdout up to and including the ready line.
@@ -51,6 +61,8 @@ class ServerProcess {
   // Sends `signal_number` to the server.
   void Signal(int signal_number) const;
   // Waits for the server to exit; returns its wait status, or -1 on timeout.
+  // The server stays a zombie until destruction, so its process group id
+  // cannot be reused before the destructor kills the group.
   int WaitExit(absl::Duration timeout);
   // Every live process descended from the server (template and workers).
   std::vector<pid_t> Descendants() const;
@@ -60,11 +72,19 @@ class ServerProcess {
  private:
   ServerProcess() = default;
   pid_t pid_ = -1;
-  bool reaped_ = false;
+  // The wait status once WaitExit saw the server exit (still unreaped).
+  std::optional<int> exit_status_;
   std::string dir_;
+  std::string state_dir_;
   std::string socket_path_;
   std::vector<std::string> ready_lines_;
 };
+
+// For a child a test has just forked, before it execs anything: puts it in
+// a process group of its own (which the test then kills whole) and makes
+// the kernel SIGKILL it when the forking thread of `test_pid` ends. Exits
+// the child when the test is already gone. Only async-signal-safe calls.
+void DieWithTheTest(pid_t test_pid);
 
 // A temporary directory removed (recursively) on destruction.
 std::string MakeTempDir();
@@ -82,6 +102,8 @@ struct CommandRun {
   int exit_code = -1;
   std::string output;
 };
+// Runs `command` with /bin/sh in a process group of its own (DieWithTheTest)
+// and waits for it; whatever it left running in that group is killed.
 CommandRun RunCommand(const std::string& command);
 
 // The pproc executable built with the tests.

@@ -42,6 +42,7 @@ Examples:
   pproc attach squares
   pproc jobs --state running
   pproc cancel squares && pproc rm squares
+  pproc reload --state-dir /var/lib/pprocd --wait
 
 Run 'pproc COMMAND --help' for a command's options and output format.)");
   app.require_subcommand(1);
@@ -59,6 +60,7 @@ Run 'pproc COMMAND --help' for a command's options and output format.)");
   AddRunCommands(app, globals, &exit_code);
   AddStatusCommand(app, globals, &exit_code);
   AddJobCommands(app, globals, &exit_code);
+  AddReloadCommand(app, globals, &exit_code);
 
   // CLI11 takes the arguments last first.
   std::vector<std::string> args = KeepListsWhole(argc, argv);

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,8 +32,25 @@ STARTUP_LIMIT_S = 60.0
 EVENT_LIMIT_S = 60.0
 
 
+def _die_with_tests_prefix() -> List[str]:
+    """A command prefix that makes the kernel SIGKILL the command when the
+    thread that started it ends (PR_SET_PDEATHSIG): util-linux setpriv, when
+    it has --pdeathsig. (preexec_fn could do it, but is unsafe with threads.)
+    Start servers from pytest's own thread, which lives as long as the tests."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return []
+    usage = subprocess.run([setpriv, "--help"], capture_output=True, text=True, check=False)
+    return [setpriv, "--pdeathsig", "KILL", "--"] if "--pdeathsig" in usage.stdout else []
+
+
+_DIE_WITH_TESTS = _die_with_tests_prefix()
+
+
 class ServerProcess:
-    """A pprocd process serving unix:<tmp>/run/pprocd.sock until stop()."""
+    """A pprocd process serving unix:<tmp>/run/pprocd.sock until stop().
+    Nothing it starts outlives the tests: it runs in a session and process
+    group of its own, which stop() kills whole, and dies with this process."""
 
     def __init__(self, binary: str, workers: int = WORKERS, extra_args: List[str] = (),
                  env: Optional[Dict[str, str]] = None) -> None:
@@ -44,10 +62,10 @@ class ServerProcess:
         ready = threading.Event()
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
-                [binary, "--listen", self.address, "--workers", str(workers),
+                [*_DIE_WITH_TESTS, binary, "--listen", self.address, "--workers", str(workers),
                  "--state-dir", os.path.join(self.dir, "var"), *extra_args],
                 stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True,
-                env=env)
+                env=env, start_new_session=True)
 
         def read_stdout() -> None:
             assert self.process.stdout is not None
@@ -78,6 +96,11 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # Whatever is left of its group (the template of a killed server).
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -275,6 +276,7 @@ TEST(JobStoreTest, KilledWriterLeavesAContiguousPrefix) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     // Appends batches of 1..7 outputs forever, reporting each commit's last seq.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // Forever, unless the test dies too.
     close(fds[0]);
     absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options);
     if (!store.ok()) _exit(2);

@@ -10,10 +10,13 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
@@ -321,6 +324,78 @@ TEST_F(UnixListenerTest, BindRefusesAnAddressInUse) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists) << second.status();
   // The first listener still serves.
   EXPECT_TRUE(Ask(OwnChannel("unix:" + path_)).known);
+}
+
+// The path may lead elsewhere by the time the listener stops: what is there
+// then is not its socket, and stays.
+TEST_F(UnixListenerTest, StopLeavesAFileThatIsNoLongerItsSocket) {
+  ASSERT_EQ(rename(path_.c_str(), (dir_ + "/moved.sock").c_str()), 0);
+  { std::ofstream(path_) << "someone else's\n"; }
+  listener_->Stop();
+  struct stat info;
+  EXPECT_EQ(lstat(path_.c_str(), &info), 0) << "another file was removed";
+  EXPECT_TRUE(S_ISREG(info.st_mode));
+  unlink((dir_ + "/moved.sock").c_str());
+}
+
+// The socket is born with its mode, whatever the process's umask, and
+// keeps it in a directory whose default ACL would narrow it.
+TEST_F(UnixListenerTest, BindGivesTheSocketItsModeWhateverTheUmaskOrDefaultAcl) {
+  const std::string dir = dir_ + "/acl";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  // A default ACL of user::rwx group::--- other::---
+  struct Entry {
+    uint16_t tag, perm;
+    uint32_t id;
+  };
+  struct {
+    uint32_t version = 2;
+    Entry entries[3] = {{0x01, 7, ~0u}, {0x04, 0, ~0u}, {0x20, 0, ~0u}};
+  } acl;
+  const bool with_acl =
+      setxattr(dir.c_str(), "system.posix_acl_default", &acl, sizeof(acl), 0) == 0;
+  const mode_t before = umask(0);
+  BindOptions options;
+  options.mode = 0666;
+  absl::StatusOr<std::unique_ptr<UnixListener>> listener =
+      UnixListener::Bind(dir + "/s.sock", &registry_, options);
+  EXPECT_EQ(umask(before), 0u) << "Bind changed the process's umask";
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  struct stat info;
+  ASSERT_EQ(lstat((dir + "/s.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0666u) << (with_acl ? "with" : "without") << " a default ACL";
+  (*listener)->Stop();
+  EXPECT_NE(access((dir + "/s.sock").c_str(), F_OK), 0);
+  rmdir(dir.c_str());
+}
+
+// As a user, the socket is made with their rights: theirs, and only where
+// they may write.
+TEST_F(UnixListenerTest, BindAsAUserMakesTheirSocketOnlyWhereTheyMayWrite) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  absl::StatusOr<FsIdentity> nobody = FsIdentity::OfUser(kNobody);
+  ASSERT_TRUE(nobody.ok()) << nobody.status();
+  BindOptions options;
+  options.as = *nobody;
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  absl::StatusOr<std::unique_ptr<UnixListener>> refused =
+      UnixListener::Bind(dir_ + "/not-theirs.sock", &registry_, options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_NE(access((dir_ + "/not-theirs.sock").c_str(), F_OK), 0);
+
+  const std::string theirs = dir_ + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
+  ASSERT_EQ(chown(theirs.c_str(), kNobody, kNobody), 0);
+  absl::StatusOr<std::unique_ptr<UnixListener>> listener =
+      UnixListener::Bind(theirs + "/s.sock", &registry_, options);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  struct stat info;
+  ASSERT_EQ(lstat((theirs + "/s.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_uid, kNobody);
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+  (*listener)->Stop();
+  EXPECT_NE(access((theirs + "/s.sock").c_str(), F_OK), 0);
+  rmdir(theirs.c_str());
 }
 
 TEST_F(UnixListenerTest, AdoptsAnInheritedSocketAndLeavesItsFile) {

@@ -1,12 +1,27 @@
 // A pprocd process for the tests: $PPROCD_BINARY on a UNIX socket in a
-// temporary directory, stopped when the tests end.
-import { spawn, ChildProcess } from "node:child_process";
+// temporary directory, stopped when the tests end. Nothing it starts
+// outlives the tests: it leads a process group of its own (detached), which
+// stop() and this process's exit kill whole, and util-linux setpriv, where
+// there is one, makes the kernel kill it when this process dies
+// (PR_SET_PDEATHSIG; node starts children from its main thread).
+import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 
 export const binaryEnv = "PPROCD_BINARY";
+
+/** setpriv --pdeathsig KILL --, when there is a setpriv with that option. */
+function dieWithTestsPrefix(): string[] {
+  for (const setpriv of ["/usr/bin/setpriv", "/bin/setpriv"]) {
+    if (!fs.existsSync(setpriv)) continue;
+    const usage = spawnSync(setpriv, ["--help"], { encoding: "utf8" });
+    return usage.stdout?.includes("--pdeathsig") ? [setpriv, "--pdeathsig", "KILL", "--"] : [];
+  }
+  return [];
+}
+const dieWithTests = dieWithTestsPrefix();
 
 /** Why the tests that need a server skip, or undefined when they can run. */
 export function skipReason(): string | undefined {
@@ -33,13 +48,26 @@ export class Server {
 
   async start(workers: number): Promise<void> {
     const stderr = fs.openSync(this.stderrPath, "w");
-    const proc = spawn(
+    const command = [
+      ...dieWithTests,
       process.env[binaryEnv]!,
-      ["--listen", this.address, "--workers", String(workers), "--state-dir", path.join(this.dir, "var")],
-      { stdio: ["ignore", "pipe", stderr] },
-    );
+      ...["--listen", this.address, "--workers", String(workers), "--state-dir", path.join(this.dir, "var")],
+    ];
+    const proc = spawn(command[0], command.slice(1), { stdio: ["ignore", "pipe", stderr], detached: true });
     fs.closeSync(stderr);
     this.proc = proc;
+    const killGroup = () => {
+      try {
+        if (proc.pid) process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        // The group is gone already.
+      }
+    };
+    process.once("exit", killGroup);
+    proc.once("exit", () => {
+      process.removeListener("exit", killGroup);
+      killGroup(); // What is left of its group (the template of a killed server).
+    });
     const exit = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
     void exit.then(() => (this.exited = true));
     const ready = new Promise<boolean>((resolve) => {
