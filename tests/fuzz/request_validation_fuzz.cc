@@ -2,32 +2,44 @@
 // starts (server/front/request_validation.* and the argument binding of
 // worker/registry.*), against the built-in callables.
 //
-// The input is parsed as the request message of every RPC. Each one that
-// parses is checked as the front checks it: Map and Queue as a first
-// request (callable, options, inputs) and as a later one (inputs bound to
-// each built-in callable, numbered after earlier ones), Start's first
-// request (callable, options, arguments) and Submit (callable, options,
-// inputs). The requests of the job RPCs (Reconnect, GetJob, ListJobs,
-// CancelJob, DeleteJob) are only parsed here: the job store's handling of
-// their ids, names, page tokens and sequence numbers is fuzz_job_store's.
+// The input is parsed as the request message of every RPC, as the front
+// parses the bytes gRPC hands it (server/front/raw_message.*, from one
+// slice or several). Each one that parses is checked as the front checks
+// it: Map and Queue as a first request (callable, options, inputs) and as a
+// later one (inputs bound to each built-in callable, numbered after earlier
+// ones), Start's first request (callable, options, arguments) and Submit
+// (callable, options, inputs). The requests of the job RPCs (Reconnect,
+// GetJob, ListJobs, CancelJob, DeleteJob) are only parsed here: the job
+// store's handling of their ids, names, page tokens and sequence numbers is
+// fuzz_job_store's.
 // Checked:
+// - a request parses from one slice or several alike, exactly when
+//   protobuf's own parser accepts it; a refusal is InvalidArgument;
 // - each check fails only with the codes its contract names;
 // - options it accepts are in range; inputs it accepts bind every
 //   parameter to a value of the parameter's type (and an integer argument
 //   converts to int64_t without overflow);
-// - an error message stays short enough for a client to receive it: gRPC
-//   sends it percent-encoded in a header, and clients refuse more than
-//   8 KiB of headers by default (a message that echoes a huge callable
-//   name or key must cut it short).
+// - an error reaches a client: as ToGrpcStatus() sends it, its message is
+//   short enough (gRPC sends it percent-encoded in a header, and clients
+//   refuse more than 8 KiB of headers by default, so a message that echoes
+//   a huge callable name or key must be cut short), keeps its code, and
+//   stays valid UTF-8 when it was.
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "absl/strings/match.h"
+#include "google/protobuf/util/field_comparator.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "pprocd/v1/service.pb.h"
+#include "server/front/raw_message.h"
 #include "server/front/request_validation.h"
+#include "server/front/status_convert.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "worker/base/utf8.h"
 #include "worker/builtins.h"
 #include "worker/registry.h"
 
@@ -59,25 +71,37 @@ size_t PercentEncodedSize(absl::string_view message) {
   return size;
 }
 
-// Known defect (see known/request_validation/): FindCallable() and
-// BindArguments() echo a callable's name or an input's key whole. While
-// fuzzing with PPROCD_FUZZ_SKIP_KNOWN set, a message too long is not
-// reported; replays of the reproducer still report it. Delete with the fix.
-bool SkipKnownLongMessage() {
-  static const bool skip = std::getenv("PPROCD_FUZZ_SKIP_KNOWN") != nullptr;
-  return skip;
+bool IsValidUtf8(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t length = Utf8SequenceLength(text.substr(i));
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
 }
 
+// What a client receives for `status` (every status the front sends passes
+// through ToGrpcStatus) must be short enough to reach it, keep the code,
+// and stay valid UTF-8 when the message was.
 void CheckError(const absl::Status& status, const char* what) {
   if (status.ok()) return;
-  if (PercentEncodedSize(status.message()) > kMaxEncodedMessageBytes) {
-    if (SkipKnownLongMessage()) return;
-    std::fprintf(stderr, "%s: a status message of %zu bytes: %.200s...\n", what,
-                 status.message().size(), std::string(status.message()).c_str());
-  }
-  FUZZ_CHECK(PercentEncodedSize(status.message()) <= kMaxEncodedMessageBytes,
-             "a status message short enough to send");
   FUZZ_CHECK(!status.message().empty(), "a status message that says why");
+  const grpc::Status sent = ToGrpcStatus(status);
+  const std::string& message = sent.error_message();
+  if (PercentEncodedSize(message) > kMaxEncodedMessageBytes) {
+    std::fprintf(stderr, "%s: a status message of %zu bytes: %.200s...\n", what, message.size(),
+                 message.c_str());
+  }
+  FUZZ_CHECK(PercentEncodedSize(message) <= kMaxEncodedMessageBytes,
+             "a status message short enough to send");
+  FUZZ_CHECK(static_cast<int>(sent.error_code()) == static_cast<int>(status.code()),
+             "the status code sent");
+  FUZZ_CHECK(!message.empty(), "a sent message that says why");
+  if (IsValidUtf8(status.message())) FUZZ_CHECK(IsValidUtf8(message), "a sent message in UTF-8");
 }
 
 const CallableDef* CheckFindCallable(const std::string& name) {
@@ -164,35 +188,100 @@ void CheckSubmit(const v1::SubmitRequest& request) {
   CheckInputs(*def, request.inputs(), 0);
 }
 
+// Whether `a` and `b` hold the same values (a NaN equals a NaN; maps in
+// any order).
+bool SameMessage(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  google::protobuf::util::DefaultFieldComparator comparator;
+  comparator.set_treat_nan_as_equal(true);
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.set_field_comparator(&comparator);
+  return differencer.Compare(a, b);
+}
+
+// `bytes` as gRPC may hold them: one slice, or three at cuts the bytes
+// choose.
+grpc::ByteBuffer OneSlice(absl::string_view bytes) {
+  grpc::Slice slice(bytes.data(), bytes.size());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+grpc::ByteBuffer ThreeSlices(absl::string_view bytes) {
+  const size_t first =
+      bytes.empty() ? 0 : static_cast<unsigned char>(bytes[0]) % (bytes.size() + 1);
+  const size_t second = first + (bytes.size() > first ? static_cast<unsigned char>(bytes.back()) %
+                                                            (bytes.size() - first + 1)
+                                                      : 0);
+  grpc::Slice slices[] = {grpc::Slice(bytes.data(), first),
+                          grpc::Slice(bytes.data() + first, second - first),
+                          grpc::Slice(bytes.data() + second, bytes.size() - second)};
+  return grpc::ByteBuffer(slices, 3);
+}
+
+// Parses `bytes` as the front parses the request of RPC `rpc` (a stream's
+// `number`th request when `number` is not 0). Checked: the same outcome
+// from one slice or several, the outcome protobuf's own parser gives, and
+// a refusal that is InvalidArgument and reaches the client. True when it
+// parsed.
 template <typename Request>
-bool Parse(absl::string_view bytes, Request* request) {
-  return request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+bool ParseAsTheFront(absl::string_view rpc, uint64_t number, absl::string_view bytes,
+                     Request* request) {
+  const auto parse = [&](const grpc::ByteBuffer& buffer, Request* into) {
+    return number == 0 ? ParseOnlyRequest(rpc, buffer, into)
+                       : ParseStreamRequest(number, buffer, into);
+  };
+  const absl::Status parsed = parse(OneSlice(bytes), request);
+  Request again;
+  const absl::Status parsed_again = parse(ThreeSlices(bytes), &again);
+  FUZZ_CHECK(parsed.ok() == parsed_again.ok(), "the same outcome from one slice or three");
+  Request plain;
+  const bool plain_ok = plain.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  FUZZ_CHECK(parsed.ok() == plain_ok, "the outcome of protobuf's parser");
+  if (!parsed.ok()) {
+    FUZZ_CHECK(parsed.code() == absl::StatusCode::kInvalidArgument, "a refusal's code");
+    // The reason may differ: protobuf meets a request's faults in another
+    // order when its bytes come in pieces.
+    CheckError(parsed, "ParseRequest");
+    CheckError(parsed_again, "ParseRequest");
+    return false;
+  }
+  FUZZ_CHECK(SameMessage(*request, again), "the same request from one slice or three");
+  return true;
 }
 
 }  // namespace
 }  // namespace pprocd
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  // As FarmService does: protobuf's reasons become the statuses.
+  pprocd::CaptureParseLogs();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace pprocd;
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
   // A later request's inputs are numbered after the earlier ones.
   const uint64_t earlier_inputs = size > 0 && data[0] % 2 == 1 ? UINT64_MAX - 1 : size;
-  if (v1::MapRequest map; Parse(bytes, &map)) CheckItemStream(map, earlier_inputs);
-  if (v1::QueueRequest queue; Parse(bytes, &queue)) CheckItemStream(queue, earlier_inputs);
-  if (v1::StartRequest start; Parse(bytes, &start)) CheckStart(start);
-  if (v1::SubmitRequest submit; Parse(bytes, &submit)) CheckSubmit(submit);
+  if (v1::MapRequest map; ParseAsTheFront("Map", 1, bytes, &map)) {
+    CheckItemStream(map, earlier_inputs);
+  }
+  if (v1::QueueRequest queue; ParseAsTheFront("Queue", 2, bytes, &queue)) {
+    CheckItemStream(queue, earlier_inputs);
+  }
+  if (v1::StartRequest start; ParseAsTheFront("Start", 1, bytes, &start)) CheckStart(start);
+  if (v1::SubmitRequest submit; ParseAsTheFront("Submit", 0, bytes, &submit)) CheckSubmit(submit);
   // Parsed only (see the file comment).
   v1::ReconnectRequest reconnect;
-  (void)Parse(bytes, &reconnect);
+  (void)ParseAsTheFront("Reconnect", 0, bytes, &reconnect);
   v1::GetJobRequest get_job;
-  (void)Parse(bytes, &get_job);
+  (void)ParseAsTheFront("GetJob", 0, bytes, &get_job);
   v1::ListJobsRequest list_jobs;
-  (void)Parse(bytes, &list_jobs);
+  (void)ParseAsTheFront("ListJobs", 0, bytes, &list_jobs);
   v1::CancelJobRequest cancel_job;
-  (void)Parse(bytes, &cancel_job);
+  (void)ParseAsTheFront("CancelJob", 0, bytes, &cancel_job);
   v1::DeleteJobRequest delete_job;
-  (void)Parse(bytes, &delete_job);
+  (void)ParseAsTheFront("DeleteJob", 0, bytes, &delete_job);
   v1::EchoRequest echo;
-  (void)Parse(bytes, &echo);
+  (void)ParseAsTheFront("Echo", 0, bytes, &echo);
   return 0;
 }
