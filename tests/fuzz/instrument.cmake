@@ -9,6 +9,9 @@ if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
 endif()
 add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
                     -fno-omit-frame-pointer)
+# -O1 and line tables (enough for the sanitizers' stack traces): a fifth
+# less compile time than -O2 -g, which scripts/test pays on a fresh clone.
+set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -gline-tables-only -DNDEBUG")
 add_link_options(-fsanitize=address,undefined)
 # The unit and integration tests are built by the gcc build, not this one.
 set(BUILD_TESTING OFF CACHE BOOL "Build the tests (off in a fuzzing build)" FORCE)
