@@ -209,6 +209,20 @@ TEST(ConfigTest, ASyntaxErrorHasItsLineAndColumn) {
   EXPECT_EQ(Errors("[server]\nworkers = 1\nworkers = 2\n").rfind("pprocd.toml:3:", 0), 0u);
 }
 
+// Non-ASCII characters where toml++ 3.3 looks for whitespace: in a
+// multi-line string after a line-ending backslash (valid), or where a key
+// belongs (an error). Under the sanitizers, toml++ alone reaches code it
+// marks unreachable for these.
+TEST(ConfigTest, NonAsciiCharactersWhereWhitespaceMayBe) {
+  ServerConfig config = Parse(
+      "[[callable]]\nname = \"fr\"\nargv = [\"true\"]\n"
+      "description = \"\"\"\\\n  \u00e9t\u00e9, \\\n\u00a7 1\"\"\"\n");
+  ASSERT_EQ(config.commands.size(), 1u);
+  EXPECT_EQ(config.commands[0].description, "\u00e9t\u00e9, \u00a7 1");
+  EXPECT_EQ(Errors("workers = 1\n\u00e9 = 2\n").rfind("pprocd.toml:2:1: ", 0), 0u);
+  EXPECT_EQ(Errors("[server]\nworkers = 1 \ufefb\n").rfind("pprocd.toml:2:", 0), 0u);
+}
+
 TEST(ConfigTest, AWrongTypeNamesTheKeyAtItsValue) {
   EXPECT_EQ(Errors("[server]\nworkers = \"four\"\n"),
             "pprocd.toml:2:11: server.workers must be an integer, not a string");
