@@ -3,6 +3,7 @@
 // in job_calls.cc (the public calls) and job_runs.cc (running jobs).
 #include "server/jobs/job_manager.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -36,8 +37,14 @@ void FitResult(JobOutput& output, uint64_t max_result_bytes, uint64_t max_messag
       TooLargeResult(result, output.payload.size(), max_message_bytes).SerializeAsString();
 }
 
+// A stored time as a Timestamp. Our own writes are always in range; a
+// damaged store or a wrong clock may hold a time past the year 9999, which
+// protobuf's conversion refuses by ending the process: such a time is shown
+// as the latest one a Timestamp can hold.
 google::protobuf::Timestamp Stamp(int64_t micros) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+  constexpr int64_t kMaxTimestampMicros = int64_t{253402300799} * 1000000 + 999999;
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      std::clamp<int64_t>(micros, 0, kMaxTimestampMicros));
 }
 
 }  // namespace

@@ -91,22 +91,9 @@ class Fixture {
 
 Fixture* fixture = nullptr;
 
-// Known defect (see known/job_store/): JobManager::ToProto() aborts the
-// process (a CHECK in protobuf's TimeUtil) for a time past the year 9999.
-// While fuzzing with PPROCD_FUZZ_SKIP_KNOWN set, such rows are not shown
-// to it; replays of the reproducer still are. Delete with the fix.
-bool SkipKnownTimestampAbort(const JobRecord& record) {
-  static const bool skip = std::getenv("PPROCD_FUZZ_SKIP_KNOWN") != nullptr;
-  constexpr int64_t kMaxTimestampMicros = int64_t{253402300799} * 1000000 + 999999;
-  return skip &&
-         (record.create_micros > kMaxTimestampMicros || record.start_micros > kMaxTimestampMicros ||
-          record.end_micros > kMaxTimestampMicros);
-}
-
 // The server's view of a row: the Job a client is sent, the request a
 // re-run parses. Neither may fail badly, whatever the row holds.
 void Interpret(const JobRecord& record) {
-  if (SkipKnownTimestampAbort(record)) return;
   const v1::Job job = JobManager::ToProto(record);
   FUZZ_CHECK(job.id() == record.id, "the job's id");
   (void)job.ByteSizeLong();
