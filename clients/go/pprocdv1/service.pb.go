@@ -96,9 +96,15 @@ type StartRequest struct {
 	Options *CallOptions `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
 	// Later messages: one value for the callable's channel, in order. The
 	// client's half-close is the end of the channel's input.
-	Message       *structpb.Value `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Message *structpb.Value `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	// Packed form (options.packed): first message only, the arguments as one
+	// JSON value (in place of `arguments`).
+	PackedArguments []byte `protobuf:"bytes,5,opt,name=packed_arguments,json=packedArguments,proto3" json:"packed_arguments,omitempty"`
+	// Packed form, later messages: values for the channel as one JSON array,
+	// in order (in place of `message`).
+	PackedMessages []byte `protobuf:"bytes,6,opt,name=packed_messages,json=packedMessages,proto3" json:"packed_messages,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StartRequest) Reset() {
@@ -159,6 +165,20 @@ func (x *StartRequest) GetMessage() *structpb.Value {
 	return nil
 }
 
+func (x *StartRequest) GetPackedArguments() []byte {
+	if x != nil {
+		return x.PackedArguments
+	}
+	return nil
+}
+
+func (x *StartRequest) GetPackedMessages() []byte {
+	if x != nil {
+		return x.PackedMessages
+	}
+	return nil
+}
+
 type StartResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Event:
@@ -167,9 +187,12 @@ type StartResponse struct {
 	//	*StartResponse_Result
 	Event isStartResponse_Event `protobuf_oneof:"event"`
 	// What the callable wrote to stdout/stderr before this event.
-	Logs          []*LogRecord `protobuf:"bytes,3,rep,name=logs,proto3" json:"logs,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Logs []*LogRecord `protobuf:"bytes,3,rep,name=logs,proto3" json:"logs,omitempty"`
+	// Packed form: values the callable sent on its channel, as one JSON
+	// array, in order, before this response's `result` (if any).
+	PackedMessages []byte `protobuf:"bytes,4,opt,name=packed_messages,json=packedMessages,proto3" json:"packed_messages,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StartResponse) Reset() {
@@ -234,6 +257,13 @@ func (x *StartResponse) GetLogs() []*LogRecord {
 	return nil
 }
 
+func (x *StartResponse) GetPackedMessages() []byte {
+	if x != nil {
+		return x.PackedMessages
+	}
+	return nil
+}
+
 type isStartResponse_Event interface {
 	isStartResponse_Event()
 }
@@ -266,6 +296,9 @@ type MapRequest struct {
 	// result, with ERROR_KIND_CANCELLED. Indices already finished, or not
 	// received yet, are ignored.
 	CancelIndices []uint64 `protobuf:"varint,4,rep,packed,name=cancel_indices,json=cancelIndices,proto3" json:"cancel_indices,omitempty"`
+	// Packed form (CallOptions.packed): input items as one JSON array,
+	// numbered as `inputs` would be.
+	PackedInputs  []byte `protobuf:"bytes,5,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -328,11 +361,22 @@ func (x *MapRequest) GetCancelIndices() []uint64 {
 	return nil
 }
 
+func (x *MapRequest) GetPackedInputs() []byte {
+	if x != nil {
+		return x.PackedInputs
+	}
+	return nil
+}
+
 type MapResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Consecutive results in input order. A channel callable (continuous
 	// Map) gives every result of one input, by seq, before the next input's.
-	Results       []*ItemResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Results []*ItemResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// Packed form: blocks of successful results. Every index in a response's
+	// blocks and results comes before every index of the next response;
+	// within one response, merge `results` and `blocks` by index.
+	Blocks        []*ResultBlock `protobuf:"bytes,2,rep,name=blocks,proto3" json:"blocks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -374,6 +418,13 @@ func (x *MapResponse) GetResults() []*ItemResult {
 	return nil
 }
 
+func (x *MapResponse) GetBlocks() []*ResultBlock {
+	if x != nil {
+		return x.Blocks
+	}
+	return nil
+}
+
 type QueueRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// First message only: the callable to run.
@@ -387,6 +438,9 @@ type QueueRequest struct {
 	// result, with ERROR_KIND_CANCELLED. Indices already finished, or not
 	// received yet, are ignored.
 	CancelIndices []uint64 `protobuf:"varint,4,rep,packed,name=cancel_indices,json=cancelIndices,proto3" json:"cancel_indices,omitempty"`
+	// Packed form (CallOptions.packed): input items as one JSON array,
+	// numbered as `inputs` would be.
+	PackedInputs  []byte `protobuf:"bytes,5,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -449,12 +503,22 @@ func (x *QueueRequest) GetCancelIndices() []uint64 {
 	return nil
 }
 
+func (x *QueueRequest) GetPackedInputs() []byte {
+	if x != nil {
+		return x.PackedInputs
+	}
+	return nil
+}
+
 type QueueResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Results in completion order; each names its input index. A channel
 	// callable (continuous Queue) gives many results per input, each with its
 	// seq, the input's final one marked last.
-	Results       []*ItemResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Results []*ItemResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// Packed form: blocks of successful results, in completion order like
+	// `results` (each block's items completed together).
+	Blocks        []*ResultBlock `protobuf:"bytes,2,rep,name=blocks,proto3" json:"blocks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -492,6 +556,13 @@ func (*QueueResponse) Descriptor() ([]byte, []int) {
 func (x *QueueResponse) GetResults() []*ItemResult {
 	if x != nil {
 		return x.Results
+	}
+	return nil
+}
+
+func (x *QueueResponse) GetBlocks() []*ResultBlock {
+	if x != nil {
+		return x.Blocks
 	}
 	return nil
 }
@@ -685,8 +756,11 @@ type SubmitRequest struct {
 	SocketPath string `protobuf:"bytes,8,opt,name=socket_path,json=socketPath,proto3" json:"socket_path,omitempty"`
 	// Wait before the first retry; doubles for each later one (0 = 1000 ms).
 	RetryBackoffMs uint32 `protobuf:"varint,9,opt,name=retry_backoff_ms,json=retryBackoffMs,proto3" json:"retry_backoff_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Packed form (options.packed): the inputs as one JSON array, in place of
+	// `inputs`.
+	PackedInputs  []byte `protobuf:"bytes,10,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitRequest) Reset() {
@@ -782,6 +856,13 @@ func (x *SubmitRequest) GetRetryBackoffMs() uint32 {
 	return 0
 }
 
+func (x *SubmitRequest) GetPackedInputs() []byte {
+	if x != nil {
+		return x.PackedInputs
+	}
+	return nil
+}
+
 type SubmitResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           *Job                   `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
@@ -843,8 +924,11 @@ type ReconnectRequest struct {
 	// into one message (the first in the message's own fields, the others in
 	// `more`), which costs far less for jobs with many small outputs.
 	MaxOutputsPerMessage uint32 `protobuf:"varint,4,opt,name=max_outputs_per_message,json=maxOutputsPerMessage,proto3" json:"max_outputs_per_message,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Successful results come as ResultBlocks (`block`) instead of one
+	// ItemResult each.
+	Packed        bool `protobuf:"varint,5,opt,name=packed,proto3" json:"packed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReconnectRequest) Reset() {
@@ -905,6 +989,13 @@ func (x *ReconnectRequest) GetMaxOutputsPerMessage() uint32 {
 	return 0
 }
 
+func (x *ReconnectRequest) GetPacked() bool {
+	if x != nil {
+		return x.Packed
+	}
+	return false
+}
+
 // One output of a job: a result, or the job itself at a change of state
 // (and, while it runs, its progress about once a second). The last output
 // of every job that has ended is the job in its final state.
@@ -917,6 +1008,7 @@ type ReconnectResponse struct {
 	//
 	//	*ReconnectResponse_Result
 	//	*ReconnectResponse_Job
+	//	*ReconnectResponse_Block
 	Output isReconnectResponse_Output `protobuf_oneof:"output"`
 	// Set on a `job` output that only reports progress (the job's state is
 	// unchanged since its previous `job` output).
@@ -997,6 +1089,15 @@ func (x *ReconnectResponse) GetJob() *Job {
 	return nil
 }
 
+func (x *ReconnectResponse) GetBlock() *ResultBlock {
+	if x != nil {
+		if x, ok := x.Output.(*ReconnectResponse_Block); ok {
+			return x.Block
+		}
+	}
+	return nil
+}
+
 func (x *ReconnectResponse) GetProgress() bool {
 	if x != nil {
 		return x.Progress
@@ -1023,9 +1124,17 @@ type ReconnectResponse_Job struct {
 	Job *Job `protobuf:"bytes,5,opt,name=job,proto3,oneof"`
 }
 
+type ReconnectResponse_Block struct {
+	// ReconnectRequest.packed: consecutive successful results; its items
+	// have the sequence numbers seq, seq + 1, ..., seq + count - 1.
+	Block *ResultBlock `protobuf:"bytes,8,opt,name=block,proto3,oneof"`
+}
+
 func (*ReconnectResponse_Result) isReconnectResponse_Output() {}
 
 func (*ReconnectResponse_Job) isReconnectResponse_Output() {}
+
+func (*ReconnectResponse_Block) isReconnectResponse_Output() {}
 
 type GetJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1780,32 +1889,39 @@ var File_pprocd_v1_service_proto protoreflect.FileDescriptor
 
 const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x17pprocd/v1/service.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"\xc4\x01\n" +
+	"\x17pprocd/v1/service.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"\x98\x02\n" +
 	"\fStartRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x124\n" +
 	"\targuments\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\targuments\x120\n" +
 	"\aoptions\x18\x03 \x01(\v2\x16.pprocd.v1.CallOptionsR\aoptions\x120\n" +
-	"\amessage\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\amessage\"\xa7\x01\n" +
+	"\amessage\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\amessage\x12)\n" +
+	"\x10packed_arguments\x18\x05 \x01(\fR\x0fpackedArguments\x12'\n" +
+	"\x0fpacked_messages\x18\x06 \x01(\fR\x0epackedMessages\"\xd0\x01\n" +
 	"\rStartResponse\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x16.google.protobuf.ValueH\x00R\amessage\x12/\n" +
 	"\x06result\x18\x02 \x01(\v2\x15.pprocd.v1.ItemResultH\x00R\x06result\x12(\n" +
-	"\x04logs\x18\x03 \x03(\v2\x14.pprocd.v1.LogRecordR\x04logsB\a\n" +
-	"\x05event\"\xb1\x01\n" +
+	"\x04logs\x18\x03 \x03(\v2\x14.pprocd.v1.LogRecordR\x04logs\x12'\n" +
+	"\x0fpacked_messages\x18\x04 \x01(\fR\x0epackedMessagesB\a\n" +
+	"\x05event\"\xd6\x01\n" +
 	"\n" +
 	"MapRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x120\n" +
 	"\aoptions\x18\x02 \x01(\v2\x16.pprocd.v1.CallOptionsR\aoptions\x12.\n" +
 	"\x06inputs\x18\x03 \x03(\v2\x16.google.protobuf.ValueR\x06inputs\x12%\n" +
-	"\x0ecancel_indices\x18\x04 \x03(\x04R\rcancelIndices\">\n" +
+	"\x0ecancel_indices\x18\x04 \x03(\x04R\rcancelIndices\x12#\n" +
+	"\rpacked_inputs\x18\x05 \x01(\fR\fpackedInputs\"n\n" +
 	"\vMapResponse\x12/\n" +
-	"\aresults\x18\x01 \x03(\v2\x15.pprocd.v1.ItemResultR\aresults\"\xb3\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x15.pprocd.v1.ItemResultR\aresults\x12.\n" +
+	"\x06blocks\x18\x02 \x03(\v2\x16.pprocd.v1.ResultBlockR\x06blocks\"\xd8\x01\n" +
 	"\fQueueRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x120\n" +
 	"\aoptions\x18\x02 \x01(\v2\x16.pprocd.v1.CallOptionsR\aoptions\x12.\n" +
 	"\x06inputs\x18\x03 \x03(\v2\x16.google.protobuf.ValueR\x06inputs\x12%\n" +
-	"\x0ecancel_indices\x18\x04 \x03(\x04R\rcancelIndices\"@\n" +
+	"\x0ecancel_indices\x18\x04 \x03(\x04R\rcancelIndices\x12#\n" +
+	"\rpacked_inputs\x18\x05 \x01(\fR\fpackedInputs\"p\n" +
 	"\rQueueResponse\x12/\n" +
-	"\aresults\x18\x01 \x03(\v2\x15.pprocd.v1.ItemResultR\aresults\"\x8b\x04\n" +
+	"\aresults\x18\x01 \x03(\v2\x15.pprocd.v1.ItemResultR\aresults\x12.\n" +
+	"\x06blocks\x18\x02 \x03(\v2\x16.pprocd.v1.ResultBlockR\x06blocks\"\x8b\x04\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12)\n" +
@@ -1828,7 +1944,7 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\blast_seq\x18\r \x01(\x04R\alastSeq\x12\x1b\n" +
 	"\towner_uid\x18\x0e \x01(\x03R\bownerUid\x12\x1f\n" +
 	"\vsocket_path\x18\x0f \x01(\tR\n" +
-	"socketPath\"\xc9\x02\n" +
+	"socketPath\"\xee\x02\n" +
 	"\rSubmitRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x12.\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x16.google.protobuf.ValueR\x06inputs\x120\n" +
@@ -1839,22 +1955,26 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\aretries\x18\a \x01(\rR\aretries\x12\x1f\n" +
 	"\vsocket_path\x18\b \x01(\tR\n" +
 	"socketPath\x12(\n" +
-	"\x10retry_backoff_ms\x18\t \x01(\rR\x0eretryBackoffMs\"2\n" +
+	"\x10retry_backoff_ms\x18\t \x01(\rR\x0eretryBackoffMs\x12#\n" +
+	"\rpacked_inputs\x18\n" +
+	" \x01(\fR\fpackedInputs\"2\n" +
 	"\x0eSubmitResponse\x12 \n" +
-	"\x03job\x18\x01 \x01(\v2\x0e.pprocd.v1.JobR\x03job\"\x95\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x0e.pprocd.v1.JobR\x03job\"\xad\x02\n" +
 	"\x10ReconnectRequest\x12\x12\n" +
 	"\x04jobs\x18\x01 \x03(\tR\x04jobs\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12W\n" +
 	"\x10after_seq_by_job\x18\x03 \x03(\v2..pprocd.v1.ReconnectRequest.AfterSeqByJobEntryR\rafterSeqByJob\x125\n" +
-	"\x17max_outputs_per_message\x18\x04 \x01(\rR\x14maxOutputsPerMessage\x1a@\n" +
+	"\x17max_outputs_per_message\x18\x04 \x01(\rR\x14maxOutputsPerMessage\x12\x16\n" +
+	"\x06packed\x18\x05 \x01(\bR\x06packed\x1a@\n" +
 	"\x12AfterSeqByJobEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xef\x01\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x9f\x02\n" +
 	"\x11ReconnectResponse\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12/\n" +
 	"\x06result\x18\x03 \x01(\v2\x15.pprocd.v1.ItemResultH\x00R\x06result\x12\"\n" +
-	"\x03job\x18\x05 \x01(\v2\x0e.pprocd.v1.JobH\x00R\x03job\x12\x1a\n" +
+	"\x03job\x18\x05 \x01(\v2\x0e.pprocd.v1.JobH\x00R\x03job\x12.\n" +
+	"\x05block\x18\b \x01(\v2\x16.pprocd.v1.ResultBlockH\x00R\x05block\x12\x1a\n" +
 	"\bprogress\x18\x06 \x01(\bR\bprogress\x120\n" +
 	"\x04more\x18\a \x03(\v2\x1c.pprocd.v1.ReconnectResponseR\x04moreB\b\n" +
 	"\x06outputJ\x04\b\x04\x10\x05\"!\n" +
@@ -1970,8 +2090,9 @@ var file_pprocd_v1_service_proto_goTypes = []any{
 	(*CallOptions)(nil),           // 28: pprocd.v1.CallOptions
 	(*ItemResult)(nil),            // 29: pprocd.v1.ItemResult
 	(*LogRecord)(nil),             // 30: pprocd.v1.LogRecord
-	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
-	(*Callable)(nil),              // 32: pprocd.v1.Callable
+	(*ResultBlock)(nil),           // 31: pprocd.v1.ResultBlock
+	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
+	(*Callable)(nil),              // 33: pprocd.v1.Callable
 }
 var file_pprocd_v1_service_proto_depIdxs = []int32{
 	27, // 0: pprocd.v1.StartRequest.arguments:type_name -> google.protobuf.Value
@@ -1983,56 +2104,59 @@ var file_pprocd_v1_service_proto_depIdxs = []int32{
 	28, // 6: pprocd.v1.MapRequest.options:type_name -> pprocd.v1.CallOptions
 	27, // 7: pprocd.v1.MapRequest.inputs:type_name -> google.protobuf.Value
 	29, // 8: pprocd.v1.MapResponse.results:type_name -> pprocd.v1.ItemResult
-	28, // 9: pprocd.v1.QueueRequest.options:type_name -> pprocd.v1.CallOptions
-	27, // 10: pprocd.v1.QueueRequest.inputs:type_name -> google.protobuf.Value
-	29, // 11: pprocd.v1.QueueResponse.results:type_name -> pprocd.v1.ItemResult
-	0,  // 12: pprocd.v1.Job.state:type_name -> pprocd.v1.JobState
-	31, // 13: pprocd.v1.Job.create_time:type_name -> google.protobuf.Timestamp
-	31, // 14: pprocd.v1.Job.start_time:type_name -> google.protobuf.Timestamp
-	31, // 15: pprocd.v1.Job.end_time:type_name -> google.protobuf.Timestamp
-	27, // 16: pprocd.v1.SubmitRequest.inputs:type_name -> google.protobuf.Value
-	28, // 17: pprocd.v1.SubmitRequest.options:type_name -> pprocd.v1.CallOptions
-	7,  // 18: pprocd.v1.SubmitResponse.job:type_name -> pprocd.v1.Job
-	26, // 19: pprocd.v1.ReconnectRequest.after_seq_by_job:type_name -> pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
-	29, // 20: pprocd.v1.ReconnectResponse.result:type_name -> pprocd.v1.ItemResult
-	7,  // 21: pprocd.v1.ReconnectResponse.job:type_name -> pprocd.v1.Job
-	11, // 22: pprocd.v1.ReconnectResponse.more:type_name -> pprocd.v1.ReconnectResponse
-	7,  // 23: pprocd.v1.GetJobResponse.job:type_name -> pprocd.v1.Job
-	0,  // 24: pprocd.v1.ListJobsRequest.state:type_name -> pprocd.v1.JobState
-	7,  // 25: pprocd.v1.ListJobsResponse.jobs:type_name -> pprocd.v1.Job
-	7,  // 26: pprocd.v1.CancelJobResponse.job:type_name -> pprocd.v1.Job
-	32, // 27: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
-	27, // 28: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
-	27, // 29: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
-	1,  // 30: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
-	3,  // 31: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
-	5,  // 32: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
-	8,  // 33: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
-	10, // 34: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
-	12, // 35: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
-	14, // 36: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
-	16, // 37: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
-	18, // 38: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
-	20, // 39: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
-	22, // 40: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
-	24, // 41: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
-	2,  // 42: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
-	4,  // 43: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
-	6,  // 44: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
-	9,  // 45: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
-	11, // 46: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
-	13, // 47: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
-	15, // 48: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
-	17, // 49: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
-	19, // 50: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
-	21, // 51: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
-	23, // 52: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
-	25, // 53: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
-	42, // [42:54] is the sub-list for method output_type
-	30, // [30:42] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	31, // 9: pprocd.v1.MapResponse.blocks:type_name -> pprocd.v1.ResultBlock
+	28, // 10: pprocd.v1.QueueRequest.options:type_name -> pprocd.v1.CallOptions
+	27, // 11: pprocd.v1.QueueRequest.inputs:type_name -> google.protobuf.Value
+	29, // 12: pprocd.v1.QueueResponse.results:type_name -> pprocd.v1.ItemResult
+	31, // 13: pprocd.v1.QueueResponse.blocks:type_name -> pprocd.v1.ResultBlock
+	0,  // 14: pprocd.v1.Job.state:type_name -> pprocd.v1.JobState
+	32, // 15: pprocd.v1.Job.create_time:type_name -> google.protobuf.Timestamp
+	32, // 16: pprocd.v1.Job.start_time:type_name -> google.protobuf.Timestamp
+	32, // 17: pprocd.v1.Job.end_time:type_name -> google.protobuf.Timestamp
+	27, // 18: pprocd.v1.SubmitRequest.inputs:type_name -> google.protobuf.Value
+	28, // 19: pprocd.v1.SubmitRequest.options:type_name -> pprocd.v1.CallOptions
+	7,  // 20: pprocd.v1.SubmitResponse.job:type_name -> pprocd.v1.Job
+	26, // 21: pprocd.v1.ReconnectRequest.after_seq_by_job:type_name -> pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
+	29, // 22: pprocd.v1.ReconnectResponse.result:type_name -> pprocd.v1.ItemResult
+	7,  // 23: pprocd.v1.ReconnectResponse.job:type_name -> pprocd.v1.Job
+	31, // 24: pprocd.v1.ReconnectResponse.block:type_name -> pprocd.v1.ResultBlock
+	11, // 25: pprocd.v1.ReconnectResponse.more:type_name -> pprocd.v1.ReconnectResponse
+	7,  // 26: pprocd.v1.GetJobResponse.job:type_name -> pprocd.v1.Job
+	0,  // 27: pprocd.v1.ListJobsRequest.state:type_name -> pprocd.v1.JobState
+	7,  // 28: pprocd.v1.ListJobsResponse.jobs:type_name -> pprocd.v1.Job
+	7,  // 29: pprocd.v1.CancelJobResponse.job:type_name -> pprocd.v1.Job
+	33, // 30: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
+	27, // 31: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
+	27, // 32: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
+	1,  // 33: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
+	3,  // 34: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
+	5,  // 35: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
+	8,  // 36: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
+	10, // 37: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
+	12, // 38: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
+	14, // 39: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
+	16, // 40: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
+	18, // 41: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
+	20, // 42: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
+	22, // 43: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
+	24, // 44: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
+	2,  // 45: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
+	4,  // 46: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
+	6,  // 47: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
+	9,  // 48: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
+	11, // 49: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
+	13, // 50: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
+	15, // 51: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
+	17, // 52: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
+	19, // 53: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
+	21, // 54: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
+	23, // 55: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
+	25, // 56: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
+	45, // [45:57] is the sub-list for method output_type
+	33, // [33:45] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_pprocd_v1_service_proto_init() }
@@ -2049,6 +2173,7 @@ func file_pprocd_v1_service_proto_init() {
 	file_pprocd_v1_service_proto_msgTypes[10].OneofWrappers = []any{
 		(*ReconnectResponse_Result)(nil),
 		(*ReconnectResponse_Job)(nil),
+		(*ReconnectResponse_Block)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -45,6 +45,15 @@ const (
 // parameters a list spreads over them in order and a struct names them;
 // any other value is the first parameter. Missing parameters take their
 // defaults.
+//
+// Two forms of items. The Value form (`inputs`, `results`) is one
+// google.protobuf.Value or ItemResult per item: what grpcurl users read and
+// write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+// one JSON array per request (`packed_inputs`), successful results as
+// ResultBlocks, with failures and channel messages as ItemResults beside
+// them by index. Clients use the packed form; both give the same values.
+// Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+// request over the message limit is RESOURCE_EXHAUSTED.
 type ProcessFarmServiceClient interface {
 	// Runs one callable and talks to it over a two-way channel.
 	Start(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[StartRequest, StartResponse], error)
@@ -230,6 +239,15 @@ func (c *processFarmServiceClient) Echo(ctx context.Context, in *EchoRequest, op
 // parameters a list spreads over them in order and a struct names them;
 // any other value is the first parameter. Missing parameters take their
 // defaults.
+//
+// Two forms of items. The Value form (`inputs`, `results`) is one
+// google.protobuf.Value or ItemResult per item: what grpcurl users read and
+// write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+// one JSON array per request (`packed_inputs`), successful results as
+// ResultBlocks, with failures and channel messages as ItemResults beside
+// them by index. Clients use the packed form; both give the same values.
+// Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+// request over the message limit is RESOURCE_EXHAUSTED.
 type ProcessFarmServiceServer interface {
 	// Runs one callable and talks to it over a two-way channel.
 	Start(grpc.BidiStreamingServer[StartRequest, StartResponse]) error
