@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -14,10 +15,13 @@ import (
 	"pprocd.dev/client/pprocdv1"
 )
 
-// Inputs per request, and about the most bytes of inputs per request.
+// Inputs per request, and about the most bytes of inputs per request: in
+// the Value form, and in the packed form (where an item costs the server
+// far less, so a request may hold more).
 const (
-	batchItems = 512
-	batchBytes = 1 << 20
+	batchItems       = 512
+	packedBatchItems = 4096
+	batchBytes       = 1 << 20
 )
 
 // Call is one open Map or Queue call: inputs go out with Send, results come
@@ -30,17 +34,20 @@ type Call struct {
 	callable string
 	stream   callStream
 	abort    context.CancelFunc
+	// The packed form: inputs as JSON arrays, results in blocks.
+	packed bool
 
 	sendMu sync.Mutex
 	sent   uint64
 
-	pending []*pprocdv1.ItemResult
+	pending []Result
 }
 
-// callStream is what Map and Queue streams have in common.
+// callStream is what Map and Queue streams have in common. A request holds
+// Value-form inputs or packed ones (a JSON array), not both.
 type callStream interface {
-	send(callable string, options *pprocdv1.CallOptions, inputs []*structpb.Value, cancel []uint64) error
-	recv() ([]*pprocdv1.ItemResult, error)
+	send(callable string, options *pprocdv1.CallOptions, inputs []*structpb.Value, packed []byte, cancel []uint64) error
+	recv() ([]*pprocdv1.ItemResult, []*pprocdv1.ResultBlock, error)
 	closeSend() error
 }
 
@@ -48,13 +55,13 @@ type mapStream struct {
 	grpc.BidiStreamingClient[pprocdv1.MapRequest, pprocdv1.MapResponse]
 }
 
-func (s mapStream) send(callable string, options *pprocdv1.CallOptions, inputs []*structpb.Value, cancel []uint64) error {
-	return s.Send(&pprocdv1.MapRequest{Callable: callable, Options: options, Inputs: inputs, CancelIndices: cancel})
+func (s mapStream) send(callable string, options *pprocdv1.CallOptions, inputs []*structpb.Value, packed []byte, cancel []uint64) error {
+	return s.Send(&pprocdv1.MapRequest{Callable: callable, Options: options, Inputs: inputs, PackedInputs: packed, CancelIndices: cancel})
 }
 
-func (s mapStream) recv() ([]*pprocdv1.ItemResult, error) {
+func (s mapStream) recv() ([]*pprocdv1.ItemResult, []*pprocdv1.ResultBlock, error) {
 	response, err := s.Recv()
-	return response.GetResults(), err
+	return response.GetResults(), response.GetBlocks(), err
 }
 
 func (s mapStream) closeSend() error { return s.CloseSend() }
@@ -63,13 +70,13 @@ type queueStream struct {
 	grpc.BidiStreamingClient[pprocdv1.QueueRequest, pprocdv1.QueueResponse]
 }
 
-func (s queueStream) send(callable string, options *pprocdv1.CallOptions, inputs []*structpb.Value, cancel []uint64) error {
-	return s.Send(&pprocdv1.QueueRequest{Callable: callable, Options: options, Inputs: inputs, CancelIndices: cancel})
+func (s queueStream) send(callable string, options *pprocdv1.CallOptions, inputs []*structpb.Value, packed []byte, cancel []uint64) error {
+	return s.Send(&pprocdv1.QueueRequest{Callable: callable, Options: options, Inputs: inputs, PackedInputs: packed, CancelIndices: cancel})
 }
 
-func (s queueStream) recv() ([]*pprocdv1.ItemResult, error) {
+func (s queueStream) recv() ([]*pprocdv1.ItemResult, []*pprocdv1.ResultBlock, error) {
 	response, err := s.Recv()
-	return response.GetResults(), err
+	return response.GetResults(), response.GetBlocks(), err
 }
 
 func (s queueStream) closeSend() error { return s.CloseSend() }
@@ -89,7 +96,7 @@ func (c *Client) OpenQueue(ctx context.Context, callable string, options *Option
 
 func (c *Client) open(ctx context.Context, method, callable string, options *Options) (*Call, error) {
 	ctx, abort := context.WithCancel(ctx)
-	call := &Call{client: c, method: method, callable: callable, abort: abort}
+	call := &Call{client: c, method: method, callable: callable, abort: abort, packed: c.packed(options)}
 	var err error
 	if method == "Map" {
 		var stream grpc.BidiStreamingClient[pprocdv1.MapRequest, pprocdv1.MapResponse]
@@ -101,7 +108,7 @@ func (c *Client) open(ctx context.Context, method, callable string, options *Opt
 		call.stream = queueStream{stream}
 	}
 	if err == nil {
-		err = call.stream.send(callable, options.proto(), nil, nil)
+		err = call.stream.send(callable, options.proto(call.packed), nil, nil, nil)
 	}
 	if err != nil {
 		abort()
@@ -116,6 +123,13 @@ func (c *Client) open(ctx context.Context, method, callable string, options *Opt
 // returns the index of the first. After the call ended it returns io.EOF:
 // Recv gives the reason.
 func (call *Call) Send(inputs ...any) (uint64, error) {
+	if call.packed {
+		packed, err := appendJSONArray(nil, inputs)
+		if err != nil {
+			return 0, err
+		}
+		return call.sendPacked(packed, len(inputs))
+	}
 	values := make([]*structpb.Value, len(inputs))
 	for i, input := range inputs {
 		value, err := ToValue(input)
@@ -131,10 +145,22 @@ func (call *Call) sendValues(values []*structpb.Value) (uint64, error) {
 	call.sendMu.Lock()
 	defer call.sendMu.Unlock()
 	first := call.sent
-	if err := call.stream.send("", nil, values, nil); err != nil {
+	if err := call.stream.send("", nil, values, nil, nil); err != nil {
 		return first, call.sendError(err)
 	}
 	call.sent += uint64(len(values))
+	return first, nil
+}
+
+// sendPacked sends count inputs as one JSON array.
+func (call *Call) sendPacked(packed []byte, count int) (uint64, error) {
+	call.sendMu.Lock()
+	defer call.sendMu.Unlock()
+	first := call.sent
+	if err := call.stream.send("", nil, nil, packed, nil); err != nil {
+		return first, call.sendError(err)
+	}
+	call.sent += uint64(count)
 	return first, nil
 }
 
@@ -144,7 +170,7 @@ func (call *Call) sendValues(values []*structpb.Value) (uint64, error) {
 func (call *Call) Cancel(indices ...uint64) error {
 	call.sendMu.Lock()
 	defer call.sendMu.Unlock()
-	return call.sendError(call.stream.send("", nil, nil, indices))
+	return call.sendError(call.stream.send("", nil, nil, nil, indices))
 }
 
 // CloseSend ends the input: the call ends once every input has its results.
@@ -170,7 +196,7 @@ func (call *Call) Abort() { call.abort() }
 // *CallError) when it failed as a whole.
 func (call *Call) Recv() (Result, error) {
 	for len(call.pending) == 0 {
-		results, err := call.stream.recv()
+		items, blocks, err := call.stream.recv()
 		if errors.Is(err, io.EOF) {
 			call.abort()
 			return Result{}, io.EOF
@@ -179,11 +205,15 @@ func (call *Call) Recv() (Result, error) {
 			call.abort()
 			return Result{}, call.client.callError(call.method, err)
 		}
-		call.pending = results
+		if call.pending, err = mergeResults(call.callable, items, blocks); err != nil {
+			call.abort()
+			return Result{}, malformed(call.method, err)
+		}
 	}
 	next := call.pending[0]
+	call.pending[0] = Result{} // Let the value go with the caller.
 	call.pending = call.pending[1:]
-	return resultFrom(call.callable, next), nil
+	return next, nil
 }
 
 // Results yields every result still to come, as Recv returns them: a
@@ -275,7 +305,26 @@ func (c *Client) run(ctx context.Context, method, callable string, inputs iter.S
 
 // feed sends every input of the sequence, batched: whatever inputs are
 // ready go in one request, so a slow producer's inputs are not held back.
+// It returns the first input that cannot be sent, or the call's error.
 func (call *Call) feed(ctx context.Context, inputs iter.Seq[any]) error {
+	var err error
+	if call.packed {
+		err = call.feedPacked(ctx, inputs)
+	} else {
+		err = call.feedValues(ctx, inputs)
+	}
+	if err != nil || ctx.Err() != nil {
+		return err
+	}
+	if err := call.CloseSend(); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// feedValues feeds the Value form: a producer converts inputs, the sender
+// takes every one ready.
+func (call *Call) feedValues(ctx context.Context, inputs iter.Seq[any]) error {
 	ready := make(chan *structpb.Value, batchItems)
 	var produceErr error
 	go func() {
@@ -326,14 +375,84 @@ func (call *Call) feed(ctx context.Context, inputs iter.Seq[any]) error {
 			return err
 		}
 	}
-	if produceErr != nil {
-		return produceErr
+	return produceErr // Read after ready closed.
+}
+
+// packedBatch is inputs encoded as one JSON array.
+type packedBatch struct {
+	data  []byte
+	count int
+}
+
+// feedPacked feeds the packed form: a producer encodes inputs into a JSON
+// array and hands it to the sender when it is full, or earlier when the
+// sender waits with nothing to send.
+func (call *Call) feedPacked(ctx context.Context, inputs iter.Seq[any]) error {
+	batches := make(chan packedBatch) // Unbuffered: a send meets a waiting sender.
+	var waiting atomic.Bool           // The sender waits for a batch.
+	var produceErr error
+	go func() {
+		defer close(batches)
+		buf := append(make([]byte, 0, 4096), '[')
+		count := 0
+		for input := range inputs {
+			if count > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = appendJSON(buf, input); err != nil {
+				produceErr = err
+				return
+			}
+			count++
+			full := count >= packedBatchItems || len(buf) >= batchBytes
+			if !full && !waiting.Load() {
+				continue
+			}
+			batch := packedBatch{append(buf, ']'), count}
+			if full {
+				select {
+				case batches <- batch:
+				case <-ctx.Done():
+					return
+				}
+			} else {
+				select {
+				case batches <- batch:
+				default: // The sender took up other work.
+					buf = batch.data[:len(batch.data)-1]
+					continue
+				}
+			}
+			buf = append(make([]byte, 0, len(buf)+len(buf)/4), '[')
+			count = 0
+		}
+		if count > 0 {
+			select {
+			case batches <- packedBatch{append(buf, ']'), count}:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	for {
+		waiting.Store(true)
+		var batch packedBatch
+		var ok bool
+		select {
+		case batch, ok = <-batches:
+		case <-ctx.Done():
+			return nil
+		}
+		waiting.Store(false)
+		if !ok {
+			break
+		}
+		if _, err := call.sendPacked(batch.data, batch.count); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil // The call ended; Recv has its reason.
+			}
+			return err
+		}
 	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	if err := call.CloseSend(); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
+	return produceErr // Read after batches closed.
 }

@@ -20,8 +20,12 @@ type Channel struct {
 	callable string
 	stream   grpc.BidiStreamingClient[pprocdv1.StartRequest, pprocdv1.StartResponse]
 	abort    context.CancelFunc
-	sendMu   sync.Mutex
-	recvMu   sync.Mutex
+	// The packed form: arguments and messages as JSON.
+	packed bool
+	sendMu sync.Mutex
+	recvMu sync.Mutex
+	// Messages received and not yet returned by Recv; recvMu guards it.
+	queued []any
 
 	// mu guards what recvMu's holder stores for Logs.
 	mu     sync.Mutex
@@ -37,32 +41,45 @@ type Channel struct {
 // arguments that do not bind come back as a *CallError from Recv or Result.
 // Cancelling ctx (or Cancel) kills the invocation.
 func (c *Client) Start(ctx context.Context, callable string, arguments any, options *Options) (*Channel, error) {
-	value, err := ToValue(arguments)
+	packed := c.packed(options)
+	request := &pprocdv1.StartRequest{Callable: callable, Options: options.proto(packed)}
+	var err error
+	if packed {
+		request.PackedArguments, err = appendJSON(nil, arguments)
+	} else {
+		request.Arguments, err = ToValue(arguments)
+	}
 	if err != nil {
 		return nil, err
 	}
 	ctx, abort := context.WithCancel(ctx)
 	stream, err := c.stub.Start(ctx)
 	if err == nil {
-		err = stream.Send(&pprocdv1.StartRequest{Callable: callable, Arguments: value, Options: options.proto()})
+		err = stream.Send(request)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		abort()
 		return nil, c.callError("Start", err)
 	}
-	return &Channel{client: c, callable: callable, stream: stream, abort: abort}, nil
+	return &Channel{client: c, callable: callable, stream: stream, abort: abort, packed: packed}, nil
 }
 
 // Send sends one value to the callable's channel. After the invocation
 // ended it returns io.EOF (Recv or Result give the outcome).
 func (ch *Channel) Send(message any) error {
-	value, err := ToValue(message)
+	request := &pprocdv1.StartRequest{}
+	var err error
+	if ch.packed {
+		request.PackedMessages, err = appendJSONArray(nil, []any{message})
+	} else {
+		request.Message, err = ToValue(message)
+	}
 	if err != nil {
 		return err
 	}
 	ch.sendMu.Lock()
 	defer ch.sendMu.Unlock()
-	if err := ch.stream.Send(&pprocdv1.StartRequest{Message: value}); err != nil {
+	if err := ch.stream.Send(request); err != nil {
 		if errors.Is(err, io.EOF) {
 			return io.EOF
 		}
@@ -89,7 +106,7 @@ func (ch *Channel) Cancel() { ch.abort() }
 func (ch *Channel) Recv() (any, error) {
 	ch.recvMu.Lock()
 	defer ch.recvMu.Unlock()
-	for ch.result == nil && ch.err == nil {
+	for len(ch.queued) == 0 && ch.result == nil && ch.err == nil {
 		response, err := ch.stream.Recv()
 		if err != nil {
 			ch.abort()
@@ -104,9 +121,18 @@ func (ch *Channel) Recv() (any, error) {
 		ch.mu.Lock()
 		ch.logs = append(ch.logs, logsFrom(response.GetLogs())...)
 		ch.mu.Unlock()
+		if packed := response.GetPackedMessages(); len(packed) > 0 {
+			messages, err := decodeValues(packed, -1)
+			if err != nil {
+				ch.abort()
+				ch.err = malformed("Start", err)
+				break
+			}
+			ch.queued = messages
+		}
 		switch event := response.GetEvent().(type) {
 		case *pprocdv1.StartResponse_Message:
-			return FromValue(event.Message), nil
+			ch.queued = append(ch.queued, FromValue(event.Message))
 		case *pprocdv1.StartResponse_Result:
 			result := resultFrom(ch.callable, event.Result)
 			ch.mu.Lock()
@@ -117,6 +143,12 @@ func (ch *Channel) Recv() (any, error) {
 			_, _ = ch.stream.Recv()
 			ch.abort()
 		}
+	}
+	if len(ch.queued) > 0 {
+		message := ch.queued[0]
+		ch.queued[0] = nil
+		ch.queued = ch.queued[1:]
+		return message, nil
 	}
 	if ch.err != nil {
 		return nil, ch.err

@@ -37,6 +37,8 @@ type Client struct {
 	conn   *grpc.ClientConn
 	stub   pprocdv1.ProcessFarmServiceClient
 	target string
+	// Calls use the Value form unless an Options says otherwise.
+	valueForm bool
 }
 
 // Dial connects to the server at address (see ResolveAddress: "" means
@@ -86,6 +88,22 @@ func (c *Client) Close() error {
 		return nil
 	}
 	return c.conn.Close()
+}
+
+// WithValueForm returns a Client on the same connection whose calls (Map,
+// Queue, Start, Submit, Reconnect) send and read the Value form, one
+// google.protobuf.Value per item, as a Client did before the packed form:
+// for a server that predates it, or to compare. Closing either Client
+// closes the connection.
+func (c *Client) WithValueForm() *Client {
+	copied := *c
+	copied.valueForm = true
+	return &copied
+}
+
+// packed reports whether a call with options uses the packed form.
+func (c *Client) packed(options *Options) bool {
+	return !c.valueForm && (options == nil || !options.ValueForm)
 }
 
 // Target is the gRPC target the client connected to.

@@ -185,3 +185,9 @@ func unavailable(target string) error {
 		Status: status.New(codes.Unavailable, "cannot connect"),
 	}
 }
+
+// malformed is the error of a call whose response the client cannot read:
+// a packed block that is not the JSON array it announces.
+func malformed(method string, err error) error {
+	return &CallError{Method: method, Status: status.New(codes.Internal, "malformed response: "+err.Error())}
+}

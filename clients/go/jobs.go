@@ -36,17 +36,28 @@ type SubmitOptions struct {
 // input), as Map (Ordered) or Queue would run them. The job outlives the
 // client; Reconnect replays its outputs. options may be nil.
 func (c *Client) Submit(ctx context.Context, callable string, inputs []any, options *SubmitOptions) (*Job, error) {
-	values := make([]*structpb.Value, len(inputs))
-	for i, input := range inputs {
-		value, err := ToValue(input)
-		if err != nil {
+	var callOptions *Options
+	if options != nil {
+		callOptions = &options.Options
+	}
+	packed := c.packed(callOptions)
+	request := &pprocdv1.SubmitRequest{Callable: callable, Options: callOptions.proto(packed)}
+	if packed {
+		var err error
+		if request.PackedInputs, err = appendJSONArray(nil, inputs); err != nil {
 			return nil, err
 		}
-		values[i] = value
+	} else {
+		request.Inputs = make([]*structpb.Value, len(inputs))
+		for i, input := range inputs {
+			value, err := ToValue(input)
+			if err != nil {
+				return nil, err
+			}
+			request.Inputs[i] = value
+		}
 	}
-	request := &pprocdv1.SubmitRequest{Callable: callable, Inputs: values}
 	if options != nil {
-		request.Options = options.Options.proto()
 		request.Ordered = options.Ordered
 		request.Name = options.Name
 		request.IdempotencyKey = options.IdempotencyKey
@@ -82,6 +93,9 @@ type ReconnectOptions struct {
 	AfterSeq uint64
 	// Per job (by the id or name given): overrides AfterSeq.
 	AfterSeqByJob map[string]uint64
+	// Read successful results one message each (the Value form) instead of
+	// in blocks; the outputs are the same.
+	ValueForm bool
 }
 
 // outputsPerMessage is how many outputs the server may pack into one
@@ -97,10 +111,11 @@ func (c *Client) Reconnect(ctx context.Context, jobs []string, options *Reconnec
 	return func(yield func(JobOutput, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		request := &pprocdv1.ReconnectRequest{Jobs: jobs, MaxOutputsPerMessage: outputsPerMessage}
+		request := &pprocdv1.ReconnectRequest{Jobs: jobs, MaxOutputsPerMessage: outputsPerMessage, Packed: !c.valueForm}
 		if options != nil {
 			request.AfterSeq = options.AfterSeq
 			request.AfterSeqByJob = options.AfterSeqByJob
+			request.Packed = request.Packed && !options.ValueForm
 		}
 		stream, err := c.stub.Reconnect(ctx, request)
 		if err != nil {
@@ -126,6 +141,20 @@ func (c *Client) Reconnect(ctx context.Context, jobs []string, options *Reconnec
 				case *pprocdv1.ReconnectResponse_Result:
 					result := resultFrom(callables[output.JobID], o.Result)
 					output.Result = &result
+				case *pprocdv1.ReconnectResponse_Block:
+					results, err := blockResults(nil, o.Block)
+					if err != nil {
+						yield(JobOutput{}, malformed("Reconnect", err))
+						return
+					}
+					for i := range results {
+						output.Seq = packed.GetSeq() + uint64(i)
+						output.Result = &results[i]
+						if !yield(output, nil) {
+							return
+						}
+					}
+					continue
 				}
 				if !yield(output, nil) {
 					return

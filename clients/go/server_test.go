@@ -39,7 +39,7 @@ type server struct {
 
 // startServer starts $PPROCD_BINARY with workers pooled workers, or skips
 // the test, saying why, when the variable is not set.
-func startServer(t *testing.T, workers int) *server {
+func startServer(t testing.TB, workers int) *server {
 	t.Helper()
 	binary := os.Getenv(binaryEnv)
 	if binary == "" {
@@ -130,7 +130,7 @@ func (s *server) stderrText() string {
 	return string(data)
 }
 
-func (s *server) dial(t *testing.T) *pprocd.Client {
+func (s *server) dial(t testing.TB) *pprocd.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startupLimit)
 	defer cancel()

@@ -1,6 +1,7 @@
 package pprocd
 
 import (
+	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -33,16 +34,51 @@ type Options struct {
 	Isolation Isolation
 	// A hint: how many inputs the call will have (0: unknown).
 	ExpectedInputs uint64
+	// Which resource figures come with successful results (failed ones
+	// always have theirs). StatsDefault: StatsPerChunk in the packed form,
+	// StatsPerItem in the Value form.
+	ItemStats ItemStatsMode
+	// Send inputs and read results in the Value form, one
+	// google.protobuf.Value per item, instead of the packed form (JSON
+	// arrays and blocks of results). Both give the same values; the packed
+	// form costs far less per item. Client.WithValueForm sets it for every
+	// call.
+	ValueForm bool
 }
 
-func (o *Options) proto() *pprocdv1.CallOptions {
+// ItemStatsMode chooses which resource figures (Stats) come with
+// successful results.
+type ItemStatsMode int
+
+const (
+	// StatsDefault: StatsPerChunk in the packed form, StatsPerItem in the
+	// Value form.
+	StatsDefault ItemStatsMode = iota
+	// StatsPerItem: every result has its own Stats.
+	StatsPerItem
+	// StatsPerChunk: successes that came in one block share its totals
+	// (Result.Block.Stats) and have no Stats of their own. In the Value
+	// form, which has no blocks, the same as StatsPerItem.
+	StatsPerChunk
+	// StatsNone: no figures for successes.
+	StatsNone
+)
+
+// proto is the call's options for the server; packed selects the packed
+// form.
+func (o *Options) proto(packed bool) *pprocdv1.CallOptions {
 	if o == nil {
-		return nil
+		if !packed {
+			return nil
+		}
+		return &pprocdv1.CallOptions{Packed: true}
 	}
 	out := &pprocdv1.CallOptions{
 		Limit:          o.Limit,
 		Chunksize:      o.Chunksize,
 		ExpectedInputs: o.ExpectedInputs,
+		ItemStats:      pprocdv1.ItemStatsMode(o.ItemStats),
+		Packed:         packed,
 	}
 	if o.Timeout > 0 {
 		out.TimeoutMs = uint32((o.Timeout + time.Millisecond - 1) / time.Millisecond)
@@ -71,11 +107,27 @@ type Result struct {
 	Data []byte
 	// The input's failure, an *ItemError; nil on success.
 	Err error
-	// Resources used; on an input's last result only.
+	// Resources used; on an input's last result only (see
+	// Options.ItemStats).
 	Stats *Stats
+	// For a success that came in a block of results (the packed form), the
+	// block: with StatsPerChunk (the packed form's default) its Stats are
+	// the block's totals. Shared by the block's results; nil otherwise.
+	Block *Block
 	// What the invocation wrote to stdout and stderr since its previous
 	// result.
 	Logs []LogRecord
+}
+
+// Block is a run of consecutive successful results that a packed call
+// received together.
+type Block struct {
+	// Its first input's index, and how many it holds.
+	FirstIndex uint64
+	Count      int
+	// With StatsPerChunk: wall and CPU time summed over its items, the
+	// largest peak RSS, the worker pid and start time of its first item.
+	Stats *Stats
 }
 
 // Stats are the resources one invocation used.
@@ -385,4 +437,55 @@ func statusFrom(s *pprocdv1.GetStatusResponse) *Status {
 		CallableReloads:   s.GetCallableReloads(),
 		Uptime:            time.Duration(s.GetUptimeMs()) * time.Millisecond,
 	}
+}
+
+// blockResults appends a block's successful results to out.
+func blockResults(out []Result, b *pprocdv1.ResultBlock) ([]Result, error) {
+	count := int(b.GetCount())
+	values, err := decodeValues(b.GetValues(), count)
+	if err != nil {
+		return out, err
+	}
+	perItem := b.GetItemStats()
+	if len(perItem) != 0 && len(perItem) != count {
+		return out, fmt.Errorf("a block of %d items has %d item stats", count, len(perItem))
+	}
+	block := &Block{FirstIndex: b.GetFirstIndex(), Count: count, Stats: statsFrom(b.GetStats())}
+	for i, value := range values {
+		result := Result{Index: block.FirstIndex + uint64(i), Last: true, Value: value, Block: block}
+		if len(perItem) != 0 {
+			result.Stats = statsFrom(perItem[i])
+		}
+		out = append(out, result)
+	}
+	return out, nil
+}
+
+// mergeResults converts one response's results and blocks, merged by
+// index (a result before a block's item of the same index, which the
+// server never sends).
+func mergeResults(callable string, items []*pprocdv1.ItemResult, blocks []*pprocdv1.ResultBlock) ([]Result, error) {
+	total := len(items)
+	for _, b := range blocks {
+		total += int(b.GetCount())
+	}
+	out := make([]Result, 0, total)
+	var err error
+	for len(items) > 0 || len(blocks) > 0 {
+		if len(blocks) == 0 || (len(items) > 0 && items[0].GetIndex() <= blocks[0].GetFirstIndex()) {
+			out = append(out, resultFrom(callable, items[0]))
+			items = items[1:]
+			continue
+		}
+		// The results before the block's end come first.
+		end := blocks[0].GetFirstIndex() + uint64(blocks[0].GetCount())
+		if len(items) > 0 && items[0].GetIndex() < end {
+			return nil, fmt.Errorf("result %d falls inside a block of %d..%d", items[0].GetIndex(), blocks[0].GetFirstIndex(), end-1)
+		}
+		if out, err = blockResults(out, blocks[0]); err != nil {
+			return nil, err
+		}
+		blocks = blocks[1:]
+	}
+	return out, nil
 }
