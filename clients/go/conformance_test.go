@@ -252,39 +252,140 @@ func TestScenarioListIsWellFormed(t *testing.T) {
 	}
 }
 
-// TestConformance runs every scenario, in order, on one server.
+// The forms of items a conformance run uses: the packed form (the
+// client's default) and the Value form.
+var forms = []string{"packed", "value"}
+
+// TestConformance runs every scenario, in order, once in each form of items
+// on a server of its own, then checks that both forms gave the same
+// outcome in every step: values, error kinds and messages, statuses.
 func TestConformance(t *testing.T) {
 	file := loadScenarios(t)
-	srv := startServer(t, file.Server.Workers)
-	client := srv.dial(t)
-	for _, sc := range file.Scenarios {
-		t.Run(sc.Name, func(t *testing.T) {
-			if !srv.alive() {
-				t.Fatalf("pprocd is not running; stderr:\n%s", srv.stderrText())
+	if os.Getenv(binaryEnv) == "" {
+		t.Skipf("$%s is not set: point it at a built pprocd (ctest sets it; e.g. build/server/pprocd)", binaryEnv)
+	}
+	transcripts := map[string]map[string][]string{}
+	for _, form := range forms {
+		transcripts[form] = map[string][]string{}
+		t.Run(form, func(t *testing.T) {
+			srv := startServer(t, file.Server.Workers)
+			client := srv.dial(t)
+			if form == "value" {
+				client = client.WithValueForm()
 			}
-			r := &runner{t: t, srv: srv, client: client, jobIDs: map[string]string{}}
-			r.before = r.waitIdle()
-			for i, st := range sc.Steps {
-				r.step = fmt.Sprintf("step %d (%s)", i, st.RPC)
-				stepRunners[st.RPC](r, st)
-				if t.Failed() {
-					break
-				}
-			}
-			if !srv.alive() {
-				t.Fatalf("pprocd died during this scenario; stderr:\n%s", srv.stderrText())
+			for _, sc := range file.Scenarios {
+				t.Run(sc.Name, func(t *testing.T) {
+					if !srv.alive() {
+						t.Fatalf("pprocd is not running; stderr:\n%s", srv.stderrText())
+					}
+					r := &runner{t: t, srv: srv, client: client, valueForm: form == "value", jobIDs: map[string]string{}}
+					defer func() { transcripts[form][sc.Name] = r.transcript }()
+					r.before = r.waitIdle()
+					for i, st := range sc.Steps {
+						r.step = fmt.Sprintf("step %d (%s)", i, st.RPC)
+						stepRunners[st.RPC](r, st)
+						if t.Failed() {
+							break
+						}
+					}
+					if !srv.alive() {
+						t.Fatalf("pprocd died during this scenario; stderr:\n%s", srv.stderrText())
+					}
+				})
 			}
 		})
 	}
+	t.Run("same in both forms", func(t *testing.T) {
+		packed, value := transcripts["packed"], transcripts["value"]
+		for _, sc := range file.Scenarios {
+			p, v := packed[sc.Name], value[sc.Name]
+			if p == nil || v == nil {
+				t.Errorf("%s: did not run in both forms", sc.Name)
+				continue
+			}
+			for i := 0; i < len(p) || i < len(v); i++ {
+				var pl, vl string
+				if i < len(p) {
+					pl = p[i]
+				}
+				if i < len(v) {
+					vl = v[i]
+				}
+				if pl != vl {
+					t.Errorf("%s: the forms differ:\npacked: %s\nvalue:  %s", sc.Name, pl, vl)
+					break
+				}
+			}
+		}
+	})
 }
 
 type runner struct {
 	t      *testing.T
 	srv    *server
 	client *pprocd.Client
-	step   string
-	before *pprocd.Status
-	jobIDs map[string]string
+	// The Value form of items (else the packed form).
+	valueForm bool
+	step      string
+	before    *pprocd.Status
+	jobIDs    map[string]string
+	// What each step gave, a line each, to compare the two forms.
+	transcript []string
+}
+
+// record adds a line to the transcript, prefixed with the step.
+func (r *runner) record(format string, args ...any) {
+	r.transcript = append(r.transcript, r.step+": "+fmt.Sprintf(format, args...))
+}
+
+// recordStatus records a step's error as its code and message.
+func (r *runner) recordStatus(err error) {
+	if err == nil {
+		r.record("OK")
+		return
+	}
+	st, _ := status.FromError(err)
+	r.record("status %s: %s", codeName(st.Code()), st.Message())
+}
+
+// recordResults records results, in their order (order "" or "input") or
+// sorted (when their order depends on timing).
+func (r *runner) recordResults(what, order string, results []pprocd.Result) {
+	lines := make([]string, len(results))
+	for i, result := range results {
+		lines[i] = describeOutcome(result)
+	}
+	if order != "" && order != "input" {
+		sort.Strings(lines)
+	}
+	for _, line := range lines {
+		r.record("%s %s", what, line)
+	}
+}
+
+// describeOutcome is everything of a result both forms must agree on.
+func describeOutcome(result pprocd.Result) string {
+	var stdout, stderr []byte
+	for _, record := range result.Logs {
+		if record.Stream == pprocd.Stdout {
+			stdout = append(stdout, record.Data...)
+		} else {
+			stderr = append(stderr, record.Data...)
+		}
+	}
+	outcome := "value " + jsonText(result.Value)
+	if result.Data != nil {
+		outcome = fmt.Sprintf("data %q", result.Data)
+	}
+	var itemErr *pprocd.ItemError
+	if errors.As(result.Err, &itemErr) {
+		outcome = fmt.Sprintf("error %s %q signal %q exit %d callable %q index %d",
+			itemErr.Kind, itemErr.Message, itemErr.Signal, itemErr.ExitCode, itemErr.Callable, itemErr.Index)
+	} else if result.Err != nil {
+		outcome = "error " + result.Err.Error()
+	}
+	return fmt.Sprintf("index %d seq %d last %v %s stdout %q stderr %q",
+		result.Index, result.Seq, result.Last, outcome, stdout, stderr)
 }
 
 func (r *runner) errorf(format string, args ...any) {
@@ -308,6 +409,9 @@ func (r *runner) clientFor(st step) (*pprocd.Client, func()) {
 		own, err := pprocd.Dial(ctx, r.srv.address)
 		if err != nil {
 			r.t.Fatalf("%s: %v", r.step, err)
+		}
+		if r.valueForm {
+			return own.WithValueForm(), func() { own.Close() }
 		}
 		return own, func() { own.Close() }
 	}
@@ -478,6 +582,8 @@ func (r *runner) runCall(st step) {
 			}
 		}
 	}
+	r.recordStatus(callErr)
+	r.recordResults("result", st.Expect.Order, results)
 	if !r.checkStatus(st.Expect.Status, callErr) {
 		return
 	}
@@ -610,7 +716,13 @@ func (p resultPattern) mismatches(result pprocd.Result) []string {
 			out = append(out, p.Error.mismatches(itemErr)...)
 		}
 	}
-	if p.Stats && (result.Stats == nil || result.Stats.WorkerPID <= 0) {
+	// A success in a block with per-chunk stats (the packed form's default)
+	// has its block's.
+	stats := result.Stats
+	if stats == nil && result.Block != nil {
+		stats = result.Block.Stats
+	}
+	if p.Stats && (stats == nil || stats.WorkerPID <= 0) {
 		out = append(out, "no stats (with the worker's pid)")
 	}
 	for _, stream := range []struct {
@@ -672,6 +784,7 @@ func (r *runner) runStart(st step) {
 	defer cancel()
 	ch, err := client.Start(ctx, st.Callable, st.Arguments, st.options())
 	if err != nil {
+		r.recordStatus(err)
 		r.checkStatus(st.Expect.Status, err)
 		return
 	}
@@ -691,6 +804,7 @@ func (r *runner) runStart(st step) {
 				r.errorf("exchange %d: Recv: %v, want %s", i, err, x.Receive)
 				return
 			}
+			r.record("received %s", jsonText(got))
 			if !sameJSON(x.Receive, got) {
 				r.errorf("exchange %d: received %s, want %s", i, jsonText(got), x.Receive)
 			}
@@ -722,6 +836,12 @@ func (r *runner) runStart(st step) {
 	if !errors.Is(end, io.EOF) && !errors.As(end, &itemErr) {
 		callErr = end
 	}
+	r.record("then received %s", jsonText(messages))
+	r.recordStatus(callErr)
+	if callErr == nil {
+		result, _ := ch.Result()
+		r.record("result %s", describeOutcome(result))
+	}
 	if !r.checkStatus(st.Expect.Status, callErr) {
 		return
 	}
@@ -747,6 +867,7 @@ func (r *runner) runSubmit(st step) {
 	if o := st.options(); o != nil {
 		request.Options = *o
 	}
+	request.Options.ValueForm = r.valueForm
 	var job *pprocd.Job
 	var err error
 	switch st.Client {
@@ -758,6 +879,10 @@ func (r *runner) runSubmit(st step) {
 		job, err = r.submitFromAnotherProcess(request)
 	default:
 		r.t.Fatalf("%s: unknown client %q", r.step, st.Client)
+	}
+	r.recordStatus(err)
+	if job != nil {
+		r.record("job %q %s %s %d", job.Name, job.State, job.Callable, job.ItemsTotal)
 	}
 	if !r.checkStatus(st.Expect.Status, err) {
 		return
@@ -843,6 +968,24 @@ func (r *runner) runReconnect(st step) {
 			continue
 		}
 		outputs[name] = append(outputs[name], output)
+	}
+	r.recordStatus(callErr)
+	for _, name := range st.Jobs {
+		var results []pprocd.Result
+		for _, output := range outputs[name] {
+			if output.Result != nil {
+				results = append(results, *output.Result)
+			}
+		}
+		order := "any"
+		if want, ok := wanted[name]; ok && (want.Order == "" || want.Order == "input") {
+			order = "input"
+		}
+		r.recordResults("job "+name, order, results)
+		if n := len(outputs[name]); n > 0 && outputs[name][n-1].Job != nil {
+			final := outputs[name][n-1].Job
+			r.record("job %s ends %s %d of %d %q", name, final.State, final.ItemsDone, final.ItemsTotal, final.Error)
+		}
 	}
 	if !r.checkStatus(st.Expect.Status, callErr) {
 		return
