@@ -317,8 +317,8 @@ func appendString(buf []byte, s string) ([]byte, error) {
 // infinities come as the strings "NaN", "Infinity" and "-Infinity", as
 // FromValue gives them in the Value form.
 func decodeValues(data []byte, count int) ([]any, error) {
-	values := make([]any, 0, max(count, 0))
-	if err := json.Unmarshal(data, &values); err != nil {
+	values, err := decodeArray(data, max(count, 0))
+	if err != nil {
 		return nil, fmt.Errorf("packed values: %w", err)
 	}
 	if count >= 0 && len(values) != count {

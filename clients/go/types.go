@@ -2,6 +2,7 @@ package pprocd
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -451,12 +452,18 @@ func blockResults(out []Result, b *pprocdv1.ResultBlock) ([]Result, error) {
 		return out, fmt.Errorf("a block of %d items has %d item stats", count, len(perItem))
 	}
 	block := &Block{FirstIndex: b.GetFirstIndex(), Count: count, Stats: statsFrom(b.GetStats())}
+	start := len(out)
+	out = slices.Grow(out, count)[:start+count]
 	for i, value := range values {
-		result := Result{Index: block.FirstIndex + uint64(i), Last: true, Value: value, Block: block}
+		// Filled in place: a Result is large enough for copies to count.
+		result := &out[start+i]
+		result.Index = block.FirstIndex + uint64(i)
+		result.Last = true
+		result.Value = value
+		result.Block = block
 		if len(perItem) != 0 {
 			result.Stats = statsFrom(perItem[i])
 		}
-		out = append(out, result)
 	}
 	return out, nil
 }
