@@ -1,8 +1,10 @@
 // Package pprocd is the Go client of pprocd, a local process farm served
 // over gRPC: Map (results in input order), Queue (results as they
 // complete), Start (a two-way channel to one invocation) and background
-// jobs (Submit, Reconnect, ...), with values as JSON-shaped Go values
-// (google.protobuf.Value on the wire).
+// jobs (Submit, Reconnect, ...), with values as JSON-shaped Go values,
+// sent and received in bulk as JSON arrays (the packed form; see
+// Client.WithValueForm and Options.ValueForm for the Value form, one
+// google.protobuf.Value per item).
 //
 //	client, err := pprocd.Dial(ctx, "unix:run/pprocd.sock")
 //	...

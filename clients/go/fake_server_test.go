@@ -420,6 +420,26 @@ func TestFakeMapRefusals(t *testing.T) {
 	}
 }
 
+// A string that is not UTF-8 fails in both forms: refused before sending
+// in the packed form, by gRPC (a *CallError) in the Value form.
+func TestFakeMapRefusesStringsThatAreNotUTF8(t *testing.T) {
+	_, client := startFakeFarm(t)
+	var packedErr, valueErr error
+	for _, err := range client.Map(context.Background(), "echo", pprocd.Values([]any{"\xff"}), nil) {
+		packedErr = err
+	}
+	for _, err := range client.WithValueForm().Map(context.Background(), "echo", pprocd.Values([]any{"\xff"}), nil) {
+		valueErr = err
+	}
+	var callErr *pprocd.CallError
+	if packedErr == nil || errors.As(packedErr, &callErr) || packedErr.Error() != `pprocd: cannot send string "\xff": not valid UTF-8` {
+		t.Errorf("packed form: %v", packedErr)
+	}
+	if !errors.As(valueErr, &callErr) || callErr.Code() != codes.Internal {
+		t.Errorf("Value form: %v", valueErr)
+	}
+}
+
 // OpenMap's Send numbers inputs across requests in the packed form.
 func TestFakeOpenMapSends(t *testing.T) {
 	_, client := startFakeFarm(t)
