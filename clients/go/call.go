@@ -6,7 +6,6 @@ import (
 	"io"
 	"iter"
 	"sync"
-	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -378,81 +377,98 @@ func (call *Call) feedValues(ctx context.Context, inputs iter.Seq[any]) error {
 	return produceErr // Read after ready closed.
 }
 
-// packedBatch is inputs encoded as one JSON array.
-type packedBatch struct {
+// packedInputs is the inputs a producer has encoded and the sender has
+// not taken yet: a JSON array without its closing bracket.
+type packedInputs struct {
+	mu    sync.Mutex
 	data  []byte
 	count int
+	// The producer is done: every input was encoded, or err.
+	done bool
+	err  error
+
+	ready chan struct{} // Inputs became ready, or the producer is done.
+	taken chan struct{} // The sender took inputs.
 }
 
-// feedPacked feeds the packed form: a producer encodes inputs into a JSON
-// array and hands it to the sender when it is full, or earlier when the
-// sender waits with nothing to send.
+// feedPacked feeds the packed form: a producer encodes each input into the
+// pending JSON array as the sequence yields it; the sender sends whatever
+// is pending whenever it is free, so inputs never wait for a batch to fill.
+// The producer waits while a full batch is pending.
 func (call *Call) feedPacked(ctx context.Context, inputs iter.Seq[any]) error {
-	batches := make(chan packedBatch) // Unbuffered: a send meets a waiting sender.
-	var waiting atomic.Bool           // The sender waits for a batch.
-	var produceErr error
+	pending := &packedInputs{ready: make(chan struct{}, 1), taken: make(chan struct{}, 1)}
+	signal := func(c chan struct{}) {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
 	go func() {
-		defer close(batches)
-		buf := append(make([]byte, 0, 4096), '[')
-		count := 0
+		defer signal(pending.ready)
 		for input := range inputs {
-			if count > 0 {
-				buf = append(buf, ',')
+			pending.mu.Lock()
+			if pending.count == 0 {
+				pending.data = append(pending.data[:0], '[')
+			} else {
+				pending.data = append(pending.data, ',')
 			}
+			before := len(pending.data)
 			var err error
-			if buf, err = appendJSON(buf, input); err != nil {
-				produceErr = err
+			pending.data, err = appendJSON(pending.data, input)
+			if err != nil {
+				pending.data = pending.data[:before-1]
+				pending.err, pending.done = err, true
+				pending.mu.Unlock()
 				return
 			}
-			count++
-			full := count >= packedBatchItems || len(buf) >= batchBytes
-			if !full && !waiting.Load() {
-				continue
+			pending.count++
+			first := pending.count == 1
+			full := pending.count >= packedBatchItems || len(pending.data) >= batchBytes
+			pending.mu.Unlock()
+			if first {
+				signal(pending.ready)
 			}
-			batch := packedBatch{append(buf, ']'), count}
-			if full {
+			for full {
 				select {
-				case batches <- batch:
+				case <-pending.taken:
 				case <-ctx.Done():
 					return
 				}
-			} else {
-				select {
-				case batches <- batch:
-				default: // The sender took up other work.
-					buf = batch.data[:len(batch.data)-1]
-					continue
-				}
-			}
-			buf = append(make([]byte, 0, len(buf)+len(buf)/4), '[')
-			count = 0
-		}
-		if count > 0 {
-			select {
-			case batches <- packedBatch{append(buf, ']'), count}:
-			case <-ctx.Done():
+				pending.mu.Lock()
+				full = pending.count >= packedBatchItems || len(pending.data) >= batchBytes
+				pending.mu.Unlock()
 			}
 		}
+		pending.mu.Lock()
+		pending.done = true
+		pending.mu.Unlock()
 	}()
 	for {
-		waiting.Store(true)
-		var batch packedBatch
-		var ok bool
 		select {
-		case batch, ok = <-batches:
+		case <-pending.ready:
 		case <-ctx.Done():
 			return nil
 		}
-		waiting.Store(false)
-		if !ok {
-			break
+		pending.mu.Lock()
+		data, count, done, err := pending.data, pending.count, pending.done, pending.err
+		if count > 0 {
+			// The next array gets a buffer of its own: the request may
+			// still hold this one after Send returns.
+			pending.data = make([]byte, 0, len(data)+len(data)/4)
+			pending.count = 0
 		}
-		if _, err := call.sendPacked(batch.data, batch.count); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil // The call ended; Recv has its reason.
+		pending.mu.Unlock()
+		signal(pending.taken)
+		if count > 0 {
+			if _, err := call.sendPacked(append(data, ']'), count); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil // The call ended; Recv has its reason.
+				}
+				return err
 			}
-			return err
+		}
+		if done {
+			return err // Nothing more comes once the producer is done.
 		}
 	}
-	return produceErr // Read after batches closed.
 }

@@ -440,6 +440,37 @@ func TestFakeMapRefusesStringsThatAreNotUTF8(t *testing.T) {
 	}
 }
 
+// An input is sent as soon as the sender is free, not held back for more:
+// a sequence that yields its next input only after the previous one's
+// result arrived still runs to the end, in both forms.
+func TestFakeMapSendsEachInputWithoutWaitingForMore(t *testing.T) {
+	_, client := startFakeFarm(t)
+	for _, c := range []*pprocd.Client{client, client.WithValueForm()} {
+		answered := make(chan struct{})
+		lockstep := func(yield func(any) bool) {
+			for i := 0; i < 50; i++ {
+				if !yield(i) {
+					return
+				}
+				<-answered
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), eventLimit) // Only a hang reaches it.
+		count := 0
+		for result, err := range c.Map(ctx, "echo", lockstep, nil) {
+			if err != nil || result.Value != float64(count) {
+				t.Fatalf("result %d: %+v, %v", count, result, err)
+			}
+			count++
+			answered <- struct{}{}
+		}
+		cancel()
+		if count != 50 {
+			t.Errorf("%d results of 50", count)
+		}
+	}
+}
+
 // OpenMap's Send numbers inputs across requests in the packed form.
 func TestFakeOpenMapSends(t *testing.T) {
 	_, client := startFakeFarm(t)
