@@ -1064,6 +1064,10 @@ func (r *runner) runJobRPC(st step) {
 	case "DeleteJob":
 		err = client.DeleteJob(ctx, st.Job)
 	}
+	r.recordStatus(err)
+	if job != nil {
+		r.record("job %q %s %d of %d", job.Name, job.State, job.ItemsDone, job.ItemsTotal)
+	}
 	if !r.checkStatus(st.Expect.Status, err) {
 		return
 	}
