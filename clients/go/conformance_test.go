@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -265,8 +266,10 @@ func TestConformance(t *testing.T) {
 		t.Skipf("$%s is not set: point it at a built pprocd (ctest sets it; e.g. build/server/pprocd)", binaryEnv)
 	}
 	transcripts := map[string]map[string][]string{}
+	blocks := map[string]*int{}
 	for _, form := range forms {
 		transcripts[form] = map[string][]string{}
+		blocks[form] = new(int)
 		t.Run(form, func(t *testing.T) {
 			srv := startServer(t, file.Server.Workers)
 			client := srv.dial(t)
@@ -278,7 +281,7 @@ func TestConformance(t *testing.T) {
 					if !srv.alive() {
 						t.Fatalf("pprocd is not running; stderr:\n%s", srv.stderrText())
 					}
-					r := &runner{t: t, srv: srv, client: client, valueForm: form == "value", jobIDs: map[string]string{}}
+					r := &runner{t: t, srv: srv, client: client, valueForm: form == "value", jobIDs: map[string]string{}, blocks: blocks[form]}
 					defer func() { transcripts[form][sc.Name] = r.transcript }()
 					r.before = r.waitIdle()
 					for i, st := range sc.Steps {
@@ -295,11 +298,17 @@ func TestConformance(t *testing.T) {
 			}
 		})
 	}
+	// Each run used its form: successes came in blocks in the packed form
+	// only.
+	if *blocks["packed"] == 0 || *blocks["value"] != 0 {
+		t.Errorf("results in blocks: %d in the packed form, %d in the Value form", *blocks["packed"], *blocks["value"])
+	}
 	t.Run("same in both forms", func(t *testing.T) {
 		packed, value := transcripts["packed"], transcripts["value"]
 		for _, sc := range file.Scenarios {
-			p, v := packed[sc.Name], value[sc.Name]
-			if p == nil || v == nil {
+			p, ranPacked := packed[sc.Name]
+			v, ranValue := value[sc.Name]
+			if !ranPacked || !ranValue {
 				t.Errorf("%s: did not run in both forms", sc.Name)
 				continue
 			}
@@ -331,11 +340,26 @@ type runner struct {
 	jobIDs    map[string]string
 	// What each step gave, a line each, to compare the two forms.
 	transcript []string
+	// How many results of this form's run came in blocks.
+	blocks *int
+}
+
+// workerPID is a worker's pid in a message: it differs from run to run.
+var workerPID = regexp.MustCompile(`worker \d+`)
+
+// countBlocks counts the results that came in blocks.
+func (r *runner) countBlocks(results []pprocd.Result) {
+	for _, result := range results {
+		if result.Block != nil {
+			*r.blocks++
+		}
+	}
 }
 
 // record adds a line to the transcript, prefixed with the step.
 func (r *runner) record(format string, args ...any) {
-	r.transcript = append(r.transcript, r.step+": "+fmt.Sprintf(format, args...))
+	line := workerPID.ReplaceAllString(fmt.Sprintf(format, args...), "worker PID")
+	r.transcript = append(r.transcript, r.step+": "+line)
 }
 
 // recordStatus records a step's error as its code and message.
@@ -584,6 +608,7 @@ func (r *runner) runCall(st step) {
 	}
 	r.recordStatus(callErr)
 	r.recordResults("result", st.Expect.Order, results)
+	r.countBlocks(results)
 	if !r.checkStatus(st.Expect.Status, callErr) {
 		return
 	}
@@ -982,6 +1007,7 @@ func (r *runner) runReconnect(st step) {
 			order = "input"
 		}
 		r.recordResults("job "+name, order, results)
+		r.countBlocks(results)
 		if n := len(outputs[name]); n > 0 && outputs[name][n-1].Job != nil {
 			final := outputs[name][n-1].Job
 			r.record("job %s ends %s %d of %d %q", name, final.State, final.ItemsDone, final.ItemsTotal, final.Error)
