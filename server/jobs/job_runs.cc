@@ -31,7 +31,11 @@ class JobManager::Sink : public CallSink {
  public:
   Sink(JobManager* manager, std::string job_id) : manager_(manager), job_id_(std::move(job_id)) {}
 
-  void Deliver(std::vector<ResultPtr> results) override {
+  void Deliver(std::vector<ResultPiece> pieces) override {
+    // The job's call is not packed: every piece is one ItemResult.
+    std::vector<ResultPtr> results;
+    results.reserve(pieces.size());
+    for (ResultPiece& piece : pieces) results.push_back(std::move(piece.result));
     auto moved = std::make_shared<std::vector<ResultPtr>>(std::move(results));
     manager_->Post(
         [manager = manager_, id = job_id_, moved] { manager->Delivered(id, std::move(*moved)); });
@@ -203,6 +207,10 @@ void JobManager::StartAttempt(const std::string& job_id,
   if (!RecordState(job)) return;  // It ended FAILED.
   v1::CallOptions options = run->request.options();
   options.set_expected_inputs(static_cast<uint64_t>(run->request.inputs_size()));
+  options.set_packed(false);
+  if (options.item_stats() == v1::ITEM_STATS_UNSPECIFIED) {
+    options.set_item_stats(v1::ITEM_STATS_PER_ITEM);
+  }
   absl::StatusOr<uint64_t> call = scheduler_->OpenCall(
       run->request.callable(), options,
       run->request.ordered() ? CallOrder::kInputOrder : CallOrder::kCompletionOrder,
@@ -226,10 +234,8 @@ void JobManager::FeedInputs(Run& run) {
     });
     return;
   }
-  std::vector<std::string> inputs(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    run.request.inputs(run.next_input + i).SerializeToString(&inputs[static_cast<size_t>(i)]);
-  }
+  std::shared_ptr<const InputBlock> inputs =
+      ValueInputBlock(run.request.inputs(), run.next_input, run.next_input + count);
   run.next_input += count;
   scheduler_->AddInputs(run.call_id, std::move(inputs));
   if (run.next_input == total) {

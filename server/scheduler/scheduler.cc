@@ -107,7 +107,7 @@ bool Scheduler::ReserveQueued(uint64_t count) {
   return true;
 }
 
-void Scheduler::AddInputs(uint64_t call, std::vector<std::string> inputs) {
+void Scheduler::AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs) {
   Post([call, inputs = std::move(inputs)](SchedulerLoop& loop) mutable {
     loop.AddInputs(call, std::move(inputs));
   });

@@ -21,6 +21,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/scheduler/call_sink.h"
+#include "server/scheduler/input_block.h"
 #include "worker/base/unique_fd.h"
 #include "worker/registry.h"
 #include "worker/template_process.h"
@@ -72,8 +73,8 @@ class Scheduler {
   // here, since the caller may hold the sink's lock.
   absl::StatusOr<uint64_t> OpenCall(const std::string& callable, const v1::CallOptions& options,
                                     CallOrder order, std::shared_ptr<CallSink> sink);
-  // Opens a Start call: one invocation of `callable` with `arguments` (a
-  // serialized google.protobuf.Value); results in sending order (a channel
+  // Opens a Start call: one invocation of `callable` with `arguments` (one
+  // JSON value); results in sending order (a channel
   // callable's messages, then the final result). The invocation's channel
   // input comes with SendChannel, one message per WantInput, and ends with
   // EndChannel. Same contract as OpenCall otherwise.
@@ -93,10 +94,10 @@ class Scheduler {
   // reservation) when that would pass max_queued_items. A reservation is
   // consumed by AddInputs of the same count.
   bool ReserveQueued(uint64_t count);
-  // Inputs of the call (each a serialized google.protobuf.Value), numbered
-  // after those already given. Answers one
-  // WantInput (an empty `inputs` counts).
-  void AddInputs(uint64_t call, std::vector<std::string> inputs);
+  // Inputs of the call (a JSON array split into its elements), numbered
+  // after those already given. Answers one WantInput (an empty block
+  // counts).
+  void AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs);
   // No more inputs will come (client half-close).
   void EndInputs(uint64_t call);
   // The front has written `count` results of the call.
