@@ -206,7 +206,13 @@ void JobManager::StartAttempt(const std::string& job_id,
   job.done = 0;
   if (!RecordState(job)) return;  // It ended FAILED.
   v1::CallOptions options = run->request.options();
-  options.set_expected_inputs(static_cast<uint64_t>(run->request.inputs_size()));
+  if (run->request.options().packed()) {
+    absl::StatusOr<std::shared_ptr<const InputBlock>> block =
+        PackedInputBlock(run->request.packed_inputs());
+    // Checked at Submit; a stored request that no longer splits runs none.
+    run->packed_inputs = block.ok() ? *block : EmptyInputBlock();
+  }
+  options.set_expected_inputs(static_cast<uint64_t>(run->total_inputs()));
   options.set_packed(false);
   if (options.item_stats() == v1::ITEM_STATS_UNSPECIFIED) {
     options.set_item_stats(v1::ITEM_STATS_PER_ITEM);
@@ -224,7 +230,7 @@ void JobManager::StartAttempt(const std::string& job_id,
 
 void JobManager::FeedInputs(Run& run) {
   if (run.inputs_ended || run.cancelled) return;
-  const int total = run.request.inputs_size();
+  const int total = run.total_inputs();
   const int count = std::min(kInputsPerFeed, total - run.next_input);
   if (count > 0 && !scheduler_->ReserveQueued(static_cast<uint64_t>(count))) {
     // The server's queue is full: offer them again shortly.
@@ -234,10 +240,14 @@ void JobManager::FeedInputs(Run& run) {
     });
     return;
   }
-  std::shared_ptr<const InputBlock> inputs =
-      ValueInputBlock(run.request.inputs(), run.next_input, run.next_input + count);
+  if (run.packed_inputs != nullptr) {
+    scheduler_->AddInputs(run.call_id, run.packed_inputs, static_cast<uint32_t>(run.next_input),
+                          static_cast<uint32_t>(run.next_input + count));
+  } else {
+    scheduler_->AddInputs(run.call_id, ValueInputBlock(run.request.inputs(), run.next_input,
+                                                       run.next_input + count));
+  }
   run.next_input += count;
-  scheduler_->AddInputs(run.call_id, std::move(inputs));
   if (run.next_input == total) {
     run.inputs_ended = true;
     scheduler_->EndInputs(run.call_id);

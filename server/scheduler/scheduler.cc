@@ -108,8 +108,14 @@ bool Scheduler::ReserveQueued(uint64_t count) {
 }
 
 void Scheduler::AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs) {
-  Post([call, inputs = std::move(inputs)](SchedulerLoop& loop) mutable {
-    loop.AddInputs(call, std::move(inputs));
+  const auto end = static_cast<uint32_t>(inputs->elements.size());
+  AddInputs(call, std::move(inputs), 0, end);
+}
+
+void Scheduler::AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
+                          uint32_t end) {
+  Post([call, inputs = std::move(inputs), begin, end](SchedulerLoop& loop) mutable {
+    loop.AddInputs(call, std::move(inputs), begin, end);
   });
 }
 

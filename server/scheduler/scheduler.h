@@ -98,6 +98,9 @@ class Scheduler {
   // after those already given. Answers one WantInput (an empty block
   // counts).
   void AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs);
+  // Elements [begin, end) of `inputs` only.
+  void AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
+                 uint32_t end);
   // No more inputs will come (client half-close).
   void EndInputs(uint64_t call);
   // The front has written `count` results of the call.

@@ -751,8 +751,9 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
   MarkDirty(id);
 }
 
-void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs) {
-  const uint64_t count = inputs->elements.size();
+void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs,
+                              uint32_t begin, uint32_t end) {
+  const uint64_t count = end - begin;
   CallState* call = FindCall(id);
   if (call == nullptr) {
     owner_->queued_items_.fetch_sub(count, std::memory_order_relaxed);
@@ -762,7 +763,8 @@ void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inp
   if (count > 0) {
     InputRun run;
     run.block = std::move(inputs);
-    run.end = static_cast<uint32_t>(count);
+    run.begin = begin;
+    run.end = end;
     run.first_index = call->inputs_received;
     call->inputs_received += count;
     call->PushPending(std::move(run));

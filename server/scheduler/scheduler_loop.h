@@ -38,7 +38,8 @@ class SchedulerLoop {
   void SendChannel(uint64_t id, std::string message);
   void EndChannel(uint64_t id);
   void CancelItems(uint64_t id, std::vector<uint64_t> indices);
-  void AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs);
+  void AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
+                 uint32_t end);
   void EndInputs(uint64_t id);
   void ResultsSent(uint64_t id, uint64_t count);
   void CancelCall(uint64_t id);
