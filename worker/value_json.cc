@@ -108,6 +108,20 @@ class Parser {
     return value;
   }
 
+  absl::Status ParseAllElements(google::protobuf::RepeatedPtrField<Value>* list) {
+    const int before = list->size();
+    SkipSpace();
+    bool ok = pos_ < text_.size() && text_[pos_] == '[' ? ParseElements(list, 1)
+                                                        : Fail("expected a JSON array");
+    if (ok) {
+      SkipSpace();
+      if (pos_ != text_.size()) ok = Fail("text after the value");
+    }
+    if (ok) return absl::OkStatus();
+    list->DeleteSubrange(before, list->size() - before);
+    return Error();
+  }
+
  private:
   absl::Status Error() const {
     return absl::InvalidArgumentError(absl::StrCat(error_, " at byte ", pos_));
@@ -188,16 +202,20 @@ class Parser {
   }
 
   bool ParseArray(Value* value, int depth) {
+    return ParseElements(value->mutable_list_value()->mutable_values(), depth);
+  }
+
+  // Parses the array at pos_, appending its elements to `*list`.
+  bool ParseElements(google::protobuf::RepeatedPtrField<Value>* list, int depth) {
     if (depth > kMaxDepth) return Fail("nested too deep");
     ++pos_;
-    auto* list = value->mutable_list_value();
     SkipSpace();
     if (pos_ < text_.size() && text_[pos_] == ']') {
       ++pos_;
       return true;
     }
     while (true) {
-      if (!ParseValue(list->add_values(), depth)) return false;
+      if (!ParseValue(list->Add(), depth)) return false;
       SkipSpace();
       if (pos_ == text_.size()) return Fail("unterminated array");
       if (text_[pos_] == ']') {
@@ -391,5 +409,10 @@ void AppendJson(const Value& value, std::string* out) {
 }
 
 absl::StatusOr<Value> ParseJson(absl::string_view text) { return Parser(text).ParseAll(); }
+
+absl::Status ParseJsonArray(absl::string_view text,
+                            google::protobuf::RepeatedPtrField<google::protobuf::Value>* out) {
+  return Parser(text).ParseAllElements(out);
+}
 
 }  // namespace pprocd

@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
@@ -32,6 +33,13 @@ void AppendJsonString(absl::string_view text, std::string* out);
 // 100 deep, as in protobuf's parser. Fails with
 // InvalidArgument and the reason (and its byte offset) otherwise.
 absl::StatusOr<google::protobuf::Value> ParseJson(absl::string_view text);
+
+// Parses `text`, one JSON array, in one pass and appends its elements to
+// `*out` (which may live on an arena: the new Values are then allocated on
+// it). Fails as ParseJson does, and when the text is not an array; `*out`
+// is then left as it was.
+absl::Status ParseJsonArray(absl::string_view text,
+                            google::protobuf::RepeatedPtrField<google::protobuf::Value>* out);
 
 }  // namespace pprocd
 

@@ -129,5 +129,28 @@ TEST(ValueJsonTest, PrintedValuesReadBackTheSame) {
   EXPECT_EQ(Print(Value()), "null");
 }
 
+TEST(ValueJsonTest, ParsesAnArrayOntoAnArenaAppendingItsElements) {
+  google::protobuf::Arena arena;
+  auto* list = google::protobuf::Arena::CreateMessage<google::protobuf::ListValue>(&arena);
+  list->add_values()->set_string_value("before");
+  ASSERT_TRUE(ParseJsonArray(R"( [1, "a", {"k": [true, null]}] )", list->mutable_values()).ok());
+  ASSERT_EQ(list->values_size(), 4);
+  EXPECT_EQ(list->values(3).GetArena(), &arena);
+  std::string out;
+  for (const Value& value : list->values()) AppendJson(value, &out);
+  EXPECT_EQ(out, R"("before"1"a"{"k":[true,null]})");
+}
+
+TEST(ValueJsonTest, AnArrayThatDoesNotParseLeavesTheListAsItWas) {
+  google::protobuf::ListValue list;
+  list.add_values()->set_number_value(1);
+  for (const char* text : {R"({"a": 1})", "3", "[1, 2", "[1] [2]", "[1, tru]", ""}) {
+    EXPECT_FALSE(ParseJsonArray(text, list.mutable_values()).ok()) << text;
+    EXPECT_EQ(list.values_size(), 1) << text;
+  }
+  EXPECT_TRUE(ParseJsonArray("[]", list.mutable_values()).ok());
+  EXPECT_EQ(list.values_size(), 1);
+}
+
 }  // namespace
 }  // namespace pprocd
