@@ -196,7 +196,7 @@ class WorkerSession {
     absl::StatusOr<google::protobuf::Value> outcome =
         bound.ok() ? InvokeWithinLimits(def, args_, index, channel_open) : bound;
     const uint64_t end_us = NowUs();
-    Record(def, index, std::move(outcome), {UnixUs(start_us), end_us - start_us},
+    Record(def, index, outcome, {UnixUs(start_us), end_us - start_us},
            /*take_output=*/true, /*invalid_argument=*/!bound.ok());
     return end_us;
   }
@@ -206,9 +206,9 @@ class WorkerSession {
   // (output written, a bytes result, a channel item), anything else as an
   // ItemResult. With `take_output`, what the item wrote to stdout and
   // stderr becomes its logs. `invalid_argument`: the failure is the
-  // input's, not the callable's.
+  // input's, not the callable's. May move the value out of `outcome`.
   void Record(const CallableDef& def, uint64_t index,
-              absl::StatusOr<google::protobuf::Value> outcome, const ItemTiming& timing,
+              absl::StatusOr<google::protobuf::Value>& outcome, const ItemTiming& timing,
               bool take_output, bool invalid_argument) {
     v1::ItemResult* result;
     if (outcome.ok()) {
@@ -304,7 +304,7 @@ class WorkerSession {
       }
       const ItemTiming timing{UnixUs(start_us), wall_us / answered};
       for (size_t k = 0; k < answered; ++k) {
-        Record(def, static_cast<uint64_t>(first) + k, std::move(outcomes[k]), timing,
+        Record(def, static_cast<uint64_t>(first) + k, outcomes[k], timing,
                /*take_output=*/k + 1 == answered, /*invalid_argument=*/!bound[first].ok());
       }
       next = first + static_cast<int>(answered);
