@@ -161,7 +161,8 @@ class WorkerSession {
       RunBatchedTask(*def);
       return;
     }
-    // Each item's end is the next one's start: one clock reading per item.
+    // Each item's end is the next one's start (unless results were sent
+    // in between): one clock reading per item.
     uint64_t start_us = StartClock();
     uint64_t last_flush_us = start_us;
     for (int i = 0; i < count; ++i) {
@@ -178,12 +179,12 @@ class WorkerSession {
         end_us = RunItem(*def, inputs_->values(i), static_cast<uint64_t>(i), task.channel_open(),
                          start_us);
       }
+      start_us = end_us;
       if (i + 1 == count || task.report_each() || end_us - last_flush_us >= kSlowItemUs ||
           results_.pending_bytes() >= kFlushBytes) {
         results_.Flush();
-        last_flush_us = end_us;
+        last_flush_us = start_us = NowUs();
       }
-      start_us = end_us;
     }
   }
 
@@ -308,12 +309,12 @@ class WorkerSession {
                /*take_output=*/k + 1 == answered, /*invalid_argument=*/!bound[first].ok());
       }
       next = first + static_cast<int>(answered);
+      start_us = end_us;
       if (next == count || end_us - last_flush_us >= kSlowItemUs ||
           results_.pending_bytes() >= kFlushBytes) {
         results_.Flush();
-        last_flush_us = end_us;
+        last_flush_us = start_us = NowUs();
       }
-      start_us = end_us;
     }
   }
 
