@@ -199,8 +199,8 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
         inputs = (*block)->elements.size();
         valid = ValidateJsonInputs(**def, **block, 0);
       } else {
-        valid = absl::InvalidArgumentError(
-            absl::StrCat("packed_inputs: ", block.status().message()));
+        valid =
+            absl::InvalidArgumentError(absl::StrCat("packed_inputs: ", block.status().message()));
       }
     }
   } else if (valid.ok() && !request->packed_inputs().empty()) {

@@ -244,8 +244,8 @@ void JobManager::FeedInputs(Run& run) {
     scheduler_->AddInputs(run.call_id, run.packed_inputs, static_cast<uint32_t>(run.next_input),
                           static_cast<uint32_t>(run.next_input + count));
   } else {
-    scheduler_->AddInputs(run.call_id, ValueInputBlock(run.request.inputs(), run.next_input,
-                                                       run.next_input + count));
+    scheduler_->AddInputs(
+        run.call_id, ValueInputBlock(run.request.inputs(), run.next_input, run.next_input + count));
   }
   run.next_input += count;
   if (run.next_input == total) {
