@@ -131,14 +131,26 @@ def dumps(items: Any) -> bytes:
     try:
         data = _dumps(items)
     except TypeError as error:
-        raise TypeError(str(error)) from None
-    except OverflowError as error:  # pragma: no cover - json fallback only
-        raise TypeError(str(error)) from None
+        if "64-bit" not in str(error):
+            raise TypeError(str(error)) from None
+        # An int beyond 64 bits: a double, as the Value form sends it.
+        data = _dumps(_big_ints_as_floats(items))
     # orjson prints NaN and infinities as null, json as NaN/Infinity: both
     # texts then hold one of these, which a batch without them rarely has.
     if (b"null" in data or b"NaN" in data or b"Infinity" in data) and _has_nonfinite(items):
         data = _dumps(_finite(items))
     return data
+
+
+def _big_ints_as_floats(obj: Any) -> Any:
+    kind = type(obj)
+    if kind is int:
+        return obj if -(2 ** 63) <= obj < 2 ** 64 else float(obj)
+    if isinstance(obj, (list, tuple)):
+        return [_big_ints_as_floats(item) for item in obj]
+    if isinstance(obj, Mapping):
+        return {key: _big_ints_as_floats(item) for key, item in obj.items()}
+    return obj
 
 
 def _as_value_form(obj: Any) -> Any:
