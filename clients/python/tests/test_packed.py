@@ -125,6 +125,11 @@ def test_values_that_are_not_json_shaped_are_refused_as_in_the_value_form(bad: A
         to_value(bad)
 
 
+def test_a_value_that_is_not_json_shaped_is_named() -> None:
+    with pytest.raises(TypeError, match="JSON-shaped"):
+        _packed.dumps([1, object()])
+
+
 def test_the_encoding_is_compact_utf8() -> None:
     assert _packed.dumps([1, "ü", {"a": [True, None]}]) == '[1,"ü",{"a":[true,null]}]'.encode()
 

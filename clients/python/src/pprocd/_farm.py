@@ -304,9 +304,10 @@ class Farm:
         if isinstance(sequence, Sequence):
             options.expected_inputs = len(sequence)
         problem: List[BaseException] = []
+        sent = [0]
         make_requests = self._pmap_packed_requests if options.packed else self._pmap_requests
         out: List[Any] = []
-        call = self._stub.Map(make_requests(name, options, sequence, problem),
+        call = self._stub.Map(make_requests(name, options, sequence, problem, sent),
                               wait_for_ready=False)
         received = False
         try:
@@ -327,12 +328,17 @@ class Farm:
             call.cancel()
         if problem:
             raise problem[0]
+        if len(out) < sent[0]:  # every input gives at least one result
+            raise FarmError(f"{name}: the server answered {len(out)} of {sent[0]} inputs"
+                            + (" (does it predate the packed form? packed=False uses the "
+                               "Value form)" if options.packed else ""))
         return out
 
     def _pmap_requests(self, name: str, options: item_pb2.CallOptions, sequence: Iterable[Any],
-                       problem: List[BaseException]) -> Iterator[service_pb2.MapRequest]:
+                       problem: List[BaseException],
+                       sent: List[int]) -> Iterator[service_pb2.MapRequest]:
         """The Value form's requests of a pmap; an input that cannot be sent
-        ends them, its error in ``problem``."""
+        ends them, its error in ``problem``; ``sent[0]`` counts the inputs."""
         yield service_pb2.MapRequest(callable=name, options=options)
         batch: List[Any] = []
         try:
@@ -341,17 +347,19 @@ class Farm:
                 self.check(name, value, index)
                 batch.append(value)
                 if len(batch) >= 1024:
+                    sent[0] += len(batch)
                     yield service_pb2.MapRequest(inputs=batch)
                     batch = []
         except Exception as error:  # raised in the caller's thread
             problem.append(error)
             return
         if batch:
+            sent[0] += len(batch)
             yield service_pb2.MapRequest(inputs=batch)
 
     def _pmap_packed_requests(self, name: str, options: item_pb2.CallOptions,
-                              sequence: Iterable[Any],
-                              problem: List[BaseException]) -> Iterator[service_pb2.MapRequest]:
+                              sequence: Iterable[Any], problem: List[BaseException],
+                              sent: List[int]) -> Iterator[service_pb2.MapRequest]:
         """The packed form's requests of a pmap: PMAP_BATCH_INPUTS inputs
         each, checked and encoded in bulk; as :meth:`_pmap_requests`."""
         yield service_pb2.MapRequest(callable=name, options=options)
@@ -365,6 +373,7 @@ class Farm:
                 self.check_objs(name, batch, index)
                 index += len(batch)
                 for data in _packed.encode_batches(batch, PACKED_MAX_BYTES):
+                    sent[0] = index
                     yield service_pb2.MapRequest(packed_inputs=data)
         except Exception as error:  # raised in the caller's thread
             problem.append(error)

@@ -132,7 +132,9 @@ def dumps(items: Any) -> bytes:
         data = _dumps(items)
     except TypeError as error:
         if "64-bit" not in str(error):
-            raise TypeError(str(error)) from None
+            # orjson names the type only; the Value form's message says more.
+            cause = error.__cause__
+            raise (cause if isinstance(cause, TypeError) else TypeError(str(error))) from None
         # An int beyond 64 bits: a double, as the Value form sends it.
         data = _dumps(_big_ints_as_floats(items))
     # orjson prints NaN and infinities as null, json as NaN/Infinity: both
