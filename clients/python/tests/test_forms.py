@@ -154,7 +154,7 @@ def scenario(farm: pprocd.Farm) -> Dict[str, Any]:
 def forms(server: ServerProcess) -> Any:
     """A packed and a Value-form farm on the shared server; it is idle
     again after the test."""
-    packed = pprocd.Farm(server.address)
+    packed = pprocd.Farm(server.address, packed=True)
     value_form = pprocd.Farm(server.address, packed=False)
     try:
         assert packed.packed and not value_form.packed
@@ -199,7 +199,7 @@ def test_both_forms_give_the_same_values_and_errors(forms: Any) -> None:
 
 
 def test_item_stats_choices(server: ServerProcess) -> None:
-    with pprocd.Farm(server.address) as farm:
+    with pprocd.Farm(server.address, packed=True) as farm:
         for mode, has_stats in (("per_item", True), ("per_chunk", True), ("none", False),
                                 (None, True)):
             with farm.Map(item_stats=mode) as results:
