@@ -376,13 +376,21 @@ class Map(_Collection):
         return self._reader(unwrap=False)
 
     def _reader(self, unwrap: bool) -> "_Reader[Any]":
+        # Takes every result already there at once (one lock for many).
+        taken: Deque[Result] = collections.deque()
         position = [0]
 
         def step() -> Optional[Result]:
-            result = self._result_at(position[0])
-            if result is not None:
-                position[0] += 1
-            return result
+            if not taken:
+                with self._cond:
+                    while len(self._flat) <= position[0] and not self._complete():
+                        self._cond.wait()
+                    taken.extend(self._flat[position[0]:])
+                if not taken:
+                    self._close_idle_streams()
+                    return None
+                position[0] += len(taken)
+            return taken.popleft()
 
         return _Reader(step, unwrap)
 
