@@ -60,7 +60,7 @@ class Channel:
         self._cancelled = False
         self._call_cancelled = False
         self._watchers: List[_Watcher] = []
-        if self._packed:
+        if isinstance(arguments, bytes):
             first = service_pb2.StartRequest(callable=name, options=options,
                                              packed_arguments=arguments)
         else:

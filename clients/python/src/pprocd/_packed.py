@@ -28,6 +28,7 @@ from typing import Any, Callable, List, Mapping
 
 from google.protobuf.struct_pb2 import Value
 
+_orjson: Any
 try:  # orjson: 5 to 70 ns per small element, against 130 to 160 for json.
     import orjson as _orjson
 except ImportError:  # pragma: no cover - exercised by the fallback test
@@ -108,7 +109,7 @@ def _has_nonfinite(obj: Any) -> bool:
 if _orjson is not None:
     _OPTIONS = (_orjson.OPT_PASSTHROUGH_SUBCLASS | _orjson.OPT_PASSTHROUGH_DATACLASS
                 | _orjson.OPT_PASSTHROUGH_DATETIME)
-    _orjson_dumps = _orjson.dumps
+    _orjson_dumps: Callable[..., bytes] = _orjson.dumps
 
     def _dumps(items: Any) -> bytes:
         return _orjson_dumps(items, default=_plain, option=_OPTIONS)

@@ -221,7 +221,7 @@ class ItemStream:
                     with self._lock:
                         tokens = self._tokens
                         for index, raw in entries:
-                            if type(raw) is tuple or is_final(raw):
+                            if type(raw) is tuple or is_final(raw):  # type: ignore[arg-type]
                                 token = tokens.pop(index, None)
                             else:
                                 token = tokens.get(index)
