@@ -363,13 +363,9 @@ class Farm:
         """The packed form's requests of a pmap: PMAP_BATCH_INPUTS inputs
         each, checked and encoded in bulk; as :meth:`_pmap_requests`."""
         yield service_pb2.MapRequest(callable=name, options=options)
-        iterator = iter(sequence)
         index = 0
         try:
-            while True:
-                batch = list(itertools.islice(iterator, PMAP_BATCH_INPUTS))
-                if not batch:
-                    return
+            for batch in _batches(sequence, PMAP_BATCH_INPUTS):
                 self.check_objs(name, batch, index)
                 index += len(batch)
                 for data in _packed.encode_batches(batch, PACKED_MAX_BYTES):
@@ -507,6 +503,22 @@ class Farm:
         from ._executor import FarmExecutor
         return FarmExecutor(max_workers=max_workers, farm=self, reuse=reuse, timeout=timeout,
                             packed=packed, item_stats=item_stats)
+
+
+def _batches(sequence: Iterable[Any], size: int) -> Iterator[Sequence[Any]]:
+    """``sequence`` in consecutive batches of ``size`` (the last shorter):
+    slices of a list or tuple (a copy of pointers), else lists taken from
+    its iterator."""
+    if type(sequence) is list or type(sequence) is tuple:
+        for start in range(0, len(sequence), size):
+            yield sequence[start:start + size]
+        return
+    iterator = iter(sequence)
+    while True:
+        batch = list(itertools.islice(iterator, size))
+        if not batch:
+            return
+        yield batch
 
 
 _default_lock = threading.Lock()

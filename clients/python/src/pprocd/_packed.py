@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, List, Mapping
+from typing import Any, Callable, List, Mapping, Sequence
 
 from google.protobuf.struct_pb2 import Value
 
@@ -188,7 +188,7 @@ def loads_value(data: bytes) -> Any:
     return _as_value_form(loads(data))
 
 
-def encode_batches(items: List[Any], max_bytes: int) -> List[bytes]:
+def encode_batches(items: Sequence[Any], max_bytes: int) -> List[bytes]:
     """``items`` as JSON arrays of at most ``max_bytes`` each where possible
     (a batch too large is split in halves; one item alone may exceed it)."""
     data = dumps(items)
