@@ -188,13 +188,10 @@ class Channel:
                 messages = list(self._outbox)
                 self._outbox.clear()
                 closing = self._input_closed
-            # One message per request in both forms: a channel's messages
-            # are few and answered one by one, and the callable gets each
-            # as soon as it is sent.
-            for message in messages:
-                if self._packed:
-                    yield service_pb2.StartRequest(packed_messages=_packed.join([message]))
-                else:
+            if self._packed and messages:  # what accumulated: one array
+                yield service_pb2.StartRequest(packed_messages=_packed.join(messages))
+            elif messages:
+                for message in messages:
                     yield service_pb2.StartRequest(message=message)
             if closing:
                 return
