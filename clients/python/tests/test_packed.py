@@ -241,3 +241,24 @@ def test_a_reconnect_block_gives_one_job_result_per_item_with_consecutive_seqs()
     assert [(e.seq, e.index, e.value) for e in events] == [(10, 4, 1), (11, 5, "two"),
                                                            (12, 6, [3])]
     assert events[0].result.callable == "echo" and events[0].result.stats.worker_pid == 5
+
+
+# Choosing the form ----------------------------------------------------------
+
+def test_the_packed_form_is_the_default_unless_the_environment_says_otherwise(monkeypatch) -> None:
+    import pprocd
+
+    monkeypatch.delenv("PPROCD_PACKED", raising=False)
+    with pprocd.Farm("unix:/nonexistent/pprocd.sock") as farm:  # connects on first call only
+        assert farm.packed
+        assert farm.options().packed and not farm.options(packed=False).packed
+        assert farm.options().item_stats == item_pb2.ITEM_STATS_UNSPECIFIED
+        assert farm.options(item_stats="per_item").item_stats == item_pb2.ITEM_STATS_PER_ITEM
+    monkeypatch.setenv("PPROCD_PACKED", "0")
+    with pprocd.Farm("unix:/nonexistent/pprocd.sock") as farm:
+        assert not farm.packed
+        assert farm.options(packed=True).packed
+    with pprocd.Farm("unix:/nonexistent/pprocd.sock", packed=True, item_stats="none") as farm:
+        assert farm.packed and farm.options().item_stats == item_pb2.ITEM_STATS_NONE
+    with pytest.raises(ValueError):
+        pprocd.Farm("unix:/nonexistent/pprocd.sock", item_stats="each")
