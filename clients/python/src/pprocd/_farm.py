@@ -102,10 +102,10 @@ class Farm:
     ``packed`` (default True, unless $PPROCD_PACKED is 0): calls move items
     in the packed form (inputs as one JSON array per request, successful
     results as blocks), far cheaper per item; False uses the Value form
-    (one google.protobuf.Value
-    per item). Both give the same values and errors; every call method takes
-    ``packed=`` to choose for one call. ``item_stats``: the default of the
-    calls' ``item_stats`` (see :func:`make_options`).
+    (one google.protobuf.Value per item). Both give the same values and
+    errors; every call method takes ``packed=`` to choose for one call.
+    ``item_stats``: the default of the calls' ``item_stats`` (see
+    :func:`make_options`).
 
     Thread-safe. A context manager; ``close()`` ends its connection.
     """
