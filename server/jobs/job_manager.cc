@@ -154,7 +154,8 @@ void JobManager::Loop() {
 // --- Asynchronous calls ---------------------------------------------------
 
 void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& request,
-                             Done<absl::StatusOr<Submitted>> done) {
+                             Done<absl::StatusOr<Submitted>> done,
+                             std::shared_ptr<const InputBlock> packed_inputs) {
   // The request's copies and digests are made here, on the caller's thread.
   JobRecord record;
   record.owner_uid = caller.uid;
@@ -164,11 +165,13 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
   record.state = JobState::kQueued;
   record.total = request.inputs_size();
   if (request.options().packed()) {
-    // Checked by the front: a JSON array.
-    std::vector<JsonElement> elements;
-    if (SplitJsonArray(request.packed_inputs(), &elements).ok()) {
-      record.total = static_cast<int64_t>(elements.size());
+    if (packed_inputs == nullptr) {
+      // Checked by the front: a JSON array.
+      absl::StatusOr<std::shared_ptr<const InputBlock>> split =
+          PackedInputBlock(request.packed_inputs());
+      packed_inputs = split.ok() ? *std::move(split) : EmptyInputBlock();
     }
+    record.total = static_cast<int64_t>(packed_inputs->elements.size());
   }
   record.max_retries = request.retries();
   record.socket_path = request.socket_path();
@@ -179,12 +182,14 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
     record.settings_digest = std::move(digest.settings);
   }
   auto copy = std::make_shared<v1::SubmitRequest>(request);
+  // The run works from the split block.
+  if (packed_inputs != nullptr) copy->clear_packed_inputs();
   auto shared_done = std::make_shared<Done<absl::StatusOr<Submitted>>>(std::move(done));
   auto shared_record = std::make_shared<JobRecord>(std::move(record));
   PostCall(
-      [this, shared_record, copy, shared_done] {
+      [this, shared_record, copy, shared_done, packed_inputs] {
         if (draining_) return (*shared_done)(Stopping());
-        (*shared_done)(DoSubmit(std::move(*shared_record), copy));
+        (*shared_done)(DoSubmit(std::move(*shared_record), copy, packed_inputs));
       },
       [shared_done] { (*shared_done)(Stopping()); });
 }
@@ -297,7 +302,7 @@ absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string
   auto unsaved = unsaved_.find(job_id);
   if (unsaved == unsaved_.end()) return outputs;
   const int64_t seq = unsaved->second.record.last_seq + 1;
-  const int64_t last = outputs->empty() ? after_seq : outputs->back().seq;
+  const int64_t last = outputs->empty() ? after_seq : outputs->back().last_seq();
   if (last == seq - 1 && static_cast<int>(outputs->size()) < max_count) {
     outputs->push_back(JobOutput{seq, unsaved->second.output.kind, unsaved->second.output.payload});
   }

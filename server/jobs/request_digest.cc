@@ -16,6 +16,7 @@ using google::protobuf::internal::WireFormatLite;
 
 // SubmitRequest's field numbers that the digests treat apart.
 constexpr int kInputsField = v1::SubmitRequest::kInputsFieldNumber;
+constexpr int kPackedInputsField = v1::SubmitRequest::kPackedInputsFieldNumber;
 constexpr int kOptionsField = v1::SubmitRequest::kOptionsFieldNumber;
 constexpr int kIdempotencyKeyField = v1::SubmitRequest::kIdempotencyKeyFieldNumber;
 
@@ -93,7 +94,7 @@ RequestDigest DigestRequest(absl::string_view serialized_request) {
     if (!WireFormatLite::SkipField(&stream, tag)) break;
     const absl::string_view whole = serialized_request.substr(
         static_cast<size_t>(start), static_cast<size_t>(stream.CurrentPosition() - start));
-    if (field == kInputsField) {
+    if (field == kInputsField || field == kPackedInputsField) {
       inputs.Add(whole);
     } else if (field != kIdempotencyKeyField) {
       settings.Add(whole);

@@ -6,8 +6,8 @@
 // (map entries in key order), without the fields that do not define the
 // job: idempotency_key (the same by construction) and
 // options.expected_inputs (a hint the server sets itself). Of that form,
-// two SHA-256 digests, so that a difference can be named: of the inputs,
-// and of everything else (callable, options, ordered, name, retries,
+// two SHA-256 digests, so that a difference can be named: of the inputs
+// (`inputs`, or `packed_inputs` in the packed form), and of everything else (callable, options, ordered, name, retries,
 // retry_backoff_ms, socket_path, and any field added later). The digests
 // are stored with the job: they must stay the same across releases.
 //
