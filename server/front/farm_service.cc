@@ -202,8 +202,8 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
         valid = ValidateJsonInputs(**def, **block, 0);
         packed_inputs = *std::move(block);
       } else {
-        valid = absl::InvalidArgumentError(
-            absl::StrCat("packed_inputs: ", block.status().message()));
+        valid =
+            absl::InvalidArgumentError(absl::StrCat("packed_inputs: ", block.status().message()));
       }
     }
   } else if (valid.ok() && !request->packed_inputs().empty()) {
@@ -268,8 +268,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FarmService::HandleReconnect(
     return new Finished(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                      "jobs: name at least one job (by id or name)"));
   }
-  auto* reactor =
-      new ReconnectReactor(jobs_, request.max_outputs_per_message(), request.packed());
+  auto* reactor = new ReconnectReactor(jobs_, request.max_outputs_per_message(), request.packed());
   auto lookup = std::make_shared<JobLookup>();
   lookup->jobs = jobs_;
   lookup->caller = JobCaller(identity);

@@ -24,8 +24,7 @@ constexpr size_t kPackedEntryOverhead = 16;
 
 }  // namespace
 
-ReconnectReactor::ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message,
-                                   bool packed)
+ReconnectReactor::ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message, bool packed)
     : jobs_(jobs),
       max_outputs_per_message_(std::max<uint32_t>(1, max_outputs_per_message)),
       packed_(packed) {}
@@ -133,8 +132,8 @@ absl::Status ReconnectReactor::RefillLocked() {
 }
 
 absl::StatusOr<uint64_t> ReconnectReactor::BufferBlockLocked(Cursor& cursor,
-                                                              const JobOutput& output,
-                                                              uint64_t budget) {
+                                                             const JobOutput& output,
+                                                             uint64_t budget) {
   v1::ResultBlock block;
   if (!block.ParseFromString(output.payload) ||
       static_cast<int64_t>(block.count()) != output.count) {
@@ -155,8 +154,8 @@ absl::StatusOr<uint64_t> ReconnectReactor::BufferBlockLocked(Cursor& cursor,
       absl::StatusOr<v1::ResultBlock> tail = BlockTail(block, skip);
       if (!tail.ok()) {
         buffered_.pop_back();
-        return absl::Status(tail.status().code(), absl::StrCat("job ", cursor.job_id, ": ",
-                                                               tail.status().message()));
+        return absl::Status(tail.status().code(),
+                            absl::StrCat("job ", cursor.job_id, ": ", tail.status().message()));
       }
       *response.mutable_block() = *std::move(tail);
     }

@@ -48,7 +48,8 @@ v1::ResultBlock Slice(const v1::ResultBlock& block, const std::vector<JsonElemen
   values->push_back(']');
   if (HasItemStats(block)) {
     part.mutable_item_stats()->Reserve(static_cast<int>(to - from));
-    for (uint32_t i = from; i < to; ++i) *part.add_item_stats() = block.item_stats(static_cast<int>(i));
+    for (uint32_t i = from; i < to; ++i)
+      *part.add_item_stats() = block.item_stats(static_cast<int>(i));
   }
   if (from == 0 && block.has_stats()) *part.mutable_stats() = block.stats();
   return part;
@@ -71,9 +72,8 @@ NewOutput ResultOutput(const v1::ItemResult& result) {
 }
 
 absl::Status Unreadable(const v1::ResultBlock& block) {
-  return absl::DataLossError(absl::StrCat("the stored block of items ", block.first_index(),
-                                          " to ", block.first_index() + block.count(),
-                                          " is unreadable"));
+  return absl::DataLossError(absl::StrCat("the stored block of items ", block.first_index(), " to ",
+                                          block.first_index() + block.count(), " is unreadable"));
 }
 
 }  // namespace

@@ -220,8 +220,7 @@ class JobManager {
   // `request`: the job's request when the caller has it (a new job), so
   // that the stored copy need not be read back; null reads it.
   // `packed_inputs`: its packed inputs already split, or null.
-  void StartAttempt(const std::string& job_id,
-                    std::shared_ptr<v1::SubmitRequest> request = nullptr,
+  void StartAttempt(const std::string& job_id, std::shared_ptr<v1::SubmitRequest> request = nullptr,
                     std::shared_ptr<const InputBlock> packed_inputs = nullptr);
   void FeedInputs(Run& run);
   void Delivered(const std::string& job_id, std::vector<ResultPiece> pieces);

@@ -165,17 +165,15 @@ void JobManager::RetryUnsaved() {
   }
 }
 
-void JobManager::StartAttempt(const std::string& job_id,
-                              std::shared_ptr<v1::SubmitRequest> request,
+void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::SubmitRequest> request,
                               std::shared_ptr<const InputBlock> packed_inputs) {
   if (draining_ || runs_.count(job_id) > 0) return;
   absl::StatusOr<JobRecord> record = store_->GetJob(job_id, /*with_request=*/request == nullptr);
   if (!record.ok()) {
     if (absl::IsNotFound(record.status())) return;  // Deleted meanwhile.
     LogLine(absl::StrCat("job ", job_id, ": ", record.status().ToString(), "; trying again"));
-    After(kRetryEvery, [this, job_id, request, packed_inputs] {
-      StartAttempt(job_id, request, packed_inputs);
-    });
+    After(kRetryEvery,
+          [this, job_id, request, packed_inputs] { StartAttempt(job_id, request, packed_inputs); });
     return;
   }
   Overlay(*record);
@@ -251,8 +249,8 @@ void JobManager::FeedInputs(Run& run) {
     scheduler_->AddInputs(run.call_id, run.packed_inputs, static_cast<uint32_t>(run.next_input),
                           static_cast<uint32_t>(run.next_input + count));
   } else {
-    scheduler_->AddInputs(run.call_id, ValueInputBlock(run.request.inputs(), run.next_input,
-                                                       run.next_input + count));
+    scheduler_->AddInputs(
+        run.call_id, ValueInputBlock(run.request.inputs(), run.next_input, run.next_input + count));
   }
   run.next_input += count;
   if (run.next_input == total) {

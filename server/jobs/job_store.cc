@@ -273,10 +273,9 @@ absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
   bool only_state = true;
   uint64_t bytes = 0;
   {
-    PPROCD_ASSIGN_OR_RETURN(
-        SqliteDb::Lease insert,
-        writer_->Cached("INSERT INTO outputs (job, seq, kind, payload, count)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5)"));
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease insert,
+                            writer_->Cached("INSERT INTO outputs (job, seq, kind, payload, count)"
+                                            " VALUES (?1, ?2, ?3, ?4, ?5)"));
     for (const NewOutput& output : outputs) {
       insert->Reset();
       insert->BindInt(1, num);

@@ -36,8 +36,9 @@ std::optional<std::vector<JobOutput>> RecentOutputs::Read(const std::string& job
   const int64_t newest = held.back().last_seq();
   if (after_seq + 1 < oldest || after_seq >= newest) return std::nullopt;
   // The output holding after_seq + 1: the first that ends at or after it.
-  const auto from = std::partition_point(
-      held.begin(), held.end(), [after_seq](const JobOutput& o) { return o.last_seq() <= after_seq; });
+  const auto from = std::partition_point(held.begin(), held.end(), [after_seq](const JobOutput& o) {
+    return o.last_seq() <= after_seq;
+  });
   std::vector<JobOutput> outputs;
   uint64_t bytes = 0;
   for (size_t i = static_cast<size_t>(from - held.begin());

@@ -7,9 +7,10 @@
 // job: idempotency_key (the same by construction) and
 // options.expected_inputs (a hint the server sets itself). Of that form,
 // two SHA-256 digests, so that a difference can be named: of the inputs
-// (`inputs`, or `packed_inputs` in the packed form), and of everything else (callable, options, ordered, name, retries,
-// retry_backoff_ms, socket_path, and any field added later). The digests
-// are stored with the job: they must stay the same across releases.
+// (`inputs`, or `packed_inputs` in the packed form), and of everything
+// else (callable, options, ordered, name, retries, retry_backoff_ms,
+// socket_path, and any field added later). The digests are stored with
+// the job: they must stay the same across releases.
 //
 // Pure functions; any thread.
 #ifndef PPROCD_SERVER_JOBS_REQUEST_DIGEST_H_

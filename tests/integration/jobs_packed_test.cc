@@ -162,9 +162,9 @@ std::vector<std::string> ItemsByIndex(const Stream& stream, size_t count) {
         EXPECT_LT(index, count);
         if (index >= count) continue;
         EXPECT_TRUE(items[index].empty()) << "item " << index << " twice";
-        absl::StatusOr<google::protobuf::Value> value = ParseJson(
-            absl::string_view(block.values())
-                .substr(elements[i].begin, elements[i].end - elements[i].begin));
+        absl::StatusOr<google::protobuf::Value> value =
+            ParseJson(absl::string_view(block.values())
+                          .substr(elements[i].begin, elements[i].end - elements[i].begin));
         EXPECT_TRUE(value.ok());
         if (value.ok()) AppendJson(*value, &items[index]);
       }
@@ -229,8 +229,8 @@ TEST_F(JobsPackedTest, TenThousandItemsReplayIdenticallyInBothForms) {
   // messages of one output or of many.
   const std::vector<std::string> expanded = Expanded(packed);
   for (const uint32_t per_message : {1u, 64u}) {
-    const Stream values = Reconnect(stub_.get(), submitted.job.id(), 0, /*packed=*/false,
-                                    per_message);
+    const Stream values =
+        Reconnect(stub_.get(), submitted.job.id(), 0, /*packed=*/false, per_message);
     ASSERT_TRUE(values.status.ok()) << values.status.error_message();
     for (const auto& output : values.outputs) ASSERT_FALSE(output.has_block());
     EXPECT_EQ(ExpectContiguous(values, 1), end);
@@ -288,9 +288,9 @@ TEST_F(JobsPackedTest, AfterSeqInsideABlockStartsWithTheRestOfIt) {
   ASSERT_EQ(values.outputs.size(), expanded.size() - after);
   EXPECT_EQ(values.outputs.front().seq(), after + 1);
   EXPECT_EQ(values.outputs.front().result().index(), whole.block().first_index() + 2);
-  EXPECT_TRUE(Serialized(values) ==
-              std::vector<std::string>(expanded.begin() + static_cast<ptrdiff_t>(after),
-                                       expanded.end()));
+  EXPECT_TRUE(
+      Serialized(values) ==
+      std::vector<std::string>(expanded.begin() + static_cast<ptrdiff_t>(after), expanded.end()));
 }
 
 // A failure is an ItemResult beside the blocks, in its place; the job fails

@@ -702,8 +702,8 @@ TEST(JobStoreTest, ABlockTakesItsCountOfSeqsAndAReadInsideItStartsWithIt) {
   EXPECT_EQ(block->front().count, 4);
   EXPECT_EQ(block->front().last_seq(), 5);
   // Results since the last state: a block counts its items.
-  ASSERT_TRUE(store->AppendOutputs(id, {{OutputKind::kBlock, "b3", 6}, {OutputKind::kResult, "x"}})
-                  .ok());
+  ASSERT_TRUE(
+      store->AppendOutputs(id, {{OutputKind::kBlock, "b3", 6}, {OutputKind::kResult, "x"}}).ok());
   EXPECT_EQ(*store->CountResultsSinceLastState(id), 7);
   EXPECT_EQ(store->AppendOutputs(id, {{OutputKind::kBlock, "empty", 0}}).status().code(),
             absl::StatusCode::kInvalidArgument);
