@@ -168,6 +168,9 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   uint64_t call_id_ = 0;
   bool finish_requested_ = false;
 
+  // Requests read so far (the number of the last one).
+  uint64_t requests_read_ = 0;
+
  private:
   // Responses to write, each with the number of results it carries.
   // The front one is being written while writing_.
@@ -177,8 +180,6 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   bool writing_ = false;
   // The request being read, as bytes.
   grpc::ByteBuffer raw_request_;
-  // Requests read so far (the number of the last one).
-  uint64_t requests_read_ = 0;
   bool finished_ = false;
   grpc::Status final_status_;
 };

@@ -13,7 +13,7 @@ std::shared_ptr<const InputBlock> Block(const std::string& json) {
   return *block;
 }
 
-InputRun Run(std::shared_ptr<const InputBlock> block, uint32_t begin, uint32_t end,
+InputRun MakeRun(std::shared_ptr<const InputBlock> block, uint32_t begin, uint32_t end,
              uint64_t first_index) {
   InputRun run;
   run.block = std::move(block);
@@ -31,8 +31,8 @@ TEST(WorkerSlotTest, TaskFrameJoinsTheRunsIntoOneJsonArray) {
   worker.item_stats = v1::ITEM_STATS_NONE;
   const auto first = Block(R"([0, "s", {"a": [1, 2]} , 3])");
   const auto second = Block(R"(["x","y"])");
-  worker.task_runs.push_back(Run(first, 1, 4, 1));
-  worker.task_runs.push_back(Run(second, 0, 1, 9));
+  worker.task_runs.push_back(MakeRun(first, 1, 4, 1));
+  worker.task_runs.push_back(MakeRun(second, 0, 1, 9));
   worker.QueueTaskFrame("echo");
   FrameReader reader;
   reader.Append(worker.outbox);
@@ -54,8 +54,8 @@ TEST(WorkerSlotTest, TaskFrameJoinsTheRunsIntoOneJsonArray) {
 TEST(WorkerSlotTest, RunsOfATaskRangeCutTheRunsItCovers) {
   WorkerSlot worker;
   const auto block = Block("[10,11,12,13,14]");
-  worker.task_runs.push_back(Run(block, 0, 2, 0));  // items 0, 1
-  worker.task_runs.push_back(Run(block, 3, 5, 3));  // items 3, 4 (2 was cancelled)
+  worker.task_runs.push_back(MakeRun(block, 0, 2, 0));  // items 0, 1
+  worker.task_runs.push_back(MakeRun(block, 3, 5, 3));  // items 3, 4 (2 was cancelled)
   const std::vector<InputRun> runs = worker.RunsOf(1, 3);
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].first_index, 1u);
