@@ -195,8 +195,10 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
           "inputs: this job uses the packed form (options.packed); send its inputs as one JSON "
           "array in packed_inputs");
     } else {
+      // Its bytes move into the block: the job manager takes them from
+      // there.
       absl::StatusOr<std::shared_ptr<const InputBlock>> block =
-          PackedInputBlock(request->packed_inputs());
+          PackedInputBlock(std::move(*call->mutable_request()->mutable_packed_inputs()));
       if (block.ok()) {
         inputs = (*block)->elements.size();
         valid = ValidateJsonInputs(**def, **block, 0);

@@ -164,6 +164,9 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
   record.callable = request.callable();
   record.state = JobState::kQueued;
   record.total = request.inputs_size();
+  // The run works from the split block: its copy of the request goes
+  // without packed_inputs (the stored copy has them).
+  std::shared_ptr<v1::SubmitRequest> copy;
   if (request.options().packed()) {
     if (packed_inputs == nullptr) {
       // Checked by the front: a JSON array.
@@ -172,18 +175,25 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
       packed_inputs = split.ok() ? *std::move(split) : EmptyInputBlock();
     }
     record.total = static_cast<int64_t>(packed_inputs->elements.size());
+    if (request.packed_inputs().empty()) {
+      copy = std::make_shared<v1::SubmitRequest>(request);
+    } else {
+      copy = std::make_shared<v1::SubmitRequest>();
+      *copy = request;
+      copy->clear_packed_inputs();
+    }
+    record.request = SerializeWithPackedInputs(*copy, packed_inputs->json);
+  } else {
+    copy = std::make_shared<v1::SubmitRequest>(request);
+    record.request = SerializeDeterministic(request);
   }
   record.max_retries = request.retries();
   record.socket_path = request.socket_path();
-  record.request = SerializeDeterministic(request);
   if (!record.idempotency_key.empty()) {
     RequestDigest digest = DigestRequest(record.request);
     record.inputs_digest = std::move(digest.inputs);
     record.settings_digest = std::move(digest.settings);
   }
-  auto copy = std::make_shared<v1::SubmitRequest>(request);
-  // The run works from the split block.
-  if (packed_inputs != nullptr) copy->clear_packed_inputs();
   auto shared_done = std::make_shared<Done<absl::StatusOr<Submitted>>>(std::move(done));
   auto shared_record = std::make_shared<JobRecord>(std::move(record));
   PostCall(

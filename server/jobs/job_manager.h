@@ -137,7 +137,9 @@ class JobManager {
   // the caller's other job has; RESOURCE_EXHAUSTED when the store is full.
   // `request` is copied before the call returns. `packed_inputs`: its
   // packed_inputs as the front split them (PackedInputBlock), so that they
-  // are not split again; null splits them here.
+  // are neither split nor copied again: then request.packed_inputs() is
+  // not read (the front moves its bytes into the block). Null splits
+  // request.packed_inputs() here.
   void SubmitAsync(const Caller& caller, const v1::SubmitRequest& request,
                    Done<absl::StatusOr<Submitted>> done,
                    std::shared_ptr<const InputBlock> packed_inputs = nullptr);

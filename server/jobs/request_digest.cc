@@ -71,6 +71,22 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
   return out;
 }
 
+std::string SerializeWithPackedInputs(const v1::SubmitRequest& request,
+                                      absl::string_view packed_inputs) {
+  std::string out = SerializeDeterministic(request);
+  if (packed_inputs.empty()) return out;
+  out.reserve(out.size() + packed_inputs.size() + 16);
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.WriteTag(
+        WireFormatLite::MakeTag(kPackedInputsField, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteVarint32(static_cast<uint32_t>(packed_inputs.size()));
+  }
+  out.append(packed_inputs.data(), packed_inputs.size());
+  return out;
+}
+
 RequestDigest DigestRequest(absl::string_view serialized_request) {
   Sha256 inputs;
   Sha256 settings;

@@ -33,6 +33,13 @@ struct RequestDigest {
 // request, and what DigestRequest reads).
 std::string SerializeDeterministic(const google::protobuf::MessageLite& message);
 
+// SerializeDeterministic() of `request` with `packed_inputs` set in it,
+// made without copying the request: `request` must have no packed_inputs
+// of its own. (packed_inputs is SubmitRequest's last field: its bytes go
+// last, after any unknown fields, which changes neither digest.)
+std::string SerializeWithPackedInputs(const v1::SubmitRequest& request,
+                                      absl::string_view packed_inputs);
+
 // The digests of a SubmitRequest given as SerializeDeterministic() made it.
 RequestDigest DigestRequest(absl::string_view serialized_request);
 

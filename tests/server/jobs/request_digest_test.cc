@@ -85,5 +85,18 @@ TEST(RequestDigestTest, PackedInputsCountAsTheInputs) {
   EXPECT_EQ(Digest(other).settings, digest.settings);
 }
 
+TEST(RequestDigestTest, PackedInputsAppendedSerializeAsTheWholeRequest) {
+  v1::SubmitRequest packed;
+  packed.set_callable("square");
+  packed.mutable_options()->set_packed(true);
+  packed.set_retry_backoff_ms(5);
+  packed.set_idempotency_key("k");
+  const std::string inputs = "[1,2," + std::string(300, ' ') + "3]";
+  v1::SubmitRequest whole = packed;
+  whole.set_packed_inputs(inputs);
+  EXPECT_EQ(SerializeWithPackedInputs(packed, inputs), SerializeDeterministic(whole));
+  EXPECT_EQ(SerializeWithPackedInputs(packed, ""), SerializeDeterministic(packed));
+}
+
 }  // namespace
 }  // namespace pprocd
