@@ -161,7 +161,8 @@ class WorkerSession {
       RunBatchedTask(*def);
       return;
     }
-    // Each item's end is the next one's start: one clock reading per item.
+    // Each item's end is the next one's start (unless results were sent
+    // in between): one clock reading per item.
     uint64_t start_us = StartClock();
     uint64_t last_flush_us = start_us;
     for (int i = 0; i < count; ++i) {
@@ -178,12 +179,12 @@ class WorkerSession {
         end_us = RunItem(*def, inputs_->values(i), static_cast<uint64_t>(i), task.channel_open(),
                          start_us);
       }
+      start_us = end_us;
       if (i + 1 == count || task.report_each() || end_us - last_flush_us >= kSlowItemUs ||
           results_.pending_bytes() >= kFlushBytes) {
         results_.Flush();
-        last_flush_us = end_us;
+        last_flush_us = start_us = NowUs();
       }
-      start_us = end_us;
     }
   }
 
@@ -196,7 +197,7 @@ class WorkerSession {
     absl::StatusOr<google::protobuf::Value> outcome =
         bound.ok() ? InvokeWithinLimits(def, args_, index, channel_open) : bound;
     const uint64_t end_us = NowUs();
-    Record(def, index, std::move(outcome), {UnixUs(start_us), end_us - start_us},
+    Record(def, index, outcome, {UnixUs(start_us), end_us - start_us},
            /*take_output=*/true, /*invalid_argument=*/!bound.ok());
     return end_us;
   }
@@ -206,9 +207,9 @@ class WorkerSession {
   // (output written, a bytes result, a channel item), anything else as an
   // ItemResult. With `take_output`, what the item wrote to stdout and
   // stderr becomes its logs. `invalid_argument`: the failure is the
-  // input's, not the callable's.
+  // input's, not the callable's. May move the value out of `outcome`.
   void Record(const CallableDef& def, uint64_t index,
-              absl::StatusOr<google::protobuf::Value> outcome, const ItemTiming& timing,
+              absl::StatusOr<google::protobuf::Value>& outcome, const ItemTiming& timing,
               bool take_output, bool invalid_argument) {
     v1::ItemResult* result;
     if (outcome.ok()) {
@@ -304,16 +305,16 @@ class WorkerSession {
       }
       const ItemTiming timing{UnixUs(start_us), wall_us / answered};
       for (size_t k = 0; k < answered; ++k) {
-        Record(def, static_cast<uint64_t>(first) + k, std::move(outcomes[k]), timing,
+        Record(def, static_cast<uint64_t>(first) + k, outcomes[k], timing,
                /*take_output=*/k + 1 == answered, /*invalid_argument=*/!bound[first].ok());
       }
       next = first + static_cast<int>(answered);
+      start_us = end_us;
       if (next == count || end_us - last_flush_us >= kSlowItemUs ||
           results_.pending_bytes() >= kFlushBytes) {
         results_.Flush();
-        last_flush_us = end_us;
+        last_flush_us = start_us = NowUs();
       }
-      start_us = end_us;
     }
   }
 

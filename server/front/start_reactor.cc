@@ -40,9 +40,9 @@ void StartReactor::OnReadDone(bool ok) {
   if (!checked.ok()) return FailLocked(checked);
   absl::StatusOr<std::vector<std::string>> messages = LaterMessages();
   if (!messages.ok()) return FailLocked(messages.status());
-  // An empty packed array still answers the scheduler's request for input.
-  if (messages->empty()) return scheduler_->SendChannel(call_id_, {});
-  for (std::string& message : *messages) scheduler_->SendChannel(call_id_, std::move(message));
+  // One batch answers the scheduler's one request for input (an empty
+  // packed array too).
+  scheduler_->SendChannel(call_id_, *std::move(messages));
 }
 
 absl::StatusOr<std::vector<std::string>> StartReactor::LaterMessages() {

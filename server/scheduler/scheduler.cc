@@ -82,9 +82,9 @@ absl::StatusOr<uint64_t> Scheduler::OpenChannelCall(const std::string& callable,
   return id;
 }
 
-void Scheduler::SendChannel(uint64_t call, std::string message) {
-  Post([call, message = std::move(message)](SchedulerLoop& loop) mutable {
-    loop.SendChannel(call, std::move(message));
+void Scheduler::SendChannel(uint64_t call, std::vector<std::string> messages) {
+  Post([call, messages = std::move(messages)](SchedulerLoop& loop) mutable {
+    loop.SendChannel(call, std::move(messages));
   });
 }
 

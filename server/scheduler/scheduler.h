@@ -76,13 +76,14 @@ class Scheduler {
   // Opens a Start call: one invocation of `callable` with `arguments` (one
   // JSON value); results in sending order (a channel
   // callable's messages, then the final result). The invocation's channel
-  // input comes with SendChannel, one message per WantInput, and ends with
+  // input comes with SendChannel, one batch per WantInput, and ends with
   // EndChannel. Same contract as OpenCall otherwise.
   absl::StatusOr<uint64_t> OpenChannelCall(const std::string& callable,
                                            const v1::CallOptions& options, std::string arguments,
                                            std::shared_ptr<CallSink> sink);
-  // One message for a Start call's channel; answers one WantInput.
-  void SendChannel(uint64_t call, std::string message);
+  // Messages for a Start call's channel (serialized Values, in order);
+  // answers one WantInput.
+  void SendChannel(uint64_t call, std::vector<std::string> messages);
   // The end of a Start call's channel input (client half-close).
   void EndChannel(uint64_t call);
   // Cancels single items of a call: queued ones are dropped, running ones

@@ -680,7 +680,7 @@ void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
   call->input_requested = false;
 }
 
-void SchedulerLoop::SendChannel(uint64_t id, std::string message) {
+void SchedulerLoop::SendChannel(uint64_t id, std::vector<std::string> messages) {
   CallState* call = FindCall(id);
   if (call == nullptr) return;
   call->channel_requested = false;
@@ -690,10 +690,11 @@ void SchedulerLoop::SendChannel(uint64_t id, std::string message) {
   auto worker = workers_.find(call->channel_worker);
   if (worker == workers_.end()) {
     if (call->running == 0 && call->pending.empty()) return;  // Already over.
-    call->channel_inbox.push_back(std::move(message));
+    for (std::string& message : messages) call->channel_inbox.push_back(std::move(message));
     return;
   }
-  worker->second->QueueChannelInput({message}, false);
+  if (messages.empty()) return;
+  worker->second->QueueChannelInput(messages, false);
   SendTask(*worker->second);
 }
 

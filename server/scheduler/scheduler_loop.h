@@ -35,7 +35,7 @@ class SchedulerLoop {
                 CallOrder order, std::shared_ptr<CallSink> sink);
   void OpenChannelCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
                        std::string arguments, std::shared_ptr<CallSink> sink);
-  void SendChannel(uint64_t id, std::string message);
+  void SendChannel(uint64_t id, std::vector<std::string> messages);
   void EndChannel(uint64_t id);
   void CancelItems(uint64_t id, std::vector<uint64_t> indices);
   void AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
