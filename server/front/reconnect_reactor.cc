@@ -11,8 +11,11 @@
 namespace pprocd {
 namespace {
 
-// Outputs read per job per turn, so that several jobs interleave.
+// Outputs read per job per turn, so that several jobs interleave, and
+// their bytes: a turn that reads little starts writing soon (a block
+// holds many results).
 constexpr int kOutputsPerRead = 256;
+constexpr uint64_t kBytesPerRead = 256 << 10;
 // Results of blocks buffered per job per turn when each goes out as one
 // `result`: a turn stops inside a block past this, and the next one reads
 // the block again from there.
@@ -86,7 +89,7 @@ absl::Status ReconnectReactor::RefillLocked() {
   for (Cursor& cursor : cursors_) {
     if (cursor.ended) continue;
     absl::StatusOr<std::vector<JobOutput>> outputs =
-        jobs_->ReadOutputs(cursor.job_id, cursor.after, kOutputsPerRead);
+        jobs_->ReadOutputs(cursor.job_id, cursor.after, kOutputsPerRead, kBytesPerRead);
     if (!outputs.ok()) return outputs.status();
     if (outputs->empty()) {
       // Nothing newer: the job has ended if its last output is behind us

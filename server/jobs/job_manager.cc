@@ -19,9 +19,6 @@ namespace {
 // What RecentOutputs holds per job: enough for watchers that keep up.
 constexpr size_t kRecentOutputs = 2048;
 constexpr uint64_t kRecentBytes = 1 << 20;
-// ReadOutputs() returns no more once the payloads reach this (the first
-// output always comes).
-constexpr uint64_t kReadBytes = 64 << 20;
 
 // The manager whose job thread this is (null on other threads).
 thread_local const JobManager* running_manager = nullptr;
@@ -296,13 +293,14 @@ void JobManager::WakeWatchers() {
 }
 
 absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string& job_id,
-                                                               int64_t after_seq, int max_count) {
+                                                               int64_t after_seq, int max_count,
+                                                               uint64_t max_bytes) {
   if (max_count < 1) return store_->ReadOutputs(job_id, after_seq, max_count);
   std::optional<std::vector<JobOutput>> held =
-      recent_.Read(job_id, after_seq, max_count, kReadBytes);
+      recent_.Read(job_id, after_seq, max_count, max_bytes);
   absl::StatusOr<std::vector<JobOutput>> outputs =
       held.has_value() ? *std::move(held)
-                       : store_->ReadOutputs(job_id, after_seq, max_count, kReadBytes);
+                       : store_->ReadOutputs(job_id, after_seq, max_count, max_bytes);
   if (!outputs.ok()) return outputs;
   for (JobOutput& output : *outputs) {
     FitResult(output, max_result_bytes_, options_.max_message_bytes);

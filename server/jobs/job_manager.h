@@ -172,8 +172,10 @@ class JobManager {
   // after_seq. A stored result too large to send (left by an older server)
   // comes as TooLargeResult(); a job's state not yet stored (see "Store
   // failures") comes after its stored outputs. Any thread.
+  // No more outputs once their payloads reach `max_bytes` (the first
+  // always comes).
   absl::StatusOr<std::vector<JobOutput>> ReadOutputs(const std::string& job_id, int64_t after_seq,
-                                                     int max_count);
+                                                     int max_count, uint64_t max_bytes = 64 << 20);
 
   // options.max_message_bytes: what a Reconnect message may not exceed.
   uint64_t max_message_bytes() const { return options_.max_message_bytes; }
