@@ -7,6 +7,7 @@
 #include "server/front/raw_message.h"
 #include "server/front/status_convert.h"
 #include "server/jobs/job_blocks.h"
+#include "server/jobs/result_size.h"
 
 namespace pprocd {
 namespace {
@@ -104,7 +105,6 @@ absl::Status ReconnectReactor::RefillLocked() {
       if (output.kind == OutputKind::kBlock) {
         absl::StatusOr<uint64_t> items = BufferBlockLocked(cursor, output, budget);
         if (!items.ok()) return items.status();
-        if (packed_) continue;
         budget -= std::min(budget, *items);
         if (budget == 0) break;  // The rest next turn.
         continue;
@@ -147,7 +147,9 @@ absl::StatusOr<uint64_t> ReconnectReactor::BufferBlockLocked(Cursor& cursor,
   const uint32_t skip =
       static_cast<uint32_t>(std::clamp<int64_t>(cursor.after + 1 - output.seq, 0, output.count));
   if (skip == output.count) return 0;
-  if (packed_) {
+  // A block stored under a larger --max-message-bytes than this server's
+  // goes out item by item, each failing if it alone is too large.
+  if (packed_ && output.payload.size() <= MaxSendableResultBytes(jobs_->max_message_bytes())) {
     v1::ReconnectResponse& response = buffered_.emplace_back();
     response.set_job_id(cursor.job_id);
     response.set_seq(static_cast<uint64_t>(output.seq + skip));
@@ -163,7 +165,7 @@ absl::StatusOr<uint64_t> ReconnectReactor::BufferBlockLocked(Cursor& cursor,
       *response.mutable_block() = *std::move(tail);
     }
     cursor.after = output.last_seq();
-    return output.count - skip;
+    return 0;
   }
   std::vector<v1::ItemResult> results;
   const absl::Status expanded =

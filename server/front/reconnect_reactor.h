@@ -60,9 +60,9 @@ class ReconnectReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the next outputs of every job that has not ended, in turn.
   absl::Status RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Buffers the items of a stored block after cursor.after, up to `budget`
-  // of them when they go out one by one; advances the cursor past those
-  // sent and returns how many.
+  // Buffers the items of a stored block after cursor.after: as one block
+  // (returns 0), or one by one, up to `budget` of them (returns how many);
+  // advances the cursor past those buffered.
   absl::StatusOr<uint64_t> BufferBlockLocked(Cursor& cursor, const JobOutput& output,
                                              uint64_t budget) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
