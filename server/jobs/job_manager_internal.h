@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_manager.h"
+#include "server/scheduler/call_sink.h"
 
 namespace pprocd {
 
@@ -54,7 +55,8 @@ struct JobManager::Run {
   absl::Status store_error;
   // Items whose final result is an error, among those stored.
   uint64_t failed = 0;
-  std::vector<std::unique_ptr<v1::ItemResult>> pending;
+  // Delivered, not yet stored: ItemResults and blocks, in order.
+  std::vector<ResultPiece> pending;
   absl::Time last_progress = absl::Now();
   bool progress_failure_logged = false;
 };
