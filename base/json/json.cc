@@ -426,12 +426,21 @@ void AppendJsonList(const google::protobuf::RepeatedPtrField<Value>& values, std
 void AppendJsonString(absl::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  size_t plain = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
+  size_t plain = 0;  // Start of the bytes not yet copied.
+  for (size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(text.substr(i));
+      if (length != 0) {
+        i += length;
+        continue;
+      }
+    }
     out->append(text.data() + plain, i - plain);
-    plain = i + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -448,11 +457,22 @@ void AppendJsonString(absl::string_view text, std::string* out) {
       case '\t':
         out->append("\\t");
         break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
+        if (c >= 0x80) {
+          out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+        } else {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        }
     }
+    plain = ++i;
   }
   out->append(text.data() + plain, text.size() - plain);
   out->push_back('"');

@@ -132,6 +132,16 @@ TEST(JsonTest, PrintedValuesReadBackTheSame) {
   EXPECT_EQ(Print(Value()), "null");
 }
 
+TEST(JsonTest, StringsAreAlwaysValidJson) {
+  std::string out;
+  AppendJsonString("a\"\\\n\r\t\b\f\x01\x7f é😀 \xff\xc3", &out);
+  EXPECT_EQ(out, "\"a\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u007f é😀 \xEF\xBF\xBD\xEF\xBF\xBD\"");
+  absl::StatusOr<Value> back = ParseJson(out);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->string_value(),
+            "a\"\\\n\r\t\b\f\x01\x7f é😀 \xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 // The texts of the elements SplitJsonArray finds in `json`, or its error.
 std::vector<std::string> Split(absl::string_view json) {
   std::vector<JsonElement> elements;
