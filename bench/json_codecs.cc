@@ -197,8 +197,7 @@ bool SimdjsonDomParse(simdjson::dom::parser& parser, const simdjson::padded_stri
 
 // On Demand: walks the array and takes each element's raw text. On Demand
 // checks only what it reads: skipped contents are not validated (partial).
-bool SimdjsonOnDemandSplit(simdjson::ondemand::parser& parser,
-                           const simdjson::padded_string& text,
+bool SimdjsonOnDemandSplit(simdjson::ondemand::parser& parser, const simdjson::padded_string& text,
                            std::vector<pprocd::JsonElement>* elements) {
   simdjson::ondemand::document doc;
   if (parser.iterate(text).get(doc) != simdjson::SUCCESS) return false;
@@ -468,7 +467,8 @@ int main(int argc, char** argv) {
   const int reps = IntFlag(argc, argv, "reps", 5);
   std::printf("# simdjson %d.%d.%d (DOM kernel: %s; On Demand: %s), RapidJSON %d.%d.%d\n",
               simdjson::SIMDJSON_VERSION_MAJOR, simdjson::SIMDJSON_VERSION_MINOR,
-              simdjson::SIMDJSON_VERSION_REVISION, simdjson::get_active_implementation()->name().c_str(),
+              simdjson::SIMDJSON_VERSION_REVISION,
+              simdjson::get_active_implementation()->name().c_str(),
               simdjson::builtin_implementation()->name().c_str(), RAPIDJSON_MAJOR_VERSION,
               RAPIDJSON_MINOR_VERSION, RAPIDJSON_PATCH_VERSION);
   for (const Dataset& set : MakeDatasets(static_cast<size_t>(elements))) {

@@ -138,8 +138,7 @@ TEST(JsonTest, StringsAreAlwaysValidJson) {
   EXPECT_EQ(out, "\"a\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u007f é😀 \xEF\xBF\xBD\xEF\xBF\xBD\"");
   absl::StatusOr<Value> back = ParseJson(out);
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(back->string_value(),
-            "a\"\\\n\r\t\b\f\x01\x7f é😀 \xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(back->string_value(), "a\"\\\n\r\t\b\f\x01\x7f é😀 \xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 // The texts of the elements SplitJsonArray finds in `json`, or its error.
