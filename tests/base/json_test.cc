@@ -91,6 +91,27 @@ TEST(JsonTest, RefusesWhatIsNotJson) {
   EXPECT_TRUE(ParseJson(fine).ok());
 }
 
+TEST(JsonTest, ReadsNumbersExactly) {
+  for (const auto& [json, number] : std::vector<std::pair<std::string, double>>{
+           {"0", 0.0},
+           {"-7", -7.0},
+           {"999999999999999", 999999999999999.0},
+           {"-123456789012345", -123456789012345.0},
+           {"9007199254740993", 9007199254740992.0},  // Rounds to the nearest double.
+           {"12345678901234567890", 12345678901234567890.0},
+           {"1e400", std::numeric_limits<double>::infinity()},
+           {"-1e400", -std::numeric_limits<double>::infinity()},
+           {"1e-400", 0.0},
+           {"2.5E+3", 2500.0}}) {
+    absl::StatusOr<Value> value = ParseJson(json);
+    ASSERT_TRUE(value.ok()) << json << ": " << value.status();
+    EXPECT_EQ(value->number_value(), number) << json;
+  }
+  absl::StatusOr<Value> negative_zero = ParseJson("-0");
+  ASSERT_TRUE(negative_zero.ok());
+  EXPECT_TRUE(std::signbit(negative_zero->number_value()));
+}
+
 TEST(JsonTest, ALoneSurrogateBecomesTheReplacementCharacter) {
   absl::StatusOr<Value> value = ParseJson(R"("a\udc80b\ud800")");
   ASSERT_TRUE(value.ok()) << value.status();
