@@ -65,11 +65,12 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 // object. Allocates nothing for an object of a few keys without escapes.
 class KeySet {
  public:
-  // Adds the key whose JSON text (between the quotes, valid) is `raw`;
-  // false if the object has it already.
-  bool Insert(absl::string_view raw) {
+  // Adds the key whose JSON text (between the quotes, valid) is `raw`,
+  // with `escaped` telling whether it has an escape; false if the object
+  // has the key already.
+  bool Insert(absl::string_view raw, bool escaped) {
     absl::string_view key = raw;
-    if (raw.find('\\') != absl::string_view::npos) {
+    if (escaped) {
       decoded_.push_front(Decode(raw));
       key = decoded_.front();
     }
@@ -157,7 +158,10 @@ class Parser {
   void SkipSpace() {
     while (pos_ < text_.size()) {
       const char c = text_[pos_];
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+      if (static_cast<unsigned char>(c) > ' ' ||
+          (c != ' ' && c != '\t' && c != '\n' && c != '\r')) {
+        break;
+      }
       ++pos_;
     }
   }
@@ -219,7 +223,7 @@ class Parser {
         field = &(*fields)[key];
       } else {
         if (!ParseString(nullptr)) return false;
-        if (!keys.Insert(text_.substr(key_begin + 1, pos_ - key_begin - 2))) {
+        if (!keys.Insert(text_.substr(key_begin + 1, pos_ - key_begin - 2), string_escaped_)) {
           pos_ = key_begin;
           return Fail("repeated key");
         }
@@ -286,6 +290,7 @@ class Parser {
   // unless `out` is null.
   bool ParseString(std::string* out) {
     ++pos_;  // The opening quote.
+    string_escaped_ = false;
     while (true) {
       size_t plain = pos_;
       while (plain < text_.size()) {
@@ -310,6 +315,7 @@ class Parser {
         continue;
       }
       // A backslash.
+      string_escaped_ = true;
       if (++pos_ == text_.size()) return Fail("unterminated string");
       const char escape = text_[pos_++];
       char plain_escape = 0;
@@ -374,6 +380,7 @@ class Parser {
       pos_ = start;
       return Fail("not a JSON value");
     }
+    const size_t integer_end = pos_;
     if (pos_ < text_.size() && text_[pos_] == '.') {
       ++pos_;
       if (!digits()) return Fail("bad number");
@@ -384,6 +391,16 @@ class Parser {
       if (!digits()) return Fail("bad number");
     }
     if (!kBuild) return true;
+    const bool negative = text_[start] == '-';
+    const size_t first_digit = start + (negative ? 1 : 0);
+    if (integer_end == pos_ && pos_ - first_digit <= 15) {
+      // An integer below 10^15: exact as a double, no conversion needed.
+      int64_t integer = 0;
+      for (size_t i = first_digit; i < pos_; ++i) integer = integer * 10 + (text_[i] - '0');
+      const double number = static_cast<double>(integer);
+      value->set_number_value(negative ? -number : number);
+      return true;
+    }
     double number = 0;
     const std::from_chars_result result =
         std::from_chars(text_.data() + start, text_.data() + pos_, number);
@@ -400,6 +417,7 @@ class Parser {
 
   const absl::string_view text_;
   size_t pos_ = 0;
+  bool string_escaped_ = false;  // Whether the last string read had an escape.
   const char* error_ = "";
 };
 
@@ -426,12 +444,21 @@ void AppendJsonList(const google::protobuf::RepeatedPtrField<Value>& values, std
 void AppendJsonString(absl::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  size_t plain = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
+  size_t plain = 0;  // Start of the bytes not yet copied.
+  for (size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(text.substr(i));
+      if (length != 0) {
+        i += length;
+        continue;
+      }
+    }
     out->append(text.data() + plain, i - plain);
-    plain = i + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -448,11 +475,22 @@ void AppendJsonString(absl::string_view text, std::string* out) {
       case '\t':
         out->append("\\t");
         break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
+        if (c >= 0x80) {
+          out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+        } else {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        }
     }
+    plain = ++i;
   }
   out->append(text.data() + plain, text.size() - plain);
   out->push_back('"');

@@ -91,6 +91,27 @@ TEST(JsonTest, RefusesWhatIsNotJson) {
   EXPECT_TRUE(ParseJson(fine).ok());
 }
 
+TEST(JsonTest, ReadsNumbersExactly) {
+  for (const auto& [json, number] : std::vector<std::pair<std::string, double>>{
+           {"0", 0.0},
+           {"-7", -7.0},
+           {"999999999999999", 999999999999999.0},
+           {"-123456789012345", -123456789012345.0},
+           {"9007199254740993", 9007199254740992.0},  // Rounds to the nearest double.
+           {"12345678901234567890", 12345678901234567890.0},
+           {"1e400", std::numeric_limits<double>::infinity()},
+           {"-1e400", -std::numeric_limits<double>::infinity()},
+           {"1e-400", 0.0},
+           {"2.5E+3", 2500.0}}) {
+    absl::StatusOr<Value> value = ParseJson(json);
+    ASSERT_TRUE(value.ok()) << json << ": " << value.status();
+    EXPECT_EQ(value->number_value(), number) << json;
+  }
+  absl::StatusOr<Value> negative_zero = ParseJson("-0");
+  ASSERT_TRUE(negative_zero.ok());
+  EXPECT_TRUE(std::signbit(negative_zero->number_value()));
+}
+
 TEST(JsonTest, ALoneSurrogateBecomesTheReplacementCharacter) {
   absl::StatusOr<Value> value = ParseJson(R"("a\udc80b\ud800")");
   ASSERT_TRUE(value.ok()) << value.status();
@@ -130,6 +151,15 @@ TEST(JsonTest, PrintedValuesReadBackTheSame) {
   ASSERT_TRUE(ours.ok()) << ours.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*ours, value));
   EXPECT_EQ(Print(Value()), "null");
+}
+
+TEST(JsonTest, StringsAreAlwaysValidJson) {
+  std::string out;
+  AppendJsonString("a\"\\\n\r\t\b\f\x01\x7f é😀 \xff\xc3", &out);
+  EXPECT_EQ(out, "\"a\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u007f é😀 \xEF\xBF\xBD\xEF\xBF\xBD\"");
+  absl::StatusOr<Value> back = ParseJson(out);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->string_value(), "a\"\\\n\r\t\b\f\x01\x7f é😀 \xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 // The texts of the elements SplitJsonArray finds in `json`, or its error.

@@ -6,7 +6,10 @@
 //   (AppendJson) to text it accepts again, with the same value (a number
 //   beyond a double's range reads as infinity and prints as the string
 //   "Infinity", as protobuf prints it); when protobuf's own JSON parser
-//   also accepts the text, both give the same value;
+//   also accepts the text, both give the same value; SplitJsonArray() and
+//   ParseJsonArray() accept exactly the arrays ParseJson() accepts, with
+//   the same error, and each element's range parses (ParseJson) to the
+//   element ParseJsonArray() gives;
 // - as a string: when the bytes are valid UTF-8, AppendJsonString() quotes
 //   them into JSON that reads back as the same string;
 // - as a serialized google.protobuf.Value (what a client sends): when it
@@ -14,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/json/json.h"
 #include "google/protobuf/struct.pb.h"
@@ -104,8 +108,46 @@ void CheckPrintsAndReadsBack(const Value& value, const char* what) {
   FUZZ_CHECK(SameAfterPrinting(value, *again), what);
 }
 
+// SplitJsonArray and ParseJsonArray against ParseJson (`whole` is its
+// result for `text`).
+void CheckArray(absl::string_view text, const absl::StatusOr<Value>& whole) {
+  std::vector<JsonElement> elements;
+  const absl::Status split = SplitJsonArray(text, &elements);
+  google::protobuf::RepeatedPtrField<Value> parsed;
+  const absl::Status parsed_status = ParseJsonArray(text, &parsed);
+  FUZZ_CHECK(split == parsed_status, "SplitJsonArray and ParseJsonArray agree");
+  const bool is_array = whole.ok() && whole->kind_case() == Value::kListValue;
+  if (!whole.ok() && split.message() != "byte 0: expected a JSON array") {
+    FUZZ_CHECK(split == whole.status(), "SplitJsonArray fails as ParseJson does");
+  }
+  FUZZ_CHECK(split.ok() == is_array, "SplitJsonArray accepts exactly the arrays");
+  if (!split.ok()) {
+    FUZZ_CHECK(parsed.empty(), "ParseJsonArray leaves nothing on failure");
+    return;
+  }
+  const auto& values = whole->list_value().values();
+  FUZZ_CHECK(
+      elements.size() == static_cast<size_t>(values.size()) && parsed.size() == values.size(),
+      "one range and one value per element");
+  for (int i = 0; i < values.size(); ++i) {
+    const JsonElement& element = elements[static_cast<size_t>(i)];
+    FUZZ_CHECK(element.begin < element.end && element.end <= text.size(), "range in the text");
+    const absl::string_view slice = text.substr(element.begin, element.end - element.begin);
+    absl::StatusOr<Value> alone = ParseJson(slice);
+    FUZZ_CHECK(alone.ok(), "an element's range parses alone");
+    FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(*alone, values[i]) &&
+                   google::protobuf::util::MessageDifferencer::Equals(parsed[i], values[i]),
+               "an element's range and ParseJsonArray give the element");
+    const char first = slice.front();
+    const char last = slice.back();
+    FUZZ_CHECK(first != ' ' && first != '\n' && last != ' ' && last != '\n',
+               "a range has no surrounding whitespace");
+  }
+}
+
 void CheckText(absl::string_view text) {
   absl::StatusOr<Value> ours = ParseJson(text);
+  CheckArray(text, ours);
   if (!ours.ok()) {
     FUZZ_CHECK(ours.status().code() == absl::StatusCode::kInvalidArgument, "error code");
     return;

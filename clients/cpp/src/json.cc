@@ -9,8 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
-#include "worker/base/utf8.h"
+#include "base/json/json.h"
 
 namespace pprocd::client {
 namespace {
@@ -37,17 +36,9 @@ void AppendStructJson(const google::protobuf::Struct& fields, std::string* out) 
 }  // namespace
 
 absl::StatusOr<Value> ParseJsonValue(absl::string_view json) {
-  Value value;
-  google::protobuf::util::Status status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), &value);
-  if (!status.ok()) {
-    // protobuf appends the input and a caret on later lines: keep line one.
-    absl::string_view reason(status.message().data(), status.message().size());
-    reason = reason.substr(0, reason.find('\n'));
-    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", reason));
-  }
-  if (value.kind_case() == Value::KIND_NOT_SET) {
-    return absl::InvalidArgumentError("invalid JSON: no value");
+  absl::StatusOr<Value> value = ParseJson(json);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", value.status().message()));
   }
   return value;
 }
@@ -106,56 +97,7 @@ std::string FormatJsonNumber(double number) {
 }
 
 void AppendJsonString(absl::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      size_t length = Utf8SequenceLength(text.substr(i));
-      if (length == 0) {
-        out->append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
-        ++i;
-      } else {
-        out->append(text.data() + i, length);
-        i += length;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  out->push_back('"');
+  pprocd::AppendJsonString(text, out);
 }
 
 }  // namespace pprocd::client

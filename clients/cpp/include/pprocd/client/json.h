@@ -1,6 +1,7 @@
 // JSON text <-> google.protobuf.Value for pprocd clients.
 //
-// Parsing uses protobuf's JSON parser. Printing is our own compact printer:
+// Parsing is pprocd's JSON codec (RFC 8259, strings checked as UTF-8, a
+// repeated key refused, nesting at most 100 deep). Printing is compact:
 // protobuf's MessageToJsonString prints integral doubles of 1e15 and above
 // in exponent form (832040 is fine, but 10^15 becomes 1e+15 and
 // 123456789012345678 becomes 1.2345678901234568e+17), prints an unset Value
@@ -20,7 +21,8 @@
 namespace pprocd::client {
 
 // Parses one complete JSON value (any JSON type, surrounding whitespace
-// allowed). Fails with INVALID_ARGUMENT and a one-line reason otherwise.
+// allowed). Fails with INVALID_ARGUMENT and a one-line reason otherwise
+// ("invalid JSON: byte N: <reason>").
 absl::StatusOr<google::protobuf::Value> ParseJsonValue(absl::string_view json);
 
 // Returns `value` as compact JSON (no spaces).
