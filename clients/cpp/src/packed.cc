@@ -43,8 +43,11 @@ std::string PackedInputs::TakeLast() {
 
 std::string PackedInputs::Take() {
   text_.push_back(']');
+  const size_t capacity = text_.capacity();
   std::string array = std::move(text_);
   Reset();
+  // The next batch is likely as large: grow once, not by doubling.
+  text_.reserve(capacity);
   return array;
 }
 
@@ -85,12 +88,18 @@ absl::Status ForEachBlockItem(const v1::ResultBlock& block,
   }
   v1::ItemResult result;
   for (int i = 0; i < count; ++i) {
-    // `emit` may have taken the previous item's fields.
-    result.Clear();
+    // Every field is set anew (`emit` may have swapped in another result),
+    // without Clear(), which would free the value only to allocate it again.
     result.set_index(block.first_index() + static_cast<uint64_t>(i));
+    result.set_seq(0);
     result.set_last(true);
-    *result.mutable_value() = std::move(*values->mutable_values(i));
-    if (block.item_stats_size() != 0) *result.mutable_stats() = block.item_stats(i);
+    result.mutable_value()->Swap(values->mutable_values(i));
+    if (block.item_stats_size() != 0) {
+      *result.mutable_stats() = block.item_stats(i);
+    } else {
+      result.clear_stats();
+    }
+    result.clear_logs();
     if (absl::Status emitted = emit(result); !emitted.ok()) return emitted;
   }
   return absl::OkStatus();
