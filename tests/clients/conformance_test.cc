@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -642,12 +643,14 @@ class Runner {
   }
 
   // What the steps gave, one line per fact, in a form both forms of items
-  // must agree on (job ids replaced by the jobs' names).
+  // must agree on: job ids replaced by the jobs' names, worker pids (in
+  // error messages) by "<pid>".
   std::vector<std::string> Transcript() const {
+    static const std::regex kWorkerPid("worker [0-9]+");
     std::vector<std::string> out;
     for (std::string line : transcript_) {
       for (const auto& [name, id] : job_ids_) absl::StrReplaceAll({{id, "<" + name + ">"}}, &line);
-      out.push_back(std::move(line));
+      out.push_back(std::regex_replace(line, kWorkerPid, "worker <pid>"));
     }
     return out;
   }
