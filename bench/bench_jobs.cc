@@ -1,6 +1,10 @@
 // bench_jobs: background jobs against the same work done in memory, on a
 // pprocd this program starts itself (a fresh --state-dir in a temp dir).
 //
+// Everything goes in the packed form (CallOptions.packed): inputs as JSON
+// arrays in packed_inputs, successful results as ResultBlocks, and
+// Reconnect with packed = true (a stored block comes as one `block`).
+//
 // 1. Stored outputs per second. Side A: one Queue call of N `echo` items,
 //    each a string of --payload bytes, timed from the first request to the
 //    last result read. Side B: Submit a job of the same N inputs
@@ -11,8 +15,9 @@
 // 2. Replay. A job of --stored `square` items (0..stored-1) runs to its end;
 //    then, many times, the time from starting a Reconnect call (a new
 //    ClientContext on the connected channel) to its first output: from the
-//    start (after_seq 0) and resuming near the end (--resume-after),
-//    alternately. Last, full replays of the whole job (outputs/s), checked.
+//    start (after_seq 0) and resuming near the end (--resume-after, inside
+//    a block: the output is the rest of it), alternately. Last, full
+//    replays of the whole job (seqs/s: one per item and state), checked.
 //
 // Machine lines (medians; runs= lists every round):
 //   BENCH bench=job_outputs side=queue items=... payload_bytes=... workers=...
@@ -78,6 +83,55 @@ std::string Payload(uint64_t i, size_t size) {
   std::string s = std::to_string(i) + ":";
   if (s.size() < size) s.resize(size, static_cast<char>('a' + i % 26));
   return s;
+}
+
+// The JSON array of Payload(begin), ..., Payload(end - 1): the packed form
+// of those inputs, and what echo gives back for them (the payloads need no
+// escaping).
+std::string PayloadArray(uint64_t begin, uint64_t end, size_t size) {
+  std::string json = "[";
+  json.reserve((end - begin) * (size + 3) + 2);
+  for (uint64_t i = begin; i < end; ++i) {
+    if (i != begin) json.push_back(',');
+    json.push_back('"');
+    json += Payload(i, size);
+    json.push_back('"');
+  }
+  json.push_back(']');
+  return json;
+}
+
+// Checks a block of echoed payloads (every item once, each value the
+// input's) and counts its items.
+void CheckEchoBlock(const v1::ResultBlock& block, uint64_t items, size_t payload,
+                    std::vector<bool>& seen, b::Checker& checker) {
+  const uint64_t first = block.first_index();
+  const uint64_t count = block.count();
+  checker.received += count;
+  if (first + count > items || count == 0) {
+    checker.Problem("a block of items " + std::to_string(first) + " to " +
+                    std::to_string(first + count) + " of " + std::to_string(items));
+    return;
+  }
+  for (uint64_t i = first; i < first + count; ++i) {
+    if (seen[i]) checker.Problem("item " + std::to_string(i) + " twice");
+    seen[i] = true;
+  }
+  if (block.values() != PayloadArray(first, first + count, payload)) {
+    checker.Problem("the block of items " + std::to_string(first) + " to " +
+                    std::to_string(first + count) + " holds other values");
+  }
+}
+
+// The JSON array of the squares of begin, ..., end - 1 (exact integers).
+std::string SquareArray(uint64_t begin, uint64_t end) {
+  std::string json = "[";
+  for (uint64_t i = begin; i < end; ++i) {
+    if (i != begin) json.push_back(',');
+    json += std::to_string(i * i);
+  }
+  json.push_back(']');
+  return json;
 }
 
 double ToSeconds(const google::protobuf::Timestamp& t) {
@@ -215,34 +269,42 @@ struct SideResult {
 
 SideResult RunQueue(v1::ProcessFarmService::Stub* stub, uint64_t items, size_t payload,
                     uint32_t batch, pid_t server) {
-  b::StreamConfig cfg;
-  cfg.callable = "echo";
-  cfg.items = items;
-  cfg.batch = batch;
-  cfg.options.set_expected_inputs(items);
-  cfg.input = [payload](uint64_t i, google::protobuf::Value* v) {
-    v->set_string_value(Payload(i, payload));
-  };
   b::Checker checker;
   std::vector<bool> seen(items, false);
   b::Clock::time_point last_result;
-  auto on_result = [&](const v1::ItemResult& r) {
-    ++checker.received;
-    last_result = b::Clock::now();
-    if (r.index() >= items || seen[r.index()]) {
-      checker.Problem("unexpected or repeated index " + std::to_string(r.index()));
-      return;
-    }
-    seen[r.index()] = true;
-    if (r.outcome_case() != v1::ItemResult::kValue ||
-        r.value().string_value() != Payload(r.index(), payload)) {
-      checker.Problem("item " + std::to_string(r.index()) + ": wrong result, " + b::Describe(r));
-    }
-  };
   const double cpu0 = b::TreeCpuSeconds(server);
   const auto t0 = b::Clock::now();
-  const b::StreamOutcome out = b::RunStream<v1::QueueRequest, v1::QueueResponse>(
-      cfg, [&](grpc::ClientContext* ctx) { return stub->Queue(ctx); }, on_result);
+  b::StreamOutcome out;
+  grpc::ClientContext ctx;
+  auto stream = stub->Queue(&ctx);
+  std::thread writer([&] {
+    v1::QueueRequest first;
+    first.set_callable("echo");
+    first.mutable_options()->set_packed(true);
+    first.mutable_options()->set_expected_inputs(items);
+    bool ok = stream->Write(first);
+    v1::QueueRequest request;
+    for (uint64_t i = 0; ok && i < items; i += batch) {
+      request.set_packed_inputs(PayloadArray(i, std::min<uint64_t>(items, i + batch), payload));
+      ok = stream->Write(request);
+    }
+    out.writes_ok = ok;
+    stream->WritesDone();
+  });
+  v1::QueueResponse response;
+  while (stream->Read(&response)) {
+    ++out.responses;
+    last_result = b::Clock::now();
+    for (const v1::ResultBlock& block : response.blocks()) {
+      CheckEchoBlock(block, items, payload, seen, checker);
+    }
+    for (const v1::ItemResult& r : response.results()) {
+      ++checker.received;
+      checker.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
+    }
+  }
+  writer.join();
+  out.status = stream->Finish();
   SideResult result;
   result.server_cpu_s = b::TreeCpuSeconds(server) - cpu0;
   result.seconds = std::chrono::duration<double>(last_result - t0).count();
@@ -269,12 +331,14 @@ bool DeleteJob(v1::ProcessFarmService::Stub* stub, const std::string& id) {
 struct Replay {
   bool ok = false;
   uint64_t outputs = 0;
-  uint64_t results = 0;
+  uint64_t results = 0;  // items
+  uint64_t seqs = 0;     // covered: one per item, state and progress
   v1::Job final_job;
 };
 
 Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64_t after_seq,
-               const std::function<void(const v1::ItemResult&)>& on_result) {
+               const std::function<void(const v1::ItemResult&)>& on_result,
+               const std::function<void(const v1::ResultBlock&)>& on_block) {
   Replay replay;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
@@ -282,6 +346,7 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
   request.add_jobs(id);
   request.set_after_seq(after_seq);
   request.set_max_outputs_per_message(outputs_per_message);
+  request.set_packed(true);
   auto reader = stub->Reconnect(&ctx, request);
   v1::ReconnectResponse message;
   uint64_t expected_seq = after_seq + 1;
@@ -299,9 +364,13 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
                      static_cast<uint64_t>(response.seq()), expected_seq);
         seq_ok = false;
       }
-      expected_seq = response.seq() + 1;
+      expected_seq = response.seq() + (response.has_block() ? response.block().count() : 1);
+      replay.seqs = expected_seq - 1 - after_seq;
       last_is_final = false;
-      if (response.has_result()) {
+      if (response.has_block()) {
+        replay.results += response.block().count();
+        if (on_block) on_block(response.block());
+      } else if (response.has_result()) {
         ++replay.results;
         if (on_result) on_result(response.result());
       } else if (response.has_job() && !response.progress()) {
@@ -330,15 +399,10 @@ SideResult RunJob(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& r
   std::vector<bool> seen(items, false);
   auto on_result = [&](const v1::ItemResult& r) {
     ++checker.received;
-    if (r.index() >= items || seen[r.index()]) {
-      checker.Problem("unexpected or repeated index " + std::to_string(r.index()));
-      return;
-    }
-    seen[r.index()] = true;
-    if (r.outcome_case() != v1::ItemResult::kValue ||
-        r.value().string_value() != Payload(r.index(), payload)) {
-      checker.Problem("item " + std::to_string(r.index()) + ": wrong result, " + b::Describe(r));
-    }
+    checker.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
+  };
+  auto on_block = [&](const v1::ResultBlock& block) {
+    CheckEchoBlock(block, items, payload, seen, checker);
   };
   const double cpu0 = b::TreeCpuSeconds(server);
   const auto t0 = b::Clock::now();
@@ -352,7 +416,7 @@ SideResult RunJob(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& r
     return result;
   }
   const std::string id = submitted.job().id();
-  const Replay replay = ReadJob(stub, id, 0, on_result);
+  const Replay replay = ReadJob(stub, id, 0, on_result, on_block);
   result.seconds = b::SecondsSince(t0);
   result.server_cpu_s = b::TreeCpuSeconds(server) - cpu0;
   result.outputs = replay.outputs;
@@ -385,7 +449,8 @@ SideResult RunJob(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& r
 
 // Microseconds from starting a Reconnect of `id` after `after_seq` to its
 // first output (-1 on error). With `drain`, reads the rest of the stream
-// and checks it ends with the final state; otherwise cancels the call.
+// and checks it ends with the final state, and gives in *rest the seqs it
+// covered (a block covers one per item); otherwise cancels the call.
 double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64_t after_seq,
                      bool drain, uint64_t* rest) {
   grpc::ClientContext ctx;
@@ -393,6 +458,7 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
   request.add_jobs(id);
   request.set_after_seq(after_seq);
   request.set_max_outputs_per_message(outputs_per_message);
+  request.set_packed(true);
   const auto t0 = b::Clock::now();
   auto reader = stub->Reconnect(&ctx, request);
   v1::ReconnectResponse response;
@@ -417,7 +483,7 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
     reader->Finish();
     return us;
   }
-  uint64_t n = 1;
+  uint64_t n = 0;
   bool final_state = false;
   // Whether the last output of `message` is the job's final state.
   const auto ends = [](const v1::ReconnectResponse& message) {
@@ -425,10 +491,18 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
         message.more_size() > 0 ? message.more(message.more_size() - 1) : message;
     return last.has_job() && last.job().state() == v1::JOB_STATE_SUCCEEDED;
   };
-  n += static_cast<uint64_t>(response.more_size());
+  const auto seqs = [](const v1::ReconnectResponse& message) {
+    uint64_t covered = 0;
+    for (int i = -1; i < message.more_size(); ++i) {
+      const v1::ReconnectResponse& output = i < 0 ? message : message.more(i);
+      covered += output.has_block() ? output.block().count() : 1;
+    }
+    return covered;
+  };
+  n += seqs(response);
   final_state = ends(response);
   while (reader->Read(&response)) {
-    n += 1 + static_cast<uint64_t>(response.more_size());
+    n += seqs(response);
     final_state = ends(response);
   }
   const grpc::Status status = reader->Finish();
@@ -502,8 +576,8 @@ int main(int argc, char** argv) {
     v1::SubmitRequest request;
     request.set_callable("echo");
     request.set_ordered(false);
-    for (uint64_t i = 0; i < items; ++i)
-      request.add_inputs()->set_string_value(Payload(i, payload));
+    request.mutable_options()->set_packed(true);
+    request.set_packed_inputs(PayloadArray(0, items, payload));
     std::printf("throughput: %" PRIu64 " echo items of %zu bytes, Submit request %.1f MiB\n", items,
                 payload, static_cast<double>(request.ByteSizeLong()) / (1 << 20));
 
@@ -512,9 +586,7 @@ int main(int argc, char** argv) {
     {
       const SideResult wq = RunQueue(stub.get(), 1000, payload, batch, server.pid());
       v1::SubmitRequest small = request;
-      if (small.inputs_size() > 1000) {
-        small.mutable_inputs()->DeleteSubrange(1000, small.inputs_size() - 1000);
-      }
+      small.set_packed_inputs(PayloadArray(0, std::min<uint64_t>(items, 1000), payload));
       const SideResult wj =
           RunJob(stub.get(), small, std::min<uint64_t>(items, 1000), payload, server.pid());
       if (!wq.ok || !wj.ok) {
@@ -574,9 +646,14 @@ int main(int argc, char** argv) {
     v1::SubmitRequest request;
     request.set_callable("square");
     request.set_ordered(true);
+    request.mutable_options()->set_packed(true);
+    std::string* inputs = request.mutable_packed_inputs();
+    inputs->push_back('[');
     for (uint64_t i = 0; i < stored; ++i) {
-      request.add_inputs()->set_number_value(static_cast<double>(i));
+      if (i > 0) inputs->push_back(',');
+      *inputs += std::to_string(i);
     }
+    inputs->push_back(']');
     bool ok = true;
     grpc::ClientContext ctx;
     v1::SubmitResponse submitted;
@@ -589,12 +666,19 @@ int main(int argc, char** argv) {
     const std::string id = submitted.job().id();
     // Wait for the end by following it live; check every value.
     b::Checker checker;
+    // Successes come in blocks: any ItemResult is a failure.
     auto check_square = [&](const v1::ItemResult& r) {
       ++checker.received;
-      const double x = static_cast<double>(r.index());
-      b::ExpectNumber(checker, r, x * x);
+      checker.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
     };
-    const Replay live = ReadJob(stub.get(), id, 0, check_square);
+    auto check_squares = [&](const v1::ResultBlock& block) {
+      checker.received += block.count();
+      if (block.values() != SquareArray(block.first_index(), block.first_index() + block.count())) {
+        checker.Problem("the block from item " + std::to_string(block.first_index()) +
+                        " holds other values");
+      }
+    };
+    const Replay live = ReadJob(stub.get(), id, 0, check_square, check_squares);
     const double run_s = b::SecondsSince(t0);
     ok = live.ok && checker.received == stored && checker.bad == 0 &&
          live.final_job.state() == v1::JOB_STATE_SUCCEEDED;
@@ -606,7 +690,7 @@ int main(int argc, char** argv) {
     }
     const uint64_t last_seq = live.final_job.last_seq();
     std::printf("replay: job of %" PRIu64 " square items ran in %.3f s; %" PRIu64
-                " stored outputs (last seq %" PRIu64 ")\n",
+                " outputs (last seq %" PRIu64 ")\n",
                 stored, run_s, live.outputs, last_seq);
     if (resume_after >= last_seq) flags.Fail("--resume-after must be below the job's last seq");
 
@@ -621,7 +705,7 @@ int main(int argc, char** argv) {
       resume_us.push_back(r);
     }
     if (ok && resume_outputs != last_seq - resume_after) {
-      std::fprintf(stderr, "resume: %" PRIu64 " outputs after %" PRIu64 ", expected %" PRIu64 "\n",
+      std::fprintf(stderr, "resume: %" PRIu64 " seqs after %" PRIu64 ", expected %" PRIu64 "\n",
                    resume_outputs, resume_after, last_seq - resume_after);
       ok = false;
     }
@@ -631,16 +715,24 @@ int main(int argc, char** argv) {
       b::Checker again;
       auto count = [&](const v1::ItemResult& r) {
         ++again.received;
-        const double x = static_cast<double>(r.index());
-        b::ExpectNumber(again, r, x * x);
+        again.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
+      };
+      auto count_block = [&](const v1::ResultBlock& block) {
+        again.received += block.count();
+        if (block.values() !=
+            SquareArray(block.first_index(), block.first_index() + block.count())) {
+          again.Problem("the block from item " + std::to_string(block.first_index()) +
+                        " holds other values");
+        }
       };
       const auto t1 = b::Clock::now();
-      const Replay full = ReadJob(stub.get(), id, 0, count);
+      const Replay full = ReadJob(stub.get(), id, 0, count, count_block);
       full_s.push_back(b::SecondsSince(t1));
-      if (!full.ok || full.outputs != last_seq || again.received != stored || again.bad != 0) {
+      if (!full.ok || full.seqs != last_seq || again.received != stored || again.bad != 0) {
         std::fprintf(stderr,
-                     "full replay: %" PRIu64 " outputs, %" PRIu64 " results, %" PRIu64 " bad\n",
-                     full.outputs, again.received, again.bad);
+                     "full replay: %" PRIu64 " seqs, %" PRIu64 " results, %" PRIu64 " bad\n",
+                     full.seqs, again.received, again.bad);
+        again.Report(stderr);
         ok = false;
       }
     }
@@ -648,7 +740,7 @@ int main(int argc, char** argv) {
     std::printf("first output from seq 0: p50 %.0f µs, p99 %.0f µs, max %.0f µs (%" PRIu64
                 " probes); resuming after %" PRIu64
                 ": p50 %.0f µs, p99 %.0f µs, max %.0f µs; "
-                "full replay %.3f s = %.0f outputs/s%s\n",
+                "full replay %.3f s = %.0f seqs/s%s\n",
                 Quantile(first_us, 0.5), Quantile(first_us, 0.99), Quantile(first_us, 1.0), probes,
                 resume_after, Quantile(resume_us, 0.5), Quantile(resume_us, 0.99),
                 Quantile(resume_us, 1.0), full_med,

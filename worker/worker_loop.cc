@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/json/json.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/wire/v1/wire.pb.h"
@@ -23,7 +24,6 @@
 #include "worker/item_limits.h"
 #include "worker/output_capture.h"
 #include "worker/result_batch.h"
-#include "base/json/json.h"
 
 namespace pprocd {
 namespace {

@@ -187,20 +187,25 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
   absl::StatusOr<const CallableDef*> def = FindCallable(*registry, request->callable());
   absl::Status valid = def.ok() ? ValidateOptions(request->options()) : def.status();
   size_t inputs = static_cast<size_t>(request->inputs_size());
+  // The packed inputs, split once here for the job manager too.
+  std::shared_ptr<const InputBlock> packed_inputs;
   if (valid.ok() && request->options().packed()) {
     if (request->inputs_size() > 0) {
       valid = absl::InvalidArgumentError(
           "inputs: this job uses the packed form (options.packed); send its inputs as one JSON "
           "array in packed_inputs");
     } else {
+      // Its bytes move into the block: the job manager takes them from
+      // there.
       absl::StatusOr<std::shared_ptr<const InputBlock>> block =
-          PackedInputBlock(request->packed_inputs());
+          PackedInputBlock(std::move(*call->mutable_request()->mutable_packed_inputs()));
       if (block.ok()) {
         inputs = (*block)->elements.size();
         valid = ValidateJsonInputs(**def, **block, 0);
+        packed_inputs = *std::move(block);
       } else {
-        valid = absl::InvalidArgumentError(
-            absl::StrCat("packed_inputs: ", block.status().message()));
+        valid =
+            absl::InvalidArgumentError(absl::StrCat("packed_inputs: ", block.status().message()));
       }
     }
   } else if (valid.ok() && !request->packed_inputs().empty()) {
@@ -224,10 +229,12 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
     valid = JobSockets::Check(socket_path, identity);
   }
   if (!valid.ok()) return call->Finish(valid);
-  jobs_->SubmitAsync(JobCaller(identity), *request,
-                     [this, call, identity](absl::StatusOr<JobManager::Submitted> submitted) {
-                       FinishSubmit(call, identity, std::move(submitted));
-                     });
+  jobs_->SubmitAsync(
+      JobCaller(identity), *request,
+      [this, call, identity](absl::StatusOr<JobManager::Submitted> submitted) {
+        FinishSubmit(call, identity, std::move(submitted));
+      },
+      std::move(packed_inputs));
 }
 
 void FarmService::FinishSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>* call,
@@ -263,7 +270,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FarmService::HandleReconnect(
     return new Finished(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                      "jobs: name at least one job (by id or name)"));
   }
-  auto* reactor = new ReconnectReactor(jobs_, request.max_outputs_per_message());
+  auto* reactor = new ReconnectReactor(jobs_, request.max_outputs_per_message(), request.packed());
   auto lookup = std::make_shared<JobLookup>();
   lookup->jobs = jobs_;
   lookup->caller = JobCaller(identity);

@@ -98,9 +98,8 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     absl::StatusOr<std::shared_ptr<const InputBlock>> block =
         PackedInputBlock(std::move(*request.mutable_packed_inputs()));
     if (!block.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("packed_inputs of request ",
-                                                     this->requests_read_, ": ",
-                                                     block.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "packed_inputs of request ", this->requests_read_, ": ", block.status().message()));
     }
     absl::Status valid = ValidateJsonInputs(*def_, **block, inputs_seen_);
     if (!valid.ok()) return valid;

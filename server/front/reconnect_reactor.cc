@@ -3,14 +3,24 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "server/front/raw_message.h"
 #include "server/front/status_convert.h"
+#include "server/jobs/job_blocks.h"
+#include "server/jobs/result_size.h"
 
 namespace pprocd {
 namespace {
 
-// Outputs read per job per turn, so that several jobs interleave.
+// Outputs read per job per turn, so that several jobs interleave, and
+// their bytes: a turn that reads little starts writing soon (a block
+// holds many results).
 constexpr int kOutputsPerRead = 256;
+constexpr uint64_t kBytesPerRead = 256 << 10;
+// Results of blocks buffered per job per turn when each goes out as one
+// `result`: a turn stops inside a block past this, and the next one reads
+// the block again from there.
+constexpr uint64_t kItemsPerRead = 4096;
 // A packed message takes no further output once it is this large.
 constexpr size_t kPackedBytes = 1 << 20;
 // What an output costs in `more` beyond its own size: field tag and length.
@@ -18,8 +28,10 @@ constexpr size_t kPackedEntryOverhead = 16;
 
 }  // namespace
 
-ReconnectReactor::ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message)
-    : jobs_(jobs), max_outputs_per_message_(std::max<uint32_t>(1, max_outputs_per_message)) {}
+ReconnectReactor::ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message, bool packed)
+    : jobs_(jobs),
+      max_outputs_per_message_(std::max<uint32_t>(1, max_outputs_per_message)),
+      packed_(packed) {}
 
 void ReconnectReactor::Begin(absl::StatusOr<std::vector<Cursor>> cursors) {
   absl::ReleasableMutexLock lock(&mu_);
@@ -78,7 +90,7 @@ absl::Status ReconnectReactor::RefillLocked() {
   for (Cursor& cursor : cursors_) {
     if (cursor.ended) continue;
     absl::StatusOr<std::vector<JobOutput>> outputs =
-        jobs_->ReadOutputs(cursor.job_id, cursor.after, kOutputsPerRead);
+        jobs_->ReadOutputs(cursor.job_id, cursor.after, kOutputsPerRead, kBytesPerRead);
     if (!outputs.ok()) return outputs.status();
     if (outputs->empty()) {
       // Nothing newer: the job has ended if its last output is behind us
@@ -88,7 +100,15 @@ absl::Status ReconnectReactor::RefillLocked() {
       if (IsFinished(job->state) && job->last_seq <= cursor.after) cursor.ended = true;
       continue;
     }
+    uint64_t budget = kItemsPerRead;
     for (JobOutput& output : *outputs) {
+      if (output.kind == OutputKind::kBlock) {
+        absl::StatusOr<uint64_t> items = BufferBlockLocked(cursor, output, budget);
+        if (!items.ok()) return items.status();
+        budget -= std::min(budget, *items);
+        if (budget == 0) break;  // The rest next turn.
+        continue;
+      }
       v1::ReconnectResponse response;
       response.set_job_id(cursor.job_id);
       response.set_seq(static_cast<uint64_t>(output.seq));
@@ -112,6 +132,58 @@ absl::Status ReconnectReactor::RefillLocked() {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ReconnectReactor::BufferBlockLocked(Cursor& cursor,
+                                                             const JobOutput& output,
+                                                             uint64_t budget) {
+  v1::ResultBlock block;
+  if (!block.ParseFromString(output.payload) ||
+      static_cast<int64_t>(block.count()) != output.count) {
+    return absl::DataLossError(
+        absl::StrCat("job ", cursor.job_id, ": stored output ", output.seq, " is unreadable"));
+  }
+  // Items of the block already sent (or skipped by after_seq).
+  const uint32_t skip =
+      static_cast<uint32_t>(std::clamp<int64_t>(cursor.after + 1 - output.seq, 0, output.count));
+  if (skip == output.count) return 0;
+  // A block stored under a larger --max-message-bytes than this server's
+  // goes out item by item, each failing if it alone is too large.
+  if (packed_ && output.payload.size() <= MaxSendableResultBytes(jobs_->max_message_bytes())) {
+    v1::ReconnectResponse& response = buffered_.emplace_back();
+    response.set_job_id(cursor.job_id);
+    response.set_seq(static_cast<uint64_t>(output.seq + skip));
+    if (skip == 0) {
+      *response.mutable_block() = std::move(block);
+    } else {
+      absl::StatusOr<v1::ResultBlock> tail = BlockTail(block, skip);
+      if (!tail.ok()) {
+        buffered_.pop_back();
+        return absl::Status(tail.status().code(),
+                            absl::StrCat("job ", cursor.job_id, ": ", tail.status().message()));
+      }
+      *response.mutable_block() = *std::move(tail);
+    }
+    cursor.after = output.last_seq();
+    return 0;
+  }
+  std::vector<v1::ItemResult> results;
+  const absl::Status expanded =
+      AppendBlockItems(block, skip, static_cast<uint32_t>(std::min<uint64_t>(budget, UINT32_MAX)),
+                       jobs_->max_message_bytes(), &results);
+  if (!expanded.ok()) {
+    return absl::Status(expanded.code(),
+                        absl::StrCat("job ", cursor.job_id, ": ", expanded.message()));
+  }
+  int64_t seq = output.seq + skip;
+  for (v1::ItemResult& result : results) {
+    v1::ReconnectResponse& response = buffered_.emplace_back();
+    response.set_job_id(cursor.job_id);
+    response.set_seq(static_cast<uint64_t>(seq++));
+    *response.mutable_result() = std::move(result);
+  }
+  cursor.after = seq - 1;
+  return results.size();
 }
 
 void ReconnectReactor::FinishLocked(const grpc::Status& status) {

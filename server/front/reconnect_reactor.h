@@ -4,6 +4,14 @@
 // final-state output has been sent). Reads the store itself; the
 // JobManager only wakes it. Writes its responses serialized (the method is
 // a raw one: see FarmService).
+//
+// A stored block of results (OutputKind::kBlock) goes to a packed reader
+// (ReconnectRequest.packed) as one `block` output whose seq is its first
+// item's, and to any other reader as one `result` output per item, as the
+// Value form has them (see job_blocks.h). An after_seq inside a block
+// starts with the rest of it: a block that carries only its items after
+// after_seq (and without the block's totals, which stay with its first
+// item), or the results of those items.
 #ifndef PPROCD_SERVER_FRONT_RECONNECT_REACTOR_H_
 #define PPROCD_SERVER_FRONT_RECONNECT_REACTOR_H_
 
@@ -31,8 +39,9 @@ class ReconnectReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   };
 
   // Waits for Begin(). `jobs` must outlive the call. Each message carries
-  // up to `max_outputs_per_message` outputs (0 counts as 1).
-  ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message = 1);
+  // up to `max_outputs_per_message` outputs (0 counts as 1). `packed`:
+  // blocks go out as blocks.
+  ReconnectReactor(JobManager* jobs, uint32_t max_outputs_per_message = 1, bool packed = false);
 
   // Starts streaming from `cursors` (the jobs named, once found), or
   // finishes with the error. Exactly once, from any thread (the job
@@ -51,10 +60,16 @@ class ReconnectReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the next outputs of every job that has not ended, in turn.
   absl::Status RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Buffers the items of a stored block after cursor.after: as one block
+  // (returns 0), or one by one, up to `budget` of them (returns how many);
+  // advances the cursor past those buffered.
+  absl::StatusOr<uint64_t> BufferBlockLocked(Cursor& cursor, const JobOutput& output,
+                                             uint64_t budget) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   JobManager* const jobs_;
   const uint32_t max_outputs_per_message_;
+  const bool packed_;
   absl::Mutex mu_;
   // Set by Begin(); 0 until then, and when it finished the call at once.
   uint64_t watcher_ ABSL_GUARDED_BY(mu_) = 0;

@@ -49,9 +49,10 @@ absl::StatusOr<std::vector<std::string>> StartReactor::LaterMessages() {
   if (!packed_) return std::vector<std::string>{request_.message().SerializeAsString()};
   absl::StatusOr<google::protobuf::Value> array = ParseJson(request_.packed_messages());
   if (!array.ok() || !array->has_list_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "packed_messages of request ", requests_read_, ": ",
-        array.ok() ? absl::string_view("byte 0: expected a JSON array") : array.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("packed_messages of request ", requests_read_, ": ",
+                     array.ok() ? absl::string_view("byte 0: expected a JSON array")
+                                : array.status().message()));
   }
   std::vector<std::string> messages;
   for (const google::protobuf::Value& value : array->list_value().values()) {

@@ -8,7 +8,8 @@
 namespace pprocd {
 
 absl::StatusOr<JobManager::Submitted> JobManager::DoSubmit(
-    JobRecord record, std::shared_ptr<v1::SubmitRequest> request) {
+    JobRecord record, std::shared_ptr<v1::SubmitRequest> request,
+    std::shared_ptr<const InputBlock> packed_inputs) {
   const std::string callable = record.callable;
   const std::string key = record.idempotency_key;
   const std::string inputs_digest = record.inputs_digest;
@@ -19,7 +20,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::DoSubmit(
   if (!created->existing) {
     Submitted submitted{ToProto(job), /*existing=*/false};
     // Started once the call is answered (or by the next start, if stopping).
-    Post([this, id = job.id, request] { StartAttempt(id, request); });
+    Post([this, id = job.id, request, packed_inputs] { StartAttempt(id, request, packed_inputs); });
     return submitted;
   }
   // The key was used before: only for this same request. (Jobs stored

@@ -19,9 +19,6 @@ namespace {
 // What RecentOutputs holds per job: enough for watchers that keep up.
 constexpr size_t kRecentOutputs = 2048;
 constexpr uint64_t kRecentBytes = 1 << 20;
-// ReadOutputs() returns no more once the payloads reach this (the first
-// output always comes).
-constexpr uint64_t kReadBytes = 64 << 20;
 
 // The manager whose job thread this is (null on other threads).
 thread_local const JobManager* running_manager = nullptr;
@@ -154,7 +151,8 @@ void JobManager::Loop() {
 // --- Asynchronous calls ---------------------------------------------------
 
 void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& request,
-                             Done<absl::StatusOr<Submitted>> done) {
+                             Done<absl::StatusOr<Submitted>> done,
+                             std::shared_ptr<const InputBlock> packed_inputs) {
   // The request's copies and digests are made here, on the caller's thread.
   JobRecord record;
   record.owner_uid = caller.uid;
@@ -163,28 +161,42 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
   record.callable = request.callable();
   record.state = JobState::kQueued;
   record.total = request.inputs_size();
+  // The run works from the split block: its copy of the request goes
+  // without packed_inputs (the stored copy has them).
+  std::shared_ptr<v1::SubmitRequest> copy;
   if (request.options().packed()) {
-    // Checked by the front: a JSON array.
-    std::vector<JsonElement> elements;
-    if (SplitJsonArray(request.packed_inputs(), &elements).ok()) {
-      record.total = static_cast<int64_t>(elements.size());
+    if (packed_inputs == nullptr) {
+      // Checked by the front: a JSON array.
+      absl::StatusOr<std::shared_ptr<const InputBlock>> split =
+          PackedInputBlock(request.packed_inputs());
+      packed_inputs = split.ok() ? *std::move(split) : EmptyInputBlock();
     }
+    record.total = static_cast<int64_t>(packed_inputs->elements.size());
+    if (request.packed_inputs().empty()) {
+      copy = std::make_shared<v1::SubmitRequest>(request);
+    } else {
+      copy = std::make_shared<v1::SubmitRequest>();
+      *copy = request;
+      copy->clear_packed_inputs();
+    }
+    record.request = SerializeWithPackedInputs(*copy, packed_inputs->json);
+  } else {
+    copy = std::make_shared<v1::SubmitRequest>(request);
+    record.request = SerializeDeterministic(request);
   }
   record.max_retries = request.retries();
   record.socket_path = request.socket_path();
-  record.request = SerializeDeterministic(request);
   if (!record.idempotency_key.empty()) {
     RequestDigest digest = DigestRequest(record.request);
     record.inputs_digest = std::move(digest.inputs);
     record.settings_digest = std::move(digest.settings);
   }
-  auto copy = std::make_shared<v1::SubmitRequest>(request);
   auto shared_done = std::make_shared<Done<absl::StatusOr<Submitted>>>(std::move(done));
   auto shared_record = std::make_shared<JobRecord>(std::move(record));
   PostCall(
-      [this, shared_record, copy, shared_done] {
+      [this, shared_record, copy, shared_done, packed_inputs] {
         if (draining_) return (*shared_done)(Stopping());
-        (*shared_done)(DoSubmit(std::move(*shared_record), copy));
+        (*shared_done)(DoSubmit(std::move(*shared_record), copy, packed_inputs));
       },
       [shared_done] { (*shared_done)(Stopping()); });
 }
@@ -281,13 +293,14 @@ void JobManager::WakeWatchers() {
 }
 
 absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string& job_id,
-                                                               int64_t after_seq, int max_count) {
+                                                               int64_t after_seq, int max_count,
+                                                               uint64_t max_bytes) {
   if (max_count < 1) return store_->ReadOutputs(job_id, after_seq, max_count);
   std::optional<std::vector<JobOutput>> held =
-      recent_.Read(job_id, after_seq, max_count, kReadBytes);
+      recent_.Read(job_id, after_seq, max_count, max_bytes);
   absl::StatusOr<std::vector<JobOutput>> outputs =
       held.has_value() ? *std::move(held)
-                       : store_->ReadOutputs(job_id, after_seq, max_count, kReadBytes);
+                       : store_->ReadOutputs(job_id, after_seq, max_count, max_bytes);
   if (!outputs.ok()) return outputs;
   for (JobOutput& output : *outputs) {
     FitResult(output, max_result_bytes_, options_.max_message_bytes);
@@ -297,7 +310,7 @@ absl::StatusOr<std::vector<JobOutput>> JobManager::ReadOutputs(const std::string
   auto unsaved = unsaved_.find(job_id);
   if (unsaved == unsaved_.end()) return outputs;
   const int64_t seq = unsaved->second.record.last_seq + 1;
-  const int64_t last = outputs->empty() ? after_seq : outputs->back().seq;
+  const int64_t last = outputs->empty() ? after_seq : outputs->back().last_seq();
   if (last == seq - 1 && static_cast<int>(outputs->size()) < max_count) {
     outputs->push_back(JobOutput{seq, unsaved->second.output.kind, unsaved->second.output.payload});
   }

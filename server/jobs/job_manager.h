@@ -14,14 +14,19 @@
 // Each job's stream of outputs: a Job snapshot at every change of state
 // (RUNNING at each attempt, QUEUED before a retry, the final state), the
 // results in the order they were produced, and a progress snapshot about
-// once a second while results come. The last output of a job that has
+// once a second while results come. A job's call runs in the packed form
+// (whatever the form of its Submit): its successful results come as blocks
+// and each block is stored as one output that takes one seq per item
+// (OutputKind::kBlock; see job_blocks.h); failures, channel messages and
+// results with logs are ItemResults, one output each. The last output of a job that has
 // ended is its final state. A job's items_done always counts the final
 // results it stored in its current attempt: the row and the results are
 // written in one transaction.
 //
 // Results too large to send (see result_size.h): a result whose Reconnect
 // message would exceed options.max_message_bytes is stored as a failed
-// result of the same item, so it never blocks the outputs after it.
+// result of the same item, so it never blocks the outputs after it; a
+// block too large is cut into blocks that fit (AppendBlockOutputs).
 //
 // Store failures (the disk is full or failing; the store is over its
 // max_bytes):
@@ -45,9 +50,9 @@
 // Restarts: at Start(), jobs the previous server left RUNNING come back
 // INTERRUPTED, or are run again (every item) while they have retries left;
 // QUEUED ones start again. Their items_done is counted again from the
-// results stored (for function callables; a channel callable's messages are
-// not told apart from its final results in the store). Sequence numbers
-// continue.
+// results stored (a block counts its items; for function callables only: a
+// channel callable's messages are not told apart from its final results in
+// the store). Sequence numbers continue.
 //
 // Threads: every public method may be called from any thread. There are no
 // synchronous forms: a caller that can wait waits for its callback.
@@ -68,6 +73,7 @@
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_store.h"
 #include "server/jobs/recent_outputs.h"
+#include "server/scheduler/call_sink.h"
 #include "server/scheduler/scheduler.h"
 #include "worker/registry.h"
 
@@ -129,9 +135,14 @@ class JobManager {
   // this request is the same one (see request_digest.h), else
   // FAILED_PRECONDITION naming the difference. ALREADY_EXISTS for a name
   // the caller's other job has; RESOURCE_EXHAUSTED when the store is full.
-  // `request` is copied before the call returns.
+  // `request` is copied before the call returns. `packed_inputs`: its
+  // packed_inputs as the front split them (PackedInputBlock), so that they
+  // are neither split nor copied again: then request.packed_inputs() is
+  // not read (the front moves its bytes into the block). Null splits
+  // request.packed_inputs() here.
   void SubmitAsync(const Caller& caller, const v1::SubmitRequest& request,
-                   Done<absl::StatusOr<Submitted>> done);
+                   Done<absl::StatusOr<Submitted>> done,
+                   std::shared_ptr<const InputBlock> packed_inputs = nullptr);
   // The job with this id, or the caller's job with this name. NOT_FOUND;
   // PERMISSION_DENIED for another owner's job (unless admin).
   // Without `with_request` the job's (possibly large) request is not read.
@@ -157,11 +168,14 @@ class JobManager {
   JobStore& store() { return *store_; }
   // JobStore::ReadOutputs(), answered from memory when the outputs asked
   // for are among those the job stored last (what live watchers ask for).
-  // A stored result too large to send (left by an older server) comes as
-  // TooLargeResult(); a job's state not yet stored (see "Store failures")
-  // comes after its stored outputs. Any thread.
+  // As there, the first output may be a block that begins at or before
+  // after_seq. A stored result too large to send (left by an older server)
+  // comes as TooLargeResult(); a job's state not yet stored (see "Store
+  // failures") comes after its stored outputs. Any thread.
+  // No more outputs once their payloads reach `max_bytes` (the first
+  // always comes).
   absl::StatusOr<std::vector<JobOutput>> ReadOutputs(const std::string& job_id, int64_t after_seq,
-                                                     int max_count);
+                                                     int max_count, uint64_t max_bytes = 64 << 20);
 
   // options.max_message_bytes: what a Reconnect message may not exceed.
   uint64_t max_message_bytes() const { return options_.max_message_bytes; }
@@ -194,7 +208,8 @@ class JobManager {
 
   // Job-thread handlers of the public calls (job_calls.cc).
   // `record`: the new job, with its owner, request and digests.
-  absl::StatusOr<Submitted> DoSubmit(JobRecord record, std::shared_ptr<v1::SubmitRequest> request);
+  absl::StatusOr<Submitted> DoSubmit(JobRecord record, std::shared_ptr<v1::SubmitRequest> request,
+                                     std::shared_ptr<const InputBlock> packed_inputs);
   absl::StatusOr<JobRecord> DoFind(const Caller& caller, const std::string& id_or_name,
                                    bool with_request);
   absl::StatusOr<v1::ListJobsResponse> DoList(const Caller& caller,
@@ -208,10 +223,11 @@ class JobManager {
   // Job-thread steps of running jobs (job_runs.cc).
   // `request`: the job's request when the caller has it (a new job), so
   // that the stored copy need not be read back; null reads it.
-  void StartAttempt(const std::string& job_id,
-                    std::shared_ptr<v1::SubmitRequest> request = nullptr);
+  // `packed_inputs`: its packed inputs already split, or null.
+  void StartAttempt(const std::string& job_id, std::shared_ptr<v1::SubmitRequest> request = nullptr,
+                    std::shared_ptr<const InputBlock> packed_inputs = nullptr);
   void FeedInputs(Run& run);
-  void Delivered(const std::string& job_id, std::vector<std::unique_ptr<v1::ItemResult>> results);
+  void Delivered(const std::string& job_id, std::vector<ResultPiece> pieces);
   void CallFinished(const std::string& job_id, absl::Status status);
   void CancelRun(const std::string& job_id);
   void FlushOutputs();

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_manager.h"
+#include "server/scheduler/call_sink.h"
 
 namespace pprocd {
 
@@ -45,8 +46,7 @@ struct JobManager::Run {
   // The packed form's inputs (SubmitRequest.packed_inputs), split once.
   std::shared_ptr<const InputBlock> packed_inputs;
   int total_inputs() const {
-    return packed_inputs ? static_cast<int>(packed_inputs->elements.size())
-                         : request.inputs_size();
+    return packed_inputs ? static_cast<int>(packed_inputs->elements.size()) : request.inputs_size();
   }
   bool inputs_ended = false;
   // CancelJob: the final state is stored; later results are dropped.
@@ -55,7 +55,8 @@ struct JobManager::Run {
   absl::Status store_error;
   // Items whose final result is an error, among those stored.
   uint64_t failed = 0;
-  std::vector<std::unique_ptr<v1::ItemResult>> pending;
+  // Delivered, not yet stored: ItemResults and blocks, in order.
+  std::vector<ResultPiece> pending;
   absl::Time last_progress = absl::Now();
   bool progress_failure_logged = false;
 };

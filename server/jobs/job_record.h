@@ -2,7 +2,9 @@
 // numbered outputs (JobOutput). Copyable values, no behaviour beyond names.
 //
 // The store does not interpret a job's request or its outputs' payloads: they
-// are opaque bytes (in the server, serialized protobuf messages).
+// are opaque bytes (in the server, serialized protobuf messages). An output
+// may cover several consecutive seqs (its `count`): a block of results
+// stored as one row.
 #ifndef PPROCD_SERVER_JOBS_JOB_RECORD_H_
 #define PPROCD_SERVER_JOBS_JOB_RECORD_H_
 
@@ -74,19 +76,30 @@ enum class OutputKind : int {
   kProgress = 3,
   kLog = 4,
   kState = 5,
+  // A serialized v1::ResultBlock: `count` consecutive successful results,
+  // one seq each.
+  kBlock = 6,
 };
 
-// One output to append (its seq is assigned by the store).
+// One output to append (its seqs are assigned by the store).
 struct NewOutput {
   OutputKind kind = OutputKind::kResult;
   std::string payload;
+  // How many seqs it takes (at least 1): the results of a kBlock.
+  int64_t count = 1;
 };
 
-// One stored output. A job's outputs have seqs 1, 2, 3, ... with no gap.
+// One stored output. A job's seqs run 1, 2, 3, ... with no gap: an output
+// takes seqs seq, seq + 1, ..., seq + count - 1, and the next output starts
+// right after them.
 struct JobOutput {
   int64_t seq = 0;
   OutputKind kind = OutputKind::kResult;
   std::string payload;
+  int64_t count = 1;
+
+  // The last seq it takes.
+  int64_t last_seq() const { return seq + count - 1; }
 };
 
 // ListJobs() filter: every set field must match.

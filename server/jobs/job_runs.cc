@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/jobs/job_blocks.h"
 #include "server/jobs/job_manager.h"
 #include "server/jobs/job_manager_internal.h"
 #include "server/jobs/result_size.h"
@@ -32,11 +33,7 @@ class JobManager::Sink : public CallSink {
   Sink(JobManager* manager, std::string job_id) : manager_(manager), job_id_(std::move(job_id)) {}
 
   void Deliver(std::vector<ResultPiece> pieces) override {
-    // The job's call is not packed: every piece is one ItemResult.
-    std::vector<ResultPtr> results;
-    results.reserve(pieces.size());
-    for (ResultPiece& piece : pieces) results.push_back(std::move(piece.result));
-    auto moved = std::make_shared<std::vector<ResultPtr>>(std::move(results));
+    auto moved = std::make_shared<std::vector<ResultPiece>>(std::move(pieces));
     manager_->Post(
         [manager = manager_, id = job_id_, moved] { manager->Delivered(id, std::move(*moved)); });
   }
@@ -62,8 +59,9 @@ absl::Status JobManager::Start() {
   const std::shared_ptr<const Registry> registry = registry_->Current();
   for (JobRecord& record : *unfinished) {
     if (record.state == JobState::kRunning) {
-      // Its progress is what the store kept of the attempt. A channel
-      // callable's messages are stored as results too: for those, the row.
+      // Its progress is what the store kept of the attempt (a block counts
+      // its items). A channel callable's messages are stored as results
+      // too: for those, the row.
       const CallableDef* def = registry->Find(record.callable);
       if (def != nullptr && !def->is_channel()) {
         absl::StatusOr<int64_t> stored = store_->CountResultsSinceLastState(record.id);
@@ -167,14 +165,15 @@ void JobManager::RetryUnsaved() {
   }
 }
 
-void JobManager::StartAttempt(const std::string& job_id,
-                              std::shared_ptr<v1::SubmitRequest> request) {
+void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::SubmitRequest> request,
+                              std::shared_ptr<const InputBlock> packed_inputs) {
   if (draining_ || runs_.count(job_id) > 0) return;
   absl::StatusOr<JobRecord> record = store_->GetJob(job_id, /*with_request=*/request == nullptr);
   if (!record.ok()) {
     if (absl::IsNotFound(record.status())) return;  // Deleted meanwhile.
     LogLine(absl::StrCat("job ", job_id, ": ", record.status().ToString(), "; trying again"));
-    After(kRetryEvery, [this, job_id, request] { StartAttempt(job_id, request); });
+    After(kRetryEvery,
+          [this, job_id, request, packed_inputs] { StartAttempt(job_id, request, packed_inputs); });
     return;
   }
   Overlay(*record);
@@ -206,17 +205,23 @@ void JobManager::StartAttempt(const std::string& job_id,
   job.done = 0;
   if (!RecordState(job)) return;  // It ended FAILED.
   v1::CallOptions options = run->request.options();
-  if (run->request.options().packed()) {
+  if (packed_inputs != nullptr) {
+    run->packed_inputs = std::move(packed_inputs);
+  } else if (run->request.options().packed()) {
     absl::StatusOr<std::shared_ptr<const InputBlock>> block =
-        PackedInputBlock(run->request.packed_inputs());
+        PackedInputBlock(std::move(*run->request.mutable_packed_inputs()));
     // Checked at Submit; a stored request that no longer splits runs none.
     run->packed_inputs = block.ok() ? *block : EmptyInputBlock();
   }
+  run->request.clear_packed_inputs();  // The run works from the split block.
   options.set_expected_inputs(static_cast<uint64_t>(run->total_inputs()));
-  options.set_packed(false);
-  if (options.item_stats() == v1::ITEM_STATS_UNSPECIFIED) {
+  // Whatever the form of its request, the job's call is packed: its
+  // successful results come, and are stored, as blocks. A job of the Value
+  // form keeps the stats its readers get today: per item.
+  if (!options.packed() && options.item_stats() == v1::ITEM_STATS_UNSPECIFIED) {
     options.set_item_stats(v1::ITEM_STATS_PER_ITEM);
   }
+  options.set_packed(true);
   absl::StatusOr<uint64_t> call = scheduler_->OpenCall(
       run->request.callable(), options,
       run->request.ordered() ? CallOrder::kInputOrder : CallOrder::kCompletionOrder,
@@ -244,8 +249,8 @@ void JobManager::FeedInputs(Run& run) {
     scheduler_->AddInputs(run.call_id, run.packed_inputs, static_cast<uint32_t>(run.next_input),
                           static_cast<uint32_t>(run.next_input + count));
   } else {
-    scheduler_->AddInputs(run.call_id, ValueInputBlock(run.request.inputs(), run.next_input,
-                                                       run.next_input + count));
+    scheduler_->AddInputs(
+        run.call_id, ValueInputBlock(run.request.inputs(), run.next_input, run.next_input + count));
   }
   run.next_input += count;
   if (run.next_input == total) {
@@ -254,13 +259,16 @@ void JobManager::FeedInputs(Run& run) {
   }
 }
 
-void JobManager::Delivered(const std::string& job_id,
-                           std::vector<std::unique_ptr<v1::ItemResult>> results) {
+void JobManager::Delivered(const std::string& job_id, std::vector<ResultPiece> pieces) {
   auto found = runs_.find(job_id);
   if (found == runs_.end()) return;
   Run& run = *found->second;
   if (run.cancelled || !run.store_error.ok()) return;
-  for (auto& result : results) run.pending.push_back(std::move(result));
+  if (run.pending.empty()) {
+    run.pending = std::move(pieces);
+    return;
+  }
+  for (ResultPiece& piece : pieces) run.pending.push_back(std::move(piece));
 }
 
 void JobManager::FlushOutputs() {
@@ -270,10 +278,19 @@ void JobManager::FlushOutputs() {
     // The row's progress goes with the results it counts.
     const int64_t done_before = run.record.done;
     uint64_t failed = 0;
-    std::vector<NewOutput> outputs(run.pending.size());
-    for (size_t i = 0; i < run.pending.size(); ++i) {
-      const v1::ItemResult& result = *run.pending[i];
-      NewOutput& output = outputs[i];
+    // The weight of the pieces stored, for the call's window.
+    uint64_t weight = 0;
+    std::vector<NewOutput> outputs;
+    outputs.reserve(run.pending.size());
+    for (ResultPiece& piece : run.pending) {
+      weight += piece.weight();
+      if (piece.block != nullptr) {
+        run.record.done += piece.block->count();
+        failed += AppendBlockOutputs(std::move(*piece.block), options_.max_message_bytes, &outputs);
+        continue;
+      }
+      const v1::ItemResult& result = *piece.result;
+      NewOutput& output = outputs.emplace_back();
       output.kind = OutputKind::kResult;
       result.SerializeToString(&output.payload);
       bool item_failed = result.has_error();
@@ -287,8 +304,9 @@ void JobManager::FlushOutputs() {
         if (item_failed) ++failed;
       }
     }
-    const uint64_t count = run.pending.size();
     run.pending.clear();
+    int64_t seqs = 0;
+    for (const NewOutput& output : outputs) seqs += output.count;
     absl::StatusOr<int64_t> first = store_->UpdateJobWithOutputs(run.record, outputs);
     if (!first.ok()) {
       // Full (or failing) store: the job fails; its call is cancelled.
@@ -298,9 +316,9 @@ void JobManager::FlushOutputs() {
       continue;
     }
     run.failed += failed;
-    run.record.last_seq = *first + static_cast<int64_t>(count) - 1;
+    run.record.last_seq = *first + seqs - 1;
     recent_.Add(id, *first, std::move(outputs));
-    scheduler_->ResultsSent(run.call_id, count);
+    scheduler_->ResultsSent(run.call_id, weight);
     outputs_stored_ = true;
     if (absl::Now() - run.last_progress >= kProgressEvery) {
       run.last_progress = absl::Now();

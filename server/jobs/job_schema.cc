@@ -65,6 +65,13 @@ ALTER TABLE jobs ADD COLUMN inputs_digest BLOB;
 ALTER TABLE jobs ADD COLUMN settings_digest BLOB;
 )sql";
 
+// Version 4: an output row may cover several seqs (a block of results,
+// OutputKind::kBlock): `count` of them, from `seq`. Older rows take one.
+// Adding a column with a default rewrites no row.
+constexpr char kSchemaV4[] = R"sql(
+ALTER TABLE outputs ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> OpenJobConnection(const JobStoreOptions& options,
@@ -117,6 +124,7 @@ absl::Status PrepareJobSchema(SqliteDb& db) {
   }
   if (version < 2) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV2));
   if (version < 3) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV3));
+  if (version < 4) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV4));
   PPROCD_RETURN_IF_ERROR(
       db.Exec(absl::StrCat("PRAGMA user_version = ", kJobSchemaVersion).c_str()));
   return transaction.Commit();

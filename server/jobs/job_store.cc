@@ -43,6 +43,21 @@ absl::Status CreateOwnerOnly(const std::string& path) {
   return absl::OkStatus();
 }
 
+// INVALID_ARGUMENT for an output AppendOutputs() does not take.
+absl::Status CheckOutputs(const std::vector<NewOutput>& outputs) {
+  for (const NewOutput& output : outputs) {
+    if (output.payload.size() > kMaxOutputBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "an output of ", output.payload.size(), " bytes is over the limit of ", kMaxOutputBytes));
+    }
+    if (output.count < 1 || output.count > kMaxOutputCount) {
+      return absl::InvalidArgumentError(absl::StrCat("an output's count must be in [1, ",
+                                                     kMaxOutputCount, "], not ", output.count));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string NewJobId(absl::BitGen& gen) {
   return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
 }
@@ -207,12 +222,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
 absl::StatusOr<int64_t> JobStore::AppendOutputs(absl::string_view job_id,
                                                 const std::vector<NewOutput>& outputs) {
   if (outputs.empty()) return 0;
-  for (const NewOutput& output : outputs) {
-    if (output.payload.size() > kMaxOutputBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "an output of ", output.payload.size(), " bytes is over the limit of ", kMaxOutputBytes));
-    }
-  }
+  if (absl::Status valid = CheckOutputs(outputs); !valid.ok()) return valid;
   absl::MutexLock lock(&writer_mu_);
   if (absl::Status fault = Fault("AppendOutputs", job_id); !fault.ok()) return InContext(fault);
   absl::StatusOr<int64_t> first = AppendOutputsLocked(job_id, outputs, nullptr);
@@ -233,12 +243,7 @@ absl::StatusOr<int64_t> JobStore::UpdateJobWithOutputs(const JobRecord& job,
 absl::StatusOr<int64_t> JobStore::UpdateJobWithOutputs(const JobRecord& job,
                                                        const std::vector<NewOutput>& outputs,
                                                        absl::string_view method) {
-  for (const NewOutput& output : outputs) {
-    if (output.payload.size() > kMaxOutputBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "an output of ", output.payload.size(), " bytes is over the limit of ", kMaxOutputBytes));
-    }
-  }
+  if (absl::Status valid = CheckOutputs(outputs); !valid.ok()) return valid;
   absl::MutexLock lock(&writer_mu_);
   if (absl::Status fault = Fault(method, job.id); !fault.ok()) {
     return InContext(fault);
@@ -268,15 +273,17 @@ absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
   bool only_state = true;
   uint64_t bytes = 0;
   {
-    PPROCD_ASSIGN_OR_RETURN(
-        SqliteDb::Lease insert,
-        writer_->Cached("INSERT INTO outputs (job, seq, kind, payload) VALUES (?1, ?2, ?3, ?4)"));
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease insert,
+                            writer_->Cached("INSERT INTO outputs (job, seq, kind, payload, count)"
+                                            " VALUES (?1, ?2, ?3, ?4, ?5)"));
     for (const NewOutput& output : outputs) {
       insert->Reset();
       insert->BindInt(1, num);
-      insert->BindInt(2, ++last_seq);
+      insert->BindInt(2, last_seq + 1);
       insert->BindInt(3, static_cast<int64_t>(output.kind));
       insert->BindBlob(4, output.payload);
+      insert->BindInt(5, output.count);
+      last_seq += output.count;
       PPROCD_RETURN_IF_ERROR(insert->Run());
       only_state = only_state && output.kind == OutputKind::kState;
       bytes += output.payload.size();

@@ -73,6 +73,8 @@ struct JobStoreOptions {
 
 // The largest payload AppendOutputs() accepts.
 inline constexpr uint64_t kMaxOutputBytes = 16 << 20;
+// The most seqs one output may take (NewOutput::count).
+inline constexpr int64_t kMaxOutputCount = int64_t{1} << 32;
 
 class JobStore {
  public:
@@ -109,10 +111,11 @@ class JobStore {
   // with (empty if none), for the caller to compare.
   absl::StatusOr<Created> CreateJob(JobRecord job);
 
-  // Stores `outputs` in one transaction with the job's next seqs, in order, and
-  // advances its last_seq; returns the first seq given (0 for no outputs).
-  // NOT_FOUND for an unknown job; INVALID_ARGUMENT for a payload over
-  // kMaxOutputBytes; RESOURCE_EXHAUSTED (and nothing stored) if the outputs
+  // Stores `outputs` in one transaction with the job's next seqs, in order
+  // (each takes `count` of them), and advances its last_seq; returns the
+  // first seq given (0 for no outputs). NOT_FOUND for an unknown job;
+  // INVALID_ARGUMENT for a payload over kMaxOutputBytes or a count outside
+  // [1, kMaxOutputCount]; RESOURCE_EXHAUSTED (and nothing stored) if the outputs
   // would take the store over max_bytes, except for a batch of only kState
   // outputs of at most 64 KiB in all, which is never refused for size so that
   // a job's end can always be recorded.
@@ -162,15 +165,18 @@ class JobStore {
   absl::StatusOr<Page> ListJobs(const JobFilter& filter, int page_size,
                                 absl::string_view page_token);
 
-  // The job's outputs with seq > after_seq, in seq order: at most `max_count`,
-  // and no more once their payloads reach `max_bytes` in all (the first is
-  // always returned). Empty when the job has no newer output. NOT_FOUND for an
-  // unknown job; INVALID_ARGUMENT if max_count < 1.
+  // The job's outputs that take a seq > after_seq, in seq order: at most
+  // `max_count`, and no more once their payloads reach `max_bytes` in all
+  // (the first is always returned). The first may begin at or before
+  // after_seq (an output of several seqs that holds after_seq + 1): the
+  // caller skips what it has. Empty when the job has no newer output.
+  // NOT_FOUND for an unknown job; INVALID_ARGUMENT if max_count < 1.
   absl::StatusOr<std::vector<JobOutput>> ReadOutputs(absl::string_view job_id, int64_t after_seq,
                                                      int max_count, uint64_t max_bytes = 64 << 20);
 
-  // The number of kResult outputs of the job stored after its last kState
-  // output (all of them if it has none), in one query. For a job whose row
+  // The number of results (kResult outputs, and the count of each kBlock)
+  // of the job stored after its last kState output (all of them if it has
+  // none), in one query. For a job whose row
   // says RUNNING these are the results of its current attempt: every change
   // of state stores a kState output with the row. NOT_FOUND for an unknown
   // job.

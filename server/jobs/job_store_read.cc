@@ -125,9 +125,14 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
         {
           PPROCD_ASSIGN_OR_RETURN(
               SqliteDb::Lease read,
-              db.Cached(
-                  "SELECT seq, kind, payload FROM outputs WHERE job ="
-                  " (SELECT num FROM jobs WHERE id = ?1) AND seq > ?2 ORDER BY seq LIMIT ?3"));
+              // From the output holding after_seq + 1: the last one that
+              // begins at or before it (two seeks on the primary key).
+              db.Cached("WITH j AS (SELECT num FROM jobs WHERE id = ?1)"
+                        " SELECT seq, kind, payload, count FROM outputs"
+                        " WHERE job = (SELECT num FROM j) AND seq >= coalesce("
+                        "   (SELECT seq FROM outputs WHERE job = (SELECT num FROM j)"
+                        "    AND seq <= ?2 + 1 ORDER BY seq DESC LIMIT 1), ?2 + 1)"
+                        " AND seq + count - 1 > ?2 ORDER BY seq LIMIT ?3"));
           read->BindText(1, job_id);
           read->BindInt(2, after_seq);
           read->BindInt(3, max_count);
@@ -139,6 +144,7 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
             output.seq = read->ColumnInt(0);
             output.kind = static_cast<OutputKind>(read->ColumnInt(1));
             output.payload = read->ColumnBytes(2);
+            output.count = read->ColumnInt(3);
             bytes += output.payload.size();
           }
         }
@@ -167,12 +173,13 @@ absl::StatusOr<int64_t> JobStore::CountResultsSinceLastState(absl::string_view j
             db.Cached("WITH j AS (SELECT num FROM jobs WHERE id = ?1),"
                       " s AS (SELECT seq FROM outputs WHERE job = (SELECT num FROM j) AND kind = ?3"
                       "       ORDER BY seq DESC LIMIT 1)"
-                      " SELECT (SELECT num FROM j), (SELECT count(*) FROM outputs"
-                      "   WHERE job = (SELECT num FROM j) AND kind = ?2"
+                      " SELECT (SELECT num FROM j), (SELECT coalesce(sum(count), 0) FROM outputs"
+                      "   WHERE job = (SELECT num FROM j) AND kind IN (?2, ?4)"
                       "   AND seq > coalesce((SELECT seq FROM s), 0))"));
         count->BindText(1, job_id);
         count->BindInt(2, static_cast<int64_t>(OutputKind::kResult));
         count->BindInt(3, static_cast<int64_t>(OutputKind::kState));
+        count->BindInt(4, static_cast<int64_t>(OutputKind::kBlock));
         PPROCD_ASSIGN_OR_RETURN(bool found, count->Step());
         if (!found || count->ColumnIsNull(0)) {
           return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));

@@ -26,13 +26,14 @@ class RecentOutputs {
   RecentOutputs(size_t max_outputs_per_job, uint64_t max_bytes_per_job)
       : max_outputs_(max_outputs_per_job), max_bytes_(max_bytes_per_job) {}
 
-  // `outputs` of `job` were stored with the seqs first, first + 1, ...
-  // Outputs that do not follow the held ones replace them.
+  // `outputs` of `job` were stored from seq `first` on, each taking its
+  // count of seqs. Outputs that do not follow the held ones replace them.
   void Add(const std::string& job, int64_t first, std::vector<NewOutput> outputs);
-  // The outputs of `job` with seq > after_seq, in order, at most `max_count`
-  // and no more once their payloads reach `max_bytes` (the first always
-  // comes), if it holds seq after_seq + 1; nullopt otherwise (ask the
-  // store, which alone can tell that nothing newer exists).
+  // The outputs of `job` that take a seq > after_seq, in order (the first
+  // may begin before: as JobStore::ReadOutputs), at most `max_count` and no
+  // more once their payloads reach `max_bytes` (the first always comes), if
+  // it holds seq after_seq + 1; nullopt otherwise (ask the store, which
+  // alone can tell that nothing newer exists).
   std::optional<std::vector<JobOutput>> Read(const std::string& job, int64_t after_seq,
                                              int max_count, uint64_t max_bytes) const;
   // Forgets what is held for `job`.
@@ -40,7 +41,7 @@ class RecentOutputs {
 
  private:
   struct Held {
-    std::deque<JobOutput> outputs;  // consecutive seqs
+    std::deque<JobOutput> outputs;  // each starts where the previous ends
     uint64_t bytes = 0;
   };
 

@@ -16,6 +16,7 @@ using google::protobuf::internal::WireFormatLite;
 
 // SubmitRequest's field numbers that the digests treat apart.
 constexpr int kInputsField = v1::SubmitRequest::kInputsFieldNumber;
+constexpr int kPackedInputsField = v1::SubmitRequest::kPackedInputsFieldNumber;
 constexpr int kOptionsField = v1::SubmitRequest::kOptionsFieldNumber;
 constexpr int kIdempotencyKeyField = v1::SubmitRequest::kIdempotencyKeyFieldNumber;
 
@@ -70,6 +71,22 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
   return out;
 }
 
+std::string SerializeWithPackedInputs(const v1::SubmitRequest& request,
+                                      absl::string_view packed_inputs) {
+  std::string out = SerializeDeterministic(request);
+  if (packed_inputs.empty()) return out;
+  out.reserve(out.size() + packed_inputs.size() + 16);
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.WriteTag(
+        WireFormatLite::MakeTag(kPackedInputsField, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteVarint32(static_cast<uint32_t>(packed_inputs.size()));
+  }
+  out.append(packed_inputs.data(), packed_inputs.size());
+  return out;
+}
+
 RequestDigest DigestRequest(absl::string_view serialized_request) {
   Sha256 inputs;
   Sha256 settings;
@@ -93,7 +110,7 @@ RequestDigest DigestRequest(absl::string_view serialized_request) {
     if (!WireFormatLite::SkipField(&stream, tag)) break;
     const absl::string_view whole = serialized_request.substr(
         static_cast<size_t>(start), static_cast<size_t>(stream.CurrentPosition() - start));
-    if (field == kInputsField) {
+    if (field == kInputsField || field == kPackedInputsField) {
       inputs.Add(whole);
     } else if (field != kIdempotencyKeyField) {
       settings.Add(whole);

@@ -6,10 +6,11 @@
 // (map entries in key order), without the fields that do not define the
 // job: idempotency_key (the same by construction) and
 // options.expected_inputs (a hint the server sets itself). Of that form,
-// two SHA-256 digests, so that a difference can be named: of the inputs,
-// and of everything else (callable, options, ordered, name, retries,
-// retry_backoff_ms, socket_path, and any field added later). The digests
-// are stored with the job: they must stay the same across releases.
+// two SHA-256 digests, so that a difference can be named: of the inputs
+// (`inputs`, or `packed_inputs` in the packed form), and of everything
+// else (callable, options, ordered, name, retries, retry_backoff_ms,
+// socket_path, and any field added later). The digests are stored with
+// the job: they must stay the same across releases.
 //
 // Pure functions; any thread.
 #ifndef PPROCD_SERVER_JOBS_REQUEST_DIGEST_H_
@@ -31,6 +32,13 @@ struct RequestDigest {
 // `message` serialized deterministically (what the job store keeps of a
 // request, and what DigestRequest reads).
 std::string SerializeDeterministic(const google::protobuf::MessageLite& message);
+
+// SerializeDeterministic() of `request` with `packed_inputs` set in it,
+// made without copying the request: `request` must have no packed_inputs
+// of its own. (packed_inputs is SubmitRequest's last field: its bytes go
+// last, after any unknown fields, which changes neither digest.)
+std::string SerializeWithPackedInputs(const v1::SubmitRequest& request,
+                                      absl::string_view packed_inputs);
 
 // The digests of a SubmitRequest given as SerializeDeterministic() made it.
 RequestDigest DigestRequest(absl::string_view serialized_request);

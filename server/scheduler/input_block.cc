@@ -16,8 +16,8 @@ std::shared_ptr<const InputBlock> SingleInputBlock(absl::string_view json) {
 }
 
 std::shared_ptr<const InputBlock> EmptyInputBlock() {
-  static const auto* const kEmpty = new std::shared_ptr<const InputBlock>(
-      std::make_shared<InputBlock>(InputBlock{"[]", {}}));
+  static const auto* const kEmpty =
+      new std::shared_ptr<const InputBlock>(std::make_shared<InputBlock>(InputBlock{"[]", {}}));
   return *kEmpty;
 }
 

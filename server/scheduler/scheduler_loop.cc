@@ -718,11 +718,10 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
   indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
   for (uint64_t index : indices) {
     if (index >= call->inputs_received) continue;
-    auto queued = std::find_if(call->pending.begin(), call->pending.end(),
-                               [index](const InputRun& run) {
-                                 return index >= run.first_index &&
-                                        index < run.first_index + run.size();
-                               });
+    auto queued =
+        std::find_if(call->pending.begin(), call->pending.end(), [index](const InputRun& run) {
+          return index >= run.first_index && index < run.first_index + run.size();
+        });
     if (queued != call->pending.end()) {
       // The run loses the item: what follows it becomes a run of its own.
       InputRun after = *queued;
@@ -752,8 +751,8 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
   MarkDirty(id);
 }
 
-void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs,
-                              uint32_t begin, uint32_t end) {
+void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
+                              uint32_t end) {
   const uint64_t count = end - begin;
   CallState* call = FindCall(id);
   if (call == nullptr) {

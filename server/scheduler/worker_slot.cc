@@ -59,8 +59,7 @@ void WorkerSlot::QueueTaskFrame(const std::string& callable) {
   for (const InputRun& run : task_runs) json_size += run.Text().size();
   using google::protobuf::io::CodedOutputStream;
   const size_t size = header.ByteSizeLong() + CodedOutputStream::VarintSize32(kPackedInputsTag) +
-                      CodedOutputStream::VarintSize32(static_cast<uint32_t>(json_size)) +
-                      json_size;
+                      CodedOutputStream::VarintSize32(static_cast<uint32_t>(json_size)) + json_size;
   const size_t start = outbox.size();
   outbox.resize(start + kFrameHeaderBytes + size);
   uint8_t* out = reinterpret_cast<uint8_t*>(outbox.data() + start);

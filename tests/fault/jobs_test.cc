@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -119,6 +120,68 @@ output = "bytes"
   EXPECT_EQ(last.state(), v1::JOB_STATE_FAILED) << "one item failed";
   EXPECT_EQ(last.items_done(), 3u);
   EXPECT_EQ(last.last_seq(), stream.outputs.back().seq());
+}
+
+// A block of results stored under a larger --max-message-bytes than the
+// server now has is replayed to a packed reader item by item, each in a
+// message that fits: nothing is lost, and no message is over the limit.
+TEST_F(JobsFaultTest, ABlockStoredUnderALargerLimitReplaysItemByItem) {
+  constexpr int kItems = 200;
+  constexpr int kLimit = 64 << 10;
+  ASSERT_NO_FATAL_FAILURE(Start());
+  std::string inputs = "[";
+  for (int i = 0; i < kItems; ++i) {
+    absl::StrAppend(&inputs, i > 0 ? "," : "", "\"", std::string(1000, 'a' + i % 26), "\"");
+  }
+  inputs += "]";
+  v1::SubmitRequest request;
+  request.set_callable("echo");
+  request.mutable_options()->set_packed(true);
+  request.mutable_options()->set_chunksize(kItems);
+  request.set_packed_inputs(inputs);
+  request.set_ordered(true);
+  const Submitted submitted = Submit(stub_.get(), request);
+  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  const auto replay = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    v1::ReconnectRequest reconnect;
+    reconnect.add_jobs(submitted.job.id());
+    reconnect.set_packed(true);
+    Stream stream;
+    auto reader = stub_->Reconnect(&context, reconnect);
+    v1::ReconnectResponse response;
+    while (reader->Read(&response)) stream.outputs.push_back(response);
+    stream.status = reader->Finish();
+    return stream;
+  };
+  const Stream before = replay();
+  ASSERT_TRUE(before.status.ok()) << before.status.error_message();
+  size_t largest = 0;
+  for (const auto& output : before.outputs) largest = std::max(largest, output.ByteSizeLong());
+  ASSERT_GT(largest, static_cast<size_t>(kLimit)) << "a block larger than the coming limit";
+
+  server_.reset();
+  ASSERT_NO_FATAL_FAILURE(Start({"--max-message-bytes", absl::StrCat(kLimit)}));
+  const Stream after = replay();
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  uint64_t seq = 1;
+  int items = 0;
+  for (const auto& output : after.outputs) {
+    EXPECT_LE(output.ByteSizeLong(), static_cast<size_t>(kLimit));
+    EXPECT_EQ(output.seq(), seq);
+    seq += output.has_block() ? output.block().count() : 1;
+    if (output.has_block()) {
+      items += static_cast<int>(output.block().count());
+    } else if (output.has_result()) {
+      ASSERT_FALSE(output.result().has_error()) << output.result().error().message();
+      EXPECT_EQ(output.result().value().string_value(),
+                std::string(1000, 'a' + output.result().index() % 26));
+      ++items;
+    }
+  }
+  EXPECT_EQ(items, kItems);
+  EXPECT_EQ(after.outputs.back().job().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
 // A packed Reconnect (as every client asks for) takes an output into a

@@ -108,16 +108,19 @@ TEST_F(PackedTest, MapOfManyItemsComesInOrderInBlocks) {
 }
 
 TEST_F(PackedTest, BothFormsGiveTheSameResultsErrorsIncluded) {
-  std::vector<Value> echoed = {
-      Parsed("null"),  Parsed("true"), Parsed("-0.5"),   Parsed("1e300"),
-      Parsed("\"héllo ✓ \\\"q\\\" \\n\""), Parsed("[1,[2,[3]],{}]"),
-      Parsed("{\"a\":{\"b\":[null,false]},\"c\":\"\"}"), Parsed("12345678901")};
+  std::vector<Value> echoed = {Parsed("null"),
+                               Parsed("true"),
+                               Parsed("-0.5"),
+                               Parsed("1e300"),
+                               Parsed("\"héllo ✓ \\\"q\\\" \\n\""),
+                               Parsed("[1,[2,[3]],{}]"),
+                               Parsed("{\"a\":{\"b\":[null,false]},\"c\":\"\"}"),
+                               Parsed("12345678901")};
   for (int i = 0; i < 300; ++i) echoed.push_back(Num(i));
-  const std::vector<Value> chaos = {Str("ok"), Str("raise"), Str("ok"), Str("crash"),
+  const std::vector<Value> chaos = {Str("ok"), Str("raise"),  Str("ok"),    Str("crash"),
                                     Str("ok"), Str("exit:3"), Str("raise"), Str("ok")};
   for (bool ordered : {true, false}) {
-    for (const auto& [callable, inputs] :
-         {std::pair{"echo", echoed}, std::pair{"chaos", chaos}}) {
+    for (const auto& [callable, inputs] : {std::pair{"echo", echoed}, std::pair{"chaos", chaos}}) {
       SCOPED_TRACE(std::string(callable) + (ordered ? " Map" : " Queue"));
       ItemsOutcome values = RunItems(stub_.get(), ordered, callable, inputs, {}, 50);
       ItemsOutcome packed = RunItems(stub_.get(), ordered, callable, inputs, Packed(), 50);
@@ -219,11 +222,17 @@ TEST_F(PackedTest, BadPackedInputIsRefusedNamingWhereAndTheServerGoesOn) {
     std::string message_part;
   };
   const std::vector<Case> cases = {
-      {"not JSON", {FirstRequest("echo", "[1, 2, nope]")}, grpc::StatusCode::INVALID_ARGUMENT,
+      {"not JSON",
+       {FirstRequest("echo", "[1, 2, nope]")},
+       grpc::StatusCode::INVALID_ARGUMENT,
        "byte 7"},
-      {"not an array", {FirstRequest("echo", "{\"a\": 1}")}, grpc::StatusCode::INVALID_ARGUMENT,
+      {"not an array",
+       {FirstRequest("echo", "{\"a\": 1}")},
+       grpc::StatusCode::INVALID_ARGUMENT,
        "byte 0"},
-      {"unterminated", {FirstRequest("echo", "[1, 2")}, grpc::StatusCode::INVALID_ARGUMENT,
+      {"unterminated",
+       {FirstRequest("echo", "[1, 2")},
+       grpc::StatusCode::INVALID_ARGUMENT,
        "packed_inputs of request 1"},
       {"bad in a later request",
        {FirstRequest("echo", "[0]"), later},
@@ -234,7 +243,8 @@ TEST_F(PackedTest, BadPackedInputIsRefusedNamingWhereAndTheServerGoesOn) {
        grpc::StatusCode::INVALID_ARGUMENT,
        "inputs[2]: parameter 'n' of fib must be an integer, got string"},
       {"wrong type in a later request",
-       {FirstRequest("fib", "[1, 2]"), [] {
+       {FirstRequest("fib", "[1, 2]"),
+        [] {
           v1::MapRequest request;
           request.set_packed_inputs("[3, 4.5]");
           return request;
@@ -293,11 +303,11 @@ TEST_F(PackedTest, CancelledIndicesOfAPackedQueueEndCancelledAndTheRestRun) {
   }
   ASSERT_TRUE(stream->Finish().ok());
   EXPECT_EQ(outcomes, (std::map<uint64_t, std::string>{{0, "ERROR_KIND_CANCELLED"},
-                                                        {1, "ERROR_KIND_CANCELLED"},
-                                                        {2, "ok"},
-                                                        {3, "ok"},
-                                                        {4, "ERROR_KIND_CANCELLED"},
-                                                        {5, "ok"}}));
+                                                       {1, "ERROR_KIND_CANCELLED"},
+                                                       {2, "ok"},
+                                                       {3, "ok"},
+                                                       {4, "ERROR_KIND_CANCELLED"},
+                                                       {5, "ok"}}));
 }
 
 TEST_F(PackedTest, StartTakesAndGivesPackedMessages) {

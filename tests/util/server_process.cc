@@ -369,8 +369,8 @@ ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const st
       for (const v1::ResultBlock& block : response.blocks()) {
         outcome.blocks.push_back(block);
         absl::StatusOr<google::protobuf::Value> values = ParseJson(block.values());
-        if (!values.ok() || static_cast<uint32_t>(values->list_value().values_size()) !=
-                                block.count()) {
+        if (!values.ok() ||
+            static_cast<uint32_t>(values->list_value().values_size()) != block.count()) {
           // Shows up as a wrong result in the test's checks.
           v1::ItemResult& wrong = merged.emplace_back();
           wrong.set_index(block.first_index());
@@ -389,10 +389,9 @@ ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const st
       }
       // Within one response, results and blocks merge by index.
       if (response.blocks_size() > 0) {
-        std::stable_sort(merged.begin(), merged.end(),
-                         [](const v1::ItemResult& a, const v1::ItemResult& b) {
-                           return a.index() < b.index();
-                         });
+        std::stable_sort(
+            merged.begin(), merged.end(),
+            [](const v1::ItemResult& a, const v1::ItemResult& b) { return a.index() < b.index(); });
       }
       for (auto& result : merged) outcome.results.push_back(std::move(result));
     }

@@ -1,6 +1,7 @@
 """The conformance runner: every scenario of tests/conformance/scenarios.json
 (the format is in tests/conformance/README.md) against a real pprocd, one
-pytest test per scenario, in file order, on one server.
+pytest test per scenario, in file order, on one server; the whole list runs
+in both forms of items (the client's packed form, then the Value form).
 
 Each step runs through the client's public API:
 
@@ -410,12 +411,14 @@ def job_mismatches(what: str, p: Dict[str, Any], job: pprocd.JobStatus) -> List[
 
 # The server and the runner -----------------------------------------------------
 
-@pytest.fixture(scope="module")
-def conformance_server() -> Any:
+@pytest.fixture(scope="module", params=[True, False], ids=["packed", "value_form"])
+def conformance_server(request: Any) -> Any:
     """A pprocd of its own, with the list's settings, on a fresh directory
-    (no job names taken yet), shared by the scenarios in file order."""
+    (no job names taken yet), shared by the scenarios in file order; the
+    list runs twice, with the client in the packed form (its default) and
+    in the Value form (a server each)."""
     server = ServerProcess(pprocd_binary(), workers=SCENARIO_FILE["server"]["workers"])
-    farm = pprocd.Farm(server.address)
+    farm = pprocd.Farm(server.address, packed=request.param)
     yield server, farm
     farm.close()
     server.stop()
@@ -467,7 +470,7 @@ class Runner:
 
     def own_farm(self, st: Dict[str, Any]) -> Tuple[pprocd.Farm, bool]:
         if st.get("client") == "own":
-            return pprocd.Farm(self.server.address), True
+            return pprocd.Farm(self.server.address, packed=self.farm.packed), True
         return self.farm, False
 
     def check_status(self, st: Dict[str, Any], failure: Optional[CallStatus]) -> bool:

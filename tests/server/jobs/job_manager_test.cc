@@ -250,7 +250,7 @@ TEST_F(JobManagerTest, AFinalStateTheStoreRefusesIsKeptToldAndStoredLater) {
     absl::StatusOr<std::vector<JobOutput>> outputs = jobs_->ReadOutputs(job.id(), cursor, 100);
     if (!outputs.ok()) return;
     for (const JobOutput& output : *outputs) {
-      cursor = output.seq;
+      cursor = output.last_seq();
       v1::Job state;
       if (output.kind == OutputKind::kState && state.ParseFromString(output.payload) &&
           state.state() == v1::JOB_STATE_SUCCEEDED && !saw_end.HasBeenNotified()) {

@@ -577,7 +577,8 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
   }
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN socket_path; ALTER TABLE jobs DROP COLUMN inputs_digest;"
-         " ALTER TABLE jobs DROP COLUMN settings_digest; PRAGMA user_version = 1");
+         " ALTER TABLE jobs DROP COLUMN settings_digest; ALTER TABLE outputs DROP COLUMN count;"
+         " PRAGMA user_version = 1");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> kept = store->GetJob(old_job);
@@ -608,7 +609,7 @@ TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
   }
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN inputs_digest; ALTER TABLE jobs DROP COLUMN settings_digest;"
-         " PRAGMA user_version = 2");
+         " ALTER TABLE outputs DROP COLUMN count; PRAGMA user_version = 2");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobStore::Created> old = store->CreateJob(NewJob(7, "", "old-key"));
@@ -631,6 +632,81 @@ TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
   EXPECT_EQ(again->job.id, created->job.id);
   EXPECT_EQ(again->job.inputs_digest, keyed.inputs_digest);
   EXPECT_EQ(again->job.settings_digest, keyed.settings_digest);
+}
+
+// A store of schema 3 (before an output could take several seqs) opens;
+// its outputs take one seq each, and blocks follow them.
+TEST(JobStoreTest, AVersion3StoreIsMigratedAndItsOutputsTakeOneSeqEach) {
+  StoreDir dir;
+  std::string id;
+  {
+    auto store = OpenOrDie(Options(dir));
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, NewJob(7));
+  }
+  RawSql(dir.Path(), "ALTER TABLE outputs DROP COLUMN count; PRAGMA user_version = 3");
+  // Outputs an older server wrote.
+  RawSql(dir.Path(),
+         "INSERT INTO outputs (job, seq, kind, payload) VALUES (1, 1, 1, 'a'), (1, 2, 1, 'b');"
+         " UPDATE jobs SET last_seq = 2");
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(*store->AppendOutputs(id, {{OutputKind::kBlock, "block", 5}}), 3);
+  EXPECT_EQ(store->GetJob(id)->last_seq, 7);
+  absl::StatusOr<std::vector<JobOutput>> all = store->ReadOutputs(id, 0, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ(all->at(1).payload, "b");
+  EXPECT_EQ(all->at(1).count, 1);
+  EXPECT_EQ(all->at(2).seq, 3);
+  EXPECT_EQ(all->at(2).count, 5);
+  EXPECT_EQ(*store->CountResultsSinceLastState(id), 7);
+}
+
+// An output of several seqs: the next one starts after them, and a read
+// after a seq inside it starts with it.
+TEST(JobStoreTest, ABlockTakesItsCountOfSeqsAndAReadInsideItStartsWithIt) {
+  StoreDir dir;
+  auto store = OpenOrDie(Options(dir));
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  // Seqs: 1 state, 2..5 block, 6 result, 7..9 block, 10 state.
+  ASSERT_EQ(*store->AppendOutputs(id, {{OutputKind::kState, "running"},
+                                       {OutputKind::kBlock, "b1", 4},
+                                       {OutputKind::kResult, "r"},
+                                       {OutputKind::kBlock, "b2", 3}}),
+            1);
+  EXPECT_EQ(*store->AppendOutputs(id, {{OutputKind::kState, "done"}}), 10);
+  EXPECT_EQ(store->GetJob(id)->last_seq, 10);
+  const auto first_seqs = [&](int64_t after, int max_count) {
+    std::vector<int64_t> seqs;
+    absl::StatusOr<std::vector<JobOutput>> page = store->ReadOutputs(id, after, max_count);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const JobOutput& output : *page) seqs.push_back(output.seq);
+    }
+    return seqs;
+  };
+  EXPECT_EQ(first_seqs(0, 10), (std::vector<int64_t>{1, 2, 6, 7, 10}));
+  EXPECT_EQ(first_seqs(1, 10), (std::vector<int64_t>{2, 6, 7, 10}));
+  EXPECT_EQ(first_seqs(2, 10), (std::vector<int64_t>{2, 6, 7, 10})) << "seq 3 is in the block";
+  EXPECT_EQ(first_seqs(4, 2), (std::vector<int64_t>{2, 6}));
+  EXPECT_EQ(first_seqs(5, 10), (std::vector<int64_t>{6, 7, 10}));
+  EXPECT_EQ(first_seqs(8, 10), (std::vector<int64_t>{7, 10}));
+  EXPECT_EQ(first_seqs(9, 10), (std::vector<int64_t>{10}));
+  EXPECT_TRUE(first_seqs(10, 10).empty());
+  absl::StatusOr<std::vector<JobOutput>> block = store->ReadOutputs(id, 3, 1);
+  ASSERT_TRUE(block.ok());
+  EXPECT_EQ(block->front().kind, OutputKind::kBlock);
+  EXPECT_EQ(block->front().payload, "b1");
+  EXPECT_EQ(block->front().count, 4);
+  EXPECT_EQ(block->front().last_seq(), 5);
+  // Results since the last state: a block counts its items.
+  ASSERT_TRUE(
+      store->AppendOutputs(id, {{OutputKind::kBlock, "b3", 6}, {OutputKind::kResult, "x"}}).ok());
+  EXPECT_EQ(*store->CountResultsSinceLastState(id), 7);
+  EXPECT_EQ(store->AppendOutputs(id, {{OutputKind::kBlock, "empty", 0}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // A job's row and the outputs it counts are stored together, or neither.

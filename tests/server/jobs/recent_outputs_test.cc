@@ -62,5 +62,27 @@ TEST(RecentOutputsTest, AReadStopsOnceItsPayloadsReachMaxBytesButAlwaysGivesOne)
   EXPECT_EQ(one->front().kind, OutputKind::kResult);
 }
 
+TEST(RecentOutputsTest, ABlockTakesItsCountOfSeqsAndAReadInsideItStartsWithIt) {
+  RecentOutputs tail(100, 1 << 20);
+  // Seqs: 5, 6..9 (a block of 4), 10.
+  tail.Add("a", 5,
+           {{OutputKind::kState, "s"}, {OutputKind::kBlock, "b", 4}, {OutputKind::kResult, "r"}});
+  EXPECT_EQ(Seqs(tail.Read("a", 4, 10, 1 << 20)), (std::vector<int64_t>{5, 6, 10}));
+  EXPECT_EQ(Seqs(tail.Read("a", 5, 10, 1 << 20)), (std::vector<int64_t>{6, 10}));
+  EXPECT_EQ(Seqs(tail.Read("a", 7, 10, 1 << 20)), (std::vector<int64_t>{6, 10}));
+  EXPECT_EQ(Seqs(tail.Read("a", 8, 1, 1 << 20)), (std::vector<int64_t>{6}));
+  EXPECT_EQ(Seqs(tail.Read("a", 9, 10, 1 << 20)), (std::vector<int64_t>{10}));
+  EXPECT_FALSE(tail.Read("a", 10, 10, 1 << 20).has_value());
+  const std::optional<std::vector<JobOutput>> block = tail.Read("a", 6, 1, 1 << 20);
+  ASSERT_TRUE(block.has_value());
+  EXPECT_EQ(block->front().count, 4);
+  EXPECT_EQ(block->front().last_seq(), 9);
+  // The next outputs follow the block's last seq.
+  tail.Add("a", 11, Outputs(1));
+  EXPECT_EQ(Seqs(tail.Read("a", 9, 10, 1 << 20)), (std::vector<int64_t>{10, 11}));
+  tail.Add("a", 13, Outputs(1));  // not after 11: starts over
+  EXPECT_FALSE(tail.Read("a", 9, 10, 1 << 20).has_value());
+}
+
 }  // namespace
 }  // namespace pprocd

@@ -66,5 +66,37 @@ TEST(RequestDigestTest, OtherInputsOrSettingsChangeOnlyTheirDigest) {
   }
 }
 
+// The packed form's inputs are the job's inputs: another array changes the
+// inputs' digest only.
+TEST(RequestDigestTest, PackedInputsCountAsTheInputs) {
+  v1::SubmitRequest packed;
+  packed.set_callable("square");
+  packed.mutable_options()->set_packed(true);
+  packed.set_packed_inputs("[1,2,3]");
+  packed.set_idempotency_key("k");
+  const RequestDigest digest = Digest(packed);
+  v1::SubmitRequest other = packed;
+  other.set_packed_inputs("[1,2,4]");
+  EXPECT_NE(Digest(other).inputs, digest.inputs);
+  EXPECT_EQ(Digest(other).settings, digest.settings);
+  other.set_packed_inputs("[1,2,3]");
+  other.set_idempotency_key("another key");
+  EXPECT_EQ(Digest(other).inputs, digest.inputs);
+  EXPECT_EQ(Digest(other).settings, digest.settings);
+}
+
+TEST(RequestDigestTest, PackedInputsAppendedSerializeAsTheWholeRequest) {
+  v1::SubmitRequest packed;
+  packed.set_callable("square");
+  packed.mutable_options()->set_packed(true);
+  packed.set_retry_backoff_ms(5);
+  packed.set_idempotency_key("k");
+  const std::string inputs = "[1,2," + std::string(300, ' ') + "3]";
+  v1::SubmitRequest whole = packed;
+  whole.set_packed_inputs(inputs);
+  EXPECT_EQ(SerializeWithPackedInputs(packed, inputs), SerializeDeterministic(whole));
+  EXPECT_EQ(SerializeWithPackedInputs(packed, ""), SerializeDeterministic(packed));
+}
+
 }  // namespace
 }  // namespace pprocd

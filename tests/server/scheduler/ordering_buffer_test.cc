@@ -77,9 +77,9 @@ TEST(OrderingBufferTest, StreamsTheHeadInputsMessagesAndHoldsLaterOnes) {
 TEST(OrderingBufferTest, OrdersBlocksAsWholesBesideSingleResults) {
   OrderingBuffer buffer;
   std::vector<ResultPiece> out;
-  buffer.Add(Block(5, 3));   // 5, 6, 7
-  buffer.Add(Result(4));     // a failure between blocks
-  buffer.Add(Block(8, 2));   // 8, 9
+  buffer.Add(Block(5, 3));  // 5, 6, 7
+  buffer.Add(Result(4));    // a failure between blocks
+  buffer.Add(Block(8, 2));  // 8, 9
   EXPECT_EQ(buffer.held(), 6u);
   buffer.PopReady(&out);
   EXPECT_TRUE(out.empty());

@@ -14,7 +14,7 @@ std::shared_ptr<const InputBlock> Block(const std::string& json) {
 }
 
 InputRun MakeRun(std::shared_ptr<const InputBlock> block, uint32_t begin, uint32_t end,
-             uint64_t first_index) {
+                 uint64_t first_index) {
   InputRun run;
   run.block = std::move(block);
   run.begin = begin;

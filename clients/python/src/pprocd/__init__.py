@@ -7,8 +7,9 @@ running callable), :class:`FarmExecutor` (concurrent.futures), and
 background jobs that outlive the client (:meth:`Farm.submit_job`,
 :class:`BackgroundCallable`, :class:`BackgroundQueue`,
 :class:`PersistentQueue`). Work runs
-in the server's worker processes; values are JSON-shaped (protobuf
-``google.protobuf.Value``), never pickle.
+in the server's worker processes; values are JSON-shaped, never pickle:
+by default many items travel as one JSON array (the packed form),
+``Farm(packed=False)`` sends one protobuf ``google.protobuf.Value`` each.
 
 .. code-block:: python
 

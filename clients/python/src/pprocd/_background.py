@@ -125,7 +125,7 @@ class BackgroundCallable:
     def __call__(self, *args: Any, **kwargs: Any) -> Job:
         """Submits ``callable(*args, **kwargs)`` as a background job named
         ``address``; returns its :class:`Job`."""
-        return self._submit([self.farm.pack(self.callable, args, kwargs)])
+        return self._submit([self.farm.pack_obj(self.callable, args, kwargs)])
 
     def map(self, inputs: Iterable[Any]) -> Job:
         """Submits one background job named ``address`` with one invocation

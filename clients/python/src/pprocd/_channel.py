@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Deque, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Deque, Iterator, List, Optional, Union
 
 import grpc
 from google.protobuf.struct_pb2 import Value
 
+from . import _packed
 from ._errors import FarmError, ItemCancelled
 from ._results import (LogCallback, LogRecord, Result, emit_logs, logs_from_proto,
                        result_from_proto)
@@ -37,10 +38,13 @@ class Channel:
     ``receive()`` raises EOFError (or the callable's error if it failed).
     ``cancel()`` kills it; leaving a ``with`` block cancels it unless it has
     finished. ``logs`` holds what it wrote to stdout/stderr.
+
+    In the packed form (``options.packed``) ``arguments`` is their JSON text
+    and the values sent each way travel as JSON arrays.
     """
 
-    def __init__(self, farm: "Farm", name: str, arguments: Value, options: item_pb2.CallOptions,
-                 on_log: Optional[LogCallback] = None) -> None:
+    def __init__(self, farm: "Farm", name: str, arguments: Union[Value, bytes],
+                 options: item_pb2.CallOptions, on_log: Optional[LogCallback] = None) -> None:
         self.farm = farm
         self.callable = name
         """The callable's name."""
@@ -48,14 +52,19 @@ class Channel:
         """Every LogRecord received so far, in order."""
         self._on_log = on_log
         self._cond = threading.Condition()
-        self._outbox: Deque[Value] = collections.deque()
+        self._packed = options.packed
+        self._outbox: Deque[Any] = collections.deque()
         self._input_closed = False
         self._inbox: Deque[Any] = collections.deque()
         self._final: Optional[Result] = None
         self._cancelled = False
         self._call_cancelled = False
         self._watchers: List[_Watcher] = []
-        first = service_pb2.StartRequest(callable=name, arguments=arguments, options=options)
+        if isinstance(arguments, bytes):
+            first = service_pb2.StartRequest(callable=name, options=options,
+                                             packed_arguments=arguments)
+        else:
+            first = service_pb2.StartRequest(callable=name, arguments=arguments, options=options)
         self._call = farm._stub.Start(self._requests(first), wait_for_ready=False)
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"pprocd-{name}")
         self._reader.start()
@@ -74,7 +83,7 @@ class Channel:
 
     def send(self, value: Any) -> None:
         """Sends one value to the callable's channel (JSON-shaped)."""
-        message = to_value(value)
+        message = _packed.dumps(value) if self._packed else to_value(value)
         with self._cond:
             if self._input_closed:
                 raise ValueError(f"{self!r}: input is closed")
@@ -179,8 +188,11 @@ class Channel:
                 messages = list(self._outbox)
                 self._outbox.clear()
                 closing = self._input_closed
-            for message in messages:
-                yield service_pb2.StartRequest(message=message)
+            if self._packed and messages:  # what accumulated: one array
+                yield service_pb2.StartRequest(packed_messages=_packed.join(messages))
+            elif messages:
+                for message in messages:
+                    yield service_pb2.StartRequest(message=message)
             if closing:
                 return
 
@@ -199,6 +211,13 @@ class Channel:
                     with self._cond:
                         self.logs.extend(records)
                     emit_logs(self._on_log, records)
+                if response.packed_messages:
+                    values = _packed.loads_values(response.packed_messages)
+                    with self._cond:
+                        self._inbox.extend(values)
+                        self._cond.notify_all()
+                    for _ in values:
+                        self._notify(True)
                 event = response.WhichOneof("event")
                 if event == "message":
                     with self._cond:

@@ -21,15 +21,13 @@ import weakref
 from typing import (Any, Callable, Deque, Dict, Generic, Iterator, List, Optional, Tuple, TypeVar,
                     Union, overload)
 
-from google.protobuf.struct_pb2 import Value
 
 from ._channel import Channel
 from ._errors import FarmError, ItemCancelled
-from ._farm import Farm, default_farm, make_options
+from ._farm import Farm, default_farm
 from ._results import (LogCallback, LogRecord, Result, emit_logs, failed_result,
                        result_from_proto)
-from ._stream import ItemStream
-from .v1 import item_pb2
+from ._stream import ItemStream, RawResult
 
 T = TypeVar("T")
 
@@ -73,7 +71,8 @@ class _Collection:
 
     def __init__(self, farm: Optional[Farm] = None, limit: Optional[int] = None, *,
                  reuse: bool = True, continuous: bool = False, timeout: Optional[float] = None,
-                 chunksize: int = 0, on_log: Optional[LogCallback] = None) -> None:
+                 chunksize: int = 0, on_log: Optional[LogCallback] = None,
+                 packed: Optional[bool] = None, item_stats: Optional[str] = None) -> None:
         if farm is None:
             farm = default_farm()
         if not isinstance(farm, Farm):
@@ -87,7 +86,9 @@ class _Collection:
         """True: pooled, reused workers; False: a new process per input."""
         self.continuous = bool(continuous)
         """True: null final values of channel callables are not results."""
-        self._options = make_options(limit, self.reuse, timeout, chunksize)
+        self._options = farm.options(limit, self.reuse, timeout, chunksize, packed, item_stats)
+        self.packed = self._options.packed
+        """True when the calls use the packed form (see :class:`Farm`)."""
         self._on_log = on_log if on_log is not None else farm.on_log
         self._cond = threading.Condition()
         self._streams: Dict[str, ItemStream] = {}
@@ -117,10 +118,14 @@ class _Collection:
     def _add(self, name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> int:
         # A refused input takes no index: its InvalidItem names the index
         # it would have had (the next one, unless another thread adds first).
-        value = self.farm.pack(name, args, kwargs, index=len(self._slots))
+        value: Any
+        if self.packed:
+            value = self.farm.encode(name, args, kwargs, index=len(self._slots))
+        else:
+            value = self.farm.pack(name, args, kwargs, index=len(self._slots))
         return self._submit(name, value).index
 
-    def _submit(self, name: str, value: Value) -> _Slot:
+    def _submit(self, name: str, value: Any) -> _Slot:
         with self._cond:
             if self._closed:
                 raise RuntimeError(f"this {type(self).__name__} is closed")
@@ -149,7 +154,7 @@ class _Collection:
         collection nobody holds any more is closed (its idle calls end)."""
         ref = weakref.ref(self)
 
-        def on_results(batch: List[Tuple[Any, item_pb2.ItemResult]]) -> None:
+        def on_results(batch: List[Tuple[Any, RawResult]]) -> None:
             collection = ref()
             if collection is not None:
                 collection._on_results(batch)
@@ -164,8 +169,10 @@ class _Collection:
 
     # Results (reader threads) ----------------------------------------------
 
-    def _on_results(self, batch: List[Tuple[Any, item_pb2.ItemResult]]) -> None:
-        converted = [(slot, result_from_proto(raw, slot.callable, slot.index))
+    def _on_results(self, batch: List[Tuple[Any, RawResult]]) -> None:
+        converted = [(slot, Result(slot.callable, slot.index, 0, True, raw[0], None, raw[1])
+                      if type(raw) is tuple else
+                      result_from_proto(raw, slot.callable, slot.index))  # type: ignore[arg-type]
                      for slot, raw in batch if slot is not None]
         # The callback sees the logs before any reader sees their results.
         logs: List[LogRecord] = [log for _, result in converted for log in result.logs]
@@ -286,9 +293,11 @@ class Map(_Collection):
 
     def __init__(self, farm: Optional[Farm] = None, limit: Optional[int] = None, *,
                  reuse: bool = True, continuous: bool = False, timeout: Optional[float] = None,
-                 chunksize: int = 0, on_log: Optional[LogCallback] = None) -> None:
+                 chunksize: int = 0, on_log: Optional[LogCallback] = None,
+                 packed: Optional[bool] = None, item_stats: Optional[str] = None) -> None:
         super().__init__(farm, limit, reuse=reuse, continuous=continuous, timeout=timeout,
-                         chunksize=chunksize, on_log=on_log)
+                         chunksize=chunksize, on_log=on_log, packed=packed,
+                         item_stats=item_stats)
         self._flat: List[Result] = []
         self._frontier = 0
         self._frontier_pos = 0
@@ -367,13 +376,21 @@ class Map(_Collection):
         return self._reader(unwrap=False)
 
     def _reader(self, unwrap: bool) -> "_Reader[Any]":
+        # Takes every result already there at once (one lock for many).
+        taken: Deque[Result] = collections.deque()
         position = [0]
 
         def step() -> Optional[Result]:
-            result = self._result_at(position[0])
-            if result is not None:
-                position[0] += 1
-            return result
+            if not taken:
+                with self._cond:
+                    while len(self._flat) <= position[0] and not self._complete():
+                        self._cond.wait()
+                    taken.extend(self._flat[position[0]:])
+                if not taken:
+                    self._close_idle_streams()
+                    return None
+                position[0] += len(taken)
+            return taken.popleft()
 
         return _Reader(step, unwrap)
 
@@ -392,9 +409,11 @@ class Queue(_Collection):
 
     def __init__(self, farm: Optional[Farm] = None, limit: Optional[int] = None, *,
                  reuse: bool = True, continuous: bool = False, timeout: Optional[float] = None,
-                 chunksize: int = 0, on_log: Optional[LogCallback] = None) -> None:
+                 chunksize: int = 0, on_log: Optional[LogCallback] = None,
+                 packed: Optional[bool] = None, item_stats: Optional[str] = None) -> None:
         super().__init__(farm, limit, reuse=reuse, continuous=continuous, timeout=timeout,
-                         chunksize=chunksize, on_log=on_log)
+                         chunksize=chunksize, on_log=on_log, packed=packed,
+                         item_stats=item_stats)
         self._arrived: Deque[Result] = collections.deque()
 
     def _deliver(self, slot: _Slot, result: Result) -> None:
@@ -488,9 +507,11 @@ class Exchange(_Collection):
 
     def __init__(self, farm: Optional[Farm] = None, limit: Optional[int] = None, *,
                  reuse: bool = True, continuous: bool = False, timeout: Optional[float] = None,
-                 chunksize: int = 0, on_log: Optional[LogCallback] = None) -> None:
+                 chunksize: int = 0, on_log: Optional[LogCallback] = None,
+                 packed: Optional[bool] = None, item_stats: Optional[str] = None) -> None:
         super().__init__(farm, limit, reuse=reuse, continuous=continuous, timeout=timeout,
-                         chunksize=chunksize, on_log=on_log)
+                         chunksize=chunksize, on_log=on_log, packed=packed,
+                         item_stats=item_stats)
         self._ready: Deque[ExchangeChannel] = collections.deque()
         self._added: List[Channel] = []
 

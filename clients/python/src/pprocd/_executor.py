@@ -12,13 +12,13 @@ import concurrent.futures
 import threading
 import time
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, PENDING
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from ._errors import FarmError
-from ._farm import Farm, make_options
+from ._farm import Farm
 from ._results import (LogCallback, LogRecord, Stats, emit_logs, error_from_proto,
                        logs_from_proto, stats_from_proto)
-from ._stream import ItemStream
+from ._stream import ItemStream, RawResult
 from ._values import from_value
 from .v1 import item_pb2
 
@@ -38,7 +38,7 @@ class FarmFuture(concurrent.futures.Future):  # type: ignore[type-arg]
     logs: Tuple[LogRecord, ...] = ()
     """What the invocation wrote to stdout/stderr."""
     _messages: Tuple[Any, ...] = ()
-    _stats: Optional[item_pb2.ItemStats] = None
+    _stats: Union[item_pb2.ItemStats, Stats, None] = None
 
     @property
     def messages(self) -> List[Any]:
@@ -48,7 +48,10 @@ class FarmFuture(concurrent.futures.Future):  # type: ignore[type-arg]
     @property
     def stats(self) -> Optional[Stats]:
         """What the invocation used, worker pid included (once done)."""
-        return stats_from_proto(self._stats) if self._stats is not None else None
+        stats = self._stats
+        if stats is None or isinstance(stats, Stats):
+            return stats
+        return stats_from_proto(stats)
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,18 +100,23 @@ class FarmExecutor(concurrent.futures.Executor):
     ``limit``; None: the server's pool size). ``reuse``: pooled workers
     (True) or a new process per input (False). ``timeout``: seconds per
     input, enforced by the server (the input fails with ItemTimedOut).
+    ``packed`` and ``item_stats``: see :class:`Farm` (``FarmFuture.stats``
+    of a successful input is then its block's, which holds that input
+    alone unless several completed together).
     """
 
     def __init__(self, address: Optional[str] = None, max_workers: Optional[int] = None, *,
                  farm: Optional[Farm] = None, reuse: bool = True,
-                 timeout: Optional[float] = None, on_log: Optional[LogCallback] = None) -> None:
+                 timeout: Optional[float] = None, on_log: Optional[LogCallback] = None,
+                 packed: Optional[bool] = None, item_stats: Optional[str] = None) -> None:
         if max_workers is not None and max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         self._owns_farm = farm is None
         self.farm: Farm = farm if farm is not None else Farm(address)
         """The farm the work runs on."""
         self._max_workers = max_workers
-        self._options = make_options(max_workers, reuse, timeout, 0)
+        self._options = self.farm.options(max_workers, reuse, timeout, 0, packed, item_stats)
+        self._packed = self._options.packed
         self._on_log = on_log if on_log is not None else self.farm.on_log
         self._lock = threading.Lock()
         self._streams: Dict[str, ItemStream] = {}
@@ -122,7 +130,11 @@ class FarmExecutor(concurrent.futures.Executor):
         """Runs server callable ``fn`` (its name) with these arguments and
         returns its future. Several positional arguments spread over the
         parameters, keywords name them."""
-        value = self.farm.pack(fn, args, kwargs)
+        value: Any
+        if self._packed:
+            value = self.farm.encode(fn, args, kwargs)
+        else:
+            value = self.farm.pack(fn, args, kwargs)
         future = FarmFuture()
         stream = self._streams.get(fn)
         if stream is not None and not self._shutdown:
@@ -227,14 +239,20 @@ class FarmExecutor(concurrent.futures.Executor):
 
     # Reader threads ----------------------------------------------------------
 
-    def _on_results(self, batch: List[Tuple[Any, item_pb2.ItemResult]]) -> None:
+    def _on_results(self, batch: List[Tuple[Any, RawResult]]) -> None:
         on_log = self._on_log
-        for future, result in batch:
+        for future, raw in batch:
             if future is None:
                 continue
+            if type(raw) is tuple:  # a successful result from a block
+                future._stats = raw[1]
+                if future._state == PENDING:
+                    self._settle(future, value=raw[0])
+                continue
+            result: item_pb2.ItemResult = raw  # type: ignore[assignment]
             outcome = result.WhichOneof("outcome")
+            name = future._stream.callable if future._stream is not None else ""
             if result.logs:
-                name = future._stream.callable if future._stream is not None else ""
                 logs = logs_from_proto(result.logs, name, result.index)
                 future.logs += logs
                 emit_logs(on_log, logs)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import itertools
+import os
 import threading
 from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
                     Union)
@@ -14,9 +16,10 @@ from google.protobuf.struct_pb2 import Value
 
 from ._errors import (FarmError, InvalidItem, JobExists, JobNotFound, PermissionDenied,
                       ServerUnavailable)
+from . import _packed
 from ._results import LogCallback, emit_logs, error_from_proto, logs_from_proto
 from ._signature import Signature
-from ._values import arguments_to_value, from_value, to_value
+from ._values import arguments_to_obj, arguments_to_value, from_value, to_value
 from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
 
 if TYPE_CHECKING:
@@ -28,21 +31,49 @@ if TYPE_CHECKING:
 # The server accepts messages up to 16 MiB by default; take what it sends.
 _MAX_MESSAGE_BYTES = 64 << 20
 _UNARY_TIMEOUT_S = 30.0
+# Inputs per request of a packed pmap: large enough that a request's fixed
+# cost (a message, a wake-up of the server) is small beside its items, small
+# enough that the first results come early and a request of small values
+# stays far below the server's 4 MiB message limit (see PACKED_MAX_BYTES).
+PMAP_BATCH_INPUTS = 4096
+# A packed request of more bytes than this is split (in halves) before it
+# is sent; one input alone may still exceed it (the server then answers
+# RESOURCE_EXHAUSTED if it is over its limit).
+PACKED_MAX_BYTES = 1 << 20
+
+# Set to 0 to make the Value form the default of Farms made without
+# ``packed`` (e.g. to talk to a server that predates the packed form).
+PACKED_ENV = "PPROCD_PACKED"
+
+ITEM_STATS_MODES = {
+    None: item_pb2.ITEM_STATS_UNSPECIFIED,
+    "per_item": item_pb2.ITEM_STATS_PER_ITEM,
+    "per_chunk": item_pb2.ITEM_STATS_PER_CHUNK,
+    "none": item_pb2.ITEM_STATS_NONE,
+}
 # Text of gRPC statuses for a server that is not there at all.
 _UNREACHABLE_HINTS = ("failed to connect", "connection refused", "no such file",
                       "connect failed", "dns resolution failed", "name resolution")
 
 
 def make_options(limit: Optional[int] = None, reuse: bool = True, timeout: Optional[float] = None,
-                 chunksize: int = 0) -> item_pb2.CallOptions:
+                 chunksize: int = 0, packed: bool = False,
+                 item_stats: Optional[str] = None) -> item_pb2.CallOptions:
     """CallOptions from the Python-side names.
 
     ``limit``: inputs of the call running at once (None or 0: the pool's
     size). ``reuse``: True runs inputs in pooled, reused workers
     (ISOLATION_POOLED); False gives each input a brand-new process
     (ISOLATION_FRESH). ``timeout``: seconds per input (None: no timeout).
-    ``chunksize``: inputs per hop to a worker (0: automatic).
+    ``chunksize``: inputs per hop to a worker (0: automatic). ``packed``:
+    the packed form of items. ``item_stats``: which resource figures come
+    with successful results: ``"per_item"``, ``"per_chunk"`` (one summary per
+    block of results), ``"none"``, or None (the form's default: per item in
+    the Value form, per chunk in the packed form).
     """
+    if item_stats not in ITEM_STATS_MODES:
+        raise ValueError(f"item_stats must be 'per_item', 'per_chunk', 'none' or None, "
+                         f"got {item_stats!r}")
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be positive or None, got {limit}")
     if chunksize < 0:
@@ -54,7 +85,8 @@ def make_options(limit: Optional[int] = None, reuse: bool = True, timeout: Optio
         timeout_ms = max(1, round(timeout * 1000))
     isolation = item_pb2.ISOLATION_POOLED if reuse else item_pb2.ISOLATION_FRESH
     return item_pb2.CallOptions(limit=limit or 0, chunksize=chunksize, timeout_ms=timeout_ms,
-                                isolation=isolation)
+                                isolation=isolation, packed=packed,
+                                item_stats=ITEM_STATS_MODES[item_stats])
 
 
 class Farm:
@@ -67,15 +99,31 @@ class Farm:
     :class:`LogRecord` (what callables write to stdout/stderr) of the calls
     made through this farm; output is never printed unasked.
 
+    ``packed`` (default True, unless $PPROCD_PACKED is 0): calls move items
+    in the packed form (inputs as one JSON array per request, successful
+    results as blocks), far cheaper per item; False uses the Value form
+    (one google.protobuf.Value per item). Both give the same values and
+    errors; every call method takes ``packed=`` to choose for one call.
+    ``item_stats``: the default of the calls' ``item_stats`` (see
+    :func:`make_options`).
+
     Thread-safe. A context manager; ``close()`` ends its connection.
     """
 
     def __init__(self, address: Optional[str] = None, *,
-                 on_log: Optional[LogCallback] = None) -> None:
+                 on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
+                 item_stats: Optional[str] = None) -> None:
         self.address: str = resolve_address(address)
         """The gRPC target this farm talks to."""
         self.on_log: Optional[LogCallback] = on_log
         """The default log callback of this farm's calls."""
+        if packed is None:
+            packed = os.environ.get(PACKED_ENV, "1").strip().lower() not in ("0", "false", "no")
+        self.packed: bool = bool(packed)
+        """Whether calls use the packed form unless told otherwise."""
+        make_options(item_stats=item_stats)  # checks the name
+        self.item_stats: Optional[str] = item_stats
+        """The default ``item_stats`` of this farm's calls."""
         self._channel = grpc.insecure_channel(self.address, options=[
             ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
@@ -186,6 +234,46 @@ class Farm:
         self.check(name, value, index)
         return value
 
+    def options(self, limit: Optional[int] = None, reuse: bool = True,
+                timeout: Optional[float] = None, chunksize: int = 0,
+                packed: Optional[bool] = None,
+                item_stats: Optional[str] = None) -> item_pb2.CallOptions:
+        """:func:`make_options` with this farm's defaults for ``packed`` and
+        ``item_stats`` (None: the farm's)."""
+        return make_options(limit, reuse, timeout, chunksize,
+                            self.packed if packed is None else bool(packed),
+                            self.item_stats if item_stats is None else item_stats)
+
+    def pack_obj(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+                 index: Optional[int] = None) -> Any:
+        """Like :meth:`pack`, as the plain value the packed form sends."""
+        obj = arguments_to_obj(name, args, kwargs, self.parameter_names)
+        self.check_objs(name, (obj,), index)
+        return obj
+
+    def encode(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+               index: Optional[int] = None) -> bytes:
+        """The one input of ``name(*args, **kwargs)`` as JSON (the packed
+        form), checked as by :meth:`pack`; TypeError for a value that is not
+        JSON-shaped."""
+        return _packed.dumps(self.pack_obj(name, args, kwargs, index))
+
+    def check_objs(self, name: str, items: Sequence[Any], first_index: Optional[int] = 0) -> None:
+        """Raises :class:`InvalidItem` for the first of ``items`` (plain
+        values, the packed form's inputs numbered from ``first_index``) that
+        does not bind to callable ``name``'s parameters."""
+        try:
+            found = self.signature(name)
+        except FarmError:
+            return
+        if found is None or found.binds_anything:
+            return
+        problem = found.first_problem(items)
+        if problem is not None:
+            position, reason = problem
+            index = None if first_index is None else first_index + position
+            raise InvalidItem(reason, callable=name, index=index)
+
     def check(self, name: str, value: Value, index: Optional[int] = None) -> None:
         """Raises :class:`InvalidItem` if ``value`` does not bind to callable
         ``name``'s parameters (see :meth:`pack`)."""
@@ -202,53 +290,37 @@ class Farm:
 
     def pmap(self, name: str, sequence: Iterable[Any], limit: Optional[int] = None, *,
              reuse: bool = True, timeout: Optional[float] = None,
-             chunksize: int = 0) -> List[Any]:
+             chunksize: int = 0, packed: Optional[bool] = None,
+             item_stats: Optional[str] = None) -> List[Any]:
         """Runs callable ``name`` over ``sequence`` and returns the results in
         input order (pprocess.pmap). Each element is one input: a tuple or
         list spreads over the parameters, a dict names them. The sequence is
         streamed, never held whole. Raises the first failed input's
-        :class:`ItemError` (and cancels the rest)."""
-        options = make_options(limit, reuse, timeout, chunksize)
+        :class:`ItemError` (and cancels the rest). ``packed``, ``item_stats``:
+        see :class:`Farm` (pmap returns values only: in the packed form it
+        asks for no stats unless told)."""
+        if (self.packed if packed is None else packed) and item_stats is None:
+            item_stats = "none"
+        options = self.options(limit, reuse, timeout, chunksize, packed, item_stats)
         if isinstance(sequence, Sequence):
             options.expected_inputs = len(sequence)
         problem: List[BaseException] = []
-
-        def requests() -> Iterator[service_pb2.MapRequest]:
-            yield service_pb2.MapRequest(callable=name, options=options)
-            batch: List[Any] = []
-            try:
-                for index, item in enumerate(sequence):
-                    value = to_value(item)
-                    self.check(name, value, index)
-                    batch.append(value)
-                    if len(batch) >= 1024:
-                        yield service_pb2.MapRequest(inputs=batch)
-                        batch = []
-            except Exception as error:  # raised in the caller's thread
-                problem.append(error)
-                return
-            if batch:
-                yield service_pb2.MapRequest(inputs=batch)
-
+        sent = [0]
+        make_requests = self._pmap_packed_requests if options.packed else self._pmap_requests
         out: List[Any] = []
-        call = self._stub.Map(requests(), wait_for_ready=False)
+        call = self._stub.Map(make_requests(name, options, sequence, problem, sent),
+                              wait_for_ready=False)
         received = False
         try:
             for response in call:
                 received = True
                 if problem:
                     raise problem[0]
-                for result in response.results:
-                    outcome = result.WhichOneof("outcome")
-                    if outcome == "error":
-                        logs = logs_from_proto(result.logs, name, result.index)
-                        raise error_from_proto(result.error, name, result.index, None, logs)
-                    if result.logs and self.on_log is not None:
-                        emit_logs(self.on_log, logs_from_proto(result.logs, name, result.index))
-                    if outcome == "data":
-                        out.append(bytes(result.data))
-                    else:
-                        out.append(from_value(result.value))
+                if response.results:
+                    self._pmap_take(name, response, out)
+                else:  # the packed form's common case: blocks only
+                    for block in response.blocks:
+                        out.extend(_packed.loads_values(block.values))
         except grpc.RpcError as error:
             if problem:
                 raise problem[0] from None
@@ -257,32 +329,100 @@ class Farm:
             call.cancel()
         if problem:
             raise problem[0]
+        if len(out) < sent[0]:  # every input gives at least one result
+            raise FarmError(f"{name}: the server answered {len(out)} of {sent[0]} inputs"
+                            + (" (does it predate the packed form? packed=False uses the "
+                               "Value form)" if options.packed else ""))
         return out
+
+    def _pmap_requests(self, name: str, options: item_pb2.CallOptions, sequence: Iterable[Any],
+                       problem: List[BaseException],
+                       sent: List[int]) -> Iterator[service_pb2.MapRequest]:
+        """The Value form's requests of a pmap; an input that cannot be sent
+        ends them, its error in ``problem``; ``sent[0]`` counts the inputs."""
+        yield service_pb2.MapRequest(callable=name, options=options)
+        batch: List[Any] = []
+        try:
+            for index, item in enumerate(sequence):
+                value = to_value(item)
+                self.check(name, value, index)
+                batch.append(value)
+                if len(batch) >= 1024:
+                    sent[0] += len(batch)
+                    yield service_pb2.MapRequest(inputs=batch)
+                    batch = []
+        except Exception as error:  # raised in the caller's thread
+            problem.append(error)
+            return
+        if batch:
+            sent[0] += len(batch)
+            yield service_pb2.MapRequest(inputs=batch)
+
+    def _pmap_packed_requests(self, name: str, options: item_pb2.CallOptions,
+                              sequence: Iterable[Any], problem: List[BaseException],
+                              sent: List[int]) -> Iterator[service_pb2.MapRequest]:
+        """The packed form's requests of a pmap: PMAP_BATCH_INPUTS inputs
+        each, checked and encoded in bulk; as :meth:`_pmap_requests`."""
+        yield service_pb2.MapRequest(callable=name, options=options)
+        index = 0
+        try:
+            for batch in _batches(sequence, PMAP_BATCH_INPUTS):
+                self.check_objs(name, batch, index)
+                index += len(batch)
+                for data in _packed.encode_batches(batch, PACKED_MAX_BYTES):
+                    sent[0] = index
+                    yield service_pb2.MapRequest(packed_inputs=data)
+        except Exception as error:  # raised in the caller's thread
+            problem.append(error)
+
+    def _pmap_take(self, name: str, response: service_pb2.MapResponse, out: List[Any]) -> None:
+        """Appends a response's values to ``out`` in input order; raises the
+        first failed input's error."""
+        from ._stream import response_entries
+
+        for _, raw in response_entries(response.results, response.blocks):
+            if type(raw) is tuple:
+                out.append(raw[0])
+                continue
+            result: item_pb2.ItemResult = raw  # type: ignore[assignment]
+            outcome = result.WhichOneof("outcome")
+            if outcome == "error":
+                logs = logs_from_proto(result.logs, name, result.index)
+                raise error_from_proto(result.error, name, result.index, None, logs)
+            if result.logs and self.on_log is not None:
+                emit_logs(self.on_log, logs_from_proto(result.logs, name, result.index))
+            if outcome == "data":
+                out.append(bytes(result.data))
+            else:
+                out.append(from_value(result.value))
 
     def Map(self, limit: Optional[int] = None, *, reuse: bool = True, continuous: bool = False,
             timeout: Optional[float] = None, chunksize: int = 0,
-            on_log: Optional[LogCallback] = None) -> "Map":
+            on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
+            item_stats: Optional[str] = None) -> "Map":
         """A :class:`pprocd.Map` on this farm: results in input order."""
         from ._collections import Map
         return Map(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
-                   chunksize=chunksize, on_log=on_log)
+                   chunksize=chunksize, on_log=on_log, packed=packed, item_stats=item_stats)
 
     def Queue(self, limit: Optional[int] = None, *, reuse: bool = True, continuous: bool = False,
               timeout: Optional[float] = None, chunksize: int = 0,
-              on_log: Optional[LogCallback] = None) -> "Queue":
+              on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
+              item_stats: Optional[str] = None) -> "Queue":
         """A :class:`pprocd.Queue` on this farm: results as they complete."""
         from ._collections import Queue
         return Queue(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
-                     chunksize=chunksize, on_log=on_log)
+                     chunksize=chunksize, on_log=on_log, packed=packed, item_stats=item_stats)
 
     def Exchange(self, limit: Optional[int] = None, *, reuse: bool = True,
                  continuous: bool = False, timeout: Optional[float] = None, chunksize: int = 0,
-                 on_log: Optional[LogCallback] = None) -> "Exchange":
+                 on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
+                 item_stats: Optional[str] = None) -> "Exchange":
         """A plain :class:`pprocd.Exchange` on this farm (read it with
         ``ready()`` and ``receive()``; subclass Exchange for ``store_data``)."""
         from ._collections import Exchange
         return Exchange(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
-                        chunksize=chunksize, on_log=on_log)
+                        chunksize=chunksize, on_log=on_log, packed=packed, item_stats=item_stats)
 
     def start(self, name: str, *args: Any, **kwargs: Any) -> "Channel":
         """Runs callable ``name`` with these arguments and returns a
@@ -293,13 +433,18 @@ class Farm:
     def open_channel(self, name: str, args: Sequence[Any] = (),
                      kwargs: Optional[Dict[str, Any]] = None, *, reuse: bool = True,
                      timeout: Optional[float] = None,
-                     on_log: Optional[LogCallback] = None) -> "Channel":
+                     on_log: Optional[LogCallback] = None,
+                     packed: Optional[bool] = None) -> "Channel":
         """Like :meth:`start`, with options: ``reuse`` (False: a brand-new
         process), ``timeout`` (seconds for the whole invocation) and
-        ``on_log``."""
+        ``on_log``; ``packed`` (see :class:`Farm`)."""
         from ._channel import Channel
-        arguments = self.pack(name, args, kwargs or {})
-        options = make_options(None, reuse, timeout, 0)
+        options = self.options(None, reuse, timeout, 0, packed)
+        arguments: Any
+        if options.packed:
+            arguments = self.encode(name, args, kwargs or {})
+        else:
+            arguments = self.pack(name, args, kwargs or {})
         return Channel(self, name, arguments, options,
                        on_log if on_log is not None else self.on_log)
 
@@ -310,7 +455,7 @@ class Farm:
                    retries: int = 0, retry_backoff: Optional[float] = None,
                    socket_path: Optional[str] = None, limit: Optional[int] = None,
                    reuse: bool = True, timeout: Optional[float] = None,
-                   chunksize: int = 0) -> "Job":
+                   chunksize: int = 0, packed: Optional[bool] = None) -> "Job":
         """Starts a background job: ``callable`` over ``inputs`` (one
         invocation per element, as :meth:`pmap` takes them: a tuple or list
         spreads over the parameters, a dict names them), run by the server
@@ -326,13 +471,14 @@ class Farm:
         ``socket_path``: the server serves this job alone on a UNIX socket
         there (made absolute here). ``limit``, ``reuse``, ``timeout``,
         ``chunksize``: as for :meth:`pmap`. Inputs are checked against the
-        callable's parameters first (:class:`InvalidItem`).
+        callable's parameters first (:class:`InvalidItem`). ``packed``: see
+        :class:`Farm`.
         """
         from ._jobs import submit_job
         return submit_job(self, callable, inputs, ordered=ordered, name=name,
                           idempotency_key=idempotency_key, retries=retries,
                           retry_backoff=retry_backoff, socket_path=socket_path, limit=limit,
-                          reuse=reuse, timeout=timeout, chunksize=chunksize)
+                          reuse=reuse, timeout=timeout, chunksize=chunksize, packed=packed)
 
     def job(self, job: str) -> "Job":
         """The :class:`Job` handle of a job, by id or name (asks the server
@@ -352,10 +498,28 @@ class Farm:
         return list_jobs(self, state, name, page_size)
 
     def executor(self, max_workers: Optional[int] = None, *, reuse: bool = True,
-                 timeout: Optional[float] = None) -> "FarmExecutor":
+                 timeout: Optional[float] = None, packed: Optional[bool] = None,
+                 item_stats: Optional[str] = None) -> "FarmExecutor":
         """A :class:`FarmExecutor` sharing this farm's connection."""
         from ._executor import FarmExecutor
-        return FarmExecutor(max_workers=max_workers, farm=self, reuse=reuse, timeout=timeout)
+        return FarmExecutor(max_workers=max_workers, farm=self, reuse=reuse, timeout=timeout,
+                            packed=packed, item_stats=item_stats)
+
+
+def _batches(sequence: Iterable[Any], size: int) -> Iterator[Sequence[Any]]:
+    """``sequence`` in consecutive batches of ``size`` (the last shorter):
+    slices of a list or tuple (a copy of pointers), else lists taken from
+    its iterator."""
+    if type(sequence) is list or type(sequence) is tuple:
+        for start in range(0, len(sequence), size):
+            yield sequence[start:start + size]
+        return
+    iterator = iter(sequence)
+    while True:
+        batch = list(itertools.islice(iterator, size))
+        if not batch:
+            return
+        yield batch
 
 
 _default_lock = threading.Lock()
@@ -375,10 +539,11 @@ def default_farm() -> Farm:
 
 
 def pmap(name: str, sequence: Iterable[Any], limit: Optional[int] = None, *, reuse: bool = True,
-         timeout: Optional[float] = None, chunksize: int = 0) -> List[Any]:
+         timeout: Optional[float] = None, chunksize: int = 0, packed: Optional[bool] = None,
+         item_stats: Optional[str] = None) -> List[Any]:
     """:meth:`Farm.pmap` on the default farm."""
     return default_farm().pmap(name, sequence, limit, reuse=reuse, timeout=timeout,
-                               chunksize=chunksize)
+                               chunksize=chunksize, packed=packed, item_stats=item_stats)
 
 
 def start(name: str, *args: Any, **kwargs: Any) -> "Channel":

@@ -21,7 +21,8 @@ from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional
 import grpc
 
 from ._errors import (FarmError, ItemError, JobCancelled, JobError, JobFailed, JobInterrupted)
-from ._results import Result, result_from_proto
+from . import _packed
+from ._results import Result, result_from_proto, stats_from_proto
 from ._values import to_value
 from .v1 import service_pb2
 
@@ -180,6 +181,24 @@ class JobUpdate(JobEvent):
         return self.status.state
 
 
+def events_from_proto(response: service_pb2.ReconnectResponse,
+                      callables: Dict[str, str]) -> List[JobEvent]:
+    """Converts one ReconnectResponse: one event, or one per item of a
+    ResultBlock (its items have the sequence numbers seq, seq + 1, ...)."""
+    if response.WhichOneof("output") != "block":
+        return [event_from_proto(response, callables)]
+    block = response.block
+    name = callables.get(response.job_id, "")
+    values = _packed.loads_values(block.values)
+    per_item = [stats_from_proto(s) for s in block.item_stats]
+    shared = stats_from_proto(block.stats) if block.HasField("stats") else None
+    first = block.first_index
+    return [JobResult(response.job_id, response.seq + k,
+                      Result(name, first + k, 0, True, value, None,
+                             per_item[k] if per_item else shared))
+            for k, value in enumerate(values)]
+
+
 def event_from_proto(response: service_pb2.ReconnectResponse,
                      callables: Dict[str, str]) -> JobEvent:
     """Converts one ReconnectResponse. ``callables`` maps job ids to their
@@ -205,7 +224,7 @@ class ReconnectCall:
     def __init__(self, farm: "Farm", jobs: Iterable[str] = (), after_seq: int = 0,
                  after_seq_by_job: Optional[Dict[str, int]] = None,
                  callables: Optional[Dict[str, str]] = None,
-                 timeout: Optional[float] = None) -> None:
+                 timeout: Optional[float] = None, packed: Optional[bool] = None) -> None:
         self.farm = farm
         self.received = False
         self._cancelled = False
@@ -213,7 +232,8 @@ class ReconnectCall:
         self._timeout = timeout
         request = service_pb2.ReconnectRequest(jobs=list(jobs), after_seq=after_seq,
                                                after_seq_by_job=after_seq_by_job or {},
-                                               max_outputs_per_message=OUTPUTS_PER_MESSAGE)
+                                               max_outputs_per_message=OUTPUTS_PER_MESSAGE,
+                                               packed=farm.packed if packed is None else packed)
         self._call = farm._stub.Reconnect(request, timeout=timeout, wait_for_ready=False)
 
     def cancel(self) -> None:
@@ -225,9 +245,9 @@ class ReconnectCall:
         try:
             for response in self._call:
                 self.received = True
-                yield event_from_proto(response, self._callables)
-                for packed in response.more:
-                    yield event_from_proto(packed, self._callables)
+                yield from events_from_proto(response, self._callables)
+                for more in response.more:
+                    yield from events_from_proto(more, self._callables)
         except grpc.RpcError as error:
             code = error.code() if hasattr(error, "code") else None
             if code == grpc.StatusCode.CANCELLED and self._cancelled:
@@ -405,18 +425,23 @@ def submit_job(farm: "Farm", callable: str, inputs: Iterable[Any], *, ordered: b
                retries: int = 0, retry_backoff: Optional[float] = None,
                socket_path: Optional[str] = None, limit: Optional[int] = None,
                reuse: bool = True, timeout: Optional[float] = None,
-               chunksize: int = 0) -> Job:
+               chunksize: int = 0, packed: Optional[bool] = None) -> Job:
     """:meth:`Farm.submit_job`."""
-    from ._farm import make_options
-
-    options = make_options(limit, reuse, timeout, chunksize)
+    options = farm.options(limit, reuse, timeout, chunksize, packed)
     if isinstance(inputs, (str, bytes)):
         raise TypeError("inputs is an iterable of inputs, one per invocation, not a string")
-    values = []
-    for index, item in enumerate(inputs):
-        value = to_value(item)
-        farm.check(callable, value, index)
-        values.append(value)
+    values: List[Any] = []
+    packed_inputs = b""
+    if options.packed:
+        values = list(inputs)
+        farm.check_objs(callable, values, 0)
+        if values:
+            packed_inputs = _packed.dumps(values)
+    else:
+        for index, item in enumerate(inputs):
+            value = to_value(item)
+            farm.check(callable, value, index)
+            values.append(value)
     if not values:
         raise ValueError("a job needs at least one input")
     if retries < 0:
@@ -427,9 +452,13 @@ def submit_job(farm: "Farm", callable: str, inputs: Iterable[Any], *, ordered: b
             raise ValueError(f"retry_backoff must be positive seconds or None, got {retry_backoff}")
         backoff_ms = max(1, round(retry_backoff * 1000))
     request = service_pb2.SubmitRequest(
-        callable=callable, inputs=values, options=options, ordered=ordered, name=name or "",
+        callable=callable, options=options, ordered=ordered, name=name or "",
         idempotency_key=idempotency_key or "", retries=retries, retry_backoff_ms=backoff_ms,
         socket_path=os.path.abspath(socket_path) if socket_path else "")
+    if options.packed:
+        request.packed_inputs = packed_inputs
+    else:
+        request.inputs.extend(values)
     try:
         response = farm._stub.Submit(request, timeout=30.0, wait_for_ready=False)
     except grpc.RpcError as error:

@@ -10,7 +10,7 @@ call. So inputs are checked here first, by the rules the server applies
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from google.protobuf.struct_pb2 import Value
 
@@ -59,6 +59,9 @@ class Signature:
         self._any_first = (bool(self.params)
                            and self.params[0][1] in (callable_pb2.PARAMETER_TYPE_ANY,
                                                      callable_pb2.PARAMETER_TYPE_UNSPECIFIED))
+        self.binds_anything = not self.params or (len(self.params) == 1 and self._any_first)
+        """True when every input binds (no parameters, or one of any type):
+        nothing to check."""
 
     def _check_arg(self, param: Tuple[str, int, bool], value: Value) -> Optional[str]:
         name, kind_wanted, _ = param
@@ -115,3 +118,93 @@ class Signature:
             if problem:
                 return problem
         return self._missing_from(1)
+
+    # The same rules on plain Python values, as the packed form sends them
+    # (JSON: a NaN or an infinity is a string there).
+
+    def _check_obj_arg(self, param: Tuple[str, int, bool], obj: Any) -> Optional[str]:
+        name, kind_wanted, _ = param
+        kind = kind_of(obj)
+        if kind_wanted == callable_pb2.PARAMETER_TYPE_INTEGER:
+            ok = (kind == "number_value" and math.trunc(obj) == obj and abs(obj) <= _EXACT)
+        elif kind_wanted in _KIND_OF_TYPE:
+            ok = kind == _KIND_OF_TYPE[kind_wanted]
+        else:
+            ok = True
+        if ok:
+            return None
+        wanted = _TYPE_NAMES.get(kind_wanted, "any value")
+        return f"parameter '{name}' of {self.name} must be {wanted}, got {_KIND_NAMES[kind]}"
+
+    def check_obj(self, obj: Any) -> Optional[str]:
+        """Like :meth:`check`, for a plain Python value as the packed form
+        sends it."""
+        count = len(self.params)
+        if count == 0:
+            return None
+        kind = kind_of(obj)
+        if count > 1 and kind == "list_value":
+            if len(obj) > count:
+                return f"{self.name} takes at most {count} arguments, got {len(obj)}"
+            for param, item in zip(self.params, obj):
+                problem = self._check_obj_arg(param, item)
+                if problem:
+                    return problem
+            return self._missing_from(len(obj))
+        if count > 1 and kind == "struct_value":
+            bound = [False] * count
+            for key, item in obj.items():
+                if key not in self.names:
+                    return f"{self.name} has no parameter '{key}'"
+                position = self.names.index(key)
+                problem = self._check_obj_arg(self.params[position], item)
+                if problem:
+                    return problem
+                bound[position] = True
+            for (name, _, required), present in zip(self.params, bound):
+                if required and not present:
+                    return f"parameter '{name}' of {self.name} is required"
+            return None
+        if not self._any_first:
+            problem = self._check_obj_arg(self.params[0], obj)
+            if problem:
+                return problem
+        return self._missing_from(1)
+
+    def first_problem(self, items: Sequence[Any]) -> Optional[Tuple[int, str]]:
+        """(position, reason) of the first of ``items`` that does not bind,
+        or None when all do."""
+        if self.binds_anything:
+            return None
+        check = self.check_obj
+        for position, obj in enumerate(items):
+            problem = check(obj)
+            if problem:
+                return position, problem
+        return None
+
+
+def kind_of(obj: Any) -> str:
+    """The google.protobuf.Value kind a plain value stands for in JSON."""
+    kind = type(obj)
+    if kind is int:
+        return "number_value"
+    if kind is float:
+        return "number_value" if math.isfinite(obj) else "string_value"
+    if kind is str:
+        return "string_value"
+    if obj is None:
+        return "null_value"
+    if kind is bool:
+        return "bool_value"
+    if isinstance(obj, (list, tuple)):
+        return "list_value"
+    if isinstance(obj, Mapping):
+        return "struct_value"
+    if isinstance(obj, int):
+        return "number_value"
+    if isinstance(obj, float):
+        return "number_value" if math.isfinite(obj) else "string_value"
+    if isinstance(obj, str):
+        return "string_value"
+    return "null_value"  # not JSON-shaped: the encoder refuses it

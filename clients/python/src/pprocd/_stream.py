@@ -8,17 +8,23 @@ accumulated while the previous one was being written, so a fast producer
 sends few large requests and a slow one sends each input at once. Results
 are read on one daemon reader thread and handed, a response at a time, to
 ``on_results``; ``on_end`` runs once, on that thread, when the call ends.
+
+The call uses the packed form when its options say so (``packed``): inputs
+are then JSON texts (one per input, from ``_packed.dumps``) joined into one
+array per request, and a response's ResultBlocks are decoded once each.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 import grpc
 from google.protobuf.struct_pb2 import Value
 
-from ._results import is_final
+from . import _packed
+from ._results import Stats, is_final, stats_from_proto
 from .v1 import item_pb2, service_pb2
 
 if TYPE_CHECKING:
@@ -28,8 +34,16 @@ if TYPE_CHECKING:
 # server's default limit for one message is 16 MiB).
 MAX_BATCH_INPUTS = 1024
 MAX_BATCH_BYTES = 1 << 20
+# The packed form: inputs cost far less each, so a request takes more.
+MAX_PACKED_BATCH_INPUTS = 4096
 
-ResultsCallback = Callable[[List[Tuple[Any, item_pb2.ItemResult]]], None]
+BlockItem = Tuple[Any, Optional[Stats]]
+"""A successful result from a ResultBlock: (value, stats). Its stats are
+the item's own (item_stats per_item), the block's summary (per_chunk, the
+packed form's default) or None."""
+RawResult = Union[item_pb2.ItemResult, BlockItem]
+"""An ItemResult, or a BlockItem (a tuple) for a result that came in a block."""
+ResultsCallback = Callable[[List[Tuple[Any, RawResult]]], None]
 EndCallback = Callable[["ItemStream", Optional[Exception], List[Tuple[int, Any]]], None]
 
 
@@ -54,7 +68,8 @@ class ItemStream:
         self._on_end = on_end
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pending: List[Value] = []
+        self._packed = options.packed
+        self._pending: List[Any] = []
         self._pending_bytes = 0
         self._cancels: List[int] = []
         self._tokens: Dict[int, Any] = {}
@@ -77,10 +92,10 @@ class ItemStream:
         self._reader.start()
         return self
 
-    def add(self, value: Value, token: Any) -> int:
-        """Queues one input (before or after start()); returns its index in
-        the call. Raises RuntimeError when input is closed or the call has
-        ended."""
+    def add(self, value: Union[Value, bytes], token: Any) -> int:
+        """Queues one input (before or after start()): a Value, or in the
+        packed form its JSON text; returns its index in the call. Raises
+        RuntimeError when input is closed or the call has ended."""
         with self._lock:
             if self._input_closed or self._finished:
                 raise RuntimeError(f"the {self.callable} call takes no more inputs")
@@ -88,11 +103,16 @@ class ItemStream:
             self._added += 1
             self._tokens[index] = token
             self._pending.append(value)
-            kind = value.WhichOneof("kind")
+            if self._packed:
+                self._pending_bytes += len(value) + 1  # type: ignore[arg-type]
+                if self._sender_waiting:
+                    self._wake.notify()
+                return index
+            kind = value.WhichOneof("kind")  # type: ignore[union-attr]
             if kind == "number_value" or kind == "null_value" or kind == "bool_value":
                 self._pending_bytes += 11
             else:
-                self._pending_bytes += value.ByteSize() + 3
+                self._pending_bytes += value.ByteSize() + 3  # type: ignore[union-attr]
             if self._sender_waiting:
                 self._wake.notify()
             return index
@@ -160,23 +180,26 @@ class ItemStream:
                 if cancels:
                     self._cancels = [i for i in self._cancels if i >= self._sent]
                 done = self._input_closed and not self._pending and not self._cancels
-            if batch:
+            if batch and self._packed:
+                yield request_type(packed_inputs=_packed.join(batch))
+            elif batch:
                 yield request_type(inputs=batch)
             if cancels:
                 yield request_type(cancel_indices=cancels)
             if done:
                 return
 
-    def _take_batch(self) -> List[Value]:
+    def _take_batch(self) -> List[Any]:
         pending = self._pending
-        if len(pending) <= MAX_BATCH_INPUTS and self._pending_bytes <= MAX_BATCH_BYTES:
+        most = MAX_PACKED_BATCH_INPUTS if self._packed else MAX_BATCH_INPUTS
+        if len(pending) <= most and self._pending_bytes <= MAX_BATCH_BYTES:
             self._pending = []
             self._pending_bytes = 0
             return pending
         size = 0
         count = 0
-        for value in pending[:MAX_BATCH_INPUTS]:
-            item = value.ByteSize() + 3
+        for value in pending[:most]:
+            item = len(value) + 1 if self._packed else value.ByteSize() + 3
             if count and size + item > MAX_BATCH_BYTES:
                 break
             size += item
@@ -192,15 +215,26 @@ class ItemStream:
         try:
             for response in self._call:
                 received = True
-                batch = []
-                with self._lock:
-                    tokens = self._tokens
-                    for result in response.results:
-                        if is_final(result):
-                            token = tokens.pop(result.index, None)
-                        else:
-                            token = tokens.get(result.index)
-                        batch.append((token, result))
+                batch: List[Tuple[Any, RawResult]] = []
+                if response.blocks:
+                    entries = response_entries(response.results, response.blocks)
+                    with self._lock:
+                        tokens = self._tokens
+                        for index, raw in entries:
+                            if type(raw) is tuple or is_final(raw):  # type: ignore[arg-type]
+                                token = tokens.pop(index, None)
+                            else:
+                                token = tokens.get(index)
+                            batch.append((token, raw))
+                else:
+                    with self._lock:
+                        tokens = self._tokens
+                        for result in response.results:
+                            if is_final(result):
+                                token = tokens.pop(result.index, None)
+                            else:
+                                token = tokens.get(result.index)
+                            batch.append((token, result))
                 self._on_results(batch)
         except grpc.RpcError as rpc_error:
             error = self.farm._call_error(rpc_error, received, self.callable)
@@ -215,3 +249,34 @@ class ItemStream:
                 self._pending = []
                 self._wake.notify_all()
             self._on_end(self, error, unanswered)
+
+
+def block_items(block: item_pb2.ResultBlock) -> List[BlockItem]:
+    """The results of one ResultBlock as (value, stats), in order: its JSON
+    array decoded once; stats each item's own, else the block's summary
+    (one Stats object shared by its items), else None."""
+    values = _packed.loads_values(block.values)
+    if block.item_stats:
+        return [(value, stats_from_proto(stats))
+                for value, stats in zip(values, block.item_stats)]
+    shared = stats_from_proto(block.stats) if block.HasField("stats") else None
+    return [(value, shared) for value in values]
+
+
+def response_entries(results: Sequence[item_pb2.ItemResult],
+                     blocks: Sequence[item_pb2.ResultBlock]) -> List[Tuple[int, RawResult]]:
+    """One response's results and blocks merged by input index, as
+    (index, ItemResult or BlockItem); results of one input keep their order
+    (an input is in a block or among the results, never both)."""
+    entries: List[Tuple[int, RawResult]] = []
+    for block in blocks:
+        first = block.first_index
+        entries.extend(zip(range(first, first + block.count), block_items(block)))
+    if results:
+        entries.extend((result.index, result) for result in results)
+        entries.sort(key=_index_of)
+    return entries
+
+
+def _index_of(entry: Tuple[int, RawResult]) -> int:
+    return entry[0]

@@ -72,24 +72,18 @@ def from_value(value: Value) -> Any:
 ParameterNames = Callable[[str], Optional[Sequence[str]]]
 
 
-def arguments_to_value(callable_name: str, args: Sequence[Any], kwargs: Dict[str, Any],
-                       parameter_names: Optional[ParameterNames] = None) -> Value:
-    """Packs one invocation's arguments into the one Value the server binds.
-
-    No arguments: null (every parameter takes its default). One positional
-    argument: the value itself. Several: a list, spread over the parameters
-    in order. Keywords only: a struct naming them. Positional and keywords
-    together: a struct, with the positional ones named after the callable's
-    parameters (looked up once through ``parameter_names``).
-    """
+def arguments_to_obj(callable_name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+                     parameter_names: Optional[ParameterNames] = None) -> Any:
+    """Packs one invocation's arguments into the one value the server binds,
+    as a plain Python value (see :func:`arguments_to_value`)."""
     if not kwargs:
         if not args:
-            return _NULL
+            return None
         if len(args) == 1:
-            return to_value(args[0])
-        return Value(list_value=ListValue(values=[to_value(item) for item in args]))
+            return args[0]
+        return list(args)
     if not args:
-        return to_value(kwargs)
+        return kwargs
     names = parameter_names(callable_name) if parameter_names is not None else None
     if names is None:
         raise TypeError(f"{callable_name}: cannot mix positional and keyword arguments without "
@@ -102,4 +96,19 @@ def arguments_to_value(callable_name: str, args: Sequence[Any], kwargs: Dict[str
         if key in named:
             raise TypeError(f"{callable_name} got multiple values for argument {key!r}")
         named[key] = item
-    return to_value(named)
+    return named
+
+
+def arguments_to_value(callable_name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+                       parameter_names: Optional[ParameterNames] = None) -> Value:
+    """Packs one invocation's arguments into the one Value the server binds.
+
+    No arguments: null (every parameter takes its default). One positional
+    argument: the value itself. Several: a list, spread over the parameters
+    in order. Keywords only: a struct naming them. Positional and keywords
+    together: a struct, with the positional ones named after the callable's
+    parameters (looked up once through ``parameter_names``).
+    """
+    if not kwargs and not args:
+        return _NULL
+    return to_value(arguments_to_obj(callable_name, args, kwargs, parameter_names))

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14pprocd/v1/item.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x85\x01\n\x0b\x43\x61llOptions\x12\r\n\x05limit\x18\x01 \x01(\r\x12\x11\n\tchunksize\x18\x02 \x01(\r\x12\x12\n\ntimeout_ms\x18\x03 \x01(\r\x12\'\n\tisolation\x18\x04 \x01(\x0e\x32\x14.pprocd.v1.Isolation\x12\x17\n\x0f\x65xpected_inputs\x18\x05 \x01(\x04\"x\n\tItemError\x12\"\n\x04kind\x18\x01 \x01(\x0e\x32\x14.pprocd.v1.ErrorKind\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06signal\x18\x03 \x01(\t\x12\x11\n\texit_code\x18\x04 \x01(\x05\x12\x13\n\x0bstderr_tail\x18\x05 \x01(\t\"l\n\tItemStats\x12\x0f\n\x07wall_us\x18\x01 \x01(\x04\x12\x0e\n\x06\x63pu_us\x18\x02 \x01(\x04\x12\x13\n\x0bmax_rss_kib\x18\x03 \x01(\x04\x12\x12\n\nworker_pid\x18\x04 \x01(\x05\x12\x15\n\rstart_unix_us\x18\x05 \x01(\x04\"\xea\x01\n\nItemResult\x12\r\n\x05index\x18\x01 \x01(\x04\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueH\x00\x12\x0e\n\x04\x64\x61ta\x18\x03 \x01(\x0cH\x00\x12%\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x14.pprocd.v1.ItemErrorH\x00\x12#\n\x05stats\x18\x05 \x01(\x0b\x32\x14.pprocd.v1.ItemStats\x12\x0b\n\x03seq\x18\x06 \x01(\x04\x12\x0c\n\x04last\x18\x07 \x01(\x08\x12\"\n\x04logs\x18\x08 \x03(\x0b\x32\x14.pprocd.v1.LogRecordB\t\n\x07outcome\"V\n\tLogRecord\x12$\n\x06stream\x18\x01 \x01(\x0e\x32\x14.pprocd.v1.LogStream\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x15\n\rdropped_bytes\x18\x03 \x01(\x04*Q\n\tIsolation\x12\x19\n\x15ISOLATION_UNSPECIFIED\x10\x00\x12\x14\n\x10ISOLATION_POOLED\x10\x01\x12\x13\n\x0fISOLATION_FRESH\x10\x02*\xe2\x01\n\tErrorKind\x12\x1a\n\x16\x45RROR_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45RROR_KIND_RAISED\x10\x01\x12\x16\n\x12\x45RROR_KIND_CRASHED\x10\x02\x12\x18\n\x14\x45RROR_KIND_TIMED_OUT\x10\x03\x12\x18\n\x14\x45RROR_KIND_CANCELLED\x10\x04\x12\x1f\n\x1b\x45RROR_KIND_INVALID_ARGUMENT\x10\x05\x12\x1b\n\x17\x45RROR_KIND_MEMORY_LIMIT\x10\x06\x12\x18\n\x14\x45RROR_KIND_CPU_LIMIT\x10\x07*U\n\tLogStream\x12\x1a\n\x16LOG_STREAM_UNSPECIFIED\x10\x00\x12\x15\n\x11LOG_STREAM_STDOUT\x10\x01\x12\x15\n\x11LOG_STREAM_STDERR\x10\x02\x42%Z#pprocd.dev/client/pprocdv1;pprocdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14pprocd/v1/item.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xc3\x01\n\x0b\x43\x61llOptions\x12\r\n\x05limit\x18\x01 \x01(\r\x12\x11\n\tchunksize\x18\x02 \x01(\r\x12\x12\n\ntimeout_ms\x18\x03 \x01(\r\x12\'\n\tisolation\x18\x04 \x01(\x0e\x32\x14.pprocd.v1.Isolation\x12\x17\n\x0f\x65xpected_inputs\x18\x05 \x01(\x04\x12,\n\nitem_stats\x18\x06 \x01(\x0e\x32\x18.pprocd.v1.ItemStatsMode\x12\x0e\n\x06packed\x18\x07 \x01(\x08\"x\n\tItemError\x12\"\n\x04kind\x18\x01 \x01(\x0e\x32\x14.pprocd.v1.ErrorKind\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06signal\x18\x03 \x01(\t\x12\x11\n\texit_code\x18\x04 \x01(\x05\x12\x13\n\x0bstderr_tail\x18\x05 \x01(\t\"l\n\tItemStats\x12\x0f\n\x07wall_us\x18\x01 \x01(\x04\x12\x0e\n\x06\x63pu_us\x18\x02 \x01(\x04\x12\x13\n\x0bmax_rss_kib\x18\x03 \x01(\x04\x12\x12\n\nworker_pid\x18\x04 \x01(\x05\x12\x15\n\rstart_unix_us\x18\x05 \x01(\x04\"\xea\x01\n\nItemResult\x12\r\n\x05index\x18\x01 \x01(\x04\x12\'\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueH\x00\x12\x0e\n\x04\x64\x61ta\x18\x03 \x01(\x0cH\x00\x12%\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x14.pprocd.v1.ItemErrorH\x00\x12#\n\x05stats\x18\x05 \x01(\x0b\x32\x14.pprocd.v1.ItemStats\x12\x0b\n\x03seq\x18\x06 \x01(\x04\x12\x0c\n\x04last\x18\x07 \x01(\x08\x12\"\n\x04logs\x18\x08 \x03(\x0b\x32\x14.pprocd.v1.LogRecordB\t\n\x07outcome\"\x90\x01\n\x0bResultBlock\x12\x13\n\x0b\x66irst_index\x18\x01 \x01(\x04\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x0e\n\x06values\x18\x03 \x01(\x0c\x12#\n\x05stats\x18\x04 \x01(\x0b\x32\x14.pprocd.v1.ItemStats\x12(\n\nitem_stats\x18\x05 \x03(\x0b\x32\x14.pprocd.v1.ItemStats\"V\n\tLogRecord\x12$\n\x06stream\x18\x01 \x01(\x0e\x32\x14.pprocd.v1.LogStream\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x15\n\rdropped_bytes\x18\x03 \x01(\x04*s\n\rItemStatsMode\x12\x1a\n\x16ITEM_STATS_UNSPECIFIED\x10\x00\x12\x17\n\x13ITEM_STATS_PER_ITEM\x10\x01\x12\x18\n\x14ITEM_STATS_PER_CHUNK\x10\x02\x12\x13\n\x0fITEM_STATS_NONE\x10\x03*Q\n\tIsolation\x12\x19\n\x15ISOLATION_UNSPECIFIED\x10\x00\x12\x14\n\x10ISOLATION_POOLED\x10\x01\x12\x13\n\x0fISOLATION_FRESH\x10\x02*\xe2\x01\n\tErrorKind\x12\x1a\n\x16\x45RROR_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45RROR_KIND_RAISED\x10\x01\x12\x16\n\x12\x45RROR_KIND_CRASHED\x10\x02\x12\x18\n\x14\x45RROR_KIND_TIMED_OUT\x10\x03\x12\x18\n\x14\x45RROR_KIND_CANCELLED\x10\x04\x12\x1f\n\x1b\x45RROR_KIND_INVALID_ARGUMENT\x10\x05\x12\x1b\n\x17\x45RROR_KIND_MEMORY_LIMIT\x10\x06\x12\x18\n\x14\x45RROR_KIND_CPU_LIMIT\x10\x07*U\n\tLogStream\x12\x1a\n\x16LOG_STREAM_UNSPECIFIED\x10\x00\x12\x15\n\x11LOG_STREAM_STDOUT\x10\x01\x12\x15\n\x11LOG_STREAM_STDERR\x10\x02\x42%Z#pprocd.dev/client/pprocdv1;pprocdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,20 +33,24 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pprocd.v1.item_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z#pprocd.dev/client/pprocdv1;pprocdv1'
-  _globals['_ISOLATION']._serialized_start=758
-  _globals['_ISOLATION']._serialized_end=839
-  _globals['_ERRORKIND']._serialized_start=842
-  _globals['_ERRORKIND']._serialized_end=1068
-  _globals['_LOGSTREAM']._serialized_start=1070
-  _globals['_LOGSTREAM']._serialized_end=1155
+  _globals['_ITEMSTATSMODE']._serialized_start=967
+  _globals['_ITEMSTATSMODE']._serialized_end=1082
+  _globals['_ISOLATION']._serialized_start=1084
+  _globals['_ISOLATION']._serialized_end=1165
+  _globals['_ERRORKIND']._serialized_start=1168
+  _globals['_ERRORKIND']._serialized_end=1394
+  _globals['_LOGSTREAM']._serialized_start=1396
+  _globals['_LOGSTREAM']._serialized_end=1481
   _globals['_CALLOPTIONS']._serialized_start=66
-  _globals['_CALLOPTIONS']._serialized_end=199
-  _globals['_ITEMERROR']._serialized_start=201
-  _globals['_ITEMERROR']._serialized_end=321
-  _globals['_ITEMSTATS']._serialized_start=323
-  _globals['_ITEMSTATS']._serialized_end=431
-  _globals['_ITEMRESULT']._serialized_start=434
-  _globals['_ITEMRESULT']._serialized_end=668
-  _globals['_LOGRECORD']._serialized_start=670
-  _globals['_LOGRECORD']._serialized_end=756
+  _globals['_CALLOPTIONS']._serialized_end=261
+  _globals['_ITEMERROR']._serialized_start=263
+  _globals['_ITEMERROR']._serialized_end=383
+  _globals['_ITEMSTATS']._serialized_start=385
+  _globals['_ITEMSTATS']._serialized_end=493
+  _globals['_ITEMRESULT']._serialized_start=496
+  _globals['_ITEMRESULT']._serialized_end=730
+  _globals['_RESULTBLOCK']._serialized_start=733
+  _globals['_RESULTBLOCK']._serialized_end=877
+  _globals['_LOGRECORD']._serialized_start=879
+  _globals['_LOGRECORD']._serialized_end=965
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ItemStatsMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ITEM_STATS_UNSPECIFIED: _ClassVar[ItemStatsMode]
+    ITEM_STATS_PER_ITEM: _ClassVar[ItemStatsMode]
+    ITEM_STATS_PER_CHUNK: _ClassVar[ItemStatsMode]
+    ITEM_STATS_NONE: _ClassVar[ItemStatsMode]
+
 class Isolation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ISOLATION_UNSPECIFIED: _ClassVar[Isolation]
@@ -30,6 +37,10 @@ class LogStream(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOG_STREAM_UNSPECIFIED: _ClassVar[LogStream]
     LOG_STREAM_STDOUT: _ClassVar[LogStream]
     LOG_STREAM_STDERR: _ClassVar[LogStream]
+ITEM_STATS_UNSPECIFIED: ItemStatsMode
+ITEM_STATS_PER_ITEM: ItemStatsMode
+ITEM_STATS_PER_CHUNK: ItemStatsMode
+ITEM_STATS_NONE: ItemStatsMode
 ISOLATION_UNSPECIFIED: Isolation
 ISOLATION_POOLED: Isolation
 ISOLATION_FRESH: Isolation
@@ -46,18 +57,22 @@ LOG_STREAM_STDOUT: LogStream
 LOG_STREAM_STDERR: LogStream
 
 class CallOptions(_message.Message):
-    __slots__ = ("limit", "chunksize", "timeout_ms", "isolation", "expected_inputs")
+    __slots__ = ("limit", "chunksize", "timeout_ms", "isolation", "expected_inputs", "item_stats", "packed")
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     CHUNKSIZE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     ISOLATION_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_INPUTS_FIELD_NUMBER: _ClassVar[int]
+    ITEM_STATS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     limit: int
     chunksize: int
     timeout_ms: int
     isolation: Isolation
     expected_inputs: int
-    def __init__(self, limit: _Optional[int] = ..., chunksize: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., isolation: _Optional[_Union[Isolation, str]] = ..., expected_inputs: _Optional[int] = ...) -> None: ...
+    item_stats: ItemStatsMode
+    packed: bool
+    def __init__(self, limit: _Optional[int] = ..., chunksize: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., isolation: _Optional[_Union[Isolation, str]] = ..., expected_inputs: _Optional[int] = ..., item_stats: _Optional[_Union[ItemStatsMode, str]] = ..., packed: _Optional[bool] = ...) -> None: ...
 
 class ItemError(_message.Message):
     __slots__ = ("kind", "message", "signal", "exit_code", "stderr_tail")
@@ -106,6 +121,20 @@ class ItemResult(_message.Message):
     last: bool
     logs: _containers.RepeatedCompositeFieldContainer[LogRecord]
     def __init__(self, index: _Optional[int] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., data: _Optional[bytes] = ..., error: _Optional[_Union[ItemError, _Mapping]] = ..., stats: _Optional[_Union[ItemStats, _Mapping]] = ..., seq: _Optional[int] = ..., last: _Optional[bool] = ..., logs: _Optional[_Iterable[_Union[LogRecord, _Mapping]]] = ...) -> None: ...
+
+class ResultBlock(_message.Message):
+    __slots__ = ("first_index", "count", "values", "stats", "item_stats")
+    FIRST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    ITEM_STATS_FIELD_NUMBER: _ClassVar[int]
+    first_index: int
+    count: int
+    values: bytes
+    stats: ItemStats
+    item_stats: _containers.RepeatedCompositeFieldContainer[ItemStats]
+    def __init__(self, first_index: _Optional[int] = ..., count: _Optional[int] = ..., values: _Optional[bytes] = ..., stats: _Optional[_Union[ItemStats, _Mapping]] = ..., item_stats: _Optional[_Iterable[_Union[ItemStats, _Mapping]]] = ...) -> None: ...
 
 class LogRecord(_message.Message):
     __slots__ = ("stream", "data", "dropped_bytes")

@@ -31,62 +31,76 @@ JOB_STATE_CANCELLED: JobState
 JOB_STATE_INTERRUPTED: JobState
 
 class StartRequest(_message.Message):
-    __slots__ = ("callable", "arguments", "options", "message")
+    __slots__ = ("callable", "arguments", "options", "message", "packed_arguments", "packed_messages")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PACKED_ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     callable: str
     arguments: _struct_pb2.Value
     options: _item_pb2.CallOptions
     message: _struct_pb2.Value
-    def __init__(self, callable: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    packed_arguments: bytes
+    packed_messages: bytes
+    def __init__(self, callable: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., packed_arguments: _Optional[bytes] = ..., packed_messages: _Optional[bytes] = ...) -> None: ...
 
 class StartResponse(_message.Message):
-    __slots__ = ("message", "result", "logs")
+    __slots__ = ("message", "result", "logs", "packed_messages")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     LOGS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     message: _struct_pb2.Value
     result: _item_pb2.ItemResult
     logs: _containers.RepeatedCompositeFieldContainer[_item_pb2.LogRecord]
-    def __init__(self, message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., logs: _Optional[_Iterable[_Union[_item_pb2.LogRecord, _Mapping]]] = ...) -> None: ...
+    packed_messages: bytes
+    def __init__(self, message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., logs: _Optional[_Iterable[_Union[_item_pb2.LogRecord, _Mapping]]] = ..., packed_messages: _Optional[bytes] = ...) -> None: ...
 
 class MapRequest(_message.Message):
-    __slots__ = ("callable", "options", "inputs", "cancel_indices")
+    __slots__ = ("callable", "options", "inputs", "cancel_indices", "packed_inputs")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     CANCEL_INDICES_FIELD_NUMBER: _ClassVar[int]
+    PACKED_INPUTS_FIELD_NUMBER: _ClassVar[int]
     callable: str
     options: _item_pb2.CallOptions
     inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     cancel_indices: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ...) -> None: ...
+    packed_inputs: bytes
+    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ..., packed_inputs: _Optional[bytes] = ...) -> None: ...
 
 class MapResponse(_message.Message):
-    __slots__ = ("results",)
+    __slots__ = ("results", "blocks")
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[_item_pb2.ItemResult]
-    def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ...) -> None: ...
+    blocks: _containers.RepeatedCompositeFieldContainer[_item_pb2.ResultBlock]
+    def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[_item_pb2.ResultBlock, _Mapping]]] = ...) -> None: ...
 
 class QueueRequest(_message.Message):
-    __slots__ = ("callable", "options", "inputs", "cancel_indices")
+    __slots__ = ("callable", "options", "inputs", "cancel_indices", "packed_inputs")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     CANCEL_INDICES_FIELD_NUMBER: _ClassVar[int]
+    PACKED_INPUTS_FIELD_NUMBER: _ClassVar[int]
     callable: str
     options: _item_pb2.CallOptions
     inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     cancel_indices: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ...) -> None: ...
+    packed_inputs: bytes
+    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ..., packed_inputs: _Optional[bytes] = ...) -> None: ...
 
 class QueueResponse(_message.Message):
-    __slots__ = ("results",)
+    __slots__ = ("results", "blocks")
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[_item_pb2.ItemResult]
-    def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ...) -> None: ...
+    blocks: _containers.RepeatedCompositeFieldContainer[_item_pb2.ResultBlock]
+    def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[_item_pb2.ResultBlock, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("id", "name", "state", "items_done", "items_total", "create_time", "start_time", "end_time", "callable", "error", "attempts", "max_retries", "last_seq", "owner_uid", "socket_path")
@@ -123,7 +137,7 @@ class Job(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., items_done: _Optional[int] = ..., items_total: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., callable: _Optional[str] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., max_retries: _Optional[int] = ..., last_seq: _Optional[int] = ..., owner_uid: _Optional[int] = ..., socket_path: _Optional[str] = ...) -> None: ...
 
 class SubmitRequest(_message.Message):
-    __slots__ = ("callable", "inputs", "options", "ordered", "name", "idempotency_key", "retries", "socket_path", "retry_backoff_ms")
+    __slots__ = ("callable", "inputs", "options", "ordered", "name", "idempotency_key", "retries", "socket_path", "retry_backoff_ms", "packed_inputs")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +147,7 @@ class SubmitRequest(_message.Message):
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     SOCKET_PATH_FIELD_NUMBER: _ClassVar[int]
     RETRY_BACKOFF_MS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_INPUTS_FIELD_NUMBER: _ClassVar[int]
     callable: str
     inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     options: _item_pb2.CallOptions
@@ -142,7 +157,8 @@ class SubmitRequest(_message.Message):
     retries: int
     socket_path: str
     retry_backoff_ms: int
-    def __init__(self, callable: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., ordered: _Optional[bool] = ..., name: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., retries: _Optional[int] = ..., socket_path: _Optional[str] = ..., retry_backoff_ms: _Optional[int] = ...) -> None: ...
+    packed_inputs: bytes
+    def __init__(self, callable: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., ordered: _Optional[bool] = ..., name: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., retries: _Optional[int] = ..., socket_path: _Optional[str] = ..., retry_backoff_ms: _Optional[int] = ..., packed_inputs: _Optional[bytes] = ...) -> None: ...
 
 class SubmitResponse(_message.Message):
     __slots__ = ("job",)
@@ -151,7 +167,7 @@ class SubmitResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class ReconnectRequest(_message.Message):
-    __slots__ = ("jobs", "after_seq", "after_seq_by_job", "max_outputs_per_message")
+    __slots__ = ("jobs", "after_seq", "after_seq_by_job", "max_outputs_per_message", "packed")
     class AfterSeqByJobEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -163,27 +179,31 @@ class ReconnectRequest(_message.Message):
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_BY_JOB_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUTS_PER_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedScalarFieldContainer[str]
     after_seq: int
     after_seq_by_job: _containers.ScalarMap[str, int]
     max_outputs_per_message: int
-    def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ..., after_seq_by_job: _Optional[_Mapping[str, int]] = ..., max_outputs_per_message: _Optional[int] = ...) -> None: ...
+    packed: bool
+    def __init__(self, jobs: _Optional[_Iterable[str]] = ..., after_seq: _Optional[int] = ..., after_seq_by_job: _Optional[_Mapping[str, int]] = ..., max_outputs_per_message: _Optional[int] = ..., packed: _Optional[bool] = ...) -> None: ...
 
 class ReconnectResponse(_message.Message):
-    __slots__ = ("job_id", "seq", "result", "job", "progress", "more")
+    __slots__ = ("job_id", "seq", "result", "job", "block", "progress", "more")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     MORE_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     seq: int
     result: _item_pb2.ItemResult
     job: Job
+    block: _item_pb2.ResultBlock
     progress: bool
     more: _containers.RepeatedCompositeFieldContainer[ReconnectResponse]
-    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., progress: _Optional[bool] = ..., more: _Optional[_Iterable[_Union[ReconnectResponse, _Mapping]]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., block: _Optional[_Union[_item_pb2.ResultBlock, _Mapping]] = ..., progress: _Optional[bool] = ..., more: _Optional[_Iterable[_Union[ReconnectResponse, _Mapping]]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job",)

@@ -34,6 +34,15 @@ class ProcessFarmServiceStub:
     parameters a list spreads over them in order and a struct names them;
     any other value is the first parameter. Missing parameters take their
     defaults.
+
+    Two forms of items. The Value form (`inputs`, `results`) is one
+    google.protobuf.Value or ItemResult per item: what grpcurl users read and
+    write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+    one JSON array per request (`packed_inputs`), successful results as
+    ResultBlocks, with failures and channel messages as ItemResults beside
+    them by index. Clients use the packed form; both give the same values.
+    Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+    request over the message limit is RESOURCE_EXHAUSTED.
     """
 
     def __init__(self, channel):
@@ -113,6 +122,15 @@ class ProcessFarmServiceServicer:
     parameters a list spreads over them in order and a struct names them;
     any other value is the first parameter. Missing parameters take their
     defaults.
+
+    Two forms of items. The Value form (`inputs`, `results`) is one
+    google.protobuf.Value or ItemResult per item: what grpcurl users read and
+    write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+    one JSON array per request (`packed_inputs`), successful results as
+    ResultBlocks, with failures and channel messages as ItemResults beside
+    them by index. Clients use the packed form; both give the same values.
+    Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+    request over the message limit is RESOURCE_EXHAUSTED.
     """
 
     def Start(self, request_iterator, context):
@@ -279,6 +297,15 @@ class ProcessFarmService:
     parameters a list spreads over them in order and a struct names them;
     any other value is the first parameter. Missing parameters take their
     defaults.
+
+    Two forms of items. The Value form (`inputs`, `results`) is one
+    google.protobuf.Value or ItemResult per item: what grpcurl users read and
+    write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+    one JSON array per request (`packed_inputs`), successful results as
+    ResultBlocks, with failures and channel messages as ItemResults beside
+    them by index. Clients use the packed form; both give the same values.
+    Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+    request over the message limit is RESOURCE_EXHAUSTED.
     """
 
     @staticmethod
