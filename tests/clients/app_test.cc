@@ -72,6 +72,32 @@ TEST(PprocTest, MapPrintsOneValuePerLineAndKeepsJsonListsWhole) {
   EXPECT_EQ(run.err, "");  // stderr is not a terminal: no progress bar.
 }
 
+TEST(PprocTest, PrintsTheSameInEitherFormOfItems) {
+  FakeFarm farm;
+  for (const char* command : {"map", "queue"}) {
+    for (bool stats : {false, true}) {
+      std::vector<std::string> args = {"--address", farm.target(), command,   "echo",
+                                       "1..3",      "\"fail\"",    "\"log\"", "{\"k\":[null,2.5]}"};
+      if (stats) args.push_back("--stats");
+      PprocRun packed = RunWith(args);
+      EXPECT_TRUE(farm.options().packed());
+      // Each item's own stats only when they are printed.
+      EXPECT_EQ(farm.options().item_stats(),
+                stats ? v1::ITEM_STATS_PER_ITEM : v1::ITEM_STATS_UNSPECIFIED);
+      args.push_back("--value-form");
+      PprocRun values = RunWith(args);
+      EXPECT_FALSE(farm.options().packed());
+      EXPECT_EQ(packed.exit_code, 1) << packed.err;
+      EXPECT_EQ(values.exit_code, 1) << values.err;
+      EXPECT_EQ(packed.out, values.out);
+      EXPECT_NE(packed.out.find("{\"k\":[null,2.5]}"), std::string::npos) << packed.out;
+      if (stats) {
+        EXPECT_NE(packed.out.find("\"stats\":{\"wall_us\":1,"), std::string::npos) << packed.out;
+      }
+    }
+  }
+}
+
 TEST(PprocTest, SendsTheOptionsAndTheExpectedInputCount) {
   FakeFarm farm;
   PprocRun run = RunWith({"--address", farm.target(), "queue", "echo", "1..10", "--limit", "3",
@@ -194,8 +220,12 @@ TEST(PprocJobsTest, SubmitPrintsTheIdAndNameAndSendsEveryOption) {
   EXPECT_EQ(run.out, "job-1 n\n");
   const v1::SubmitRequest request = farm.last_submit();
   EXPECT_EQ(request.callable(), "echo");
-  ASSERT_EQ(request.inputs_size(), 4);
-  EXPECT_EQ(request.inputs(3).list_value().values_size(), 2);
+  // The packed form: every input in one JSON array.
+  EXPECT_TRUE(request.options().packed());
+  EXPECT_EQ(request.inputs_size(), 0);
+  EXPECT_EQ(request.packed_inputs(), "[1,2,3,[1,2]]");
+  // Stored with every item's own stats, for a later attach --stats.
+  EXPECT_EQ(request.options().item_stats(), v1::ITEM_STATS_PER_ITEM);
   EXPECT_EQ(request.name(), "n");
   EXPECT_EQ(request.idempotency_key(), "k");
   EXPECT_EQ(request.retries(), 2u);
@@ -222,6 +252,13 @@ TEST(PprocJobsTest, AttachPrintsEveryResultThenTheFinalStateAndExitsByIt) {
 
   PprocRun resumed = RunWith({"--address", farm.target(), "attach", "job-1", "--after-seq", "2"});
   EXPECT_EQ(resumed.out, "{\"index\":1,\"value\":2}\n");
+
+  // Either form, the same lines, stats included.
+  PprocRun with_stats = RunWith({"--address", farm.target(), "attach", "ok", "--stats"});
+  PprocRun value_form =
+      RunWith({"--address", farm.target(), "--value-form", "attach", "ok", "--stats"});
+  EXPECT_EQ(with_stats.out, value_form.out);
+  EXPECT_NE(with_stats.out.find("\"stats\":{\"wall_us\":2,"), std::string::npos) << with_stats.out;
 
   PprocRun failed =
       RunWith({"--address", farm.target(), "submit", "--attach", "echo", "\"fail\"", "3"});

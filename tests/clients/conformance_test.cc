@@ -1,8 +1,15 @@
 // The C++ client's conformance runner: every scenario of
 // tests/conformance/scenarios.json (the format is in
 // tests/conformance/README.md) against a real pprocd, through the public API
-// of pprocd::client. One gtest test per scenario, in file order, on one
-// server.
+// of pprocd::client. One gtest test per scenario, in file order.
+//
+// Every scenario runs in both forms of items: with the packed form (the
+// library's default) on one server, then with the Value form
+// (ClientOptions::packed = false) on a second server that has seen the same
+// scenarios, so job names and counters start alike. Each run must meet the
+// file's expectations, and the two must give the same outcome: statuses
+// and messages, results (values, error kinds, messages, logs, whether
+// stats are there), messages of Start, jobs' results and final states.
 //
 // Usage: conformance_test SCENARIOS_JSON [gtest flags]
 #include <algorithm>
@@ -11,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -24,6 +32,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -399,7 +408,10 @@ std::string Describe(const std::vector<v1::ItemResult>& results) {
 }
 
 // What `result` does not match of `pattern` (a result pattern).
-std::vector<std::string> ResultMismatches(const Value& pattern, const v1::ItemResult& result) {
+// `chunk_stats`: the result's figures came in its chunk's totals (the
+// packed form's default), with the worker's pid.
+std::vector<std::string> ResultMismatches(const Value& pattern, const v1::ItemResult& result,
+                                          bool chunk_stats = false) {
   std::vector<std::string> out;
   if (const Value* index = Member(pattern, "index");
       index != nullptr && static_cast<double>(result.index()) != index->number_value()) {
@@ -455,7 +467,8 @@ std::vector<std::string> ResultMismatches(const Value& pattern, const v1::ItemRe
       }
     }
   }
-  if (BoolOr(pattern, "stats") && (!result.has_stats() || result.stats().worker_pid() <= 0)) {
+  if (BoolOr(pattern, "stats") && !chunk_stats &&
+      (!result.has_stats() || result.stats().worker_pid() <= 0)) {
     out.push_back("no stats (with the worker's pid)");
   }
   for (const auto& [name, stream] :
@@ -543,14 +556,27 @@ bool FinalState(v1::JobState state) {
 // ---------------------------------------------------------------------------
 // The runner.
 
-// The scenario file and the one server every scenario runs on.
+// The two forms of items a scenario runs in.
+enum Form { kPacked = 0, kValueForm = 1 };
+constexpr Form kForms[] = {kPacked, kValueForm};
+
+const char* FormName(Form form) { return form == kPacked ? "packed form" : "Value form"; }
+
+ClientOptions OptionsFor(Form form) {
+  ClientOptions options;
+  options.packed = form == kPacked;
+  return options;
+}
+
+// The scenario file and the server of each form, on which every scenario
+// runs in that form.
 struct Shared {
   Value file;
   std::string load_error;
   std::vector<std::string> problems;
-  std::unique_ptr<testing::ServerProcess> server;
-  std::string server_error;
-  std::unique_ptr<Client> client;
+  std::unique_ptr<testing::ServerProcess> server[2];
+  std::string server_error[2];
+  std::unique_ptr<Client> client[2];
 };
 
 Shared& State() {
@@ -597,10 +623,12 @@ class CancellingSource final : public InputSource {
   std::vector<uint64_t> cancel_ ABSL_GUARDED_BY(mu_);
 };
 
-// Runs one scenario's steps, recording failures with the step's name.
+// Runs one scenario's steps in one form, recording failures with the form
+// and the step's name, and what each step gave in a transcript.
 class Runner {
  public:
-  Runner(const Client& client, const std::string& target) : client_(client), target_(target) {}
+  Runner(const Client& client, const std::string& target, Form form)
+      : client_(client), target_(target), form_(form) {}
 
   void Run(const Value& scenario) {
     before_ = WaitIdle();
@@ -608,13 +636,90 @@ class Runner {
     for (size_t i = 0; i < steps.size(); ++i) {
       const Value& st = steps[i];
       step_ = absl::StrCat("step ", i, " (", StringOr(st, "rpc"), ")");
+      Note("");
       Step(st);
-      if (::testing::Test::HasFailure()) break;
+      if (failed_) break;
     }
   }
 
+  // What the steps gave, one line per fact, in a form both forms of items
+  // must agree on: job ids replaced by the jobs' names, worker pids (in
+  // error messages) by "<pid>".
+  std::vector<std::string> Transcript() const {
+    static const std::regex kWorkerPid("worker [0-9]+");
+    std::vector<std::string> out;
+    for (std::string line : transcript_) {
+      for (const auto& [name, id] : job_ids_) absl::StrReplaceAll({{id, "<" + name + ">"}}, &line);
+      out.push_back(std::regex_replace(line, kWorkerPid, "worker <pid>"));
+    }
+    return out;
+  }
+
  private:
-  void Errorf(const std::string& message) { ADD_FAILURE() << step_ << ": " << message; }
+  void Errorf(const std::string& message) {
+    failed_ = true;
+    ADD_FAILURE() << FormName(form_) << ": " << step_ << ": " << message;
+  }
+
+  // Adds `fact` about the current step to the transcript.
+  void Note(const std::string& fact) {
+    transcript_.push_back(fact.empty() ? step_ : absl::StrCat("  ", fact));
+  }
+
+  // One result as the transcript holds it: everything the user sees but
+  // the figures, of which only whether they are there.
+  void NoteResult(const v1::ItemResult& result, bool chunk_stats, bool with_stats = true) {
+    std::string line = absl::StrCat("index ", result.index(), " seq ", result.seq(), " last ",
+                                    result.last() ? "true" : "false");
+    if (result.has_error()) {
+      const v1::ItemError& e = result.error();
+      absl::StrAppend(&line, " error ", v1::ErrorKind_Name(e.kind()), " signal \"", e.signal(),
+                      "\" exit ", e.exit_code(), " message \"", e.message(), "\" stderr \"",
+                      e.stderr_tail(), "\"");
+    } else if (result.outcome_case() == v1::ItemResult::kData) {
+      absl::StrAppend(&line, " data ", result.data().size(), " bytes");
+    } else {
+      absl::StrAppend(&line, " value ", Json(result.value()));
+    }
+    for (const v1::LogRecord& record : result.logs()) {
+      absl::StrAppend(&line, " log ", v1::LogStream_Name(record.stream()), " \"", record.data(),
+                      "\"");
+    }
+    const bool stats = chunk_stats || (result.has_stats() && result.stats().worker_pid() > 0);
+    if (with_stats) absl::StrAppend(&line, stats ? " stats" : " no stats");
+    Note(line);
+  }
+
+  // Notes `results` in an order that does not depend on timing: as they
+  // came ("input"), else by index (and seq).
+  static std::vector<v1::ItemResult> SortedForNotes(const std::string& order,
+                                                    std::vector<v1::ItemResult> results) {
+    if (order != "input") {
+      std::stable_sort(results.begin(), results.end(),
+                       [](const v1::ItemResult& a, const v1::ItemResult& b) {
+                         return a.index() != b.index() ? a.index() < b.index() : a.seq() < b.seq();
+                       });
+    }
+    return results;
+  }
+
+  void NoteResults(const std::string& order, std::vector<v1::ItemResult> results,
+                   const std::set<uint64_t>& chunk_stats) {
+    for (const v1::ItemResult& result : SortedForNotes(order, std::move(results))) {
+      NoteResult(result, chunk_stats.count(result.index()) > 0 && !result.has_error());
+    }
+  }
+
+  void NoteStatus(const absl::Status& status) {
+    Note(absl::StrCat("status ", absl::StatusCodeToString(status.code()), " \"", status.message(),
+                      "\""));
+  }
+
+  void NoteJob(const v1::Job& job) {
+    Note(absl::StrCat("job name \"", job.name(), "\" state ", v1::JobState_Name(job.state()),
+                      " items ", job.items_done(), "/", job.items_total(), " callable ",
+                      job.callable(), " error \"", job.error(), "\""));
+  }
 
   // Waits until `holds` is true of the server's status, up to kEventLimit.
   template <typename Holds>
@@ -643,13 +748,14 @@ class Runner {
   // The shared client, or for "client": "own" one of its own in `own`.
   const Client& ClientFor(const Value& st, std::unique_ptr<Client>* own) {
     if (StringOr(st, "client") != "own") return client_;
-    *own = std::make_unique<Client>(target_);
+    *own = std::make_unique<Client>(target_, OptionsFor(form_));
     return **own;
   }
 
   // Compares a step's outcome with its expected status (none: OK); false
   // when the step failed, expectedly or not.
   bool CheckStatus(const Value& st, const absl::Status& status) {
+    NoteStatus(status);
     const Value* want = Member(*Member(st, "expect"), "status");
     absl::StatusCode want_code = absl::StatusCode::kOk;
     if (want != nullptr) {
@@ -712,16 +818,25 @@ class Runner {
       results.push_back(result);
       return absl::OkStatus();
     };
+    // Inputs whose figures came in their chunk's totals (the packed form's
+    // default), with the worker's pid.
+    std::set<uint64_t> chunk_stats;
+    const ChunkStatsSink chunks = [&](uint64_t first, uint32_t count, const v1::ItemStats& stats) {
+      if (stats.worker_pid() <= 0) return;
+      for (uint64_t i = first; i < first + count; ++i) chunk_stats.insert(i);
+    };
     absl::Status status;
     if (const Value* cancel = Member(st, "cancel"); cancel == nullptr) {
       ValueListSource inputs(ListOf(Member(st, "inputs")));
-      status = client.RunItems(kind, StringOr(st, "callable"), Options(st), inputs, collect);
+      status = client.RunItems(kind, StringOr(st, "callable"), Options(st), inputs, collect,
+                               nullptr, chunks);
     } else {
       // The call runs on a thread of its own while this one waits for the
       // items to run, then cancels them.
       CancellingSource inputs(ListOf(Member(st, "inputs")));
       std::thread call([&] {
-        status = client.RunItems(kind, StringOr(st, "callable"), Options(st), inputs, collect);
+        status = client.RunItems(kind, StringOr(st, "callable"), Options(st), inputs, collect,
+                                 nullptr, chunks);
       });
       const double when_running = NumberOr(*cancel, "when_running");
       WaitStatus(
@@ -738,15 +853,20 @@ class Runner {
     }
     if (!CheckStatus(st, status)) return;
     const Value& expect = *Member(st, "expect");
-    CheckResults("results", StringOr(expect, "order", "input"), ListOf(Member(expect, "results")),
-                 results);
+    const std::string order = StringOr(expect, "order", "input");
+    CheckResults("results", order, ListOf(Member(expect, "results")), results, chunk_stats);
+    NoteResults(order, std::move(results), chunk_stats);
   }
 
   // Compares results with patterns: in the same order ("input"), in order
   // within each input ("per_input"), or as a set ("any").
   void CheckResults(const std::string& what, const std::string& order,
-                    const std::vector<Value>& patterns,
-                    const std::vector<v1::ItemResult>& results) {
+                    const std::vector<Value>& patterns, const std::vector<v1::ItemResult>& results,
+                    const std::set<uint64_t>& chunk_stats = {}) {
+    const auto mismatches = [&](const Value& pattern, const v1::ItemResult& result) {
+      return ResultMismatches(pattern, result,
+                              !result.has_error() && chunk_stats.count(result.index()) > 0);
+    };
     if (results.size() != patterns.size()) {
       Errorf(absl::StrCat(what, ": ", results.size(), " results, want ", patterns.size(), ": ",
                           Describe(results)));
@@ -754,7 +874,7 @@ class Runner {
     }
     if (order == "input") {
       for (size_t i = 0; i < results.size(); ++i) {
-        std::vector<std::string> problems = ResultMismatches(patterns[i], results[i]);
+        std::vector<std::string> problems = mismatches(patterns[i], results[i]);
         if (!problems.empty()) {
           Errorf(absl::StrCat(what, "[", i, "]: ", absl::StrJoin(problems, "; ")));
         }
@@ -779,7 +899,7 @@ class Runner {
           continue;
         }
         for (size_t i = 0; i < got.size(); ++i) {
-          std::vector<std::string> problems = ResultMismatches(want[i], got[i]);
+          std::vector<std::string> problems = mismatches(want[i], got[i]);
           if (!problems.empty()) {
             Errorf(absl::StrCat(what, ": input ", index, ", result ", i, ": ",
                                 absl::StrJoin(problems, "; ")));
@@ -791,7 +911,7 @@ class Runner {
       for (const v1::ItemResult& result : results) {
         bool matched = false;
         for (size_t i = 0; i < patterns.size() && !matched; ++i) {
-          if (!used[i] && ResultMismatches(patterns[i], result).empty()) {
+          if (!used[i] && mismatches(patterns[i], result).empty()) {
             used[i] = true;
             matched = true;
           }
@@ -833,6 +953,7 @@ class Runner {
                               ", want ", Json(*receive)));
           return;
         }
+        Note("received " + Json(**got));
         if (!SameJson(*receive, **got)) {
           Errorf(
               absl::StrCat("exchange ", i, ": received ", Json(**got), ", want ", Json(*receive)));
@@ -860,6 +981,8 @@ class Runner {
       messages.push_back(**got);
     }
     if (!CheckStatus(st, end)) return;
+    for (const Value& message : messages) Note("message " + Json(message));
+    NoteResult(call.result(), false);
     const Value& expect = *Member(st, "expect");
     const std::vector<Value> want = ListOf(Member(expect, "messages"));
     bool same = want.size() == messages.size();
@@ -892,6 +1015,7 @@ class Runner {
       job = ClientFor(st, &own).Submit(request);
     }
     if (!CheckStatus(st, job.status())) return;
+    NoteJob(*job);
     if (!request.name().empty()) job_ids_[request.name()] = job->id();
     if (const Value* want = Member(*Member(st, "expect"), "job"); want != nullptr) {
       CheckJob("job", *want, *job);
@@ -977,6 +1101,14 @@ class Runner {
       for (const v1::ReconnectResponse& output : got) {
         if (output.has_result()) results.push_back(output.result());
       }
+      // Stats are left out: a job's successes carry their own only when
+      // asked for in the packed form (ITEM_STATS_PER_ITEM).
+      Note("job " + name);
+      for (const v1::ItemResult& result :
+           SortedForNotes(StringOr(*want, "order", "input"), results)) {
+        NoteResult(result, false, /*with_stats=*/false);
+      }
+      NoteJob(last.job());
       if (Member(*want, "results") != nullptr) {
         CheckResults("job " + name, StringOr(*want, "order", "input"),
                      ListOf(Member(*want, "results")), results);
@@ -1014,6 +1146,7 @@ class Runner {
       }
     }
     if (!CheckStatus(st, job.status())) return;
+    NoteJob(*job);
     if (const Value* want = Member(*Member(st, "expect"), "job"); want != nullptr) {
       if (rpc == "DeleteJob") {
         Errorf("expect.job: DeleteJob returns no job");
@@ -1040,6 +1173,7 @@ class Runner {
       return absl::OkStatus();
     });
     if (!CheckStatus(st, status)) return;
+    for (const v1::Job& job : jobs) NoteJob(job);
     const std::vector<Value> want = ListOf(Member(*Member(st, "expect"), "jobs"));
     if (jobs.size() != want.size()) {
       Errorf(absl::StrCat(jobs.size(), " jobs, want ", want.size()));
@@ -1159,6 +1293,7 @@ class Runner {
     if (const Value* v = Member(st, "value"); v != nullptr) value = *v;
     absl::StatusOr<Value> echoed = client_.Echo(value);
     if (!CheckStatus(st, echoed.status())) return;
+    Note("echoed " + Json(*echoed));
     if (const Value* want = Member(*Member(st, "expect"), "value");
         want != nullptr && !SameJson(*want, *echoed)) {
       Errorf(absl::StrCat("echoed ", Json(*echoed), ", want ", Json(*want)));
@@ -1167,29 +1302,60 @@ class Runner {
 
   const Client& client_;
   const std::string target_;
+  const Form form_;
+  bool failed_ = false;
+  std::vector<std::string> transcript_;
   std::string step_;
   v1::GetStatusResponse before_;
   std::map<std::string, std::string> job_ids_;
 };
 
-void RunScenario(int index) {
+// Runs the scenario in `form` on that form's server; returns its transcript.
+std::vector<std::string> RunScenarioIn(Form form, const Value& scenario) {
   Shared& shared = State();
-  const Value& scenario = Member(shared.file, "scenarios")->list_value().values(index);
-  if (!shared.server && shared.server_error.empty()) {
+  std::unique_ptr<testing::ServerProcess>& server = shared.server[form];
+  if (!server && shared.server_error[form].empty()) {
     testing::ServerProcess::Options options;
     options.workers = static_cast<int>(NumberOr(*Member(shared.file, "server"), "workers", 4));
-    shared.server = testing::ServerProcess::Start(options, &shared.server_error);
-    if (shared.server) {
-      shared.client = std::make_unique<Client>("unix:" + shared.server->socket_path());
+    server = testing::ServerProcess::Start(options, &shared.server_error[form]);
+    if (server) {
+      shared.client[form] =
+          std::make_unique<Client>("unix:" + server->socket_path(), OptionsFor(form));
     }
   }
-  ASSERT_TRUE(shared.server) << "starting pprocd: " << shared.server_error;
-  ASSERT_TRUE(testing::ProcessAlive(shared.server->pid())) << "pprocd is not running; stderr:\n"
-                                                           << shared.server->Stderr();
-  Runner(*shared.client, shared.client->target()).Run(scenario);
-  ASSERT_TRUE(testing::ProcessAlive(shared.server->pid()))
-      << "pprocd died during this scenario; stderr:\n"
-      << shared.server->Stderr();
+  if (!server) {
+    ADD_FAILURE() << "starting pprocd: " << shared.server_error[form];
+    return {};
+  }
+  if (!testing::ProcessAlive(server->pid())) {
+    ADD_FAILURE() << "pprocd is not running; stderr:\n" << server->Stderr();
+    return {};
+  }
+  Runner runner(*shared.client[form], shared.client[form]->target(), form);
+  runner.Run(scenario);
+  EXPECT_TRUE(testing::ProcessAlive(server->pid()))
+      << "pprocd died during this scenario (" << FormName(form) << "); stderr:\n"
+      << server->Stderr();
+  return runner.Transcript();
+}
+
+void RunScenario(int index) {
+  const Value& scenario = Member(State().file, "scenarios")->list_value().values(index);
+  std::vector<std::string> transcripts[2];
+  for (Form form : kForms) transcripts[form] = RunScenarioIn(form, scenario);
+  // Both forms must give the user the same: compare line by line.
+  const std::vector<std::string>& packed = transcripts[kPacked];
+  const std::vector<std::string>& values = transcripts[kValueForm];
+  for (size_t i = 0; i < std::max(packed.size(), values.size()); ++i) {
+    const std::string a = i < packed.size() ? packed[i] : "(nothing)";
+    const std::string b = i < values.size() ? values[i] : "(nothing)";
+    if (a != b) {
+      ADD_FAILURE() << "the forms differ at line " << i << ":\n  packed form: " << a
+                    << "\n  Value form:  " << b << "\nwhole packed transcript:\n"
+                    << absl::StrJoin(packed, "\n");
+      break;
+    }
+  }
 }
 
 class ScenarioTest : public ::testing::Test {

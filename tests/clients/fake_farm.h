@@ -1,12 +1,26 @@
 // FakeFarm: an in-process ProcessFarmService for client tests, served on a
 // UNIX socket in a fresh temporary directory. Map and Queue echo each input
-// back as the value of its result; an input equal to "fail" yields a
-// RAISED error instead; callable "missing" fails the RPC with NOT_FOUND;
-// callable "hang" reads inputs but never answers.
+// back as the value of its result, with stats {wall_us: index + 1,
+// worker_pid: 42}; an input equal to "fail" yields a RAISED error instead,
+// one equal to "log" its value with "log\n" written to stdout; callable
+// "missing" fails the RPC with NOT_FOUND; callable "hang" reads inputs but
+// never answers; callable "badblock" answers a packed call with a block
+// whose values do not match its count.
+//
+// Both forms of items: a call whose first request sets options.packed gets
+// successes as ResultBlocks (stats per CallOptions.item_stats: per chunk by
+// default, the totals' wall_us being the sum) and failures and items with
+// logs as ItemResults; its inputs must come as packed_inputs (`inputs` is
+// INVALID_ARGUMENT, as is packed_inputs in a Value-form call).
+//
+// Start: echoes every channel message back, then ends with the arguments as
+// the result's value; "missing" is NOT_FOUND. The packed form (arguments
+// and messages as JSON) answers each request's messages with one response.
 //
 // Jobs: Submit runs a job at once the same way (each input echoed, "fail"
 // fails its item and the job) and stores its outputs: a RUNNING snapshot,
-// the results, the final snapshot. A job of callable "hang" stays RUNNING
+// the results, the final snapshot. A packed Reconnect sends runs of
+// successful results as blocks (with the items' stats). A job of callable "hang" stays RUNNING
 // (Reconnect follows it until CancelJob or the client cancels); "missing"
 // is NOT_FOUND. Ids are "job-1", "job-2", ...; ListJobs pages by offset.
 //
@@ -28,6 +42,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "pprocd/client/json.h"
 #include "pprocd/v1/service.grpc.pb.h"
 
 namespace pprocd::client::testing {
@@ -73,6 +88,17 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
     absl::MutexLock lock(&mu_);
     return first_request_had_inputs_;
   }
+  // The packed_inputs of every request of the last Map/Queue call that had
+  // some, in order.
+  std::vector<std::string> packed_inputs() const {
+    absl::MutexLock lock(&mu_);
+    return packed_inputs_;
+  }
+  // The requests of the last Start call.
+  std::vector<v1::StartRequest> start_requests() const {
+    absl::MutexLock lock(&mu_);
+    return start_requests_;
+  }
   // Waits until a Map/Queue call ended by the client's cancellation.
   bool WaitForCancellation(absl::Duration timeout) const {
     return cancelled_.WaitForNotificationWithTimeout(timeout);
@@ -102,6 +128,14 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
     if (request->callable() == "missing") {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "no callable named 'missing'");
     }
+    google::protobuf::RepeatedPtrField<google::protobuf::Value> inputs = request->inputs();
+    if (request->options().packed()) {
+      if (request->inputs_size() > 0) return MixedForms();
+      grpc::Status parsed = ParseInputs(request->packed_inputs(), &inputs);
+      if (!parsed.ok()) return parsed;
+    } else if (!request->packed_inputs().empty()) {
+      return MixedForms();
+    }
     absl::MutexLock lock(&mu_);
     last_submit_ = *request;
     StoredJob& stored = jobs_[++jobs_created_];
@@ -109,7 +143,7 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
     job.set_id("job-" + std::to_string(jobs_created_));
     job.set_name(request->name());
     job.set_callable(request->callable());
-    job.set_items_total(request->inputs_size());
+    job.set_items_total(inputs.size());
     job.mutable_create_time()->set_seconds(1700000000 + jobs_created_);
     job.set_state(v1::JOB_STATE_RUNNING);
     *response->mutable_job() = job;
@@ -117,17 +151,10 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
     AddOutput(stored)->mutable_job()->CopyFrom(job);
     if (request->callable() == "hang") return grpc::Status::OK;
     bool failed = false;
-    for (int i = 0; i < request->inputs_size(); ++i) {
+    for (int i = 0; i < inputs.size(); ++i) {
       v1::ItemResult* result = AddOutput(stored)->mutable_result();
-      result->set_index(i);
-      result->set_last(true);
-      if (request->inputs(i).string_value() == "fail") {
-        failed = true;
-        result->mutable_error()->set_kind(v1::ERROR_KIND_RAISED);
-        result->mutable_error()->set_message("asked to fail");
-      } else {
-        *result->mutable_value() = request->inputs(i);
-      }
+      *result = Run(i, inputs.Get(i));
+      if (result->has_error()) failed = true;
       job.set_items_done(i + 1);
     }
     End(stored, failed ? v1::JOB_STATE_FAILED : v1::JOB_STATE_SUCCEEDED,
@@ -165,6 +192,7 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
             mu_.AwaitWithTimeout(absl::Condition(&Changed, &since), absl::Milliseconds(50));
           }
         }
+        if (request->packed()) outputs = PackOutputs(std::move(outputs));
         for (const v1::ReconnectResponse& output : outputs) {
           if (!writer->Write(output)) return grpc::Status::CANCELLED;
         }
@@ -239,7 +267,162 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Start(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::StartResponse, v1::StartRequest>* stream) override {
+    v1::StartRequest request;
+    bool first = true;
+    bool packed = false;
+    google::protobuf::Value arguments;
+    while (stream->Read(&request)) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (first) start_requests_.clear();
+        start_requests_.push_back(request);
+      }
+      if (first) {
+        first = false;
+        if (request.callable() == "missing") {
+          return grpc::Status(grpc::StatusCode::NOT_FOUND, "no callable named 'missing'");
+        }
+        packed = request.options().packed();
+        if (packed) {
+          absl::StatusOr<google::protobuf::Value> parsed =
+              ParseJsonValue(request.packed_arguments());
+          if (!parsed.ok()) {
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                std::string(parsed.status().message()));
+          }
+          arguments = *parsed;
+        } else {
+          arguments = request.arguments();
+        }
+        continue;
+      }
+      if (packed != !request.packed_messages().empty() || packed == request.has_message()) {
+        return MixedForms();
+      }
+      v1::StartResponse response;
+      if (packed) {
+        // Echoed as they came: one JSON array of every message.
+        response.set_packed_messages(request.packed_messages());
+      } else {
+        *response.mutable_message() = request.message();
+      }
+      if (!stream->Write(response)) return grpc::Status::CANCELLED;
+    }
+    v1::StartResponse last;
+    v1::ItemResult* result = last.mutable_result();
+    result->set_last(true);
+    *result->mutable_value() = arguments;
+    stream->Write(last);
+    return grpc::Status::OK;
+  }
+
  private:
+  static grpc::Status MixedForms() {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "a call uses one form of items: packed or Value");
+  }
+  static grpc::Status ParseInputs(
+      const std::string& json, google::protobuf::RepeatedPtrField<google::protobuf::Value>* out) {
+    absl::StatusOr<google::protobuf::Value> parsed = ParseJsonValue(json);
+    if (!parsed.ok() || !parsed->has_list_value()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "packed_inputs: not a JSON array");
+    }
+    for (const google::protobuf::Value& value : parsed->list_value().values()) *out->Add() = value;
+    return grpc::Status::OK;
+  }
+  // The result of input `index`.
+  static v1::ItemResult Run(uint64_t index, const google::protobuf::Value& input) {
+    v1::ItemResult result;
+    result.set_index(index);
+    result.set_last(true);
+    if (input.string_value() == "fail") {
+      result.mutable_error()->set_kind(v1::ERROR_KIND_RAISED);
+      result.mutable_error()->set_message("asked to fail");
+    } else {
+      *result.mutable_value() = input;
+    }
+    if (input.string_value() == "log") {
+      v1::LogRecord* log = result.add_logs();
+      log->set_stream(v1::LOG_STREAM_STDOUT);
+      log->set_data("log\n");
+    }
+    result.mutable_stats()->set_wall_us(index + 1);
+    result.mutable_stats()->set_worker_pid(42);
+    return result;
+  }
+  // Packs `results` (of one response) as the packed form does: runs of
+  // successes without logs become blocks, with stats as `mode` says.
+  static void Pack(std::vector<v1::ItemResult> results, v1::ItemStatsMode mode,
+                   google::protobuf::RepeatedPtrField<v1::ItemResult>* kept,
+                   google::protobuf::RepeatedPtrField<v1::ResultBlock>* blocks) {
+    v1::ResultBlock* block = nullptr;
+    std::string values;
+    const auto finish = [&] {
+      if (block == nullptr) return;
+      block->set_values(values + "]");
+      block = nullptr;
+    };
+    for (v1::ItemResult& result : results) {
+      if (!result.has_value() || result.logs_size() > 0) {
+        finish();
+        *kept->Add() = std::move(result);
+        continue;
+      }
+      if (block == nullptr) {
+        block = blocks->Add();
+        block->set_first_index(result.index());
+        values = "[";
+      } else {
+        values += ",";
+      }
+      block->set_count(block->count() + 1);
+      values += ValueToJson(result.value());
+      if (mode == v1::ITEM_STATS_PER_ITEM) {
+        *block->add_item_stats() = result.stats();
+      } else if (mode == v1::ITEM_STATS_PER_CHUNK || mode == v1::ITEM_STATS_UNSPECIFIED) {
+        v1::ItemStats* total = block->mutable_stats();
+        if (block->count() == 1) total->set_worker_pid(result.stats().worker_pid());
+        total->set_wall_us(total->wall_us() + result.stats().wall_us());
+      }
+    }
+    finish();
+  }
+  // Packs a job's outputs for a packed Reconnect: runs of successes (with
+  // their own stats) become one block output each.
+  static std::vector<v1::ReconnectResponse> PackOutputs(
+      std::vector<v1::ReconnectResponse> outputs) {
+    std::vector<v1::ReconnectResponse> packed;
+    std::vector<v1::ItemResult> run;
+    uint64_t run_seq = 0;
+    std::string job_id;
+    const auto flush = [&] {
+      if (run.empty()) return;
+      google::protobuf::RepeatedPtrField<v1::ItemResult> none;
+      google::protobuf::RepeatedPtrField<v1::ResultBlock> blocks;
+      Pack(std::move(run), v1::ITEM_STATS_PER_ITEM, &none, &blocks);
+      run.clear();
+      v1::ReconnectResponse& output = packed.emplace_back();
+      output.set_job_id(job_id);
+      output.set_seq(run_seq);
+      *output.mutable_block() = blocks.Get(0);
+    };
+    for (v1::ReconnectResponse& output : outputs) {
+      if (output.has_result() && output.result().has_value() && output.result().logs_size() == 0) {
+        if (run.empty()) run_seq = output.seq();
+        job_id = output.job_id();
+        run.push_back(output.result());
+        continue;
+      }
+      flush();
+      packed.push_back(std::move(output));
+    }
+    flush();
+    return packed;
+  }
+
   template <typename Response, typename Request>
   grpc::Status Serve(grpc::ServerContext* context,
                      grpc::ServerReaderWriter<Response, Request>* stream) {
@@ -247,36 +430,54 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
     uint64_t index = 0;
     bool first = true;
     std::string callable;
+    v1::CallOptions options;
     while (stream->Read(&request)) {
+      google::protobuf::RepeatedPtrField<google::protobuf::Value> inputs = request.inputs();
+      if (first) options = request.options();
+      if (options.packed()) {
+        if (request.inputs_size() > 0) return MixedForms();
+        if (!request.packed_inputs().empty()) {
+          grpc::Status parsed = ParseInputs(request.packed_inputs(), &inputs);
+          if (!parsed.ok()) return parsed;
+        }
+      } else if (!request.packed_inputs().empty()) {
+        return MixedForms();
+      }
       {
         absl::MutexLock lock(&mu_);
         if (first) {
           callable_ = callable = request.callable();
           options_ = request.options();
-          first_request_had_inputs_ = request.inputs_size() > 0;
+          first_request_had_inputs_ = inputs.size() > 0;
           inputs_received_ = 0;
           requests_received_ = 0;
+          packed_inputs_.clear();
           first = false;
         }
         ++requests_received_;
-        inputs_received_ += request.inputs_size();
+        inputs_received_ += inputs.size();
+        if (!request.packed_inputs().empty()) packed_inputs_.push_back(request.packed_inputs());
       }
       if (callable == "missing") {
         return grpc::Status(grpc::StatusCode::NOT_FOUND, "no callable named 'missing'");
       }
       if (callable == "hang") continue;
       Response response;
-      for (const google::protobuf::Value& input : request.inputs()) {
-        v1::ItemResult* result = response.add_results();
-        result->set_index(index++);
-        if (input.string_value() == "fail") {
-          result->mutable_error()->set_kind(v1::ERROR_KIND_RAISED);
-          result->mutable_error()->set_message("asked to fail");
-        } else {
-          *result->mutable_value() = input;
+      std::vector<v1::ItemResult> results;
+      for (const google::protobuf::Value& input : inputs) results.push_back(Run(index++, input));
+      if (!options.packed()) {
+        for (v1::ItemResult& result : results) *response.add_results() = std::move(result);
+      } else {
+        const bool bad = callable == "badblock" && !results.empty();
+        Pack(std::move(results), options.item_stats(), response.mutable_results(),
+             response.mutable_blocks());
+        if (bad && response.blocks_size() > 0) {
+          response.mutable_blocks(0)->set_count(response.blocks(0).count() + 1);
         }
       }
-      if (response.results_size() > 0 && !stream->Write(response)) break;
+      if ((response.results_size() > 0 || response.blocks_size() > 0) && !stream->Write(response)) {
+        break;
+      }
     }
     if (context->IsCancelled()) {
       if (!cancelled_.HasBeenNotified()) cancelled_.Notify();
@@ -333,6 +534,8 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
   uint64_t inputs_received_ ABSL_GUARDED_BY(mu_) = 0;
   int requests_received_ ABSL_GUARDED_BY(mu_) = 0;
   bool first_request_had_inputs_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> packed_inputs_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::StartRequest> start_requests_ ABSL_GUARDED_BY(mu_);
   absl::Notification cancelled_;
   // Jobs in creation order, from 1.
   std::map<uint64_t, StoredJob> jobs_ ABSL_GUARDED_BY(mu_);

@@ -54,6 +54,9 @@ Run 'pproc COMMAND --help' for a command's options and output format.)");
                  "Server address: unix:PATH, a socket path, tcp:HOST:PORT or "
                  "HOST:PORT (default: $PPROCD_ADDRESS, else " +
                      std::string(client::kDefaultAddress) + ")");
+  app.add_flag("--value-form", globals.value_form,
+               "Send and receive items as one protobuf Value each (as grpcurl does) "
+               "instead of in the packed form; the output is the same");
 
   int exit_code = kExitOk;
   AddCallablesCommand(app, globals, &exit_code);

@@ -18,7 +18,9 @@ int ReportError(const absl::Status& status) {
 absl::StatusOr<std::unique_ptr<client::Client>> MakeClient(const GlobalFlags& flags) {
   absl::StatusOr<std::string> target = client::ResolveAddress(flags.address);
   if (!target.ok()) return target.status();
-  return std::make_unique<client::Client>(*std::move(target));
+  client::ClientOptions options;
+  options.packed = !flags.value_form;
+  return std::make_unique<client::Client>(*std::move(target), options);
 }
 
 absl::Status AppendMessageJson(const google::protobuf::Message& message, std::string* out) {

@@ -30,6 +30,9 @@ inline constexpr int kExitBrokenPipe = 141;
 struct GlobalFlags {
   // --address; empty means $PPROCD_ADDRESS, then the default socket.
   std::string address;
+  // --value-form: items cross the wire as one google.protobuf.Value each
+  // instead of the packed form (the output is the same).
+  bool value_form = false;
 };
 
 // Prints "pproc: <CODE>: <message>" on stderr and returns kExitError.

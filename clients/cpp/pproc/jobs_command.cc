@@ -176,6 +176,9 @@ int Submit(const GlobalFlags& globals, const SubmitFlags& flags) {
   options.set_timeout_ms(flags.timeout_ms);
   options.set_isolation(flags.fresh ? v1::ISOLATION_FRESH : v1::ISOLATION_POOLED);
   options.set_expected_inputs(request.inputs_size());
+  // Every item's own figures are stored: any later `pproc attach --stats`
+  // prints them.
+  options.set_item_stats(v1::ITEM_STATS_PER_ITEM);
   request.set_ordered(!flags.unordered);
   request.set_name(flags.name);
   request.set_idempotency_key(flags.key);
@@ -193,7 +196,7 @@ int Submit(const GlobalFlags& globals, const SubmitFlags& flags) {
 
   absl::StatusOr<std::unique_ptr<client::Client>> client = MakeClient(globals);
   if (!client.ok()) return ReportError(client.status());
-  absl::StatusOr<v1::Job> job = (*client)->Submit(request);
+  absl::StatusOr<v1::Job> job = (*client)->Submit(std::move(request));
   if (!job.ok()) return ReportError(job.status());
   const std::string line =
       job->name().empty() ? job->id() : absl::StrCat(job->id(), " ", job->name());

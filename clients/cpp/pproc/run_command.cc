@@ -36,6 +36,9 @@ v1::CallOptions MakeCallOptions(const RunFlags& flags, std::optional<uint64_t> t
   options.set_timeout_ms(flags.timeout_ms);
   options.set_isolation(flags.fresh ? v1::ISOLATION_FRESH : v1::ISOLATION_POOLED);
   if (total.has_value()) options.set_expected_inputs(*total);
+  // Every item's own figures only when they are printed (the packed form's
+  // default is a summary per chunk, which costs less).
+  if (flags.stats) options.set_item_stats(v1::ITEM_STATS_PER_ITEM);
   return options;
 }
 

@@ -11,8 +11,10 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/sync_stream.h"
+#include "pprocd/client/json.h"
 #include "src/grpc_status.h"
 #include "src/item_stream.h"
+#include "src/packed.h"
 
 namespace pprocd::client {
 namespace {
@@ -26,6 +28,20 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   arguments.SetMaxReceiveMessageSize(options.max_message_bytes);
   arguments.SetMaxSendMessageSize(options.max_message_bytes);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments);
+}
+
+// Passes one Reconnect output to `sink`; a block (packed form) as one
+// output per result, with seq, seq + 1, ...
+absl::Status SinkOutput(const v1::ReconnectResponse& output, const JobOutputSink& sink) {
+  if (!output.has_block()) return sink(output);
+  v1::ReconnectResponse item;
+  item.set_job_id(output.job_id());
+  uint64_t seq = output.seq();
+  return internal::ForEachBlockItem(output.block(), [&](v1::ItemResult& result) {
+    item.set_seq(seq++);
+    item.mutable_result()->Swap(&result);
+    return sink(item);
+  });
 }
 
 // A call fails fast when the server is unreachable instead of waiting for it.
@@ -132,10 +148,16 @@ absl::StatusOr<std::unique_ptr<StartCall>> Client::Start(absl::string_view calla
   std::unique_ptr<StartCall> call(new StartCall());
   PrepareContext(&call->context_);
   call->stream_ = stub_->Start(&call->context_);
+  call->packed_ = options_.packed || options.packed();
   v1::StartRequest first;
   first.set_callable(std::string(callable));
-  *first.mutable_arguments() = arguments;
   *first.mutable_options() = options;
+  if (call->packed_) {
+    first.mutable_options()->set_packed(true);
+    first.set_packed_arguments(ValueToJson(arguments));
+  } else {
+    *first.mutable_arguments() = arguments;
+  }
   // A failed write means the call already ended; Receive() reports why.
   call->stream_->Write(first);
   return call;
@@ -150,7 +172,14 @@ StartCall::~StartCall() {
 bool StartCall::Send(const google::protobuf::Value& message) {
   if (finished_ || closed_) return false;
   v1::StartRequest request;
-  *request.mutable_message() = message;
+  if (packed_) {
+    std::string json = "[";
+    AppendValueJson(message, &json);
+    json.push_back(']');
+    request.set_packed_messages(std::move(json));
+  } else {
+    *request.mutable_message() = message;
+  }
   return stream_->Write(request);
 }
 
@@ -164,7 +193,11 @@ void StartCall::Cancel() { context_.TryCancel(); }
 
 absl::StatusOr<std::optional<google::protobuf::Value>> StartCall::Receive() {
   v1::StartResponse response;
-  while (!finished_) {
+  while (true) {
+    if (next_message_ < messages_.values_size()) {
+      return std::move(*messages_.mutable_values(next_message_++));
+    }
+    if (finished_) break;
     if (!stream_->Read(&response)) {
       finished_ = true;
       status_ = internal::FromGrpcStatus(stream_->Finish());
@@ -172,6 +205,19 @@ absl::StatusOr<std::optional<google::protobuf::Value>> StartCall::Receive() {
         status_ = absl::InternalError("the Start call ended without a result");
       }
       break;
+    }
+    if (!response.packed_messages().empty()) {
+      absl::StatusOr<google::protobuf::ListValue> messages =
+          internal::ParsePackedValues(response.packed_messages(), "channel messages");
+      if (!messages.ok()) {
+        context_.TryCancel();
+        stream_->Finish().ok();
+        finished_ = true;
+        status_ = messages.status();
+        break;
+      }
+      messages_ = *std::move(messages);
+      next_message_ = 0;
     }
     if (response.has_message()) return std::move(*response.mutable_message());
     if (response.has_result()) result_ = std::move(*response.mutable_result());
@@ -182,7 +228,8 @@ absl::StatusOr<std::optional<google::protobuf::Value>> StartCall::Receive() {
 
 absl::Status Client::RunItems(CallKind kind, absl::string_view callable,
                               const v1::CallOptions& options, InputSource& inputs,
-                              const ResultSink& sink, CallCanceller* canceller) const {
+                              const ResultSink& sink, CallCanceller* canceller,
+                              const ChunkStatsSink& chunk_stats) const {
   if (canceller != nullptr && canceller->cancelled()) {
     return absl::CancelledError("call cancelled by the client");
   }
@@ -192,23 +239,27 @@ absl::Status Client::RunItems(CallKind kind, absl::string_view callable,
   grpc::ClientContext context;
   PrepareContext(&context);
   if (canceller != nullptr) canceller->Attach(&context);
-  const internal::BatchLimits limits{options_.max_inputs_per_request, options_.max_request_bytes};
+  const bool packed = options_.packed || options.packed();
+  const internal::BatchLimits limits{options_.max_inputs_per_request, options_.max_request_bytes,
+                                     packed};
   internal::StreamOutcome outcome;
   if (kind == CallKind::kMap) {
     v1::MapRequest header;
     header.set_callable(std::string(callable));
     *header.mutable_options() = options;
+    header.mutable_options()->set_packed(packed);
     auto stream = stub_->Map(&context);
     outcome = internal::ItemStream<v1::MapRequest, v1::MapResponse>(&context, stream.get(), limits)
-                  .Run(header, inputs, sink);
+                  .Run(header, inputs, sink, chunk_stats);
   } else {
     v1::QueueRequest header;
     header.set_callable(std::string(callable));
     *header.mutable_options() = options;
+    header.mutable_options()->set_packed(packed);
     auto stream = stub_->Queue(&context);
     outcome =
         internal::ItemStream<v1::QueueRequest, v1::QueueResponse>(&context, stream.get(), limits)
-            .Run(header, inputs, sink);
+            .Run(header, inputs, sink, chunk_stats);
   }
   if (canceller != nullptr) canceller->Detach();
 
@@ -220,7 +271,15 @@ absl::Status Client::RunItems(CallKind kind, absl::string_view callable,
   return CallStatus(outcome.rpc_status, outcome.received_response);
 }
 
-absl::StatusOr<v1::Job> Client::Submit(const v1::SubmitRequest& request) const {
+absl::StatusOr<v1::Job> Client::Submit(v1::SubmitRequest request) const {
+  if (options_.packed || request.options().packed()) {
+    request.mutable_options()->set_packed(true);
+    // Inputs already packed by the caller go as they are.
+    if (request.packed_inputs().empty()) {
+      request.set_packed_inputs(internal::ToJsonArray(request.inputs()));
+      request.clear_inputs();
+    }
+  }
   absl::StatusOr<v1::SubmitResponse> response =
       CallUnary(&v1::ProcessFarmService::Stub::Submit, request);
   if (!response.ok()) return response.status();
@@ -238,22 +297,26 @@ absl::Status Client::Reconnect(const v1::ReconnectRequest& request, const JobOut
   grpc::ClientContext context;
   PrepareContext(&context);
   if (canceller != nullptr) canceller->Attach(&context);
-  v1::ReconnectRequest packed_request = request;
-  if (packed_request.max_outputs_per_message() == 0) {
-    packed_request.set_max_outputs_per_message(kOutputsPerMessage);
+  v1::ReconnectRequest sent = request;
+  if (sent.max_outputs_per_message() == 0) {
+    sent.set_max_outputs_per_message(kOutputsPerMessage);
   }
+  if (options_.packed) sent.set_packed(true);
   std::unique_ptr<grpc::ClientReader<v1::ReconnectResponse>> reader =
-      stub_->Reconnect(&context, packed_request);
+      stub_->Reconnect(&context, sent);
   absl::Status sink_error;
   bool received_response = false;
   v1::ReconnectResponse message;
   while (sink_error.ok() && reader->Read(&message)) {
     received_response = true;
-    // The sink sees one output at a time: the message's own, then the packed.
+    // The sink sees one output at a time: the message's own, then the others
+    // it carries; a block's results one by one.
     google::protobuf::RepeatedPtrField<v1::ReconnectResponse> more;
     more.Swap(message.mutable_more());
-    sink_error = sink(message);
-    for (int i = 0; sink_error.ok() && i < more.size(); ++i) sink_error = sink(more.Get(i));
+    sink_error = SinkOutput(message, sink);
+    for (int i = 0; sink_error.ok() && i < more.size(); ++i) {
+      sink_error = SinkOutput(more.Get(i), sink);
+    }
   }
   if (!sink_error.ok()) context.TryCancel();
   const grpc::Status status = reader->Finish();

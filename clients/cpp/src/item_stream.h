@@ -10,21 +10,28 @@
 
 #include <atomic>
 #include <cstddef>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/struct.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
 #include "pprocd/client/client.h"
 #include "pprocd/client/input_source.h"
+#include "src/packed.h"
 
 namespace pprocd::client::internal {
 
 struct BatchLimits {
   int max_inputs;
   size_t max_bytes;
+  // Send inputs in the packed form (one JSON array per request) rather than
+  // as Values. The header must say the same (CallOptions.packed).
+  bool packed = false;
 };
 
 // How a stream ended.
@@ -48,18 +55,24 @@ class ItemStream {
       : context_(context), stream_(stream), limits_(limits) {}
 
   // Sends `header` (callable and options), then every input, then
-  // half-closes, while passing every result to `sink`. Returns once the RPC
-  // has finished.
-  StreamOutcome Run(const Request& header, InputSource& inputs, const ResultSink& sink) {
-    std::thread writer([&] { WriteAll(header, inputs); });
+  // half-closes, while passing every result to `sink` (a response's results
+  // and blocks merged by index, see ForEachResult) and block totals to
+  // `chunk_stats`. Returns once the RPC has finished.
+  StreamOutcome Run(const Request& header, InputSource& inputs, const ResultSink& sink,
+                    const ChunkStatsSink& chunk_stats) {
+    std::thread writer([&] {
+      if (!stream_->Write(header)) return;
+      if (limits_.packed) {
+        WritePacked(inputs);
+      } else {
+        WriteValues(inputs);
+      }
+    });
     StreamOutcome outcome;
     Response response;
     while (outcome.local_error.ok() && stream_->Read(&response)) {
       outcome.received_response = true;
-      for (const v1::ItemResult& result : response.results()) {
-        outcome.local_error = sink(result);
-        if (!outcome.local_error.ok()) break;
-      }
+      outcome.local_error = ForEachResult(response.results(), response.blocks(), chunk_stats, sink);
     }
     if (!outcome.local_error.ok()) context_->TryCancel();
     // The server has finished (or we cancelled): a writer blocked in Write()
@@ -74,10 +87,12 @@ class ItemStream {
   }
 
  private:
-  void WriteAll(const Request& header, InputSource& inputs) {
-    // The header goes alone so the server can check the callable (and we
-    // learn of a dead server) before the first input is produced.
-    if (!stream_->Write(header)) return;
+  // The header goes alone (before either of these) so the server can check
+  // the callable (and we learn of a dead server) before the first input is
+  // produced.
+
+  // The Value form: one google.protobuf.Value per input in `inputs`.
+  void WriteValues(InputSource& inputs) {
     Request request;
     size_t batch_bytes = 0;
     while (!stop_writing_.load()) {
@@ -118,6 +133,54 @@ class ItemStream {
         if (!Flush(&request, &batch_bytes)) return;
       }
     }
+  }
+
+  // The packed form: each request's inputs printed once, straight into one
+  // JSON array (`packed_inputs`); the same batching as WriteValues.
+  void WritePacked(InputSource& inputs) {
+    Request request;
+    PackedInputs batch;
+    google::protobuf::Value value;
+    while (!stop_writing_.load()) {
+      if (batch.count() > 0 && !inputs.NextIsReady()) {
+        if (!FlushPacked(&request, &batch)) return;
+      }
+      value.Clear();
+      absl::StatusOr<bool> more = inputs.Next(&value);
+      if (!more.ok()) {
+        if (!stop_writing_.load()) {
+          input_error_ = more.status();
+          context_->TryCancel();
+        }
+        return;
+      }
+      const bool cancelling = AddCancellations(inputs, &request);
+      if (!*more) {
+        if ((batch.count() > 0 || cancelling) && !FlushPacked(&request, &batch)) return;
+        stream_->WritesDone();
+        return;
+      }
+      batch.Add(value);
+      if (batch.count() > 1 && batch.bytes() > limits_.max_bytes) {
+        // This input pushed the batch over the limit: send the batch without
+        // it, then start the next batch with it.
+        std::string last = batch.TakeLast();
+        if (!FlushPacked(&request, &batch)) return;
+        batch.AddJson(last);
+      }
+      if (cancelling || batch.count() >= limits_.max_inputs || batch.bytes() >= limits_.max_bytes) {
+        if (!FlushPacked(&request, &batch)) return;
+      }
+    }
+  }
+
+  // Writes `request` with the batch's inputs (if any); false when the call
+  // is over.
+  bool FlushPacked(Request* request, PackedInputs* batch) {
+    if (batch->count() > 0) request->set_packed_inputs(batch->Take());
+    bool ok = stream_->Write(*request);
+    request->Clear();
+    return ok;
   }
 
   // Adds the source's pending cancellations to `request`; true if any.

@@ -13,6 +13,7 @@
 #define PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_CLIENT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -51,12 +52,31 @@ struct ClientOptions {
   // ...or before its inputs would pass this many bytes (a single larger
   // input goes alone). Well under gRPC's default 4 MiB receive limit.
   size_t max_request_bytes = 1 << 20;
+  // The form in which items cross the wire (the user sees the same results
+  // either way). true: the packed form (CallOptions.packed): a request's
+  // inputs as one JSON array, successful results as ResultBlocks, which the
+  // library expands into one ItemResult per item; Start's arguments and
+  // channel messages, Submit's inputs and Reconnect's results likewise.
+  // false: the Value form, one google.protobuf.Value / ItemResult per item
+  // (what grpcurl shows). A call whose CallOptions (or ReconnectRequest) sets
+  // `packed` uses the packed form whatever this says.
+  bool packed = true;
 };
 
 // Receives every ItemResult of a RunItems call as it arrives, on the thread
 // that called RunItems. A non-OK status cancels the call and RunItems
 // returns that status.
 using ResultSink = std::function<absl::Status(const v1::ItemResult& result)>;
+
+// Receives the totals of a run of successful items of a packed RunItems call
+// with ITEM_STATS_PER_CHUNK (the packed form's default: CallOptions.item_stats
+// left unspecified): items first_index to first_index + count - 1, whose own
+// ItemResults then carry no stats. `stats` sums wall_us and cpu_us, has the
+// largest max_rss_kib and the first item's worker_pid and start_unix_us.
+// Called on the thread that called RunItems, just before those items reach
+// the ResultSink.
+using ChunkStatsSink =
+    std::function<void(uint64_t first_index, uint32_t count, const v1::ItemStats& stats)>;
 
 // Receives every output of a Reconnect call (a job's result, or a snapshot
 // of the job) as it arrives, on the thread that called Reconnect; one output
@@ -111,10 +131,11 @@ class StartCall {
   // Cancels the call; the server kills the invocation. Receive() then
   // returns CANCELLED.
   void Cancel();
-  // The next value the callable sent; std::nullopt once the invocation has
-  // ended, its outcome (value or ItemError) then in result(). An error is
-  // the call's status (e.g. NOT_FOUND for an unknown callable, CANCELLED),
-  // returned again by every later Receive().
+  // The next value the callable sent (values that came together in one
+  // response of the packed form are handed out one per call); std::nullopt
+  // once the invocation has ended, its outcome (value or ItemError) then in
+  // result(). An error is the call's status (e.g. NOT_FOUND for an unknown
+  // callable, CANCELLED), returned again by every later Receive().
   absl::StatusOr<std::optional<google::protobuf::Value>> Receive();
   // The final outcome; set once Receive() returned std::nullopt.
   const v1::ItemResult& result() const { return result_; }
@@ -125,6 +146,12 @@ class StartCall {
 
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriter<v1::StartRequest, v1::StartResponse>> stream_;
+  // The packed form: arguments and messages as JSON (options.packed).
+  bool packed_ = false;
+  // Channel values received together and not handed out yet: the packed
+  // form's StartResponse.packed_messages, from next_message_ on.
+  google::protobuf::ListValue messages_;
+  int next_message_ = 0;
   bool closed_ = false;
   bool finished_ = false;
   absl::Status status_;
@@ -159,6 +186,13 @@ class Client {
   // half-closes; meanwhile calls `sink` for every result as it arrives.
   // Cancellations the source hands over (InputSource::TakeCancellations) go
   // to the server as cancel_indices.
+  // In the packed form (ClientOptions::packed, the default) the sink still
+  // gets one ItemResult per item, the same as in the Value form, with one
+  // difference: which stats successful items carry follows
+  // options.item_stats, whose default there is ITEM_STATS_PER_CHUNK (the
+  // totals go to `chunk_stats`, if given); ITEM_STATS_PER_ITEM gives every
+  // item its own, as the Value form does by default. Failed items always
+  // carry their own stats.
   // Blocks until the call ends. Returns OK when the server completed the
   // call (per-item failures are results, not errors); otherwise the first
   // of: the sink's error, the input source's error, CANCELLED when
@@ -166,7 +200,8 @@ class Client {
   // status with its gRPC code and message.
   absl::Status RunItems(CallKind kind, absl::string_view callable, const v1::CallOptions& options,
                         InputSource& inputs, const ResultSink& sink,
-                        CallCanceller* canceller = nullptr) const;
+                        CallCanceller* canceller = nullptr,
+                        const ChunkStatsSink& chunk_stats = nullptr) const;
 
   // Background jobs. Every `job` argument is a job's id or its name; jobs
   // belong to the caller's uid (PERMISSION_DENIED for another owner's job).
@@ -174,14 +209,21 @@ class Client {
   // unknown job); an unreachable server is UNAVAILABLE naming the address.
 
   // Starts a job that outlives this client; returns it as created (QUEUED),
-  // or the earlier job submitted with the same idempotency_key.
-  absl::StatusOr<v1::Job> Submit(const v1::SubmitRequest& request) const;
+  // or the earlier job submitted with the same idempotency_key. In the
+  // packed form the request's `inputs` are sent as one JSON array
+  // (`packed_inputs`, with options.packed set); the job's successful
+  // results then carry stats as options.item_stats says (default: per
+  // chunk, which Reconnect does not hand out: ask for ITEM_STATS_PER_ITEM
+  // to see every item's).
+  absl::StatusOr<v1::Job> Submit(v1::SubmitRequest request) const;
   // Streams the stored outputs of the jobs in `request`, then their live
   // ones, passing each to `sink`. Blocks until every job named has ended
   // (OK; the last output of each is its final Job) or the call fails: the
   // sink's error, CANCELLED when `canceller` (optional; must outlive the
   // call) cancelled it, or the RPC's status. No deadline: a job may run for
-  // hours.
+  // hours. In the packed form (request.packed is set) the server sends runs
+  // of successful results as ResultBlocks; the sink still gets one output
+  // per result, each with its own seq, as in the Value form.
   absl::Status Reconnect(const v1::ReconnectRequest& request, const JobOutputSink& sink,
                          CallCanceller* canceller = nullptr) const;
   absl::StatusOr<v1::Job> GetJob(absl::string_view job) const;
