@@ -5,7 +5,7 @@ import { Duplex } from "node:stream";
 import { contract, ProcessFarmServiceClient } from "./proto";
 import { ItemError, PprocdError, wrapError } from "./errors";
 import { fromValue, JsonValue, toValue } from "./values";
-import { blockItems, BlockItem, BlockStats, convertStats, decodeArray, encodeArray, ItemStats, jsonOf, mergeByIndex } from "./packed";
+import { BlockStats, convertStats, decodeArray, encodeArray, expandBlock, ItemStats, jsonOf, mergeByIndex } from "./packed";
 import type { ItemResult__Output } from "./generated/types/pprocd/v1/ItemResult";
 import type { Job__Output } from "./generated/types/pprocd/v1/Job";
 import type { CallOptions as CallOptionsMessage } from "./generated/types/pprocd/v1/CallOptions";
@@ -249,15 +249,16 @@ function convertResult(r: ItemResult__Output): Result {
   return result;
 }
 
-function blockResult(item: BlockItem): Result {
-  const result: Result = { index: item.index, seq: 0, last: true, value: item.value, logs: [] };
-  if (item.stats) result.stats = item.stats;
-  if (item.blockStats) result.blockStats = item.blockStats;
+/** The Result of one item of a block: a successful function call, without logs. */
+function blockResult(index: number, value: JsonValue, stats?: ItemStats, blockStats?: BlockStats): Result {
+  const result: Result = { index, seq: 0, last: true, value, logs: [] };
+  if (stats) result.stats = stats;
+  if (blockStats) result.blockStats = blockStats;
   return result;
 }
 
 function blockResults(b: ResultBlock__Output): Result[] {
-  return blockItems(b).map(blockResult);
+  return expandBlock(b, blockResult);
 }
 
 /** The results of one Map or Queue response: its ItemResults and blocks merged by index. */
@@ -505,7 +506,7 @@ export class StreamCall implements AsyncIterable<Result> {
 
 /** The items of batches, one by one; leaving early closes `batches`. */
 async function* flatten<T>(batches: AsyncGenerator<T[]>): AsyncGenerator<T> {
-  for await (const batch of batches) yield* batch;
+  for await (const batch of batches) for (const item of batch) yield item; // cheaper than yield*
 }
 
 /** A queue of values a reader awaits one by one. */
@@ -793,8 +794,8 @@ export class Farm {
         for (const o of [message, ...(message.more ?? [])]) {
           if (o.output === "block" && o.block) {
             const seq = Number(o.seq);
-            for (const [k, item] of blockItems(o.block).entries()) {
-              yield { jobId: o.jobId, seq: seq + k, progress: false, result: blockResult(item) };
+            for (const result of blockResults(o.block)) {
+              yield { jobId: o.jobId, seq: seq + result.index - Number(o.block.firstIndex), progress: false, result };
             }
             continue;
           }

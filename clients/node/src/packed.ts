@@ -120,28 +120,27 @@ export function convertStats(s: ItemStats__Output): ItemStats {
   };
 }
 
-/** One successful item of a block, as the fields of a Result. */
-export interface BlockItem {
-  index: number;
-  value: JsonValue;
-  stats?: ItemStats;
-  blockStats?: BlockStats;
-}
-
-/** The items of a ResultBlock, in order. */
-export function blockItems(b: ResultBlock__Output): BlockItem[] {
+/**
+ * The items of a ResultBlock, in order, each made by `make` from its index,
+ * its value and its figures: its own (itemStats PER_ITEM) or its block's,
+ * one object shared by the block's items (PER_CHUNK).
+ */
+export function expandBlock<T>(
+  b: ResultBlock__Output,
+  make: (index: number, value: JsonValue, stats?: ItemStats, blockStats?: BlockStats) => T,
+): T[] {
   const first = Number(b.firstIndex);
   const values = decodeArray(b.values, `the block of items ${first}..${first + b.count - 1}`, b.count);
   const perItem = b.itemStats ?? [];
-  const shared: BlockStats | undefined =
-    b.stats && perItem.length === 0 ? { ...convertStats(b.stats), firstIndex: first, count: b.count } : undefined;
-  const out: BlockItem[] = new Array(values.length);
-  for (let k = 0; k < values.length; k++) {
-    const item: BlockItem = { index: first + k, value: values[k] };
-    if (perItem[k]) item.stats = convertStats(perItem[k]);
-    else if (shared) item.blockStats = shared;
-    out[k] = item;
+  const out: T[] = new Array(values.length);
+  if (perItem.length) {
+    for (let k = 0; k < values.length; k++) {
+      out[k] = make(first + k, values[k], perItem[k] ? convertStats(perItem[k]) : undefined);
+    }
+    return out;
   }
+  const shared: BlockStats | undefined = b.stats ? { ...convertStats(b.stats), firstIndex: first, count: b.count } : undefined;
+  for (let k = 0; k < values.length; k++) out[k] = make(first + k, values[k], undefined, shared);
   return out;
 }
 

@@ -4,7 +4,8 @@
 // ItemResults and blocks merged by index.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { blockItems, decodeArray, encodeArray, jsonOf, mergeByIndex } from "../packed";
+import { BlockStats, decodeArray, encodeArray, expandBlock, ItemStats, jsonOf, mergeByIndex } from "../packed";
+import type { JsonValue } from "../values";
 import { fromValue, toValue } from "../values";
 import { PprocdError } from "../errors";
 import type { ResultBlock__Output } from "../generated/types/pprocd/v1/ResultBlock";
@@ -97,6 +98,16 @@ function block(first: number, values: unknown[], more: Partial<ResultBlock__Outp
   };
 }
 
+/** A block's items as plain objects. */
+function blockItems(b: ResultBlock__Output) {
+  return expandBlock(b, (index: number, value: JsonValue, stats?: ItemStats, blockStats?: BlockStats) => ({
+    index,
+    value,
+    stats,
+    blockStats,
+  }));
+}
+
 const stats = (pid: number, wall: number) => ({ wallUs: wall, cpuUs: 1, maxRssKib: 2, workerPid: pid, startUnixUs: 3 });
 
 test("block items carry their index, value and the chosen stats", () => {
@@ -111,7 +122,7 @@ test("block items carry their index, value and the chosen stats", () => {
     [2, 6, 20, undefined],
   ]);
 
-  assert.deepEqual(blockItems(block(3, [null])), [{ index: 3, value: null }]);
+  assert.deepEqual(blockItems(block(3, [null])), [{ index: 3, value: null, stats: undefined, blockStats: undefined }]);
 });
 
 test("ItemResults and blocks of one response merge by index", () => {
