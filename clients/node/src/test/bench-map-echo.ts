@@ -1,13 +1,13 @@
 // Measures a Map of N `echo` items through this client, in items per
 // second, against a pprocd it starts ($PPROCD_BINARY, W workers):
 //
-//   node dist/bench/map-echo.js [N] [--workers W] [--value] [--values] [--rounds R]
+//   node dist/test/bench-map-echo.js [N] [--workers W] [--value] [--values] [--rounds R]
 //
 // --value sends and reads the Value form (google.protobuf.Value per item)
 // instead of the packed form; --values collects with mapValues instead of
 // iterating map()'s Results. Prints one line per round and the median.
 import { connect } from "../index";
-import { Server } from "../test/server";
+import { Server } from "./server";
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
