@@ -31,9 +31,9 @@ async function main(): Promise<void> {
       const t0 = process.hrtime.bigint();
       let count = 0;
       if (flag("--values")) {
-        count = (await farm.mapValues("echo", inputs, { packed } as object)).length;
+        count = (await farm.mapValues("echo", inputs, { packed })).length;
       } else {
-        for await (const r of farm.map("echo", inputs, { packed } as object)) {
+        for await (const r of farm.map("echo", inputs, { packed })) {
           if (r.error) throw r.error;
           count++;
         }
