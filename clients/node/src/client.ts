@@ -5,10 +5,13 @@ import { Duplex } from "node:stream";
 import { contract, ProcessFarmServiceClient } from "./proto";
 import { ItemError, PprocdError, wrapError } from "./errors";
 import { fromValue, JsonValue, toValue } from "./values";
+import { BlockStats, convertStats, decodeArray, encodeArray, expandBlock, ItemStats, jsonOf, mergeByIndex } from "./packed";
 import type { ItemResult__Output } from "./generated/types/pprocd/v1/ItemResult";
 import type { Job__Output } from "./generated/types/pprocd/v1/Job";
 import type { CallOptions as CallOptionsMessage } from "./generated/types/pprocd/v1/CallOptions";
 import type { StartResponse__Output } from "./generated/types/pprocd/v1/StartResponse";
+import type { ResultBlock__Output } from "./generated/types/pprocd/v1/ResultBlock";
+import type { ReconnectResponse__Output } from "./generated/types/pprocd/v1/ReconnectResponse";
 import type { Timestamp__Output } from "./generated/types/google/protobuf/Timestamp";
 
 /** The address used when none is given: $PPROCD_ADDRESS, else unix:run/pprocd.sock. */
@@ -44,15 +47,23 @@ export interface Options {
   expectedInputs?: number;
   /** Aborting it cancels the call (its running items are killed). */
   signal?: AbortSignal;
+  /**
+   * Items in the packed form (JSON arrays, results in blocks; the default,
+   * unless the Farm was connected with packed: false) or, with false, in
+   * the Value form (one google.protobuf.Value per item). Both give the
+   * same values.
+   */
+  packed?: boolean;
+  /**
+   * Which resource figures successful results carry: "PER_ITEM" (each
+   * its own `stats`; the Value form's default), "PER_CHUNK" (the packed
+   * form's default: the results of one block share its `blockStats`) or
+   * "NONE". Failed items always carry their own `stats`.
+   */
+  itemStats?: "PER_ITEM" | "PER_CHUNK" | "NONE";
 }
 
-export interface ItemStats {
-  wallUs: number;
-  cpuUs: number;
-  maxRssKib: number;
-  workerPid: number;
-  startUnixUs: number;
-}
+export type { ItemStats, BlockStats };
 
 export type Stream = "stdout" | "stderr";
 
@@ -76,8 +87,13 @@ export interface Result {
   data?: Buffer;
   /** Why the item failed; undefined when it succeeded. */
   error?: ItemError;
-  /** Resources used; on an input's last result only. */
+  /** Resources used; on an input's last result only (see Options.itemStats). */
   stats?: ItemStats;
+  /**
+   * itemStats "PER_CHUNK" (the packed form's default): the figures of the
+   * block of successful results this one came in, shared by its items.
+   */
+  blockStats?: BlockStats;
   /** What the item wrote to stdout and stderr since its previous result. */
   logs: LogRecord[];
 }
@@ -132,6 +148,8 @@ export interface ReconnectOptions {
   /** Per job (id or name as given): overrides afterSeq. */
   afterSeqByJob?: Record<string, number>;
   signal?: AbortSignal;
+  /** Successful results in blocks (the default, as for Options.packed), or with false one message each. */
+  packed?: boolean;
 }
 
 export interface JobFilter {
@@ -188,20 +206,28 @@ export interface ConnectOptions {
   credentials?: grpc.ChannelCredentials;
   /** Extra grpc-js channel options. */
   channelOptions?: grpc.ChannelOptions;
+  /** The form of items of every call that does not choose (Options.packed); default true. */
+  packed?: boolean;
 }
 
-/** Inputs sent per request of a Map or Queue call. */
+/** Inputs sent per request of a Map or Queue call, in the Value form. */
 const BATCH = 256;
+/** Inputs sent per request in the packed form (one JSON array each). */
+const PACKED_BATCH = 2048;
+/** Bytes of JSON past which a packed request is split (well under the server's 4 MiB limit). */
+const PACKED_BYTES = 1 << 20;
 /** Outputs the server may pack into one Reconnect message (reconnect() unpacks them). */
 const OUTPUTS_PER_MESSAGE = 256;
 
-function callOptions(o?: Options): CallOptionsMessage {
+function callOptions(o: Options | undefined, packed: boolean): CallOptionsMessage {
   return {
     limit: o?.limit ?? 0,
     chunksize: o?.chunksize ?? 0,
     timeoutMs: o?.timeoutMs ?? 0,
     isolation: o?.isolation === "FRESH" ? "ISOLATION_FRESH" : "ISOLATION_UNSPECIFIED",
     expectedInputs: o?.expectedInputs ?? 0,
+    itemStats: o?.itemStats ? `ITEM_STATS_${o.itemStats}` : "ITEM_STATS_UNSPECIFIED",
+    packed,
   };
 }
 
@@ -219,16 +245,25 @@ function convertResult(r: ItemResult__Output): Result {
   };
   if (r.outcome === "data") result.data = r.data;
   if (r.outcome === "error" && r.error) result.error = new ItemError(result.index, r.error);
-  if (r.stats) {
-    result.stats = {
-      wallUs: Number(r.stats.wallUs),
-      cpuUs: Number(r.stats.cpuUs),
-      maxRssKib: Number(r.stats.maxRssKib),
-      workerPid: r.stats.workerPid,
-      startUnixUs: Number(r.stats.startUnixUs),
-    };
-  }
+  if (r.stats) result.stats = convertStats(r.stats);
   return result;
+}
+
+/** The Result of one item of a block: a successful function call, without logs. */
+function blockResult(index: number, value: JsonValue, stats?: ItemStats, blockStats?: BlockStats): Result {
+  const result: Result = { index, seq: 0, last: true, value, logs: [] };
+  if (stats) result.stats = stats;
+  if (blockStats) result.blockStats = blockStats;
+  return result;
+}
+
+function blockResults(b: ResultBlock__Output): Result[] {
+  return expandBlock(b, blockResult);
+}
+
+/** The results of one Map or Queue response: its ItemResults and blocks merged by index. */
+function responseResults(response: { results?: ItemResult__Output[]; blocks?: ResultBlock__Output[] }): Result[] {
+  return mergeByIndex(response.results ?? [], response.blocks ?? [], (r) => Number(r.index), convertResult, blockResults);
 }
 
 function toDate(t: Timestamp__Output | null | undefined): Date | undefined {
@@ -337,6 +372,11 @@ function linkSignal(signal: AbortSignal | undefined, call: { cancel(): void }): 
 
 type Inputs = Iterable<unknown> | AsyncIterable<unknown>;
 
+/** A promise-like input: awaited before it is sent, as `for await` does. */
+function isThenable(v: unknown): boolean {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
 /**
  * An open Map or Queue call: send inputs (and cancellations) as you go,
  * closeSend() when done, and read the results.
@@ -350,6 +390,8 @@ export class StreamCall implements AsyncIterable<Result> {
     private readonly call: grpc.ClientDuplexStream<any, any>,
     private readonly callable: string,
     private readonly options: Options | undefined,
+    /** The form of items: packed (JSON arrays and result blocks) or Value. */
+    readonly packed: boolean = true,
   ) {
     this.unlink = linkSignal(options?.signal, call);
     // Errors surface from the results; a write after the call failed is not one more.
@@ -358,34 +400,67 @@ export class StreamCall implements AsyncIterable<Result> {
 
   private write(request: object): Promise<void> {
     if (this.first) {
-      request = { callable: this.callable, options: callOptions(this.options), ...request };
+      request = { callable: this.callable, options: callOptions(this.options, this.packed), ...request };
       this.first = false;
     }
     return writeTo(this.call, request);
   }
 
-  /** Sends inputs; returns the index of the first. */
-  async send(...inputs: unknown[]): Promise<number> {
+  /**
+   * Sends inputs; returns the index of the first. An input JSON cannot
+   * hold (NaN, an infinity, undefined, a function) throws TypeError, naming
+   * it, before its request is sent.
+   */
+  send(...inputs: unknown[]): Promise<number> {
+    return this.sendArray(inputs);
+  }
+
+  private async sendArray(inputs: readonly unknown[]): Promise<number> {
     const start = this.sent;
-    for (let i = 0; i < inputs.length || (i === 0 && this.first); i += BATCH) {
-      const batch = inputs.slice(i, i + BATCH).map((v, k) => toValue(v, `inputs[${start + i + k}]`));
-      await this.write({ inputs: batch });
-      this.sent += batch.length;
+    if (!this.packed) {
+      for (let i = 0; i < inputs.length || (i === 0 && this.first); i += BATCH) {
+        const batch = inputs.slice(i, i + BATCH).map((v, k) => toValue(v, `inputs[${start + i + k}]`));
+        await this.write({ inputs: batch });
+        this.sent += batch.length;
+      }
+      return start;
+    }
+    if (inputs.length === 0 && this.first) await this.write({});
+    for (let i = 0; i < inputs.length; ) {
+      let n = Math.min(PACKED_BATCH, inputs.length - i);
+      let packed = encodeArray(inputs.slice(i, i + n), "inputs", start + i);
+      while (packed.length > PACKED_BYTES && n > 1) {
+        n = Math.ceil(n / 2);
+        packed = encodeArray(inputs.slice(i, i + n), "inputs", start + i);
+      }
+      await this.write({ packedInputs: packed });
+      this.sent += n;
+      i += n;
     }
     return start;
   }
 
-  /** Sends every input of an (async) iterable, in batches. */
+  /**
+   * Sends every input of an array or (async) iterable, in batches (of an
+   * async iterable's, every 256 inputs).
+   */
   async sendAll(inputs: Inputs): Promise<void> {
+    const size = this.packed ? PACKED_BATCH : BATCH;
+    if (Array.isArray(inputs) && !inputs.some(isThenable)) {
+      for (let i = 0; i < inputs.length; i += size) await this.sendArray(inputs.slice(i, i + size));
+      if (inputs.length === 0) await this.sendArray([]);
+      return;
+    }
     let batch: unknown[] = [];
+    const sync = Symbol.iterator in inputs;
     for await (const input of inputs as AsyncIterable<unknown>) {
       batch.push(input);
-      if (batch.length >= BATCH) {
-        await this.send(...batch);
+      if (batch.length >= (sync ? size : BATCH)) {
+        await this.sendArray(batch);
         batch = [];
       }
     }
-    await this.send(...batch);
+    await this.sendArray(batch);
   }
 
   /** Cancels earlier inputs by index: each still yields a CANCELLED result. */
@@ -405,10 +480,16 @@ export class StreamCall implements AsyncIterable<Result> {
   }
 
   /** The results, as they come; throws PprocdError if the call fails. */
-  async *results(): AsyncGenerator<Result> {
+  results(): AsyncGenerator<Result> {
+    return flatten(this.batches());
+  }
+
+  /** The results, one array per response of the server. */
+  async *batches(): AsyncGenerator<Result[]> {
     try {
       for await (const response of this.call) {
-        for (const r of response.results ?? []) yield convertResult(r);
+        const results = responseResults(response);
+        if (results.length) yield results;
       }
     } catch (err) {
       throw wrapError(err);
@@ -421,6 +502,11 @@ export class StreamCall implements AsyncIterable<Result> {
   [Symbol.asyncIterator](): AsyncIterator<Result> {
     return this.results();
   }
+}
+
+/** The items of batches, one by one; leaving early closes `batches`. */
+async function* flatten<T>(batches: AsyncGenerator<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) for (const item of batch) yield item; // cheaper than yield*
 }
 
 /** A queue of values a reader awaits one by one. */
@@ -464,7 +550,12 @@ export class Channel implements AsyncIterable<JsonValue> {
   /** What the callable wrote to stdout/stderr, in order. */
   readonly logs: LogRecord[] = [];
 
-  constructor(private readonly call: grpc.ClientDuplexStream<any, StartResponse__Output>, signal?: AbortSignal) {
+  constructor(
+    private readonly call: grpc.ClientDuplexStream<any, StartResponse__Output>,
+    signal?: AbortSignal,
+    /** The form of items: packed (JSON arrays) or Value. */
+    readonly packed: boolean = true,
+  ) {
     const unlink = linkSignal(signal, call);
     call.on("error", () => {});
     this.final = (async () => {
@@ -477,6 +568,9 @@ export class Channel implements AsyncIterable<JsonValue> {
               data: l.data ?? Buffer.alloc(0),
               droppedBytes: Number(l.droppedBytes),
             });
+          }
+          if (response.packedMessages?.length) {
+            for (const m of decodeArray(response.packedMessages, "the channel's messages")) this.messages.push(m);
           }
           if (response.event === "message") this.messages.push(fromValue(response.message));
           else if (response.event === "result" && response.result) result = convertResult(response.result);
@@ -498,6 +592,7 @@ export class Channel implements AsyncIterable<JsonValue> {
   /** Sends one value to the callable. */
   send(message: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new Error("send after close"));
+    if (this.packed) return writeTo(this.call, { packedMessages: Buffer.from(`[${jsonOf(message, "message")}]`, "utf8") });
     return writeTo(this.call, { message: toValue(message, "message") });
   }
 
@@ -548,8 +643,11 @@ export class Channel implements AsyncIterable<JsonValue> {
 export class Farm {
   /** The generated gRPC client, for what the wrapper does not cover. */
   readonly stub: ProcessFarmServiceClient;
+  /** The form of items of calls that do not choose one (ConnectOptions.packed). */
+  readonly packed: boolean;
 
   constructor(readonly address: string = defaultAddress(), options: ConnectOptions = {}) {
+    this.packed = options.packed ?? true;
     const Service = contract().pprocd.v1.ProcessFarmService;
     this.stub = new Service(resolveAddress(address), options.credentials ?? grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": -1,
@@ -580,7 +678,7 @@ export class Farm {
     });
   }
 
-  private run(kind: "Map" | "Queue", callable: string, inputs: Inputs, options?: Options): AsyncGenerator<Result> {
+  private run(kind: "Map" | "Queue", callable: string, inputs: Inputs, options?: Options): AsyncGenerator<Result[]> {
     const call = this.open(kind, callable, options);
     let inputError: unknown;
     const writing = call.sendAll(inputs).then(
@@ -592,7 +690,7 @@ export class Farm {
     );
     return (async function* () {
       try {
-        yield* call.results();
+        yield* call.batches();
       } catch (err) {
         if (inputError) throw inputError;
         throw err;
@@ -604,7 +702,7 @@ export class Farm {
 
   private open(kind: "Map" | "Queue", callable: string, options?: Options): StreamCall {
     const stream = kind === "Map" ? this.stub.Map() : this.stub.Queue();
-    return new StreamCall(stream, callable, options);
+    return new StreamCall(stream, callable, options, options?.packed ?? this.packed);
   }
 
   /**
@@ -613,20 +711,22 @@ export class Farm {
    * input order. A failed item is a Result with `error`, not an exception.
    */
   map(callable: string, inputs: Inputs, options?: Options): AsyncGenerator<Result> {
-    return this.run("Map", callable, inputs, options);
+    return flatten(this.run("Map", callable, inputs, options));
   }
 
   /** Like map, but results come as they complete, each naming its index. */
   queue(callable: string, inputs: Inputs, options?: Options): AsyncGenerator<Result> {
-    return this.run("Queue", callable, inputs, options);
+    return flatten(this.run("Queue", callable, inputs, options));
   }
 
   /** The values of map, in input order; throws the first item's ItemError. */
   async mapValues(callable: string, inputs: Inputs, options?: Options): Promise<JsonValue[]> {
     const values: JsonValue[] = [];
-    for await (const r of this.map(callable, inputs, options)) {
-      if (r.error) throw r.error;
-      if (r.last) values.push(r.value);
+    for await (const batch of this.run("Map", callable, inputs, options)) {
+      for (const r of batch) {
+        if (r.error) throw r.error; // leaving the loop cancels the call
+        if (r.last) values.push(r.value);
+      }
     }
     return values;
   }
@@ -643,20 +743,27 @@ export class Farm {
 
   /** Starts one invocation of `callable` with `args` and a channel to it. */
   start(callable: string, args: unknown = null, options?: Options): Channel {
+    const packed = options?.packed ?? this.packed;
+    const first = packed
+      ? { callable, packedArguments: Buffer.from(jsonOf(args, "arguments"), "utf8"), options: callOptions(options, true) }
+      : { callable, arguments: toValue(args, "arguments"), options: callOptions(options, false) };
     const call = this.stub.Start();
-    const channel = new Channel(call, options?.signal);
-    call.write({ callable, arguments: toValue(args, "arguments"), options: callOptions(options) });
+    const channel = new Channel(call, options?.signal, packed);
+    call.write(first);
     return channel;
   }
 
   /** Starts a background job of `callable` over `inputs`, which outlives this client. */
   async submit(callable: string, inputs: unknown[], options: SubmitOptions = {}): Promise<Job> {
+    const packed = options.packed ?? this.packed;
     const res = await this.unary<object, { job: Job__Output }>(
       "Submit",
       {
         callable,
-        inputs: inputs.map((v, i) => toValue(v, `inputs[${i}]`)),
-        options: callOptions(options),
+        ...(packed
+          ? { packedInputs: encodeArray(inputs, "inputs") }
+          : { inputs: inputs.map((v, i) => toValue(v, `inputs[${i}]`)) }),
+        options: callOptions(options, packed),
         ordered: options.ordered ?? false,
         name: options.name ?? "",
         idempotencyKey: options.idempotencyKey ?? "",
@@ -679,11 +786,19 @@ export class Farm {
       afterSeq: options.afterSeq ?? 0,
       afterSeqByJob: options.afterSeqByJob ?? {},
       maxOutputsPerMessage: OUTPUTS_PER_MESSAGE,
+      packed: options.packed ?? this.packed,
     });
     const unlink = linkSignal(options.signal, call);
     try {
-      for await (const message of call) {
+      for await (const message of call as AsyncIterable<ReconnectResponse__Output>) {
         for (const o of [message, ...(message.more ?? [])]) {
+          if (o.output === "block" && o.block) {
+            const seq = Number(o.seq);
+            for (const result of blockResults(o.block)) {
+              yield { jobId: o.jobId, seq: seq + result.index - Number(o.block.firstIndex), progress: false, result };
+            }
+            continue;
+          }
           const output: JobOutput = { jobId: o.jobId, seq: Number(o.seq), progress: o.progress };
           if (o.output === "result" && o.result) output.result = convertResult(o.result);
           if (o.output === "job" && o.job) output.job = convertJob(o.job);

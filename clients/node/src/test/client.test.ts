@@ -60,7 +60,8 @@ describe("against pprocd", { skip: skipReason() }, () => {
   test("map gives results in input order, from an array or an async iterable", async () => {
     const results = await collect(farm.map("square", [1, 2, 3]));
     assert.deepEqual(results.map((r) => [r.index, r.value]), [[0, 1], [1, 4], [2, 9]]);
-    assert.ok(results.every((r) => r.last && r.stats && r.stats.workerPid > 0));
+    // The packed form's default: per-chunk figures, shared by a block's items.
+    assert.ok(results.every((r) => r.last && r.blockStats && r.blockStats.workerPid > 0));
     async function* inputs() {
       for (let i = 0; i < 600; i++) yield i;
     }
@@ -68,6 +69,94 @@ describe("against pprocd", { skip: skipReason() }, () => {
     assert.equal(values.length, 600);
     assert.deepEqual(values.slice(0, 4), [0, 1, 4, 9]);
     assert.equal(values[599], 599 * 599);
+  });
+
+  test("the packed form (the default) and the Value form give the same results", async () => {
+    const inputs: unknown[] = [];
+    for (let i = 0; i < 3000; i++) {
+      inputs.push([i, -i / 3, `text ${i} é \u2028 "q"`, true, null, { nested: [i, { deep: "x" }] }, [], {}][i % 8]);
+    }
+    inputs.push(new Date(0), 12n);
+    for (const kind of ["map", "queue"] as const) {
+      const packed = await collect(farm[kind]("echo", inputs, { chunksize: 7 }));
+      const value = await collect(farm[kind]("echo", inputs, { chunksize: 7, packed: false }));
+      const plain = (rs: Result[]) =>
+        rs.map((r) => ({ index: r.index, seq: r.seq, last: r.last, value: r.value, error: r.error?.message }))
+          .sort((a, b) => a.index - b.index);
+      assert.deepStrictEqual(plain(packed), plain(value), kind);
+      const sent = inputs.map((v) => (typeof v === "bigint" ? Number(v) : v));
+      assert.deepStrictEqual(plain(packed).map((r) => r.value), JSON.parse(JSON.stringify(sent)), kind);
+      if (kind === "map") assert.deepEqual(packed.map((r) => r.index), inputs.map((_, i) => i));
+    }
+    const noPacking = connect(server.address, { packed: false });
+    try {
+      assert.equal(noPacking.packed, false);
+      assert.deepEqual(await noPacking.mapValues("square", [1, 2, 3]), [1, 4, 9]);
+      assert.deepEqual(await noPacking.mapValues("square", [1, 2, 3], { packed: true }), [1, 4, 9]);
+    } finally {
+      noPacking.close();
+    }
+  });
+
+  test("inputs past the message limit are split into several requests", async () => {
+    const big = "x".repeat(64 * 1024);
+    const inputs = Array.from({ length: 100 }, (_, i) => `${i} ${big}`); // 6.4 MB in all
+    const values = await farm.mapValues("echo", inputs);
+    assert.equal(values.length, 100);
+    assert.ok(values.every((v, i) => v === inputs[i]));
+  });
+
+  test("itemStats chooses the figures successes carry; failures keep their own", async () => {
+    const inputs = ["ok", "ok", "raise", "ok"];
+    const stats = async (itemStats?: "PER_ITEM" | "PER_CHUNK" | "NONE", packed?: boolean) =>
+      (await collect(farm.map("chaos", inputs, { itemStats, packed }))).map((r) => [
+        r.error ? "error" : "value",
+        r.stats ? r.stats.workerPid > 0 : false,
+        r.blockStats ? r.blockStats.workerPid > 0 && r.blockStats.count >= 1 : false,
+      ]);
+    const perItem = [["value", true, false], ["value", true, false], ["error", true, false], ["value", true, false]];
+    assert.deepEqual(await stats("PER_ITEM"), perItem);
+    assert.deepEqual(await stats(undefined, false), perItem, "the Value form's default");
+    const perChunk = [["value", false, true], ["value", false, true], ["error", true, false], ["value", false, true]];
+    assert.deepEqual(await stats(), perChunk, "the packed form's default");
+    assert.deepEqual(await stats("PER_CHUNK"), perChunk);
+    const none = [["value", false, false], ["value", false, false], ["error", true, false], ["value", false, false]];
+    assert.deepEqual(await stats("NONE"), none);
+  });
+
+  test("what JSON cannot hold fails alike in both forms, before it is sent", async () => {
+    async function failure(f: () => Promise<unknown>): Promise<string> {
+      try {
+        await f();
+      } catch (err) {
+        return `${(err as Error).constructor.name}: ${(err as Error).message}`;
+      }
+      return "no failure";
+    }
+    const cases: [string, (packed: boolean) => Promise<unknown>][] = [
+      ["map", (packed) => collect(farm.map("echo", [1, 2, 3, Number.NaN], { packed }))],
+      ["mapValues", (packed) => farm.mapValues("echo", [1, { a: [Number.POSITIVE_INFINITY] }], { packed })],
+      ["queue", (packed) => collect(farm.queue("echo", [undefined], { packed }))],
+      ["submit", (packed) => farm.submit("echo", [1, () => 2], { packed })],
+      ["start", async (packed) => farm.start("echo", Number.NaN, { packed })],
+      [
+        "channel send",
+        async (packed) => {
+          const ch = farm.start("accumulate", null, { packed });
+          try {
+            await ch.send(Number.NEGATIVE_INFINITY);
+          } finally {
+            ch.close(); // accumulate returns at the end of its input
+            await ch.result();
+          }
+        },
+      ],
+    ];
+    for (const [what, f] of cases) {
+      const packed = await failure(() => f(true));
+      assert.match(packed, /^TypeError: .* is not a JSON (number|value)$/, what);
+      assert.equal(packed, await failure(() => f(false)), what);
+    }
   });
 
   test("queue names each result's input", async () => {
@@ -106,6 +195,18 @@ describe("against pprocd", { skip: skipReason() }, () => {
     }
     controller.abort();
     await assert.rejects(first, (err: unknown) => err instanceof PprocdError && err.codeName === "CANCELLED");
+  });
+
+  test("start in both forms: the same messages and values", async () => {
+    for (const packed of [true, false]) {
+      const rows = farm.start("rows", 5, { packed });
+      rows.close();
+      assert.deepEqual(await collect(rows), [0, 1, 2, 3, 4], `packed ${packed}`);
+      const sum = farm.start("accumulate", null, { packed });
+      for (const x of [1.5, 2, 3]) await sum.send(x);
+      sum.close();
+      assert.equal(await sum.value(), 6.5, `packed ${packed}`);
+    }
   });
 
   test("start gives a two-way channel", async () => {
@@ -160,6 +261,11 @@ describe("against pprocd", { skip: skipReason() }, () => {
     }
     assert.deepEqual(values, [4, 9]);
     assert.equal(final?.state, "SUCCEEDED");
+    for (const packed of [true, false]) {
+      const outputs = await collect(farm.reconnect("node-squares", { packed }));
+      assert.deepEqual(outputs.filter((o) => o.result).map((o) => [o.result!.index, o.result!.value]), [[0, 4], [1, 9]]);
+      assert.deepEqual(outputs.map((o) => o.seq), outputs.map((_, i) => i + 1), "outputs numbered from 1");
+    }
     assert.ok(final?.done);
     assert.equal((await farm.getJob(job.id)).name, "node-squares");
     const listed = await collect(farm.listJobs({ name: "node-squares" }));

@@ -1,7 +1,12 @@
 // The conformance runner: every scenario of tests/conformance/scenarios.json
 // (the format is in tests/conformance/README.md) against a real pprocd,
-// through this client's public API.
+// through this client's public API, in both forms of items: the packed form
+// (the default) and the Value form, each on a fresh server. Each run keeps a
+// transcript of what the client handed over (values, error kinds and
+// messages, statuses, channel messages, job outcomes; not timings or ids),
+// and the Value form's must equal the packed form's, step by step.
 import { test } from "node:test";
+import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -147,7 +152,9 @@ function resultMismatches(p: Obj, r: Result): string[] {
     if (!(r.error instanceof ItemError)) out.push(`value ${text(r.value)}, want an error ${p.error.kind}`);
     else out.push(...errorMismatches(p.error, r.error));
   }
-  if (p.stats && !(r.stats && r.stats.workerPid > 0)) out.push("no stats (with the worker's pid)");
+  // Stats of its own, or (per-chunk stats, the packed form's default) those of its block.
+  const stats = r.stats ?? r.blockStats;
+  if (p.stats && !(stats && stats.workerPid > 0)) out.push("no stats (with the worker's pid)");
   for (const stream of ["stdout", "stderr"] as const) {
     if (p[stream] === undefined) continue;
     const got = Buffer.concat(r.logs.filter((l) => l.stream === stream).map((l) => l.data)).toString();
@@ -196,15 +203,59 @@ function numberMatches(p: number | Obj, v: number): boolean {
   return (p.min === undefined || v >= p.min) && (p.max === undefined || v <= p.max);
 }
 
+/** A call's outcome in a transcript: OK, or its status code and message. */
+function statusOf(err: unknown): string {
+  if (!err) return "OK";
+  if (err instanceof PprocdError) return `${err.codeName}: ${err.details}`;
+  return `not a status: ${err}`;
+}
+
+/** Text that names a worker process, with the pid masked: it differs from run to run. */
+const withoutPids = (s: string) => s.replace(/\bworker \d+/g, "worker PID");
+
+/**
+ * Results as a transcript keeps them: what the user reads of each, without
+ * stats; sorted by index and seq where their order is the completion order.
+ */
+function transcriptOf(results: Result[], sort: boolean): Obj[] {
+  const rows = results.map((r) => ({
+    index: r.index,
+    seq: r.seq,
+    last: r.last,
+    value: r.value,
+    data: r.data?.toString("base64"),
+    error: r.error && {
+      kind: r.error.kind,
+      message: withoutPids(r.error.message),
+      signal: r.error.signal,
+      exitCode: r.error.exitCode,
+      stderrTail: withoutPids(r.error.stderrTail),
+    },
+    logs: r.logs.map((l) => `${l.stream}: ${l.data.toString()} (${l.droppedBytes} dropped)`),
+  }));
+  if (sort) rows.sort((a, b) => a.index - b.index || a.seq - b.seq);
+  return rows;
+}
+
 class Runner {
   problems: string[] = [];
   jobIDs = new Map<string, string>();
   before!: Status;
+  /** What each step handed over, in order (see transcriptOf). */
+  readonly transcript: Obj[] = [];
 
-  constructor(readonly server: Server, readonly farm: Farm) {}
+  constructor(
+    readonly server: Server,
+    readonly farm: Farm,
+    readonly packed: boolean,
+  ) {}
 
   fail(message: string): void {
     this.problems.push(message);
+  }
+
+  record(entry: Obj): void {
+    this.transcript.push(entry);
   }
 
   async waitStatus(holds: (s: Status) => boolean, what: string): Promise<Status> {
@@ -243,7 +294,7 @@ class Runner {
   clientFor(st: Obj): [Farm, () => void] {
     if (st.client === undefined) return [this.farm, () => {}];
     if (st.client !== "own") throw new Error(`unknown client ${text(st.client)}`);
-    const own = connect(this.server.address);
+    const own = connect(this.server.address, { packed: this.packed });
     return [own, () => own.close()];
   }
 
@@ -318,6 +369,7 @@ class Runner {
     } finally {
       done();
     }
+    this.record({ status: statusOf(callErr), results: transcriptOf(results, st.rpc === "Queue") });
     if (!this.checkStatus(st.expect.status, callErr)) return;
     this.checkResults("results", st.expect.order, st.expect.results ?? [], results);
   }
@@ -342,6 +394,7 @@ class Runner {
             this.fail(`exchange ${i}: the channel ended, want ${text(x.receive)}`);
             return;
           }
+          this.record({ exchange: i, received: got });
           if (!sameJSON(x.receive, got)) this.fail(`exchange ${i}: received ${text(got)}, want ${text(x.receive)}`);
         } else if (x.close) {
           ch.close();
@@ -361,6 +414,8 @@ class Runner {
       } catch (err) {
         callErr = err;
       }
+      const final = callErr ? undefined : await ch.result();
+      this.record({ status: statusOf(callErr), messages, result: final && transcriptOf([final], false)[0] });
       if (!this.checkStatus(st.expect.status, callErr)) return;
       if (!sameJSON(st.expect.messages ?? [], messages)) {
         this.fail(`messages ${text(messages)}, want ${text(st.expect.messages ?? [])}`);
@@ -381,7 +436,7 @@ class Runner {
       address: this.server.address,
       callable: st.callable,
       inputs: st.inputs ?? [],
-      options: { ...options(st), name: st.name ?? "", ordered: st.ordered ?? false },
+      options: { ...options(st), name: st.name ?? "", ordered: st.ordered ?? false, packed: this.packed },
     };
     let job: Job | undefined, err: unknown;
     if (st.client === undefined) {
@@ -403,6 +458,7 @@ class Runner {
     } else {
       throw new Error(`unknown client ${text(st.client)}`);
     }
+    this.record({ status: statusOf(err), job: job && { name: job.name, callable: job.callable, itemsTotal: job.itemsTotal } });
     if (!this.checkStatus(st.expect.status, err)) return;
     if (st.name) this.jobIDs.set(st.name, job!.id);
     if (st.expect.job) this.problems.push(...jobMismatches(st.expect.job, job));
@@ -433,6 +489,18 @@ class Runner {
       } catch (err) {
         callErr = err;
       }
+      this.record({
+        status: statusOf(callErr),
+        jobs: names.map((name) => {
+          const got = outputs.get(name) ?? [];
+          const final = got[got.length - 1]?.job;
+          return {
+            name,
+            results: transcriptOf(got.filter((o) => o.result).map((o) => o.result!), true),
+            final: final && { state: final.state, itemsDone: final.itemsDone, itemsTotal: final.itemsTotal, error: final.error },
+          };
+        }),
+      });
       if (!this.checkStatus(st.expect.status, callErr)) return;
       const wanted: Obj = st.expect.jobs ?? {};
       for (const name of names) {
@@ -584,6 +652,7 @@ class Runner {
     } catch (e) {
       err = e;
     }
+    this.record({ status: statusOf(err), value: got });
     if (!this.checkStatus(st.expect.status, err)) return;
     if ("value" in st.expect && !sameJSON(st.expect.value, got)) {
       this.fail(`echoed ${text(got)}, want ${text(st.expect.value)}`);
@@ -631,16 +700,21 @@ test("the scenario list is well formed", () => {
   }
 });
 
-test("conformance", { skip: skipReason() }, async (t) => {
+/** The packed form's transcript of each scenario, which the Value form's must equal. */
+const packedTranscripts = new Map<string, Obj[]>();
+
+/** Runs every scenario on a fresh server in one form of items. */
+async function runScenarios(t: { test: (name: string, fn: () => Promise<void>) => Promise<unknown> }, packed: boolean) {
   const file = loadScenarios();
   const server = new Server();
   await server.start(file.server.workers);
-  const farm = connect(server.address);
+  const farm = connect(server.address, { packed });
   try {
     for (const sc of file.scenarios) {
       await t.test(sc.name, async () => {
         if (!server.alive()) throw new Error(`pprocd is not running; stderr:\n${server.stderrText()}`);
-        const runner = new Runner(server, farm);
+        const runner = new Runner(server, farm, packed);
+        if (packed) packedTranscripts.set(sc.name, runner.transcript);
         runner.before = await runner.waitStatus((s) => !s.itemsRunning && !s.itemsQueued && !s.callsActive, "an idle server");
         for (const [i, st] of sc.steps.entries()) {
           const where = `step ${i} (${st.rpc})`;
@@ -652,12 +726,21 @@ test("conformance", { skip: skipReason() }, async (t) => {
           if (runner.problems.length) throw new Error(`${sc.name}: ${where}: ${runner.problems.join("\n  ")}`);
         }
         if (!server.alive()) throw new Error(`pprocd died during this scenario; stderr:\n${server.stderrText()}`);
+        if (!packed) {
+          const want = packedTranscripts.get(sc.name);
+          if (!want) throw new Error(`${sc.name}: the packed form's run did not reach this scenario`);
+          assert.deepStrictEqual(runner.transcript, want, `${sc.name}: the Value form differs from the packed form`);
+        }
       });
     }
   } finally {
     farm.close();
     await server.stop();
   }
-});
+}
+
+test("conformance, packed form (the default)", { skip: skipReason() }, (t) => runScenarios(t, true));
+
+test("conformance, Value form, identical to the packed form", { skip: skipReason() }, (t) => runScenarios(t, false));
 
 

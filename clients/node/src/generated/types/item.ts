@@ -9,6 +9,7 @@ import type { ItemError as _pprocd_v1_ItemError, ItemError__Output as _pprocd_v1
 import type { ItemResult as _pprocd_v1_ItemResult, ItemResult__Output as _pprocd_v1_ItemResult__Output } from './pprocd/v1/ItemResult';
 import type { ItemStats as _pprocd_v1_ItemStats, ItemStats__Output as _pprocd_v1_ItemStats__Output } from './pprocd/v1/ItemStats';
 import type { LogRecord as _pprocd_v1_LogRecord, LogRecord__Output as _pprocd_v1_LogRecord__Output } from './pprocd/v1/LogRecord';
+import type { ResultBlock as _pprocd_v1_ResultBlock, ResultBlock__Output as _pprocd_v1_ResultBlock__Output } from './pprocd/v1/ResultBlock';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -31,8 +32,10 @@ export interface ProtoGrpcType {
       ItemError: MessageTypeDefinition<_pprocd_v1_ItemError, _pprocd_v1_ItemError__Output>
       ItemResult: MessageTypeDefinition<_pprocd_v1_ItemResult, _pprocd_v1_ItemResult__Output>
       ItemStats: MessageTypeDefinition<_pprocd_v1_ItemStats, _pprocd_v1_ItemStats__Output>
+      ItemStatsMode: EnumTypeDefinition
       LogRecord: MessageTypeDefinition<_pprocd_v1_LogRecord, _pprocd_v1_LogRecord__Output>
       LogStream: EnumTypeDefinition
+      ResultBlock: MessageTypeDefinition<_pprocd_v1_ResultBlock, _pprocd_v1_ResultBlock__Output>
     }
   }
 }

@@ -35,6 +35,7 @@ import type { QueueRequest as _pprocd_v1_QueueRequest, QueueRequest__Output as _
 import type { QueueResponse as _pprocd_v1_QueueResponse, QueueResponse__Output as _pprocd_v1_QueueResponse__Output } from './pprocd/v1/QueueResponse';
 import type { ReconnectRequest as _pprocd_v1_ReconnectRequest, ReconnectRequest__Output as _pprocd_v1_ReconnectRequest__Output } from './pprocd/v1/ReconnectRequest';
 import type { ReconnectResponse as _pprocd_v1_ReconnectResponse, ReconnectResponse__Output as _pprocd_v1_ReconnectResponse__Output } from './pprocd/v1/ReconnectResponse';
+import type { ResultBlock as _pprocd_v1_ResultBlock, ResultBlock__Output as _pprocd_v1_ResultBlock__Output } from './pprocd/v1/ResultBlock';
 import type { StartRequest as _pprocd_v1_StartRequest, StartRequest__Output as _pprocd_v1_StartRequest__Output } from './pprocd/v1/StartRequest';
 import type { StartResponse as _pprocd_v1_StartResponse, StartResponse__Output as _pprocd_v1_StartResponse__Output } from './pprocd/v1/StartResponse';
 import type { SubmitRequest as _pprocd_v1_SubmitRequest, SubmitRequest__Output as _pprocd_v1_SubmitRequest__Output } from './pprocd/v1/SubmitRequest';
@@ -75,6 +76,7 @@ export interface ProtoGrpcType {
       ItemError: MessageTypeDefinition<_pprocd_v1_ItemError, _pprocd_v1_ItemError__Output>
       ItemResult: MessageTypeDefinition<_pprocd_v1_ItemResult, _pprocd_v1_ItemResult__Output>
       ItemStats: MessageTypeDefinition<_pprocd_v1_ItemStats, _pprocd_v1_ItemStats__Output>
+      ItemStatsMode: EnumTypeDefinition
       Job: MessageTypeDefinition<_pprocd_v1_Job, _pprocd_v1_Job__Output>
       JobState: EnumTypeDefinition
       ListCallablesRequest: MessageTypeDefinition<_pprocd_v1_ListCallablesRequest, _pprocd_v1_ListCallablesRequest__Output>
@@ -96,12 +98,22 @@ export interface ProtoGrpcType {
        * parameters a list spreads over them in order and a struct names them;
        * any other value is the first parameter. Missing parameters take their
        * defaults.
+       * 
+       * Two forms of items. The Value form (`inputs`, `results`) is one
+       * google.protobuf.Value or ItemResult per item: what grpcurl users read and
+       * write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+       * one JSON array per request (`packed_inputs`), successful results as
+       * ResultBlocks, with failures and channel messages as ItemResults beside
+       * them by index. Clients use the packed form; both give the same values.
+       * Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+       * request over the message limit is RESOURCE_EXHAUSTED.
        */
       ProcessFarmService: SubtypeConstructor<typeof grpc.Client, _pprocd_v1_ProcessFarmServiceClient> & { service: _pprocd_v1_ProcessFarmServiceDefinition }
       QueueRequest: MessageTypeDefinition<_pprocd_v1_QueueRequest, _pprocd_v1_QueueRequest__Output>
       QueueResponse: MessageTypeDefinition<_pprocd_v1_QueueResponse, _pprocd_v1_QueueResponse__Output>
       ReconnectRequest: MessageTypeDefinition<_pprocd_v1_ReconnectRequest, _pprocd_v1_ReconnectRequest__Output>
       ReconnectResponse: MessageTypeDefinition<_pprocd_v1_ReconnectResponse, _pprocd_v1_ReconnectResponse__Output>
+      ResultBlock: MessageTypeDefinition<_pprocd_v1_ResultBlock, _pprocd_v1_ResultBlock__Output>
       StartRequest: MessageTypeDefinition<_pprocd_v1_StartRequest, _pprocd_v1_StartRequest__Output>
       StartResponse: MessageTypeDefinition<_pprocd_v1_StartResponse, _pprocd_v1_StartResponse__Output>
       SubmitRequest: MessageTypeDefinition<_pprocd_v1_SubmitRequest, _pprocd_v1_SubmitRequest__Output>

@@ -1,6 +1,7 @@
 // Original file: pprocd/v1/item.proto
 
 import type { Isolation as _pprocd_v1_Isolation, Isolation__Output as _pprocd_v1_Isolation__Output } from '../../pprocd/v1/Isolation';
+import type { ItemStatsMode as _pprocd_v1_ItemStatsMode, ItemStatsMode__Output as _pprocd_v1_ItemStatsMode__Output } from '../../pprocd/v1/ItemStatsMode';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -32,6 +33,19 @@ export interface CallOptions {
    * only to choose an automatic chunksize early.
    */
   'expectedInputs'?: (number | string | Long);
+  /**
+   * Which resource figures come with results (see ItemStatsMode).
+   */
+  'itemStats'?: (_pprocd_v1_ItemStatsMode);
+  /**
+   * The packed form: inputs come as JSON arrays in the requests'
+   * `packed_inputs`, and successful results as ResultBlocks (failures,
+   * channel messages and results with logs stay ItemResults, beside them by
+   * index). Set in the first request; a call uses one form only: a packed
+   * call's request with `inputs`, or a Value-form call's request with
+   * `packed_inputs`, is INVALID_ARGUMENT.
+   */
+  'packed'?: (boolean);
 }
 
 /**
@@ -63,4 +77,17 @@ export interface CallOptions__Output {
    * only to choose an automatic chunksize early.
    */
   'expectedInputs': (number);
+  /**
+   * Which resource figures come with results (see ItemStatsMode).
+   */
+  'itemStats': (_pprocd_v1_ItemStatsMode__Output);
+  /**
+   * The packed form: inputs come as JSON arrays in the requests'
+   * `packed_inputs`, and successful results as ResultBlocks (failures,
+   * channel messages and results with logs stay ItemResults, beside them by
+   * index). Set in the first request; a call uses one form only: a packed
+   * call's request with `inputs`, or a Value-form call's request with
+   * `packed_inputs`, is INVALID_ARGUMENT.
+   */
+  'packed': (boolean);
 }

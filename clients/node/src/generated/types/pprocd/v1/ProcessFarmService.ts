@@ -36,6 +36,15 @@ import type { SubmitResponse as _pprocd_v1_SubmitResponse, SubmitResponse__Outpu
  * parameters a list spreads over them in order and a struct names them;
  * any other value is the first parameter. Missing parameters take their
  * defaults.
+ * 
+ * Two forms of items. The Value form (`inputs`, `results`) is one
+ * google.protobuf.Value or ItemResult per item: what grpcurl users read and
+ * write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+ * one JSON array per request (`packed_inputs`), successful results as
+ * ResultBlocks, with failures and channel messages as ItemResults beside
+ * them by index. Clients use the packed form; both give the same values.
+ * Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+ * request over the message limit is RESOURCE_EXHAUSTED.
  */
 export interface ProcessFarmServiceClient extends grpc.Client {
   CancelJob(argument: _pprocd_v1_CancelJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_pprocd_v1_CancelJobResponse__Output>): grpc.ClientUnaryCall;
@@ -197,6 +206,15 @@ export interface ProcessFarmServiceClient extends grpc.Client {
  * parameters a list spreads over them in order and a struct names them;
  * any other value is the first parameter. Missing parameters take their
  * defaults.
+ * 
+ * Two forms of items. The Value form (`inputs`, `results`) is one
+ * google.protobuf.Value or ItemResult per item: what grpcurl users read and
+ * write. The packed form (CallOptions.packed) moves items in bulk: inputs as
+ * one JSON array per request (`packed_inputs`), successful results as
+ * ResultBlocks, with failures and channel messages as ItemResults beside
+ * them by index. Clients use the packed form; both give the same values.
+ * Malformed packed inputs are INVALID_ARGUMENT naming the byte offset; a
+ * request over the message limit is RESOURCE_EXHAUSTED.
  */
 export interface ProcessFarmServiceHandlers extends grpc.UntypedServiceImplementation {
   CancelJob: grpc.handleUnaryCall<_pprocd_v1_CancelJobRequest__Output, _pprocd_v1_CancelJobResponse>;

@@ -24,6 +24,11 @@ export interface QueueRequest {
    * received yet, are ignored.
    */
   'cancelIndices'?: (number | string | Long)[];
+  /**
+   * Packed form (CallOptions.packed): input items as one JSON array,
+   * numbered as `inputs` would be.
+   */
+  'packedInputs'?: (Buffer | Uint8Array | string);
 }
 
 export interface QueueRequest__Output {
@@ -46,4 +51,9 @@ export interface QueueRequest__Output {
    * received yet, are ignored.
    */
   'cancelIndices': (number)[];
+  /**
+   * Packed form (CallOptions.packed): input items as one JSON array,
+   * numbered as `inputs` would be.
+   */
+  'packedInputs': (Buffer);
 }

@@ -28,6 +28,11 @@ export interface ReconnectRequest {
    * `more`), which costs far less for jobs with many small outputs.
    */
   'maxOutputsPerMessage'?: (number);
+  /**
+   * Successful results come as ResultBlocks (`block`) instead of one
+   * ItemResult each.
+   */
+  'packed'?: (boolean);
 }
 
 /**
@@ -56,4 +61,9 @@ export interface ReconnectRequest__Output {
    * `more`), which costs far less for jobs with many small outputs.
    */
   'maxOutputsPerMessage': (number);
+  /**
+   * Successful results come as ResultBlocks (`block`) instead of one
+   * ItemResult each.
+   */
+  'packed': (boolean);
 }

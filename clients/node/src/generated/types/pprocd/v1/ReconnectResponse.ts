@@ -3,6 +3,7 @@
 import type { ItemResult as _pprocd_v1_ItemResult, ItemResult__Output as _pprocd_v1_ItemResult__Output } from '../../pprocd/v1/ItemResult';
 import type { Job as _pprocd_v1_Job, Job__Output as _pprocd_v1_Job__Output } from '../../pprocd/v1/Job';
 import type { ReconnectResponse as _pprocd_v1_ReconnectResponse, ReconnectResponse__Output as _pprocd_v1_ReconnectResponse__Output } from '../../pprocd/v1/ReconnectResponse';
+import type { ResultBlock as _pprocd_v1_ResultBlock, ResultBlock__Output as _pprocd_v1_ResultBlock__Output } from '../../pprocd/v1/ResultBlock';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -28,7 +29,12 @@ export interface ReconnectResponse {
    * follow this one, in stream order (none of them has `more` itself).
    */
   'more'?: (_pprocd_v1_ReconnectResponse)[];
-  'output'?: "result"|"job";
+  /**
+   * ReconnectRequest.packed: consecutive successful results; its items
+   * have the sequence numbers seq, seq + 1, ..., seq + count - 1.
+   */
+  'block'?: (_pprocd_v1_ResultBlock | null);
+  'output'?: "result"|"job"|"block";
 }
 
 /**
@@ -54,5 +60,10 @@ export interface ReconnectResponse__Output {
    * follow this one, in stream order (none of them has `more` itself).
    */
   'more': (_pprocd_v1_ReconnectResponse__Output)[];
-  'output'?: "result"|"job";
+  /**
+   * ReconnectRequest.packed: consecutive successful results; its items
+   * have the sequence numbers seq, seq + 1, ..., seq + count - 1.
+   */
+  'block'?: (_pprocd_v1_ResultBlock__Output | null);
+  'output'?: "result"|"job"|"block";
 }

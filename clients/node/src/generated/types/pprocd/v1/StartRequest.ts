@@ -22,6 +22,16 @@ export interface StartRequest {
    * client's half-close is the end of the channel's input.
    */
   'message'?: (_google_protobuf_Value | null);
+  /**
+   * Packed form (options.packed): first message only, the arguments as one
+   * JSON value (in place of `arguments`).
+   */
+  'packedArguments'?: (Buffer | Uint8Array | string);
+  /**
+   * Packed form, later messages: values for the channel as one JSON array,
+   * in order (in place of `message`).
+   */
+  'packedMessages'?: (Buffer | Uint8Array | string);
 }
 
 export interface StartRequest__Output {
@@ -43,4 +53,14 @@ export interface StartRequest__Output {
    * client's half-close is the end of the channel's input.
    */
   'message': (_google_protobuf_Value__Output | null);
+  /**
+   * Packed form (options.packed): first message only, the arguments as one
+   * JSON value (in place of `arguments`).
+   */
+  'packedArguments': (Buffer);
+  /**
+   * Packed form, later messages: values for the channel as one JSON array,
+   * in order (in place of `message`).
+   */
+  'packedMessages': (Buffer);
 }

@@ -18,6 +18,11 @@ export interface StartResponse {
    * What the callable wrote to stdout/stderr before this event.
    */
   'logs'?: (_pprocd_v1_LogRecord)[];
+  /**
+   * Packed form: values the callable sent on its channel, as one JSON
+   * array, in order, before this response's `result` (if any).
+   */
+  'packedMessages'?: (Buffer | Uint8Array | string);
   'event'?: "message"|"result";
 }
 
@@ -35,5 +40,10 @@ export interface StartResponse__Output {
    * What the callable wrote to stdout/stderr before this event.
    */
   'logs': (_pprocd_v1_LogRecord__Output)[];
+  /**
+   * Packed form: values the callable sent on its channel, as one JSON
+   * array, in order, before this response's `result` (if any).
+   */
+  'packedMessages': (Buffer);
   'event'?: "message"|"result";
 }

@@ -40,6 +40,11 @@ export interface SubmitRequest {
    * Wait before the first retry; doubles for each later one (0 = 1000 ms).
    */
   'retryBackoffMs'?: (number);
+  /**
+   * Packed form (options.packed): the inputs as one JSON array, in place of
+   * `inputs`.
+   */
+  'packedInputs'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -79,4 +84,9 @@ export interface SubmitRequest__Output {
    * Wait before the first retry; doubles for each later one (0 = 1000 ms).
    */
   'retryBackoffMs': (number);
+  /**
+   * Packed form (options.packed): the inputs as one JSON array, in place of
+   * `inputs`.
+   */
+  'packedInputs': (Buffer);
 }
