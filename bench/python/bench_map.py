@@ -116,8 +116,11 @@ class Peers:
         # Ray's workers import nothing of this directory: send the work's
         # module by value.
         ray.cloudpickle.register_pickle_by_value(bench_work)
+        # BENCH_RAY_TMPDIR: where Ray keeps its session files (bench/run
+        # points it into its own temp dir, removed at the end).
+        tmp = os.environ.get("BENCH_RAY_TMPDIR")
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+                 configure_logging=False, **({"_temp_dir": tmp} if tmp else {}))
         self._closers.append(ray.shutdown)
         pool = Pool(workers)
         self._closers.append(pool.terminate)
