@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -201,6 +202,54 @@ inline void ExpectNumber(Checker& c, const v1::ItemResult& r, double expected) {
             ", got " + Describe(r));
 }
 
+// Reads a JSON array of strings without escapes (what a ResultBlock of
+// echoed plain-ASCII payloads holds) into `out` (cleared first; the views
+// point into `json`). Returns false, with the byte offset and reason in
+// `error`, on anything else, a backslash escape included.
+inline bool ParseSimpleStringArray(const std::string& json, std::vector<std::string_view>* out,
+                                   std::string* error) {
+  out->clear();
+  const char* const begin = json.data();
+  const char* const end = begin + json.size();
+  const char* p = begin;
+  auto fail = [&](const char* why) {
+    *error = std::string(why) + " at byte " + std::to_string(p - begin);
+    return false;
+  };
+  auto skip_ws = [&] {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+  };
+  skip_ws();
+  if (p == end || *p != '[') return fail("expected '['");
+  ++p;
+  skip_ws();
+  if (p < end && *p == ']') return true;
+  while (true) {
+    skip_ws();
+    if (p == end || *p != '"') return fail("expected a string");
+    const char* q = ++p;
+    while (q < end && *q != '"' && *q != '\\') ++q;
+    if (q == end) return fail("unterminated string");
+    if (*q == '\\') {
+      p = q;
+      return fail("escape (not expected in these payloads)");
+    }
+    out->emplace_back(p, static_cast<size_t>(q - p));
+    p = q + 1;
+    skip_ws();
+    if (p < end && *p == ',') {
+      ++p;
+      continue;
+    }
+    if (p < end && *p == ']') {
+      ++p;
+      skip_ws();
+      return p == end || fail("bytes after the array");
+    }
+    return fail("expected ',' or ']'");
+  }
+}
+
 // --- Stream driver ----------------------------------------------------------
 
 struct StreamConfig {
@@ -260,7 +309,8 @@ inline bool ParseNumberArray(const std::string& json, std::vector<double>* out,
     skip_ws();
     const char* q = p;
     uint64_t v = 0;
-    while (q < end && *q >= '0' && *q <= '9' && q - p < 16) v = v * 10 + static_cast<uint64_t>(*q++ - '0');
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 16)
+      v = v * 10 + static_cast<uint64_t>(*q++ - '0');
     if (q > p && q < end && (*q == ',' || *q == ']' || *q == ' ')) {
       out->push_back(static_cast<double>(v));
       p = q;
@@ -276,7 +326,11 @@ inline bool ParseNumberArray(const std::string& json, std::vector<double>* out,
       ++p;
       continue;
     }
-    if (p < end && *p == ']') return true;
+    if (p < end && *p == ']') {
+      ++p;
+      skip_ws();
+      return p == end || fail("bytes after the array");
+    }
     return fail("expected ',' or ']'");
   }
 }

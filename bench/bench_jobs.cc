@@ -14,6 +14,12 @@
 //    start (after_seq 0) and resuming near the end (--resume-after),
 //    alternately. Last, full replays of the whole job (outputs/s), checked.
 //
+// --form packed (the default, what the clients send): every call in the
+// packed form: Queue and Submit inputs as JSON arrays (CallOptions.packed),
+// Queue results and Reconnect outputs (ReconnectRequest.packed) as
+// ResultBlocks, every value parsed and checked. A block of k items counts as
+// k outputs (they have k sequence numbers). --form value: the Value form.
+//
 // Machine lines (medians; runs= lists every round):
 //   BENCH bench=job_outputs side=queue items=... payload_bytes=... workers=...
 //         seconds=... items_per_sec=... runs=... server_cpu_s=... ok=1
@@ -34,8 +40,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench_common.h"
@@ -200,6 +208,88 @@ class Server {
 
 // ReconnectRequest.max_outputs_per_message of every Reconnect (--outputs-per-message).
 uint32_t outputs_per_message = 256;
+// --form packed: every call in the packed form.
+bool packed_form = true;
+
+// The JSON array of the payloads of items [begin, end).
+void AppendPayloadArray(uint64_t begin, uint64_t end, size_t size, std::string* out) {
+  out->push_back('[');
+  for (uint64_t i = begin; i < end; ++i) {
+    if (i != begin) out->push_back(',');
+    out->push_back('"');
+    out->append(Payload(i, size));  // digits, ':' and letters: nothing to escape
+    out->push_back('"');
+  }
+  out->push_back(']');
+}
+
+// Checks a block of echoed payloads: every item's value, and `seen`.
+void CheckPayloadBlock(const v1::ResultBlock& block, uint64_t items, size_t payload,
+                       std::vector<bool>* seen, b::Checker* checker) {
+  std::vector<std::string_view> values;
+  std::string error;
+  checker->received += block.count();
+  if (!b::ParseSimpleStringArray(block.values(), &values, &error)) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": " + error);
+    return;
+  }
+  if (values.size() != block.count()) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": count " +
+                     std::to_string(block.count()) + ", " + std::to_string(values.size()) +
+                     " values");
+  }
+  for (size_t k = 0; k < values.size(); ++k) {
+    const uint64_t index = block.first_index() + k;
+    if (index >= items || (*seen)[index]) {
+      checker->Problem("unexpected or repeated index " + std::to_string(index));
+      continue;
+    }
+    (*seen)[index] = true;
+    if (values[k] != Payload(index, payload)) {
+      checker->Problem("item " + std::to_string(index) + ": wrong result in a block");
+    }
+  }
+}
+
+// Checks a block of `square` results: item i is i * i.
+void CheckSquareBlock(const v1::ResultBlock& block, b::Checker* checker) {
+  std::vector<double> values;
+  std::string error;
+  checker->received += block.count();
+  if (!b::ParseNumberArray(block.values(), &values, &error)) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": " + error);
+    return;
+  }
+  if (values.size() != block.count()) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": count " +
+                     std::to_string(block.count()) + ", " + std::to_string(values.size()) +
+                     " values");
+  }
+  for (size_t k = 0; k < values.size(); ++k) {
+    const double x = static_cast<double>(block.first_index() + k);
+    if (values[k] != x * x) {
+      checker->Problem("item " + std::to_string(block.first_index() + k) + ": expected " +
+                       std::to_string(x * x) + ", got " + std::to_string(values[k]));
+    }
+  }
+}
+
+// A Submit request of `callable` over inputs [0, items) made by `value`
+// (the Value form) or `json` (appends the packed form's array).
+v1::SubmitRequest MakeSubmit(const std::string& callable, bool ordered, uint64_t items,
+                             const std::function<void(uint64_t, google::protobuf::Value*)>& value,
+                             const std::function<void(uint64_t, uint64_t, std::string*)>& json) {
+  v1::SubmitRequest request;
+  request.set_callable(callable);
+  request.set_ordered(ordered);
+  if (packed_form) {
+    request.mutable_options()->set_packed(true);
+    json(0, items, request.mutable_packed_inputs());
+  } else {
+    for (uint64_t i = 0; i < items; ++i) value(i, request.add_inputs());
+  }
+  return request;
+}
 
 // --- Side A: Queue ---------------------------------------------------------
 
@@ -223,6 +313,10 @@ SideResult RunQueue(v1::ProcessFarmService::Stub* stub, uint64_t items, size_t p
   cfg.input = [payload](uint64_t i, google::protobuf::Value* v) {
     v->set_string_value(Payload(i, payload));
   };
+  cfg.options.set_packed(packed_form);
+  cfg.packed_input = [payload](uint64_t begin, uint64_t end, std::string* out) {
+    AppendPayloadArray(begin, end, payload, out);
+  };
   b::Checker checker;
   std::vector<bool> seen(items, false);
   b::Clock::time_point last_result;
@@ -241,8 +335,13 @@ SideResult RunQueue(v1::ProcessFarmService::Stub* stub, uint64_t items, size_t p
   };
   const double cpu0 = b::TreeCpuSeconds(server);
   const auto t0 = b::Clock::now();
+  auto on_block = [&](const v1::ResultBlock& block) {
+    last_result = b::Clock::now();
+    CheckPayloadBlock(block, items, payload, &seen, &checker);
+  };
   const b::StreamOutcome out = b::RunStream<v1::QueueRequest, v1::QueueResponse>(
-      cfg, [&](grpc::ClientContext* ctx) { return stub->Queue(ctx); }, on_result);
+      cfg, [&](grpc::ClientContext* ctx) { return stub->Queue(ctx); }, on_result, nullptr,
+      on_block);
   SideResult result;
   result.server_cpu_s = b::TreeCpuSeconds(server) - cpu0;
   result.seconds = std::chrono::duration<double>(last_result - t0).count();
@@ -264,8 +363,8 @@ bool DeleteJob(v1::ProcessFarmService::Stub* stub, const std::string& id) {
 
 // Reads a whole Reconnect stream of job `id` from `after_seq`, checking that
 // seqs run on without a gap and that the last output is the job in a final
-// state. `on_result` sees every result. Returns the outputs read (0 on
-// error, which it reports).
+// state. `on_result` sees every result, `on_block` every block (packed
+// form). Returns the outputs read (0 on error, which it reports).
 struct Replay {
   bool ok = false;
   uint64_t outputs = 0;
@@ -274,7 +373,8 @@ struct Replay {
 };
 
 Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64_t after_seq,
-               const std::function<void(const v1::ItemResult&)>& on_result) {
+               const std::function<void(const v1::ItemResult&)>& on_result,
+               const std::function<void(const v1::ResultBlock&)>& on_block) {
   Replay replay;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
@@ -282,6 +382,7 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
   request.add_jobs(id);
   request.set_after_seq(after_seq);
   request.set_max_outputs_per_message(outputs_per_message);
+  request.set_packed(packed_form);
   auto reader = stub->Reconnect(&ctx, request);
   v1::ReconnectResponse message;
   uint64_t expected_seq = after_seq + 1;
@@ -293,15 +394,19 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
     outputs.Swap(message.mutable_more());
     for (int i = -1; i < outputs.size(); ++i) {
       const v1::ReconnectResponse& response = i < 0 ? message : outputs.Get(i);
-      ++replay.outputs;
+      const uint64_t span = response.has_block() ? response.block().count() : 1;
+      replay.outputs += span;
       if (response.seq() != expected_seq && seq_ok) {
         std::fprintf(stderr, "job %s: output seq %" PRIu64 ", expected %" PRIu64 "\n", id.c_str(),
                      static_cast<uint64_t>(response.seq()), expected_seq);
         seq_ok = false;
       }
-      expected_seq = response.seq() + 1;
+      expected_seq = response.seq() + span;
       last_is_final = false;
-      if (response.has_result()) {
+      if (response.has_block()) {
+        replay.results += span;
+        if (on_block) on_block(response.block());
+      } else if (response.has_result()) {
         ++replay.results;
         if (on_result) on_result(response.result());
       } else if (response.has_job() && !response.progress()) {
@@ -352,7 +457,10 @@ SideResult RunJob(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& r
     return result;
   }
   const std::string id = submitted.job().id();
-  const Replay replay = ReadJob(stub, id, 0, on_result);
+  auto on_block = [&](const v1::ResultBlock& block) {
+    CheckPayloadBlock(block, items, payload, &seen, &checker);
+  };
+  const Replay replay = ReadJob(stub, id, 0, on_result, on_block);
   result.seconds = b::SecondsSince(t0);
   result.server_cpu_s = b::TreeCpuSeconds(server) - cpu0;
   result.outputs = replay.outputs;
@@ -393,6 +501,7 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
   request.add_jobs(id);
   request.set_after_seq(after_seq);
   request.set_max_outputs_per_message(outputs_per_message);
+  request.set_packed(packed_form);
   const auto t0 = b::Clock::now();
   auto reader = stub->Reconnect(&ctx, request);
   v1::ReconnectResponse response;
@@ -417,7 +526,13 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
     reader->Finish();
     return us;
   }
-  uint64_t n = 1;
+  // Outputs in one message: a block of k items counts k.
+  const auto span = [](const v1::ReconnectResponse& message) {
+    uint64_t k = message.has_block() ? message.block().count() : 1;
+    for (const auto& more : message.more()) k += more.has_block() ? more.block().count() : 1;
+    return k;
+  };
+  uint64_t n = 0;
   bool final_state = false;
   // Whether the last output of `message` is the job's final state.
   const auto ends = [](const v1::ReconnectResponse& message) {
@@ -425,10 +540,10 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
         message.more_size() > 0 ? message.more(message.more_size() - 1) : message;
     return last.has_job() && last.job().state() == v1::JOB_STATE_SUCCEEDED;
   };
-  n += static_cast<uint64_t>(response.more_size());
+  n += span(response);
   final_state = ends(response);
   while (reader->Read(&response)) {
-    n += 1 + static_cast<uint64_t>(response.more_size());
+    n += span(response);
     final_state = ends(response);
   }
   const grpc::Status status = reader->Finish();
@@ -463,7 +578,8 @@ int main(int argc, char** argv) {
        {"outputs-per-message", "ReconnectRequest.max_outputs_per_message (default 256)"},
        {"skip-throughput!", "only the replay part"},
        {"skip-replay!", "only the throughput part"},
-       {"keep-tmp!", "keep the server's temp dir (log, job store)"}});
+       {"keep-tmp!", "keep the server's temp dir (log, job store)"},
+       {"form", "packed (default: every call in the packed form) or value"}});
 
   std::string binary = flags.Str("pprocd", "");
   if (binary.empty()) {
@@ -485,6 +601,9 @@ int main(int argc, char** argv) {
   if (items == 0 || batch == 0 || stored == 0) flags.Fail("--items, --batch, --stored must be > 0");
   if (workers == 0) flags.Fail("--workers must be > 0");
   outputs_per_message = static_cast<uint32_t>(flags.U64("outputs-per-message", 256));
+  const std::string form = flags.Str("form", "packed");
+  if (form != "packed" && form != "value") flags.Fail("--form must be packed or value");
+  packed_form = form == "packed";
 
   // The Submit request carries every input at once: let it through.
   const uint64_t request_bytes = items * (payload + 16) + (1 << 20);
@@ -499,22 +618,23 @@ int main(int argc, char** argv) {
               server.pid(), workers, max_message);
 
   if (!flags.Bool("skip-throughput")) {
-    v1::SubmitRequest request;
-    request.set_callable("echo");
-    request.set_ordered(false);
-    for (uint64_t i = 0; i < items; ++i)
-      request.add_inputs()->set_string_value(Payload(i, payload));
-    std::printf("throughput: %" PRIu64 " echo items of %zu bytes, Submit request %.1f MiB\n", items,
-                payload, static_cast<double>(request.ByteSizeLong()) / (1 << 20));
+    const auto value = [payload](uint64_t i, google::protobuf::Value* v) {
+      v->set_string_value(Payload(i, payload));
+    };
+    const auto json = [payload](uint64_t begin, uint64_t end, std::string* out) {
+      AppendPayloadArray(begin, end, payload, out);
+    };
+    const v1::SubmitRequest request = MakeSubmit("echo", false, items, value, json);
+    std::printf(
+        "throughput: %" PRIu64 " echo items of %zu bytes, Submit request %.1f MiB, %s form\n",
+        items, payload, static_cast<double>(request.ByteSizeLong()) / (1 << 20), form.c_str());
 
     // Warm-up (untimed): a small call and a small job, so neither side pays
     // for a fresh server's first call or the store's first write.
     {
       const SideResult wq = RunQueue(stub.get(), 1000, payload, batch, server.pid());
-      v1::SubmitRequest small = request;
-      if (small.inputs_size() > 1000) {
-        small.mutable_inputs()->DeleteSubrange(1000, small.inputs_size() - 1000);
-      }
+      const v1::SubmitRequest small =
+          MakeSubmit("echo", false, std::min<uint64_t>(items, 1000), value, json);
       const SideResult wj =
           RunJob(stub.get(), small, std::min<uint64_t>(items, 1000), payload, server.pid());
       if (!wq.ok || !wj.ok) {
@@ -555,28 +675,26 @@ int main(int argc, char** argv) {
         "queue: median %.3f s = %.0f items/s; job: median %.3f s = %.0f items/s; "
         "job ÷ queue = %.2f×\n",
         q_s, q_rate, j_s, j_rate, j_rate / q_rate);
-    std::printf("BENCH bench=job_outputs side=queue items=%" PRIu64
+    std::printf("BENCH bench=job_outputs side=queue form=%s items=%" PRIu64
                 " payload_bytes=%zu workers=%u seconds=%.6f items_per_sec=%.1f runs=%s "
                 "server_cpu_s=%.3f ok=%d\n",
-                items, payload, workers, q_s, q_rate, Join(qs, "%.3f").c_str(), Median(qcpu),
-                q_ok ? 1 : 0);
-    std::printf("BENCH bench=job_outputs side=job items=%" PRIu64
-                " payload_bytes=%zu workers=%u seconds=%.6f items_per_sec=%.1f runs=%s "
-                "server_cpu_s=%.3f submit_ms=%.1f job_seconds=%.3f outputs=%" PRIu64
-                " ratio=%.3f ok=%d\n",
-                items, payload, workers, j_s, j_rate, Join(js, "%.3f").c_str(), Median(jcpu),
-                Median(submit_ms), Median(job_s), outputs, j_rate / q_rate, j_ok ? 1 : 0);
+                form.c_str(), items, payload, workers, q_s, q_rate, Join(qs, "%.3f").c_str(),
+                Median(qcpu), q_ok ? 1 : 0);
+    std::printf(
+        "BENCH bench=job_outputs side=job form=%s items=%" PRIu64
+        " payload_bytes=%zu workers=%u seconds=%.6f items_per_sec=%.1f runs=%s "
+        "server_cpu_s=%.3f submit_ms=%.1f job_seconds=%.3f outputs=%" PRIu64 " ratio=%.3f ok=%d\n",
+        form.c_str(), items, payload, workers, j_s, j_rate, Join(js, "%.3f").c_str(), Median(jcpu),
+        Median(submit_ms), Median(job_s), outputs, j_rate / q_rate, j_ok ? 1 : 0);
     std::fflush(stdout);
     all_ok = all_ok && q_ok && j_ok;
   }
 
   if (!flags.Bool("skip-replay")) {
-    v1::SubmitRequest request;
-    request.set_callable("square");
-    request.set_ordered(true);
-    for (uint64_t i = 0; i < stored; ++i) {
-      request.add_inputs()->set_number_value(static_cast<double>(i));
-    }
+    const v1::SubmitRequest request = MakeSubmit(
+        "square", true, stored,
+        [](uint64_t i, google::protobuf::Value* v) { v->set_number_value(static_cast<double>(i)); },
+        b::AppendIntegerArray);
     bool ok = true;
     grpc::ClientContext ctx;
     v1::SubmitResponse submitted;
@@ -594,7 +712,9 @@ int main(int argc, char** argv) {
       const double x = static_cast<double>(r.index());
       b::ExpectNumber(checker, r, x * x);
     };
-    const Replay live = ReadJob(stub.get(), id, 0, check_square);
+    const Replay live = ReadJob(stub.get(), id, 0, check_square, [&](const v1::ResultBlock& block) {
+      CheckSquareBlock(block, &checker);
+    });
     const double run_s = b::SecondsSince(t0);
     ok = live.ok && checker.received == stored && checker.bad == 0 &&
          live.final_job.state() == v1::JOB_STATE_SUCCEEDED;
@@ -635,7 +755,9 @@ int main(int argc, char** argv) {
         b::ExpectNumber(again, r, x * x);
       };
       const auto t1 = b::Clock::now();
-      const Replay full = ReadJob(stub.get(), id, 0, count);
+      const Replay full = ReadJob(stub.get(), id, 0, count, [&](const v1::ResultBlock& block) {
+        CheckSquareBlock(block, &again);
+      });
       full_s.push_back(b::SecondsSince(t1));
       if (!full.ok || full.outputs != last_seq || again.received != stored || again.bad != 0) {
         std::fprintf(stderr,

@@ -205,7 +205,8 @@ int main(int argc, char** argv) {
   const double per_item = checker.received > 0 ? 1e6 / static_cast<double>(checker.received) : 0;
   std::printf("BENCH bench=%s form=%s callable=%s items=%" PRIu64
               " seconds=%.6f items_per_sec=%.1f "
-              "responses=%" PRIu64 " blocks=%zu"
+              "responses=%" PRIu64
+              " blocks=%zu"
               " client_cpu_s=%.3f server_cpu_s=%.3f server_tree_cpu_s=%.3f"
               " client_us_per_item=%.4f server_us_per_item=%.4f server_tree_us_per_item=%.4f"
               " ok=%d\n",
