@@ -27,8 +27,14 @@ not installed is skipped (and says so).
                [--bench TAG] [--callable NAME] [--work noop|spin] [--spin-us U]
                [--only SIDE ...]
 
+Where the time went (median round): caller_cpu_s is the CPU time of this
+process (the pprocd client, or the pool's parent); workers_cpu_s that of its
+child processes (a pool's workers), or with --server-pid of the server's
+template and workers; server_cpu_s that of the server's main process.
+
 Prints human lines and one machine line per side:
-  BENCH bench=TAG side=SIDE items=N workers=W seconds=S items_per_sec=R runs=.. ok=1
+  BENCH bench=TAG side=SIDE items=N workers=W seconds=S items_per_sec=R runs=..
+        caller_cpu_s=.. workers_cpu_s=.. server_cpu_s=.. ok=1
   BENCH bench=TAG side=SIDE skipped=1 ok=0     (peer not installed / failed to start)
 and, with --work spin: BENCH bench=TAG side=work spin_n=K item_us=U ideal_items_per_sec=R
 """
@@ -38,7 +44,8 @@ import os
 import sys
 import time
 
-from common import bench_line, fork_context, import_client, median, on_sigterm_kill_children
+from common import (bench_line, fork_context, import_client, median, on_sigterm_kill_children,
+                    process_cpu_s, tree_cpu_s)
 
 import bench_work
 
@@ -142,6 +149,8 @@ def main():
                     help="the work of one item (see above)")
     ap.add_argument("--spin-us", type=float, default=200.0,
                     help="--work spin: target time of one item in microseconds")
+    ap.add_argument("--server-pid", type=int, default=0,
+                    help="pprocd's main process, for the CPU time of the server's side")
     ap.add_argument("--only", choices=ALL_SIDES, action="append",
                     help=f"run only this side (repeatable; default {' '.join(DEFAULT_SIDES)})")
     args = ap.parse_args()
@@ -170,7 +179,18 @@ def main():
         return all(v == expected for v in res)
 
     times = {s: [] for s in sides}
+    cpu = {s: [] for s in sides}  # (caller, workers, server main) CPU seconds per round
     ok = {s: True for s in sides}
+    me = os.getpid()
+
+    def cpu_now(side):
+        own = time.process_time()
+        if side == "pprocd":
+            if args.server_pid <= 0:
+                return own, -1.0, -1.0
+            main, tree = process_cpu_s(args.server_pid), tree_cpu_s(args.server_pid)
+            return own, tree - main, main
+        return own, tree_cpu_s(me) - process_cpu_s(me), -1.0
     farm = None
     peers = Peers(sides, args.workers, fn)
     try:
@@ -184,9 +204,12 @@ def main():
             for side in sides:
                 if side not in peers.runs:
                     continue
+                c0 = cpu_now(side)
                 t0 = time.perf_counter()
                 res = peers.runs[side](inputs)
                 dt = time.perf_counter() - t0
+                c1 = cpu_now(side)
+                cpu[side].append(tuple(-1.0 if a < 0 else b - a for a, b in zip(c0, c1)))
                 good = check(res)
                 times[side].append(dt)
                 ok[side] &= good
@@ -203,8 +226,13 @@ def main():
             continue
         dt = median(times[side])
         runs = ",".join(f"{t:.3f}" for t in times[side])
+        # The CPU of the median round.
+        mid = sorted(range(len(times[side])), key=lambda i: times[side][i])[
+            (len(times[side]) - 1) // 2] if times[side] else None
+        caller, workers, server = cpu[side][mid] if mid is not None else (-1.0, -1.0, -1.0)
         bench_line(bench=args.bench, side=side, items=n, workers=args.workers, seconds=dt,
-                   items_per_sec=n / dt if dt > 0 else 0.0, runs=runs, ok=ok[side])
+                   items_per_sec=n / dt if dt > 0 else 0.0, runs=runs, caller_cpu_s=caller,
+                   workers_cpu_s=workers, server_cpu_s=server, ok=ok[side])
     return 0 if all(ok[s] for s in sides if s not in peers.skipped) else 1
 
 
