@@ -96,7 +96,9 @@ int main(int argc, char** argv) {
   // item: index, value, stats, ...).
   size_t result_bytes = 0;
   bool result_has_stats = false;
+  uint64_t item_results = 0;
   auto on_result = [&](const v1::ItemResult& r) {
+    ++item_results;
     const uint64_t n = checker.received++;
     if (n == 0) {
       result_bytes = r.ByteSizeLong();
@@ -125,12 +127,14 @@ int main(int argc, char** argv) {
 
   // The packed form's successful results: a block of consecutive items.
   size_t blocks = 0, block_bytes = 0;
+  uint64_t block_items = 0;
   bool block_has_stats = false;
   std::vector<double> values;  // reused: keeps its allocation
   std::string parse_error;
   auto on_block = [&](const v1::ResultBlock& block) {
     if (blocks++ == 0) block_has_stats = block.has_stats() || block.item_stats_size() > 0;
     block_bytes += block.ByteSizeLong();
+    block_items += block.count();
     const uint64_t first = block.first_index();
     if (!b::ParseNumberArray(block.values(), &values, &parse_error)) {
       checker.Problem("block at " + std::to_string(first) + ": " + parse_error);
@@ -193,10 +197,11 @@ int main(int argc, char** argv) {
   if (tree_cpu >= 0) std::printf(", server + template + workers %.2f s", tree_cpu);
   std::printf(" (wall %.2f s)\n", out.seconds);
   if (blocks > 0) {
-    std::printf("  %zu result blocks, %.1f items and %.0f bytes each on average, stats %s\n",
-                blocks, static_cast<double>(checker.received) / static_cast<double>(blocks),
+    std::printf("  %zu result blocks, %.1f items and %.0f bytes each on average, stats %s; %" PRIu64
+                " ItemResults beside them\n",
+                blocks, static_cast<double>(block_items) / static_cast<double>(blocks),
                 static_cast<double>(block_bytes) / static_cast<double>(blocks),
-                block_has_stats ? "present" : "absent");
+                block_has_stats ? "present" : "absent", item_results);
   }
   if (result_bytes > 0) {
     std::printf("  first ItemResult: %zu bytes encoded, stats %s\n", result_bytes,
