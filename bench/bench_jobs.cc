@@ -210,6 +210,10 @@ class Server {
 uint32_t outputs_per_message = 256;
 // --form packed: every call in the packed form.
 bool packed_form = true;
+// ResultBlocks and result ItemResults read by ReadJob, over all its calls:
+// what the packed form really brought.
+uint64_t reconnect_blocks = 0;
+uint64_t reconnect_item_results = 0;
 
 // The JSON array of the payloads of items [begin, end).
 void AppendPayloadArray(uint64_t begin, uint64_t end, size_t size, std::string* out) {
@@ -404,9 +408,11 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
       expected_seq = response.seq() + span;
       last_is_final = false;
       if (response.has_block()) {
+        ++reconnect_blocks;
         replay.results += span;
         if (on_block) on_block(response.block());
       } else if (response.has_result()) {
+        ++reconnect_item_results;
         ++replay.results;
         if (on_result) on_result(response.result());
       } else if (response.has_job() && !response.progress()) {
@@ -668,6 +674,9 @@ int main(int argc, char** argv) {
                   bb.ok ? "" : " FAILED");
       std::fflush(stdout);
     }
+    std::printf("Reconnect (%s form) brought %" PRIu64 " ResultBlocks and %" PRIu64
+                " result ItemResults in all\n",
+                form.c_str(), reconnect_blocks, reconnect_item_results);
     const double q_s = Median(qs), j_s = Median(js);
     const double q_rate = static_cast<double>(items) / q_s;
     const double j_rate = static_cast<double>(items) / j_s;
