@@ -13,8 +13,8 @@ The work (--work): "noop" (default): inputs range(N), fn = bench_work.noop,
 the pprocd side calls --callable (default "echo", the server's built-in; or
 a config-declared Python function such as bench_work:noop through
 `python -m pprocd.worker`). "spin": inputs [K] * N where bench_work.spin(K)
-takes about --spin-us microseconds of pure-Python work on this machine
-(calibrated here first); the pprocd side calls --callable, which must run
+takes about --spin-us microseconds of CPU time of pure-Python work on this
+machine (calibrated here first; the ideal rate is W / that time); the pprocd side calls --callable, which must run
 bench_work:spin.
 
 The sides run one after another, --repeat times (A/B/C, A/B/C, ...), and the
@@ -159,10 +159,10 @@ def main():
 
     if args.work == "spin":
         k = bench_work.calibrate_spin(args.spin_us)
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU time: what the work costs, whatever the load
         for _ in range(200):
             bench_work.spin(k)
-        item_s = (time.perf_counter() - t0) / 200
+        item_s = (time.process_time() - t0) / 200
         inputs, fn, expected = [k] * n, bench_work.spin, k
         print(f"work: spin({k}) takes {item_s * 1e6:.0f} us here; ideal for W={args.workers}: "
               f"{args.workers / item_s:,.0f} items/s", flush=True)

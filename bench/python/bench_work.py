@@ -20,8 +20,9 @@ def spin(n=0):
 
 
 def calibrate_spin(target_us, tries=5):
-    """The n for which spin(n) takes about target_us microseconds here (the
-    fastest of a few timings, so a busy moment does not inflate it)."""
+    """The n for which spin(n) takes about target_us microseconds of CPU time
+    here (CPU time, not wall time, so that other processes on the machine
+    do not inflate it; the fastest of a few timings)."""
     n = 1000
     while True:
         best = min(_time_spin(n) for _ in range(tries))
@@ -32,6 +33,6 @@ def calibrate_spin(target_us, tries=5):
 
 
 def _time_spin(n):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     spin(n)
-    return time.perf_counter() - t0
+    return time.process_time() - t0
