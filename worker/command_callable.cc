@@ -21,9 +21,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/json/json.h"
 #include "worker/base/status_macros.h"
 #include "worker/base/unique_fd.h"
-#include "worker/value_json.h"
 
 namespace pprocd {
 namespace {

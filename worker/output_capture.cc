@@ -1,5 +1,6 @@
 #include "worker/output_capture.h"
 
+#include <stdio_ext.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -55,8 +56,9 @@ void TakeOutput(int fd, v1::LogStream stream, LogRecords* logs) {
 }
 
 void TakeStandardOutput(LogRecords* logs) {
-  std::fflush(stdout);
-  std::fflush(stderr);
+  // Two fflush calls with nothing to write cost a tenth of an echo item.
+  if (__fpending(stdout) > 0) std::fflush(stdout);
+  if (__fpending(stderr) > 0) std::fflush(stderr);
   TakeOutput(STDOUT_FILENO, v1::LOG_STREAM_STDOUT, logs);
   TakeOutput(STDERR_FILENO, v1::LOG_STREAM_STDERR, logs);
 }

@@ -1,6 +1,5 @@
 #include "worker/worker_loop.h"
 
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -9,16 +8,22 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/arena.h"
+#include "google/protobuf/struct.pb.h"
 #include "pprocd/wire/v1/wire.pb.h"
 #include "worker/framing.h"
 #include "worker/item_limits.h"
 #include "worker/output_capture.h"
+#include "worker/result_batch.h"
+#include "base/json/json.h"
 
 namespace pprocd {
 namespace {
@@ -33,24 +38,15 @@ constexpr uint64_t kSlowItemUs = 2000;
 // batch to the next), at most kMaxBatchItems.
 constexpr uint64_t kBatchTargetUs = 2000;
 constexpr size_t kMaxBatchItems = 1024;
+// A task's inputs are decoded onto an arena that starts with this block,
+// kept from task to task: a small task allocates nothing.
+constexpr size_t kArenaFirstBlockBytes = 256 << 10;
+constexpr size_t kArenaMaxBlockBytes = 4 << 20;
 
 uint64_t NowUs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
-}
-
-uint64_t CpuUs(const rusage& usage) {
-  auto us = [](const timeval& tv) {
-    return static_cast<uint64_t>(tv.tv_sec) * 1000000u + static_cast<uint64_t>(tv.tv_usec);
-  };
-  return us(usage.ru_utime) + us(usage.ru_stime);
-}
-
-[[noreturn]] void Die(const char* what) {
-  std::fprintf(stderr, "pprocd worker: %s\n", what);
-  std::fflush(stderr);
-  std::_Exit(kExitProtocolError);
 }
 
 uint64_t RealtimeUs() {
@@ -59,40 +55,31 @@ uint64_t RealtimeUs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-// Resource use of the process between two flushes of results, shared out
-// to the items of the batch in proportion to their wall time (an item that
-// is alone in its batch, as every slow one is, gets its exact figures).
-class BatchUsage {
- public:
-  BatchUsage() { Restart(); }
-  // Starts counting from now (a task begins: the time idle before it
-  // is nobody's).
-  void Restart() { getrusage(RUSAGE_SELF, &last_); }
-  void Apply(wire::v1::ResultFrame* batch) {
-    rusage now;
-    getrusage(RUSAGE_SELF, &now);
-    const uint64_t cpu_us = CpuUs(now) - CpuUs(last_);
-    last_ = now;
-    uint64_t wall_total = 0;
-    for (const auto& result : batch->results()) wall_total += result.stats().wall_us();
-    const int count = batch->results_size();
-    for (auto& result : *batch->mutable_results()) {
-      v1::ItemStats* stats = result.mutable_stats();
-      stats->set_cpu_us(wall_total > 0 ? cpu_us * stats->wall_us() / wall_total
-                                       : cpu_us / static_cast<uint64_t>(count));
-      stats->set_max_rss_kib(static_cast<uint64_t>(now.ru_maxrss));
-    }
-  }
+[[noreturn]] void Die(absl::string_view what) {
+  std::fprintf(stderr, "pprocd worker: %.*s\n", static_cast<int>(what.size()), what.data());
+  std::fflush(stderr);
+  std::_Exit(kExitProtocolError);
+}
 
- private:
-  rusage last_;
-};
+google::protobuf::ArenaOptions InputArenaOptions(char* first_block) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = first_block;
+  options.initial_block_size = kArenaFirstBlockBytes;
+  options.max_block_size = kArenaMaxBlockBytes;
+  return options;
+}
 
 // One worker process's conversation with the server: reads TaskFrames, runs
-// their items, and sends results (batched) and channel messages (at once).
+// their items, and sends results (batched, see ResultBatch) and channel
+// messages (at once).
 class WorkerSession {
  public:
-  WorkerSession(int task_fd, const Registry& registry) : fd_(task_fd), registry_(registry) {}
+  WorkerSession(int task_fd, const Registry& registry)
+      : fd_(task_fd),
+        registry_(registry),
+        arena_block_(new char[kArenaFirstBlockBytes]),
+        arena_(InputArenaOptions(arena_block_.get())),
+        results_(task_fd, getpid()) {}
 
   [[noreturn]] void Run() {
     wire::v1::TaskFrame task;
@@ -144,86 +131,120 @@ class WorkerSession {
     if (!frame->ParseFromString(payload_)) Die("malformed task frame");
   }
 
+  // Decodes a task's packed inputs, in one pass, onto the arena (emptied
+  // first: the previous task's inputs are no longer referenced).
+  void DecodeInputs(const std::string& packed_inputs) {
+    arena_.Reset();
+    inputs_ = google::protobuf::Arena::CreateMessage<google::protobuf::ListValue>(&arena_);
+    const absl::Status parsed = ParseJsonArray(packed_inputs, inputs_->mutable_values());
+    if (!parsed.ok()) Die(absl::StrCat("malformed packed inputs: ", parsed.message()));
+  }
+
+  // Starts the task's clock: items' Unix start times are derived from the
+  // monotonic clock, which is read once per item.
+  uint64_t StartClock() {
+    mono_base_us_ = NowUs();
+    unix_base_us_ = RealtimeUs();
+    return mono_base_us_;
+  }
+  uint64_t UnixUs(uint64_t mono_us) const { return unix_base_us_ + (mono_us - mono_base_us_); }
+
   void RunTask(const wire::v1::TaskFrame& task) {
+    DecodeInputs(task.packed_inputs());
+    const int count = inputs_->values_size();
+    task_id_ = task.task_id();
+    results_.StartTask(task.task_id(), task.packed_results(), task.item_stats());
     const CallableDef* def = registry_.Find(task.callable());
     // Items with a timeout report one by one: the server must know which
     // one is running.
-    if (def != nullptr && def->batch_body && !task.report_each() && task.inputs_size() > 1) {
-      RunBatchedTask(task, *def);
+    if (def != nullptr && def->batch_body && !task.report_each() && count > 1) {
+      RunBatchedTask(*def);
       return;
     }
-    batch_.Clear();
-    batch_.set_task_id(task.task_id());
-    task_id_ = task.task_id();
-    usage_.Restart();
-    uint64_t last_flush_us = NowUs();
-    size_t pending_bytes = 0;
-    for (int i = 0; i < task.inputs_size(); ++i) {
+    // Each item's end is the next one's start (unless results were sent
+    // in between): one clock reading per item.
+    uint64_t start_us = StartClock();
+    uint64_t last_flush_us = start_us;
+    for (int i = 0; i < count; ++i) {
       // A channel item's messages must follow the results before it.
-      if (def != nullptr && def->is_channel()) FlushBatch();
-      v1::ItemResult* result = batch_.add_results();
-      result->set_index(static_cast<uint64_t>(i));
+      if (def != nullptr && def->is_channel()) results_.Flush();
+      uint64_t end_us = start_us;
       if (def == nullptr) {
+        v1::ItemResult* result = results_.AddResult(static_cast<uint64_t>(i));
         result->mutable_error()->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
         result->mutable_error()->set_message("unknown callable " + task.callable());
         result->set_last(true);
+        results_.SetStats(result, {UnixUs(start_us), 0});
       } else {
-        RunItem(*def, task.inputs(i), static_cast<uint64_t>(i), task.channel_open(), result);
+        end_us = RunItem(*def, inputs_->values(i), static_cast<uint64_t>(i), task.channel_open(),
+                         start_us);
       }
-      pending_bytes += result->ByteSizeLong();
-      const uint64_t now_us = NowUs();
-      const bool last = i + 1 == task.inputs_size();
-      if (last || task.report_each() || now_us - last_flush_us >= kSlowItemUs ||
-          pending_bytes >= kFlushBytes) {
-        FlushBatch();
-        last_flush_us = now_us;
-        pending_bytes = 0;
+      start_us = end_us;
+      if (i + 1 == count || task.report_each() || end_us - last_flush_us >= kSlowItemUs ||
+          results_.pending_bytes() >= kFlushBytes) {
+        results_.Flush();
+        last_flush_us = start_us = NowUs();
       }
     }
   }
 
-  // Runs one item and records its outcome, logs and wall time into
-  // `result`. CPU time and peak RSS are filled in per batch by BatchUsage
-  // (getrusage costs about a microsecond, more than a whole echo item).
-  void RunItem(const CallableDef& def, const google::protobuf::Value& input, uint64_t index,
-               bool channel_open, v1::ItemResult* result) {
-    const uint64_t start_us = NowUs();
-    v1::ItemStats* stats = result->mutable_stats();
-    stats->set_start_unix_us(RealtimeUs());
-    BoundArgs args;
-    absl::Status bound = BindArguments(def, input, &args);
-    if (!bound.ok()) {
-      v1::ItemError* error = result->mutable_error();
-      error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
-      error->set_message(std::string(bound.message()));
+  // Runs one item that started at `start_us` and records its outcome.
+  // Returns when it ended (before its recording).
+  uint64_t RunItem(const CallableDef& def, const google::protobuf::Value& input, uint64_t index,
+                   bool channel_open, uint64_t start_us) {
+    item_seq_ = 0;
+    const absl::Status bound = BindArguments(def, input, &args_);
+    absl::StatusOr<google::protobuf::Value> outcome =
+        bound.ok() ? InvokeWithinLimits(def, args_, index, channel_open) : bound;
+    const uint64_t end_us = NowUs();
+    Record(def, index, outcome, {UnixUs(start_us), end_us - start_us},
+           /*take_output=*/true, /*invalid_argument=*/!bound.ok());
+    return end_us;
+  }
+
+  // Adds the outcome of item `index` to the results: a successful value
+  // in a block when the task is packed and nothing keeps it out of one
+  // (output written, a bytes result, a channel item), anything else as an
+  // ItemResult. With `take_output`, what the item wrote to stdout and
+  // stderr becomes its logs. `invalid_argument`: the failure is the
+  // input's, not the callable's. May move the value out of `outcome`.
+  void Record(const CallableDef& def, uint64_t index,
+              absl::StatusOr<google::protobuf::Value>& outcome, const ItemTiming& timing,
+              bool take_output, bool invalid_argument) {
+    v1::ItemResult* result;
+    if (outcome.ok()) {
+      // A callable that returns nothing returns null.
+      if (outcome->kind_case() == google::protobuf::Value::KIND_NOT_SET) {
+        outcome->set_null_value({});
+      }
+      const bool bytes = def.bytes_result && outcome->has_string_value();
+      if (take_output) TakeStandardOutput(&logs_);
+      if (results_.packed() && logs_.empty() && !bytes && !def.is_channel()) {
+        results_.AddValue(index, *outcome, timing);
+        return;
+      }
+      result = results_.AddResult(index);
+      if (bytes) {
+        result->set_data(std::move(*outcome->mutable_string_value()));
+      } else {
+        *result->mutable_value() = std::move(*outcome);
+      }
+      result->mutable_logs()->Swap(&logs_);
     } else {
-      RecordOutcome(def, InvokeWithinLimits(def, args, index, channel_open), result);
+      result = results_.AddResult(index);
+      v1::ItemError* error = result->mutable_error();
+      if (invalid_argument) {
+        error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
+      } else {
+        error->set_stderr_tail(StderrTail());
+        error->set_kind(FailureKind(outcome.status(), def.limits, error->stderr_tail()));
+      }
+      error->set_message(std::string(outcome.status().message()));
+      if (take_output) TakeStandardOutput(result->mutable_logs());
     }
     if (def.is_channel()) result->set_seq(item_seq_);
     result->set_last(true);
-    TakeStandardOutput(result->mutable_logs());
-    stats->set_wall_us(NowUs() - start_us);
-    stats->set_worker_pid(getpid());
-  }
-
-  // Puts an invocation's value, or its error with the stderr tail, into
-  // `result`.
-  static void RecordOutcome(const CallableDef& def, absl::StatusOr<google::protobuf::Value> value,
-                            v1::ItemResult* result) {
-    if (value.ok()) {
-      // A callable that returns nothing returns null.
-      if (value->kind_case() == google::protobuf::Value::KIND_NOT_SET) value->set_null_value({});
-      if (def.bytes_result && value->has_string_value()) {
-        result->set_data(std::move(*value->mutable_string_value()));
-      } else {
-        *result->mutable_value() = std::move(*value);
-      }
-    } else {
-      v1::ItemError* error = result->mutable_error();
-      error->set_stderr_tail(StderrTail());
-      error->set_kind(FailureKind(value.status(), def.limits, error->stderr_tail()));
-      error->set_message(std::string(value.status().message()));
-    }
+    results_.SetStats(result, timing);
   }
 
   // Runs a task of a callable with a batch body: runs of consecutive items
@@ -233,25 +254,19 @@ class WorkerSession {
   // that ends its batch at the first item that writes keeps it exact) and
   // that its wall time is shared out evenly. A lost batch runs again one
   // item at a time.
-  void RunBatchedTask(const wire::v1::TaskFrame& task, const CallableDef& def) {
-    batch_.Clear();
-    batch_.set_task_id(task.task_id());
-    task_id_ = task.task_id();
-    usage_.Restart();
-    const int count = task.inputs_size();
+  void RunBatchedTask(const CallableDef& def) {
+    const int count = inputs_->values_size();
     std::vector<BoundArgs> args(static_cast<size_t>(count));
     std::vector<absl::Status> bound(static_cast<size_t>(count));
-    for (int i = 0; i < count; ++i) bound[i] = BindArguments(def, task.inputs(i), &args[i]);
+    for (int i = 0; i < count; ++i) bound[i] = BindArguments(def, inputs_->values(i), &args[i]);
     size_t& batch_size = batch_sizes_.try_emplace(&def, 1).first->second;
-    uint64_t last_flush_us = NowUs();
-    size_t pending_bytes = 0;
+    uint64_t start_us = StartClock();
+    uint64_t last_flush_us = start_us;
     // Items before this one run alone (the batch they were in was lost).
     int alone_until = 0;
     int next = 0;
     while (next < count) {
       const int first = next;
-      const uint64_t start_us = NowUs();
-      const uint64_t start_unix_us = RealtimeUs();
       std::vector<absl::StatusOr<google::protobuf::Value>> outcomes;
       if (!bound[first].ok()) {
         outcomes.push_back(bound[first]);
@@ -278,7 +293,8 @@ class WorkerSession {
         if (outcomes.empty()) outcomes.push_back(absl::InternalError("the invocation was lost"));
         if (outcomes.size() > static_cast<size_t>(end - first)) outcomes.resize(end - first);
       }
-      const uint64_t wall_us = NowUs() - start_us;
+      const uint64_t end_us = NowUs();
+      const uint64_t wall_us = end_us - start_us;
       const size_t answered = outcomes.size();
       if (bound[first].ok() && first >= alone_until) {
         if (answered == batch_size && wall_us * 2 < kBatchTargetUs) {
@@ -287,31 +303,17 @@ class WorkerSession {
           batch_size = std::max<size_t>(batch_size / 2, 1);
         }
       }
-      v1::ItemResult* result = nullptr;
+      const ItemTiming timing{UnixUs(start_us), wall_us / answered};
       for (size_t k = 0; k < answered; ++k) {
-        result = batch_.add_results();
-        result->set_index(static_cast<uint64_t>(first) + k);
-        v1::ItemStats* stats = result->mutable_stats();
-        stats->set_start_unix_us(start_unix_us);
-        stats->set_wall_us(wall_us / answered);
-        stats->set_worker_pid(getpid());
-        if (bound[first].ok()) {
-          RecordOutcome(def, std::move(outcomes[k]), result);
-        } else {
-          v1::ItemError* error = result->mutable_error();
-          error->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
-          error->set_message(std::string(bound[first].message()));
-        }
-        result->set_last(true);
-        pending_bytes += result->ByteSizeLong();
+        Record(def, static_cast<uint64_t>(first) + k, outcomes[k], timing,
+               /*take_output=*/k + 1 == answered, /*invalid_argument=*/!bound[first].ok());
       }
-      TakeStandardOutput(result->mutable_logs());
       next = first + static_cast<int>(answered);
-      const uint64_t now_us = NowUs();
-      if (next == count || now_us - last_flush_us >= kSlowItemUs || pending_bytes >= kFlushBytes) {
-        FlushBatch();
-        last_flush_us = now_us;
-        pending_bytes = 0;
+      start_us = end_us;
+      if (next == count || end_us - last_flush_us >= kSlowItemUs ||
+          results_.pending_bytes() >= kFlushBytes) {
+        results_.Flush();
+        last_flush_us = start_us = NowUs();
       }
     }
   }
@@ -333,22 +335,22 @@ class WorkerSession {
     }
   }
 
-  void FlushBatch() {
-    if (batch_.results_size() == 0) return;
-    usage_.Apply(&batch_);
-    out_.clear();
-    AppendFrame(batch_, &out_);
-    if (!WriteAll(fd_, out_).ok()) std::_Exit(0);  // Server gone.
-    batch_.clear_results();
-  }
-
   const int fd_;
   const Registry& registry_;
   FrameReader reader_;
   std::string payload_;
   std::string out_;
-  wire::v1::ResultFrame batch_;
-  BatchUsage usage_;
+  // The running task's inputs, on arena_ (whose first block is arena_block_).
+  std::unique_ptr<char[]> arena_block_;
+  google::protobuf::Arena arena_;
+  google::protobuf::ListValue* inputs_ = nullptr;
+  ResultBatch results_;
+  // Reused from item to item.
+  BoundArgs args_;
+  LogRecords logs_;
+  // The running task's clock: a monotonic reading and the Unix time then.
+  uint64_t mono_base_us_ = 0;
+  uint64_t unix_base_us_ = 0;
   // The batch size of each callable with a batch body.
   std::map<const CallableDef*, size_t> batch_sizes_;
   // The running task and channel item.

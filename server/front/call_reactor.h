@@ -68,7 +68,7 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   // Forwards the scheduler's calls while the reactor lives.
   struct Sink : CallSink {
     explicit Sink(CallReactor* owner) : reactor(owner) {}
-    void Deliver(std::vector<ResultPtr> results) override {
+    void Deliver(std::vector<ResultPiece> results) override {
       absl::MutexLock lock(&mu);
       if (reactor != nullptr && !reactor->finish_requested_) {
         reactor->DeliverLocked(std::move(results));
@@ -103,10 +103,11 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   }
 
   // Turns delivered results into responses with Enqueue().
-  virtual void DeliverLocked(std::vector<ResultPtr> results)
+  virtual void DeliverLocked(std::vector<ResultPiece> results)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) = 0;
 
-  // Adds a response that carries `results` results to the write queue; the
+  // Adds a response that carries results of weight `results` (see
+  // ResultPiece::weight) to the write queue; the
   // caller then calls WriteNextLocked() (Deliver does).
   Response& Enqueue(uint64_t results) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) {
     outbox_.emplace_back(Response(), results);
@@ -167,6 +168,9 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   uint64_t call_id_ = 0;
   bool finish_requested_ = false;
 
+  // Requests read so far (the number of the last one).
+  uint64_t requests_read_ = 0;
+
  private:
   // Responses to write, each with the number of results it carries.
   // The front one is being written while writing_.
@@ -176,8 +180,6 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   bool writing_ = false;
   // The request being read, as bytes.
   grpc::ByteBuffer raw_request_;
-  // Requests read so far (the number of the last one).
-  uint64_t requests_read_ = 0;
   bool finished_ = false;
   grpc::Status final_status_;
 };

@@ -186,8 +186,30 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
   const std::shared_ptr<const Registry> registry = registry_->Current();
   absl::StatusOr<const CallableDef*> def = FindCallable(*registry, request->callable());
   absl::Status valid = def.ok() ? ValidateOptions(request->options()) : def.status();
-  if (valid.ok()) valid = ValidateInputs(**def, request->inputs(), 0);
-  if (valid.ok() && request->inputs_size() == 0) {
+  size_t inputs = static_cast<size_t>(request->inputs_size());
+  if (valid.ok() && request->options().packed()) {
+    if (request->inputs_size() > 0) {
+      valid = absl::InvalidArgumentError(
+          "inputs: this job uses the packed form (options.packed); send its inputs as one JSON "
+          "array in packed_inputs");
+    } else {
+      absl::StatusOr<std::shared_ptr<const InputBlock>> block =
+          PackedInputBlock(request->packed_inputs());
+      if (block.ok()) {
+        inputs = (*block)->elements.size();
+        valid = ValidateJsonInputs(**def, **block, 0);
+      } else {
+        valid = absl::InvalidArgumentError(
+            absl::StrCat("packed_inputs: ", block.status().message()));
+      }
+    }
+  } else if (valid.ok() && !request->packed_inputs().empty()) {
+    valid = absl::InvalidArgumentError(
+        "packed_inputs: set options.packed to send packed inputs; this job uses `inputs`");
+  } else if (valid.ok()) {
+    valid = ValidateInputs(**def, request->inputs(), 0);
+  }
+  if (valid.ok() && inputs == 0) {
     valid = absl::InvalidArgumentError("inputs: a job needs at least one input");
   }
   if (valid.ok() && request->retries() > 100) {

@@ -46,16 +46,22 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     }
     if (!this->ParseRequestLocked()) return;
     absl::Status status = this->opened_ ? CheckLaterRequest() : CheckFirstRequest();
+    std::shared_ptr<const InputBlock> inputs;
+    if (status.ok()) {
+      absl::StatusOr<std::shared_ptr<const InputBlock>> block = RequestInputs();
+      status = block.status();
+      if (block.ok()) inputs = *std::move(block);
+    }
     if (status.ok() && !this->opened_) {
-      absl::StatusOr<uint64_t> id =
-          this->scheduler_->OpenCall(request.callable(), request.options(), order_, this->sink_);
+      absl::StatusOr<uint64_t> id = this->scheduler_->OpenCall(
+          request.callable(), ResolvedOptions(request.options()), order_, this->sink_);
       status = id.status();
       if (id.ok()) {
         this->opened_ = true;
         this->call_id_ = *id;
       }
     }
-    if (status.ok() && !this->scheduler_->ReserveQueued(request.inputs_size())) {
+    if (status.ok() && !this->scheduler_->ReserveQueued(inputs->elements.size())) {
       status = absl::ResourceExhaustedError(
           "inputs: the server's queue of pending items is full; retry later or send fewer "
           "inputs per request");
@@ -65,16 +71,51 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
       this->scheduler_->CancelItems(
           this->call_id_, {request.cancel_indices().begin(), request.cancel_indices().end()});
     }
-    // The scheduler keeps inputs serialized: it only forwards them.
-    std::vector<std::string> inputs(request.inputs_size());
-    for (int i = 0; i < request.inputs_size(); ++i) {
-      request.inputs(i).SerializeToString(&inputs[i]);
-    }
-    inputs_seen_ += inputs.size();
+    inputs_seen_ += inputs->elements.size();
     this->scheduler_->AddInputs(this->call_id_, std::move(inputs));
   }
 
  private:
+  // The request's inputs as the scheduler keeps them: the packed form's
+  // JSON array as it came (split, and checked against the callable's
+  // parameters), or the Value form's inputs printed as JSON once.
+  absl::StatusOr<std::shared_ptr<const InputBlock>> RequestInputs() {
+    Request& request = this->request_;
+    if (!packed_) {
+      if (!request.packed_inputs().empty()) {
+        return absl::InvalidArgumentError(
+            "packed_inputs: this call uses the Value form (`inputs`); set options.packed in the "
+            "first request to send packed inputs");
+      }
+      return ValueInputBlock(request.inputs());
+    }
+    if (request.inputs_size() > 0) {
+      return absl::InvalidArgumentError(
+          "inputs: this call uses the packed form (options.packed); send its inputs as one JSON "
+          "array in packed_inputs");
+    }
+    if (request.packed_inputs().empty()) return EmptyInputBlock();
+    absl::StatusOr<std::shared_ptr<const InputBlock>> block =
+        PackedInputBlock(std::move(*request.mutable_packed_inputs()));
+    if (!block.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("packed_inputs of request ",
+                                                     this->requests_read_, ": ",
+                                                     block.status().message()));
+    }
+    absl::Status valid = ValidateJsonInputs(*def_, **block, inputs_seen_);
+    if (!valid.ok()) return valid;
+    return block;
+  }
+
+  // The options the call runs with: the form's default stats made explicit.
+  v1::CallOptions ResolvedOptions(const v1::CallOptions& options) const {
+    v1::CallOptions resolved = options;
+    if (resolved.item_stats() == v1::ITEM_STATS_UNSPECIFIED) {
+      resolved.set_item_stats(packed_ ? v1::ITEM_STATS_PER_CHUNK : v1::ITEM_STATS_PER_ITEM);
+    }
+    return resolved;
+  }
+
   absl::Status CheckFirstRequest() {
     const Request& request = this->request_;
     absl::StatusOr<const CallableDef*> def = FindCallable(*registry_, request.callable());
@@ -82,10 +123,11 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     def_ = *def;
     absl::Status options = ValidateOptions(request.options());
     if (!options.ok()) return options;
+    packed_ = request.options().packed();
     if (request.cancel_indices_size() > 0) {
       return absl::InvalidArgumentError("cancel_indices: the first request has no earlier inputs");
     }
-    return ValidateInputs(*def_, request.inputs(), 0);
+    return packed_ ? absl::OkStatus() : ValidateInputs(*def_, request.inputs(), 0);
   }
 
   absl::Status CheckLaterRequest() {
@@ -96,23 +138,30 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     if (request.has_options()) {
       return absl::InvalidArgumentError("options: only the first request may carry options");
     }
-    return ValidateInputs(*def_, request.inputs(), inputs_seen_);
+    return packed_ ? absl::OkStatus() : ValidateInputs(*def_, request.inputs(), inputs_seen_);
   }
 
-  void DeliverLocked(std::vector<ResultPtr> results) override {
+  void DeliverLocked(std::vector<ResultPiece> results) override {
     size_t bytes = kMaxResponseBytes;  // Forces a new response for the first result.
     std::pair<Response, uint64_t>* response = nullptr;
-    for (ResultPtr& result : results) {
-      const size_t size = ApproximateBytes(*result);
+    for (ResultPiece& piece : results) {
+      const size_t size = piece.block ? 64 + piece.block->values().size() +
+                                            32 * static_cast<size_t>(piece.block->item_stats_size())
+                                      : ApproximateBytes(*piece.result);
       if (bytes + size > kMaxResponseBytes ||
-          response->first.results_size() >= kMaxResultsPerResponse) {
+          response->first.results_size() + response->first.blocks_size() >=
+              kMaxResultsPerResponse) {
         this->Enqueue(0);
         response = this->PendingBack();
         bytes = 0;
       }
       bytes += size;
-      ++response->second;
-      response->first.mutable_results()->AddAllocated(result.release());
+      response->second += piece.weight();
+      if (piece.block) {
+        response->first.mutable_blocks()->AddAllocated(piece.block.release());
+      } else {
+        response->first.mutable_results()->AddAllocated(piece.result.release());
+      }
     }
   }
 
@@ -145,6 +194,8 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   const CallOrder order_;
   const CallableDef* def_ = nullptr;
   uint64_t inputs_seen_ = 0;
+  // The call's form (CallOptions.packed of its first request).
+  bool packed_ = false;
 };
 
 }  // namespace pprocd

@@ -53,4 +53,25 @@ absl::Status ValidateInputs(
   return absl::OkStatus();
 }
 
+absl::Status ValidateJsonInputs(const CallableDef& def, const InputBlock& inputs,
+                                uint64_t first_index) {
+  if (def.params.empty() ||
+      (def.params.size() == 1 && def.params[0].type == v1::PARAMETER_TYPE_ANY)) {
+    return absl::OkStatus();
+  }
+  BoundArgs args;
+  for (size_t i = 0; i < inputs.elements.size(); ++i) {
+    const JsonElement& element = inputs.elements[i];
+    absl::StatusOr<google::protobuf::Value> value = ParseJson(
+        absl::string_view(inputs.json).substr(element.begin, element.end - element.begin));
+    absl::Status bound = value.status();
+    if (value.ok()) bound = BindArguments(def, *value, &args);
+    if (!bound.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("inputs[", first_index + i, "]: ", bound.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace pprocd

@@ -11,6 +11,7 @@
 #include "google/protobuf/repeated_field.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/item.pb.h"
+#include "server/scheduler/input_block.h"
 #include "worker/registry.h"
 
 namespace pprocd {
@@ -32,6 +33,13 @@ absl::Status ValidateInputs(
     const CallableDef& def,
     const google::protobuf::RepeatedPtrField<google::protobuf::Value>& inputs,
     uint64_t first_index);
+
+// The same check over the packed form's inputs (a split JSON array):
+// InvalidArgument "inputs[N]: ..." naming the call-wide index. Callables
+// that take any value (no parameters, or one of type ANY) need no look at
+// the items; others have each item parsed once.
+absl::Status ValidateJsonInputs(const CallableDef& def, const InputBlock& inputs,
+                                uint64_t first_index);
 
 }  // namespace pprocd
 

@@ -25,9 +25,13 @@ class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
  private:
   absl::Status Open();
   absl::Status CheckLaterRequest() const;
-  void DeliverLocked(std::vector<ResultPtr> results) override;
+  void DeliverLocked(std::vector<ResultPiece> results) override;
+  // The channel input of a later request, each a serialized Value.
+  absl::StatusOr<std::vector<std::string>> LaterMessages();
 
   grpc::CallbackServerContext* const context_;
+  // The call's form (CallOptions.packed of its first request).
+  bool packed_ = false;
   const std::shared_ptr<const Registry> registry_;
 };
 

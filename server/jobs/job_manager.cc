@@ -163,6 +163,13 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
   record.callable = request.callable();
   record.state = JobState::kQueued;
   record.total = request.inputs_size();
+  if (request.options().packed()) {
+    // Checked by the front: a JSON array.
+    std::vector<JsonElement> elements;
+    if (SplitJsonArray(request.packed_inputs(), &elements).ok()) {
+      record.total = static_cast<int64_t>(elements.size());
+    }
+  }
   record.max_retries = request.retries();
   record.socket_path = request.socket_path();
   record.request = SerializeDeterministic(request);

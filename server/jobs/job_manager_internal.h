@@ -42,6 +42,12 @@ struct JobManager::Run {
   bool channel = false;
   uint64_t call_id = 0;
   int next_input = 0;
+  // The packed form's inputs (SubmitRequest.packed_inputs), split once.
+  std::shared_ptr<const InputBlock> packed_inputs;
+  int total_inputs() const {
+    return packed_inputs ? static_cast<int>(packed_inputs->elements.size())
+                         : request.inputs_size();
+  }
   bool inputs_ended = false;
   // CancelJob: the final state is stored; later results are dropped.
   bool cancelled = false;

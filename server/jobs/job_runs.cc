@@ -31,7 +31,11 @@ class JobManager::Sink : public CallSink {
  public:
   Sink(JobManager* manager, std::string job_id) : manager_(manager), job_id_(std::move(job_id)) {}
 
-  void Deliver(std::vector<ResultPtr> results) override {
+  void Deliver(std::vector<ResultPiece> pieces) override {
+    // The job's call is not packed: every piece is one ItemResult.
+    std::vector<ResultPtr> results;
+    results.reserve(pieces.size());
+    for (ResultPiece& piece : pieces) results.push_back(std::move(piece.result));
     auto moved = std::make_shared<std::vector<ResultPtr>>(std::move(results));
     manager_->Post(
         [manager = manager_, id = job_id_, moved] { manager->Delivered(id, std::move(*moved)); });
@@ -202,7 +206,17 @@ void JobManager::StartAttempt(const std::string& job_id,
   job.done = 0;
   if (!RecordState(job)) return;  // It ended FAILED.
   v1::CallOptions options = run->request.options();
-  options.set_expected_inputs(static_cast<uint64_t>(run->request.inputs_size()));
+  if (run->request.options().packed()) {
+    absl::StatusOr<std::shared_ptr<const InputBlock>> block =
+        PackedInputBlock(run->request.packed_inputs());
+    // Checked at Submit; a stored request that no longer splits runs none.
+    run->packed_inputs = block.ok() ? *block : EmptyInputBlock();
+  }
+  options.set_expected_inputs(static_cast<uint64_t>(run->total_inputs()));
+  options.set_packed(false);
+  if (options.item_stats() == v1::ITEM_STATS_UNSPECIFIED) {
+    options.set_item_stats(v1::ITEM_STATS_PER_ITEM);
+  }
   absl::StatusOr<uint64_t> call = scheduler_->OpenCall(
       run->request.callable(), options,
       run->request.ordered() ? CallOrder::kInputOrder : CallOrder::kCompletionOrder,
@@ -216,7 +230,7 @@ void JobManager::StartAttempt(const std::string& job_id,
 
 void JobManager::FeedInputs(Run& run) {
   if (run.inputs_ended || run.cancelled) return;
-  const int total = run.request.inputs_size();
+  const int total = run.total_inputs();
   const int count = std::min(kInputsPerFeed, total - run.next_input);
   if (count > 0 && !scheduler_->ReserveQueued(static_cast<uint64_t>(count))) {
     // The server's queue is full: offer them again shortly.
@@ -226,12 +240,14 @@ void JobManager::FeedInputs(Run& run) {
     });
     return;
   }
-  std::vector<std::string> inputs(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    run.request.inputs(run.next_input + i).SerializeToString(&inputs[static_cast<size_t>(i)]);
+  if (run.packed_inputs != nullptr) {
+    scheduler_->AddInputs(run.call_id, run.packed_inputs, static_cast<uint32_t>(run.next_input),
+                          static_cast<uint32_t>(run.next_input + count));
+  } else {
+    scheduler_->AddInputs(run.call_id, ValueInputBlock(run.request.inputs(), run.next_input,
+                                                       run.next_input + count));
   }
   run.next_input += count;
-  scheduler_->AddInputs(run.call_id, std::move(inputs));
   if (run.next_input == total) {
     run.inputs_ended = true;
     scheduler_->EndInputs(run.call_id);

@@ -15,19 +15,11 @@
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/item.pb.h"
 #include "server/scheduler/call_sink.h"
+#include "server/scheduler/input_block.h"
 #include "server/scheduler/ordering_buffer.h"
 #include "server/scheduler/scheduler.h"
 
 namespace pprocd {
-
-struct PendingItem {
-  uint64_t index = 0;
-  // The input, a serialized google.protobuf.Value.
-  std::string value;
-  // Runs alone, reporting at once: set when the item was in a chunk whose
-  // worker died, to find out which item killed it.
-  bool solo = false;
-};
 
 struct CallState {
   uint64_t id = 0;
@@ -36,20 +28,25 @@ struct CallState {
   CallOrder order = CallOrder::kInputOrder;
   std::shared_ptr<CallSink> sink;
 
-  std::deque<PendingItem> pending;
+  // Inputs waiting for a worker, in dispatch order, and how many.
+  std::deque<InputRun> pending;
+  uint64_t pending_items = 0;
   uint64_t inputs_received = 0;
   bool input_ended = false;
   bool input_requested = false;
   uint64_t running = 0;
-  // Delivered to the sink and not yet acknowledged as written.
+  // Results (by weight) delivered to the sink and not yet acknowledged as
+  // written.
   uint64_t unsent = 0;
   OrderingBuffer ordering;
-  // Results gathered during this turn of the loop, delivered at its end.
-  std::vector<ResultPtr> outgoing;
+  // Results gathered during this turn of the loop, delivered at its end,
+  // and their weight.
+  std::vector<ResultPiece> outgoing;
+  uint64_t outgoing_weight = 0;
 
   // Everything the call holds: what the flow-control window bounds.
   uint64_t held() const {
-    return pending.size() + running + ordering.held() + unsent + outgoing.size();
+    return pending_items + running + ordering.held() + unsent + outgoing_weight;
   }
   // FRESH isolation: every item in a new process.
   bool fresh() const { return options.isolation() == v1::ISOLATION_FRESH; }
@@ -74,7 +71,7 @@ struct CallState {
   // CallableLimits.max_concurrent of its callable (0 = none).
   uint32_t max_concurrent = 0;
   // Results delivered or ready to deliver, not yet written.
-  uint64_t results_out() const { return unsent + outgoing.size(); }
+  uint64_t results_out() const { return unsent + outgoing_weight; }
   bool runnable() const {
     return !pending.empty() && (options.limit() == 0 || running < options.limit());
   }
@@ -82,12 +79,26 @@ struct CallState {
     return input_ended && pending.empty() && running == 0 && ordering.held() == 0 &&
            outgoing.empty();
   }
-  // Routes one finished item: into the ordering buffer (Map) or straight out.
-  void AddResult(ResultPtr result) {
+  // Routes one finished result or block: into the ordering buffer (Map) or
+  // straight out.
+  void AddResult(ResultPiece piece) {
     if (order == CallOrder::kInputOrder) {
-      ordering.Add(std::move(result));
+      ordering.Add(std::move(piece));
     } else {
-      outgoing.push_back(std::move(result));
+      outgoing_weight += piece.weight();
+      outgoing.push_back(std::move(piece));
+    }
+  }
+  void AddResult(ResultPtr result) { AddResult(ResultPiece(std::move(result))); }
+  // Queues runs at the back, or (requeued ones) at the front, in order.
+  void PushPending(InputRun run) {
+    pending_items += run.size();
+    pending.push_back(std::move(run));
+  }
+  void PushPendingFront(std::vector<InputRun> runs) {
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+      pending_items += it->size();
+      pending.push_front(std::move(*it));
     }
   }
 };

@@ -1,11 +1,11 @@
 // OrderingBuffer: turns results that arrive in any order into the input-order
-// stream Map promises. Holds a result until every earlier index has arrived.
+// stream Map promises. Holds a result (or a block of them) until every
+// earlier index has arrived: ordering is by piece, not by item.
 // Not thread-safe: owned by the scheduler thread.
 #ifndef PPROCD_SERVER_SCHEDULER_ORDERING_BUFFER_H_
 #define PPROCD_SERVER_SCHEDULER_ORDERING_BUFFER_H_
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <vector>
 
@@ -15,48 +15,51 @@ namespace pprocd {
 
 class OrderingBuffer {
  public:
-  // Stores `result`. Its index is >= next_index(), and a result with
-  // last() set comes at most once per index, after the others of that
-  // index (messages of a channel callable, in seq order). Results far ahead
-  // are fine: memory grows with the gap, which the caller bounds.
-  void Add(ResultPtr result) {
-    ++held_;
-    if (!result->last()) {
-      messages_[result->index()].push_back(std::move(result));
+  // Stores `piece`. Its index is >= next_index(); a final piece covers its
+  // indices at most once, after the messages (last() unset, channel
+  // callables, in seq order) of its index. Pieces far ahead are fine:
+  // memory grows with the gap, which the caller bounds.
+  void Add(ResultPiece piece) {
+    held_ += piece.weight();
+    if (!piece.last()) {
+      messages_[piece.index()].push_back(std::move(piece));
       return;
     }
-    const uint64_t offset = result->index() - next_index_;
-    if (slots_.size() <= offset) slots_.resize(offset + 1);
-    slots_[offset] = std::move(result);
+    const uint64_t index = piece.index();
+    finals_.emplace(index, std::move(piece));
   }
-  // Moves every result that completes the in-order prefix to `out`: all of
-  // the head input's messages so far, and its final result once there.
-  void PopReady(std::vector<ResultPtr>* out) {
+  // Moves every piece that completes the in-order prefix to `out`: all of
+  // the head input's messages so far, and its final piece once there.
+  void PopReady(std::vector<ResultPiece>* out) {
     while (true) {
       if (!messages_.empty() && messages_.begin()->first == next_index_) {
         auto head = messages_.begin();
-        held_ -= head->second.size();
-        for (ResultPtr& message : head->second) out->push_back(std::move(message));
+        for (ResultPiece& message : head->second) {
+          held_ -= message.weight();
+          out->push_back(std::move(message));
+        }
         messages_.erase(head);
       }
-      if (slots_.empty() || slots_.front() == nullptr) return;
-      out->push_back(std::move(slots_.front()));
-      slots_.pop_front();
-      ++next_index_;
-      --held_;
+      if (finals_.empty() || finals_.begin()->first != next_index_) return;
+      auto head = finals_.begin();
+      next_index_ += head->second.items();
+      held_ -= head->second.weight();
+      out->push_back(std::move(head->second));
+      finals_.erase(head);
     }
   }
   // The index the next released result will have.
   uint64_t next_index() const { return next_index_; }
-  // Results stored and not yet released.
-  size_t held() const { return held_; }
+  // Results stored and not yet released (a block counts its items).
+  uint64_t held() const { return held_; }
 
  private:
   uint64_t next_index_ = 0;
-  size_t held_ = 0;
-  std::deque<ResultPtr> slots_;  // Final results; nullptr: not arrived yet.
+  uint64_t held_ = 0;
+  // Final pieces by their first index.
+  std::map<uint64_t, ResultPiece> finals_;
   // Messages (last() unset) by input index.
-  std::map<uint64_t, std::vector<ResultPtr>> messages_;
+  std::map<uint64_t, std::vector<ResultPiece>> messages_;
 };
 
 }  // namespace pprocd

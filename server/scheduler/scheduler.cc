@@ -82,9 +82,9 @@ absl::StatusOr<uint64_t> Scheduler::OpenChannelCall(const std::string& callable,
   return id;
 }
 
-void Scheduler::SendChannel(uint64_t call, std::string message) {
-  Post([call, message = std::move(message)](SchedulerLoop& loop) mutable {
-    loop.SendChannel(call, std::move(message));
+void Scheduler::SendChannel(uint64_t call, std::vector<std::string> messages) {
+  Post([call, messages = std::move(messages)](SchedulerLoop& loop) mutable {
+    loop.SendChannel(call, std::move(messages));
   });
 }
 
@@ -107,9 +107,15 @@ bool Scheduler::ReserveQueued(uint64_t count) {
   return true;
 }
 
-void Scheduler::AddInputs(uint64_t call, std::vector<std::string> inputs) {
-  Post([call, inputs = std::move(inputs)](SchedulerLoop& loop) mutable {
-    loop.AddInputs(call, std::move(inputs));
+void Scheduler::AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs) {
+  const auto end = static_cast<uint32_t>(inputs->elements.size());
+  AddInputs(call, std::move(inputs), 0, end);
+}
+
+void Scheduler::AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
+                          uint32_t end) {
+  Post([call, inputs = std::move(inputs), begin, end](SchedulerLoop& loop) mutable {
+    loop.AddInputs(call, std::move(inputs), begin, end);
   });
 }
 

@@ -21,6 +21,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/scheduler/call_sink.h"
+#include "server/scheduler/input_block.h"
 #include "worker/base/unique_fd.h"
 #include "worker/registry.h"
 #include "worker/template_process.h"
@@ -72,16 +73,17 @@ class Scheduler {
   // here, since the caller may hold the sink's lock.
   absl::StatusOr<uint64_t> OpenCall(const std::string& callable, const v1::CallOptions& options,
                                     CallOrder order, std::shared_ptr<CallSink> sink);
-  // Opens a Start call: one invocation of `callable` with `arguments` (a
-  // serialized google.protobuf.Value); results in sending order (a channel
+  // Opens a Start call: one invocation of `callable` with `arguments` (one
+  // JSON value); results in sending order (a channel
   // callable's messages, then the final result). The invocation's channel
-  // input comes with SendChannel, one message per WantInput, and ends with
+  // input comes with SendChannel, one batch per WantInput, and ends with
   // EndChannel. Same contract as OpenCall otherwise.
   absl::StatusOr<uint64_t> OpenChannelCall(const std::string& callable,
                                            const v1::CallOptions& options, std::string arguments,
                                            std::shared_ptr<CallSink> sink);
-  // One message for a Start call's channel; answers one WantInput.
-  void SendChannel(uint64_t call, std::string message);
+  // Messages for a Start call's channel (serialized Values, in order);
+  // answers one WantInput.
+  void SendChannel(uint64_t call, std::vector<std::string> messages);
   // The end of a Start call's channel input (client half-close).
   void EndChannel(uint64_t call);
   // Cancels single items of a call: queued ones are dropped, running ones
@@ -93,10 +95,13 @@ class Scheduler {
   // reservation) when that would pass max_queued_items. A reservation is
   // consumed by AddInputs of the same count.
   bool ReserveQueued(uint64_t count);
-  // Inputs of the call (each a serialized google.protobuf.Value), numbered
-  // after those already given. Answers one
-  // WantInput (an empty `inputs` counts).
-  void AddInputs(uint64_t call, std::vector<std::string> inputs);
+  // Inputs of the call (a JSON array split into its elements), numbered
+  // after those already given. Answers one WantInput (an empty block
+  // counts).
+  void AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs);
+  // Elements [begin, end) of `inputs` only.
+  void AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
+                 uint32_t end);
   // No more inputs will come (client half-close).
   void EndInputs(uint64_t call);
   // The front has written `count` results of the call.

@@ -169,40 +169,59 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   if (!worker.busy() || result_frame_.task_id() != worker.task_id) return;
   CallState* call = FindCall(worker.call_id);
   const uint64_t now_us = NowUs();
-  // Take ownership of the parsed results: they move on by pointer.
+  // Take ownership of the parsed results and blocks: they move on by
+  // pointer. Merged by index they must continue the task's items in order.
   auto* parsed = result_frame_.mutable_results();
-  std::vector<v1::ItemResult*> extracted(parsed->size());
-  parsed->ExtractSubrange(0, parsed->size(), extracted.data());
-  std::vector<ResultPtr> results;
-  results.reserve(extracted.size());
-  for (v1::ItemResult* raw : extracted) results.emplace_back(raw);
-  for (ResultPtr& result : results) {
-    if (result->index() != static_cast<uint64_t>(worker.reported) ||
-        worker.reported >= static_cast<int>(worker.inputs.size()) ||
-        (!result->last() && !worker.channel)) {
+  std::vector<v1::ItemResult*> results(parsed->size());
+  parsed->ExtractSubrange(0, parsed->size(), results.data());
+  auto* parsed_blocks = result_frame_.mutable_blocks();
+  std::vector<v1::ResultBlock*> blocks(parsed_blocks->size());
+  parsed_blocks->ExtractSubrange(0, parsed_blocks->size(), blocks.data());
+  std::vector<ResultPiece> pieces;
+  pieces.reserve(results.size() + blocks.size());
+  for (v1::ItemResult* raw : results) pieces.emplace_back(ResultPtr(raw));
+  for (v1::ResultBlock* raw : blocks) pieces.emplace_back(BlockPtr(raw));
+  if (!blocks.empty() && !results.empty()) {
+    std::stable_sort(pieces.begin(), pieces.end(), [](const ResultPiece& a, const ResultPiece& b) {
+      return a.index() < b.index();
+    });
+  }
+  const int task_items = static_cast<int>(worker.indices.size());
+  for (ResultPiece& piece : pieces) {
+    const uint64_t count = piece.block ? piece.block->count() : 1;
+    if (piece.index() != static_cast<uint64_t>(worker.reported) || count == 0 ||
+        static_cast<uint64_t>(task_items - worker.reported) < count ||
+        (piece.result && !piece.result->last() && !worker.channel) ||
+        (piece.block && !worker.packed_results)) {
       Log(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
       Kill(worker, KillReason::kNone);
       return;
     }
-    result->set_index(worker.current_index());
-    if (!result->last()) {
+    if (piece.result && !piece.result->last()) {
       // A message of a channel callable: its item goes on running.
+      piece.result->set_index(worker.current_index());
       ++worker.item_seq;
-      if (call != nullptr) call->AddResult(std::move(result));
+      if (call != nullptr) call->AddResult(std::move(piece));
       continue;
     }
-    ++worker.reported;
+    if (piece.result) {
+      piece.result->set_index(worker.current_index());
+      if (piece.result->has_error()) {
+        ++items_failed_;
+      } else {
+        ++items_completed_;
+      }
+      ++worker.reported;
+      if (call != nullptr) {
+        --call->running;
+        call->AddResult(std::move(piece));
+      }
+    } else {
+      items_completed_ += count;
+      DeliverBlock(worker, std::move(piece.block), call);
+    }
     worker.item_seq = 0;
     worker.item_started_us = now_us;
-    if (result->has_error()) {
-      ++items_failed_;
-    } else {
-      ++items_completed_;
-    }
-    if (call != nullptr) {
-      --call->running;
-      call->AddResult(std::move(result));
-    }
   }
   if (call != nullptr) MarkDirty(call->id);
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
@@ -211,8 +230,8 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     worker.state = WorkerState::kIdle;
     worker.paused = false;
     UpdateWatch(worker);
-    worker.items_run += worker.inputs.size();
-    worker.inputs.clear();
+    worker.items_run += worker.indices.size();
+    worker.task_runs.clear();
     worker.indices.clear();
     const uint64_t max_items = owner_->options_.max_tasks_per_worker;
     if (worker.fresh) {
@@ -241,10 +260,17 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
   }
   if (worker.kill_reason == KillReason::kCancelItems) {
     // Cancelled items end CANCELLED; the rest of the chunk runs again.
-    std::vector<PendingItem> again;
-    for (int i = first; i < static_cast<int>(worker.inputs.size()); ++i) {
-      const uint64_t index = worker.indices[i];
-      if (call->cancelling.erase(index) > 0) {
+    std::vector<InputRun> again;
+    int again_from = first;  // The first item of the run being gathered.
+    const int task_items = static_cast<int>(worker.indices.size());
+    for (int i = first; i <= task_items; ++i) {
+      const bool cancelled = i < task_items && call->cancelling.erase(worker.indices[i]) > 0;
+      if (i == task_items || cancelled) {
+        for (InputRun& run : worker.RunsOf(again_from, i)) again.push_back(std::move(run));
+        again_from = i + 1;
+      }
+      if (cancelled) {
+        const uint64_t index = worker.indices[i];
         ResultPtr result = FailedItemResult(worker, index);
         if (i != first) result->set_seq(0);
         result->mutable_error()->set_kind(v1::ERROR_KIND_CANCELLED);
@@ -252,14 +278,11 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
             absl::StrCat("cancelled while running; worker ", worker.pid, " was killed"));
         ++items_failed_;
         call->AddResult(std::move(result));
-      } else {
-        again.push_back(PendingItem{index, std::move(worker.inputs[i]), false});
       }
     }
-    for (auto it = again.rbegin(); it != again.rend(); ++it) {
-      call->pending.push_front(std::move(*it));
-      owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
-    }
+    const uint64_t before = call->pending_items;
+    call->PushPendingFront(std::move(again));
+    owner_->queued_items_.fetch_add(call->pending_items - before, std::memory_order_relaxed);
     return;
   }
   const bool attributable =
@@ -318,13 +341,78 @@ ResultPtr SchedulerLoop::FailedItemResult(WorkerSlot& worker, uint64_t index) {
 }
 
 void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo) {
-  for (int i = static_cast<int>(worker.inputs.size()) - 1; i >= from; --i) {
-    PendingItem item;
-    item.index = worker.indices[i];
-    item.value = std::move(worker.inputs[i]);
-    item.solo = solo;
-    call.pending.push_front(std::move(item));
-    owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
+  std::vector<InputRun> runs = worker.RunsOf(static_cast<size_t>(from), worker.indices.size());
+  if (solo) {
+    std::vector<InputRun> alone;
+    for (const InputRun& run : runs) {
+      for (uint64_t k = 0; k < run.size(); ++k) {
+        InputRun one = run;
+        one.Drop(k);
+        one.end = one.begin + 1;
+        one.solo = true;
+        alone.push_back(std::move(one));
+      }
+    }
+    runs.swap(alone);
+  }
+  const uint64_t before = call.pending_items;
+  call.PushPendingFront(std::move(runs));
+  owner_->queued_items_.fetch_add(call.pending_items - before, std::memory_order_relaxed);
+}
+
+void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* call) {
+  const uint64_t count = block->count();
+  const size_t first = static_cast<size_t>(worker.reported);
+  worker.reported += static_cast<int>(count);
+  if (call == nullptr) return;
+  call->running -= count;
+  // A block of the task's items is one of the call's when their indices
+  // follow each other (a task spans runs only when they do, except after a
+  // cancel or a re-run); otherwise it is cut where they do not.
+  size_t cut = first;
+  for (size_t k = first + 1; k <= first + count; ++k) {
+    if (k < first + count && worker.indices[k] == worker.indices[k - 1] + 1) continue;
+    if (cut == first && k == first + count) {
+      block->set_first_index(worker.indices[first]);
+      call->AddResult(ResultPiece(std::move(block)));
+      return;
+    }
+    cut = k;
+  }
+  std::vector<JsonElement> elements;
+  if (!SplitJsonArray(block->values(), &elements).ok() || elements.size() != count) {
+    // Its items are not lost: they fail, and the worker is replaced.
+    Log(absl::StrCat("worker ", worker.pid, " sent a malformed result block; killing it"));
+    for (size_t k = first; k < first + count; ++k) {
+      auto result = std::make_unique<v1::ItemResult>();
+      result->set_index(worker.indices[k]);
+      result->set_last(true);
+      result->mutable_error()->set_kind(v1::ERROR_KIND_CRASHED);
+      result->mutable_error()->set_message(
+          absl::StrCat("worker ", worker.pid, " sent a malformed result and was killed"));
+      call->AddResult(std::move(result));
+    }
+    Kill(worker, KillReason::kNone);
+    return;
+  }
+  size_t from = first;
+  for (size_t k = first + 1; k <= first + count; ++k) {
+    if (k < first + count && worker.indices[k] == worker.indices[k - 1] + 1) continue;
+    auto part = std::make_unique<v1::ResultBlock>();
+    part->set_first_index(worker.indices[from]);
+    part->set_count(static_cast<uint32_t>(k - from));
+    std::string values = "[";
+    const JsonElement& begin = elements[from - first];
+    const JsonElement& last = elements[k - 1 - first];
+    values.append(block->values(), begin.begin, last.end - begin.begin);
+    values.push_back(']');
+    part->set_values(std::move(values));
+    if (block->item_stats_size() == static_cast<int>(count)) {
+      for (size_t i = from; i < k; ++i) *part->add_item_stats() = block->item_stats(i - first);
+    }
+    if (from == first && block->has_stats()) *part->mutable_stats() = block->stats();
+    call->AddResult(ResultPiece(std::move(part)));
+    from = k;
   }
 }
 
@@ -362,7 +450,7 @@ void SchedulerLoop::SpawnFreshWorkers() {
   for (auto& [id, call] : calls_) {
     if (!call.fresh()) continue;
     const uint32_t limit = call.options.limit();
-    while (fresh_alive_ < max_fresh && call.pending.size() > call.fresh_starting &&
+    while (fresh_alive_ < max_fresh && call.pending_items > call.fresh_starting &&
            (limit == 0 || call.running + call.fresh_starting < limit) &&
            (call.max_concurrent == 0 ||
             busy_by_callable_[call.callable] + call.fresh_starting < call.max_concurrent) &&
@@ -380,29 +468,42 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
                                                        : 0;
   const uint64_t wanted = options.chunksize() > 0
                               ? options.chunksize()
-                              : AutoChunkSize(known, call.pending.size(), owner_->options_.workers);
-  uint64_t count = ChunkToSend(wanted, call.pending.size(), options.limit(), call.running);
+                              : AutoChunkSize(known, call.pending_items, owner_->options_.workers);
+  uint64_t count = ChunkToSend(wanted, call.pending_items, options.limit(), call.running);
   const bool solo = call.pending.front().solo;
   if (solo || worker.fresh) count = 1;
   const uint64_t max_items = owner_->options_.max_tasks_per_worker;
   if (max_items > 0) count = std::min(count, max_items - std::min(max_items, worker.items_run));
   count = std::max<uint64_t>(count, 1);
-  worker.inputs.clear();
+  worker.task_runs.clear();
   worker.indices.clear();
+  worker.indices.reserve(count);
   worker.task_id = next_task_id_++;
+  worker.packed_results = options.packed();
+  worker.item_stats = options.item_stats();
   // A channel callable's item reports its end at once, so that a crash is
   // blamed on the item that sent the messages before it.
   worker.report_each = options.timeout_ms() > 0 || solo || call.channel_callable;
   worker.channel = call.channel_callable;
   worker.channel_open = call.channel_input;
   worker.item_seq = 0;
-  for (uint64_t i = 0; i < count; ++i) {
-    PendingItem& item = call.pending.front();
-    if (i > 0 && item.solo) break;
-    worker.indices.push_back(item.index);
-    worker.inputs.push_back(std::move(item.value));
-    call.pending.pop_front();
+  // Whole runs, and the head of the last one; a solo run goes alone.
+  uint64_t taken = 0;
+  while (taken < count && !call.pending.empty()) {
+    InputRun& run = call.pending.front();
+    if (taken > 0 && run.solo) break;
+    const uint64_t take = std::min(count - taken, run.size());
+    for (uint64_t k = 0; k < take; ++k) worker.indices.push_back(run.first_index + k);
+    taken += take;
+    if (take == run.size()) {
+      worker.task_runs.push_back(std::move(run));
+      call.pending.pop_front();
+    } else {
+      worker.task_runs.push_back(run.Take(take));
+      run.Drop(take);
+    }
   }
+  call.pending_items -= taken;
   const uint64_t sent = worker.indices.size();
   owner_->queued_items_.fetch_sub(sent, std::memory_order_relaxed);
   call.running += sent;
@@ -569,14 +670,17 @@ void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
   CallState* call = FindCall(id);
   if (call == nullptr) return;
   call->channel_input = true;
-  call->pending.push_back(PendingItem{0, std::move(arguments), false});
+  InputRun run;
+  run.block = SingleInputBlock(std::move(arguments));
+  run.end = 1;
+  call->PushPending(std::move(run));
   owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
   call->inputs_received = 1;
   call->input_ended = true;
   call->input_requested = false;
 }
 
-void SchedulerLoop::SendChannel(uint64_t id, std::string message) {
+void SchedulerLoop::SendChannel(uint64_t id, std::vector<std::string> messages) {
   CallState* call = FindCall(id);
   if (call == nullptr) return;
   call->channel_requested = false;
@@ -586,10 +690,11 @@ void SchedulerLoop::SendChannel(uint64_t id, std::string message) {
   auto worker = workers_.find(call->channel_worker);
   if (worker == workers_.end()) {
     if (call->running == 0 && call->pending.empty()) return;  // Already over.
-    call->channel_inbox.push_back(std::move(message));
+    for (std::string& message : messages) call->channel_inbox.push_back(std::move(message));
     return;
   }
-  worker->second->QueueChannelInput({message}, false);
+  if (messages.empty()) return;
+  worker->second->QueueChannelInput(messages, false);
   SendTask(*worker->second);
 }
 
@@ -614,9 +719,18 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
   for (uint64_t index : indices) {
     if (index >= call->inputs_received) continue;
     auto queued = std::find_if(call->pending.begin(), call->pending.end(),
-                               [index](const PendingItem& item) { return item.index == index; });
+                               [index](const InputRun& run) {
+                                 return index >= run.first_index &&
+                                        index < run.first_index + run.size();
+                               });
     if (queued != call->pending.end()) {
-      call->pending.erase(queued);
+      // The run loses the item: what follows it becomes a run of its own.
+      InputRun after = *queued;
+      after.Drop(index - queued->first_index + 1);
+      queued->end = queued->begin + static_cast<uint32_t>(index - queued->first_index);
+      if (after.size() > 0) queued = call->pending.insert(queued + 1, std::move(after)) - 1;
+      if (queued->size() == 0) call->pending.erase(queued);
+      --call->pending_items;
       owner_->queued_items_.fetch_sub(1, std::memory_order_relaxed);
       auto result = std::make_unique<v1::ItemResult>();
       result->set_index(index);
@@ -638,18 +752,23 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
   MarkDirty(id);
 }
 
-void SchedulerLoop::AddInputs(uint64_t id, std::vector<std::string> inputs) {
+void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs,
+                              uint32_t begin, uint32_t end) {
+  const uint64_t count = end - begin;
   CallState* call = FindCall(id);
   if (call == nullptr) {
-    owner_->queued_items_.fetch_sub(inputs.size(), std::memory_order_relaxed);
+    owner_->queued_items_.fetch_sub(count, std::memory_order_relaxed);
     return;
   }
   call->input_requested = false;
-  for (auto& value : inputs) {
-    PendingItem item;
-    item.index = call->inputs_received++;
-    item.value = std::move(value);
-    call->pending.push_back(std::move(item));
+  if (count > 0) {
+    InputRun run;
+    run.block = std::move(inputs);
+    run.begin = begin;
+    run.end = end;
+    run.first_index = call->inputs_received;
+    call->inputs_received += count;
+    call->PushPending(std::move(run));
   }
   MarkDirty(id);
 }
@@ -679,8 +798,9 @@ void SchedulerLoop::CancelCall(uint64_t id) {
 }
 
 void SchedulerLoop::FinishCall(CallState& call, absl::Status status) {
-  owner_->queued_items_.fetch_sub(call.pending.size(), std::memory_order_relaxed);
+  owner_->queued_items_.fetch_sub(call.pending_items, std::memory_order_relaxed);
   call.pending.clear();
+  call.pending_items = 0;
   call.sink->Finish(std::move(status));
   calls_.erase(call.id);
 }
@@ -697,9 +817,12 @@ void SchedulerLoop::FlushCalls() {
     if (call == nullptr) continue;
     call->ordering.PopReady(&call->outgoing);
     if (!call->outgoing.empty()) {
-      call->unsent += call->outgoing.size();
-      std::vector<ResultPtr> batch;
+      std::vector<ResultPiece> batch;
       batch.swap(call->outgoing);
+      uint64_t weight = 0;
+      for (const ResultPiece& piece : batch) weight += piece.weight();
+      call->unsent += weight;
+      call->outgoing_weight = 0;
       call->sink->Deliver(std::move(batch));
     }
     if (call->done()) {

@@ -35,10 +35,11 @@ class SchedulerLoop {
                 CallOrder order, std::shared_ptr<CallSink> sink);
   void OpenChannelCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
                        std::string arguments, std::shared_ptr<CallSink> sink);
-  void SendChannel(uint64_t id, std::string message);
+  void SendChannel(uint64_t id, std::vector<std::string> messages);
   void EndChannel(uint64_t id);
   void CancelItems(uint64_t id, std::vector<uint64_t> indices);
-  void AddInputs(uint64_t id, std::vector<std::string> inputs);
+  void AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
+                 uint32_t end);
   void EndInputs(uint64_t id);
   void ResultsSent(uint64_t id, uint64_t count);
   void CancelCall(uint64_t id);
@@ -65,6 +66,9 @@ class SchedulerLoop {
   void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
   void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code, int signal_number);
   void RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo);
+  // Passes on a block of the worker's next items (the task's offsets from
+  // `reported`), numbered with their indices in the call.
+  void DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* call);
   // Asks the template for a worker: a pooled one, or a FRESH one for `call`.
   void SpawnWorker(bool fresh = false, uint64_t call = 0);
   // A worker asked for will never serve: the template could not start it,

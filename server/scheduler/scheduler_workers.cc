@@ -77,17 +77,20 @@ void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
 void SchedulerLoop::FailQueued(CallState& call, const std::string& why) {
   const std::string message = absl::StrCat(why, "; the item was not started (tried for ",
                                            absl::FormatDuration(kSpawnPatience), ")");
-  owner_->queued_items_.fetch_sub(call.pending.size(), std::memory_order_relaxed);
-  for (PendingItem& item : call.pending) {
-    auto result = std::make_unique<v1::ItemResult>();
-    result->set_index(item.index);
-    result->set_last(true);
-    result->mutable_error()->set_kind(v1::ERROR_KIND_CRASHED);
-    result->mutable_error()->set_message(message);
-    ++items_failed_;
-    call.AddResult(std::move(result));
+  owner_->queued_items_.fetch_sub(call.pending_items, std::memory_order_relaxed);
+  for (const InputRun& run : call.pending) {
+    for (uint64_t index = run.first_index; index < run.first_index + run.size(); ++index) {
+      auto result = std::make_unique<v1::ItemResult>();
+      result->set_index(index);
+      result->set_last(true);
+      result->mutable_error()->set_kind(v1::ERROR_KIND_CRASHED);
+      result->mutable_error()->set_message(message);
+      ++items_failed_;
+      call.AddResult(std::move(result));
+    }
   }
   call.pending.clear();
+  call.pending_items = 0;
   MarkDirty(call.id);
 }
 

@@ -49,10 +49,50 @@ void WorkerSlot::QueueTaskFrame(const std::string& callable) {
   header.set_callable(callable);
   header.set_report_each(report_each);
   header.set_channel_open(channel_open);
-  // TaskFrame.inputs is field 3, length-delimited: tag, length, bytes. Fields
-  // may come in any order on the wire, so the inputs follow the header.
-  constexpr uint32_t kInputsTag = (3 << 3) | 2;
-  AppendSplicedFrame(header, kInputsTag, inputs, &outbox);
+  header.set_packed_results(packed_results);
+  header.set_item_stats(item_stats);
+  // TaskFrame.packed_inputs (field 7, length-delimited) follows the header
+  // (fields may come in any order on the wire): '[', the runs' text joined
+  // by ',', ']'.
+  constexpr uint32_t kPackedInputsTag = (7 << 3) | 2;
+  size_t json_size = 2 + (task_runs.empty() ? 0 : task_runs.size() - 1);
+  for (const InputRun& run : task_runs) json_size += run.Text().size();
+  using google::protobuf::io::CodedOutputStream;
+  const size_t size = header.ByteSizeLong() + CodedOutputStream::VarintSize32(kPackedInputsTag) +
+                      CodedOutputStream::VarintSize32(static_cast<uint32_t>(json_size)) +
+                      json_size;
+  const size_t start = outbox.size();
+  outbox.resize(start + kFrameHeaderBytes + size);
+  uint8_t* out = reinterpret_cast<uint8_t*>(outbox.data() + start);
+  for (size_t i = 0; i < kFrameHeaderBytes; ++i) out[i] = static_cast<uint8_t>(size >> (8 * i));
+  out = header.SerializeWithCachedSizesToArray(out + kFrameHeaderBytes);
+  out = CodedOutputStream::WriteTagToArray(kPackedInputsTag, out);
+  out = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(json_size), out);
+  *out++ = '[';
+  for (size_t i = 0; i < task_runs.size(); ++i) {
+    if (i > 0) *out++ = ',';
+    const absl::string_view text = task_runs[i].Text();
+    out = std::copy(text.begin(), text.end(), out);
+  }
+  *out++ = ']';
+}
+
+std::vector<InputRun> WorkerSlot::RunsOf(size_t from, size_t to) const {
+  std::vector<InputRun> runs;
+  size_t offset = 0;  // Task offset of the current run's first item.
+  for (const InputRun& run : task_runs) {
+    const size_t run_end = offset + run.size();
+    if (run_end > from && offset < to) {
+      InputRun part = run;
+      const size_t skip = from > offset ? from - offset : 0;
+      part.Drop(skip);
+      part.end = part.begin + static_cast<uint32_t>(std::min(to, run_end) - offset - skip);
+      part.solo = false;
+      runs.push_back(std::move(part));
+    }
+    offset = run_end;
+  }
+  return runs;
 }
 
 void WorkerSlot::QueueChannelInput(const std::vector<std::string>& messages, bool end) {

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "pprocd/wire/v1/wire.pb.h"
+#include "server/scheduler/input_block.h"
 #include "worker/base/unique_fd.h"
 #include "worker/framing.h"
 
@@ -57,9 +58,9 @@ struct WorkerSlot {
   // blocks in its send, which bounds the server's memory.
   bool paused = false;
 
-  // The task being run (state kBusy): its id and flags, its inputs (each a
-  // serialized google.protobuf.Value, kept for requeue), each item's index
-  // in its call, and how many results came back.
+  // The task being run (state kBusy): its id and flags, its inputs (runs of
+  // blocks, kept for requeue), each item's index in its call, and how many
+  // items came back.
   uint64_t task_id = 0;
   bool report_each = false;
   // The callable is a channel callable; its channel takes input (Start).
@@ -70,8 +71,11 @@ struct WorkerSlot {
   std::string counted_callable;
   // Messages the running item has sent so far (its next result's seq).
   uint64_t item_seq = 0;
-  std::vector<std::string> inputs;
+  std::vector<InputRun> task_runs;
   std::vector<uint64_t> indices;
+  // The call's result form and stats (TaskFrame.packed_results, item_stats).
+  bool packed_results = false;
+  v1::ItemStatsMode item_stats = v1::ITEM_STATS_PER_ITEM;
   uint64_t call_id = 0;
   int reported = 0;
   uint64_t item_started_us = 0;
@@ -94,10 +98,12 @@ struct WorkerSlot {
   bool retiring = false;
 
   bool busy() const { return state == WorkerState::kBusy; }
-  int unreported() const { return static_cast<int>(inputs.size()) - reported; }
-  // Appends the TaskFrame of the current task to the outbox, splicing the
-  // already-serialized inputs in without parsing them again.
+  int unreported() const { return static_cast<int>(indices.size()) - reported; }
+  // Appends the TaskFrame of the current task to the outbox: its inputs are
+  // the runs' JSON text, copied in as one array without parsing.
   void QueueTaskFrame(const std::string& callable);
+  // The task's items [from, to) (offsets in the task) as runs.
+  std::vector<InputRun> RunsOf(size_t from, size_t to) const;
   // Appends a frame of channel input for the running task.
   void QueueChannelInput(const std::vector<std::string>& messages, bool end);
   // The index (in its call) of the item running now.

@@ -1,5 +1,5 @@
 // libFuzzer target: the JSON codec of command callables
-// (worker/value_json.*).
+// (base/json).
 //
 // The input is read three ways. Checked:
 // - as JSON text: ParseJson() never fails badly; what it accepts prints
@@ -15,12 +15,12 @@
 #include <cstdint>
 #include <string>
 
+#include "base/json/json.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "worker/base/utf8.h"
-#include "worker/value_json.h"
 
 namespace pprocd {
 namespace {

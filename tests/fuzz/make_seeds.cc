@@ -69,21 +69,22 @@ void FrameSeeds() {
     return out + seed;
   };
   const std::string task =
-      Bytes<TaskFrame>(R"(task_id: 1 callable: "square" inputs { number_value: 3 }
-                          inputs { number_value: 4.5 })");
+      Bytes<TaskFrame>(R"(task_id: 1 callable: "square" packed_inputs: "[3, 4.5]"
+                          packed_results: true item_stats: ITEM_STATS_PER_CHUNK)");
   const std::string task_struct = Bytes<TaskFrame>(
       R"(task_id: 7 callable: "ackermann" report_each: true
-         inputs { struct_value { fields { key: "m" value { number_value: 2 } }
-                                 fields { key: "n" value { number_value: 3 } } } })");
-  const std::string channel =
-      Bytes<TaskFrame>(R"(task_id: 9 callable: "accumulate" channel_open: true inputs {})");
+         packed_inputs: "[{\"m\": 2, \"n\": 3}]")");
+  const std::string channel = Bytes<TaskFrame>(
+      R"(task_id: 9 callable: "accumulate" channel_open: true packed_inputs: "[null]")");
   const std::string channel_input = Bytes<TaskFrame>(
       R"(task_id: 9 channel_input { messages { number_value: 1 } messages { number_value: 2 } })");
   const std::string channel_end = Bytes<ChannelInput>(R"(end: true)");
   const std::string result = Bytes<ResultFrame>(
       R"(task_id: 1 results { index: 0 value { number_value: 9 } last: true
                               stats { wall_us: 12 cpu_us: 10 max_rss_kib: 4000 worker_pid: 77 } }
-         results { index: 1 value { number_value: 20.25 } last: true })");
+         results { index: 1 value { number_value: 20.25 } last: true }
+         blocks { first_index: 2 count: 3 values: "[1,\"a\",{\"k\":null}]"
+                  stats { wall_us: 30 cpu_us: 25 max_rss_kib: 4000 worker_pid: 77 } })");
   const std::string failed = Bytes<ResultFrame>(
       R"(task_id: 3 results { index: 0 last: true
            error { message: "chaos: raised on request" stderr_tail: "trace" }

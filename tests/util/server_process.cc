@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/json/json.h"
 
 #ifndef PPROCD_BINARY
 #error "PPROCD_BINARY must name the pprocd executable"
@@ -342,8 +344,18 @@ ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const st
           request.set_callable(callable);
           *request.mutable_options() = options;
         }
-        for (size_t i = 0; i < batch && next < inputs.size(); ++i) {
-          *request.add_inputs() = inputs[next++];
+        if (options.packed()) {
+          std::string* packed = request.mutable_packed_inputs();
+          packed->push_back('[');
+          for (size_t i = 0; i < batch && next < inputs.size(); ++i) {
+            if (i > 0) packed->push_back(',');
+            AppendJson(inputs[next++], packed);
+          }
+          packed->push_back(']');
+        } else {
+          for (size_t i = 0; i < batch && next < inputs.size(); ++i) {
+            *request.add_inputs() = inputs[next++];
+          }
         }
         first = false;
         if (!stream->Write(request)) break;
@@ -353,7 +365,36 @@ ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const st
     Response response;
     while (stream->Read(&response)) {
       ++outcome.responses;
-      for (auto& result : *response.mutable_results()) outcome.results.push_back(result);
+      std::vector<v1::ItemResult> merged(response.results().begin(), response.results().end());
+      for (const v1::ResultBlock& block : response.blocks()) {
+        outcome.blocks.push_back(block);
+        absl::StatusOr<google::protobuf::Value> values = ParseJson(block.values());
+        if (!values.ok() || static_cast<uint32_t>(values->list_value().values_size()) !=
+                                block.count()) {
+          // Shows up as a wrong result in the test's checks.
+          v1::ItemResult& wrong = merged.emplace_back();
+          wrong.set_index(block.first_index());
+          wrong.mutable_error()->set_message("a malformed block: " + block.ShortDebugString());
+          continue;
+        }
+        for (uint32_t k = 0; k < block.count(); ++k) {
+          v1::ItemResult& result = merged.emplace_back();
+          result.set_index(block.first_index() + k);
+          result.set_last(true);
+          *result.mutable_value() = values->list_value().values(static_cast<int>(k));
+          if (block.item_stats_size() == static_cast<int>(block.count())) {
+            *result.mutable_stats() = block.item_stats(static_cast<int>(k));
+          }
+        }
+      }
+      // Within one response, results and blocks merge by index.
+      if (response.blocks_size() > 0) {
+        std::stable_sort(merged.begin(), merged.end(),
+                         [](const v1::ItemResult& a, const v1::ItemResult& b) {
+                           return a.index() < b.index();
+                         });
+      }
+      for (auto& result : merged) outcome.results.push_back(std::move(result));
     }
     writer.join();
     outcome.status = stream->Finish();

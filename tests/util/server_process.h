@@ -112,12 +112,17 @@ std::string PprocBinary();
 // Outcome of one Map or Queue call.
 struct ItemsOutcome {
   grpc::Status status;
+  // Every item's result; a packed call's blocks are expanded into one
+  // ItemResult per item (index, value, last, and item_stats as stats).
   std::vector<v1::ItemResult> results;
   int responses = 0;
+  // Packed form: the blocks received, as they came.
+  std::vector<v1::ResultBlock> blocks;
 };
 
 // Runs a whole Map (`ordered`) or Queue call: the inputs go in requests of
-// `batch` from a writer thread while results are read.
+// `batch` from a writer thread while results are read. With
+// options.packed() the inputs go as JSON arrays in packed_inputs.
 ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const std::string& callable,
                       const std::vector<google::protobuf::Value>& inputs,
                       const v1::CallOptions& options = {}, size_t batch = 1000);

@@ -7,29 +7,36 @@
 namespace pprocd {
 namespace {
 
-ResultPtr Result(uint64_t index, uint64_t seq = 0, bool last = true) {
+ResultPiece Result(uint64_t index, uint64_t seq = 0, bool last = true) {
   auto result = std::make_unique<v1::ItemResult>();
   result->set_index(index);
   result->set_seq(seq);
   result->set_last(last);
-  return result;
+  return ResultPiece(std::move(result));
 }
 
-std::vector<std::pair<uint64_t, uint64_t>> IndexSeqs(const std::vector<ResultPtr>& results) {
+ResultPiece Block(uint64_t first_index, uint32_t count) {
+  auto block = std::make_unique<v1::ResultBlock>();
+  block->set_first_index(first_index);
+  block->set_count(count);
+  return ResultPiece(std::move(block));
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> IndexSeqs(const std::vector<ResultPiece>& results) {
   std::vector<std::pair<uint64_t, uint64_t>> pairs;
-  for (const auto& result : results) pairs.emplace_back(result->index(), result->seq());
+  for (const auto& piece : results) pairs.emplace_back(piece.index(), piece.result->seq());
   return pairs;
 }
 
-std::vector<uint64_t> Indices(const std::vector<ResultPtr>& results) {
+std::vector<uint64_t> Indices(const std::vector<ResultPiece>& results) {
   std::vector<uint64_t> indices;
-  for (const auto& result : results) indices.push_back(result->index());
+  for (const auto& piece : results) indices.push_back(piece.index());
   return indices;
 }
 
 TEST(OrderingBufferTest, ReleasesOnlyCompletePrefixes) {
   OrderingBuffer buffer;
-  std::vector<ResultPtr> out;
+  std::vector<ResultPiece> out;
   buffer.Add(Result(2));
   buffer.Add(Result(1));
   buffer.PopReady(&out);
@@ -49,7 +56,7 @@ TEST(OrderingBufferTest, ReleasesOnlyCompletePrefixes) {
 
 TEST(OrderingBufferTest, StreamsTheHeadInputsMessagesAndHoldsLaterOnes) {
   OrderingBuffer buffer;
-  std::vector<ResultPtr> out;
+  std::vector<ResultPiece> out;
   buffer.Add(Result(1, 0, false));
   buffer.Add(Result(0, 0, false));
   buffer.PopReady(&out);
@@ -65,6 +72,22 @@ TEST(OrderingBufferTest, StreamsTheHeadInputsMessagesAndHoldsLaterOnes) {
             (std::vector<std::pair<uint64_t, uint64_t>>{{0, 1}, {1, 0}, {1, 1}, {1, 2}}));
   EXPECT_EQ(buffer.held(), 0u);
   EXPECT_EQ(buffer.next_index(), 2u);
+}
+
+TEST(OrderingBufferTest, OrdersBlocksAsWholesBesideSingleResults) {
+  OrderingBuffer buffer;
+  std::vector<ResultPiece> out;
+  buffer.Add(Block(5, 3));   // 5, 6, 7
+  buffer.Add(Result(4));     // a failure between blocks
+  buffer.Add(Block(8, 2));   // 8, 9
+  EXPECT_EQ(buffer.held(), 6u);
+  buffer.PopReady(&out);
+  EXPECT_TRUE(out.empty());
+  buffer.Add(Block(0, 4));  // 0..3
+  buffer.PopReady(&out);
+  EXPECT_EQ(Indices(out), (std::vector<uint64_t>{0, 4, 5, 8}));
+  EXPECT_EQ(buffer.next_index(), 10u);
+  EXPECT_EQ(buffer.held(), 0u);
 }
 
 TEST(ChunkingTest, AutomaticSizeFollowsPoolMapRuleWithinBounds) {

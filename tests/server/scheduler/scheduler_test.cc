@@ -25,10 +25,13 @@ using google::protobuf::Value;
 
 class RecordingSink : public CallSink {
  public:
-  void Deliver(std::vector<ResultPtr> results) override { Record(std::move(results)); }
-  void Record(std::vector<ResultPtr> results) {
+  void Deliver(std::vector<ResultPiece> results) override { Record(std::move(results)); }
+  void Record(std::vector<ResultPiece> results) {
     absl::MutexLock lock(&mu_);
-    for (auto& result : results) results_.push_back(std::move(*result));
+    for (auto& piece : results) {
+      ASSERT_NE(piece.result, nullptr) << "a Value-form call got a block";
+      results_.push_back(std::move(*piece.result));
+    }
     ++deliveries_;
   }
   void WantInput() override {
@@ -115,9 +118,9 @@ class SchedulerTest : public ::testing::Test {
   }
   void Add(uint64_t call, const std::vector<Value>& inputs) {
     ASSERT_TRUE(scheduler_->ReserveQueued(inputs.size()));
-    std::vector<std::string> serialized;
-    for (const Value& value : inputs) serialized.push_back(value.SerializeAsString());
-    scheduler_->AddInputs(call, std::move(serialized));
+    google::protobuf::RepeatedPtrField<Value> serialized;
+    for (const Value& value : inputs) *serialized.Add() = value;
+    scheduler_->AddInputs(call, ValueInputBlock(serialized));
   }
 
   uint32_t workers_ = 2;
@@ -237,7 +240,7 @@ TEST_F(SchedulerTest, LosingTheTemplateStopsTheLoopAndFailsCalls) {
 // the loop would do next waits, while the test changes the world.
 class BlockingSink : public RecordingSink {
  public:
-  void Deliver(std::vector<ResultPtr> results) override {
+  void Deliver(std::vector<ResultPiece> results) override {
     Record(std::move(results));
     if (delivering_.HasBeenNotified()) return;
     delivering_.Notify();

@@ -7,19 +7,32 @@
 namespace pprocd {
 namespace {
 
-TEST(WorkerSlotTest, SplicedTaskFrameParsesAsTheSameTaskFrame) {
+std::shared_ptr<const InputBlock> Block(const std::string& json) {
+  absl::StatusOr<std::shared_ptr<const InputBlock>> block = PackedInputBlock(json);
+  EXPECT_TRUE(block.ok()) << block.status();
+  return *block;
+}
+
+InputRun MakeRun(std::shared_ptr<const InputBlock> block, uint32_t begin, uint32_t end,
+             uint64_t first_index) {
+  InputRun run;
+  run.block = std::move(block);
+  run.begin = begin;
+  run.end = end;
+  run.first_index = first_index;
+  return run;
+}
+
+TEST(WorkerSlotTest, TaskFrameJoinsTheRunsIntoOneJsonArray) {
   WorkerSlot worker;
   worker.task_id = 77;
   worker.report_each = true;
-  for (int i = 0; i < 300; ++i) {
-    google::protobuf::Value value;
-    if (i % 2 == 0) {
-      value.set_number_value(i);
-    } else {
-      value.set_string_value(std::string(static_cast<size_t>(i), 's'));
-    }
-    worker.inputs.push_back(value.SerializeAsString());
-  }
+  worker.packed_results = true;
+  worker.item_stats = v1::ITEM_STATS_NONE;
+  const auto first = Block(R"([0, "s", {"a": [1, 2]} , 3])");
+  const auto second = Block(R"(["x","y"])");
+  worker.task_runs.push_back(MakeRun(first, 1, 4, 1));
+  worker.task_runs.push_back(MakeRun(second, 0, 1, 9));
   worker.QueueTaskFrame("echo");
   FrameReader reader;
   reader.Append(worker.outbox);
@@ -33,9 +46,22 @@ TEST(WorkerSlotTest, SplicedTaskFrameParsesAsTheSameTaskFrame) {
   EXPECT_EQ(task.task_id(), 77u);
   EXPECT_EQ(task.callable(), "echo");
   EXPECT_TRUE(task.report_each());
-  ASSERT_EQ(task.inputs_size(), 300);
-  EXPECT_EQ(task.inputs(200).number_value(), 200);
-  EXPECT_EQ(task.inputs(201).string_value(), std::string(201, 's'));
+  EXPECT_TRUE(task.packed_results());
+  EXPECT_EQ(task.item_stats(), v1::ITEM_STATS_NONE);
+  EXPECT_EQ(task.packed_inputs(), R"(["s", {"a": [1, 2]} , 3,"x"])");
+}
+
+TEST(WorkerSlotTest, RunsOfATaskRangeCutTheRunsItCovers) {
+  WorkerSlot worker;
+  const auto block = Block("[10,11,12,13,14]");
+  worker.task_runs.push_back(MakeRun(block, 0, 2, 0));  // items 0, 1
+  worker.task_runs.push_back(MakeRun(block, 3, 5, 3));  // items 3, 4 (2 was cancelled)
+  const std::vector<InputRun> runs = worker.RunsOf(1, 3);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].first_index, 1u);
+  EXPECT_EQ(runs[0].Text(), "11");
+  EXPECT_EQ(runs[1].first_index, 3u);
+  EXPECT_EQ(runs[1].Text(), "13");
 }
 
 TEST(WorkerSlotTest, OutputTailKeepsTheLastLines) {

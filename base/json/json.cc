@@ -1,11 +1,15 @@
-#include "worker/value_json.h"
+#include "base/json/json.h"
 
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <forward_list>
+#include <limits>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "worker/base/utf8.h"
 
@@ -24,7 +28,10 @@ void AppendNumber(double number, std::string* out) {
   } else if (std::trunc(number) == number && std::fabs(number) < 1e15 &&
              !(number == 0 && std::signbit(number))) {
     // What %.15g prints for these, without printf.
-    absl::StrAppend(out, static_cast<int64_t>(number));
+    char buffer[24];
+    const std::to_chars_result result =
+        std::to_chars(buffer, buffer + sizeof(buffer), static_cast<int64_t>(number));
+    out->append(buffer, result.ptr);
   } else {
     char buffer[32];
     int length = std::snprintf(buffer, sizeof(buffer), "%.15g", number);
@@ -33,6 +40,385 @@ void AppendNumber(double number, std::string* out) {
     }
     out->append(buffer, static_cast<size_t>(length));
   }
+}
+
+// Appends code point `cp` as UTF-8.
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// The keys of one object, to find a repeated one without building the
+// object. Allocates nothing for an object of a few keys without escapes.
+class KeySet {
+ public:
+  // Adds the key whose JSON text (between the quotes, valid) is `raw`;
+  // false if the object has it already.
+  bool Insert(absl::string_view raw) {
+    absl::string_view key = raw;
+    if (raw.find('\\') != absl::string_view::npos) {
+      decoded_.push_front(Decode(raw));
+      key = decoded_.front();
+    }
+    if (set_.empty()) {
+      for (absl::string_view seen : few_) {
+        if (seen == key) return false;
+      }
+      if (few_.size() < kFew) {
+        few_.push_back(key);
+        return true;
+      }
+      set_.insert(few_.begin(), few_.end());
+    }
+    return set_.insert(key).second;
+  }
+
+ private:
+  static constexpr size_t kFew = 16;
+  static std::string Decode(absl::string_view raw);
+
+  absl::InlinedVector<absl::string_view, kFew> few_;
+  absl::flat_hash_set<absl::string_view> set_;
+  std::forward_list<std::string> decoded_;  // Stable addresses.
+};
+
+// A recursive-descent reader. With kBuild it fills Values; without, it only
+// validates (strings other than keys are checked, not copied).
+template <bool kBuild>
+class Parser {
+ public:
+  explicit Parser(absl::string_view text) : text_(text) {}
+
+  // Reads one value and the whitespace after it; the text must end there.
+  bool ParseAll(Value* value) {
+    if (!ParseValue(value, 0)) return false;
+    SkipSpace();
+    if (pos_ != text_.size()) return Fail("text after the value");
+    return true;
+  }
+
+  // Reads the whole text as an array, calling on_element(begin, end) for
+  // each element and building it into the Value new_element() returns.
+  template <typename NewElement, typename OnElement>
+  bool ParseArrayText(NewElement new_element, OnElement on_element) {
+    SkipSpace();
+    if (pos_ == text_.size() || text_[pos_] != '[') {
+      pos_ = 0;
+      return Fail("expected a JSON array");
+    }
+    ++pos_;
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ']') {
+      ++pos_;
+    } else {
+      while (true) {
+        SkipSpace();
+        const size_t begin = pos_;
+        if (!ParseValue(new_element(), 1)) return false;
+        on_element(begin, pos_);
+        SkipSpace();
+        if (pos_ == text_.size()) return Fail("unterminated array");
+        const char c = text_[pos_++];
+        if (c == ']') break;
+        if (c != ',') {
+          --pos_;
+          return Fail("expected ',' or ']'");
+        }
+      }
+    }
+    SkipSpace();
+    if (pos_ != text_.size()) return Fail("text after the value");
+    return true;
+  }
+
+  absl::Status Error() const {
+    return absl::InvalidArgumentError(absl::StrCat("byte ", pos_, ": ", error_));
+  }
+
+ private:
+  bool Fail(const char* what) {
+    error_ = what;
+    return false;
+  }
+
+  void SkipSpace() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+      ++pos_;
+    }
+  }
+
+  bool Literal(absl::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return Fail("not a JSON value");
+    pos_ += word.size();
+    return true;
+  }
+
+  bool ParseValue(Value* value, int depth) {
+    SkipSpace();
+    if (pos_ == text_.size()) return Fail("no value");
+    switch (text_[pos_]) {
+      case '{':
+        return ParseObject(value, depth + 1);
+      case '[':
+        return ParseArray(value, depth + 1);
+      case '"':
+        return ParseString(kBuild ? value->mutable_string_value() : nullptr);
+      case 't':
+        if (kBuild) value->set_bool_value(true);
+        return Literal("true");
+      case 'f':
+        if (kBuild) value->set_bool_value(false);
+        return Literal("false");
+      case 'n':
+        if (kBuild) value->set_null_value({});
+        return Literal("null");
+      default:
+        return ParseNumber(value);
+    }
+  }
+
+  bool ParseObject(Value* value, int depth) {
+    if (depth > kMaxDepth) return Fail("nested too deep");
+    ++pos_;
+    google::protobuf::Map<std::string, Value>* fields =
+        kBuild ? value->mutable_struct_value()->mutable_fields() : nullptr;
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
+    std::string key;
+    KeySet keys;
+    while (true) {
+      SkipSpace();
+      if (pos_ == text_.size() || text_[pos_] != '"') return Fail("expected a key");
+      const size_t key_begin = pos_;
+      Value* field = nullptr;
+      if (kBuild) {
+        key.clear();
+        if (!ParseString(&key)) return false;
+        if (fields->find(key) != fields->end()) {
+          pos_ = key_begin;
+          return Fail("repeated key");
+        }
+        field = &(*fields)[key];
+      } else {
+        if (!ParseString(nullptr)) return false;
+        if (!keys.Insert(text_.substr(key_begin + 1, pos_ - key_begin - 2))) {
+          pos_ = key_begin;
+          return Fail("repeated key");
+        }
+      }
+      SkipSpace();
+      if (pos_ == text_.size() || text_[pos_] != ':') return Fail("expected ':'");
+      ++pos_;
+      if (!ParseValue(field, depth)) return false;
+      SkipSpace();
+      if (pos_ == text_.size()) return Fail("unterminated object");
+      if (text_[pos_] == '}') {
+        ++pos_;
+        return true;
+      }
+      if (text_[pos_] != ',') return Fail("expected ',' or '}'");
+      ++pos_;
+    }
+  }
+
+  bool ParseArray(Value* value, int depth) {
+    if (depth > kMaxDepth) return Fail("nested too deep");
+    ++pos_;
+    google::protobuf::ListValue* list = kBuild ? value->mutable_list_value() : nullptr;
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ']') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      if (!ParseValue(kBuild ? list->add_values() : nullptr, depth)) return false;
+      SkipSpace();
+      if (pos_ == text_.size()) return Fail("unterminated array");
+      if (text_[pos_] == ']') {
+        ++pos_;
+        return true;
+      }
+      if (text_[pos_] != ',') return Fail("expected ',' or ']'");
+      ++pos_;
+    }
+  }
+
+  bool Hex4(uint32_t* out) {
+    if (text_.size() - pos_ < 4) return Fail("bad \\u escape");
+    uint32_t cp = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = text_[pos_ + i];
+      cp <<= 4;
+      if (c >= '0' && c <= '9') {
+        cp |= static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        cp |= static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        cp |= static_cast<uint32_t>(c - 'A' + 10);
+      } else {
+        return Fail("bad \\u escape");
+      }
+    }
+    pos_ += 4;
+    *out = cp;
+    return true;
+  }
+
+  // Reads a string at pos_ (its opening quote); appends its text to `*out`
+  // unless `out` is null.
+  bool ParseString(std::string* out) {
+    ++pos_;  // The opening quote.
+    while (true) {
+      size_t plain = pos_;
+      while (plain < text_.size()) {
+        const unsigned char c = static_cast<unsigned char>(text_[plain]);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+        ++plain;
+      }
+      if (out != nullptr) out->append(text_.data() + pos_, plain - pos_);
+      pos_ = plain;
+      if (pos_ == text_.size()) return Fail("unterminated string");
+      const unsigned char c = static_cast<unsigned char>(text_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) return Fail("control character in a string");
+      if (c >= 0x80) {
+        const size_t length = Utf8SequenceLength(text_.substr(pos_));
+        if (length == 0) return Fail("invalid UTF-8 in a string");
+        if (out != nullptr) out->append(text_.data() + pos_, length);
+        pos_ += length;
+        continue;
+      }
+      // A backslash.
+      if (++pos_ == text_.size()) return Fail("unterminated string");
+      const char escape = text_[pos_++];
+      char plain_escape = 0;
+      switch (escape) {
+        case '"':
+        case '\\':
+        case '/':
+          plain_escape = escape;
+          break;
+        case 'b':
+          plain_escape = '\b';
+          break;
+        case 'f':
+          plain_escape = '\f';
+          break;
+        case 'n':
+          plain_escape = '\n';
+          break;
+        case 'r':
+          plain_escape = '\r';
+          break;
+        case 't':
+          plain_escape = '\t';
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!Hex4(&cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF && text_.substr(pos_, 2) == "\\u") {
+            const size_t before = pos_;
+            pos_ += 2;
+            uint32_t low = 0;
+            if (!Hex4(&low)) return false;
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              pos_ = before;  // Not a pair: the next escape stands alone.
+            }
+          }
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+          if (out != nullptr) AppendUtf8(cp, out);
+          continue;
+        }
+        default:
+          pos_ -= 2;
+          return Fail("bad escape in a string");
+      }
+      if (out != nullptr) out->push_back(plain_escape);
+    }
+  }
+
+  bool ParseNumber(Value* value) {
+    const size_t start = pos_;
+    const auto digits = [&] {
+      const size_t from = pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+      return pos_ > from;
+    };
+    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+    if (pos_ < text_.size() && text_[pos_] == '0') {
+      ++pos_;
+    } else if (!digits()) {
+      pos_ = start;
+      return Fail("not a JSON value");
+    }
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      ++pos_;
+      if (!digits()) return Fail("bad number");
+    }
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (!digits()) return Fail("bad number");
+    }
+    if (!kBuild) return true;
+    double number = 0;
+    const std::from_chars_result result =
+        std::from_chars(text_.data() + start, text_.data() + pos_, number);
+    if (result.ec == std::errc::result_out_of_range) {
+      // Beyond a double's range: what strtod gives (infinity or zero).
+      number = std::strtod(std::string(text_.substr(start, pos_ - start)).c_str(), nullptr);
+    } else if (result.ec != std::errc() || result.ptr != text_.data() + pos_) {
+      pos_ = start;
+      return Fail("bad number");
+    }
+    value->set_number_value(number);
+    return true;
+  }
+
+  const absl::string_view text_;
+  size_t pos_ = 0;
+  const char* error_ = "";
+};
+
+std::string KeySet::Decode(absl::string_view raw) {
+  // `raw` is a valid string body: read it again with its quotes.
+  std::string quoted = absl::StrCat("\"", raw, "\"");
+  absl::StatusOr<Value> value = ParseJson(quoted);
+  return value.ok() ? value->string_value() : std::string(raw);
+}
+
+void AppendJsonList(const google::protobuf::RepeatedPtrField<Value>& values, std::string* out) {
+  out->push_back('[');
+  bool first = true;
+  for (const Value& element : values) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJson(element, out);
+  }
+  out->push_back(']');
 }
 
 }  // namespace
@@ -72,282 +458,6 @@ void AppendJsonString(absl::string_view text, std::string* out) {
   out->push_back('"');
 }
 
-namespace {
-
-// Appends code point `cp` as UTF-8.
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-class Parser {
- public:
-  explicit Parser(absl::string_view text) : text_(text) {}
-
-  absl::StatusOr<Value> ParseAll() {
-    Value value;
-    if (!ParseValue(&value, 0)) return Error();
-    SkipSpace();
-    if (pos_ != text_.size()) {
-      error_ = "text after the value";
-      return Error();
-    }
-    return value;
-  }
-
- private:
-  absl::Status Error() const {
-    return absl::InvalidArgumentError(absl::StrCat(error_, " at byte ", pos_));
-  }
-
-  bool Fail(const char* what) {
-    error_ = what;
-    return false;
-  }
-
-  void SkipSpace() {
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_];
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
-      ++pos_;
-    }
-  }
-
-  bool Literal(absl::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) return Fail("not a JSON value");
-    pos_ += word.size();
-    return true;
-  }
-
-  bool ParseValue(Value* value, int depth) {
-    SkipSpace();
-    if (pos_ == text_.size()) return Fail("no value");
-    switch (text_[pos_]) {
-      case '{':
-        return ParseObject(value, depth + 1);
-      case '[':
-        return ParseArray(value, depth + 1);
-      case '"':
-        return ParseString(value->mutable_string_value());
-      case 't':
-        value->set_bool_value(true);
-        return Literal("true");
-      case 'f':
-        value->set_bool_value(false);
-        return Literal("false");
-      case 'n':
-        value->set_null_value({});
-        return Literal("null");
-      default:
-        return ParseNumber(value);
-    }
-  }
-
-  bool ParseObject(Value* value, int depth) {
-    if (depth > kMaxDepth) return Fail("nested too deep");
-    ++pos_;
-    auto& fields = *value->mutable_struct_value()->mutable_fields();
-    SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == '}') {
-      ++pos_;
-      return true;
-    }
-    std::string key;
-    while (true) {
-      SkipSpace();
-      if (pos_ == text_.size() || text_[pos_] != '"') return Fail("expected a key");
-      key.clear();
-      if (!ParseString(&key)) return false;
-      SkipSpace();
-      if (pos_ == text_.size() || text_[pos_] != ':') return Fail("expected ':'");
-      ++pos_;
-      if (fields.find(key) != fields.end()) return Fail("repeated key");
-      if (!ParseValue(&fields[key], depth)) return false;
-      SkipSpace();
-      if (pos_ == text_.size()) return Fail("unterminated object");
-      if (text_[pos_] == '}') {
-        ++pos_;
-        return true;
-      }
-      if (text_[pos_] != ',') return Fail("expected ',' or '}'");
-      ++pos_;
-    }
-  }
-
-  bool ParseArray(Value* value, int depth) {
-    if (depth > kMaxDepth) return Fail("nested too deep");
-    ++pos_;
-    auto* list = value->mutable_list_value();
-    SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == ']') {
-      ++pos_;
-      return true;
-    }
-    while (true) {
-      if (!ParseValue(list->add_values(), depth)) return false;
-      SkipSpace();
-      if (pos_ == text_.size()) return Fail("unterminated array");
-      if (text_[pos_] == ']') {
-        ++pos_;
-        return true;
-      }
-      if (text_[pos_] != ',') return Fail("expected ',' or ']'");
-      ++pos_;
-    }
-  }
-
-  bool Hex4(uint32_t* out) {
-    if (text_.size() - pos_ < 4) return Fail("bad \\u escape");
-    uint32_t cp = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = text_[pos_ + i];
-      cp <<= 4;
-      if (c >= '0' && c <= '9') {
-        cp |= static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        cp |= static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        cp |= static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        return Fail("bad \\u escape");
-      }
-    }
-    pos_ += 4;
-    *out = cp;
-    return true;
-  }
-
-  bool ParseString(std::string* out) {
-    ++pos_;  // The opening quote.
-    while (true) {
-      size_t plain = pos_;
-      while (plain < text_.size()) {
-        const unsigned char c = static_cast<unsigned char>(text_[plain]);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-        ++plain;
-      }
-      out->append(text_.data() + pos_, plain - pos_);
-      pos_ = plain;
-      if (pos_ == text_.size()) return Fail("unterminated string");
-      const unsigned char c = static_cast<unsigned char>(text_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return true;
-      }
-      if (c < 0x20) return Fail("control character in a string");
-      if (c >= 0x80) {
-        const size_t length = Utf8SequenceLength(text_.substr(pos_));
-        if (length == 0) return Fail("invalid UTF-8 in a string");
-        out->append(text_.data() + pos_, length);
-        pos_ += length;
-        continue;
-      }
-      // A backslash.
-      if (++pos_ == text_.size()) return Fail("unterminated string");
-      const char escape = text_[pos_++];
-      switch (escape) {
-        case '"':
-        case '\\':
-        case '/':
-          out->push_back(escape);
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          uint32_t cp = 0;
-          if (!Hex4(&cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF && text_.substr(pos_, 2) == "\\u") {
-            const size_t before = pos_;
-            pos_ += 2;
-            uint32_t low = 0;
-            if (!Hex4(&low)) return false;
-            if (low >= 0xDC00 && low <= 0xDFFF) {
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-            } else {
-              pos_ = before;  // Not a pair: the next escape stands alone.
-            }
-          }
-          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-          AppendUtf8(cp, out);
-          break;
-        }
-        default:
-          --pos_;
-          return Fail("bad escape in a string");
-      }
-    }
-  }
-
-  bool ParseNumber(Value* value) {
-    const size_t start = pos_;
-    const auto digits = [&] {
-      const size_t from = pos_;
-      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
-      return pos_ > from;
-    };
-    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
-    if (pos_ < text_.size() && text_[pos_] == '0') {
-      ++pos_;
-    } else if (!digits()) {
-      pos_ = start;
-      return Fail("not a JSON value");
-    }
-    if (pos_ < text_.size() && text_[pos_] == '.') {
-      ++pos_;
-      if (!digits()) return Fail("bad number");
-    }
-    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-      if (!digits()) return Fail("bad number");
-    }
-    double number = 0;
-    const std::from_chars_result result =
-        std::from_chars(text_.data() + start, text_.data() + pos_, number);
-    if (result.ec == std::errc::result_out_of_range) {
-      // Beyond a double's range: what strtod gives (infinity or zero).
-      number = std::strtod(std::string(text_.substr(start, pos_ - start)).c_str(), nullptr);
-    } else if (result.ec != std::errc() || result.ptr != text_.data() + pos_) {
-      pos_ = start;
-      return Fail("bad number");
-    }
-    value->set_number_value(number);
-    return true;
-  }
-
-  const absl::string_view text_;
-  size_t pos_ = 0;
-  const char* error_ = "";
-};
-
-}  // namespace
-
 void AppendJson(const Value& value, std::string* out) {
   switch (value.kind_case()) {
     case Value::kNumberValue:
@@ -372,17 +482,9 @@ void AppendJson(const Value& value, std::string* out) {
       out->push_back('}');
       return;
     }
-    case Value::kListValue: {
-      out->push_back('[');
-      bool first = true;
-      for (const Value& element : value.list_value().values()) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendJson(element, out);
-      }
-      out->push_back(']');
+    case Value::kListValue:
+      AppendJsonList(value.list_value().values(), out);
       return;
-    }
     case Value::kNullValue:
     case Value::KIND_NOT_SET:
       break;
@@ -390,6 +492,52 @@ void AppendJson(const Value& value, std::string* out) {
   out->append("null");
 }
 
-absl::StatusOr<Value> ParseJson(absl::string_view text) { return Parser(text).ParseAll(); }
+void AppendJsonArray(absl::Span<const Value* const> values, std::string* out) {
+  out->push_back('[');
+  bool first = true;
+  for (const Value* element : values) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJson(*element, out);
+  }
+  out->push_back(']');
+}
+
+void AppendJsonArray(const google::protobuf::RepeatedPtrField<Value>& values, std::string* out) {
+  AppendJsonList(values, out);
+}
+
+absl::StatusOr<Value> ParseJson(absl::string_view text) {
+  Parser<true> parser(text);
+  Value value;
+  if (!parser.ParseAll(&value)) return parser.Error();
+  return value;
+}
+
+absl::Status SplitJsonArray(absl::string_view text, std::vector<JsonElement>* elements) {
+  if (text.size() > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError("a JSON array of 4 GiB or more");
+  }
+  Parser<false> parser(text);
+  const bool ok = parser.ParseArrayText(
+      []() -> Value* { return nullptr; },
+      [elements](size_t begin, size_t end) {
+        elements->push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
+      });
+  if (!ok) return parser.Error();
+  return absl::OkStatus();
+}
+
+absl::Status ParseJsonArray(absl::string_view text,
+                            google::protobuf::RepeatedPtrField<Value>* out) {
+  const int old_size = out->size();
+  Parser<true> parser(text);
+  const bool ok = parser.ParseArrayText([out] { return out->Add(); }, [](size_t, size_t) {});
+  if (!ok) {
+    out->DeleteSubrange(old_size, out->size() - old_size);
+    return parser.Error();
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace pprocd
