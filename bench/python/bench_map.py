@@ -40,6 +40,7 @@ and, with --work spin: BENCH bench=TAG side=work spin_n=K item_us=U ideal_items_
 """
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -86,8 +87,11 @@ class Peers:
             self.pool = fork_context().Pool(workers)
 
             def close():
-                self.pool.terminate()
-                self.pool.join()
+                # Done with it: kill the workers outright. terminate() and
+                # join() can hang (a killed or stuck worker may hold the
+                # task queue's lock); main() leaves with os._exit.
+                for worker in self.pool._pool:
+                    worker.kill()
             self._closers.append(close)
         return self.pool
 
@@ -135,7 +139,6 @@ class Peers:
 
 
 def main():
-    on_sigterm_kill_children()
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--address", default=os.environ.get("PPROCD_ADDRESS"),
@@ -193,6 +196,9 @@ def main():
         return own, tree_cpu_s(me) - process_cpu_s(me), -1.0
     farm = None
     peers = Peers(sides, args.workers, fn)
+    # After the pools have forked their workers, which keep the default
+    # SIGTERM (a pool's terminate() relies on it).
+    on_sigterm_kill_children()
     try:
         if "pprocd" in sides:
             pprocd = import_client()
@@ -237,4 +243,11 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rc = main()
+    # Nothing may outlive this process, and the pools' exit handlers must not
+    # wait on workers that were killed: kill what is left, then leave at once.
+    for child in multiprocessing.active_children():
+        child.kill()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
