@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -201,6 +202,54 @@ inline void ExpectNumber(Checker& c, const v1::ItemResult& r, double expected) {
             ", got " + Describe(r));
 }
 
+// Reads a JSON array of strings without escapes (what a ResultBlock of
+// echoed plain-ASCII payloads holds) into `out` (cleared first; the views
+// point into `json`). Returns false, with the byte offset and reason in
+// `error`, on anything else, a backslash escape included.
+inline bool ParseSimpleStringArray(const std::string& json, std::vector<std::string_view>* out,
+                                   std::string* error) {
+  out->clear();
+  const char* const begin = json.data();
+  const char* const end = begin + json.size();
+  const char* p = begin;
+  auto fail = [&](const char* why) {
+    *error = std::string(why) + " at byte " + std::to_string(p - begin);
+    return false;
+  };
+  auto skip_ws = [&] {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+  };
+  skip_ws();
+  if (p == end || *p != '[') return fail("expected '['");
+  ++p;
+  skip_ws();
+  if (p < end && *p == ']') return true;
+  while (true) {
+    skip_ws();
+    if (p == end || *p != '"') return fail("expected a string");
+    const char* q = ++p;
+    while (q < end && *q != '"' && *q != '\\') ++q;
+    if (q == end) return fail("unterminated string");
+    if (*q == '\\') {
+      p = q;
+      return fail("escape (not expected in these payloads)");
+    }
+    out->emplace_back(p, static_cast<size_t>(q - p));
+    p = q + 1;
+    skip_ws();
+    if (p < end && *p == ',') {
+      ++p;
+      continue;
+    }
+    if (p < end && *p == ']') {
+      ++p;
+      skip_ws();
+      return p == end || fail("bytes after the array");
+    }
+    return fail("expected ',' or ']'");
+  }
+}
+
 // --- Stream driver ----------------------------------------------------------
 
 struct StreamConfig {
@@ -208,9 +257,83 @@ struct StreamConfig {
   v1::CallOptions options;
   uint64_t items = 0;
   uint32_t batch = 4096;
-  // Fills input i.
+  // Fills input i (the Value form).
   std::function<void(uint64_t, google::protobuf::Value*)> input;
+  // The packed form (used when options.packed() is set): appends inputs
+  // [begin, end) to `out` as the elements of one JSON array (brackets
+  // included); `out` arrives empty.
+  std::function<void(uint64_t begin, uint64_t end, std::string* out)> packed_input;
 };
+
+// Appends the JSON array [begin, begin + 1, ..., end - 1] to `out`.
+inline void AppendIntegerArray(uint64_t begin, uint64_t end, std::string* out) {
+  char digits[24];
+  out->push_back('[');
+  for (uint64_t i = begin; i < end; ++i) {
+    if (i != begin) out->push_back(',');
+    char* p = digits + sizeof digits;
+    uint64_t v = i;
+    do {
+      *--p = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    out->append(p, static_cast<size_t>(digits + sizeof digits - p));
+  }
+  out->push_back(']');
+}
+
+// Reads a JSON array of numbers (what a ResultBlock of echoed numbers holds)
+// into `out` (cleared first). Integers without a fraction or exponent are
+// read directly; anything else numeric goes through strtod. Returns false,
+// with the byte offset and reason in `error`, on anything but an array of
+// numbers. `json` must be NUL-terminated past its size (std::string is).
+inline bool ParseNumberArray(const std::string& json, std::vector<double>* out,
+                             std::string* error) {
+  out->clear();
+  const char* const begin = json.c_str();
+  const char* const end = begin + json.size();
+  const char* p = begin;
+  auto fail = [&](const char* why) {
+    *error = std::string(why) + " at byte " + std::to_string(p - begin);
+    return false;
+  };
+  auto skip_ws = [&] {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+  };
+  skip_ws();
+  if (p == end || *p != '[') return fail("expected '['");
+  ++p;
+  skip_ws();
+  if (p < end && *p == ']') return true;
+  while (true) {
+    skip_ws();
+    const char* q = p;
+    uint64_t v = 0;
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 16)
+      v = v * 10 + static_cast<uint64_t>(*q++ - '0');
+    if (q > p && q < end && (*q == ',' || *q == ']' || *q == ' ')) {
+      out->push_back(static_cast<double>(v));
+      p = q;
+    } else {
+      char* e = nullptr;
+      const double d = std::strtod(p, &e);
+      if (e == p || e > end) return fail("expected a number");
+      out->push_back(d);
+      p = e;
+    }
+    skip_ws();
+    if (p < end && *p == ',') {
+      ++p;
+      continue;
+    }
+    if (p < end && *p == ']') {
+      ++p;
+      skip_ws();
+      return p == end || fail("bytes after the array");
+    }
+    return fail("expected ',' or ']'");
+  }
+}
 
 struct StreamOutcome {
   grpc::Status status;
@@ -224,10 +347,16 @@ struct StreamOutcome {
 // batches, then half-closes; this thread reads every response and hands each
 // ItemResult to `on_result`, and calls `after_response(results_so_far)` after
 // each response (the hook the slow-reader benchmark uses to throttle).
+//
+// The packed form (cfg.options.packed()): inputs go as `packed_inputs` from
+// cfg.packed_input, and each response's ResultBlocks go to `on_block`,
+// merged with its ItemResults by index (so a Map's items reach the two
+// callbacks in input order).
 template <class Req, class Resp, class OpenFn>
 StreamOutcome RunStream(const StreamConfig& cfg, OpenFn open,
                         const std::function<void(const v1::ItemResult&)>& on_result,
-                        const std::function<void(uint64_t)>& after_response = nullptr) {
+                        const std::function<void(uint64_t)>& after_response = nullptr,
+                        const std::function<void(const v1::ResultBlock&)>& on_block = nullptr) {
   StreamOutcome out;
   grpc::ClientContext ctx;
   const auto t0 = Clock::now();
@@ -240,10 +369,17 @@ StreamOutcome RunStream(const StreamConfig& cfg, OpenFn open,
     bool ok = stream->Write(first);
     Req req;  // reused: cleared repeated fields keep their allocations
     uint64_t i = 0;
+    const bool packed = cfg.options.packed();
     while (ok && i < cfg.items) {
-      req.clear_inputs();
       const uint64_t end = std::min<uint64_t>(cfg.items, i + cfg.batch);
-      for (; i < end; ++i) cfg.input(i, req.add_inputs());
+      if (packed) {
+        req.mutable_packed_inputs()->clear();
+        cfg.packed_input(i, end, req.mutable_packed_inputs());
+        i = end;
+      } else {
+        req.clear_inputs();
+        for (; i < end; ++i) cfg.input(i, req.add_inputs());
+      }
       ok = stream->Write(req);
     }
     out.writes_ok = ok;
@@ -254,7 +390,23 @@ StreamOutcome RunStream(const StreamConfig& cfg, OpenFn open,
   uint64_t results = 0;
   while (stream->Read(&resp)) {
     ++out.responses;
-    for (const auto& r : resp.results()) on_result(r);
+    if (resp.blocks_size() == 0) {
+      for (const auto& r : resp.results()) on_result(r);
+    } else {
+      // Merge by index: the next result or the next block, lowest first.
+      int ri = 0, bi = 0;
+      while (ri < resp.results_size() || bi < resp.blocks_size()) {
+        if (bi == resp.blocks_size() ||
+            (ri < resp.results_size() &&
+             resp.results(ri).index() < resp.blocks(bi).first_index())) {
+          on_result(resp.results(ri++));
+        } else {
+          const v1::ResultBlock& block = resp.blocks(bi++);
+          results += block.count();
+          if (on_block) on_block(block);
+        }
+      }
+    }
     results += static_cast<uint64_t>(resp.results_size());
     if (after_response) after_response(results);
   }

@@ -1,10 +1,6 @@
 // bench_jobs: background jobs against the same work done in memory, on a
 // pprocd this program starts itself (a fresh --state-dir in a temp dir).
 //
-// Everything goes in the packed form (CallOptions.packed): inputs as JSON
-// arrays in packed_inputs, successful results as ResultBlocks, and
-// Reconnect with packed = true (a stored block comes as one `block`).
-//
 // 1. Stored outputs per second. Side A: one Queue call of N `echo` items,
 //    each a string of --payload bytes, timed from the first request to the
 //    last result read. Side B: Submit a job of the same N inputs
@@ -15,9 +11,14 @@
 // 2. Replay. A job of --stored `square` items (0..stored-1) runs to its end;
 //    then, many times, the time from starting a Reconnect call (a new
 //    ClientContext on the connected channel) to its first output: from the
-//    start (after_seq 0) and resuming near the end (--resume-after, inside
-//    a block: the output is the rest of it), alternately. Last, full
-//    replays of the whole job (seqs/s: one per item and state), checked.
+//    start (after_seq 0) and resuming near the end (--resume-after),
+//    alternately. Last, full replays of the whole job (outputs/s), checked.
+//
+// --form packed (the default, what the clients send): every call in the
+// packed form: Queue and Submit inputs as JSON arrays (CallOptions.packed),
+// Queue results and Reconnect outputs (ReconnectRequest.packed) as
+// ResultBlocks, every value parsed and checked. A block of k items counts as
+// k outputs (they have k sequence numbers). --form value: the Value form.
 //
 // Machine lines (medians; runs= lists every round):
 //   BENCH bench=job_outputs side=queue items=... payload_bytes=... workers=...
@@ -39,8 +40,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench_common.h"
@@ -83,55 +86,6 @@ std::string Payload(uint64_t i, size_t size) {
   std::string s = std::to_string(i) + ":";
   if (s.size() < size) s.resize(size, static_cast<char>('a' + i % 26));
   return s;
-}
-
-// The JSON array of Payload(begin), ..., Payload(end - 1): the packed form
-// of those inputs, and what echo gives back for them (the payloads need no
-// escaping).
-std::string PayloadArray(uint64_t begin, uint64_t end, size_t size) {
-  std::string json = "[";
-  json.reserve((end - begin) * (size + 3) + 2);
-  for (uint64_t i = begin; i < end; ++i) {
-    if (i != begin) json.push_back(',');
-    json.push_back('"');
-    json += Payload(i, size);
-    json.push_back('"');
-  }
-  json.push_back(']');
-  return json;
-}
-
-// Checks a block of echoed payloads (every item once, each value the
-// input's) and counts its items.
-void CheckEchoBlock(const v1::ResultBlock& block, uint64_t items, size_t payload,
-                    std::vector<bool>& seen, b::Checker& checker) {
-  const uint64_t first = block.first_index();
-  const uint64_t count = block.count();
-  checker.received += count;
-  if (first + count > items || count == 0) {
-    checker.Problem("a block of items " + std::to_string(first) + " to " +
-                    std::to_string(first + count) + " of " + std::to_string(items));
-    return;
-  }
-  for (uint64_t i = first; i < first + count; ++i) {
-    if (seen[i]) checker.Problem("item " + std::to_string(i) + " twice");
-    seen[i] = true;
-  }
-  if (block.values() != PayloadArray(first, first + count, payload)) {
-    checker.Problem("the block of items " + std::to_string(first) + " to " +
-                    std::to_string(first + count) + " holds other values");
-  }
-}
-
-// The JSON array of the squares of begin, ..., end - 1 (exact integers).
-std::string SquareArray(uint64_t begin, uint64_t end) {
-  std::string json = "[";
-  for (uint64_t i = begin; i < end; ++i) {
-    if (i != begin) json.push_back(',');
-    json += std::to_string(i * i);
-  }
-  json.push_back(']');
-  return json;
 }
 
 double ToSeconds(const google::protobuf::Timestamp& t) {
@@ -254,6 +208,92 @@ class Server {
 
 // ReconnectRequest.max_outputs_per_message of every Reconnect (--outputs-per-message).
 uint32_t outputs_per_message = 256;
+// --form packed: every call in the packed form.
+bool packed_form = true;
+// ResultBlocks and result ItemResults read by ReadJob, over all its calls:
+// what the packed form really brought.
+uint64_t reconnect_blocks = 0;
+uint64_t reconnect_item_results = 0;
+
+// The JSON array of the payloads of items [begin, end).
+void AppendPayloadArray(uint64_t begin, uint64_t end, size_t size, std::string* out) {
+  out->push_back('[');
+  for (uint64_t i = begin; i < end; ++i) {
+    if (i != begin) out->push_back(',');
+    out->push_back('"');
+    out->append(Payload(i, size));  // digits, ':' and letters: nothing to escape
+    out->push_back('"');
+  }
+  out->push_back(']');
+}
+
+// Checks a block of echoed payloads: every item's value, and `seen`.
+void CheckPayloadBlock(const v1::ResultBlock& block, uint64_t items, size_t payload,
+                       std::vector<bool>* seen, b::Checker* checker) {
+  std::vector<std::string_view> values;
+  std::string error;
+  checker->received += block.count();
+  if (!b::ParseSimpleStringArray(block.values(), &values, &error)) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": " + error);
+    return;
+  }
+  if (values.size() != block.count()) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": count " +
+                     std::to_string(block.count()) + ", " + std::to_string(values.size()) +
+                     " values");
+  }
+  for (size_t k = 0; k < values.size(); ++k) {
+    const uint64_t index = block.first_index() + k;
+    if (index >= items || (*seen)[index]) {
+      checker->Problem("unexpected or repeated index " + std::to_string(index));
+      continue;
+    }
+    (*seen)[index] = true;
+    if (values[k] != Payload(index, payload)) {
+      checker->Problem("item " + std::to_string(index) + ": wrong result in a block");
+    }
+  }
+}
+
+// Checks a block of `square` results: item i is i * i.
+void CheckSquareBlock(const v1::ResultBlock& block, b::Checker* checker) {
+  std::vector<double> values;
+  std::string error;
+  checker->received += block.count();
+  if (!b::ParseNumberArray(block.values(), &values, &error)) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": " + error);
+    return;
+  }
+  if (values.size() != block.count()) {
+    checker->Problem("block at " + std::to_string(block.first_index()) + ": count " +
+                     std::to_string(block.count()) + ", " + std::to_string(values.size()) +
+                     " values");
+  }
+  for (size_t k = 0; k < values.size(); ++k) {
+    const double x = static_cast<double>(block.first_index() + k);
+    if (values[k] != x * x) {
+      checker->Problem("item " + std::to_string(block.first_index() + k) + ": expected " +
+                       std::to_string(x * x) + ", got " + std::to_string(values[k]));
+    }
+  }
+}
+
+// A Submit request of `callable` over inputs [0, items) made by `value`
+// (the Value form) or `json` (appends the packed form's array).
+v1::SubmitRequest MakeSubmit(const std::string& callable, bool ordered, uint64_t items,
+                             const std::function<void(uint64_t, google::protobuf::Value*)>& value,
+                             const std::function<void(uint64_t, uint64_t, std::string*)>& json) {
+  v1::SubmitRequest request;
+  request.set_callable(callable);
+  request.set_ordered(ordered);
+  if (packed_form) {
+    request.mutable_options()->set_packed(true);
+    json(0, items, request.mutable_packed_inputs());
+  } else {
+    for (uint64_t i = 0; i < items; ++i) value(i, request.add_inputs());
+  }
+  return request;
+}
 
 // --- Side A: Queue ---------------------------------------------------------
 
@@ -269,42 +309,43 @@ struct SideResult {
 
 SideResult RunQueue(v1::ProcessFarmService::Stub* stub, uint64_t items, size_t payload,
                     uint32_t batch, pid_t server) {
+  b::StreamConfig cfg;
+  cfg.callable = "echo";
+  cfg.items = items;
+  cfg.batch = batch;
+  cfg.options.set_expected_inputs(items);
+  cfg.input = [payload](uint64_t i, google::protobuf::Value* v) {
+    v->set_string_value(Payload(i, payload));
+  };
+  cfg.options.set_packed(packed_form);
+  cfg.packed_input = [payload](uint64_t begin, uint64_t end, std::string* out) {
+    AppendPayloadArray(begin, end, payload, out);
+  };
   b::Checker checker;
   std::vector<bool> seen(items, false);
   b::Clock::time_point last_result;
+  auto on_result = [&](const v1::ItemResult& r) {
+    ++checker.received;
+    last_result = b::Clock::now();
+    if (r.index() >= items || seen[r.index()]) {
+      checker.Problem("unexpected or repeated index " + std::to_string(r.index()));
+      return;
+    }
+    seen[r.index()] = true;
+    if (r.outcome_case() != v1::ItemResult::kValue ||
+        r.value().string_value() != Payload(r.index(), payload)) {
+      checker.Problem("item " + std::to_string(r.index()) + ": wrong result, " + b::Describe(r));
+    }
+  };
   const double cpu0 = b::TreeCpuSeconds(server);
   const auto t0 = b::Clock::now();
-  b::StreamOutcome out;
-  grpc::ClientContext ctx;
-  auto stream = stub->Queue(&ctx);
-  std::thread writer([&] {
-    v1::QueueRequest first;
-    first.set_callable("echo");
-    first.mutable_options()->set_packed(true);
-    first.mutable_options()->set_expected_inputs(items);
-    bool ok = stream->Write(first);
-    v1::QueueRequest request;
-    for (uint64_t i = 0; ok && i < items; i += batch) {
-      request.set_packed_inputs(PayloadArray(i, std::min<uint64_t>(items, i + batch), payload));
-      ok = stream->Write(request);
-    }
-    out.writes_ok = ok;
-    stream->WritesDone();
-  });
-  v1::QueueResponse response;
-  while (stream->Read(&response)) {
-    ++out.responses;
+  auto on_block = [&](const v1::ResultBlock& block) {
     last_result = b::Clock::now();
-    for (const v1::ResultBlock& block : response.blocks()) {
-      CheckEchoBlock(block, items, payload, seen, checker);
-    }
-    for (const v1::ItemResult& r : response.results()) {
-      ++checker.received;
-      checker.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
-    }
-  }
-  writer.join();
-  out.status = stream->Finish();
+    CheckPayloadBlock(block, items, payload, &seen, &checker);
+  };
+  const b::StreamOutcome out = b::RunStream<v1::QueueRequest, v1::QueueResponse>(
+      cfg, [&](grpc::ClientContext* ctx) { return stub->Queue(ctx); }, on_result, nullptr,
+      on_block);
   SideResult result;
   result.server_cpu_s = b::TreeCpuSeconds(server) - cpu0;
   result.seconds = std::chrono::duration<double>(last_result - t0).count();
@@ -326,13 +367,12 @@ bool DeleteJob(v1::ProcessFarmService::Stub* stub, const std::string& id) {
 
 // Reads a whole Reconnect stream of job `id` from `after_seq`, checking that
 // seqs run on without a gap and that the last output is the job in a final
-// state. `on_result` sees every result. Returns the outputs read (0 on
-// error, which it reports).
+// state. `on_result` sees every result, `on_block` every block (packed
+// form). Returns the outputs read (0 on error, which it reports).
 struct Replay {
   bool ok = false;
   uint64_t outputs = 0;
-  uint64_t results = 0;  // items
-  uint64_t seqs = 0;     // covered: one per item, state and progress
+  uint64_t results = 0;
   v1::Job final_job;
 };
 
@@ -346,7 +386,7 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
   request.add_jobs(id);
   request.set_after_seq(after_seq);
   request.set_max_outputs_per_message(outputs_per_message);
-  request.set_packed(true);
+  request.set_packed(packed_form);
   auto reader = stub->Reconnect(&ctx, request);
   v1::ReconnectResponse message;
   uint64_t expected_seq = after_seq + 1;
@@ -358,19 +398,21 @@ Replay ReadJob(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64
     outputs.Swap(message.mutable_more());
     for (int i = -1; i < outputs.size(); ++i) {
       const v1::ReconnectResponse& response = i < 0 ? message : outputs.Get(i);
-      ++replay.outputs;
+      const uint64_t span = response.has_block() ? response.block().count() : 1;
+      replay.outputs += span;
       if (response.seq() != expected_seq && seq_ok) {
         std::fprintf(stderr, "job %s: output seq %" PRIu64 ", expected %" PRIu64 "\n", id.c_str(),
                      static_cast<uint64_t>(response.seq()), expected_seq);
         seq_ok = false;
       }
-      expected_seq = response.seq() + (response.has_block() ? response.block().count() : 1);
-      replay.seqs = expected_seq - 1 - after_seq;
+      expected_seq = response.seq() + span;
       last_is_final = false;
       if (response.has_block()) {
-        replay.results += response.block().count();
+        ++reconnect_blocks;
+        replay.results += span;
         if (on_block) on_block(response.block());
       } else if (response.has_result()) {
+        ++reconnect_item_results;
         ++replay.results;
         if (on_result) on_result(response.result());
       } else if (response.has_job() && !response.progress()) {
@@ -399,10 +441,15 @@ SideResult RunJob(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& r
   std::vector<bool> seen(items, false);
   auto on_result = [&](const v1::ItemResult& r) {
     ++checker.received;
-    checker.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
-  };
-  auto on_block = [&](const v1::ResultBlock& block) {
-    CheckEchoBlock(block, items, payload, seen, checker);
+    if (r.index() >= items || seen[r.index()]) {
+      checker.Problem("unexpected or repeated index " + std::to_string(r.index()));
+      return;
+    }
+    seen[r.index()] = true;
+    if (r.outcome_case() != v1::ItemResult::kValue ||
+        r.value().string_value() != Payload(r.index(), payload)) {
+      checker.Problem("item " + std::to_string(r.index()) + ": wrong result, " + b::Describe(r));
+    }
   };
   const double cpu0 = b::TreeCpuSeconds(server);
   const auto t0 = b::Clock::now();
@@ -416,6 +463,9 @@ SideResult RunJob(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& r
     return result;
   }
   const std::string id = submitted.job().id();
+  auto on_block = [&](const v1::ResultBlock& block) {
+    CheckPayloadBlock(block, items, payload, &seen, &checker);
+  };
   const Replay replay = ReadJob(stub, id, 0, on_result, on_block);
   result.seconds = b::SecondsSince(t0);
   result.server_cpu_s = b::TreeCpuSeconds(server) - cpu0;
@@ -449,8 +499,7 @@ SideResult RunJob(v1::ProcessFarmService::Stub* stub, const v1::SubmitRequest& r
 
 // Microseconds from starting a Reconnect of `id` after `after_seq` to its
 // first output (-1 on error). With `drain`, reads the rest of the stream
-// and checks it ends with the final state, and gives in *rest the seqs it
-// covered (a block covers one per item); otherwise cancels the call.
+// and checks it ends with the final state; otherwise cancels the call.
 double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, uint64_t after_seq,
                      bool drain, uint64_t* rest) {
   grpc::ClientContext ctx;
@@ -458,7 +507,7 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
   request.add_jobs(id);
   request.set_after_seq(after_seq);
   request.set_max_outputs_per_message(outputs_per_message);
-  request.set_packed(true);
+  request.set_packed(packed_form);
   const auto t0 = b::Clock::now();
   auto reader = stub->Reconnect(&ctx, request);
   v1::ReconnectResponse response;
@@ -483,6 +532,12 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
     reader->Finish();
     return us;
   }
+  // Outputs in one message: a block of k items counts k.
+  const auto span = [](const v1::ReconnectResponse& message) {
+    uint64_t k = message.has_block() ? message.block().count() : 1;
+    for (const auto& more : message.more()) k += more.has_block() ? more.block().count() : 1;
+    return k;
+  };
   uint64_t n = 0;
   bool final_state = false;
   // Whether the last output of `message` is the job's final state.
@@ -491,18 +546,10 @@ double FirstOutputUs(v1::ProcessFarmService::Stub* stub, const std::string& id, 
         message.more_size() > 0 ? message.more(message.more_size() - 1) : message;
     return last.has_job() && last.job().state() == v1::JOB_STATE_SUCCEEDED;
   };
-  const auto seqs = [](const v1::ReconnectResponse& message) {
-    uint64_t covered = 0;
-    for (int i = -1; i < message.more_size(); ++i) {
-      const v1::ReconnectResponse& output = i < 0 ? message : message.more(i);
-      covered += output.has_block() ? output.block().count() : 1;
-    }
-    return covered;
-  };
-  n += seqs(response);
+  n += span(response);
   final_state = ends(response);
   while (reader->Read(&response)) {
-    n += seqs(response);
+    n += span(response);
     final_state = ends(response);
   }
   const grpc::Status status = reader->Finish();
@@ -537,7 +584,8 @@ int main(int argc, char** argv) {
        {"outputs-per-message", "ReconnectRequest.max_outputs_per_message (default 256)"},
        {"skip-throughput!", "only the replay part"},
        {"skip-replay!", "only the throughput part"},
-       {"keep-tmp!", "keep the server's temp dir (log, job store)"}});
+       {"keep-tmp!", "keep the server's temp dir (log, job store)"},
+       {"form", "packed (default: every call in the packed form) or value"}});
 
   std::string binary = flags.Str("pprocd", "");
   if (binary.empty()) {
@@ -559,6 +607,9 @@ int main(int argc, char** argv) {
   if (items == 0 || batch == 0 || stored == 0) flags.Fail("--items, --batch, --stored must be > 0");
   if (workers == 0) flags.Fail("--workers must be > 0");
   outputs_per_message = static_cast<uint32_t>(flags.U64("outputs-per-message", 256));
+  const std::string form = flags.Str("form", "packed");
+  if (form != "packed" && form != "value") flags.Fail("--form must be packed or value");
+  packed_form = form == "packed";
 
   // The Submit request carries every input at once: let it through.
   const uint64_t request_bytes = items * (payload + 16) + (1 << 20);
@@ -573,20 +624,23 @@ int main(int argc, char** argv) {
               server.pid(), workers, max_message);
 
   if (!flags.Bool("skip-throughput")) {
-    v1::SubmitRequest request;
-    request.set_callable("echo");
-    request.set_ordered(false);
-    request.mutable_options()->set_packed(true);
-    request.set_packed_inputs(PayloadArray(0, items, payload));
-    std::printf("throughput: %" PRIu64 " echo items of %zu bytes, Submit request %.1f MiB\n", items,
-                payload, static_cast<double>(request.ByteSizeLong()) / (1 << 20));
+    const auto value = [payload](uint64_t i, google::protobuf::Value* v) {
+      v->set_string_value(Payload(i, payload));
+    };
+    const auto json = [payload](uint64_t begin, uint64_t end, std::string* out) {
+      AppendPayloadArray(begin, end, payload, out);
+    };
+    const v1::SubmitRequest request = MakeSubmit("echo", false, items, value, json);
+    std::printf(
+        "throughput: %" PRIu64 " echo items of %zu bytes, Submit request %.1f MiB, %s form\n",
+        items, payload, static_cast<double>(request.ByteSizeLong()) / (1 << 20), form.c_str());
 
     // Warm-up (untimed): a small call and a small job, so neither side pays
     // for a fresh server's first call or the store's first write.
     {
       const SideResult wq = RunQueue(stub.get(), 1000, payload, batch, server.pid());
-      v1::SubmitRequest small = request;
-      small.set_packed_inputs(PayloadArray(0, std::min<uint64_t>(items, 1000), payload));
+      const v1::SubmitRequest small =
+          MakeSubmit("echo", false, std::min<uint64_t>(items, 1000), value, json);
       const SideResult wj =
           RunJob(stub.get(), small, std::min<uint64_t>(items, 1000), payload, server.pid());
       if (!wq.ok || !wj.ok) {
@@ -620,6 +674,9 @@ int main(int argc, char** argv) {
                   bb.ok ? "" : " FAILED");
       std::fflush(stdout);
     }
+    std::printf("Reconnect (%s form) brought %" PRIu64 " ResultBlocks and %" PRIu64
+                " result ItemResults in all\n",
+                form.c_str(), reconnect_blocks, reconnect_item_results);
     const double q_s = Median(qs), j_s = Median(js);
     const double q_rate = static_cast<double>(items) / q_s;
     const double j_rate = static_cast<double>(items) / j_s;
@@ -627,33 +684,26 @@ int main(int argc, char** argv) {
         "queue: median %.3f s = %.0f items/s; job: median %.3f s = %.0f items/s; "
         "job ÷ queue = %.2f×\n",
         q_s, q_rate, j_s, j_rate, j_rate / q_rate);
-    std::printf("BENCH bench=job_outputs side=queue items=%" PRIu64
+    std::printf("BENCH bench=job_outputs side=queue form=%s items=%" PRIu64
                 " payload_bytes=%zu workers=%u seconds=%.6f items_per_sec=%.1f runs=%s "
                 "server_cpu_s=%.3f ok=%d\n",
-                items, payload, workers, q_s, q_rate, Join(qs, "%.3f").c_str(), Median(qcpu),
-                q_ok ? 1 : 0);
-    std::printf("BENCH bench=job_outputs side=job items=%" PRIu64
-                " payload_bytes=%zu workers=%u seconds=%.6f items_per_sec=%.1f runs=%s "
-                "server_cpu_s=%.3f submit_ms=%.1f job_seconds=%.3f outputs=%" PRIu64
-                " ratio=%.3f ok=%d\n",
-                items, payload, workers, j_s, j_rate, Join(js, "%.3f").c_str(), Median(jcpu),
-                Median(submit_ms), Median(job_s), outputs, j_rate / q_rate, j_ok ? 1 : 0);
+                form.c_str(), items, payload, workers, q_s, q_rate, Join(qs, "%.3f").c_str(),
+                Median(qcpu), q_ok ? 1 : 0);
+    std::printf(
+        "BENCH bench=job_outputs side=job form=%s items=%" PRIu64
+        " payload_bytes=%zu workers=%u seconds=%.6f items_per_sec=%.1f runs=%s "
+        "server_cpu_s=%.3f submit_ms=%.1f job_seconds=%.3f outputs=%" PRIu64 " ratio=%.3f ok=%d\n",
+        form.c_str(), items, payload, workers, j_s, j_rate, Join(js, "%.3f").c_str(), Median(jcpu),
+        Median(submit_ms), Median(job_s), outputs, j_rate / q_rate, j_ok ? 1 : 0);
     std::fflush(stdout);
     all_ok = all_ok && q_ok && j_ok;
   }
 
   if (!flags.Bool("skip-replay")) {
-    v1::SubmitRequest request;
-    request.set_callable("square");
-    request.set_ordered(true);
-    request.mutable_options()->set_packed(true);
-    std::string* inputs = request.mutable_packed_inputs();
-    inputs->push_back('[');
-    for (uint64_t i = 0; i < stored; ++i) {
-      if (i > 0) inputs->push_back(',');
-      *inputs += std::to_string(i);
-    }
-    inputs->push_back(']');
+    const v1::SubmitRequest request = MakeSubmit(
+        "square", true, stored,
+        [](uint64_t i, google::protobuf::Value* v) { v->set_number_value(static_cast<double>(i)); },
+        b::AppendIntegerArray);
     bool ok = true;
     grpc::ClientContext ctx;
     v1::SubmitResponse submitted;
@@ -666,19 +716,14 @@ int main(int argc, char** argv) {
     const std::string id = submitted.job().id();
     // Wait for the end by following it live; check every value.
     b::Checker checker;
-    // Successes come in blocks: any ItemResult is a failure.
     auto check_square = [&](const v1::ItemResult& r) {
       ++checker.received;
-      checker.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
+      const double x = static_cast<double>(r.index());
+      b::ExpectNumber(checker, r, x * x);
     };
-    auto check_squares = [&](const v1::ResultBlock& block) {
-      checker.received += block.count();
-      if (block.values() != SquareArray(block.first_index(), block.first_index() + block.count())) {
-        checker.Problem("the block from item " + std::to_string(block.first_index()) +
-                        " holds other values");
-      }
-    };
-    const Replay live = ReadJob(stub.get(), id, 0, check_square, check_squares);
+    const Replay live = ReadJob(stub.get(), id, 0, check_square, [&](const v1::ResultBlock& block) {
+      CheckSquareBlock(block, &checker);
+    });
     const double run_s = b::SecondsSince(t0);
     ok = live.ok && checker.received == stored && checker.bad == 0 &&
          live.final_job.state() == v1::JOB_STATE_SUCCEEDED;
@@ -690,7 +735,7 @@ int main(int argc, char** argv) {
     }
     const uint64_t last_seq = live.final_job.last_seq();
     std::printf("replay: job of %" PRIu64 " square items ran in %.3f s; %" PRIu64
-                " outputs (last seq %" PRIu64 ")\n",
+                " stored outputs (last seq %" PRIu64 ")\n",
                 stored, run_s, live.outputs, last_seq);
     if (resume_after >= last_seq) flags.Fail("--resume-after must be below the job's last seq");
 
@@ -705,7 +750,7 @@ int main(int argc, char** argv) {
       resume_us.push_back(r);
     }
     if (ok && resume_outputs != last_seq - resume_after) {
-      std::fprintf(stderr, "resume: %" PRIu64 " seqs after %" PRIu64 ", expected %" PRIu64 "\n",
+      std::fprintf(stderr, "resume: %" PRIu64 " outputs after %" PRIu64 ", expected %" PRIu64 "\n",
                    resume_outputs, resume_after, last_seq - resume_after);
       ok = false;
     }
@@ -715,24 +760,18 @@ int main(int argc, char** argv) {
       b::Checker again;
       auto count = [&](const v1::ItemResult& r) {
         ++again.received;
-        again.Problem("item " + std::to_string(r.index()) + ": " + b::Describe(r));
-      };
-      auto count_block = [&](const v1::ResultBlock& block) {
-        again.received += block.count();
-        if (block.values() !=
-            SquareArray(block.first_index(), block.first_index() + block.count())) {
-          again.Problem("the block from item " + std::to_string(block.first_index()) +
-                        " holds other values");
-        }
+        const double x = static_cast<double>(r.index());
+        b::ExpectNumber(again, r, x * x);
       };
       const auto t1 = b::Clock::now();
-      const Replay full = ReadJob(stub.get(), id, 0, count, count_block);
+      const Replay full = ReadJob(stub.get(), id, 0, count, [&](const v1::ResultBlock& block) {
+        CheckSquareBlock(block, &again);
+      });
       full_s.push_back(b::SecondsSince(t1));
-      if (!full.ok || full.seqs != last_seq || again.received != stored || again.bad != 0) {
+      if (!full.ok || full.outputs != last_seq || again.received != stored || again.bad != 0) {
         std::fprintf(stderr,
-                     "full replay: %" PRIu64 " seqs, %" PRIu64 " results, %" PRIu64 " bad\n",
-                     full.seqs, again.received, again.bad);
-        again.Report(stderr);
+                     "full replay: %" PRIu64 " outputs, %" PRIu64 " results, %" PRIu64 " bad\n",
+                     full.outputs, again.received, again.bad);
         ok = false;
       }
     }
@@ -740,7 +779,7 @@ int main(int argc, char** argv) {
     std::printf("first output from seq 0: p50 %.0f µs, p99 %.0f µs, max %.0f µs (%" PRIu64
                 " probes); resuming after %" PRIu64
                 ": p50 %.0f µs, p99 %.0f µs, max %.0f µs; "
-                "full replay %.3f s = %.0f seqs/s%s\n",
+                "full replay %.3f s = %.0f outputs/s%s\n",
                 Quantile(first_us, 0.5), Quantile(first_us, 0.99), Quantile(first_us, 1.0), probes,
                 resume_after, Quantile(resume_us, 0.5), Quantile(resume_us, 0.99),
                 Quantile(resume_us, 1.0), full_med,

@@ -7,11 +7,15 @@
 // (WriteLast, initial metadata corked), as a well-behaved client would send
 // them; --plain-writes sends Write() then WritesDone() separately.
 //
+// --form packed (the default, what the clients send) sets CallOptions.packed
+// with the input as a one-element JSON array and reads the result from a
+// ResultBlock; --form value sends one google.protobuf.Value.
+//
 // The two kinds of call are interleaved (alternating which goes first) so
 // that drift in machine load affects both alike.
 //
 // Machine line:
-//   BENCH bench=latency iters=... map_p50_us=... map_p99_us=... echo_p50_us=...
+//   BENCH bench=latency form=... iters=... map_p50_us=... map_p99_us=... echo_p50_us=...
 //         echo_p99_us=... ratio_p50=... ratio_p99=... ok=1
 #include <algorithm>
 #include <cinttypes>
@@ -64,7 +68,10 @@ int main(int argc, char** argv) {
                   {"iters", "measured round trips of each kind (default 2000)"},
                   {"warmup", "unmeasured round trips of each kind first (default 200)"},
                   {"callable", "callable for the Map calls (default echo)"},
-                  {"plain-writes!", "Write() + WritesDone() instead of WriteLast()"}});
+                  {"plain-writes!", "Write() + WritesDone() instead of WriteLast()"},
+                  {"form",
+                   "packed (default: CallOptions.packed, the input as a one-element JSON "
+                   "array, the result from a ResultBlock) or value"}});
 
   const std::string address = flags.Str("address", "unix:/tmp/pprocd.sock");
   const uint64_t iters = flags.U64("iters", 2000);
@@ -72,6 +79,9 @@ int main(int argc, char** argv) {
   const std::string callable = flags.Str("callable", "echo");
   const bool plain = flags.Bool("plain-writes");
   if (iters == 0) flags.Fail("--iters must be > 0");
+  const std::string form = flags.Str("form", "packed");
+  if (form != "packed" && form != "value") flags.Fail("--form must be packed or value");
+  const bool packed = form == "packed";
 
   auto channel = b::Connect(address);
   auto stub = v1::ProcessFarmService::NewStub(channel);
@@ -86,7 +96,12 @@ int main(int argc, char** argv) {
     auto stream = stub->Map(&ctx);
     v1::MapRequest req;
     req.set_callable(callable);
-    req.add_inputs()->set_number_value(static_cast<double>(i));
+    if (packed) {
+      req.mutable_options()->set_packed(true);
+      b::AppendIntegerArray(i, i + 1, req.mutable_packed_inputs());
+    } else {
+      req.add_inputs()->set_number_value(static_cast<double>(i));
+    }
     if (plain) {
       stream->Write(req);
       stream->WritesDone();
@@ -95,7 +110,22 @@ int main(int argc, char** argv) {
     }
     v1::MapResponse resp;
     uint64_t got = 0;
+    std::vector<double> values;
+    std::string error;
     while (stream->Read(&resp)) {
+      for (const auto& block : resp.blocks()) {
+        got += block.count();
+        if (block.first_index() != 0 || block.count() != 1) {
+          map_check.Problem("block at " + std::to_string(block.first_index()) + " of " +
+                            std::to_string(block.count()));
+        } else if (!b::ParseNumberArray(block.values(), &values, &error)) {
+          map_check.Problem("block: " + error);
+        } else if (callable == "echo" &&
+                   (values.size() != 1 || values[0] != static_cast<double>(i))) {
+          map_check.Problem("block values " + block.values() + ", want [" + std::to_string(i) +
+                            "]");
+        }
+      }
       for (const auto& r : resp.results()) {
         ++got;
         if (r.index() != 0) map_check.Problem("index " + std::to_string(r.index()));
@@ -166,8 +196,9 @@ int main(int argc, char** argv) {
   }
   const double r50 = e.p50 > 0 ? m.p50 / e.p50 : 0;
   const double r99 = e.p99 > 0 ? m.p99 / e.p99 : 0;
-  std::printf("%" PRIu64 " round trips each (after %" PRIu64 " warm-up), %.2f s, %s\n", iters,
-              warmup, total_s, plain ? "Write+WritesDone" : "WriteLast, corked metadata");
+  std::printf("%" PRIu64 " round trips each (after %" PRIu64 " warm-up), %.2f s, %s, %s form\n",
+              iters, warmup, total_s, plain ? "Write+WritesDone" : "WriteLast, corked metadata",
+              form.c_str());
   std::printf(
       "  one-item Map(%s): p50 %8.1f us  p90 %8.1f us  p99 %8.1f us  min %7.1f  max %9.1f"
       "  mean %8.1f\n",
@@ -177,10 +208,10 @@ int main(int argc, char** argv) {
       "  mean %8.1f\n",
       e.p50, e.p90, e.p99, e.min, e.max, e.mean);
   std::printf("  Map / Echo     : p50 %.2fx  p99 %.2fx%s\n", r50, r99, ok ? "" : "  ** FAILED **");
-  std::printf("BENCH bench=latency iters=%" PRIu64
+  std::printf("BENCH bench=latency form=%s iters=%" PRIu64
               " map_p50_us=%.1f map_p90_us=%.1f "
               "map_p99_us=%.1f echo_p50_us=%.1f echo_p90_us=%.1f echo_p99_us=%.1f "
               "ratio_p50=%.3f ratio_p99=%.3f ok=%d\n",
-              iters, m.p50, m.p90, m.p99, e.p50, e.p90, e.p99, r50, r99, ok ? 1 : 0);
+              form.c_str(), iters, m.p50, m.p90, m.p99, e.p50, e.p90, e.p99, r50, r99, ok ? 1 : 0);
   return ok ? 0 : 1;
 }

@@ -61,3 +61,43 @@ def on_sigterm_kill_children():
 def fork_context():
     """The peers run with the fork start method, as pprocess does."""
     return multiprocessing.get_context("fork")
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid):
+    """(ppid, CPU seconds of the process itself) from /proc/PID/stat, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # After the command: state ppid ... utime (12th) stime (13th).
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def process_cpu_s(pid):
+    """CPU seconds used so far by process pid alone (all its threads), or -1."""
+    s = _stat(pid)
+    return -1.0 if s is None else s[1]
+
+
+def tree_cpu_s(root):
+    """CPU seconds used so far by root and its live descendants, or -1."""
+    procs = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            s = _stat(int(name))
+            if s is not None:
+                procs[int(name)] = s
+    if root not in procs:
+        return -1.0
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in procs.items():
+            if pid not in tree and ppid in tree:
+                tree.add(pid)
+                grew = True
+    return sum(procs[p][1] for p in tree)
