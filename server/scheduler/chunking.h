@@ -8,8 +8,10 @@
 namespace pprocd {
 
 // The largest chunk chosen automatically: bigger chunks stop paying off and
-// hurt latency and the flow-control window.
-inline constexpr uint64_t kMaxAutoChunk = 512;
+// hurt latency and the flow-control window. A chunk costs the server a few
+// wake-ups whatever its size: measured with the packed form, 512 items per
+// chunk cost 0.25 us of server CPU per echo item, 4096 cost 0.14 us.
+inline constexpr uint64_t kMaxAutoChunk = 4096;
 
 // The automatic chunk size. With a known total, about total / (4 x workers)
 // (as multiprocessing.Pool.map does); otherwise about a quarter of what is
