@@ -394,6 +394,114 @@ func (x *CallableLimits) GetMaxConcurrent() uint32 {
 	return 0
 }
 
+// A Python function passed by reference instead of a registered callable's
+// name (the Python client's `farm.pmap(fn, xs)`). No code travels: the farm
+// starts a Python template process with `interpreter`, puts `sys_path` in
+// front of its import path, imports `module` once, and forks workers from
+// it that run `qualname`. Workers of one template are shared by every call
+// that names the same interpreter, module, file and path; when the module's
+// file changes, new calls get a new template (running items finish on the
+// old one).
+//
+// A reference runs code as the server's user: it is accepted only from a
+// UNIX-socket caller whose uid is the server's own, or when the server's
+// config lets users reference that function (PERMISSION_DENIED otherwise).
+// A module the farm cannot import is INVALID_ARGUMENT naming it and why.
+type PythonFunction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The interpreter to run: the client's sys.executable (absolute).
+	Interpreter string `protobuf:"bytes,1,opt,name=interpreter,proto3" json:"interpreter,omitempty"`
+	// The module's name as the client knows it ("__main__" for a script).
+	Module string `protobuf:"bytes,2,opt,name=module,proto3" json:"module,omitempty"`
+	// The module's source file (absolute). A script's `__main__` is imported
+	// from it under the name "__mp_main__", as multiprocessing's spawn does.
+	ModuleFile string `protobuf:"bytes,3,opt,name=module_file,json=moduleFile,proto3" json:"module_file,omitempty"`
+	// The function's qualified name in the module ("count_primes",
+	// "Solver.run" for a static method).
+	Qualname string `protobuf:"bytes,4,opt,name=qualname,proto3" json:"qualname,omitempty"`
+	// Import path entries (absolute), in order, put in front of the
+	// interpreter's own.
+	SysPath []string `protobuf:"bytes,5,rep,name=sys_path,json=sysPath,proto3" json:"sys_path,omitempty"`
+	// The function takes a channel as its first parameter (pprocess's
+	// `start`/`manage` with a channel): a channel callable. Otherwise it
+	// returns one value per invocation.
+	Channel       bool `protobuf:"varint,6,opt,name=channel,proto3" json:"channel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PythonFunction) Reset() {
+	*x = PythonFunction{}
+	mi := &file_pprocd_v1_callable_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PythonFunction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PythonFunction) ProtoMessage() {}
+
+func (x *PythonFunction) ProtoReflect() protoreflect.Message {
+	mi := &file_pprocd_v1_callable_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PythonFunction.ProtoReflect.Descriptor instead.
+func (*PythonFunction) Descriptor() ([]byte, []int) {
+	return file_pprocd_v1_callable_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PythonFunction) GetInterpreter() string {
+	if x != nil {
+		return x.Interpreter
+	}
+	return ""
+}
+
+func (x *PythonFunction) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *PythonFunction) GetModuleFile() string {
+	if x != nil {
+		return x.ModuleFile
+	}
+	return ""
+}
+
+func (x *PythonFunction) GetQualname() string {
+	if x != nil {
+		return x.Qualname
+	}
+	return ""
+}
+
+func (x *PythonFunction) GetSysPath() []string {
+	if x != nil {
+		return x.SysPath
+	}
+	return nil
+}
+
+func (x *PythonFunction) GetChannel() bool {
+	if x != nil {
+		return x.Channel
+	}
+	return false
+}
+
 var File_pprocd_v1_callable_proto protoreflect.FileDescriptor
 
 const file_pprocd_v1_callable_proto_rawDesc = "" +
@@ -421,7 +529,15 @@ const file_pprocd_v1_callable_proto_rawDesc = "" +
 	"\x0emax_open_files\x18\x03 \x01(\rR\fmaxOpenFiles\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\x04 \x01(\rR\ttimeoutMs\x12%\n" +
-	"\x0emax_concurrent\x18\x05 \x01(\rR\rmaxConcurrent*\xe9\x01\n" +
+	"\x0emax_concurrent\x18\x05 \x01(\rR\rmaxConcurrent\"\xbc\x01\n" +
+	"\x0ePythonFunction\x12 \n" +
+	"\vinterpreter\x18\x01 \x01(\tR\vinterpreter\x12\x16\n" +
+	"\x06module\x18\x02 \x01(\tR\x06module\x12\x1f\n" +
+	"\vmodule_file\x18\x03 \x01(\tR\n" +
+	"moduleFile\x12\x1a\n" +
+	"\bqualname\x18\x04 \x01(\tR\bqualname\x12\x19\n" +
+	"\bsys_path\x18\x05 \x03(\tR\asysPath\x12\x18\n" +
+	"\achannel\x18\x06 \x01(\bR\achannel*\xe9\x01\n" +
 	"\rParameterType\x12\x1e\n" +
 	"\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PARAMETER_TYPE_ANY\x10\x01\x12\x1a\n" +
@@ -449,18 +565,19 @@ func file_pprocd_v1_callable_proto_rawDescGZIP() []byte {
 }
 
 var file_pprocd_v1_callable_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pprocd_v1_callable_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_pprocd_v1_callable_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_pprocd_v1_callable_proto_goTypes = []any{
 	(ParameterType)(0),     // 0: pprocd.v1.ParameterType
 	(CallableKind)(0),      // 1: pprocd.v1.CallableKind
 	(*Parameter)(nil),      // 2: pprocd.v1.Parameter
 	(*Callable)(nil),       // 3: pprocd.v1.Callable
 	(*CallableLimits)(nil), // 4: pprocd.v1.CallableLimits
-	(*structpb.Value)(nil), // 5: google.protobuf.Value
+	(*PythonFunction)(nil), // 5: pprocd.v1.PythonFunction
+	(*structpb.Value)(nil), // 6: google.protobuf.Value
 }
 var file_pprocd_v1_callable_proto_depIdxs = []int32{
 	0, // 0: pprocd.v1.Parameter.type:type_name -> pprocd.v1.ParameterType
-	5, // 1: pprocd.v1.Parameter.default_value:type_name -> google.protobuf.Value
+	6, // 1: pprocd.v1.Parameter.default_value:type_name -> google.protobuf.Value
 	1, // 2: pprocd.v1.Callable.kind:type_name -> pprocd.v1.CallableKind
 	2, // 3: pprocd.v1.Callable.parameters:type_name -> pprocd.v1.Parameter
 	4, // 4: pprocd.v1.Callable.limits:type_name -> pprocd.v1.CallableLimits
@@ -482,7 +599,7 @@ func file_pprocd_v1_callable_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pprocd_v1_callable_proto_rawDesc), len(file_pprocd_v1_callable_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -103,8 +103,11 @@ type StartRequest struct {
 	// Packed form, later messages: values for the channel as one JSON array,
 	// in order (in place of `message`).
 	PackedMessages []byte `protobuf:"bytes,6,opt,name=packed_messages,json=packedMessages,proto3" json:"packed_messages,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// First message only, in place of `callable`: a Python function by
+	// reference (see PythonFunction).
+	Function      *PythonFunction `protobuf:"bytes,7,opt,name=function,proto3" json:"function,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StartRequest) Reset() {
@@ -175,6 +178,13 @@ func (x *StartRequest) GetPackedArguments() []byte {
 func (x *StartRequest) GetPackedMessages() []byte {
 	if x != nil {
 		return x.PackedMessages
+	}
+	return nil
+}
+
+func (x *StartRequest) GetFunction() *PythonFunction {
+	if x != nil {
+		return x.Function
 	}
 	return nil
 }
@@ -298,7 +308,10 @@ type MapRequest struct {
 	CancelIndices []uint64 `protobuf:"varint,4,rep,packed,name=cancel_indices,json=cancelIndices,proto3" json:"cancel_indices,omitempty"`
 	// Packed form (CallOptions.packed): input items as one JSON array,
 	// numbered as `inputs` would be.
-	PackedInputs  []byte `protobuf:"bytes,5,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
+	PackedInputs []byte `protobuf:"bytes,5,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
+	// First message only, in place of `callable`: a Python function by
+	// reference (see PythonFunction).
+	Function      *PythonFunction `protobuf:"bytes,6,opt,name=function,proto3" json:"function,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -364,6 +377,13 @@ func (x *MapRequest) GetCancelIndices() []uint64 {
 func (x *MapRequest) GetPackedInputs() []byte {
 	if x != nil {
 		return x.PackedInputs
+	}
+	return nil
+}
+
+func (x *MapRequest) GetFunction() *PythonFunction {
+	if x != nil {
+		return x.Function
 	}
 	return nil
 }
@@ -440,7 +460,10 @@ type QueueRequest struct {
 	CancelIndices []uint64 `protobuf:"varint,4,rep,packed,name=cancel_indices,json=cancelIndices,proto3" json:"cancel_indices,omitempty"`
 	// Packed form (CallOptions.packed): input items as one JSON array,
 	// numbered as `inputs` would be.
-	PackedInputs  []byte `protobuf:"bytes,5,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
+	PackedInputs []byte `protobuf:"bytes,5,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
+	// First message only, in place of `callable`: a Python function by
+	// reference (see PythonFunction).
+	Function      *PythonFunction `protobuf:"bytes,6,opt,name=function,proto3" json:"function,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -506,6 +529,13 @@ func (x *QueueRequest) GetCancelIndices() []uint64 {
 func (x *QueueRequest) GetPackedInputs() []byte {
 	if x != nil {
 		return x.PackedInputs
+	}
+	return nil
+}
+
+func (x *QueueRequest) GetFunction() *PythonFunction {
+	if x != nil {
+		return x.Function
 	}
 	return nil
 }
@@ -758,7 +788,10 @@ type SubmitRequest struct {
 	RetryBackoffMs uint32 `protobuf:"varint,9,opt,name=retry_backoff_ms,json=retryBackoffMs,proto3" json:"retry_backoff_ms,omitempty"`
 	// Packed form (options.packed): the inputs as one JSON array, in place of
 	// `inputs`.
-	PackedInputs  []byte `protobuf:"bytes,10,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
+	PackedInputs []byte `protobuf:"bytes,10,opt,name=packed_inputs,json=packedInputs,proto3" json:"packed_inputs,omitempty"`
+	// In place of `callable`: a Python function by reference (see
+	// PythonFunction).
+	Function      *PythonFunction `protobuf:"bytes,11,opt,name=function,proto3" json:"function,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -859,6 +892,13 @@ func (x *SubmitRequest) GetRetryBackoffMs() uint32 {
 func (x *SubmitRequest) GetPackedInputs() []byte {
 	if x != nil {
 		return x.PackedInputs
+	}
+	return nil
+}
+
+func (x *SubmitRequest) GetFunction() *PythonFunction {
+	if x != nil {
+		return x.Function
 	}
 	return nil
 }
@@ -1889,36 +1929,39 @@ var File_pprocd_v1_service_proto protoreflect.FileDescriptor
 
 const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x17pprocd/v1/service.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"\x98\x02\n" +
+	"\x17pprocd/v1/service.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"\xcf\x02\n" +
 	"\fStartRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x124\n" +
 	"\targuments\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\targuments\x120\n" +
 	"\aoptions\x18\x03 \x01(\v2\x16.pprocd.v1.CallOptionsR\aoptions\x120\n" +
 	"\amessage\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\amessage\x12)\n" +
 	"\x10packed_arguments\x18\x05 \x01(\fR\x0fpackedArguments\x12'\n" +
-	"\x0fpacked_messages\x18\x06 \x01(\fR\x0epackedMessages\"\xd0\x01\n" +
+	"\x0fpacked_messages\x18\x06 \x01(\fR\x0epackedMessages\x125\n" +
+	"\bfunction\x18\a \x01(\v2\x19.pprocd.v1.PythonFunctionR\bfunction\"\xd0\x01\n" +
 	"\rStartResponse\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x16.google.protobuf.ValueH\x00R\amessage\x12/\n" +
 	"\x06result\x18\x02 \x01(\v2\x15.pprocd.v1.ItemResultH\x00R\x06result\x12(\n" +
 	"\x04logs\x18\x03 \x03(\v2\x14.pprocd.v1.LogRecordR\x04logs\x12'\n" +
 	"\x0fpacked_messages\x18\x04 \x01(\fR\x0epackedMessagesB\a\n" +
-	"\x05event\"\xd6\x01\n" +
+	"\x05event\"\x8d\x02\n" +
 	"\n" +
 	"MapRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x120\n" +
 	"\aoptions\x18\x02 \x01(\v2\x16.pprocd.v1.CallOptionsR\aoptions\x12.\n" +
 	"\x06inputs\x18\x03 \x03(\v2\x16.google.protobuf.ValueR\x06inputs\x12%\n" +
 	"\x0ecancel_indices\x18\x04 \x03(\x04R\rcancelIndices\x12#\n" +
-	"\rpacked_inputs\x18\x05 \x01(\fR\fpackedInputs\"n\n" +
+	"\rpacked_inputs\x18\x05 \x01(\fR\fpackedInputs\x125\n" +
+	"\bfunction\x18\x06 \x01(\v2\x19.pprocd.v1.PythonFunctionR\bfunction\"n\n" +
 	"\vMapResponse\x12/\n" +
 	"\aresults\x18\x01 \x03(\v2\x15.pprocd.v1.ItemResultR\aresults\x12.\n" +
-	"\x06blocks\x18\x02 \x03(\v2\x16.pprocd.v1.ResultBlockR\x06blocks\"\xd8\x01\n" +
+	"\x06blocks\x18\x02 \x03(\v2\x16.pprocd.v1.ResultBlockR\x06blocks\"\x8f\x02\n" +
 	"\fQueueRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x120\n" +
 	"\aoptions\x18\x02 \x01(\v2\x16.pprocd.v1.CallOptionsR\aoptions\x12.\n" +
 	"\x06inputs\x18\x03 \x03(\v2\x16.google.protobuf.ValueR\x06inputs\x12%\n" +
 	"\x0ecancel_indices\x18\x04 \x03(\x04R\rcancelIndices\x12#\n" +
-	"\rpacked_inputs\x18\x05 \x01(\fR\fpackedInputs\"p\n" +
+	"\rpacked_inputs\x18\x05 \x01(\fR\fpackedInputs\x125\n" +
+	"\bfunction\x18\x06 \x01(\v2\x19.pprocd.v1.PythonFunctionR\bfunction\"p\n" +
 	"\rQueueResponse\x12/\n" +
 	"\aresults\x18\x01 \x03(\v2\x15.pprocd.v1.ItemResultR\aresults\x12.\n" +
 	"\x06blocks\x18\x02 \x03(\v2\x16.pprocd.v1.ResultBlockR\x06blocks\"\x8b\x04\n" +
@@ -1944,7 +1987,7 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\blast_seq\x18\r \x01(\x04R\alastSeq\x12\x1b\n" +
 	"\towner_uid\x18\x0e \x01(\x03R\bownerUid\x12\x1f\n" +
 	"\vsocket_path\x18\x0f \x01(\tR\n" +
-	"socketPath\"\xee\x02\n" +
+	"socketPath\"\xa5\x03\n" +
 	"\rSubmitRequest\x12\x1a\n" +
 	"\bcallable\x18\x01 \x01(\tR\bcallable\x12.\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x16.google.protobuf.ValueR\x06inputs\x120\n" +
@@ -1957,7 +2000,8 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"socketPath\x12(\n" +
 	"\x10retry_backoff_ms\x18\t \x01(\rR\x0eretryBackoffMs\x12#\n" +
 	"\rpacked_inputs\x18\n" +
-	" \x01(\fR\fpackedInputs\"2\n" +
+	" \x01(\fR\fpackedInputs\x125\n" +
+	"\bfunction\x18\v \x01(\v2\x19.pprocd.v1.PythonFunctionR\bfunction\"2\n" +
 	"\x0eSubmitResponse\x12 \n" +
 	"\x03job\x18\x01 \x01(\v2\x0e.pprocd.v1.JobR\x03job\"\xad\x02\n" +
 	"\x10ReconnectRequest\x12\x12\n" +
@@ -2088,75 +2132,80 @@ var file_pprocd_v1_service_proto_goTypes = []any{
 	nil,                           // 26: pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
 	(*structpb.Value)(nil),        // 27: google.protobuf.Value
 	(*CallOptions)(nil),           // 28: pprocd.v1.CallOptions
-	(*ItemResult)(nil),            // 29: pprocd.v1.ItemResult
-	(*LogRecord)(nil),             // 30: pprocd.v1.LogRecord
-	(*ResultBlock)(nil),           // 31: pprocd.v1.ResultBlock
-	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
-	(*Callable)(nil),              // 33: pprocd.v1.Callable
+	(*PythonFunction)(nil),        // 29: pprocd.v1.PythonFunction
+	(*ItemResult)(nil),            // 30: pprocd.v1.ItemResult
+	(*LogRecord)(nil),             // 31: pprocd.v1.LogRecord
+	(*ResultBlock)(nil),           // 32: pprocd.v1.ResultBlock
+	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
+	(*Callable)(nil),              // 34: pprocd.v1.Callable
 }
 var file_pprocd_v1_service_proto_depIdxs = []int32{
 	27, // 0: pprocd.v1.StartRequest.arguments:type_name -> google.protobuf.Value
 	28, // 1: pprocd.v1.StartRequest.options:type_name -> pprocd.v1.CallOptions
 	27, // 2: pprocd.v1.StartRequest.message:type_name -> google.protobuf.Value
-	27, // 3: pprocd.v1.StartResponse.message:type_name -> google.protobuf.Value
-	29, // 4: pprocd.v1.StartResponse.result:type_name -> pprocd.v1.ItemResult
-	30, // 5: pprocd.v1.StartResponse.logs:type_name -> pprocd.v1.LogRecord
-	28, // 6: pprocd.v1.MapRequest.options:type_name -> pprocd.v1.CallOptions
-	27, // 7: pprocd.v1.MapRequest.inputs:type_name -> google.protobuf.Value
-	29, // 8: pprocd.v1.MapResponse.results:type_name -> pprocd.v1.ItemResult
-	31, // 9: pprocd.v1.MapResponse.blocks:type_name -> pprocd.v1.ResultBlock
-	28, // 10: pprocd.v1.QueueRequest.options:type_name -> pprocd.v1.CallOptions
-	27, // 11: pprocd.v1.QueueRequest.inputs:type_name -> google.protobuf.Value
-	29, // 12: pprocd.v1.QueueResponse.results:type_name -> pprocd.v1.ItemResult
-	31, // 13: pprocd.v1.QueueResponse.blocks:type_name -> pprocd.v1.ResultBlock
-	0,  // 14: pprocd.v1.Job.state:type_name -> pprocd.v1.JobState
-	32, // 15: pprocd.v1.Job.create_time:type_name -> google.protobuf.Timestamp
-	32, // 16: pprocd.v1.Job.start_time:type_name -> google.protobuf.Timestamp
-	32, // 17: pprocd.v1.Job.end_time:type_name -> google.protobuf.Timestamp
-	27, // 18: pprocd.v1.SubmitRequest.inputs:type_name -> google.protobuf.Value
-	28, // 19: pprocd.v1.SubmitRequest.options:type_name -> pprocd.v1.CallOptions
-	7,  // 20: pprocd.v1.SubmitResponse.job:type_name -> pprocd.v1.Job
-	26, // 21: pprocd.v1.ReconnectRequest.after_seq_by_job:type_name -> pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
-	29, // 22: pprocd.v1.ReconnectResponse.result:type_name -> pprocd.v1.ItemResult
-	7,  // 23: pprocd.v1.ReconnectResponse.job:type_name -> pprocd.v1.Job
-	31, // 24: pprocd.v1.ReconnectResponse.block:type_name -> pprocd.v1.ResultBlock
-	11, // 25: pprocd.v1.ReconnectResponse.more:type_name -> pprocd.v1.ReconnectResponse
-	7,  // 26: pprocd.v1.GetJobResponse.job:type_name -> pprocd.v1.Job
-	0,  // 27: pprocd.v1.ListJobsRequest.state:type_name -> pprocd.v1.JobState
-	7,  // 28: pprocd.v1.ListJobsResponse.jobs:type_name -> pprocd.v1.Job
-	7,  // 29: pprocd.v1.CancelJobResponse.job:type_name -> pprocd.v1.Job
-	33, // 30: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
-	27, // 31: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
-	27, // 32: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
-	1,  // 33: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
-	3,  // 34: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
-	5,  // 35: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
-	8,  // 36: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
-	10, // 37: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
-	12, // 38: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
-	14, // 39: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
-	16, // 40: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
-	18, // 41: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
-	20, // 42: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
-	22, // 43: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
-	24, // 44: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
-	2,  // 45: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
-	4,  // 46: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
-	6,  // 47: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
-	9,  // 48: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
-	11, // 49: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
-	13, // 50: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
-	15, // 51: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
-	17, // 52: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
-	19, // 53: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
-	21, // 54: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
-	23, // 55: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
-	25, // 56: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
-	45, // [45:57] is the sub-list for method output_type
-	33, // [33:45] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	29, // 3: pprocd.v1.StartRequest.function:type_name -> pprocd.v1.PythonFunction
+	27, // 4: pprocd.v1.StartResponse.message:type_name -> google.protobuf.Value
+	30, // 5: pprocd.v1.StartResponse.result:type_name -> pprocd.v1.ItemResult
+	31, // 6: pprocd.v1.StartResponse.logs:type_name -> pprocd.v1.LogRecord
+	28, // 7: pprocd.v1.MapRequest.options:type_name -> pprocd.v1.CallOptions
+	27, // 8: pprocd.v1.MapRequest.inputs:type_name -> google.protobuf.Value
+	29, // 9: pprocd.v1.MapRequest.function:type_name -> pprocd.v1.PythonFunction
+	30, // 10: pprocd.v1.MapResponse.results:type_name -> pprocd.v1.ItemResult
+	32, // 11: pprocd.v1.MapResponse.blocks:type_name -> pprocd.v1.ResultBlock
+	28, // 12: pprocd.v1.QueueRequest.options:type_name -> pprocd.v1.CallOptions
+	27, // 13: pprocd.v1.QueueRequest.inputs:type_name -> google.protobuf.Value
+	29, // 14: pprocd.v1.QueueRequest.function:type_name -> pprocd.v1.PythonFunction
+	30, // 15: pprocd.v1.QueueResponse.results:type_name -> pprocd.v1.ItemResult
+	32, // 16: pprocd.v1.QueueResponse.blocks:type_name -> pprocd.v1.ResultBlock
+	0,  // 17: pprocd.v1.Job.state:type_name -> pprocd.v1.JobState
+	33, // 18: pprocd.v1.Job.create_time:type_name -> google.protobuf.Timestamp
+	33, // 19: pprocd.v1.Job.start_time:type_name -> google.protobuf.Timestamp
+	33, // 20: pprocd.v1.Job.end_time:type_name -> google.protobuf.Timestamp
+	27, // 21: pprocd.v1.SubmitRequest.inputs:type_name -> google.protobuf.Value
+	28, // 22: pprocd.v1.SubmitRequest.options:type_name -> pprocd.v1.CallOptions
+	29, // 23: pprocd.v1.SubmitRequest.function:type_name -> pprocd.v1.PythonFunction
+	7,  // 24: pprocd.v1.SubmitResponse.job:type_name -> pprocd.v1.Job
+	26, // 25: pprocd.v1.ReconnectRequest.after_seq_by_job:type_name -> pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
+	30, // 26: pprocd.v1.ReconnectResponse.result:type_name -> pprocd.v1.ItemResult
+	7,  // 27: pprocd.v1.ReconnectResponse.job:type_name -> pprocd.v1.Job
+	32, // 28: pprocd.v1.ReconnectResponse.block:type_name -> pprocd.v1.ResultBlock
+	11, // 29: pprocd.v1.ReconnectResponse.more:type_name -> pprocd.v1.ReconnectResponse
+	7,  // 30: pprocd.v1.GetJobResponse.job:type_name -> pprocd.v1.Job
+	0,  // 31: pprocd.v1.ListJobsRequest.state:type_name -> pprocd.v1.JobState
+	7,  // 32: pprocd.v1.ListJobsResponse.jobs:type_name -> pprocd.v1.Job
+	7,  // 33: pprocd.v1.CancelJobResponse.job:type_name -> pprocd.v1.Job
+	34, // 34: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
+	27, // 35: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
+	27, // 36: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
+	1,  // 37: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
+	3,  // 38: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
+	5,  // 39: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
+	8,  // 40: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
+	10, // 41: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
+	12, // 42: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
+	14, // 43: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
+	16, // 44: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
+	18, // 45: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
+	20, // 46: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
+	22, // 47: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
+	24, // 48: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
+	2,  // 49: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
+	4,  // 50: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
+	6,  // 51: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
+	9,  // 52: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
+	11, // 53: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
+	13, // 54: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
+	15, // 55: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
+	17, // 56: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
+	19, // 57: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
+	21, // 58: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
+	23, // 59: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
+	25, // 60: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
+	49, // [49:61] is the sub-list for method output_type
+	37, // [37:49] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_pprocd_v1_service_proto_init() }

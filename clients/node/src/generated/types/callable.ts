@@ -7,6 +7,7 @@ import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf
 import type { Callable as _pprocd_v1_Callable, Callable__Output as _pprocd_v1_Callable__Output } from './pprocd/v1/Callable';
 import type { CallableLimits as _pprocd_v1_CallableLimits, CallableLimits__Output as _pprocd_v1_CallableLimits__Output } from './pprocd/v1/CallableLimits';
 import type { Parameter as _pprocd_v1_Parameter, Parameter__Output as _pprocd_v1_Parameter__Output } from './pprocd/v1/Parameter';
+import type { PythonFunction as _pprocd_v1_PythonFunction, PythonFunction__Output as _pprocd_v1_PythonFunction__Output } from './pprocd/v1/PythonFunction';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -28,6 +29,7 @@ export interface ProtoGrpcType {
       CallableLimits: MessageTypeDefinition<_pprocd_v1_CallableLimits, _pprocd_v1_CallableLimits__Output>
       Parameter: MessageTypeDefinition<_pprocd_v1_Parameter, _pprocd_v1_Parameter__Output>
       ParameterType: EnumTypeDefinition
+      PythonFunction: MessageTypeDefinition<_pprocd_v1_PythonFunction, _pprocd_v1_PythonFunction__Output>
     }
   }
 }

@@ -31,6 +31,7 @@ import type { MapRequest as _pprocd_v1_MapRequest, MapRequest__Output as _pprocd
 import type { MapResponse as _pprocd_v1_MapResponse, MapResponse__Output as _pprocd_v1_MapResponse__Output } from './pprocd/v1/MapResponse';
 import type { Parameter as _pprocd_v1_Parameter, Parameter__Output as _pprocd_v1_Parameter__Output } from './pprocd/v1/Parameter';
 import type { ProcessFarmServiceClient as _pprocd_v1_ProcessFarmServiceClient, ProcessFarmServiceDefinition as _pprocd_v1_ProcessFarmServiceDefinition } from './pprocd/v1/ProcessFarmService';
+import type { PythonFunction as _pprocd_v1_PythonFunction, PythonFunction__Output as _pprocd_v1_PythonFunction__Output } from './pprocd/v1/PythonFunction';
 import type { QueueRequest as _pprocd_v1_QueueRequest, QueueRequest__Output as _pprocd_v1_QueueRequest__Output } from './pprocd/v1/QueueRequest';
 import type { QueueResponse as _pprocd_v1_QueueResponse, QueueResponse__Output as _pprocd_v1_QueueResponse__Output } from './pprocd/v1/QueueResponse';
 import type { ReconnectRequest as _pprocd_v1_ReconnectRequest, ReconnectRequest__Output as _pprocd_v1_ReconnectRequest__Output } from './pprocd/v1/ReconnectRequest';
@@ -109,6 +110,7 @@ export interface ProtoGrpcType {
        * request over the message limit is RESOURCE_EXHAUSTED.
        */
       ProcessFarmService: SubtypeConstructor<typeof grpc.Client, _pprocd_v1_ProcessFarmServiceClient> & { service: _pprocd_v1_ProcessFarmServiceDefinition }
+      PythonFunction: MessageTypeDefinition<_pprocd_v1_PythonFunction, _pprocd_v1_PythonFunction__Output>
       QueueRequest: MessageTypeDefinition<_pprocd_v1_QueueRequest, _pprocd_v1_QueueRequest__Output>
       QueueResponse: MessageTypeDefinition<_pprocd_v1_QueueResponse, _pprocd_v1_QueueResponse__Output>
       ReconnectRequest: MessageTypeDefinition<_pprocd_v1_ReconnectRequest, _pprocd_v1_ReconnectRequest__Output>

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pprocd/v1/callable.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x97\x01\n\tParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x04type\x18\x02 \x01(\x0e\x32\x18.pprocd.v1.ParameterType\x12-\n\rdefault_value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x10\n\x08required\x18\x05 \x01(\x08\"\xb9\x01\n\x08\x43\x61llable\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.pprocd.v1.CallableKind\x12(\n\nparameters\x18\x03 \x03(\x0b\x32\x14.pprocd.v1.Parameter\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x0e\n\x06origin\x18\x05 \x01(\t\x12)\n\x06limits\x18\x06 \x01(\x0b\x32\x19.pprocd.v1.CallableLimits\"\x81\x01\n\x0e\x43\x61llableLimits\x12\x16\n\x0emax_memory_mib\x18\x01 \x01(\x04\x12\x13\n\x0b\x63pu_seconds\x18\x02 \x01(\r\x12\x16\n\x0emax_open_files\x18\x03 \x01(\r\x12\x12\n\ntimeout_ms\x18\x04 \x01(\r\x12\x16\n\x0emax_concurrent\x18\x05 \x01(\r*\xe9\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12PARAMETER_TYPE_ANY\x10\x01\x12\x1a\n\x16PARAMETER_TYPE_INTEGER\x10\x02\x12\x19\n\x15PARAMETER_TYPE_NUMBER\x10\x03\x12\x19\n\x15PARAMETER_TYPE_STRING\x10\x04\x12\x1a\n\x16PARAMETER_TYPE_BOOLEAN\x10\x05\x12\x17\n\x13PARAMETER_TYPE_LIST\x10\x06\x12\x19\n\x15PARAMETER_TYPE_STRUCT\x10\x07*d\n\x0c\x43\x61llableKind\x12\x1d\n\x19\x43\x41LLABLE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43\x41LLABLE_KIND_FUNCTION\x10\x01\x12\x19\n\x15\x43\x41LLABLE_KIND_CHANNEL\x10\x02\x42%Z#pprocd.dev/client/pprocdv1;pprocdv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pprocd/v1/callable.proto\x12\tpprocd.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x97\x01\n\tParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x04type\x18\x02 \x01(\x0e\x32\x18.pprocd.v1.ParameterType\x12-\n\rdefault_value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x10\n\x08required\x18\x05 \x01(\x08\"\xb9\x01\n\x08\x43\x61llable\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x04kind\x18\x02 \x01(\x0e\x32\x17.pprocd.v1.CallableKind\x12(\n\nparameters\x18\x03 \x03(\x0b\x32\x14.pprocd.v1.Parameter\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x0e\n\x06origin\x18\x05 \x01(\t\x12)\n\x06limits\x18\x06 \x01(\x0b\x32\x19.pprocd.v1.CallableLimits\"\x81\x01\n\x0e\x43\x61llableLimits\x12\x16\n\x0emax_memory_mib\x18\x01 \x01(\x04\x12\x13\n\x0b\x63pu_seconds\x18\x02 \x01(\r\x12\x16\n\x0emax_open_files\x18\x03 \x01(\r\x12\x12\n\ntimeout_ms\x18\x04 \x01(\r\x12\x16\n\x0emax_concurrent\x18\x05 \x01(\r\"\x7f\n\x0ePythonFunction\x12\x13\n\x0binterpreter\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x13\n\x0bmodule_file\x18\x03 \x01(\t\x12\x10\n\x08qualname\x18\x04 \x01(\t\x12\x10\n\x08sys_path\x18\x05 \x03(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\x08*\xe9\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12PARAMETER_TYPE_ANY\x10\x01\x12\x1a\n\x16PARAMETER_TYPE_INTEGER\x10\x02\x12\x19\n\x15PARAMETER_TYPE_NUMBER\x10\x03\x12\x19\n\x15PARAMETER_TYPE_STRING\x10\x04\x12\x1a\n\x16PARAMETER_TYPE_BOOLEAN\x10\x05\x12\x17\n\x13PARAMETER_TYPE_LIST\x10\x06\x12\x19\n\x15PARAMETER_TYPE_STRUCT\x10\x07*d\n\x0c\x43\x61llableKind\x12\x1d\n\x19\x43\x41LLABLE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43\x41LLABLE_KIND_FUNCTION\x10\x01\x12\x19\n\x15\x43\x41LLABLE_KIND_CHANNEL\x10\x02\x42%Z#pprocd.dev/client/pprocdv1;pprocdv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,14 +33,16 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pprocd.v1.callable_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z#pprocd.dev/client/pprocdv1;pprocdv1'
-  _globals['_PARAMETERTYPE']._serialized_start=544
-  _globals['_PARAMETERTYPE']._serialized_end=777
-  _globals['_CALLABLEKIND']._serialized_start=779
-  _globals['_CALLABLEKIND']._serialized_end=879
+  _globals['_PARAMETERTYPE']._serialized_start=673
+  _globals['_PARAMETERTYPE']._serialized_end=906
+  _globals['_CALLABLEKIND']._serialized_start=908
+  _globals['_CALLABLEKIND']._serialized_end=1008
   _globals['_PARAMETER']._serialized_start=70
   _globals['_PARAMETER']._serialized_end=221
   _globals['_CALLABLE']._serialized_start=224
   _globals['_CALLABLE']._serialized_end=409
   _globals['_CALLABLELIMITS']._serialized_start=412
   _globals['_CALLABLELIMITS']._serialized_end=541
+  _globals['_PYTHONFUNCTION']._serialized_start=543
+  _globals['_PYTHONFUNCTION']._serialized_end=670
 # @@protoc_insertion_point(module_scope)

@@ -79,3 +79,19 @@ class CallableLimits(_message.Message):
     timeout_ms: int
     max_concurrent: int
     def __init__(self, max_memory_mib: _Optional[int] = ..., cpu_seconds: _Optional[int] = ..., max_open_files: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_concurrent: _Optional[int] = ...) -> None: ...
+
+class PythonFunction(_message.Message):
+    __slots__ = ("interpreter", "module", "module_file", "qualname", "sys_path", "channel")
+    INTERPRETER_FIELD_NUMBER: _ClassVar[int]
+    MODULE_FIELD_NUMBER: _ClassVar[int]
+    MODULE_FILE_FIELD_NUMBER: _ClassVar[int]
+    QUALNAME_FIELD_NUMBER: _ClassVar[int]
+    SYS_PATH_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    interpreter: str
+    module: str
+    module_file: str
+    qualname: str
+    sys_path: _containers.RepeatedScalarFieldContainer[str]
+    channel: bool
+    def __init__(self, interpreter: _Optional[str] = ..., module: _Optional[str] = ..., module_file: _Optional[str] = ..., qualname: _Optional[str] = ..., sys_path: _Optional[_Iterable[str]] = ..., channel: _Optional[bool] = ...) -> None: ...

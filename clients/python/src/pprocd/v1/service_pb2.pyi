@@ -31,20 +31,22 @@ JOB_STATE_CANCELLED: JobState
 JOB_STATE_INTERRUPTED: JobState
 
 class StartRequest(_message.Message):
-    __slots__ = ("callable", "arguments", "options", "message", "packed_arguments", "packed_messages")
+    __slots__ = ("callable", "arguments", "options", "message", "packed_arguments", "packed_messages", "function")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     PACKED_ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
     PACKED_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
     callable: str
     arguments: _struct_pb2.Value
     options: _item_pb2.CallOptions
     message: _struct_pb2.Value
     packed_arguments: bytes
     packed_messages: bytes
-    def __init__(self, callable: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., packed_arguments: _Optional[bytes] = ..., packed_messages: _Optional[bytes] = ...) -> None: ...
+    function: _callable_pb2.PythonFunction
+    def __init__(self, callable: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., packed_arguments: _Optional[bytes] = ..., packed_messages: _Optional[bytes] = ..., function: _Optional[_Union[_callable_pb2.PythonFunction, _Mapping]] = ...) -> None: ...
 
 class StartResponse(_message.Message):
     __slots__ = ("message", "result", "logs", "packed_messages")
@@ -59,18 +61,20 @@ class StartResponse(_message.Message):
     def __init__(self, message: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., result: _Optional[_Union[_item_pb2.ItemResult, _Mapping]] = ..., logs: _Optional[_Iterable[_Union[_item_pb2.LogRecord, _Mapping]]] = ..., packed_messages: _Optional[bytes] = ...) -> None: ...
 
 class MapRequest(_message.Message):
-    __slots__ = ("callable", "options", "inputs", "cancel_indices", "packed_inputs")
+    __slots__ = ("callable", "options", "inputs", "cancel_indices", "packed_inputs", "function")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     CANCEL_INDICES_FIELD_NUMBER: _ClassVar[int]
     PACKED_INPUTS_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
     callable: str
     options: _item_pb2.CallOptions
     inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     cancel_indices: _containers.RepeatedScalarFieldContainer[int]
     packed_inputs: bytes
-    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ..., packed_inputs: _Optional[bytes] = ...) -> None: ...
+    function: _callable_pb2.PythonFunction
+    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ..., packed_inputs: _Optional[bytes] = ..., function: _Optional[_Union[_callable_pb2.PythonFunction, _Mapping]] = ...) -> None: ...
 
 class MapResponse(_message.Message):
     __slots__ = ("results", "blocks")
@@ -81,18 +85,20 @@ class MapResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_item_pb2.ItemResult, _Mapping]]] = ..., blocks: _Optional[_Iterable[_Union[_item_pb2.ResultBlock, _Mapping]]] = ...) -> None: ...
 
 class QueueRequest(_message.Message):
-    __slots__ = ("callable", "options", "inputs", "cancel_indices", "packed_inputs")
+    __slots__ = ("callable", "options", "inputs", "cancel_indices", "packed_inputs", "function")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     CANCEL_INDICES_FIELD_NUMBER: _ClassVar[int]
     PACKED_INPUTS_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
     callable: str
     options: _item_pb2.CallOptions
     inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     cancel_indices: _containers.RepeatedScalarFieldContainer[int]
     packed_inputs: bytes
-    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ..., packed_inputs: _Optional[bytes] = ...) -> None: ...
+    function: _callable_pb2.PythonFunction
+    def __init__(self, callable: _Optional[str] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., cancel_indices: _Optional[_Iterable[int]] = ..., packed_inputs: _Optional[bytes] = ..., function: _Optional[_Union[_callable_pb2.PythonFunction, _Mapping]] = ...) -> None: ...
 
 class QueueResponse(_message.Message):
     __slots__ = ("results", "blocks")
@@ -137,7 +143,7 @@ class Job(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., items_done: _Optional[int] = ..., items_total: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., callable: _Optional[str] = ..., error: _Optional[str] = ..., attempts: _Optional[int] = ..., max_retries: _Optional[int] = ..., last_seq: _Optional[int] = ..., owner_uid: _Optional[int] = ..., socket_path: _Optional[str] = ...) -> None: ...
 
 class SubmitRequest(_message.Message):
-    __slots__ = ("callable", "inputs", "options", "ordered", "name", "idempotency_key", "retries", "socket_path", "retry_backoff_ms", "packed_inputs")
+    __slots__ = ("callable", "inputs", "options", "ordered", "name", "idempotency_key", "retries", "socket_path", "retry_backoff_ms", "packed_inputs", "function")
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -148,6 +154,7 @@ class SubmitRequest(_message.Message):
     SOCKET_PATH_FIELD_NUMBER: _ClassVar[int]
     RETRY_BACKOFF_MS_FIELD_NUMBER: _ClassVar[int]
     PACKED_INPUTS_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
     callable: str
     inputs: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     options: _item_pb2.CallOptions
@@ -158,7 +165,8 @@ class SubmitRequest(_message.Message):
     socket_path: str
     retry_backoff_ms: int
     packed_inputs: bytes
-    def __init__(self, callable: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., ordered: _Optional[bool] = ..., name: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., retries: _Optional[int] = ..., socket_path: _Optional[str] = ..., retry_backoff_ms: _Optional[int] = ..., packed_inputs: _Optional[bytes] = ...) -> None: ...
+    function: _callable_pb2.PythonFunction
+    def __init__(self, callable: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., options: _Optional[_Union[_item_pb2.CallOptions, _Mapping]] = ..., ordered: _Optional[bool] = ..., name: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., retries: _Optional[int] = ..., socket_path: _Optional[str] = ..., retry_backoff_ms: _Optional[int] = ..., packed_inputs: _Optional[bytes] = ..., function: _Optional[_Union[_callable_pb2.PythonFunction, _Mapping]] = ...) -> None: ...
 
 class SubmitResponse(_message.Message):
     __slots__ = ("job",)

@@ -2,6 +2,7 @@
 
 import type { CallOptions as _pprocd_v1_CallOptions, CallOptions__Output as _pprocd_v1_CallOptions__Output } from '../../pprocd/v1/CallOptions';
 import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf_Value__Output } from '../../google/protobuf/Value';
+import type { PythonFunction as _pprocd_v1_PythonFunction, PythonFunction__Output as _pprocd_v1_PythonFunction__Output } from '../../pprocd/v1/PythonFunction';
 import type { Long } from '@grpc/proto-loader';
 
 export interface MapRequest {
@@ -29,6 +30,11 @@ export interface MapRequest {
    * numbered as `inputs` would be.
    */
   'packedInputs'?: (Buffer | Uint8Array | string);
+  /**
+   * First message only, in place of `callable`: a Python function by
+   * reference (see PythonFunction).
+   */
+  'function'?: (_pprocd_v1_PythonFunction | null);
 }
 
 export interface MapRequest__Output {
@@ -56,4 +62,9 @@ export interface MapRequest__Output {
    * numbered as `inputs` would be.
    */
   'packedInputs': (Buffer);
+  /**
+   * First message only, in place of `callable`: a Python function by
+   * reference (see PythonFunction).
+   */
+  'function': (_pprocd_v1_PythonFunction__Output | null);
 }

@@ -2,6 +2,7 @@
 
 import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf_Value__Output } from '../../google/protobuf/Value';
 import type { CallOptions as _pprocd_v1_CallOptions, CallOptions__Output as _pprocd_v1_CallOptions__Output } from '../../pprocd/v1/CallOptions';
+import type { PythonFunction as _pprocd_v1_PythonFunction, PythonFunction__Output as _pprocd_v1_PythonFunction__Output } from '../../pprocd/v1/PythonFunction';
 
 export interface StartRequest {
   /**
@@ -32,6 +33,11 @@ export interface StartRequest {
    * in order (in place of `message`).
    */
   'packedMessages'?: (Buffer | Uint8Array | string);
+  /**
+   * First message only, in place of `callable`: a Python function by
+   * reference (see PythonFunction).
+   */
+  'function'?: (_pprocd_v1_PythonFunction | null);
 }
 
 export interface StartRequest__Output {
@@ -63,4 +69,9 @@ export interface StartRequest__Output {
    * in order (in place of `message`).
    */
   'packedMessages': (Buffer);
+  /**
+   * First message only, in place of `callable`: a Python function by
+   * reference (see PythonFunction).
+   */
+  'function': (_pprocd_v1_PythonFunction__Output | null);
 }

@@ -2,6 +2,7 @@
 
 import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf_Value__Output } from '../../google/protobuf/Value';
 import type { CallOptions as _pprocd_v1_CallOptions, CallOptions__Output as _pprocd_v1_CallOptions__Output } from '../../pprocd/v1/CallOptions';
+import type { PythonFunction as _pprocd_v1_PythonFunction, PythonFunction__Output as _pprocd_v1_PythonFunction__Output } from '../../pprocd/v1/PythonFunction';
 
 /**
  * A background job: `callable` over `inputs` (one invocation per input; a
@@ -45,6 +46,11 @@ export interface SubmitRequest {
    * `inputs`.
    */
   'packedInputs'?: (Buffer | Uint8Array | string);
+  /**
+   * In place of `callable`: a Python function by reference (see
+   * PythonFunction).
+   */
+  'function'?: (_pprocd_v1_PythonFunction | null);
 }
 
 /**
@@ -89,4 +95,9 @@ export interface SubmitRequest__Output {
    * `inputs`.
    */
   'packedInputs': (Buffer);
+  /**
+   * In place of `callable`: a Python function by reference (see
+   * PythonFunction).
+   */
+  'function': (_pprocd_v1_PythonFunction__Output | null);
 }
