@@ -52,7 +52,7 @@ class FunctionRef:
     ``str()`` is ``module.qualname``, the name errors and results carry."""
 
     __slots__ = ("function", "interpreter", "module", "module_file", "qualname", "sys_path",
-                 "channel", "_parameters", "_key", "__weakref__")
+                 "channel", "_parameters", "_positional", "_key", "__weakref__")
 
     def __init__(self, function: Callable[..., Any], interpreter: str, module: str,
                  module_file: str, qualname: str, sys_path: Sequence[str],
@@ -71,6 +71,12 @@ class FunctionRef:
                                 "its first parameter (def f(channel, ...))")
             parameters = parameters[1:]
         self._parameters = parameters
+        # (required, most) positional arguments when every parameter is a
+        # plain positional one: such calls are sent as they are, unbound.
+        self._positional: Optional[Tuple[int, int]] = None
+        if all(p.kind in _POSITIONAL for p in parameters):
+            required = sum(1 for p in parameters if p.default is inspect.Parameter.empty)
+            self._positional = (required, len(parameters))
         self._key = (interpreter, module, module_file, qualname, self.sys_path, self.channel)
 
     def __repr__(self) -> str:
@@ -117,7 +123,16 @@ class FunctionRef:
     def call_item(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
         """The item that calls ``function(*args, **kwargs)`` (submit,
         manage, start); TypeError, as Python's own, when they do not bind."""
+        positional = self._positional
+        if positional is not None and not kwargs and positional[0] <= len(args) <= positional[1]:
+            if positional[1] == 1:
+                return args[0]
+            return list(args)
         return call_item(self._parameters, str(self), args, kwargs)
+
+
+Target = Union[str, FunctionRef]
+"""What a call runs: a registered callable's name or a function reference."""
 
 
 def _signature_parameters(function: Callable[..., Any]) -> List[inspect.Parameter]:
@@ -211,19 +226,20 @@ def function_ref(function: Any, channel: bool = False) -> FunctionRef:
     return ref
 
 
-def as_target(callable: Any, channel: bool = False) -> Union[str, FunctionRef]:
+def as_target(callable: Any, channel: bool = False) -> Target:
     """What a call runs: a registered callable's name (a str, unchanged) or
-    the reference to a Python function (see :func:`function_ref`)."""
+    the reference to a Python function (see :func:`function_ref`); a
+    :class:`FunctionRef` is taken as it is."""
     if isinstance(callable, str):
         if not callable:
             raise ValueError("the callable's name is empty")
         return callable
-    if isinstance(callable, FunctionRef):
-        return callable.with_channel(channel)
+    if isinstance(callable, FunctionRef):  # made by the caller: kept as it is
+        return callable
     return function_ref(callable, channel)
 
 
-def target_fields(target: Union[str, FunctionRef]) -> Dict[str, Any]:
+def target_fields(target: Target) -> Dict[str, Any]:
     """The request fields that name ``target``: ``callable`` or ``function``."""
     if isinstance(target, FunctionRef):
         return {"function": target.message()}
@@ -295,5 +311,5 @@ def _import_path() -> List[str]:
     return entries
 
 
-__all__ = ["FunctionRef", "as_target", "call_item", "function_ref", "map_item",
+__all__ = ["FunctionRef", "Target", "as_target", "call_item", "function_ref", "map_item",
            "target_fields"]
