@@ -127,8 +127,7 @@ class FarmExecutor(concurrent.futures.Executor):
     def __repr__(self) -> str:
         return f"<pprocd.FarmExecutor {self.farm.address!r} max_workers={self._max_workers}>"
 
-    def submit(self, fn: CallableArg, /, *args: Any,  # type: ignore[override]
-               **kwargs: Any) -> FarmFuture:
+    def submit(self, fn: CallableArg, /, *args: Any, **kwargs: Any) -> FarmFuture:
         """Runs ``fn(*args, **kwargs)`` and returns its future. ``fn`` is a
         module-level Python function (TypeError at once for a lambda, a
         closure or a bound method) or a server callable's name (several
@@ -136,14 +135,14 @@ class FarmExecutor(concurrent.futures.Executor):
         them). A failed call's future raises :class:`ItemError` whose
         ``__cause__`` is a :class:`RemoteTraceback` holding the remote
         traceback, as ProcessPoolExecutor does."""
-        fn = as_target(fn)
+        target = as_target(fn)
         value: Any
         if self._packed:
-            value = self.farm.encode(fn, args, kwargs)
+            value = self.farm.encode(target, args, kwargs)
         else:
-            value = self.farm.pack(fn, args, kwargs)
+            value = self.farm.pack(target, args, kwargs)
         future = FarmFuture()
-        stream = self._streams.get(fn)
+        stream = self._streams.get(target)
         if stream is not None and not self._shutdown:
             try:  # the common case: the callable's call is open
                 future._index = stream.add(value, future)
@@ -154,15 +153,15 @@ class FarmExecutor(concurrent.futures.Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            stream = self._streams.get(fn)
+            stream = self._streams.get(target)
             try:
                 if stream is None:
                     raise RuntimeError("no call yet")
                 future._index = stream.add(value, future)
             except RuntimeError:  # no call, or it has ended: open one
-                stream = ItemStream(self.farm, False, fn, self._call_options(), self._on_results,
-                                    self._on_end)
-                self._streams[fn] = stream
+                stream = ItemStream(self.farm, False, target, self._call_options(),
+                                    self._on_results, self._on_end)
+                self._streams[target] = stream
                 future._index = stream.add(value, future)
                 stream.start()
             future._stream = stream
@@ -185,7 +184,7 @@ class FarmExecutor(concurrent.futures.Executor):
                 options.limit = 0
         return options
 
-    def map(self, fn: CallableArg, *iterables: Iterable[Any],  # type: ignore[override]
+    def map(self, fn: CallableArg, *iterables: Iterable[Any],
             timeout: Optional[float] = None, chunksize: int = 1) -> Iterator[Any]:
         """Like concurrent.futures.Executor.map: submits ``fn(*args)`` for
         each tuple of the iterables at once and yields the results in order;

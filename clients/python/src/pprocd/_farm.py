@@ -25,7 +25,7 @@ from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
 
 # What a call runs: a registered callable's name, or a module-level Python
 # function (passed by reference, see _function_ref).
-CallableArg = Union[str, Callable[..., Any]]
+CallableArg = Union[str, FunctionRef, Callable[..., Any]]
 
 if TYPE_CHECKING:
     from ._channel import Channel
@@ -284,7 +284,7 @@ class Farm:
         if problem is not None:
             position, reason = problem
             index = None if first_index is None else first_index + position
-            raise InvalidItem(reason, callable=name, index=index)
+            raise InvalidItem(reason, callable=str(name), index=index)
 
     def check(self, name: Target, value: Value, index: Optional[int] = None) -> None:
         """Raises :class:`InvalidItem` if ``value`` does not bind to callable
@@ -296,7 +296,7 @@ class Farm:
         if found is not None:
             problem = found.check(value)
             if problem:
-                raise InvalidItem(problem, callable=name, index=index)
+                raise InvalidItem(problem, callable=str(name), index=index)
 
     # pprocess vocabulary ---------------------------------------------------
 
