@@ -181,6 +181,26 @@ def test_a_scripts_function_is_its_main_module_and_file(tmp_path: Any) -> None:
     assert path[0] == os.path.realpath(str(tmp_path)) or path[0] == str(tmp_path)
 
 
+def test_a_scripts_function_seen_as_mp_main_is_referenced_as_main(tmp_path: Any) -> None:
+    _script(tmp_path, """
+        import json, runpy, sys
+        from pprocd._function_ref import function_ref
+
+        def calculate(t):
+            return t
+    """)
+    code = ("import importlib.util, sys\n"
+            "spec = importlib.util.spec_from_file_location('__mp_main__', 'script.py')\n"
+            "module = importlib.util.module_from_spec(spec)\n"
+            "sys.modules['__mp_main__'] = module\n"
+            "spec.loader.exec_module(module)\n"
+            "ref = module.function_ref(module.calculate)\n"
+            "print(ref.module, ref.qualname)\n")
+    done = _run([sys.executable, "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["__main__", "calculate"]
+
+
 def test_a_function_typed_into_python_c_is_refused(tmp_path: Any) -> None:
     code = ("from pprocd._function_ref import function_ref\n"
             "def f(x): return x\n"

@@ -291,6 +291,11 @@ def _make_ref(function: Any, channel: bool) -> FunctionRef:
     if not (found is function or (isinstance(function, types.MethodType) and found == function)):
         raise _refusal(f"{module_name}.{qualname} does not name this function in its module "
                        "(was it replaced, decorated or redefined?)")
+    if module_name == "__mp_main__":
+        # A script's function seen from a worker of the farm (or of
+        # multiprocessing), where the script is imported as __mp_main__: the
+        # farm imports a script the same way from its "__main__" reference.
+        module_name = "__main__"
     interpreter = sys.executable
     if not interpreter:
         raise TypeError("pprocd runs functions by reference with this interpreter, but "
