@@ -1,0 +1,94 @@
+"""Module-level Python functions passed by reference to a real server:
+pmap, Map, start, FarmExecutor and background jobs run the caller's own
+function, and its errors come back with the remote traceback."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import sys
+
+import pytest
+
+import pprocd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pyfunctions  # noqa: E402
+from pyfunctions import Shapes, add, countdown, describe, fail, square, template_pid  # noqa: E402
+
+
+def test_pmap_of_a_function_gives_its_results_in_order(farm: pprocd.Farm) -> None:
+    assert farm.pmap(square, range(1000)) == [x * x for x in range(1000)]
+
+
+def test_pmap_calls_the_function_with_each_element_whole(farm: pprocd.Farm) -> None:
+    # add(1) and add(2) use b's default; add([1, 2]) fails as in Python.
+    assert farm.pmap(add, [1, 2]) == [11, 12]
+    assert farm.pmap(describe, [[1, 2], {"k": 1}, None, 5]) == [
+        [[[1, 2]], {}], [[{"k": 1}], {}], [[None], {}], [[5], {}]]
+    with pytest.raises(pprocd.ItemFailed) as caught:
+        farm.pmap(add, [[1, 2]])
+    assert caught.value.remote_type == "TypeError"
+    assert "Traceback" in caught.value.stderr_tail
+
+
+def test_workers_are_forked_from_one_template_that_imported_the_module(
+        farm: pprocd.Farm) -> None:
+    pids = set(farm.pmap(template_pid, range(64)))
+    assert len(pids) == 1
+    assert pids != {pyfunctions.IMPORTED_BY}  # imported by the farm, not here
+
+
+def test_a_static_method_is_called_by_its_dotted_name(farm: pprocd.Farm) -> None:
+    results = farm.Map()
+    area = results.manage(Shapes.area)
+    area(2, 3)
+    area(width=4, height=5)
+    assert list(results) == [6, 20]
+
+
+def test_executor_submit_and_map_call_the_function_as_written(farm: pprocd.Farm) -> None:
+    with farm.executor() as executor:
+        assert executor.submit(add, 1, b=5).result() == 6
+        assert executor.submit(add, 1, 2).result() == 3
+        assert executor.submit(describe, 1, 2).result() == [[1, 2], {}]
+        assert list(executor.map(square, range(20))) == [x * x for x in range(20)]
+        assert list(executor.map(add, [1, 2], [3, 4])) == [4, 6]
+
+
+def test_executor_errors_carry_the_remote_traceback_as_their_cause(farm: pprocd.Farm) -> None:
+    with farm.executor() as executor:
+        future = executor.submit(fail, "bad input")
+        with pytest.raises(pprocd.ItemFailed) as caught:
+            future.result()
+    error = caught.value
+    assert error.remote_type == "ValueError"
+    assert "bad input" in error.reason
+    assert isinstance(error.__cause__, pprocd.RemoteTraceback)
+    assert "Traceback" in str(error.__cause__)
+    assert "fail" in str(error.__cause__)
+    assert concurrent.futures.wait([future]).done == {future}
+
+
+def test_start_passes_a_channel_as_the_first_argument(farm: pprocd.Farm) -> None:
+    channel = farm.start(countdown, 3)
+    assert [channel.receive() for _ in range(3)] == [3, 2, 1]
+    channel.send("done")
+    assert channel.result() == "done"
+
+
+def test_a_background_job_runs_the_function_over_its_inputs(farm: pprocd.Farm) -> None:
+    job = farm.submit_job(square, [1, 2, 3], ordered=True)
+    assert job.result() == [1, 4, 9]
+
+
+def test_a_value_that_cannot_be_sent_is_its_own_error_not_the_calls(farm: pprocd.Farm) -> None:
+    with pytest.raises(TypeError):
+        farm.pmap(square, [1, object()])
+    with pytest.raises(TypeError):
+        farm.Map().manage(square)(object())
+
+
+def test_a_lambda_is_refused_at_the_call(farm: pprocd.Farm) -> None:
+    with pytest.raises(TypeError, match="is a lambda"):
+        farm.pmap(lambda x: x, [1])
