@@ -5,6 +5,7 @@ function, and its errors come back with the remote traceback."""
 from __future__ import annotations
 
 import concurrent.futures
+from typing import List, Optional
 import os
 import sys
 
@@ -92,3 +93,17 @@ def test_a_value_that_cannot_be_sent_is_its_own_error_not_the_calls(farm: pprocd
 def test_a_lambda_is_refused_at_the_call(farm: pprocd.Farm) -> None:
     with pytest.raises(TypeError, match="is a lambda"):
         farm.pmap(lambda x: x, [1])
+
+
+def test_a_request_that_cannot_be_built_ends_the_call_with_its_own_error(
+        farm: pprocd.Farm) -> None:
+    from pprocd._stream import ItemStream
+
+    ended: List[Optional[Exception]] = []
+    stream = ItemStream(farm, False, "calculate", farm.options(packed=True),
+                        lambda batch: None, lambda s, error, unanswered: ended.append(error))
+    stream.add("not JSON text but str", None)  # type: ignore[arg-type]
+    stream.start()
+    stream.close_input()
+    stream.join()
+    assert len(ended) == 1 and isinstance(ended[0], TypeError), ended

@@ -265,6 +265,8 @@ class ItemStream:
                 self._tokens.clear()
                 self._pending = []
                 self._wake.notify_all()
+            if self._request_error is not None:  # the call ended for it
+                error = self._request_error
             self._on_end(self, error, unanswered)
 
 
