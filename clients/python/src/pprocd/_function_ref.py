@@ -52,7 +52,7 @@ class FunctionRef:
     ``str()`` is ``module.qualname``, the name errors and results carry."""
 
     __slots__ = ("function", "interpreter", "module", "module_file", "qualname", "sys_path",
-                 "channel", "_parameters", "_positional", "_key", "__weakref__")
+                 "channel", "_parameters", "_signature", "_positional", "_key", "__weakref__")
 
     def __init__(self, function: Callable[..., Any], interpreter: str, module: str,
                  module_file: str, qualname: str, sys_path: Sequence[str],
@@ -71,6 +71,7 @@ class FunctionRef:
                                 "its first parameter (def f(channel, ...))")
             parameters = parameters[1:]
         self._parameters = parameters
+        self._signature = inspect.Signature(parameters)
         # (required, most) positional arguments when every parameter is a
         # plain positional one: such calls are sent as they are, unbound.
         self._positional: Optional[Tuple[int, int]] = None
@@ -118,7 +119,8 @@ class FunctionRef:
         needs wrapping, as for every function of one parameter)."""
         if len(self._parameters) == 1:
             return values
-        return [map_item(self._parameters, value) for value in values]
+        wrapped = _WRAPPED
+        return [[value] if isinstance(value, wrapped) else value for value in values]
 
     def call_item(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
         """The item that calls ``function(*args, **kwargs)`` (submit,
@@ -128,7 +130,7 @@ class FunctionRef:
             if positional[1] == 1:
                 return args[0]
             return list(args)
-        return call_item(self._parameters, str(self), args, kwargs)
+        return call_item(self._parameters, str(self), args, kwargs, self._signature)
 
 
 Target = Union[str, FunctionRef]
@@ -142,6 +144,11 @@ def _signature_parameters(function: Callable[..., Any]) -> List[inspect.Paramete
         return []
 
 
+# Values that the farm would spread or name: an item that is one of them is
+# wrapped in a list to reach a function of several parameters whole.
+_WRAPPED = (list, tuple, dict, type(None))
+
+
 def map_item(parameters: Sequence[inspect.Parameter], value: Any) -> Any:
     """The item for ``function(value)``: the value itself for a function of
     one parameter; else ``[value]`` when the value would otherwise be spread
@@ -149,18 +156,19 @@ def map_item(parameters: Sequence[inspect.Parameter], value: Any) -> Any:
     argument)."""
     if len(parameters) == 1:
         return value
-    if value is None or isinstance(value, (list, tuple, dict)):
+    if isinstance(value, _WRAPPED):
         return [value]
     return value
 
 
 def call_item(parameters: Sequence[inspect.Parameter], label: str, args: Sequence[Any],
-              kwargs: Mapping[str, Any]) -> Any:
+              kwargs: Mapping[str, Any], signature: Optional[inspect.Signature] = None) -> Any:
     """The item for ``function(*args, **kwargs)``, given the function's
     ``parameters`` (without a channel's). Raises TypeError when the
     arguments do not bind, or when the call cannot be written as one item
     (values for ``*args`` and keyword arguments together)."""
-    signature = inspect.Signature(list(parameters))
+    if signature is None:
+        signature = inspect.Signature(list(parameters))
     try:
         bound = signature.bind(*args, **kwargs)
     except TypeError as error:
