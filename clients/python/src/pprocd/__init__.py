@@ -33,10 +33,11 @@ if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
     from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
     from ._channel import Channel
     from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
-    from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError,
-                          ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, JobCancelled,
-                          JobError, JobExists, JobFailed, JobInterrupted, JobNotFound,
-                          PermissionDenied, PprocdError, RemoteTraceback, ServerUnavailable)
+    from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed,
+                          ItemError, ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut,
+                          JobCancelled, JobError, JobExists, JobFailed, JobInterrupted,
+                          JobNotFound, PermissionDenied, PprocdError, RemoteTraceback,
+                          ServerUnavailable)
     from ._executor import FarmExecutor, FarmFuture
     from ._farm import Farm, default_farm, pmap, start
     from ._function_ref import FunctionRef, function_ref

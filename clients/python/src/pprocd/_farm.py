@@ -6,8 +6,8 @@ import atexit
 import itertools
 import os
 import threading
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
-                    Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Set, Union)
 
 import grpc
 
@@ -270,7 +270,8 @@ class Farm:
         JSON-shaped."""
         return _packed.dumps(self.pack_obj(name, args, kwargs, index))
 
-    def check_objs(self, name: Target, items: Sequence[Any], first_index: Optional[int] = 0) -> None:
+    def check_objs(self, name: Target, items: Sequence[Any],
+                   first_index: Optional[int] = 0) -> None:
         """Raises :class:`InvalidItem` for the first of ``items`` (plain
         values, the packed form's inputs numbered from ``first_index``) that
         does not bind to callable ``name``'s parameters."""
@@ -564,9 +565,9 @@ def default_farm() -> Farm:
         return _default_farm
 
 
-def pmap(name: CallableArg, sequence: Iterable[Any], limit: Optional[int] = None, *, reuse: bool = True,
-         timeout: Optional[float] = None, chunksize: int = 0, packed: Optional[bool] = None,
-         item_stats: Optional[str] = None) -> List[Any]:
+def pmap(name: CallableArg, sequence: Iterable[Any], limit: Optional[int] = None, *,
+         reuse: bool = True, timeout: Optional[float] = None, chunksize: int = 0,
+         packed: Optional[bool] = None, item_stats: Optional[str] = None) -> List[Any]:
     """:meth:`Farm.pmap` on the default farm."""
     return default_farm().pmap(name, sequence, limit, reuse=reuse, timeout=timeout,
                                chunksize=chunksize, packed=packed, item_stats=item_stats)
