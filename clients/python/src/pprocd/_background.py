@@ -79,7 +79,8 @@ class BackgroundCallable:
     ``BackgroundCallable(address, name)``: calling it with arguments (as
     ``manage()`` callables take them) submits a one-input job of callable
     ``name`` (or of a module-level Python function), named ``address``,
-    and returns its :class:`Job`; the calling process may then exit. ``map(inputs)`` submits one job of many inputs.
+    and returns its :class:`Job`; the calling process may then exit.
+    ``map(inputs)`` submits one job of many inputs.
     Collect the results with :class:`BackgroundQueue` (or
     :class:`PersistentQueue`), ``farm.job(address)``, from any process.
 
