@@ -42,6 +42,10 @@ def mixed(a, *rest, scale=1):
     return (a + sum(rest)) * scale
 
 
+def keyword_only(*, k=1):
+    return k
+
+
 def with_kwargs(a, **options):
     return a, options
 
@@ -223,6 +227,8 @@ def test_map_items_of_a_several_parameter_function_wrap_what_would_spread() -> N
     ref = function_ref(add)
     assert ref.map_items([1, [1, 2], (3, 4), {"a": 1}, None, "s", 2.5]) == [
         1, [[1, 2]], [(3, 4)], [{"a": 1}], [None], "s", 2.5]
+    # A lone *args is not a parameter that takes the item whole.
+    assert function_ref(star_args).map_items([[1, 2], 3]) == [[[1, 2]], 3]
 
 
 def test_call_items_of_a_one_parameter_function_are_the_value() -> None:
@@ -239,9 +245,10 @@ def test_call_items_by_position_are_the_list_of_positionals() -> None:
     assert ref.call_item((1,), {}) == [1]
     assert ref.call_item((1, 2), {}) == [1, 2]
     assert function_ref(no_arguments).call_item((), {}) == []
-    assert function_ref(star_args).call_item((5,), {}) == 5
-    with pytest.raises(TypeError, match="only parameter is \\*args"):
-        function_ref(star_args).call_item((1, 2, 3), {})
+    assert function_ref(star_args).call_item((5,), {}) == [5]
+    assert function_ref(star_args).call_item((1, 2, 3), {}) == [1, 2, 3]
+    assert function_ref(keyword_only).call_item((), {"k": 2}) == {"k": 2}
+    assert function_ref(keyword_only).call_item((), {}) == []
 
 
 def test_call_items_with_keywords_keep_positions_or_name_everything() -> None:

@@ -14,8 +14,8 @@ built-ins and functions typed into an interactive session are refused with
 a :class:`TypeError` that says what to pass instead.
 
 Items: the farm binds each item to the function's parameters by the
-service's rule (for a function of exactly one parameter the value is that
-argument; otherwise a list spreads over the positional parameters, an
+service's rule (for a function of exactly one parameter, a positional one,
+the value is that argument; otherwise a list spreads over the positional parameters, an
 object gives keyword arguments, null calls with none, any other value is
 the first argument). :func:`map_item` and :meth:`FunctionRef.call_item`
 build the item that reproduces the call the user wrote.
@@ -108,7 +108,7 @@ class FunctionRef:
     @property
     def one_parameter(self) -> bool:
         """True when the farm passes an item whole as the only argument."""
-        return len(self._parameters) == 1
+        return _one_parameter(self._parameters)
 
     def map_item(self, value: Any) -> Any:
         """The item that calls ``function(value)`` (pmap, executor.map)."""
@@ -117,7 +117,7 @@ class FunctionRef:
     def map_items(self, values: Sequence[Any]) -> Sequence[Any]:
         """:meth:`map_item` of each value (``values`` itself when nothing
         needs wrapping, as for every function of one parameter)."""
-        if len(self._parameters) == 1:
+        if _one_parameter(self._parameters):
             return values
         wrapped = _WRAPPED
         return [[value] if isinstance(value, wrapped) else value for value in values]
@@ -149,12 +149,18 @@ def _signature_parameters(function: Callable[..., Any]) -> List[inspect.Paramete
 _WRAPPED = (list, tuple, dict, type(None))
 
 
+def _one_parameter(parameters: Sequence[inspect.Parameter]) -> bool:
+    """True for a function whose only parameter is a positional one: the
+    farm passes it each item whole."""
+    return len(parameters) == 1 and parameters[0].kind in _POSITIONAL
+
+
 def map_item(parameters: Sequence[inspect.Parameter], value: Any) -> Any:
     """The item for ``function(value)``: the value itself for a function of
-    one parameter; else ``[value]`` when the value would otherwise be spread
-    or named (a list, tuple, dict or None), else the value (the first
-    argument)."""
-    if len(parameters) == 1:
+    one positional parameter; else ``[value]`` when the value would
+    otherwise be spread or named (a list, tuple, dict or None), else the
+    value (the first argument)."""
+    if _one_parameter(parameters):
         return value
     if isinstance(value, _WRAPPED):
         return [value]
@@ -173,18 +179,9 @@ def call_item(parameters: Sequence[inspect.Parameter], label: str, args: Sequenc
         bound = signature.bind(*args, **kwargs)
     except TypeError as error:
         raise TypeError(f"{label}(): {error}") from None
-    if len(parameters) == 1:
-        parameter = parameters[0]
-        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-            if len(args) == 1:
-                return args[0]
-        elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
-            pass
-        else:
-            bound.apply_defaults()
-            return bound.arguments[parameter.name]
-        raise TypeError(f"{label}(): pprocd passes one value to a function whose only parameter "
-                        f"is {parameter}: call it with one positional argument")
+    if _one_parameter(parameters):
+        bound.apply_defaults()
+        return bound.arguments[parameters[0].name]
     if not kwargs:
         return list(args)
     # Keywords were used: the positional form when the bound parameters are
