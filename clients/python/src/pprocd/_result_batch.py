@@ -156,9 +156,10 @@ class ResultBatch:
         if len(block.pending) >= self.piece:
             self.encode_pending()
 
-    def encode_pending(self) -> None:
-        """Encodes the open block's pending values; a value that has no JSON
-        form becomes its item's failure (the block is split there)."""
+    def encode_pending(self, now_ns: Optional[int] = None) -> None:
+        """Encodes the open block's pending values, which ran until
+        ``now_ns`` (default: now); a value that has no JSON form becomes its
+        item's failure (the block is split there)."""
         block = self.block
         if block is None or not block.pending:
             return
@@ -166,17 +167,17 @@ class ResultBatch:
         try:
             data = _packed.dumps(pending)
         except ENCODE_ERRORS:
-            self._split(block)
+            self._split(block, time.monotonic_ns() if now_ns is None else now_ns)
             return
         count = len(pending)
         block.parts.append(data[1:-1])
         block.count += count
         pending.clear()
-        block.encoded_ns = time.monotonic_ns()
+        block.encoded_ns = time.monotonic_ns() if now_ns is None else now_ns
         self.pending_bytes += len(data)
         self.piece = max(1, min(_MAX_PIECE, _PIECE_BYTES * count // len(data)))
 
-    def _split(self, block: Block) -> None:
+    def _split(self, block: Block, now_ns: int) -> None:
         """Encodes the pending values one by one: each one that has no JSON
         form fails its item and ends the block; the next value opens
         another. Without per-item walls, the time since the last encoding
@@ -189,7 +190,7 @@ class ResultBatch:
             start_ns = block.start_ns + sum(block.walls)
         else:
             start_ns = block.encoded_ns
-            share = (time.monotonic_ns() - start_ns) // len(values)
+            share = max(0, now_ns - start_ns) // len(values)
             walls = [share] * len(values)
         index = block.first + block.count
         current: Optional[Block] = block if block.count else None
@@ -225,7 +226,7 @@ class ResultBatch:
     def close_block(self, end_ns: int) -> None:
         """Closes the open block, whose last item ended at ``end_ns``."""
         if self.block is not None:
-            self.encode_pending()
+            self.encode_pending(end_ns)
             if self.block is not None:
                 self.block.end_ns = end_ns
                 self.block = None
