@@ -40,7 +40,8 @@ import sys
 import time
 import traceback
 import types
-from typing import Any, Callable, Deque, Dict, Iterator, List, NoReturn, Optional, Union
+from typing import (Any, Callable, Deque, Dict, Iterator, List, NoReturn, Optional, Sequence,
+                    Union)
 
 from . import _packed
 from ._result_batch import ENCODE_ERRORS, ResultBatch, describe_unsendable, send_frame
@@ -87,22 +88,57 @@ def _is_binding_error(error: BaseException) -> bool:
     return isinstance(error, TypeError) and _user_traceback(error) is None
 
 
-def _parameters(function: Callable[..., Any]) -> Optional[List[inspect.Parameter]]:
+class Shape:
+    """What the binding rule needs of a function's parameters (a channel
+    function's first one left out): whether it has exactly one, which
+    are positional-only, and whether it can be called with none."""
+
+    __slots__ = ("single", "positional_only", "takes_none")
+
+    def __init__(self, single: bool, positional_only: Sequence[str], takes_none: bool) -> None:
+        self.single = single
+        self.positional_only = tuple(positional_only)
+        self.takes_none = takes_none
+
+
+def shape_of(function: Callable[..., Any], skip_first: bool = False) -> Shape:
+    """The Shape of ``function``: from its code object when it is a plain
+    function (a fresh worker computes it for each item: inspect.signature
+    costs a hundred times more), else from its signature."""
+    if type(function) is types.FunctionType and not hasattr(function, "__wrapped__"):
+        code = function.__code__
+        names = code.co_varnames
+        argc = code.co_argcount
+        posonly = code.co_posonlyargcount
+        kwonly = names[argc:argc + code.co_kwonlyargcount]
+        variadic = bool(code.co_flags & inspect.CO_VARARGS) + bool(
+            code.co_flags & inspect.CO_VARKEYWORDS)
+        required = argc - len(function.__defaults__ or ())
+        kwdefaults = function.__kwdefaults__ or {}
+        first = 1 if skip_first and argc > 0 else 0
+        return Shape(single=argc - first == 1 and not kwonly and not variadic,
+                     positional_only=names[first:posonly],
+                     takes_none=required <= first and all(n in kwdefaults for n in kwonly))
     try:
-        return list(inspect.signature(function).parameters.values())
+        params = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):  # No signature (some built-ins).
-        return None
+        return Shape(single=False, positional_only=(), takes_none=False)
+    if skip_first:
+        params = params[1:]
+    return Shape(
+        single=len(params) == 1 and params[0].kind in _BINDABLE,
+        positional_only=[p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY],
+        takes_none=all(p.default is not inspect.Parameter.empty or p.kind in _VARIADIC
+                       for p in params))
 
 
-def make_call(function: Callable[..., Any],
-              params: Optional[List[inspect.Parameter]]) -> Callable[[Any], Any]:
-    """A callable of one item's value that calls ``function`` (whose
-    parameters are ``params``) by the binding rule of the module doc."""
-    if params is not None and len(params) == 1 and params[0].kind in _BINDABLE:
+def make_call(function: Callable[..., Any], shape: Shape) -> Callable[[Any], Any]:
+    """A callable of one item's value that calls ``function`` (of ``shape``)
+    by the binding rule of the module doc."""
+    if shape.single:
         return function
-    positional_only = [p.name for p in params or () if p.kind is inspect.Parameter.POSITIONAL_ONLY]
-    takes_none = params is not None and all(
-        p.default is not inspect.Parameter.empty or p.kind in _VARIADIC for p in params)
+    positional_only = shape.positional_only
+    takes_none = shape.takes_none
 
     def call(value: Any) -> Any:
         kind = type(value)
@@ -128,16 +164,14 @@ def make_call(function: Callable[..., Any],
 class _Function:
     """A function of the module, resolved once per worker."""
 
-    __slots__ = ("function", "name", "channel", "params", "call")
+    __slots__ = ("function", "name", "channel", "shape", "call")
 
     def __init__(self, function: Callable[..., Any], name: str, channel: bool) -> None:
         self.function = function
         self.name = name
         self.channel = channel
-        self.params = _parameters(function)
-        if channel and self.params is not None:
-            self.params = self.params[1:]
-        self.call = None if channel else make_call(function, self.params)
+        self.shape = shape_of(function, skip_first=channel)
+        self.call = None if channel else make_call(function, self.shape)
 
 
 def resolve(module: types.ModuleType, module_name: str, callable_name: str
@@ -423,7 +457,7 @@ class WorkerSession:
         self._seq = 0
         self._received.clear()
         self._input_ended = not channel_open
-        call = make_call(functools.partial(function.function, Channel(self)), function.params)
+        call = make_call(functools.partial(function.function, Channel(self)), function.shape)
         start = time.monotonic_ns()
         results = self._results
         try:
