@@ -12,6 +12,7 @@ import sys
 import pytest
 
 import pprocd
+from conftest import ServerProcess, pprocd_binary, wait_until
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyfunctions  # noqa: E402
@@ -107,3 +108,18 @@ def test_a_request_that_cannot_be_built_ends_the_call_with_its_own_error(
     stream.close_input()
     stream.join()
     assert len(ended) == 1 and isinstance(ended[0], TypeError), ended
+
+
+def test_a_caller_over_tcp_may_not_pass_a_function() -> None:
+    server = ServerProcess(pprocd_binary(), extra_args=["--listen", "tcp:127.0.0.1:0"])
+    try:
+        wait_until(lambda: any(" on tcp:" in line for line in server.lines),
+                   "the server's TCP address")
+        tcp = next(line.split(" on ")[1].split(" ")[0] for line in server.lines
+                   if " on tcp:" in line)
+        with pprocd.Farm(tcp) as farm:
+            with pytest.raises(pprocd.PermissionDenied):
+                farm.pmap(square, [1, 2])
+            assert farm.pmap("calculate", [[1, 2]]) == [12]  # names still serve
+    finally:
+        server.stop()
