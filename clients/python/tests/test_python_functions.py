@@ -5,9 +5,11 @@ function, and its errors come back with the remote traceback."""
 from __future__ import annotations
 
 import concurrent.futures
-from typing import List, Optional
+import importlib
 import os
+import pathlib
 import sys
+from typing import Any, List, Optional
 
 import pytest
 
@@ -123,3 +125,36 @@ def test_a_caller_over_tcp_may_not_pass_a_function() -> None:
             assert farm.pmap("calculate", [[1, 2]]) == [12]  # names still serve
     finally:
         server.stop()
+
+
+def _import_from(directory: pathlib.Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Imports module ``name`` from ``directory``, which stays on sys.path
+    for the test (as a user's own modules are)."""
+    monkeypatch.syspath_prepend(str(directory))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return importlib.import_module(name)
+
+
+def test_a_module_the_farm_cannot_import_is_invalid_argument_naming_it(
+        farm: pprocd.Farm, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "fragile_module.py"
+    source.write_text("def twice(x):\n    return 2 * x\n")
+    module = _import_from(tmp_path, "fragile_module", monkeypatch)
+    source.write_text("import no_such_module_anywhere\n")
+    with pytest.raises(pprocd.FarmError) as caught:
+        farm.pmap(module.twice, [1])
+    assert caught.value.code_name == "INVALID_ARGUMENT"
+    assert "fragile_module" in str(caught.value)
+    assert "no_such_module_anywhere" in str(caught.value)
+
+
+def test_a_changed_module_file_is_imported_again_by_new_calls(
+        farm: pprocd.Farm, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "edited_module.py"
+    source.write_text("def version(_):\n    return 1\n")
+    module = _import_from(tmp_path, "edited_module", monkeypatch)
+    assert farm.pmap(module.version, [0]) == [1]
+    source.write_text("def version(_):\n    return 2\n")
+    stat = os.stat(source)
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert farm.pmap(module.version, [0]) == [2]
