@@ -122,7 +122,8 @@ def main(spec: Mapping[str, Any]) -> NoReturn:
         where = f" (from {module_file})" if module_file else ""
         error = f"cannot import module {name!r}{where}: {_error_line(caught)}"
     event = wire_pb2.TemplateEvent()
-    event.started.error = error
+    # One datagram of the control socket holds at most 4 KiB.
+    event.started.error = error if len(error) <= 3000 else error[:2990] + " [...]"
     try:
         control.send(event.SerializeToString())
     except OSError:
