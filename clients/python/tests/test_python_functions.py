@@ -158,3 +158,20 @@ def test_a_changed_module_file_is_imported_again_by_new_calls(
     stat = os.stat(source)
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
     assert farm.pmap(module.version, [0]) == [2]
+
+
+def test_pprocess_start_of_a_make_parallel_function_receives_its_result(
+        server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pprocd._farm
+    import pprocd.pprocess as pprocess
+
+    with pprocd.Farm(server.address) as farm:
+        monkeypatch.setattr(pprocd._farm, "_default_farm", farm)
+        channel = pprocess.start(pprocess.MakeParallel(add), 1, 2)
+        assert channel.receive() == 3
+        with pytest.raises(EOFError):
+            channel.receive()
+        counting = pprocess.start(countdown, 2)
+        assert [counting.receive(), counting.receive()] == [2, 1]
+        counting.send("over")
+        assert counting.result() == "over"

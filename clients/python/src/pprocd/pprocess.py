@@ -36,8 +36,6 @@ What differs, because nothing is pickled:
   it is ignored) unless it is not None.
 - ``create()`` and ``exit()`` (forking the calling program itself) are not
   available: a server cannot fork its client. Use ``start`` or ``manage``.
-- A ``start``-ed channel of a ``MakeParallel`` function yields nothing on
-  ``receive()``: its result is ``channel.result()``.
 - A background callable is a job of the farm: it outlives the calling
   program without a process of the program's own, and its address is the
   job's name (and socket file, as pprocd's :class:`BackgroundCallable`
@@ -193,8 +191,36 @@ def pmap(callable: Any, sequence: Iterable[Any], limit: Optional[int] = None,
 
 def start(callable: Any, *args: Any, **kwargs: Any) -> Channel:
     """Runs ``callable(channel, *args, **kwargs)`` in a new process and
-    returns the channel to it (``send``, ``receive``)."""
-    return default_farm().open_channel(_target(callable), args, kwargs, reuse=False)
+    returns the channel to it (``send``, ``receive``). For a MakeParallel
+    function, ``callable(*args, **kwargs)``: its return value is what the
+    channel receives."""
+    farm = default_farm()
+    target = _target(callable)
+    if isinstance(target, FunctionRef) and target.channel:
+        return farm.open_channel(target, args, kwargs, reuse=False)
+    options = farm.options(None, False, None, 0)
+    arguments: Any
+    if options.packed:
+        arguments = farm.encode(target, args, kwargs)
+    else:
+        arguments = farm.pack(target, args, kwargs)
+    return _ReturningChannel(farm, target, arguments, options, farm.on_log)
+
+
+class _ReturningChannel(Channel):
+    """The channel of a function that returns its result: ``receive()``
+    gives the values it sent, then its return value once."""
+
+    _returned = False
+
+    def receive(self, timeout: Optional[float] = None) -> Any:
+        try:
+            return super().receive(timeout)
+        except EOFError:
+            if self._returned:
+                raise
+            self._returned = True
+            return self.result()
 
 
 def create() -> Channel:
