@@ -97,7 +97,10 @@ def output_pending() -> bool:
 def _read(fd: int, offset: int, length: int) -> bytes:
     parts = []
     while length > 0:
-        data = os.pread(fd, length, offset)
+        try:
+            data = os.pread(fd, length, offset)
+        except OSError:  # Not a memory file (a runtime run by hand).
+            break
         if not data:
             break
         parts.append(data)
