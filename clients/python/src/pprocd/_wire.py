@@ -92,7 +92,7 @@ def encode_value(obj: Any) -> bytes:
     if kind is str:
         return bytes_field(3, obj.encode("utf-8"))
     if kind is int or kind is float:
-        return b"\x11" + _DOUBLE.pack(obj)
+        return b"\x11" + _DOUBLE.pack(float(obj))
     if obj is None:
         return _NULL
     if kind is bool:
