@@ -92,6 +92,15 @@ FUNCTIONS = textwrap.dedent('''
                 "pid": os.getpid()}
 
 
+    def allocate_past_a_limit(mib):
+        import resource
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (used + (mib << 20), hard))
+        return len(bytearray(2 * mib << 20))
+
+
     def wait_forever(_):
         signal.pause()
 
@@ -267,6 +276,14 @@ def test_system_exit_fails_the_item_and_the_worker_survives(server: FakeServer) 
     assert outcome.error.kind == item_pb2.ERROR_KIND_RAISED
     assert outcome.error.message == "SystemExit: 5"
     assert worker.run("square", [5]) == [25]
+
+
+def test_memory_error_under_a_memory_limit_is_the_limits(server: FakeServer) -> None:
+    worker = server.spawn()
+    assert worker.run("fail", ["x"])[0].error.kind == item_pb2.ERROR_KIND_RAISED
+    outcome = worker.run("allocate_past_a_limit", [64])[0]
+    assert outcome.error.kind == item_pb2.ERROR_KIND_MEMORY_LIMIT
+    assert outcome.error.message == "MemoryError"
 
 
 def test_failures_sit_between_blocks_in_index_order(server: FakeServer) -> None:

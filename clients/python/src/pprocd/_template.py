@@ -178,11 +178,10 @@ class Template:
         for pid in self._workers:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
-        while True:
-            try:
-                os.waitpid(-1, 0)
-            except ChildProcessError:
-                break
+        # Only the workers: a process the module started is not waited for.
+        for pid in self._workers:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
         os._exit(0 if why is None else 1)
 
     def _send(self, data: bytes, fds: Optional[List[int]] = None) -> None:

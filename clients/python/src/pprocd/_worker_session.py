@@ -35,6 +35,7 @@ import collections
 import functools
 import inspect
 import os
+import resource
 import socket
 import sys
 import time
@@ -58,6 +59,7 @@ _EXIT_PROTOCOL_ERROR = 70
 _FLUSH_BYTES = 64 << 10
 _SLOW_ITEM_NS = 2_000_000
 _READ_BYTES = 64 << 10
+_MAX_READ_BYTES = 4 << 20
 _CHANNEL_PREFIX = "channel:"
 _BINDABLE = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
@@ -82,6 +84,13 @@ def _user_traceback(error: BaseException) -> Optional[types.TracebackType]:
     while frames is not None and frames.tb_frame.f_code.co_filename in _OWN_FILES:
         frames = frames.tb_next
     return frames
+
+
+def _memory_limited() -> bool:
+    """Whether this process runs under a memory limit (RLIMIT_AS or
+    RLIMIT_DATA): a MemoryError is then the limit's."""
+    return any(resource.getrlimit(limit)[0] != resource.RLIM_INFINITY
+               for limit in (resource.RLIMIT_AS, resource.RLIMIT_DATA))
 
 
 def _is_binding_error(error: BaseException) -> bool:
@@ -260,7 +269,7 @@ class WorkerSession:
             else:
                 wanted = 4 - len(buffer)
             try:
-                data = self._sock.recv(max(wanted, _READ_BYTES))
+                data = self._sock.recv(min(max(wanted, _READ_BYTES), _MAX_READ_BYTES))
             except ConnectionResetError:
                 data = b""
             except OSError as error:
@@ -434,6 +443,8 @@ class WorkerSession:
         result = results.add_result(index, start)
         if invalid_argument:
             result.fail(_wire.ERROR_KIND_INVALID_ARGUMENT, str(error))
+        elif isinstance(error, MemoryError) and _memory_limited():
+            result.fail(_wire.ERROR_KIND_MEMORY_LIMIT, _error_line(error), stderr_tail())
         else:
             result.fail(_wire.ERROR_KIND_RAISED, _error_line(error), stderr_tail())
         result.logs = take_standard_output(self._flag)
