@@ -89,18 +89,18 @@ void FindNextJob(std::shared_ptr<JobLookup> lookup) {
 
 }  // namespace
 
-FarmService::RawBidiReactor* FarmService::Map(grpc::CallbackServerContext* /*context*/) {
-  return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(scheduler_, registry_->Current(),
-                                                                CallOrder::kInputOrder);
+FarmService::RawBidiReactor* FarmService::Map(grpc::CallbackServerContext* context) {
+  return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(
+      scheduler_, registry_->Current(), CallOrder::kInputOrder, Caller(*context));
 }
 
-FarmService::RawBidiReactor* FarmService::Queue(grpc::CallbackServerContext* /*context*/) {
+FarmService::RawBidiReactor* FarmService::Queue(grpc::CallbackServerContext* context) {
   return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(
-      scheduler_, registry_->Current(), CallOrder::kCompletionOrder);
+      scheduler_, registry_->Current(), CallOrder::kCompletionOrder, Caller(*context));
 }
 
 FarmService::RawBidiReactor* FarmService::Start(grpc::CallbackServerContext* context) {
-  return new StartReactor(context, scheduler_, registry_->Current());
+  return new StartReactor(context, scheduler_, registry_->Current(), Caller(*context));
 }
 
 pprocd::Caller FarmService::JobCaller(const grpc::ServerContextBase& context) const {

@@ -91,6 +91,8 @@ struct WorkerSlot {
   uint64_t fresh_call = 0;
   // Counted in the loop's FRESH processes (until its item is done).
   bool fresh_counted = false;
+  // When it last became idle (monotonic µs): idle Python workers retire.
+  uint64_t idle_since_us = 0;
   // Items this worker has finished (for --max-tasks-per-worker).
   uint64_t items_run = 0;
   // Asked to exit (its socket closed) after its last item: its exit is
