@@ -32,7 +32,6 @@ import fcntl
 import gc
 import importlib
 import importlib.util
-import json
 import os
 import select
 import signal
