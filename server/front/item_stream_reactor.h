@@ -136,6 +136,12 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
       absl::StatusOr<const CallableDef*> def = FindCallable(*registry_, request.callable());
       if (!def.ok()) return def.status();
       def_ = *def;
+      if (def_->python != nullptr) {
+        // A registered Python function: its module as it is now.
+        absl::StatusOr<std::shared_ptr<const PythonTarget>> target = StampedNow(*def_->python);
+        if (!target.ok()) return target.status();
+        python_ = *std::move(target);
+      }
     }
     absl::Status options = ValidateOptions(request.options());
     if (!options.ok()) return options;

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "pprocd/v1/callable.pb.h"
 #include "server/peer/caller_identity.h"
-#include "server/scheduler/python_target.h"
+#include "worker/python_target.h"
 #include "worker/registry.h"
 
 namespace pprocd {

@@ -82,6 +82,11 @@ absl::Status StartReactor::Open() {
   } else {
     def = FindCallable(*registry_, request_.callable());
     if (!def.ok()) return def.status();
+    if ((*def)->python != nullptr) {
+      absl::StatusOr<std::shared_ptr<const PythonTarget>> target = StampedNow(*(*def)->python);
+      if (!target.ok()) return target.status();
+      python = *std::move(target);
+    }
   }
   absl::Status status = ValidateOptions(request_.options());
   if (!status.ok()) return status;

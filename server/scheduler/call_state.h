@@ -17,8 +17,8 @@
 #include "server/scheduler/call_sink.h"
 #include "server/scheduler/input_block.h"
 #include "server/scheduler/ordering_buffer.h"
-#include "server/scheduler/python_target.h"
 #include "server/scheduler/scheduler.h"
+#include "worker/python_target.h"
 
 namespace pprocd {
 

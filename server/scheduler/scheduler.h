@@ -22,8 +22,8 @@
 #include "pprocd/v1/service.pb.h"
 #include "server/scheduler/call_sink.h"
 #include "server/scheduler/input_block.h"
-#include "server/scheduler/python_target.h"
 #include "worker/base/unique_fd.h"
+#include "worker/python_target.h"
 #include "worker/registry.h"
 #include "worker/template_process.h"
 

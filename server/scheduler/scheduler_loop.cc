@@ -743,18 +743,19 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
   call.options = options;
   call.order = order;
   call.sink = std::move(sink);
+  // A function passed by reference is named "module:qualname", which no
+  // registered callable is.
+  const std::shared_ptr<const Registry> registry = owner_->registry_->Current();
+  const CallableDef* def = registry->Find(callable);
+  call.channel_callable = def != nullptr && def->is_channel();
+  if (def != nullptr) {
+    if (call.options.timeout_ms() == 0) call.options.set_timeout_ms(def->limits.timeout_ms());
+    call.max_concurrent = def->limits.max_concurrent();
+  }
   if (python != nullptr) {
     call.channel_callable = python->channel;
     call.task_callable = python->TaskCallable();
     call.python = std::move(python);
-  } else {
-    const std::shared_ptr<const Registry> registry = owner_->registry_->Current();
-    const CallableDef* def = registry->Find(callable);
-    call.channel_callable = def != nullptr && def->is_channel();
-    if (def != nullptr) {
-      if (call.options.timeout_ms() == 0) call.options.set_timeout_ms(def->limits.timeout_ms());
-      call.max_concurrent = def->limits.max_concurrent();
-    }
   }
   // The first request's inputs are already on their way (AddInputs).
   call.input_requested = true;

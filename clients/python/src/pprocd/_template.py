@@ -124,6 +124,9 @@ def main(spec: Mapping[str, Any]) -> NoReturn:
     except BaseException as caught:  # SystemExit of a script too
         where = f" (from {module_file})" if module_file else ""
         error = f"cannot import module {name!r}{where}: {_error_line(caught)}"
+    # One datagram of the control socket holds at most 4 KiB.
+    if len(error.encode("utf-8", "replace")) > 3000:
+        error = error.encode("utf-8", "replace")[:2990].decode("utf-8", "ignore") + " [...]"
     try:
         control.send(_wire.template_started(error))
     except OSError:

@@ -1,13 +1,19 @@
-// PythonTarget: a Python function passed by reference (v1.PythonFunction),
-// checked and resolved by the front, as the scheduler runs it: the template
-// pool that imports its module, and the name its workers are told to run.
-#ifndef PPROCD_SERVER_SCHEDULER_PYTHON_TARGET_H_
-#define PPROCD_SERVER_SCHEDULER_PYTHON_TARGET_H_
+// PythonTarget: a Python function run in a forked Python pool, as the
+// scheduler runs it: the template pool that imports its module, and the
+// name its workers are told to run. It comes from a reference a client
+// passed (v1.PythonFunction) or from a registered callable (a config
+// file's `python = "module:function"`).
+#ifndef PPROCD_WORKER_PYTHON_TARGET_H_
+#define PPROCD_WORKER_PYTHON_TARGET_H_
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
+#include "pprocd/v1/callable.pb.h"
 
 namespace pprocd {
 
@@ -36,6 +42,18 @@ struct PythonTarget {
   std::vector<std::string> TemplateArgv(pid_t server) const;
 };
 
+// Checks a reference's fields (INVALID_ARGUMENT names the one at fault: a
+// relative path, a qualname not reachable from its module, a module file
+// that cannot be read) and records the module file as it is now
+// (file_stamp). Who may pass one is the caller's business.
+absl::StatusOr<std::shared_ptr<const PythonTarget>> PythonTargetFrom(
+    const v1::PythonFunction& function);
+
+// A copy of `target` whose file_stamp records its module file as it is now
+// (a registered Python callable's, at the start of each call);
+// FAILED_PRECONDITION naming the file when it cannot be read.
+absl::StatusOr<std::shared_ptr<const PythonTarget>> StampedNow(const PythonTarget& target);
+
 // The bootstrap the template's interpreter runs (`-c`); pprocd/_template.py
 // keeps a copy.
 inline constexpr char kPythonTemplateBootstrap[] =
@@ -44,4 +62,4 @@ inline constexpr char kPythonTemplateBootstrap[] =
 
 }  // namespace pprocd
 
-#endif  // PPROCD_SERVER_SCHEDULER_PYTHON_TARGET_H_
+#endif  // PPROCD_WORKER_PYTHON_TARGET_H_
