@@ -17,7 +17,10 @@ import pytest
 
 from template_harness import FakeServer, from_value, process_gone, wait_gone
 
+from pprocd import _wire
+from pprocd._values import to_value
 from pprocd.v1 import item_pb2
+from pprocd.wire.v1 import wire_pb2
 
 FUNCTIONS = textwrap.dedent('''
     """Functions the tests run."""
@@ -87,6 +90,15 @@ FUNCTIONS = textwrap.dedent('''
     def table_facts(_):
         return {"id": id(TABLE), "len": len(TABLE), "imported_by": IMPORTED_BY,
                 "pid": os.getpid()}
+
+
+    def allocate_past_a_limit(mib):
+        import resource
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (used + (mib << 20), hard))
+        return len(bytearray(2 * mib << 20))
 
 
     def wait_forever(_):
@@ -226,7 +238,8 @@ def test_arguments_bind_as_the_service_binds_them(server: FakeServer) -> None:
     failed = worker.run("add", [[1, 2, 3], {"c": 1}])
     for result in failed:
         assert result.error.kind == item_pb2.ERROR_KIND_INVALID_ARGUMENT
-    assert failed[0].error.message == "add() takes from 1 to 2 positional arguments but 3 were given"
+    assert failed[0].error.message == (
+        "add() takes from 1 to 2 positional arguments but 3 were given")
     assert failed[1].error.message == "add() got an unexpected keyword argument 'c'"
 
 
@@ -263,6 +276,14 @@ def test_system_exit_fails_the_item_and_the_worker_survives(server: FakeServer) 
     assert outcome.error.kind == item_pb2.ERROR_KIND_RAISED
     assert outcome.error.message == "SystemExit: 5"
     assert worker.run("square", [5]) == [25]
+
+
+def test_memory_error_under_a_memory_limit_is_the_limits(server: FakeServer) -> None:
+    worker = server.spawn()
+    assert worker.run("fail", ["x"])[0].error.kind == item_pb2.ERROR_KIND_RAISED
+    outcome = worker.run("allocate_past_a_limit", [64])[0]
+    assert outcome.error.kind == item_pb2.ERROR_KIND_MEMORY_LIMIT
+    assert outcome.error.message == "MemoryError"
 
 
 def test_failures_sit_between_blocks_in_index_order(server: FakeServer) -> None:
@@ -454,3 +475,51 @@ def test_nothing_leaks_into_a_worker(server: FakeServer) -> None:
     fds = sorted(int(fd) for fd in os.listdir(f"/proc/{worker.pid}/fd"))
     # stdin, stdout, stderr, the task socket: nothing of the template's.
     assert fds == [0, 1, 2, fds[3]] and len(fds) == 4
+
+
+# --- The hand-written wire codec against the generated code ----------------
+
+
+WIRE_VALUES = [None, True, False, 0, -1.5, 2 ** 53, 1e300, "", "ünï", [], [1, [None]], {},
+               {"a": {"b": [True, "x"]}, "": 0}]
+
+
+@pytest.mark.parametrize("value", WIRE_VALUES)
+def test_wire_values_are_encoded_and_decoded_as_protobuf_does(value: object) -> None:
+    generated = to_value(value)
+    assert from_value(generated.FromString(_wire.encode_value(value))) == from_value(generated)
+    assert _wire.decode_value(generated.SerializeToString()) == from_value(generated)
+
+
+def test_wire_refuses_values_protobuf_cannot_hold() -> None:
+    for value in ({1}, {1: "key"}, b"bytes", 10 ** 400):
+        with pytest.raises((TypeError, OverflowError)):
+            _wire.encode_value(value)
+
+
+def test_wire_template_events_decode_with_the_generated_code() -> None:
+    started = wire_pb2.TemplateEvent.FromString(_wire.template_started(""))
+    assert started.WhichOneof("event") == "started" and started.started.error == ""
+    spawned = wire_pb2.TemplateEvent.FromString(_wire.worker_spawned(2 ** 40, 4321))
+    assert (spawned.spawned.worker_id, spawned.spawned.pid) == (2 ** 40, 4321)
+    failed = wire_pb2.TemplateEvent.FromString(
+        _wire.worker_exited(7, -1, -1, 0, "fork: Resource temporarily unavailable"))
+    assert (failed.exited.worker_id, failed.exited.pid, failed.exited.exit_code,
+            failed.exited.signal, failed.exited.spawn_error) == (
+        7, -1, -1, 0, "fork: Resource temporarily unavailable")
+
+
+def test_wire_reads_every_field_of_requests_and_tasks() -> None:
+    kill = wire_pb2.TemplateRequest(kill=wire_pb2.KillWorker(worker_id=2 ** 63))
+    assert _wire.template_request(kill.SerializeToString()) == ("kill", 2 ** 63)
+    task = wire_pb2.TaskFrame(task_id=9, callable="channel:f", packed_inputs=b"[1]",
+                              packed_results=True, item_stats=item_pb2.ITEM_STATS_NONE,
+                              report_each=True, channel_open=True)
+    frame = _wire.TaskFrame(task.SerializeToString())
+    assert (frame.task_id, frame.callable, frame.packed_inputs, frame.packed_results,
+            frame.item_stats, frame.report_each, frame.channel_open, frame.channel_input) == (
+        9, "channel:f", b"[1]", True, item_pb2.ITEM_STATS_NONE, True, True, None)
+    task = wire_pb2.TaskFrame(task_id=9)
+    task.channel_input.messages.extend([to_value("a"), to_value({"b": 1})])
+    task.channel_input.end = True
+    assert _wire.TaskFrame(task.SerializeToString()).channel_input == (["a", {"b": 1}], True)

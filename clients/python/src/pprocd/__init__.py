@@ -26,9 +26,11 @@ by default many items travel as one JSON array (the packed form),
     print(results[0:10])
 """
 
-from typing import TYPE_CHECKING, Any
-
+# Not typing.TYPE_CHECKING: importing typing would slow the start of every
+# process that imports a module of the package (the Python worker runtime).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
+    from typing import Any
     from ._background import BackgroundCallable, BackgroundQueue, PersistentQueue
     from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
     from ._channel import Channel
@@ -68,7 +70,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pprocd' has no attribute {name!r}")

@@ -32,11 +32,13 @@ import os
 import resource
 import socket
 import time
-from typing import Any, List, Mapping, Optional
+from collections.abc import Mapping
 
-from . import _packed
-from .v1 import item_pb2
-from .wire.v1 import wire_pb2
+from . import _packed, _wire
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List, Optional, Tuple
 
 # Values encoded at a time: as many as take about this many bytes, at most
 # _MAX_PIECE (the piece size follows the last piece's bytes per value).
@@ -67,6 +69,54 @@ def describe_unsendable(value: Any, error: BaseException) -> str:
             continue
         return type(item).__name__
     return str(error) or type(error).__name__
+
+
+class Result:
+    """An ItemResult on its way: filled in by the worker, encoded (with
+    its share of CPU time) when the batch is sent."""
+
+    __slots__ = ("index", "value", "error", "stats", "seq", "last", "logs")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        # The encoded google.protobuf.Value, or None.
+        self.value: Optional[bytes] = None
+        # (kind, message, stderr_tail), or None.
+        self.error: Optional[Tuple[int, str, str]] = None
+        # (start_unix_us, wall_us), or None.
+        self.stats: Optional[Tuple[int, int]] = None
+        self.seq = 0
+        self.last = True
+        # (stream, data, dropped_bytes) of each LogRecord.
+        self.logs: List[Tuple[int, bytes, int]] = []
+
+    def fail(self, kind: int, message: str, stderr_tail: str = "") -> None:
+        self.value = None
+        self.error = (kind, message, stderr_tail)
+
+    def size(self) -> int:
+        """About how many bytes it takes on the wire."""
+        size = 48 + len(self.value or b"")
+        if self.error is not None:
+            size += len(self.error[1]) + len(self.error[2])
+        return size + sum(len(log[1]) + 8 for log in self.logs)
+
+    def encode(self, cpu_us: int, max_rss_kib: int, pid: int) -> bytes:
+        """The ItemResult's body, its stats (if any) completed."""
+        parts = [_wire.int_field(1, self.index)]
+        if self.value is not None:
+            parts.append(_wire.bytes_field(2, self.value))
+        elif self.error is not None:
+            parts.append(_wire.bytes_field(4, _wire.item_error(*self.error)))
+        if self.stats is not None:
+            start_unix_us, wall_us = self.stats
+            parts.append(_wire.bytes_field(5, _wire.item_stats(wall_us, cpu_us, max_rss_kib, pid,
+                                                               start_unix_us)))
+        parts.append(_wire.int_field(6, self.seq))
+        parts.append(_wire.int_field(7, int(self.last)))
+        for log in self.logs:
+            parts.append(_wire.bytes_field(8, _wire.log_record(*log)))
+        return b"".join(parts)
 
 
 class Block:
@@ -106,12 +156,11 @@ class ResultBatch:
         self.packed = False
         self.per_item = True
         self._blocks: List[Block] = []
-        self._frame = wire_pb2.ResultFrame()
+        self._results: List[Result] = []
         self._task_id = 0
-        self._mode: int = item_pb2.ITEM_STATS_PER_ITEM
+        self._mode = _wire.ITEM_STATS_PER_ITEM
         self._name = ""
-        self._wall_ns = 0  # Of the items in ItemResults since the last flush.
-        self._results = 0
+        self._wall_ns = 0  # Of the items in _results.
         self._cpu_us = 0
         self._mono_base_ns = 0
         self._unix_base_us = 0
@@ -122,8 +171,8 @@ class ResultBatch:
         Returns the monotonic time (ns) the task starts at."""
         self._task_id = task_id
         self.packed = packed
-        self._mode = item_pb2.ITEM_STATS_PER_ITEM if mode == 0 else mode
-        self.per_item = self._mode == item_pb2.ITEM_STATS_PER_ITEM
+        self._mode = _wire.ITEM_STATS_PER_ITEM if mode == _wire.ITEM_STATS_UNSPECIFIED else mode
+        self.per_item = self._mode == _wire.ITEM_STATS_PER_ITEM
         self._name = name
         self._cpu_us = _usage()[0]
         self._mono_base_ns = time.monotonic_ns()
@@ -204,10 +253,10 @@ class ResultBatch:
                 if current is not None:
                     current.end_ns = start_ns
                     current = None
-                result = self._frame.results.add(index=index, last=True)
-                result.error.kind = item_pb2.ERROR_KIND_RAISED
-                result.error.message = (f"result of {self._name} is not JSON-serializable: "
-                                        f"{describe_unsendable(value, error)}")
+                result = self.add_result(index, start_ns)
+                result.fail(_wire.ERROR_KIND_RAISED,
+                            f"result of {self._name} is not JSON-serializable: "
+                            f"{describe_unsendable(value, error)}")
                 self.set_stats(result, start_ns, wall_ns)
             else:
                 if current is None:
@@ -231,27 +280,23 @@ class ResultBatch:
                 self.block.end_ns = end_ns
                 self.block = None
 
-    def add_result(self, index: int, start_ns: int) -> item_pb2.ItemResult:
-        """Appends an empty ItemResult for item ``index``, which started at
+    def add_result(self, index: int, start_ns: int) -> Result:
+        """Appends an empty Result for item ``index``, which started at
         ``start_ns``, closing the open block. The caller fills it in, then
         calls :meth:`set_stats`."""
         self.close_block(start_ns)
-        result = self._frame.results.add()
-        result.index = index
+        result = Result(index)
+        self._results.append(result)
         return result
 
-    def set_stats(self, result: item_pb2.ItemResult, start_ns: int, wall_ns: int) -> None:
+    def set_stats(self, result: Result, start_ns: int, wall_ns: int) -> None:
         """Sets the stats of ``result`` unless it succeeded and the task
-        wants none. Always call it: its wall time counts in the sharing out
-        of CPU time."""
+        wants none. Always call it, once it is filled in: its wall time
+        counts in the sharing out of CPU time."""
         self._wall_ns += wall_ns
-        self._results += 1
-        if self._mode != item_pb2.ITEM_STATS_NONE or result.HasField("error"):
-            stats = result.stats
-            stats.start_unix_us = self.unix_us(start_ns)
-            stats.wall_us = wall_ns // 1000
-            stats.worker_pid = self._pid
-        self.pending_bytes += result.ByteSize()
+        if self._mode != _wire.ITEM_STATS_NONE or result.error is not None:
+            result.stats = (self.unix_us(start_ns), wall_ns // 1000)
+        self.pending_bytes += result.size()
 
     def flush(self, end_ns: int) -> None:
         """Writes what was added since the last flush (the last item ended
@@ -260,7 +305,8 @@ class ResultBatch:
         is gone."""
         self.close_block(end_ns)
         blocks = self._blocks
-        items = self._results + sum(block.count for block in blocks)
+        results = self._results
+        items = len(results) + sum(block.count for block in blocks)
         if items == 0:
             return
         wall_total_us = (self._wall_ns + sum(block.end_ns - block.start_ns
@@ -274,53 +320,48 @@ class ResultBatch:
                 return cpu_us * wall_us // wall_total_us
             return cpu_us * count // items
 
-        frame = self._frame
-        frame.task_id = self._task_id
-        for result in frame.results:
-            if result.HasField("stats"):
-                result.stats.cpu_us = share(result.stats.wall_us, 1)
-                result.stats.max_rss_kib = max_rss_kib
         pid = self._pid
+        parts = [_wire.int_field(_wire.RESULT_FRAME_TASK_ID, self._task_id)]
+        for result in results:
+            cpu = share(result.stats[1], 1) if result.stats is not None else 0
+            parts.append(_wire.bytes_field(_wire.RESULT_FRAME_RESULTS,
+                                           result.encode(cpu, max_rss_kib, pid)))
         for block in blocks:
-            out = frame.blocks.add(first_index=block.first, count=block.count,
-                                   values=b"[" + b",".join(block.parts) + b"]")
-            if self._mode == item_pb2.ITEM_STATS_PER_CHUNK:
-                wall_us = (block.end_ns - block.start_ns) // 1000
-                out.stats.start_unix_us = self.unix_us(block.start_ns)
-                out.stats.wall_us = wall_us
-                out.stats.worker_pid = pid
-                out.stats.cpu_us = share(wall_us, block.count)
-                out.stats.max_rss_kib = max_rss_kib
+            out = [_wire.int_field(1, block.first), _wire.int_field(2, block.count),
+                   _wire.bytes_field(3, b"[" + b",".join(block.parts) + b"]")]
+            if self._mode == _wire.ITEM_STATS_PER_CHUNK:
+                wall_us = max(0, block.end_ns - block.start_ns) // 1000
+                out.append(_wire.bytes_field(4, _wire.item_stats(
+                    wall_us, share(wall_us, block.count), max_rss_kib, pid,
+                    self.unix_us(block.start_ns))))
             elif block.walls is not None:
                 start_ns = block.start_ns
-                add = out.item_stats.add
                 for wall_ns in block.walls:
                     wall_us = wall_ns // 1000
-                    add(start_unix_us=self.unix_us(start_ns), wall_us=wall_us, worker_pid=pid,
-                        cpu_us=share(wall_us, 1), max_rss_kib=max_rss_kib)
+                    out.append(_wire.bytes_field(5, _wire.item_stats(
+                        wall_us, share(wall_us, 1), max_rss_kib, pid, self.unix_us(start_ns))))
                     start_ns += wall_ns
-        data = frame.SerializeToString()
-        frame.Clear()
+            parts.append(_wire.bytes_field(_wire.RESULT_FRAME_BLOCKS, b"".join(out)))
         blocks.clear()
+        results.clear()
         self._wall_ns = 0
-        self._results = 0
         self.pending_bytes = 0
-        send_frame(self._sock, data)
+        send_frame(self._sock, b"".join(parts))
 
 
 def send_frame(sock: socket.socket, data: bytes) -> None:
-    """Writes one length-prefixed frame; exits the process with status 0
+    """Writes one length-prefixed frame (a serialized ResultFrame); exits the process with status 0
     when the server is gone."""
     try:
-        sock.sendall(len(data).to_bytes(4, "little") + data, socket.MSG_NOSIGNAL)
+        sock.sendall(_wire.frame(data), socket.MSG_NOSIGNAL)
     except OSError:
         os._exit(0)
 
 
-def _usage() -> "tuple[int, int]":
+def _usage() -> Tuple[int, int]:
     """(CPU time in µs, peak RSS in KiB) of this process."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return int((usage.ru_utime + usage.ru_stime) * 1e6), int(usage.ru_maxrss)
 
 
-__all__ = ["Block", "ENCODE_ERRORS", "ResultBatch", "describe_unsendable", "send_frame"]
+__all__ = ["Block", "ENCODE_ERRORS", "Result", "ResultBatch", "describe_unsendable", "send_frame"]

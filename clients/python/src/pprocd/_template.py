@@ -32,7 +32,6 @@ import fcntl
 import gc
 import importlib
 import importlib.util
-import json
 import os
 import select
 import signal
@@ -40,7 +39,12 @@ import socket
 import sys
 import traceback
 import types
-from typing import Any, Dict, Mapping, NoReturn, Optional
+
+from . import _wire
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Mapping, NoReturn, Optional
 
 # The command line the server runs (the server has a copy of this text:
 # change both together). It puts the client's import path first, so that
@@ -107,7 +111,6 @@ def main(spec: Mapping[str, Any]) -> NoReturn:
     # The runtime first: a failure to load it is the template's, not the
     # module's.
     from ._worker_session import WorkerSession
-    from .wire.v1 import wire_pb2
 
     name = str(spec["module"])
     module_file = str(spec.get("module_file", ""))
@@ -121,16 +124,16 @@ def main(spec: Mapping[str, Any]) -> NoReturn:
     except BaseException as caught:  # SystemExit of a script too
         where = f" (from {module_file})" if module_file else ""
         error = f"cannot import module {name!r}{where}: {_error_line(caught)}"
-    event = wire_pb2.TemplateEvent()
     # One datagram of the control socket holds at most 4 KiB.
-    event.started.error = error if len(error) <= 3000 else error[:2990] + " [...]"
+    if len(error.encode("utf-8", "replace")) > 3000:
+        error = error.encode("utf-8", "replace")[:2990].decode("utf-8", "ignore") + " [...]"
     try:
-        control.send(event.SerializeToString())
+        control.send(_wire.template_started(error))
     except OSError:
         os._exit(1)
     if module is None:
         os._exit(1)
-    Template(control, module, name, WorkerSession, wire_pb2).run()
+    Template(control, module, name, WorkerSession).run()
 
 
 class Template:
@@ -138,12 +141,11 @@ class Template:
     reports each worker's end. Owns the control socket and the workers."""
 
     def __init__(self, control: socket.socket, module: types.ModuleType, module_name: str,
-                 session_class: Any, wire: Any) -> None:
+                 session_class: Any) -> None:
         self._control = control
         self._module = module
         self._module_name = module_name
         self._session_class = session_class
-        self._wire = wire
         self._workers: Dict[int, int] = {}  # pid -> worker_id, until reaped
         self._pids: Dict[int, int] = {}  # worker_id -> pid, until reaped
         self._wakeup_r = -1
@@ -178,15 +180,14 @@ class Template:
         for pid in self._workers:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
-        while True:
-            try:
-                os.waitpid(-1, 0)
-            except ChildProcessError:
-                break
+        # Only the workers: a process the module started is not waited for.
+        for pid in self._workers:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
         os._exit(0 if why is None else 1)
 
-    def _send(self, event: Any, fds: Optional[list] = None) -> None:
-        data = event.SerializeToString()
+    def _send(self, data: bytes, fds: Optional[List[int]] = None) -> None:
+        """Sends a serialized TemplateEvent (with ``fds``)."""
         try:
             if fds:
                 socket.send_fds(self._control, [data], fds, socket.MSG_NOSIGNAL)
@@ -204,16 +205,14 @@ class Template:
             self._exit(None)
         if not data:
             self._exit(None)  # The server closed the socket: shut down.
-        request = self._wire.TemplateRequest()
         try:
-            request.ParseFromString(data)
-        except Exception:
+            kind, worker_id = _wire.template_request(data)
+        except (ValueError, IndexError):
             self._exit("malformed request")
-        kind = request.WhichOneof("request")
         if kind == "spawn":
-            self._spawn(request.spawn.worker_id)
+            self._spawn(worker_id)
         elif kind == "kill":
-            self._kill(request.kill.worker_id)
+            self._kill(worker_id)
 
     def _kill(self, worker_id: int) -> None:
         # Only a worker not yet reaped: until then its pid (and process
@@ -224,14 +223,8 @@ class Template:
                 os.killpg(pid, signal.SIGKILL)
 
     def _report_failure(self, worker_id: int, what: str, error: OSError) -> None:
-        event = self._wire.TemplateEvent()
-        exited = event.exited
-        exited.worker_id = worker_id
-        exited.pid = -1
-        exited.exit_code = -1
         reason = os.strerror(error.errno) if error.errno else str(error)
-        exited.spawn_error = f"{what}: {reason}"
-        self._send(event)
+        self._send(_wire.worker_exited(worker_id, -1, -1, 0, f"{what}: {reason}"))
 
     def _spawn(self, worker_id: int) -> None:
         try:
@@ -265,10 +258,8 @@ class Template:
                 os.setpgid(pid, pid)
             self._workers[pid] = worker_id
             self._pids[worker_id] = pid
-            event = self._wire.TemplateEvent()
-            event.spawned.worker_id = worker_id
-            event.spawned.pid = pid
-            self._send(event, [server_end.fileno(), files[0], files[1]])
+            self._send(_wire.worker_spawned(worker_id, pid),
+                       [server_end.fileno(), files[0], files[1]])
         finally:
             server_end.close()
             worker_end.close()
@@ -324,13 +315,9 @@ class Template:
             if worker_id is None:
                 continue  # Not a worker (a process the module started).
             del self._pids[worker_id]
-            event = self._wire.TemplateEvent()
-            exited = event.exited
-            exited.worker_id = worker_id
-            exited.pid = pid
-            exited.exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-            exited.signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
-            self._send(event)
+            self._send(_wire.worker_exited(
+                worker_id, pid, os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1,
+                os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0))
 
 
 __all__ = ["BOOTSTRAP", "CONTROL_FD", "Template", "import_module", "main"]

@@ -16,9 +16,15 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import List, Optional
 
-from .v1 import item_pb2
+from . import _wire
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional, Tuple
+
+    # A LogRecord: (stream, data, dropped_bytes).
+    LogRecord = Tuple[int, bytes, int]
 
 # A LogRecord keeps at most this much: the first and the last half.
 LOG_KEEP_BYTES = 64 << 10
@@ -91,7 +97,10 @@ def output_pending() -> bool:
 def _read(fd: int, offset: int, length: int) -> bytes:
     parts = []
     while length > 0:
-        data = os.pread(fd, length, offset)
+        try:
+            data = os.pread(fd, length, offset)
+        except OSError:  # Not a memory file (a runtime run by hand).
+            break
         if not data:
             break
         parts.append(data)
@@ -100,34 +109,35 @@ def _read(fd: int, offset: int, length: int) -> bytes:
     return b"".join(parts)
 
 
-def take_output(fd: int, stream: int) -> Optional[item_pb2.LogRecord]:
-    """What output file ``fd`` holds, as a bounded LogRecord of ``stream``,
-    and empties the file; None when it holds nothing."""
+def take_output(fd: int, stream: int) -> Optional[LogRecord]:
+    """What output file ``fd`` holds, as a bounded LogRecord of ``stream``
+    (the first and last LOG_KEEP_BYTES / 2 when larger), and empties the
+    file; None when it holds nothing."""
     size = _size(fd)
     if size <= 0:
         return None
-    record = item_pb2.LogRecord(stream=stream)  # type: ignore[arg-type]
+    dropped = 0
     if size <= LOG_KEEP_BYTES:
-        record.data = _read(fd, 0, size)
+        data = _read(fd, 0, size)
     else:
         half = LOG_KEEP_BYTES // 2
-        record.data = _read(fd, 0, half) + _read(fd, size - half, half)
-        record.dropped_bytes = size - LOG_KEEP_BYTES
+        data = _read(fd, 0, half) + _read(fd, size - half, half)
+        dropped = size - LOG_KEEP_BYTES
     # Writers append (O_APPEND): they go on at offset 0.
     try:
         os.ftruncate(fd, 0)
     except OSError:
         pass
-    return record
+    return (stream, data, dropped)
 
 
-def take_standard_output(flag: OutputFlag) -> List[item_pb2.LogRecord]:
+def take_standard_output(flag: OutputFlag) -> List[LogRecord]:
     """What the item wrote to stdout and stderr since the last call, as
     LogRecords (none when it wrote nothing); clears ``flag``."""
     flush_streams()
     flag.written = False
     records = []
-    for fd, stream in ((1, item_pb2.LOG_STREAM_STDOUT), (2, item_pb2.LOG_STREAM_STDERR)):
+    for fd, stream in ((1, _wire.LOG_STREAM_STDOUT), (2, _wire.LOG_STREAM_STDERR)):
         record = take_output(fd, stream)
         if record is not None:
             records.append(record)

@@ -35,21 +35,23 @@ import collections
 import functools
 import inspect
 import os
+import resource
 import socket
 import sys
 import time
 import traceback
 import types
-from typing import (Any, Callable, Deque, Dict, Iterator, List, NoReturn, Optional, Sequence,
-                    Union)
 
-from . import _packed
-from ._result_batch import ENCODE_ERRORS, ResultBatch, describe_unsendable, send_frame
-from ._values import from_value, to_value
+
+from . import _packed, _wire
+from ._result_batch import ENCODE_ERRORS, Result, ResultBatch, describe_unsendable, send_frame
 from ._worker_output import (install_streams, output_pending, stderr_tail,
                              take_standard_output)
-from .v1 import item_pb2
-from .wire.v1 import wire_pb2
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (Any, Callable, Deque, Dict, Iterator, List, NoReturn, Optional, Sequence,
+                        Union)
 
 _EXIT_PROTOCOL_ERROR = 70
 # Results are sent when this many bytes are buffered, when this much time
@@ -57,6 +59,7 @@ _EXIT_PROTOCOL_ERROR = 70
 _FLUSH_BYTES = 64 << 10
 _SLOW_ITEM_NS = 2_000_000
 _READ_BYTES = 64 << 10
+_MAX_READ_BYTES = 4 << 20
 _CHANNEL_PREFIX = "channel:"
 _BINDABLE = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
@@ -81,6 +84,13 @@ def _user_traceback(error: BaseException) -> Optional[types.TracebackType]:
     while frames is not None and frames.tb_frame.f_code.co_filename in _OWN_FILES:
         frames = frames.tb_next
     return frames
+
+
+def _memory_limited() -> bool:
+    """Whether this process runs under a memory limit (RLIMIT_AS or
+    RLIMIT_DATA): a MemoryError is then the limit's."""
+    return any(resource.getrlimit(limit)[0] != resource.RLIM_INFINITY
+               for limit in (resource.RLIMIT_AS, resource.RLIMIT_DATA))
 
 
 def _is_binding_error(error: BaseException) -> bool:
@@ -240,13 +250,13 @@ class WorkerSession:
         while True:
             frame = self._read_task()
             # Input for a channel whose invocation has ended: nothing to do.
-            if frame.HasField("channel_input"):
+            if frame.channel_input is not None:
                 continue
             self._run_task(frame)
 
     # --- Reading -----------------------------------------------------------
 
-    def _read_task(self) -> wire_pb2.TaskFrame:
+    def _read_task(self) -> _wire.TaskFrame:
         buffer = self._buffer
         while True:
             if len(buffer) >= 4:
@@ -259,7 +269,7 @@ class WorkerSession:
             else:
                 wanted = 4 - len(buffer)
             try:
-                data = self._sock.recv(max(wanted, _READ_BYTES))
+                data = self._sock.recv(min(max(wanted, _READ_BYTES), _MAX_READ_BYTES))
             except ConnectionResetError:
                 data = b""
             except OSError as error:
@@ -267,12 +277,10 @@ class WorkerSession:
             if not data:
                 os._exit(0)  # The server closed the socket.
             buffer += data
-        frame = wire_pb2.TaskFrame()
         try:
-            frame.ParseFromString(payload)
-        except Exception:
+            return _wire.TaskFrame(payload)
+        except (ValueError, IndexError, UnicodeDecodeError):
             _die("malformed task frame")
-        return frame
 
     # --- Running -----------------------------------------------------------
 
@@ -283,7 +291,7 @@ class WorkerSession:
             self._functions[callable_name] = function
         return function
 
-    def _run_task(self, frame: wire_pb2.TaskFrame) -> None:
+    def _run_task(self, frame: _wire.TaskFrame) -> None:
         try:
             items = _packed.loads_values(frame.packed_inputs)
         except ValueError as error:
@@ -298,9 +306,7 @@ class WorkerSession:
         if isinstance(function, str):
             for index in range(len(items)):
                 result = results.add_result(index, start)
-                result.error.kind = item_pb2.ERROR_KIND_INVALID_ARGUMENT
-                result.error.message = function
-                result.last = True
+                result.fail(_wire.ERROR_KIND_INVALID_ARGUMENT, function)
                 results.set_stats(result, start, 0)
             results.flush(start)
         elif function.channel:
@@ -409,19 +415,20 @@ class WorkerSession:
         if results.packed and not logs:
             results.add_value(index, value, start, end)
             return
-        try:
-            converted = to_value(value)
-        except ENCODE_ERRORS as error:
-            result = results.add_result(index, start)
-            result.error.kind = item_pb2.ERROR_KIND_RAISED
-            result.error.message = (f"result of {results.name} is not "
-                                    f"JSON-serializable: {describe_unsendable(value, error)}")
-        else:
-            result = results.add_result(index, start)
-            result.value.CopyFrom(converted)
-        result.logs.extend(logs)
-        result.last = True
+        result = results.add_result(index, start)
+        self._set_value(result, value, results.name)
+        result.logs = logs
         results.set_stats(result, start, end - start)
+
+    @staticmethod
+    def _set_value(result: Result, value: Any, name: str) -> None:
+        """Sets the value of ``result``, or fails it when ``value`` has no
+        JSON form."""
+        try:
+            result.value = _wire.encode_value(value)
+        except ENCODE_ERRORS as error:
+            result.fail(_wire.ERROR_KIND_RAISED, f"result of {name} is not JSON-serializable: "
+                        f"{describe_unsendable(value, error)}")
 
     def _record_failure(self, index: int, error: BaseException, start: int, end: int,
                         channel: bool = False) -> None:
@@ -435,16 +442,14 @@ class WorkerSession:
                 pass
         result = results.add_result(index, start)
         if invalid_argument:
-            result.error.kind = item_pb2.ERROR_KIND_INVALID_ARGUMENT
-            result.error.message = str(error)
+            result.fail(_wire.ERROR_KIND_INVALID_ARGUMENT, str(error))
+        elif isinstance(error, MemoryError) and _memory_limited():
+            result.fail(_wire.ERROR_KIND_MEMORY_LIMIT, _error_line(error), stderr_tail())
         else:
-            result.error.kind = item_pb2.ERROR_KIND_RAISED
-            result.error.message = _error_line(error)
-            result.error.stderr_tail = stderr_tail()
-        result.logs.extend(take_standard_output(self._flag))
+            result.fail(_wire.ERROR_KIND_RAISED, _error_line(error), stderr_tail())
+        result.logs = take_standard_output(self._flag)
         if channel:
             result.seq = self._seq
-        result.last = True
         results.set_stats(result, start, end - start)
 
     # --- Channels ----------------------------------------------------------
@@ -470,39 +475,33 @@ class WorkerSession:
         end = time.monotonic_ns()
         logs = take_standard_output(self._flag)
         result = results.add_result(index, start)
-        try:
-            result.value.CopyFrom(to_value(returned))
-        except ENCODE_ERRORS as error:
-            result.ClearField("value")
-            result.error.kind = item_pb2.ERROR_KIND_RAISED
-            result.error.message = (f"result of {function.name} is not JSON-serializable: "
-                                    f"{describe_unsendable(returned, error)}")
-        result.logs.extend(logs)
+        self._set_value(result, returned, function.name)
+        result.logs = logs
         result.seq = self._seq
-        result.last = True
         results.set_stats(result, start, end - start)
         results.flush(end)
 
     def send_message(self, value: Any) -> None:
         """Sends one message of the running channel item (raises TypeError
         for a value that is not JSON-shaped)."""
-        converted = to_value(value)
-        frame = wire_pb2.ResultFrame(task_id=self._task_id)
-        message = frame.results.add(index=self._item_index, seq=self._seq)
-        message.value.CopyFrom(converted)
-        message.logs.extend(take_standard_output(self._flag))
+        message = Result(self._item_index)
+        message.value = _wire.encode_value(value)
+        message.seq = self._seq
+        message.last = False
+        message.logs = take_standard_output(self._flag)
         self._seq += 1
-        send_frame(self._sock, frame.SerializeToString())
+        send_frame(self._sock, _wire.int_field(_wire.RESULT_FRAME_TASK_ID, self._task_id)
+                   + _wire.bytes_field(_wire.RESULT_FRAME_RESULTS, message.encode(0, 0, 0)))
 
     def receive_message(self) -> Any:
         """The next channel input of the running item; EOFError at its end."""
         while not self._received and not self._input_ended:
             frame = self._read_task()
-            if not frame.HasField("channel_input"):
+            if frame.channel_input is None:
                 _die("a task arrived while one was running")
-            for message in frame.channel_input.messages:
-                self._received.append(from_value(message))
-            if frame.channel_input.end:
+            messages, end = frame.channel_input
+            self._received.extend(messages)
+            if end:
                 self._input_ended = True
         if not self._received:
             raise EOFError("the channel's input has ended")
