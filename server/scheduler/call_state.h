@@ -77,6 +77,9 @@ struct CallState {
   std::shared_ptr<const PythonTarget> python;
   // What its workers' TaskFrame.callable names.
   std::string task_callable;
+  // A registered Python function's limits, which its pool's workers apply
+  // themselves (TaskFrame.limits); null when none.
+  std::shared_ptr<const v1::CallableLimits> python_limits;
   // CallableLimits.max_concurrent of its callable (0 = none).
   uint32_t max_concurrent = 0;
   // Results delivered or ready to deliver, not yet written.

@@ -581,7 +581,7 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   worker.timeout_ms = options.timeout_ms();
   worker.item_started_us = NowUs();
   worker.state = WorkerState::kBusy;
-  worker.QueueTaskFrame(call.task_callable);
+  worker.QueueTaskFrame(call.task_callable, call.python_limits.get());
   if (call.channel_input) {
     call.channel_worker = worker.id;
     if (!call.channel_inbox.empty() || call.channel_end) {
@@ -756,6 +756,9 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
     call.channel_callable = python->channel;
     call.task_callable = python->TaskCallable();
     call.python = std::move(python);
+    if (def != nullptr && def->limits.ByteSizeLong() > 0) {
+      call.python_limits = std::make_shared<const v1::CallableLimits>(def->limits);
+    }
   }
   // The first request's inputs are already on their way (AddInputs).
   call.input_requested = true;

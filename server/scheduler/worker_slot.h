@@ -103,7 +103,9 @@ struct WorkerSlot {
   int unreported() const { return static_cast<int>(indices.size()) - reported; }
   // Appends the TaskFrame of the current task to the outbox: its inputs are
   // the runs' JSON text, copied in as one array without parsing.
-  void QueueTaskFrame(const std::string& callable);
+  // `limits` (may be null) go in the frame for a worker that applies them
+  // itself (TaskFrame.limits).
+  void QueueTaskFrame(const std::string& callable, const v1::CallableLimits* limits = nullptr);
   // The task's items [from, to) (offsets in the task) as runs.
   std::vector<InputRun> RunsOf(size_t from, size_t to) const;
   // Appends a frame of channel input for the running task.

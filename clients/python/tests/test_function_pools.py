@@ -49,6 +49,13 @@ MODULE = textwrap.dedent('''
         time.sleep(seconds)
         return seconds
 
+    def hog(mib):
+        return len(bytearray(mib << 20))
+
+    def spin(x):
+        while True:
+            pass
+
     def chat(channel, n):
         for i in range(n):
             channel.send(i)
@@ -250,5 +257,42 @@ def test_a_config_declared_python_callable_runs_in_a_forked_pool(module, tmp_pat
             assert "integer" in str(raised.value)
             pids = farm.pmap("who", range(50), chunksize=1)
             assert len({importer for importer, _ in pids}) == 1
+    finally:
+        server.stop()
+
+
+def test_a_registered_python_functions_limits_hold_in_its_pool(module, tmp_path) -> None:
+    import conftest
+    import pprocd
+    config = tmp_path / "limits.toml"
+    config.write_text(textwrap.dedent(f'''
+        [[callable]]
+        name = "hog"
+        python = "farmfuncs:hog"
+        python_path = ["{module.parent}"]
+        interpreter = "{sys.executable}"
+
+        [[callable]]
+        name = "spin"
+        python = "farmfuncs:spin"
+        python_path = ["{module.parent}"]
+        interpreter = "{sys.executable}"
+
+        [limits.hog]
+        max_memory_mib = 64
+
+        [limits.spin]
+        cpu_seconds = 1
+    '''))
+    server = conftest.ServerProcess(conftest.pprocd_binary(), workers=1,
+                                    extra_args=["--config", str(config)])
+    try:
+        with pprocd.Farm(server.address) as farm:
+            with pytest.raises(pprocd.ItemMemoryLimit):
+                farm.pmap("hog", [512])
+            assert farm.pmap("hog", [1]) == [1 << 20]
+            with pytest.raises(pprocd.ItemCpuLimit):
+                farm.pmap("spin", [0])
+            assert farm.pmap("hog", [2]) == [2 << 20]
     finally:
         server.stop()

@@ -269,7 +269,7 @@ class TaskFrame:
     carries one, else (messages as plain values, end)."""
 
     __slots__ = ("task_id", "callable", "packed_inputs", "packed_results", "item_stats",
-                 "report_each", "channel_open", "channel_input")
+                 "report_each", "channel_open", "channel_input", "limits")
 
     def __init__(self, data: bytes) -> None:
         self.task_id = 0
@@ -280,6 +280,9 @@ class TaskFrame:
         self.report_each = False
         self.channel_open = False
         self.channel_input: Optional[Tuple[List[Any], bool]] = None
+        # (max_memory_mib, cpu_seconds, max_open_files) when the frame sets
+        # limits (TaskFrame.limits), else None.
+        self.limits: Optional[Tuple[int, int, int]] = None
         for field, value in fields(data):
             if field == 7:
                 self.packed_inputs = value
@@ -304,6 +307,13 @@ class TaskFrame:
                     elif inner == 2:
                         end = bool(item)
                 self.channel_input = (messages, end)
+            elif field == 10:
+                limits = [0, 0, 0]
+                for inner, number in fields(value):
+                    if 1 <= inner <= 3:
+                        limits[inner - 1] = number
+                if any(limits):
+                    self.limits = (limits[0], limits[1], limits[2])
 
 
 def frame(payload: bytes) -> bytes:

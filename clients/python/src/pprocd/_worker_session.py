@@ -51,7 +51,7 @@ from ._worker_output import (install_streams, output_pending, stderr_tail,
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import (Any, Callable, Deque, Dict, Iterator, List, NoReturn, Optional, Sequence,
-                        Union)
+                        Tuple, Union)
 
 _EXIT_PROTOCOL_ERROR = 70
 # Results are sent when this many bytes are buffered, when this much time
@@ -84,6 +84,52 @@ def _user_traceback(error: BaseException) -> Optional[types.TracebackType]:
     while frames is not None and frames.tb_frame.f_code.co_filename in _OWN_FILES:
         frames = frames.tb_next
     return frames
+
+
+class _ItemLimits:
+    """A callable's limits (TaskFrame.limits) applied around one item, as
+    the C++ worker's ScopedItemLimits does: soft limits relative to what the
+    process already uses, the previous ones restored after. A MemoryError
+    raised under them is marked as the limit's."""
+
+    def __init__(self, limits: Tuple[int, int, int]) -> None:
+        self._limits = limits
+        self._saved: List[Tuple[int, Tuple[int, int]]] = []
+
+    def _set(self, which: int, soft: int) -> None:
+        old = resource.getrlimit(which)
+        hard = old[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(which, (soft, hard))
+        self._saved.append((which, old))
+
+    def __enter__(self) -> None:
+        memory_mib, cpu_seconds, open_files = self._limits
+        if memory_mib:
+            with open("/proc/self/statm", "rb") as statm:
+                used = int(statm.read().split()[0]) * resource.getpagesize()
+            self._set(resource.RLIMIT_AS, used + memory_mib * (1 << 20))
+        if cpu_seconds:
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            self._set(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime) + cpu_seconds)
+        if open_files:
+            self._set(resource.RLIMIT_NOFILE, open_files)
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        while self._saved:
+            which, old = self._saved.pop()
+            resource.setrlimit(which, old)
+        if isinstance(error, MemoryError) and self._limits[0]:
+            error.pprocd_memory_limit = True  # type: ignore[attr-defined]
+
+
+def _within_limits(call: Callable[[Any], Any],
+                   limits: Tuple[int, int, int]) -> Callable[[Any], Any]:
+    def limited(value: Any) -> Any:
+        with _ItemLimits(limits):
+            return call(value)
+    return limited
 
 
 def _memory_limited() -> bool:
@@ -312,19 +358,24 @@ class WorkerSession:
         elif function.channel:
             for index, value in enumerate(items):
                 self._run_channel_item(function, index, value, frame.channel_open)
+        elif frame.limits is not None:
+            assert function.call is not None
+            self._run_items(function, items, frame.report_each, start,
+                            call=_within_limits(function.call, frame.limits))
         elif frame.packed_results and not frame.report_each and not results.per_item:
             self._run_packed_items(function, items, start)
         else:
             self._run_items(function, items, frame.report_each, start)
 
     def _run_items(self, function: _Function, items: List[Any], report_each: bool,
-                   start: int) -> None:
+                   start: int, call: Optional[Callable[[Any], Any]] = None) -> None:
         """Runs the items of a task one by one, each recorded as it ends
         (see the C++ worker's RunTask): results are sent at the end, after
         each item with ``report_each``, and when 2 ms passed or 64 KiB are
         buffered since the last send."""
         results = self._results
-        call = function.call
+        if call is None:
+            call = function.call
         assert call is not None
         now = time.monotonic_ns
         last = len(items) - 1
@@ -443,7 +494,8 @@ class WorkerSession:
         result = results.add_result(index, start)
         if invalid_argument:
             result.fail(_wire.ERROR_KIND_INVALID_ARGUMENT, str(error))
-        elif isinstance(error, MemoryError) and _memory_limited():
+        elif isinstance(error, MemoryError) and (
+                getattr(error, "pprocd_memory_limit", False) or _memory_limited()):
             result.fail(_wire.ERROR_KIND_MEMORY_LIMIT, _error_line(error), stderr_tail())
         else:
             result.fail(_wire.ERROR_KIND_RAISED, _error_line(error), stderr_tail())

@@ -1,4 +1,5 @@
 from google.protobuf import struct_pb2 as _struct_pb2
+from pprocd.v1 import callable_pb2 as _callable_pb2
 from pprocd.v1 import item_pb2 as _item_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -67,7 +68,7 @@ class WorkerExited(_message.Message):
     def __init__(self, worker_id: _Optional[int] = ..., pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., signal: _Optional[int] = ..., spawn_error: _Optional[str] = ...) -> None: ...
 
 class TaskFrame(_message.Message):
-    __slots__ = ("task_id", "callable", "packed_inputs", "packed_results", "item_stats", "report_each", "channel_open", "channel_input")
+    __slots__ = ("task_id", "callable", "packed_inputs", "packed_results", "item_stats", "report_each", "channel_open", "channel_input", "limits")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     CALLABLE_FIELD_NUMBER: _ClassVar[int]
     PACKED_INPUTS_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +77,7 @@ class TaskFrame(_message.Message):
     REPORT_EACH_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_OPEN_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_INPUT_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
     task_id: int
     callable: str
     packed_inputs: bytes
@@ -84,7 +86,8 @@ class TaskFrame(_message.Message):
     report_each: bool
     channel_open: bool
     channel_input: ChannelInput
-    def __init__(self, task_id: _Optional[int] = ..., callable: _Optional[str] = ..., packed_inputs: _Optional[bytes] = ..., packed_results: _Optional[bool] = ..., item_stats: _Optional[_Union[_item_pb2.ItemStatsMode, str]] = ..., report_each: _Optional[bool] = ..., channel_open: _Optional[bool] = ..., channel_input: _Optional[_Union[ChannelInput, _Mapping]] = ...) -> None: ...
+    limits: _callable_pb2.CallableLimits
+    def __init__(self, task_id: _Optional[int] = ..., callable: _Optional[str] = ..., packed_inputs: _Optional[bytes] = ..., packed_results: _Optional[bool] = ..., item_stats: _Optional[_Union[_item_pb2.ItemStatsMode, str]] = ..., report_each: _Optional[bool] = ..., channel_open: _Optional[bool] = ..., channel_input: _Optional[_Union[ChannelInput, _Mapping]] = ..., limits: _Optional[_Union[_callable_pb2.CallableLimits, _Mapping]] = ...) -> None: ...
 
 class ChannelInput(_message.Message):
     __slots__ = ("messages", "end")
