@@ -223,12 +223,16 @@ absl::Status MakeStateDir(const std::string& dir) {
 absl::Status ApplyDefaults(Flags* flags) {
   if (flags->listen.empty()) {
     absl::StatusOr<std::string> listen = DefaultListenAddress();
-    if (!listen.ok()) return listen.status();
+    if (!listen.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("pprocd: ", listen.status().message()));
+    }
     flags->listen.push_back(*std::move(listen));
   }
   if (flags->state_dir.empty()) {
     absl::StatusOr<std::string> state_dir = DefaultStateDir();
-    if (!state_dir.ok()) return state_dir.status();
+    if (!state_dir.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("pprocd: ", state_dir.status().message()));
+    }
     flags->state_dir = *std::move(state_dir);
   }
   return absl::OkStatus();
