@@ -58,14 +58,14 @@ absl::StatusOr<std::string> DefaultListenAddress() {
   if (env == nullptr || env[0] == '\0') return absl::StrCat("unix:", UserSocketPath());
   absl::string_view text = absl::StripAsciiWhitespace(env);
   if (absl::StartsWith(text, "unix:") || absl::StartsWith(text, "tcp:")) return std::string(text);
-  if (absl::StrContains(text, '/') || absl::EndsWith(text, ".sock")) {
+  // gRPC's own schemes name what a client resolves, not a place to listen.
+  const bool grpc_scheme = absl::StartsWith(text, "dns:") || absl::StartsWith(text, "ipv4:") ||
+                           absl::StartsWith(text, "ipv6:") ||
+                           absl::StartsWith(text, "unix-abstract:");
+  if (!grpc_scheme && (absl::StrContains(text, '/') || absl::EndsWith(text, ".sock"))) {
     return absl::StrCat("unix:", text);
   }
-  if (absl::StrContains(text, ':') && !absl::StrContains(text, "://") &&
-      !absl::StartsWith(text, "dns:") && !absl::StartsWith(text, "ipv4:") &&
-      !absl::StartsWith(text, "ipv6:") && !absl::StartsWith(text, "unix-abstract:")) {
-    return absl::StrCat("tcp:", text);
-  }
+  if (!grpc_scheme && absl::StrContains(text, ':')) return absl::StrCat("tcp:", text);
   return absl::InvalidArgumentError(
       absl::StrCat("$", kAddressEnvVar, "='", env,
                    "' is not an address pprocd can serve (unix:PATH, a socket path, "
