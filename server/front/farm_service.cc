@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "pprocd/version.h"
 #include "server/front/item_stream_reactor.h"
 #include "server/front/python_function.h"
 #include "server/front/raw_message.h"
@@ -344,6 +345,7 @@ void FarmService::HandleGetStatus(UnaryCall<v1::GetStatusRequest, v1::GetStatusR
   scheduler_->GetStatus([call](absl::StatusOr<v1::GetStatusResponse> status) {
     if (!status.ok()) return call->Finish(status.status());
     *call->response() = *std::move(status);
+    call->response()->set_version(kVersion);
     call->Finish(absl::OkStatus());
   });
 }

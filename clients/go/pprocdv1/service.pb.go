@@ -1705,8 +1705,10 @@ type GetStatusResponse struct {
 	WorkersRecycled uint64 `protobuf:"varint,13,opt,name=workers_recycled,json=workersRecycled,proto3" json:"workers_recycled,omitempty"`
 	// Reloads of the callables (SIGHUP) that took effect since start.
 	CallableReloads uint64 `protobuf:"varint,14,opt,name=callable_reloads,json=callableReloads,proto3" json:"callable_reloads,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The server's version (as `pprocd --version` prints it, without the name).
+	Version       string `protobuf:"bytes,15,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -1835,6 +1837,13 @@ func (x *GetStatusResponse) GetCallableReloads() uint64 {
 		return x.CallableReloads
 	}
 	return 0
+}
+
+func (x *GetStatusResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
 }
 
 type EchoRequest struct {
@@ -2045,7 +2054,7 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\x14ListCallablesRequest\"J\n" +
 	"\x15ListCallablesResponse\x121\n" +
 	"\tcallables\x18\x01 \x03(\v2\x13.pprocd.v1.CallableR\tcallables\"\x12\n" +
-	"\x10GetStatusRequest\"\xaf\x04\n" +
+	"\x10GetStatusRequest\"\xc9\x04\n" +
 	"\x11GetStatusResponse\x12!\n" +
 	"\fworkers_idle\x18\x01 \x01(\rR\vworkersIdle\x12!\n" +
 	"\fworkers_busy\x18\x02 \x01(\rR\vworkersBusy\x12)\n" +
@@ -2061,7 +2070,8 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\fcalls_active\x18\v \x01(\rR\vcallsActive\x12-\n" +
 	"\x12workers_configured\x18\f \x01(\rR\x11workersConfigured\x12)\n" +
 	"\x10workers_recycled\x18\r \x01(\x04R\x0fworkersRecycled\x12)\n" +
-	"\x10callable_reloads\x18\x0e \x01(\x04R\x0fcallableReloads\";\n" +
+	"\x10callable_reloads\x18\x0e \x01(\x04R\x0fcallableReloads\x12\x18\n" +
+	"\aversion\x18\x0f \x01(\tR\aversion\";\n" +
 	"\vEchoRequest\x12,\n" +
 	"\x05value\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x05value\"<\n" +
 	"\fEchoResponse\x12,\n" +

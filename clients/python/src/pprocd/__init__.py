@@ -15,7 +15,7 @@ by default many items travel as one JSON array (the packed form),
 
     import pprocd
 
-    farm = pprocd.Farm()                    # $PPROCD_ADDRESS or unix:run/pprocd.sock
+    farm = pprocd.Farm()                    # $PPROCD_ADDRESS, else the per-user socket
     print(farm.pmap("fib", range(20), limit=4))
 
     results = farm.Map(limit=4)
@@ -32,7 +32,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
     from typing import Any
     from ._background import BackgroundCallable, BackgroundQueue, PersistentQueue
-    from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
+    from ._address import (ADDRESS_ENV, SYSTEM_SOCKET, Located, locate_server, normalize_address,
+                           resolve_address, user_socket_path)
     from ._channel import Channel
     from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
     from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed,
@@ -50,8 +51,9 @@ if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
 # them on first use (PEP 562), so that ``python -m pprocd.worker`` starts
 # without loading gRPC.
 _LAZY = {
-    "ADDRESS_ENV": "_address", "DEFAULT_ADDRESS": "_address", "normalize_address": "_address",
-    "resolve_address": "_address", "Channel": "_channel", "Exchange": "_collections",
+    "ADDRESS_ENV": "_address", "SYSTEM_SOCKET": "_address", "Located": "_address",
+    "locate_server": "_address", "normalize_address": "_address",
+    "resolve_address": "_address", "user_socket_path": "_address", "Channel": "_channel", "Exchange": "_collections",
     "InputChannel": "_collections", "ManagedCallable": "_collections", "Map": "_collections",
     "Queue": "_collections", "FarmError": "_errors", "InvalidItem": "_errors",
     "ItemCancelled": "_errors", "ItemCpuLimit": "_errors", "ItemCrashed": "_errors",
@@ -92,7 +94,6 @@ __all__ = [
     "BackgroundCallable",
     "BackgroundQueue",
     "Channel",
-    "DEFAULT_ADDRESS",
     "Exchange",
     "Farm",
     "FarmError",
@@ -121,6 +122,7 @@ __all__ = [
     "JobState",
     "JobStatus",
     "JobUpdate",
+    "Located",
     "LogRecord",
     "ManagedCallable",
     "Map",
@@ -130,12 +132,15 @@ __all__ = [
     "Queue",
     "RemoteTraceback",
     "Result",
+    "SYSTEM_SOCKET",
     "ServerUnavailable",
     "Stats",
     "default_farm",
     "function_ref",
+    "locate_server",
     "normalize_address",
     "pmap",
     "resolve_address",
     "start",
+    "user_socket_path",
 ]

@@ -11,7 +11,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List
 
 import grpc
 
-from ._address import listen_hint, resolve_address
+from ._address import locate_server
 from google.protobuf.struct_pb2 import Value
 
 from ._errors import (FarmError, InvalidItem, JobExists, JobNotFound, PermissionDenied,
@@ -98,7 +98,7 @@ class Farm:
     """A connection to one pprocd server (pprocess's module, as an object).
 
     ``address``: see :func:`pprocd.resolve_address` (argument, else
-    $PPROCD_ADDRESS, else ``unix:run/pprocd.sock``). Nothing connects until
+    $PPROCD_ADDRESS, else the per-user socket, else the system socket). Nothing connects until
     the first call; a server that is not running makes that call raise
     :class:`ServerUnavailable`. ``on_log``, if given, is called with every
     :class:`LogRecord` (what callables write to stdout/stderr) of the calls
@@ -118,8 +118,10 @@ class Farm:
     def __init__(self, address: Optional[str] = None, *,
                  on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
                  item_stats: Optional[str] = None) -> None:
-        self.address: str = resolve_address(address)
+        located = locate_server(address)
+        self.address: str = located.target
         """The gRPC target this farm talks to."""
+        self._no_server_hint = located.no_server_hint
         self.on_log: Optional[LogCallback] = on_log
         """The default log callback of this farm's calls."""
         if packed is None:
@@ -170,7 +172,7 @@ class Farm:
             if not received and any(hint in lowered for hint in _UNREACHABLE_HINTS):
                 return ServerUnavailable(
                     f"cannot reach pprocd at {self.address}: is it running? "
-                    f"{listen_hint(self.address)}", code, details)
+                    f"{self._no_server_hint}", code, details)
             if received:
                 return FarmError(f"lost the connection to pprocd at {self.address}: {details}",
                                  code, details)
@@ -555,8 +557,8 @@ _default_farm: Optional[Farm] = None
 
 def default_farm() -> Farm:
     """The farm the module-level functions use: ``Farm()`` (the address from
-    $PPROCD_ADDRESS or ``unix:run/pprocd.sock``), made on first use and closed
-    at exit."""
+    $PPROCD_ADDRESS, else the per-user socket, else the system socket), made
+    on first use and closed at exit."""
     global _default_farm
     with _default_lock:
         if _default_farm is None:

@@ -47,6 +47,10 @@ export interface GetStatusResponse {
    * Reloads of the callables (SIGHUP) that took effect since start.
    */
   'callableReloads'?: (number | string | Long);
+  /**
+   * The server's version (as `pprocd --version` prints it, without the name).
+   */
+  'version'?: (string);
 }
 
 export interface GetStatusResponse__Output {
@@ -94,4 +98,8 @@ export interface GetStatusResponse__Output {
    * Reloads of the callables (SIGHUP) that took effect since start.
    */
   'callableReloads': (number);
+  /**
+   * The server's version (as `pprocd --version` prints it, without the name).
+   */
+  'version': (string);
 }
