@@ -17,8 +17,9 @@ set(CPACK_PACKAGE_DESCRIPTION
     "server.\n"
     "\n"
     "This package has the server (pprocd) with its systemd service and socket\n"
-    "units, run as the pprocd system user; the command-line client (pproc);\n"
-    "and the C++ client library, its headers and the plugin SDK header.")
+    "units, run as the pprocd system user, the command-line client (pproc),\n"
+    "the C++ client library with its headers, and the plugin SDK header.")
+# The lines above are list items: no semicolon in them.
 string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
