@@ -21,16 +21,20 @@ bench_map.py does not cover, each side by side with its peer:
                 a module file written just before (a fresh module each round, so
                 a new template starts), against `python -c 'import mod'` of
                 another fresh module with the same interpreter (wall time of
-                the process). Rounds alternate; medians count.
+                the process); and, for reference, `python -I -c` importing the
+                worker runtime and a fresh module (what a template's start
+                costs at least). Rounds alternate; medians count.
 
   bench_functions.py --address unix:SOCK --row fresh|memory|first [--items N]
-                     [--workers W] [--repeat R] [--table-mib SIZE]
+                     [--workers W] [--repeat R] [--table-mib SIZE] [--server-pid PID]
 
 Machine lines (one per side):
   BENCH bench=py_fn_fresh side=pprocd|fork_loop items=N seconds=S per_sec=R runs=.. ok=1
+  BENCH bench=py_fn_fresh side=cpu client_us_per_item=.. server_us_per_item=..
+        pool_us_per_item=..   (with --server-pid: CPU per item, median round)
   BENCH bench=py_fn_memory side=pprocd|spawn workers=W table_mib=SIZE pss_mib=P
         processes=K per_table=P/SIZE ok=1
-  BENCH bench=py_fn_first side=pprocd|import seconds=S runs=.. ok=1
+  BENCH bench=py_fn_first side=pprocd|import|runtime_import seconds=S runs=.. ok=1
 """
 
 import argparse
@@ -66,10 +70,15 @@ FORK_LOOP = textwrap.dedent('''
 def fresh_row(farm, args):
     n, w = args.items, args.workers
 
+    cpu = []  # per pprocd round: (client, server main, template + workers) CPU s
+
     def pprocd_side():
+        c0 = cpu_now(args.server_pid)
         t0 = time.perf_counter()
         res = farm.pmap(bench_work.noop, range(n), limit=w, reuse=False)
-        return time.perf_counter() - t0, res == list(range(n))
+        dt = time.perf_counter() - t0
+        cpu.append(tuple(b - a for a, b in zip(c0, cpu_now(args.server_pid))))
+        return dt, res == list(range(n))
 
     def fork_side():
         p = subprocess.run([sys.executable, "-c", FORK_LOOP, str(n)], capture_output=True,
@@ -80,8 +89,49 @@ def fresh_row(farm, args):
         return float(p.stdout.strip()), True
 
     farm.pmap(bench_work.noop, range(min(n, 200)), limit=w, reuse=False)  # warm-up
-    return rounds("py_fn_fresh", args.repeat, [("pprocd", pprocd_side), ("fork_loop", fork_side)],
-           n, "processes")
+    ok = rounds("py_fn_fresh", args.repeat, [("pprocd", pprocd_side), ("fork_loop", fork_side)],
+                n, "processes")
+    if args.server_pid > 0 and cpu:
+        # CPU per item of the median round, by process group (reaped
+        # workers count through their parent's cutime/cstime).
+        client, server, pool = sorted(cpu)[(len(cpu) - 1) // 2]
+        bench_line(bench="py_fn_fresh", side="cpu", client_us_per_item=client / n * 1e6,
+                   server_us_per_item=server / n * 1e6, pool_us_per_item=pool / n * 1e6)
+    return ok
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid):
+    """(ppid, CPU s of the process and of its reaped children), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), sum(int(x) for x in fields[11:15]) / _TICK
+
+
+def cpu_now(server_pid):
+    """(this process, the server's main process, the server's descendants)
+    CPU seconds so far; reaped children count in their parent's."""
+    procs = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = _stat(int(name))
+            if st is not None:
+                procs[int(name)] = st
+    tree, grew = {server_pid}, True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in procs.items():
+            if pid not in tree and ppid in tree:
+                tree.add(pid)
+                grew = True
+    main = procs.get(server_pid, (0, 0.0))[1]
+    below = sum(procs[p][1] for p in tree if p != server_pid and p in procs)
+    return time.process_time(), main, below
 
 
 def rounds(bench, repeat, sides, n=None, what="items"):
@@ -138,9 +188,20 @@ def first_row(farm, args, tmp):
                            env=dict(os.environ, PYTHONPATH=tmp), check=False)
         return time.perf_counter() - t0, p.returncode == 0
 
+    def runtime_side():
+        # What a template's start costs at least: the interpreter, isolated
+        # (-I) as the template is, the worker runtime and the module.
+        name = fresh_module()
+        code = (f"import sys; sys.path[:0] = {[tmp] + sys.path[1:]!r}; "
+                f"import pprocd._template, pprocd._worker_session, {name}")
+        t0 = time.perf_counter()
+        p = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp, check=False)
+        return time.perf_counter() - t0, p.returncode == 0
+
     sys.path.insert(0, tmp)
     return rounds("py_fn_first", args.repeat, [("pprocd", pprocd_side),
-                                                ("import", import_side)])
+                                                ("import", import_side),
+                                                ("runtime_import", runtime_side)])
 
 
 MEMORY_MODULE = '''
@@ -226,6 +287,8 @@ def main():
     ap.add_argument("--workers", type=int, default=2, help="W")
     ap.add_argument("--repeat", type=int, default=3, help="rounds; the median counts")
     ap.add_argument("--table-mib", type=int, default=512, help="--row memory: table size")
+    ap.add_argument("--server-pid", type=int, default=0,
+                    help="--row fresh: pprocd's main process, for CPU per item")
     args = ap.parse_args()
     pprocd = import_client()
     if not hasattr(pprocd, "function_ref"):
