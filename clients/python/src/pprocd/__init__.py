@@ -33,12 +33,14 @@ if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
     from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
     from ._channel import Channel
     from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
-    from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError,
-                          ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, JobCancelled,
-                          JobError, JobExists, JobFailed, JobInterrupted, JobNotFound,
-                          PermissionDenied, PprocdError, ServerUnavailable)
+    from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed,
+                          ItemError, ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut,
+                          JobCancelled, JobError, JobExists, JobFailed, JobInterrupted,
+                          JobNotFound, PermissionDenied, PprocdError, RemoteTraceback,
+                          ServerUnavailable)
     from ._executor import FarmExecutor, FarmFuture
     from ._farm import Farm, default_farm, pmap, start
+    from ._function_ref import FunctionRef, function_ref
     from ._jobs import Job, JobEvent, JobResult, JobState, JobStatus, JobUpdate
     from ._results import LogRecord, Result, Stats
 
@@ -61,6 +63,8 @@ _LAZY = {
     "JobState": "_jobs", "JobStatus": "_jobs", "JobUpdate": "_jobs", "JobCancelled": "_errors",
     "JobError": "_errors", "JobExists": "_errors", "JobFailed": "_errors",
     "JobInterrupted": "_errors", "JobNotFound": "_errors", "PermissionDenied": "_errors",
+    "RemoteTraceback": "_errors", "FunctionRef": "_function_ref",
+    "function_ref": "_function_ref",
 }
 
 
@@ -92,6 +96,7 @@ __all__ = [
     "FarmError",
     "FarmExecutor",
     "FarmFuture",
+    "FunctionRef",
     "InputChannel",
     "InvalidItem",
     "ItemCancelled",
@@ -121,10 +126,12 @@ __all__ = [
     "PersistentQueue",
     "PprocdError",
     "Queue",
+    "RemoteTraceback",
     "Result",
     "ServerUnavailable",
     "Stats",
     "default_farm",
+    "function_ref",
     "normalize_address",
     "pmap",
     "resolve_address",
