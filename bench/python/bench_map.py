@@ -12,10 +12,11 @@
 The work (--work): "noop" (default): inputs range(N), fn = bench_work.noop,
 the pprocd side calls --callable (default "echo", the server's built-in; or
 a config-declared Python function such as bench_work:noop; or, with
---function, the function bench_work.noop itself, by reference). "spin": inputs [K] * N where bench_work.spin(K)
-takes about --spin-us microseconds of CPU time of pure-Python work on this
-machine (calibrated here first; the ideal rate is W / that time); the pprocd side calls --callable, which must run
-bench_work:spin, or with --function bench_work.spin by reference.
+--function, the function bench_work.noop itself, by reference). "spin":
+inputs [K] * N where bench_work.spin(K) takes about --spin-us microseconds
+of CPU time of pure-Python work on this machine (calibrated here first; the
+ideal rate is W / that time); the pprocd side calls --callable, which must
+run bench_work:spin, or with --function bench_work.spin by reference.
 
 The sides run one after another, --repeat times (A/B/C, A/B/C, ...), and the
 median of each counts. Each timed run ends when the caller holds every result
