@@ -42,6 +42,7 @@ and, with --work spin: BENCH bench=TAG side=work spin_n=K item_us=U ideal_items_
 
 import argparse
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 import time
@@ -90,7 +91,13 @@ class Peers:
             def close():
                 # Done with it: kill the workers outright. terminate() and
                 # join() can hang (a killed or stuck worker may hold the
-                # task queue's lock); main() leaves with os._exit.
+                # task queue's lock); main() leaves with os._exit. First stop
+                # the pool's worker handler, which would start a new worker
+                # for each one killed (left behind, orphaned, by os._exit).
+                handler = self.pool._worker_handler
+                handler._state = multiprocessing.pool.TERMINATE
+                self.pool._change_notifier.put(None)
+                handler.join(timeout=5)
                 for worker in self.pool._pool:
                     worker.kill()
             self._closers.append(close)
