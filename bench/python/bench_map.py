@@ -11,11 +11,12 @@
 
 The work (--work): "noop" (default): inputs range(N), fn = bench_work.noop,
 the pprocd side calls --callable (default "echo", the server's built-in; or
-a config-declared Python function such as bench_work:noop through
-`python -m pprocd.worker`). "spin": inputs [K] * N where bench_work.spin(K)
-takes about --spin-us microseconds of CPU time of pure-Python work on this
-machine (calibrated here first; the ideal rate is W / that time); the pprocd side calls --callable, which must run
-bench_work:spin.
+a config-declared Python function such as bench_work:noop; or, with
+--function, the function bench_work.noop itself, by reference). "spin":
+inputs [K] * N where bench_work.spin(K) takes about --spin-us microseconds
+of CPU time of pure-Python work on this machine (calibrated here first; the
+ideal rate is W / that time); the pprocd side calls --callable, which must
+run bench_work:spin, or with --function bench_work.spin by reference.
 
 The sides run one after another, --repeat times (A/B/C, A/B/C, ...), and the
 median of each counts. Each timed run ends when the caller holds every result
@@ -25,7 +26,7 @@ not installed is skipped (and says so).
 
   bench_map.py --address unix:SOCK [--items N] [--workers W] [--repeat R]
                [--bench TAG] [--callable NAME] [--work noop|spin] [--spin-us U]
-               [--only SIDE ...]
+               [--function] [--only SIDE ...]
 
 Where the time went (median round): caller_cpu_s is the CPU time of this
 process (the pprocd client, or the pool's parent); workers_cpu_s that of its
@@ -41,6 +42,7 @@ and, with --work spin: BENCH bench=TAG side=work spin_n=K item_us=U ideal_items_
 
 import argparse
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 import time
@@ -89,7 +91,13 @@ class Peers:
             def close():
                 # Done with it: kill the workers outright. terminate() and
                 # join() can hang (a killed or stuck worker may hold the
-                # task queue's lock); main() leaves with os._exit.
+                # task queue's lock); main() leaves with os._exit. First stop
+                # the pool's worker handler, which would start a new worker
+                # for each one killed (left behind, orphaned, by os._exit).
+                handler = self.pool._worker_handler
+                handler._state = multiprocessing.pool.TERMINATE
+                self.pool._change_notifier.put(None)
+                handler.join(timeout=5)
                 for worker in self.pool._pool:
                     worker.kill()
             self._closers.append(close)
@@ -152,6 +160,9 @@ def main():
                     help="the work of one item (see above)")
     ap.add_argument("--spin-us", type=float, default=200.0,
                     help="--work spin: target time of one item in microseconds")
+    ap.add_argument("--function", action="store_true",
+                    help="pprocd side: pass the work's function itself (farm.pmap(fn, xs), a "
+                         "reference the farm runs in a forked Python pool), not --callable")
     ap.add_argument("--server-pid", type=int, default=0,
                     help="pprocd's main process, for the CPU time of the server's side")
     ap.add_argument("--only", choices=ALL_SIDES, action="append",
@@ -204,8 +215,9 @@ def main():
             pprocd = import_client()
             farm = pprocd.Farm(args.address)
             warm = list(range(1000)) if expected is None else [expected] * (args.workers * 4)
-            farm.pmap(args.callable, warm)  # warm-up: channel and workers up
-            peers.runs["pprocd"] = lambda xs: farm.pmap(args.callable, xs)
+            target = fn if args.function else args.callable
+            farm.pmap(target, warm)  # warm-up: channel and workers up
+            peers.runs["pprocd"] = lambda xs: farm.pmap(target, xs)
         for r in range(max(1, args.repeat)):
             for side in sides:
                 if side not in peers.runs:

@@ -1,7 +1,9 @@
 """The work of the Python function rows, in one module that both sides run:
-pprocd's Python worker runtime (``python -m pprocd.worker bench_work:noop``,
-declared in the server's config by bench/run) and the peers' pools (which
-pickle these functions by reference). Standard library only."""
+pprocd's forked Python pools (declared in the server's config by bench/run
+as ``python = "bench_work:noop"``, or passed as ``farm.pmap(bench_work.noop,
+xs)``), its persistent-command runtime (``python -m pprocd.worker
+bench_work:noop``) and the peers' pools (which pickle these functions by
+reference). Standard library only."""
 
 import time
 
