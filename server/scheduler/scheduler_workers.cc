@@ -269,6 +269,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
   const bool replace = !worker.fresh && !worker.retiring && !stopping_;
   ReleaseFreshSlot(worker);
+  if (replace) ObserveRespawn(worker.kill_reason);
   workers_.erase(it);
   if (replace) {
     ++workers_respawned_;
