@@ -1,5 +1,7 @@
 #include "server/http/http_server.h"
 
+#include <sys/socket.h>
+
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -48,6 +50,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   http->server_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *http->server_;
   server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  // SO_REUSEADDR only: the library's default adds SO_REUSEPORT, with which a
+  // second server would share the port instead of being refused.
+  server.set_socket_options([](int socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server.Get("/metrics", [source](const httplib::Request&, httplib::Response& response) {
     Answer(source->MetricsText(), "text/plain; version=0.0.4; charset=utf-8", response);
   });
