@@ -1,5 +1,6 @@
 // `pproc top` in a real terminal (tmux): it shows the busy workers and the
-// open call of a live server, and q ends it.
+// open call of a live server, and q ends it. `pproc map/attach --logs`
+// print what each item wrote, marked by item.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -61,6 +62,29 @@ TEST(TopTest, ShowsBusyWorkersInATerminalAndQuitsOnQ) {
 
   server.reset();  // Ends the running Map.
   work.join();
+}
+
+TEST(PprocLogsTest, MapAndAttachMarkEachItemsOutput) {
+  std::string error;
+  auto server = ServerProcess::Start({.workers = 2}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  const std::string pproc = absl::StrCat(PprocBinary(), " --address unix:", server->socket_path());
+  CommandRun map = RunCommand(absl::StrCat(
+      pproc,
+      R"( map write_output '{"text":"hello\n","count":2}' '{"text":"oops","stream":"stderr"}')",
+      " --logs 2>&1 >/dev/null"));
+  EXPECT_EQ(map.exit_code, 0) << map.output;
+  EXPECT_EQ(map.output, "[item 0 stdout] hello\n[item 0 stdout] hello\n[item 1 stderr] oops\n");
+  CommandRun quiet =
+      RunCommand(absl::StrCat(pproc, R"( map write_output '{"text":"hello\n"}' 2>&1 >/dev/null)"));
+  EXPECT_EQ(quiet.output, "");
+
+  CommandRun submit =
+      RunCommand(absl::StrCat(pproc, R"( submit --name logged write_output '{"text":"hi\n"}')"));
+  ASSERT_EQ(submit.exit_code, 0) << submit.output;
+  CommandRun attach = RunCommand(absl::StrCat(pproc, " attach logged --logs 2>&1 >/dev/null"));
+  EXPECT_EQ(attach.exit_code, 0) << attach.output;
+  EXPECT_TRUE(absl::StartsWith(attach.output, "[item 0 stdout] hi\n")) << attach.output;
 }
 
 }  // namespace
