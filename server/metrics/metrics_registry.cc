@@ -133,6 +133,22 @@ void HistogramFamily::Observe(const LabelValues& labels, double value, uint64_t 
   series.sum += value * static_cast<double>(times);
 }
 
+void HistogramFamily::ObserveEach(const LabelValues& labels, const std::vector<double>& values) {
+  absl::MutexLock lock(&mu_);
+  Series& series = series_[labels];
+  if (series.buckets.empty()) series.buckets.assign(bounds_.size(), 0);
+  for (double value : values) {
+    for (size_t i = 0; i < bounds_.size(); ++i) {
+      if (value <= bounds_[i]) {
+        ++series.buckets[i];
+        break;
+      }
+    }
+    ++series.count;
+    series.sum += value;
+  }
+}
+
 void HistogramFamily::Render(std::string* out) const {
   AppendHeader(out, name_, help_, "histogram");
   absl::MutexLock lock(&mu_);

@@ -50,6 +50,8 @@ class HistogramFamily {
                   std::vector<double> bounds);
   // Records `times` observations of `value`.
   void Observe(const LabelValues& labels, double value, uint64_t times = 1);
+  // Records one observation of each of `values` (one lock for all).
+  void ObserveEach(const LabelValues& labels, const std::vector<double>& values);
   void Render(std::string* out) const;
 
  private:

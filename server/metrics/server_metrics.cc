@@ -30,6 +30,13 @@ void ServerMetrics::ItemsFinished(const std::string& callable, const std::string
   if (seconds_each.has_value()) item_seconds_->Observe({callable}, *seconds_each, count);
 }
 
+void ServerMetrics::ItemsSucceeded(const std::string& callable,
+                                   const std::vector<double>& seconds) {
+  if (seconds.empty()) return;
+  items_->Add({callable, "ok"}, static_cast<double>(seconds.size()));
+  item_seconds_->ObserveEach({callable}, seconds);
+}
+
 void ServerMetrics::WorkerRespawned(const std::string& reason) { respawns_->Add({reason}); }
 
 void ServerMetrics::RpcFinished(const std::string& method, const std::string& code) {

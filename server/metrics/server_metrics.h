@@ -48,6 +48,9 @@ class ServerMetrics {
   // in lower case); each took `seconds_each` when known.
   void ItemsFinished(const std::string& callable, const std::string& outcome, uint64_t count,
                      std::optional<double> seconds_each);
+  // `seconds.size()` items of `callable` succeeded, each taking the time
+  // given (one lock per family for all).
+  void ItemsSucceeded(const std::string& callable, const std::vector<double>& seconds);
   // A pooled worker was replaced; `reason`: "crashed", "timed_out",
   // "cancelled", "max_tasks".
   void WorkerRespawned(const std::string& reason);

@@ -1,6 +1,7 @@
 #include "server/scheduler/call_metrics.h"
 
 #include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -23,9 +24,10 @@ void ObserveBlock(const std::string& callable, const v1::ResultBlock& block) {
   ServerMetrics& metrics = ServerMetrics::Get();
   const uint64_t count = block.count();
   if (block.item_stats_size() == static_cast<int>(count)) {
-    for (const v1::ItemStats& stats : block.item_stats()) {
-      metrics.ItemsFinished(callable, "ok", 1, stats.wall_us() / 1e6);
-    }
+    std::vector<double> seconds;
+    seconds.reserve(count);
+    for (const v1::ItemStats& stats : block.item_stats()) seconds.push_back(stats.wall_us() / 1e6);
+    metrics.ItemsSucceeded(callable, seconds);
     return;
   }
   std::optional<double> each;
