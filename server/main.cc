@@ -35,7 +35,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
+#include "pprocd/version.h"
 #include "server/config/config.h"
+#include "server/default_paths.h"
 #include "server/front/farm_service.h"
 #include "server/front/rpc_metrics.h"
 #include "server/http/http_server.h"
@@ -64,8 +66,9 @@ constexpr char kServeAsTemplate[] = "--serve-as-template";
 constexpr absl::Duration kReloadTimeout = absl::Seconds(60);
 
 struct Flags {
-  std::vector<std::string> listen = {"unix:run/pprocd.sock"};
-  std::string state_dir = "var";
+  // Empty until defaulted: DefaultListenAddress(), DefaultStateDir().
+  std::vector<std::string> listen;
+  std::string state_dir;
   uint32_t workers = 0;
   uint64_t max_queued_items = 1000000;
   uint64_t call_window_items = 16384;
@@ -213,9 +216,29 @@ int CheckConfig(const std::string& path) {
 }
 
 absl::Status MakeStateDir(const std::string& dir) {
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  if (absl::Status made = MakeDirectories(dir); !made.ok()) {
     return absl::InternalError(
-        absl::StrCat("cannot create --state-dir ", dir, ": ", std::strerror(errno)));
+        absl::StrCat("cannot create --state-dir ", dir, ": ", made.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Fills in what neither the command line nor the config file set: the
+// listen address and the state directory (server/default_paths.h).
+absl::Status ApplyDefaults(Flags* flags) {
+  if (flags->listen.empty()) {
+    absl::StatusOr<std::string> listen = DefaultListenAddress();
+    if (!listen.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("pprocd: ", listen.status().message()));
+    }
+    flags->listen.push_back(*std::move(listen));
+  }
+  if (flags->state_dir.empty()) {
+    absl::StatusOr<std::string> state_dir = DefaultStateDir();
+    if (!state_dir.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("pprocd: ", state_dir.status().message()));
+    }
+    flags->state_dir = *std::move(state_dir);
   }
   return absl::OkStatus();
 }
@@ -303,6 +326,13 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   const bool socket_activated = activated->valid();
   for (const ListenAddress& address : addresses) {
     if (address.kind != ListenAddress::Kind::kUnix || socket_activated) continue;
+    // The per-user socket's directory may be under /tmp, where anyone could
+    // have made it first: it must be this user's alone.
+    if (address.target == UserSocketPath()) {
+      if (absl::Status mine = PreparePrivateDirectory(UserSocketDir()); !mine.ok()) {
+        return Fail(std::string(mine.message()));
+      }
+    }
     if (absl::Status ready = PrepareUnixSocketPath(address.target); !ready.ok()) {
       return Fail(std::string(ready.message()));
     }
@@ -503,12 +533,16 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
   Settings settings;
   Flags& flags = settings.flags;
   CLI::App app{"pprocd: a pool of worker processes serving registered callables over gRPC"};
+  app.set_version_flag("--version", absl::StrCat("pprocd ", kVersion));
   app.add_option("--listen", flags.listen,
-                 "Address to serve on, repeatable: unix:PATH (default unix:run/pprocd.sock) or "
-                 "tcp:HOST:PORT (port 0 picks a free port)")
+                 "Address to serve on, repeatable: unix:PATH or tcp:HOST:PORT (port 0 picks a "
+                 "free port). Default: $PPROCD_ADDRESS, else the per-user socket "
+                 "$XDG_RUNTIME_DIR/pprocd/pprocd.sock (/tmp/pprocd-UID/pprocd.sock when "
+                 "XDG_RUNTIME_DIR is unset), where every client looks")
       ->take_all();
-  app.add_option("--state-dir", flags.state_dir, "Directory for the server's state")
-      ->capture_default_str();
+  app.add_option("--state-dir", flags.state_dir,
+                 "Directory for the server's state (default $XDG_STATE_HOME/pprocd, else "
+                 "~/.local/state/pprocd)");
   app.add_option("--workers", flags.workers, "Pooled worker processes (default: CPU count)");
   app.add_option("--max-queued-items", flags.max_queued_items,
                  "Inputs waiting for a worker, over all calls, before RESOURCE_EXHAUSTED")
@@ -575,11 +609,14 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
     return error.get_exit_code() == 0 ? absl::CancelledError("help shown")
                                       : absl::AbortedError(error.what());
   }
-  if (!settings.check_path.empty() || flags.config_path.empty()) return settings;
-  absl::StatusOr<ServerConfig> loaded = LoadConfig(flags.config_path);
-  if (!loaded.ok()) return loaded.status();
-  settings.config = *std::move(loaded);
-  ApplyConfig(settings.config, app, &flags);
+  if (!settings.check_path.empty()) return settings;
+  if (!flags.config_path.empty()) {
+    absl::StatusOr<ServerConfig> loaded = LoadConfig(flags.config_path);
+    if (!loaded.ok()) return loaded.status();
+    settings.config = *std::move(loaded);
+    ApplyConfig(settings.config, app, &flags);
+  }
+  PPROCD_RETURN_IF_ERROR(ApplyDefaults(&flags));
   return settings;
 }
 

@@ -619,10 +619,38 @@ class PersistentCommand {
   bool first_line_ = true;
 };
 
+// A registered Python function: its calls run in its Python pool, which the
+// scheduler starts; no worker of the template ever calls this body.
+CallableDef MakePythonCallable(CommandSpec spec) {
+  CallableDef def;
+  def.name = spec.name;
+  def.description = spec.description;
+  def.kind = spec.python->channel ? v1::CALLABLE_KIND_CHANNEL : v1::CALLABLE_KIND_FUNCTION;
+  def.params = spec.params;
+  if (def.params.empty()) {
+    ParamSpec input;
+    input.name = "arguments";
+    input.type = v1::PARAMETER_TYPE_ANY;
+    input.description = "bound to the function's parameters by the service rule";
+    def.params.push_back(std::move(input));
+  }
+  def.origin =
+      absl::StrCat("python: ", spec.python->DisplayName(), " (", spec.python->module_file, ")");
+  const std::string name = def.name;
+  auto elsewhere = [name](const BoundArgs&) -> absl::StatusOr<Value> {
+    return absl::InternalError(absl::StrCat(name, " runs in its Python pool, not here"));
+  };
+  def.body = elsewhere;
+  def.channel_body = [elsewhere](const BoundArgs& args, Channel&) { return elsewhere(args); };
+  def.python = std::move(spec.python);
+  return def;
+}
+
 }  // namespace
 
 absl::StatusOr<CallableDef> MakeCommandCallable(CommandSpec spec) {
   if (spec.name.empty()) return absl::InvalidArgumentError("name: a callable needs a name");
+  if (spec.python != nullptr) return MakePythonCallable(std::move(spec));
   if (spec.argv.empty() || spec.argv[0].empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("argv: callable ", spec.name, " needs a program to run"));

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "worker/python_target.h"
 #include "worker/registry.h"
 
 namespace pprocd {
@@ -68,6 +69,9 @@ struct CommandSpec {
   // Declared parameters: arguments are checked against them before the
   // program runs.
   std::vector<ParamSpec> params;
+  // Set instead of argv: a Python function (`python = "module:function"`)
+  // run in a forked Python pool, not a program.
+  std::shared_ptr<const PythonTarget> python;
 };
 
 // The callable that runs `spec`; a persistent command's also has a

@@ -21,6 +21,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/callable.h"
 #include "pprocd/v1/callable.pb.h"
+#include "worker/python_target.h"
 
 namespace pprocd {
 
@@ -71,6 +72,10 @@ struct CallableDef {
   v1::CallableLimits limits = {};
   // May be set for kind CALLABLE_KIND_FUNCTION, beside `body`.
   BatchBody batch_body = nullptr;
+  // A Python function run in a forked Python pool: calls of this callable
+  // go to that pool's workers, never to a body here (its body only says
+  // so). Its file_stamp is empty: each call stamps it (StampedNow).
+  std::shared_ptr<const PythonTarget> python;
 
   bool is_channel() const { return kind == v1::CALLABLE_KIND_CHANNEL; }
 };

@@ -246,8 +246,8 @@ absl::StatusOr<TemplateProcess> TemplateProcess::Start(const Registry& registry)
   return TemplateProcess(pid, UniqueFd(fds[0]));
 }
 
-absl::StatusOr<TemplateProcess> TemplateProcess::Exec(const std::vector<std::string>& args,
-                                                      absl::Duration timeout) {
+absl::StatusOr<TemplateProcess> TemplateProcess::Launch(const std::string& program,
+                                                        const std::vector<std::string>& argv) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
     return ErrnoStatus(errno, "socketpair for the template");
@@ -259,12 +259,10 @@ absl::StatusOr<TemplateProcess> TemplateProcess::Exec(const std::vector<std::str
     child_end.Reset(::fcntl(fds[1], F_DUPFD_CLOEXEC, kExecControlFd + 1));
     if (!child_end.valid()) return ErrnoStatus(errno, "dup the template socket");
   }
-  std::vector<std::string> argv_storage;
-  argv_storage.push_back("pprocd");
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
+  std::vector<std::string> argv_storage = argv;
+  std::vector<char*> raw_argv;
+  for (std::string& arg : argv_storage) raw_argv.push_back(arg.data());
+  raw_argv.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -277,13 +275,21 @@ absl::StatusOr<TemplateProcess> TemplateProcess::Exec(const std::vector<std::str
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
   const int spawned =
-      ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv.data(), environ);
+      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, raw_argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
-  if (spawned != 0) return ErrnoStatus(spawned, "start a new template process");
-  child_end.Reset();
-  TemplateProcess started(pid, std::move(server_end));
+  if (spawned != 0) return ErrnoStatus(spawned, absl::StrCat("start ", program));
+  return TemplateProcess(pid, std::move(server_end));
+}
 
+absl::StatusOr<TemplateProcess> TemplateProcess::Exec(const std::vector<std::string>& args,
+                                                      absl::Duration timeout) {
+  std::vector<std::string> argv;
+  argv.push_back("pprocd");
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<TemplateProcess> launched = Launch("/proc/self/exe", argv);
+  if (!launched.ok()) return launched.status();
+  TemplateProcess started = *std::move(launched);
   pollfd ready{started.control_fd(), POLLIN, 0};
   int polled;
   do {

@@ -67,6 +67,14 @@ class TemplateProcess {
   static absl::StatusOr<TemplateProcess> Exec(const std::vector<std::string>& args,
                                               absl::Duration timeout);
 
+  // Starts `program` with `argv` (argv[0] included) and its control socket
+  // as descriptor kExecControlFd, without waiting: its first event is a
+  // TemplateStarted. Safe once threads exist; call it on
+  // the thread that will keep the template (a template started with
+  // PR_SET_PDEATHSIG dies with the thread that started it).
+  static absl::StatusOr<TemplateProcess> Launch(const std::string& program,
+                                                const std::vector<std::string>& argv);
+
   TemplateProcess(TemplateProcess&& other) noexcept
       : pid_(std::exchange(other.pid_, -1)), control_(std::move(other.control_)) {}
   TemplateProcess& operator=(TemplateProcess&&) = delete;

@@ -11,28 +11,75 @@ import (
 // when Dial is given none.
 const AddressEnv = "PPROCD_ADDRESS"
 
-// DefaultAddress is where the server listens by default (scripts/run serves
-// there): a UNIX socket relative to the working directory.
-const DefaultAddress = "unix:run/pprocd.sock"
+// SystemSocket is where a system-wide server listens (deploy/systemd).
+const SystemSocket = "/run/pprocd/pprocd.sock"
 
-var passThroughSchemes = []string{"unix-abstract:", "dns:", "ipv4:", "ipv6:"}
+// UserSocketPath returns the per-user socket, where pprocd (and scripts/run)
+// listens by default: $XDG_RUNTIME_DIR/pprocd/pprocd.sock when
+// XDG_RUNTIME_DIR is an absolute path, else /tmp/pprocd-UID/pprocd.sock.
+func UserSocketPath() string {
+	if runtime := os.Getenv("XDG_RUNTIME_DIR"); strings.HasPrefix(runtime, "/") {
+		return strings.TrimRight(runtime, "/") + "/pprocd/pprocd.sock"
+	}
+	return fmt.Sprintf("/tmp/pprocd-%d/pprocd.sock", os.Geteuid())
+}
 
-// ResolveAddress returns the gRPC target for address: the argument, else
-// $PPROCD_ADDRESS, else DefaultAddress. Accepted forms, as by the Python and
-// C++ clients: unix:PATH (relative or absolute), unix:///ABS, a bare socket
-// path (containing "/" or ending in ".sock"), tcp:HOST:PORT and HOST:PORT.
-func ResolveAddress(address string) (string, error) {
+// Located is where LocateServer looked and what it chose.
+type Located struct {
+	// Target is the gRPC target to connect to.
+	Target string
+	// Tried lists what was tried, in order, e.g.
+	// "unix:/run/pprocd/pprocd.sock (the system socket)".
+	Tried []string
+	// NoServerHint is what a "no server" error adds: what was tried and
+	// how to start a server.
+	NoServerHint string
+}
+
+// LocateServer follows the search order shared with the server and every
+// client: address, else $PPROCD_ADDRESS, else the per-user socket
+// (UserSocketPath), else the system socket (SystemSocket). Without address
+// and $PPROCD_ADDRESS, the first of the two sockets that exists is used
+// (the per-user one when neither does).
+func LocateServer(address string) (Located, error) {
 	if address != "" {
-		return normalizeAddress(address)
+		target, err := normalizeAddress(address)
+		if err != nil {
+			return Located{}, err
+		}
+		tried := target + " (the address given)"
+		return Located{target, []string{tried}, "tried " + tried + "; " + startHint(target)}, nil
 	}
 	if fromEnv := os.Getenv(AddressEnv); fromEnv != "" {
 		target, err := normalizeAddress(fromEnv)
 		if err != nil {
-			return "", fmt.Errorf("$%s: %w", AddressEnv, err)
+			return Located{}, fmt.Errorf("$%s: %w", AddressEnv, err)
 		}
-		return target, nil
+		tried := target + " (from $" + AddressEnv + ")"
+		return Located{target, []string{tried}, "tried " + tried + "; " + startHint(target)}, nil
 	}
-	return normalizeAddress(DefaultAddress)
+	user := UserSocketPath()
+	target := "unix:" + user
+	if _, err := os.Stat(user); err != nil {
+		if _, err := os.Stat(SystemSocket); err == nil {
+			target = "unix:" + SystemSocket
+		}
+	}
+	tried := []string{"unix:" + user + " (the per-user socket)", "unix:" + SystemSocket + " (the system socket)"}
+	hint := "tried " + strings.Join(tried, ", then ") + ", as no address was given and $" + AddressEnv +
+		" is unset; start one with `pprocd` or scripts/run"
+	return Located{target, tried, hint}, nil
+}
+
+var passThroughSchemes = []string{"unix-abstract:", "dns:", "ipv4:", "ipv6:"}
+
+// ResolveAddress returns the gRPC target for address: LocateServer's
+// Target. Accepted forms, as by the Python and C++ clients: unix:PATH
+// (relative or absolute), unix:///ABS, a bare socket path (containing "/"
+// or ending in ".sock"), tcp:HOST:PORT and HOST:PORT.
+func ResolveAddress(address string) (string, error) {
+	located, err := LocateServer(address)
+	return located.Target, err
 }
 
 func badAddress(address, why string) error {
@@ -93,8 +140,8 @@ func checkHostPort(original, hostPort string) error {
 	return nil
 }
 
-// listenHint says how to start a server that serves target.
-func listenHint(target string) string {
+// startHint says how to start a server that serves target.
+func startHint(target string) string {
 	listen := ""
 	if path, ok := strings.CutPrefix(target, "unix:"); ok {
 		if strings.HasPrefix(path, "///") {
@@ -104,13 +151,10 @@ func listenHint(target string) string {
 	} else {
 		for _, scheme := range passThroughSchemes {
 			if strings.HasPrefix(target, scheme) {
-				return "start it with scripts/run"
+				return "start one with `pprocd` or scripts/run"
 			}
 		}
 		listen = "tcp:" + target
 	}
-	if listen == DefaultAddress {
-		return fmt.Sprintf("start it with scripts/run (or pprocd --listen %s)", listen)
-	}
-	return fmt.Sprintf("start it with scripts/run --listen %s (or pprocd --listen %s)", listen, listen)
+	return fmt.Sprintf("start one with `pprocd --listen %s` or scripts/run --listen %s", listen, listen)
 }

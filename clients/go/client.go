@@ -6,7 +6,7 @@
 // Client.WithValueForm and Options.ValueForm for the Value form, one
 // google.protobuf.Value per item).
 //
-//	client, err := pprocd.Dial(ctx, "unix:run/pprocd.sock")
+//	client, err := pprocd.Dial(ctx, "") // $PPROCD_ADDRESS, else the per-user socket
 //	...
 //	for result, err := range client.Map(ctx, "square", pprocd.Values([]int{1, 2, 3}), nil) {
 //		...
@@ -39,20 +39,23 @@ type Client struct {
 	conn   *grpc.ClientConn
 	stub   pprocdv1.ProcessFarmServiceClient
 	target string
+	// What an UNAVAILABLE error adds (Located.NoServerHint).
+	noServerHint string
 	// Calls use the Value form unless an Options says otherwise.
 	valueForm bool
 }
 
-// Dial connects to the server at address (see ResolveAddress: "" means
-// $PPROCD_ADDRESS, else DefaultAddress) and waits until the connection is
-// ready, or fails: with no server there, the error is a *CallError that
-// errors.Is ErrUnavailable and names the address and how to start a
-// server. ctx bounds the wait. Extra options go to grpc.NewClient.
+// Dial connects to the server at address (see LocateServer: "" means
+// $PPROCD_ADDRESS, else the per-user socket, else the system socket) and
+// waits until the connection is ready, or fails: with no server there, the
+// error is a *CallError that errors.Is ErrUnavailable and names each address
+// tried and how to start a server. ctx bounds the wait. Extra options go to grpc.NewClient.
 func Dial(ctx context.Context, address string, options ...grpc.DialOption) (*Client, error) {
-	target, err := ResolveAddress(address)
+	located, err := LocateServer(address)
 	if err != nil {
 		return nil, err
 	}
+	target := located.Target
 	all := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
@@ -61,7 +64,8 @@ func Dial(ctx context.Context, address string, options ...grpc.DialOption) (*Cli
 	if err != nil {
 		return nil, fmt.Errorf("pprocd: %s: %w", target, err)
 	}
-	client := &Client{conn: conn, stub: pprocdv1.NewProcessFarmServiceClient(conn), target: target}
+	client := &Client{conn: conn, stub: pprocdv1.NewProcessFarmServiceClient(conn), target: target,
+		noServerHint: located.NoServerHint}
 	conn.Connect()
 	for {
 		state := conn.GetState()
@@ -70,7 +74,7 @@ func Dial(ctx context.Context, address string, options ...grpc.DialOption) (*Cli
 			return client, nil
 		case connectivity.TransientFailure, connectivity.Shutdown:
 			conn.Close()
-			return nil, unavailable(target)
+			return nil, unavailable(located)
 		}
 		if !conn.WaitForStateChange(ctx, state) {
 			conn.Close()

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
+	"syscall"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -17,8 +20,10 @@ import (
 
 func TestResolveAddress(t *testing.T) {
 	t.Setenv(pprocd.AddressEnv, "")
+	runtime := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", runtime)
 	for address, want := range map[string]string{
-		"":                          "unix:run/pprocd.sock",
+		"":                          "unix:" + runtime + "/pprocd/pprocd.sock",
 		"unix:run/x.sock":           "unix:run/x.sock",
 		"unix:///var/run/p.sock":    "unix:///var/run/p.sock",
 		"run/pprocd.sock":           "unix:run/pprocd.sock",
@@ -119,6 +124,54 @@ func TestItemErrorsMatchTheirKindsSentinel(t *testing.T) {
 	}
 }
 
+func TestThePerUserSocketWithoutXdgRuntimeDirIsInAPrivateTmpDir(t *testing.T) {
+	want := fmt.Sprintf("/tmp/pprocd-%d/pprocd.sock", os.Geteuid())
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	if got := pprocd.UserSocketPath(); got != want {
+		t.Errorf("UserSocketPath() = %q, want %q", got, want)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", "relative/dir") // ignored, as XDG says
+	if got := pprocd.UserSocketPath(); got != want {
+		t.Errorf("UserSocketPath() with a relative XDG_RUNTIME_DIR = %q, want %q", got, want)
+	}
+}
+
+func TestAnExistingPerUserSocketIsUsed(t *testing.T) {
+	t.Setenv(pprocd.AddressEnv, "")
+	runtime := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", runtime)
+	socket := filepath.Join(runtime, "pprocd", "pprocd.sock")
+	if err := os.Mkdir(filepath.Dir(socket), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mknod(socket, syscall.S_IFSOCK|0o600, 0); err != nil {
+		t.Fatal(err)
+	}
+	located, err := pprocd.LocateServer("")
+	if err != nil || located.Target != "unix:"+socket {
+		t.Errorf("LocateServer(\"\") = %+v, %v; want the target unix:%s", located, err, socket)
+	}
+}
+
+func TestDialWithoutAnAddressNamesEverySocketTriedAndHowToStartOne(t *testing.T) {
+	t.Setenv(pprocd.AddressEnv, "")
+	runtime := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", runtime)
+	_, err := pprocd.Dial(context.Background(), "")
+	if !errors.Is(err, pprocd.ErrUnavailable) {
+		t.Fatalf("Dial to no server: %v, want ErrUnavailable", err)
+	}
+	text := err.Error()
+	user := strings.Index(text, "unix:"+runtime+"/pprocd/pprocd.sock (the per-user socket)")
+	system := strings.Index(text, "unix:/run/pprocd/pprocd.sock (the system socket)")
+	if user < 0 || system < user {
+		t.Errorf("the error does not name the per-user, then the system socket: %s", text)
+	}
+	if !strings.Contains(text, "$PPROCD_ADDRESS") || !strings.Contains(text, "start one with `pprocd` or scripts/run") {
+		t.Errorf("the error does not say how to start a server: %s", text)
+	}
+}
+
 func TestDialWithoutAServerIsUnavailable(t *testing.T) {
 	address := "unix:" + filepath.Join(t.TempDir(), "nobody.sock")
 	_, err := pprocd.Dial(context.Background(), address)
@@ -131,5 +184,8 @@ func TestDialWithoutAServerIsUnavailable(t *testing.T) {
 	var callErr *pprocd.CallError
 	if !errors.As(err, &callErr) || callErr.Hint == "" {
 		t.Errorf("no hint in %v", err)
+	}
+	if want := "`pprocd --listen " + address + "` or scripts/run --listen " + address; !strings.Contains(err.Error(), want) {
+		t.Errorf("%v does not say %q", err, want)
 	}
 }

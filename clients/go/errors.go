@@ -173,15 +173,15 @@ func (c *Client) callError(method string, err error) error {
 	}
 	out := &CallError{Method: method, Status: st}
 	if st.Code() == codes.Unavailable {
-		out.Hint = fmt.Sprintf("no pprocd at %s: %s", c.target, listenHint(c.target))
+		out.Hint = fmt.Sprintf("no pprocd at %s: %s", c.target, c.noServerHint)
 	}
 	return out
 }
 
-func unavailable(target string) error {
+func unavailable(located Located) error {
 	return &CallError{
 		Method: "Dial",
-		Hint:   fmt.Sprintf("no pprocd at %s: %s", target, listenHint(target)),
+		Hint:   fmt.Sprintf("no pprocd at %s: %s", located.Target, located.NoServerHint),
 		Status: status.New(codes.Unavailable, "cannot connect"),
 	}
 }

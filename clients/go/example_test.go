@@ -12,7 +12,7 @@ import (
 // fails alone.
 func Example() {
 	ctx := context.Background()
-	client, err := pprocd.Dial(ctx, "") // $PPROCD_ADDRESS, else unix:run/pprocd.sock
+	client, err := pprocd.Dial(ctx, "") // $PPROCD_ADDRESS, else the per-user socket
 	if err != nil {
 		log.Fatal(err)
 	}

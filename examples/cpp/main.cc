@@ -3,7 +3,7 @@
 // work as a background job and follows it to the end with Reconnect.
 //
 // Usage: pprocd_example [ADDRESS]   (default: $PPROCD_ADDRESS, else
-// unix:run/pprocd.sock). Exit status 0 when every result is right.
+// the per-user socket). Exit status 0 when every result is right.
 #include <cstdio>
 #include <string>
 #include <vector>

@@ -1,21 +1,49 @@
 #!/usr/bin/env python3
-"""Sequential reference of simple_managed_map.py, simple_managed_map_reusable.py
-and start_loop.py: calculate(i, j) called in a nested loop (the tutorial's
-simple1)."""
 
-from common import N, Timer, calculate, parse_args, print_grid, say
+"""
+A simple example of sequential computation in a nested loop (the sequential
+version of simple_managed_map and simple_manage_map_reusable).
+"""
 
+import time
 
-def main():
-    args = parse_args(__doc__, parallel=False)
-    with Timer():
-        results = []
-        say("Calculating...")
-        for i in range(N):
-            for j in range(N):
-                results.append(calculate(i, j, args.delay))
-        print_grid(results)
+# Array size and a limit on the number of processes.
 
+N = 10
+limit = 10
+delay = 0.01
+
+# Work function.
+
+def calculate(i, j):
+
+    "A supposedly time-consuming calculation on 'i' and 'j'."
+
+    time.sleep(delay)
+    return i * N + j
+
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    # Initialise an array.
+
+    results = []
+
+    # Perform the work.
+
+    print("Calculating...")
+    for i in range(0, N):
+        for j in range(0, N):
+            results.append(calculate(i, j))
+
+    # Show the results.
+
+    for i in range(0, N):
+        for result in results[i*N:i*N+N]:
+            print(result, end=" ")
+        print()
+
+    print("Time taken:", time.time() - t)

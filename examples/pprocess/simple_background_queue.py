@@ -1,62 +1,102 @@
 #!/usr/bin/env python3
-"""pprocess's simple_background_queue with pprocd: the whole computation is
-started as a background job (a BackgroundCallable at "task.socket"), which
-the server runs whether or not this program stays; a BackgroundQueue
-reconnects to it, possibly from another process, and takes the results as
-they arrive.
 
-  simple_background_queue.py              start, then collect, in one process
-  simple_background_queue.py --start      start the job and exit
-  simple_background_queue.py --reconnect  collect the job's results, print the grid
+"""
+A simple example of parallel computation using a queue, a managed callable,
+and a background process that runs the whole computation: start it with
+--start, collect its results later (from another process) with --reconnect,
+or do both at once with neither.
+"""
 
-Sequential reference: simple2.py."""
+import pprocd.pprocess as pprocess
+import time
+import sys
 
-import pprocd
+# Array size and a limit on the number of processes.
 
-from common import N, Timer, as_int, delay_ms, parse_args, print_grid, say
+N = 10
+limit = 10
+delay = 0.01
 
-# The job's address: its name, and the socket file the server serves it on
-# (in the current directory) when it has per-job sockets.
-ADDRESS = "task.socket"
+# Work function.
 
+def calculate(i, j):
 
-def main():
-    args = parse_args(__doc__, background=True)
-    farm = pprocd.Farm(args.address)
-    with Timer():
-        if not args.reconnect:
+    "A supposedly time-consuming calculation on 'i' and 'j'."
 
-            # Wrap the computation: calling ptask starts a background job of
-            # calculate_tagged, each input in a new process. replace=True: a
-            # job of an earlier run at this address, if it has ended, goes.
-            ptask = pprocd.BackgroundCallable(ADDRESS, "calculate_tagged", farm=farm,
-                                              limit=args.limit, reuse=False, replace=True)
+    time.sleep(delay)
+    return (i, j, i * N + j)
 
-            # Perform the work: one job, one input per cell.
-            say("Calculating...")
-            ptask.map((i, j, N, delay_ms(args)) for i in range(N) for j in range(N))
+# Background computation.
 
-            # Discard the callable: the job runs on without it.
-            del ptask
-            say("Discarded the callable.")
+def task():
 
-        if not args.start:
+    # Initialise the communications queue with a limit on the number of
+    # channels/processes.
 
-            # Open a queue and reconnect to the task.
-            say("Opening a queue.")
-            queue = pprocd.BackgroundQueue(ADDRESS, farm=farm)
+    queue = pprocess.Queue(limit=limit)
 
-            # Initialise an array.
-            results = [0] * N * N
+    # Initialise an array.
 
-            # Wait for the results, storing each as it arrives.
-            say("Waiting for persistent results")
-            for i, j, result in queue:
-                results[as_int(i) * N + as_int(j)] = result
+    results = [0] * N * N
 
-            # Show the results.
-            print_grid(results)
+    # Wrap the calculate function and manage it.
 
+    calc = queue.manage(pprocess.MakeParallel(calculate))
+
+    # Perform the work.
+
+    print("Calculating...")
+    for i in range(0, N):
+        for j in range(0, N):
+            calc(i, j)
+
+    # Store the results as they arrive.
+
+    print("Finishing...")
+    for i, j, result in queue:
+        results[i*N+j] = result
+
+    return results
+
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    if "--reconnect" not in sys.argv:
+
+        # Wrap the computation and manage it.
+
+        ptask = pprocess.BackgroundCallable("task.socket", pprocess.MakeParallel(task))
+
+        # Perform the work.
+
+        ptask()
+
+        # Discard the callable.
+
+        del ptask
+        print("Discarded the callable.")
+
+    if "--start" not in sys.argv:
+
+        # Open a queue and reconnect to the task.
+
+        print("Opening a queue.")
+        queue = pprocess.BackgroundQueue("task.socket")
+
+        # Wait for the results.
+
+        print("Waiting for persistent results")
+        for results in queue:
+            pass # should only be one element
+
+        # Show the results.
+
+        for i in range(0, N):
+            for result in results[i*N:i*N+N]:
+                print(result, end=" ")
+            print()
+
+        print("Time taken:", time.time() - t)

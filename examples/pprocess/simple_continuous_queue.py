@@ -1,42 +1,65 @@
 #!/usr/bin/env python3
-"""The tutorial's simple_continuous_queue with pprocd: one call per row of a
-channel callable, calculate_row(i, n, delay_ms), which sends [i, j, i*N + j]
-for every j of its row; a continuous Queue yields every value sent, as it
-arrives. Sequential reference: simple2.py."""
 
-import pprocd
+"""
+A simple example of parallel computation using a queue, a managed callable
+and continuous communications: each process sends a whole row of results.
+"""
 
-from common import N, Timer, as_int, delay_ms, parse_args, print_grid, say
+import pprocd.pprocess as pprocess
+import time
 
+# Array size and a limit on the number of processes.
 
-def main():
-    args = parse_args(__doc__)
-    farm = pprocd.Farm(args.address)
-    with Timer():
-        # Initialise the communications queue with a limit on the number of
-        # calls running at once, each in a new process; continuous: every
-        # value a call sends is a result.
-        queue = farm.Queue(limit=args.limit, continuous=True, reuse=False)
+N = 10
+limit = 10
+delay = 0.01
 
-        # Initialise an array.
-        results = [0] * N * N
+# Work function.
 
-        # Manage the server's calculate_row channel callable.
-        calc = queue.manage("calculate_row")
+def calculate(ch, i):
 
-        # Perform the work: one call per row.
-        say("Calculating...")
-        for i in range(N):
-            calc(i, N, delay_ms(args))
+    "A supposedly time-consuming calculation on 'i'."
 
-        # Store the results as they arrive.
-        say("Finishing...")
-        for i, j, result in queue:
-            results[as_int(i) * N + as_int(j)] = result
+    for j in range(0, N):
+        time.sleep(delay)
+        ch.send((i, j, i * N + j))
 
-        # Show the results.
-        print_grid(results)
-
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    # Initialise the communications queue with a limit on the number of
+    # channels/processes.
+
+    queue = pprocess.Queue(limit=limit, continuous=1)
+
+    # Initialise an array.
+
+    results = [0] * N * N
+
+    # Manage the calculate function.
+
+    calc = queue.manage(calculate)
+
+    # Perform the work.
+
+    print("Calculating...")
+    for i in range(0, N):
+        calc(i)
+
+    # Store the results as they arrive.
+
+    print("Finishing...")
+    for i, j, result in queue:
+        results[i*N+j] = result
+
+    # Show the results.
+
+    for i in range(0, N):
+        for result in results[i*N:i*N+N]:
+            print(result, end=" ")
+        print()
+
+    print("Time taken:", time.time() - t)

@@ -1,50 +1,75 @@
 #!/usr/bin/env python3
-"""The tutorial's simple_managed with pprocd: an Exchange subclass whose
-store_data stores each result by its position as it arrives; the program
-waits with finish(). Sequential reference: simple2.py."""
 
-import pprocd
+"""
+A simple example of parallel computation using an exchange and a managed
+callable.
+"""
 
-from common import N, Timer, as_int, delay_ms, parse_args, print_grid, say
+import pprocd.pprocess as pprocess
+import time
 
+# Array size and a limit on the number of processes.
 
-class MyExchange(pprocd.Exchange):
+N = 10
+limit = 10
+delay = 0.01
+
+# Monitoring class.
+
+class MyExchange(pprocess.Exchange):
 
     "Parallel convenience class containing the array assignment operation."
 
     def store_data(self, ch):
         i, j, result = ch.receive()
-        self.D[as_int(i) * N + as_int(j)] = result
+        self.D[i*N+j] = result
 
+# Work function.
 
-def main():
-    args = parse_args(__doc__)
-    farm = pprocd.Farm(args.address)
-    with Timer():
-        # Initialise the communications exchange with a limit on the number
-        # of calculations running at once, each in a new process.
-        exchange = MyExchange(farm, limit=args.limit, reuse=False)
+def calculate(i, j):
 
-        # Initialise an array - it is stored in the exchange to permit
-        # automatic assignment of values as the data arrives.
-        results = exchange.D = [0] * N * N
+    "A supposedly time-consuming calculation on 'i' and 'j'."
 
-        # Manage the server's calculate_tagged callable.
-        calc = exchange.manage("calculate_tagged")
+    time.sleep(delay)
+    return (i, j, i * N + j)
 
-        # Perform the work.
-        say("Calculating...")
-        for i in range(N):
-            for j in range(N):
-                calc(i, j, N, delay_ms(args))
-
-        # Wait for the results.
-        say("Finishing...")
-        exchange.finish()
-
-        # Show the results.
-        print_grid(results)
-
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    # Initialise the communications exchange with a limit on the number of
+    # channels/processes.
+
+    exchange = MyExchange(limit=limit)
+
+    # Initialise an array - it is stored in the exchange to permit automatic
+    # assignment of values as the data arrives.
+
+    results = exchange.D = [0] * N * N
+
+    # Wrap the calculate function and manage it.
+
+    calc = exchange.manage(pprocess.MakeParallel(calculate))
+
+    # Perform the work.
+
+    print("Calculating...")
+    for i in range(0, N):
+        for j in range(0, N):
+            calc(i, j)
+
+    # Wait for the results.
+
+    print("Finishing...")
+    exchange.finish()
+
+    # Show the results.
+
+    for i in range(0, N):
+        for result in results[i*N:i*N+N]:
+            print(result, end=" ")
+        print()
+
+    print("Time taken:", time.time() - t)

@@ -1,34 +1,54 @@
 #!/usr/bin/env python3
-"""The tutorial's simple_managed_map with pprocd: a Map collects the results
-of a managed calculate, called in a nested loop, each call in a new process;
-results come out in call order. Sequential reference: simple1.py."""
 
-import pprocd
+"""
+A simple example of parallel computation using a map and a managed callable.
+"""
 
-from common import N, Timer, delay_ms, parse_args, print_grid, say
+import pprocd.pprocess as pprocess
+import time
 
+# Array size and a limit on the number of processes.
 
-def main():
-    args = parse_args(__doc__)
-    farm = pprocd.Farm(args.address)
-    with Timer():
-        # Initialise the results using a map with a limit on the number of
-        # calculations running at once; reuse=False: a new process per call,
-        # as pprocess does unless asked to reuse processes.
-        results = farm.Map(limit=args.limit, reuse=False)
+N = 10
+limit = 10
+delay = 0.01
 
-        # Manage the server's calculate callable.
-        calc = results.manage("calculate")
+# Work function.
 
-        # Perform the work.
-        say("Calculating...")
-        for i in range(N):
-            for j in range(N):
-                calc(i, j, N, delay_ms(args))
+def calculate(i, j):
 
-        # Show the results.
-        print_grid(results)
+    "A supposedly time-consuming calculation on 'i' and 'j'."
 
+    time.sleep(delay)
+    return i * N + j
+
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    # Initialise the results using a map with a limit on the number of
+    # channels/processes.
+
+    results = pprocess.Map(limit=limit)
+
+    # Wrap the calculate function and manage it.
+
+    calc = results.manage(pprocess.MakeParallel(calculate))
+
+    # Perform the work.
+
+    print("Calculating...")
+    for i in range(0, N):
+        for j in range(0, N):
+            calc(i, j)
+
+    # Show the results.
+
+    for i in range(0, N):
+        for result in results[i*N:i*N+N]:
+            print(result, end=" ")
+        print()
+
+    print("Time taken:", time.time() - t)

@@ -1,41 +1,65 @@
 #!/usr/bin/env python3
-"""The tutorial's simple_managed_queue with pprocd: a Queue yields results as
-they complete; calculate_tagged returns [i, j, i*N + j], so each result is
-stored by its position. Sequential reference: simple2.py."""
 
-import pprocd
+"""
+A simple example of parallel computation using a queue and a managed
+callable.
+"""
 
-from common import N, Timer, as_int, delay_ms, parse_args, print_grid, say
+import pprocd.pprocess as pprocess
+import time
 
+# Array size and a limit on the number of processes.
 
-def main():
-    args = parse_args(__doc__)
-    farm = pprocd.Farm(args.address)
-    with Timer():
-        # Initialise the communications queue with a limit on the number of
-        # calculations running at once, each in a new process.
-        queue = farm.Queue(limit=args.limit, reuse=False)
+N = 10
+limit = 10
+delay = 0.01
 
-        # Initialise an array.
-        results = [0] * N * N
+# Work function.
 
-        # Manage the server's calculate_tagged callable.
-        calc = queue.manage("calculate_tagged")
+def calculate(i, j):
 
-        # Perform the work.
-        say("Calculating...")
-        for i in range(N):
-            for j in range(N):
-                calc(i, j, N, delay_ms(args))
+    "A supposedly time-consuming calculation on 'i' and 'j'."
 
-        # Store the results as they arrive.
-        say("Finishing...")
-        for i, j, result in queue:
-            results[as_int(i) * N + as_int(j)] = result
+    time.sleep(delay)
+    return (i, j, i * N + j)
 
-        # Show the results.
-        print_grid(results)
-
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    # Initialise the communications queue with a limit on the number of
+    # channels/processes.
+
+    queue = pprocess.Queue(limit=limit)
+
+    # Initialise an array.
+
+    results = [0] * N * N
+
+    # Wrap the calculate function and manage it.
+
+    calc = queue.manage(pprocess.MakeParallel(calculate))
+
+    # Perform the work.
+
+    print("Calculating...")
+    for i in range(0, N):
+        for j in range(0, N):
+            calc(i, j)
+
+    # Store the results as they arrive.
+
+    print("Finishing...")
+    for i, j, result in queue:
+        results[i*N+j] = result
+
+    # Show the results.
+
+    for i in range(0, N):
+        for result in results[i*N:i*N+N]:
+            print(result, end=" ")
+        print()
+
+    print("Time taken:", time.time() - t)

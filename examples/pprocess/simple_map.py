@@ -1,26 +1,50 @@
 #!/usr/bin/env python3
-"""Sequential reference of simple_pmap.py: the built-in map over the grid's
-(i, j) pairs (the tutorial's simple_map)."""
 
-import functools
+"""
+A simple example of sequential computation using the built-in map function
+(the sequential version of simple_pmap).
+"""
 
-from common import N, Timer, calculate, parse_args, print_grid, say
+import time
 
+# Array size and a limit on the number of processes.
 
-def calculate_pair(t, delay):
+N = 10
+limit = 10
+delay = 0.01
+
+# Work function.
+
+def calculate(t):
+
     "A supposedly time-consuming calculation on 't'."
+
     i, j = t
-    return calculate(i, j, delay)
+    time.sleep(delay)
+    return i * N + j
 
-
-def main():
-    args = parse_args(__doc__, parallel=False)
-    with Timer():
-        sequence = [(i, j) for i in range(N) for j in range(N)]
-        say("Calculating...")
-        results = list(map(functools.partial(calculate_pair, delay=args.delay), sequence))
-        print_grid(results)
-
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    # Initialise an array.
+
+    sequence = []
+    for i in range(0, N):
+        for j in range(0, N):
+            sequence.append((i, j))
+
+    # Perform the work.
+
+    results = list(map(calculate, sequence))
+
+    # Show the results.
+
+    for i in range(0, N):
+        for result in results[i*N:i*N+N]:
+            print(result, end=" ")
+        print()
+
+    print("Time taken:", time.time() - t)

@@ -1,69 +1,113 @@
 #!/usr/bin/env python3
-"""pprocess's simple_persistent_queue with pprocd: one background job per row
-(a BackgroundCallable at "task-<i>.socket" each, running the channel
-callable calculate_row, which sends [i, j, i*N + j] for every cell of row
-i), and a PersistentQueue connected to all of them that takes the cells as
-they arrive from any row.
 
-  simple_persistent_queue.py              start, then collect, in one process
-  simple_persistent_queue.py --start      start the jobs and exit
-  simple_persistent_queue.py --reconnect  collect the jobs' results, print the grid
+"""
+A simple example of parallel computation using a queue, a managed callable,
+and several background processes, each computing one row: start them with
+--start, collect their results later (from another process) with
+--reconnect, or do both at once with neither.
+"""
 
-Each row is one invocation, so --limit changes nothing here (the server
-runs at most its --workers rows at once). Sequential reference: simple2.py."""
+import pprocd.pprocess as pprocess
+import time
+import sys
 
-import pprocd
+# Array size and a limit on the number of processes.
 
-from common import N, Timer, as_int, delay_ms, parse_args, print_grid, say
+N = 10
+limit = 10
+delay = 0.01
 
+# Work function.
 
-def address(i):
-    """The address of row i's job: its name, and its socket file when the
-    server has per-job sockets."""
-    return "task-%d.socket" % i
+def calculate(i, j):
 
+    "A supposedly time-consuming calculation on 'i' and 'j'."
 
-def main():
-    args = parse_args(__doc__, background=True)
-    farm = pprocd.Farm(args.address)
-    with Timer():
-        if not args.reconnect:
+    time.sleep(delay)
+    return (i, j, i * N + j)
 
-            say("Calculating...")
-            for i in range(N):
+# Background computation.
 
-                # Make a distinct background callable for each part of the
-                # computation (replace=True: an ended job of an earlier run
-                # at this address goes).
-                ptask_i = pprocd.BackgroundCallable(address(i), "calculate_row", farm=farm,
-                                                    reuse=False, replace=True)
+def task(i):
 
-                # Perform the work.
-                ptask_i(i, N, delay_ms(args))
+    # Initialise the communications queue with a limit on the number of
+    # channels/processes.
 
-            # Discard the callable.
-            del ptask_i
-            say("Discarded the callable.")
+    queue = pprocess.Queue(limit=limit)
 
-        if not args.start:
+    # Initialise an array.
 
-            # Open a queue and reconnect to the tasks.
-            say("Opening a queue.")
-            queue = pprocd.PersistentQueue(farm=farm)
-            for i in range(N):
-                queue.connect(address(i))
+    results = [0] * N
 
-            # Initialise an array.
-            results = [0] * N * N
+    # Wrap the calculate function and manage it.
 
-            # Wait for the results: cells of any row, as they arrive.
-            say("Waiting for persistent results")
-            for i, j, result in queue:
-                results[as_int(i) * N + as_int(j)] = result
+    calc = queue.manage(pprocess.MakeParallel(calculate))
 
-            # Show the results.
-            print_grid(results)
+    # Perform the work.
 
+    print("Calculating...")
+    for j in range(0, N):
+        calc(i, j)
+
+    # Store the results as they arrive.
+
+    print("Finishing...")
+    for i, j, result in queue:
+        results[j] = result
+
+    return i, results
+
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    if "--reconnect" not in sys.argv:
+
+        # Wrap the computation and manage it.
+
+        ptask = pprocess.MakeParallel(task)
+
+        for i in range(0, N):
+
+            # Make a distinct callable for each part of the computation.
+
+            ptask_i = pprocess.BackgroundCallable("task-%d.socket" % i, ptask)
+
+            # Perform the work.
+
+            ptask_i(i)
+
+        # Discard the callable.
+
+        del ptask
+        print("Discarded the callable.")
+
+    if "--start" not in sys.argv:
+
+        # Open a queue and reconnect to the task.
+
+        print("Opening a queue.")
+        queue = pprocess.PersistentQueue()
+        for i in range(0, N):
+            queue.connect("task-%d.socket" % i)
+
+        # Initialise an array.
+
+        results = [0] * N
+
+        # Wait for the results.
+
+        print("Waiting for persistent results")
+        for i, result in queue:
+            results[i] = result
+
+        # Show the results.
+
+        for i in range(0, N):
+            for result in results[i]:
+                print(result, end=" ")
+            print()
+
+        print("Time taken:", time.time() - t)

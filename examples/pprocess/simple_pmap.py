@@ -1,28 +1,50 @@
 #!/usr/bin/env python3
-"""The tutorial's simple_pmap with pprocd: pmap over the grid's (i, j) pairs,
-run by the server's calculate(i, j, n, delay_ms) callable, each in a new
-process, results in input order. Sequential reference: simple_map.py."""
 
-import pprocd
+"""
+A simple example of parallel computation using map-style processing.
+"""
 
-from common import N, Timer, delay_ms, parse_args, print_grid, say
+import pprocd.pprocess as pprocess
+import time
 
+# Array size and a limit on the number of processes.
 
-def main():
-    args = parse_args(__doc__)
-    farm = pprocd.Farm(args.address)
-    with Timer():
-        # Initialise an array: one argument list per call.
-        sequence = [(i, j, N, delay_ms(args)) for i in range(N) for j in range(N)]
+N = 10
+limit = 10
+delay = 0.01
 
-        # Perform the work.
-        say("Calculating...")
-        # reuse=False: a new process per call, as pprocess.pmap does by default.
-        results = farm.pmap("calculate", sequence, limit=args.limit, reuse=False)
+# Work function.
 
-        # Show the results.
-        print_grid(results)
+def calculate(t):
 
+    "A supposedly time-consuming calculation on 't'."
+
+    i, j = t
+    time.sleep(delay)
+    return i * N + j
+
+# Main program.
 
 if __name__ == "__main__":
-    main()
+
+    t = time.time()
+
+    # Initialise an array.
+
+    sequence = []
+    for i in range(0, N):
+        for j in range(0, N):
+            sequence.append((i, j))
+
+    # Perform the work.
+
+    results = pprocess.pmap(calculate, sequence, limit=limit)
+
+    # Show the results.
+
+    for i in range(0, N):
+        for result in results[i*N:i*N+N]:
+            print(result, end=" ")
+        print()
+
+    print("Time taken:", time.time() - t)

@@ -1,9 +1,20 @@
 #include "server/config/callable_config.h"
 
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "worker/registry.h"
 
 namespace pprocd::config_internal {
@@ -121,11 +132,128 @@ void ReadEnv(TableReader& reader, ErrorList* errors, CommandSpec* spec) {
   }
 }
 
+// The first executable file called `program` in $PATH ("" when none), or
+// `program` itself when it names a path.
+std::string FindProgram(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "/usr/bin:/bin", ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = absl::StrCat(dir, "/", program);
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// The source file of module `module` (dotted) under one of `path`'s
+// directories: a.b is a/b.py or a/b/__init__.py. "" when none has it.
+std::string FindModuleFile(const std::string& module, const std::vector<std::string>& path) {
+  const std::string relative = absl::StrReplaceAll(module, {{".", "/"}});
+  for (const std::string& dir : path) {
+    for (const std::string& candidate : {absl::StrCat(dir, "/", relative, ".py"),
+                                         absl::StrCat(dir, "/", relative, "/__init__.py")}) {
+      struct stat file;
+      if (::stat(candidate.c_str(), &file) == 0 && S_ISREG(file.st_mode)) return candidate;
+    }
+  }
+  return "";
+}
+
+// A Python callable: python = "module:function" or "file.py:function",
+// imported from python_path (relative to the config file; default: its
+// directory) by `interpreter` (default python3, looked up in PATH; it must
+// have pprocd's Python package). It runs in a forked Python pool.
+void ReadPython(TableReader& reader, const std::string& base_dir, ErrorList* errors,
+                CommandSpec* spec) {
+  for (const char* key : {"argv", "mode", "output", "working_dir", "env"}) {
+    if (const toml::node* node = reader.Find(key)) {
+      errors->Add(node->source(),
+                  absl::StrCat(reader.KeyPath(key), ": a Python callable (python = ...) has none"));
+    }
+  }
+  const std::optional<std::string> target = reader.String("python");
+  if (!target.has_value()) return;
+  const size_t colon = target->rfind(':');
+  const toml::source_region& where = reader.Find("python")->source();
+  if (colon == std::string::npos || colon == 0 || colon + 1 == target->size()) {
+    errors->Add(where, absl::StrCat(reader.KeyPath("python"),
+                                    " must be \"module:function\" or \"file.py:function\", not \"",
+                                    *target, "\""));
+    return;
+  }
+  auto python = std::make_shared<PythonTarget>();
+  python->qualname = target->substr(colon + 1);
+  std::string module = target->substr(0, colon);
+  std::vector<std::string> path;
+  if (std::optional<std::vector<std::string>> entries = reader.StringList("python_path")) {
+    for (const std::string& entry : *entries) path.push_back(ResolvePath(base_dir, entry));
+  }
+  if (absl::EndsWith(module, ".py")) {
+    python->module_file = ResolvePath(base_dir, module);
+    const size_t slash = python->module_file.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : python->module_file.substr(0, slash);
+    python->module = python->module_file.substr(slash + 1, python->module_file.size() - slash - 4);
+    if (path.empty()) path.push_back(dir);
+  } else {
+    python->module = module;
+    if (path.empty()) path.push_back(base_dir.empty() ? "." : base_dir);
+    python->module_file = FindModuleFile(module, path);
+    if (python->module_file.empty()) {
+      errors->Add(where, absl::StrCat(reader.KeyPath("python"), ": module ", module,
+                                      " is not in python_path (", absl::StrJoin(path, ", "),
+                                      "): add its directory to python_path"));
+      return;
+    }
+  }
+  for (std::string& entry : path) {
+    char resolved[PATH_MAX];
+    if (::realpath(entry.c_str(), resolved) != nullptr) entry = resolved;
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(python->module_file.c_str(), resolved) == nullptr) {
+    errors->Add(where, absl::StrCat(reader.KeyPath("python"), ": cannot read ", python->module_file,
+                                    ": ", std::strerror(errno)));
+    return;
+  }
+  python->module_file = resolved;
+  python->sys_path = std::move(path);
+  const std::string interpreter = reader.String("interpreter").value_or("python3");
+  python->interpreter =
+      FindProgram(interpreter.find('/') == std::string::npos ? interpreter
+                                                             : ResolvePath(base_dir, interpreter));
+  if (python->interpreter.empty() || ::access(python->interpreter.c_str(), X_OK) != 0) {
+    errors->Add(
+        reader.Find("interpreter") != nullptr ? reader.Find("interpreter")->source() : where,
+        absl::StrCat(reader.KeyPath("interpreter"), ": no program ", interpreter,
+                     " (looked up in PATH)"));
+    return;
+  }
+  if (python->interpreter.front() != '/' &&
+      ::realpath(python->interpreter.c_str(), resolved) != nullptr) {
+    python->interpreter = resolved;
+  }
+  if (const toml::node* channel = reader.Find("channel")) {
+    if (const auto* flag = channel->as_boolean()) {
+      python->channel = flag->get();
+    } else {
+      errors->Add(channel->source(),
+                  absl::StrCat(reader.KeyPath("channel"), " must be true or false"));
+    }
+  }
+  spec->python = std::move(python);
+}
+
 void ReadCallable(const toml::table& table, const std::string& path, const std::string& base_dir,
                   ErrorList* errors, CommandSpec* spec) {
   TableReader reader(table, path, errors);
   spec->name = RequiredName(reader, "name", "callable", errors).value_or("");
   spec->description = reader.String("description").value_or("");
+  if (reader.Find("python") != nullptr) {
+    ReadPython(reader, base_dir, errors, spec);
+    ReadParams(reader, errors, spec);
+    reader.ReportUnknownKeys();
+    return;
+  }
   if (reader.Find("argv") == nullptr) {
     errors->Add(table.source(), absl::StrCat(reader.KeyPath("argv"),
                                              " is missing: every callable needs a program to "

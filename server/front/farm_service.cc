@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "pprocd/version.h"
 #include "server/front/item_stream_reactor.h"
+#include "server/front/python_function.h"
 #include "server/front/raw_message.h"
 #include "server/front/reconnect_reactor.h"
 #include "server/front/request_validation.h"
@@ -89,18 +91,18 @@ void FindNextJob(std::shared_ptr<JobLookup> lookup) {
 
 }  // namespace
 
-FarmService::RawBidiReactor* FarmService::Map(grpc::CallbackServerContext* /*context*/) {
-  return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(scheduler_, registry_->Current(),
-                                                                CallOrder::kInputOrder);
+FarmService::RawBidiReactor* FarmService::Map(grpc::CallbackServerContext* context) {
+  return new ItemStreamReactor<v1::MapRequest, v1::MapResponse>(
+      scheduler_, registry_->Current(), CallOrder::kInputOrder, Caller(*context));
 }
 
-FarmService::RawBidiReactor* FarmService::Queue(grpc::CallbackServerContext* /*context*/) {
+FarmService::RawBidiReactor* FarmService::Queue(grpc::CallbackServerContext* context) {
   return new ItemStreamReactor<v1::QueueRequest, v1::QueueResponse>(
-      scheduler_, registry_->Current(), CallOrder::kCompletionOrder);
+      scheduler_, registry_->Current(), CallOrder::kCompletionOrder, Caller(*context));
 }
 
 FarmService::RawBidiReactor* FarmService::Start(grpc::CallbackServerContext* context) {
-  return new StartReactor(context, scheduler_, registry_->Current());
+  return new StartReactor(context, scheduler_, registry_->Current(), Caller(*context));
 }
 
 pprocd::Caller FarmService::JobCaller(const grpc::ServerContextBase& context) const {
@@ -184,7 +186,23 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FarmService::Reconnect(
 void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>* call) {
   const v1::SubmitRequest* request = &call->request();
   const std::shared_ptr<const Registry> registry = registry_->Current();
-  absl::StatusOr<const CallableDef*> def = FindCallable(*registry, request->callable());
+  const CallerIdentity identity = Caller(*call->context());
+  CallableDef python_def;
+  absl::StatusOr<const CallableDef*> def = &python_def;
+  if (!request->has_function()) {
+    def = FindCallable(*registry, request->callable());
+  } else if (!request->callable().empty()) {
+    def = absl::InvalidArgumentError(
+        "callable: name either a registered callable or a Python function, not both");
+  } else {
+    absl::StatusOr<std::shared_ptr<const PythonTarget>> target =
+        ResolvePythonFunction(request->function(), identity);
+    if (target.ok()) {
+      python_def = PythonFunctionDef(**target);
+    } else {
+      def = target.status();
+    }
+  }
   absl::Status valid = def.ok() ? ValidateOptions(request->options()) : def.status();
   size_t inputs = static_cast<size_t>(request->inputs_size());
   // The packed inputs, split once here for the job manager too.
@@ -220,7 +238,6 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
   if (valid.ok() && request->retries() > 100) {
     valid = absl::InvalidArgumentError("retries: at most 100");
   }
-  const CallerIdentity identity = Caller(*call->context());
   const std::string& socket_path = request->socket_path();
   if (valid.ok() && !socket_path.empty() && job_sockets_ == nullptr) {
     valid = absl::UnimplementedError("socket_path: this server makes no job sockets");
@@ -328,6 +345,7 @@ void FarmService::HandleGetStatus(UnaryCall<v1::GetStatusRequest, v1::GetStatusR
   scheduler_->GetStatus([call](absl::StatusOr<v1::GetStatusResponse> status) {
     if (!status.ok()) return call->Finish(status.status());
     *call->response() = *std::move(status);
+    call->response()->set_version(kVersion);
     call->Finish(absl::OkStatus());
   });
 }

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "server/front/call_reactor.h"
+#include "server/front/python_function.h"
 #include "server/front/request_validation.h"
+#include "server/peer/caller_identity.h"
 #include "worker/registry.h"
 
 namespace pprocd {
@@ -24,9 +26,11 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   using Base = CallReactor<Request, Response>;
 
  public:
-  // `registry`: the callables current when the call started.
-  ItemStreamReactor(Scheduler* scheduler, std::shared_ptr<const Registry> registry, CallOrder order)
-      : Base(scheduler), registry_(std::move(registry)), order_(order) {
+  // `registry`: the callables current when the call started; `caller`: who
+  // made the call (for Python function references).
+  ItemStreamReactor(Scheduler* scheduler, std::shared_ptr<const Registry> registry, CallOrder order,
+                    CallerIdentity caller)
+      : Base(scheduler), registry_(std::move(registry)), order_(order), caller_(std::move(caller)) {
     absl::MutexLock lock(&this->sink_->mu);
     this->StartReadLocked();
   }
@@ -54,7 +58,7 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     }
     if (status.ok() && !this->opened_) {
       absl::StatusOr<uint64_t> id = this->scheduler_->OpenCall(
-          request.callable(), ResolvedOptions(request.options()), order_, this->sink_);
+          def_->name, ResolvedOptions(request.options()), order_, this->sink_, python_);
       status = id.status();
       if (id.ok()) {
         this->opened_ = true;
@@ -117,9 +121,28 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
 
   absl::Status CheckFirstRequest() {
     const Request& request = this->request_;
-    absl::StatusOr<const CallableDef*> def = FindCallable(*registry_, request.callable());
-    if (!def.ok()) return def.status();
-    def_ = *def;
+    if (request.has_function()) {
+      if (!request.callable().empty()) {
+        return absl::InvalidArgumentError(
+            "callable: name either a registered callable or a Python function, not both");
+      }
+      absl::StatusOr<std::shared_ptr<const PythonTarget>> target =
+          ResolvePythonFunction(request.function(), caller_);
+      if (!target.ok()) return target.status();
+      python_ = *std::move(target);
+      python_def_ = PythonFunctionDef(*python_);
+      def_ = &python_def_;
+    } else {
+      absl::StatusOr<const CallableDef*> def = FindCallable(*registry_, request.callable());
+      if (!def.ok()) return def.status();
+      def_ = *def;
+      if (def_->python != nullptr) {
+        // A registered Python function: its module as it is now.
+        absl::StatusOr<std::shared_ptr<const PythonTarget>> target = StampedNow(*def_->python);
+        if (!target.ok()) return target.status();
+        python_ = *std::move(target);
+      }
+    }
     absl::Status options = ValidateOptions(request.options());
     if (!options.ok()) return options;
     packed_ = request.options().packed();
@@ -133,6 +156,9 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     const Request& request = this->request_;
     if (!request.callable().empty() && request.callable() != def_->name) {
       return absl::InvalidArgumentError("callable: only the first request may name the callable");
+    }
+    if (request.has_function()) {
+      return absl::InvalidArgumentError("function: only the first request may name the function");
     }
     if (request.has_options()) {
       return absl::InvalidArgumentError("options: only the first request may carry options");
@@ -191,7 +217,11 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
 
   const std::shared_ptr<const Registry> registry_;
   const CallOrder order_;
+  const CallerIdentity caller_;
   const CallableDef* def_ = nullptr;
+  // A Python function's call: what it runs, and its stand-in definition.
+  std::shared_ptr<const PythonTarget> python_;
+  CallableDef python_def_;
   uint64_t inputs_seen_ = 0;
   // The call's form (CallOptions.packed of its first request).
   bool packed_ = false;

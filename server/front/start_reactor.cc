@@ -5,13 +5,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json/json.h"
+#include "server/front/python_function.h"
 #include "server/front/request_validation.h"
 
 namespace pprocd {
 
 StartReactor::StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
-                           std::shared_ptr<const Registry> registry)
-    : CallReactor(scheduler), context_(context), registry_(std::move(registry)) {
+                           std::shared_ptr<const Registry> registry, CallerIdentity caller)
+    : CallReactor(scheduler),
+      context_(context),
+      registry_(std::move(registry)),
+      caller_(std::move(caller)) {
   absl::MutexLock lock(&sink_->mu);
   StartReadLocked();
 }
@@ -62,8 +66,28 @@ absl::StatusOr<std::vector<std::string>> StartReactor::LaterMessages() {
 }
 
 absl::Status StartReactor::Open() {
-  absl::StatusOr<const CallableDef*> def = FindCallable(*registry_, request_.callable());
-  if (!def.ok()) return def.status();
+  std::shared_ptr<const PythonTarget> python;
+  CallableDef python_def;
+  absl::StatusOr<const CallableDef*> def = &python_def;
+  if (request_.has_function()) {
+    if (!request_.callable().empty()) {
+      return absl::InvalidArgumentError(
+          "callable: name either a registered callable or a Python function, not both");
+    }
+    absl::StatusOr<std::shared_ptr<const PythonTarget>> target =
+        ResolvePythonFunction(request_.function(), caller_);
+    if (!target.ok()) return target.status();
+    python = *std::move(target);
+    python_def = PythonFunctionDef(*python);
+  } else {
+    def = FindCallable(*registry_, request_.callable());
+    if (!def.ok()) return def.status();
+    if ((*def)->python != nullptr) {
+      absl::StatusOr<std::shared_ptr<const PythonTarget>> target = StampedNow(*(*def)->python);
+      if (!target.ok()) return target.status();
+      python = *std::move(target);
+    }
+  }
   absl::Status status = ValidateOptions(request_.options());
   if (!status.ok()) return status;
   if (request_.has_message() || !request_.packed_messages().empty()) {
@@ -111,7 +135,7 @@ absl::Status StartReactor::Open() {
   std::string json;
   AppendJson(arguments[0], &json);
   absl::StatusOr<uint64_t> id =
-      scheduler_->OpenChannelCall(request_.callable(), options, std::move(json), sink_);
+      scheduler_->OpenChannelCall((*def)->name, options, std::move(json), sink_, python);
   if (!id.ok()) return id.status();
   opened_ = true;
   call_id_ = *id;
@@ -121,6 +145,9 @@ absl::Status StartReactor::Open() {
 absl::Status StartReactor::CheckLaterRequest() const {
   if (!request_.callable().empty()) {
     return absl::InvalidArgumentError("callable: only the first request may name the callable");
+  }
+  if (request_.has_function()) {
+    return absl::InvalidArgumentError("function: only the first request may name the function");
   }
   if (request_.has_arguments()) {
     return absl::InvalidArgumentError("arguments: only the first request may carry arguments");

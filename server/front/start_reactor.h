@@ -11,6 +11,7 @@
 
 #include "pprocd/v1/service.pb.h"
 #include "server/front/call_reactor.h"
+#include "server/peer/caller_identity.h"
 #include "worker/registry.h"
 
 namespace pprocd {
@@ -18,7 +19,7 @@ namespace pprocd {
 class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
  public:
   StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
-               std::shared_ptr<const Registry> registry);
+               std::shared_ptr<const Registry> registry, CallerIdentity caller);
 
   void OnReadDone(bool ok) override;
 
@@ -33,6 +34,7 @@ class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
   // The call's form (CallOptions.packed of its first request).
   bool packed_ = false;
   const std::shared_ptr<const Registry> registry_;
+  const CallerIdentity caller_;
 };
 
 }  // namespace pprocd

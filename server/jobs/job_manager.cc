@@ -158,7 +158,9 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
   record.owner_uid = caller.uid;
   record.name = request.name();
   record.idempotency_key = request.idempotency_key();
-  record.callable = request.callable();
+  record.callable = request.has_function() ? absl::StrCat(request.function().module(), ":",
+                                                          request.function().qualname())
+                                           : request.callable();
   record.state = JobState::kQueued;
   record.total = request.inputs_size();
   // The run works from the split block: its copy of the request goes

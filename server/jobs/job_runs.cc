@@ -183,22 +183,41 @@ void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::Sub
   JobRecord& job = run->record;
   const std::shared_ptr<const Registry> registry = registry_->Current();
   const CallableDef* def = nullptr;
+  std::shared_ptr<const PythonTarget> python;
   if (request != nullptr) run->request.Swap(request.get());
   const bool readable = request != nullptr || run->request.ParseFromString(job.request);
   job.request.clear();  // The run works from the parsed copy.
   if (!readable) {
     job.error = "its stored request cannot be read";
+  } else if (run->request.has_function()) {
+    // The module as it is on disk now: a restart may run a newer one.
+    absl::StatusOr<std::shared_ptr<const PythonTarget>> target =
+        PythonTargetFrom(run->request.function());
+    if (target.ok()) {
+      python = *std::move(target);
+    } else {
+      job.error = absl::StrCat("its Python function cannot run: ", target.status().message());
+    }
   } else if ((def = registry->Find(run->request.callable())) == nullptr) {
     job.error =
         absl::StrCat("callable ", Quote(run->request.callable()), " is no longer registered");
   }
-  if (def == nullptr) {
+  if (def != nullptr && def->python != nullptr) {
+    absl::StatusOr<std::shared_ptr<const PythonTarget>> target = StampedNow(*def->python);
+    if (target.ok()) {
+      python = *std::move(target);
+    } else {
+      job.error = std::string(target.status().message());
+      def = nullptr;
+    }
+  }
+  if (def == nullptr && python == nullptr) {
     job.state = JobState::kFailed;
     job.end_micros = NowMicros();
     RecordState(job);  // If not stored: kept, and tried again.
     return;
   }
-  run->channel = def->is_channel();
+  run->channel = python != nullptr ? python->channel : def->is_channel();
   job.attempts += 1;
   job.state = JobState::kRunning;
   job.start_micros = NowMicros();
@@ -223,9 +242,9 @@ void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::Sub
   }
   options.set_packed(true);
   absl::StatusOr<uint64_t> call = scheduler_->OpenCall(
-      run->request.callable(), options,
+      run->request.has_function() ? python->DisplayName() : run->request.callable(), options,
       run->request.ordered() ? CallOrder::kInputOrder : CallOrder::kCompletionOrder,
-      std::make_shared<Sink>(this, job_id));
+      std::make_shared<Sink>(this, job_id), python);
   if (!call.ok()) return;  // Stopping: the job stays RUNNING for the next start.
   run->call_id = *call;
   Run& started = *run;

@@ -20,6 +20,7 @@
 #include "server/scheduler/input_block.h"
 #include "server/scheduler/ordering_buffer.h"
 #include "server/scheduler/scheduler.h"
+#include "worker/python_target.h"
 
 namespace pprocd {
 
@@ -74,12 +75,24 @@ struct CallState {
   uint64_t channel_worker = 0;
   // Indices cancelled one by one while running (their worker was killed).
   std::unordered_set<uint64_t> cancelling;
+  // The template whose workers run it: 0 for the current generation of
+  // registered callables, else a Python function's pool template.
+  uint64_t template_id = 0;
+  // A Python function's call waiting for its pool's template to start.
+  bool awaiting_template = false;
+  std::shared_ptr<const PythonTarget> python;
+  // What its workers' TaskFrame.callable names.
+  std::string task_callable;
+  // A registered Python function's limits, which its pool's workers apply
+  // themselves (TaskFrame.limits); null when none.
+  std::shared_ptr<const v1::CallableLimits> python_limits;
   // CallableLimits.max_concurrent of its callable (0 = none).
   uint32_t max_concurrent = 0;
   // Results delivered or ready to deliver, not yet written.
   uint64_t results_out() const { return unsent + outgoing_weight; }
   bool runnable() const {
-    return !pending.empty() && (options.limit() == 0 || running < options.limit());
+    return !pending.empty() && !awaiting_template &&
+           (options.limit() == 0 || running < options.limit());
   }
   bool done() const {
     return input_ended && pending.empty() && running == 0 && ordering.held() == 0 &&

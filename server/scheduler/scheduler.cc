@@ -59,12 +59,13 @@ void Scheduler::Post(std::function<void(SchedulerLoop&)> command) {
 
 absl::StatusOr<uint64_t> Scheduler::OpenCall(const std::string& callable,
                                              const v1::CallOptions& options, CallOrder order,
-                                             std::shared_ptr<CallSink> sink) {
+                                             std::shared_ptr<CallSink> sink,
+                                             std::shared_ptr<const PythonTarget> python) {
   const uint64_t id = next_call_id_.fetch_add(1);
-  const bool posted =
-      TryPost([id, callable, options, order, sink = std::move(sink)](SchedulerLoop& loop) mutable {
-        loop.OpenCall(id, callable, options, order, std::move(sink));
-      });
+  const bool posted = TryPost([id, callable, options, order, sink = std::move(sink),
+                               python = std::move(python)](SchedulerLoop& loop) mutable {
+    loop.OpenCall(id, callable, options, order, std::move(sink), std::move(python));
+  });
   if (!posted) return absl::UnavailableError("the server is shutting down");
   return id;
 }
@@ -72,12 +73,15 @@ absl::StatusOr<uint64_t> Scheduler::OpenCall(const std::string& callable,
 absl::StatusOr<uint64_t> Scheduler::OpenChannelCall(const std::string& callable,
                                                     const v1::CallOptions& options,
                                                     std::string arguments,
-                                                    std::shared_ptr<CallSink> sink) {
+                                                    std::shared_ptr<CallSink> sink,
+                                                    std::shared_ptr<const PythonTarget> python) {
   const uint64_t id = next_call_id_.fetch_add(1);
-  const bool posted = TryPost([id, callable, options, arguments = std::move(arguments),
-                               sink = std::move(sink)](SchedulerLoop& loop) mutable {
-    loop.OpenChannelCall(id, callable, options, std::move(arguments), std::move(sink));
-  });
+  const bool posted =
+      TryPost([id, callable, options, arguments = std::move(arguments), sink = std::move(sink),
+               python = std::move(python)](SchedulerLoop& loop) mutable {
+        loop.OpenChannelCall(id, callable, options, std::move(arguments), std::move(sink),
+                             std::move(python));
+      });
   if (!posted) return absl::UnavailableError("the server is shutting down");
   return id;
 }

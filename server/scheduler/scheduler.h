@@ -23,6 +23,7 @@
 #include "server/scheduler/call_sink.h"
 #include "server/scheduler/input_block.h"
 #include "worker/base/unique_fd.h"
+#include "worker/python_target.h"
 #include "worker/registry.h"
 #include "worker/template_process.h"
 
@@ -71,8 +72,13 @@ class Scheduler {
   // once stopping (then the sink is never called). The sink is kept until
   // Finish() has been called on it; it is never called synchronously from
   // here, since the caller may hold the sink's lock.
+  // `python`: the call runs a Python function by reference (`callable` is
+  // then only its name for messages); its pool's template is started or
+  // replaced as needed, and a module the template cannot import finishes
+  // the call with INVALID_ARGUMENT.
   absl::StatusOr<uint64_t> OpenCall(const std::string& callable, const v1::CallOptions& options,
-                                    CallOrder order, std::shared_ptr<CallSink> sink);
+                                    CallOrder order, std::shared_ptr<CallSink> sink,
+                                    std::shared_ptr<const PythonTarget> python = nullptr);
   // Opens a Start call: one invocation of `callable` with `arguments` (one
   // JSON value); results in sending order (a channel
   // callable's messages, then the final result). The invocation's channel
@@ -80,7 +86,8 @@ class Scheduler {
   // EndChannel. Same contract as OpenCall otherwise.
   absl::StatusOr<uint64_t> OpenChannelCall(const std::string& callable,
                                            const v1::CallOptions& options, std::string arguments,
-                                           std::shared_ptr<CallSink> sink);
+                                           std::shared_ptr<CallSink> sink,
+                                           std::shared_ptr<const PythonTarget> python = nullptr);
   // Messages for a Start call's channel (serialized Values, in order);
   // answers one WantInput.
   void SendChannel(uint64_t call, std::vector<std::string> messages);

@@ -27,14 +27,17 @@ constexpr uint64_t kOutputCheckUs = 200000;
 // before it stops reading the client (plus what the worker's socket holds).
 constexpr size_t kMaxChannelInbox = 64;
 constexpr size_t kMaxChannelOutboxBytes = 1 << 20;
+// A Python worker idle this long retires (its pool shrinks), and a worker
+// of the registered callables takes its place in the budget.
+constexpr uint64_t kPythonIdleRetireUs = 10 * 1000 * 1000;
 
-uint64_t NowUs() {
+}  // namespace
+
+uint64_t SchedulerLoop::NowUs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
-
-}  // namespace
 
 void SchedulerLoop::Log(const std::string& line) {
   std::fprintf(stderr, "pprocd: %s\n", line.c_str());
@@ -94,6 +97,8 @@ void SchedulerLoop::Run() {
     }
     CheckTimeouts();
     CheckOutputSizes();
+    CheckPythonStarts();
+    RetireIdlePythonWorkers();
     const absl::Time now = absl::Now();
     if (now >= retry_spawn_at_) {
       retry_spawn_at_ = absl::InfiniteFuture();
@@ -240,11 +245,13 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
       Retire(worker);
       ++workers_recycled_;
       ObserveRespawn(KillReason::kNone, /*recycled=*/true);
-      SpawnWorker();
-    } else if (worker.generation != generation_) {
-      Retire(worker);  // Its callables were reloaded.
-      SpawnWorker();
+      SpawnWorker(false, 0, worker.generation);
+    } else if (!IsCurrentTemplate(worker.generation)) {
+      // Its callables were reloaded, or its Python module changed.
+      Retire(worker);
+      if (!IsPythonTemplate(worker.generation)) SpawnWorker();
     } else {
+      worker.idle_since_us = NowUs();
       idle_.push_back(worker.id);
     }
   }
@@ -421,24 +428,82 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
 
 void SchedulerLoop::Dispatch() {
   SpawnFreshWorkers();
-  while (!idle_.empty() && !calls_.empty()) {
-    // Round-robin over calls, starting after the one served last.
-    CallState* chosen = nullptr;
+  if (calls_.empty()) return;
+  bool assigned = true;
+  while (assigned && !idle_.empty()) {
+    assigned = false;
+    // Round-robin over calls, starting after the one served last: the next
+    // runnable call with an idle worker of its template.
     auto it = calls_.upper_bound(last_served_call_);
     for (size_t scanned = 0; scanned < calls_.size(); ++scanned, ++it) {
       if (it == calls_.end()) it = calls_.begin();
-      if (it->second.runnable() && !it->second.fresh() && CallableHasRoom(it->second)) {
-        chosen = &it->second;
-        break;
-      }
+      CallState& call = it->second;
+      if (!call.runnable() || call.fresh() || !CallableHasRoom(call)) continue;
+      WorkerSlot* worker = TakeIdleWorker(TemplateOf(call));
+      if (worker == nullptr) continue;
+      last_served_call_ = call.id;
+      AssignTask(*worker, call);
+      assigned = true;
+      break;
     }
-    if (chosen == nullptr) return;
-    const uint64_t worker_id = idle_.back();
-    idle_.pop_back();
-    auto worker = workers_.find(worker_id);
-    if (worker == workers_.end() || worker->second->state != WorkerState::kIdle) continue;
-    last_served_call_ = chosen->id;
-    AssignTask(*worker->second, *chosen);
+  }
+  ProvideWorkers();
+}
+
+WorkerSlot* SchedulerLoop::TakeIdleWorker(uint64_t template_id) {
+  for (size_t i = idle_.size(); i-- > 0;) {
+    auto worker = workers_.find(idle_[i]);
+    if (worker == workers_.end() || worker->second->state != WorkerState::kIdle) {
+      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    if (worker->second->generation != template_id) continue;
+    idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+    return worker->second.get();
+  }
+  return nullptr;
+}
+
+void SchedulerLoop::ProvideWorkers() {
+  if (stopping_ || retry_spawn_at_ != absl::InfiniteFuture()) return;
+  std::vector<uint64_t> wanting;
+  for (const auto& [id, call] : calls_) {
+    if (!call.runnable() || call.fresh() || !CallableHasRoom(call)) continue;
+    const uint64_t template_id = TemplateOf(call);
+    if (templates_.count(template_id) == 0) continue;
+    if (std::find(wanting.begin(), wanting.end(), template_id) == wanting.end()) {
+      wanting.push_back(template_id);
+    }
+  }
+  if (wanting.empty()) return;
+  uint32_t live = 0;
+  std::unordered_map<uint64_t, uint32_t> starting;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->fresh || worker->retiring) continue;
+    ++live;
+    if (worker->state == WorkerState::kStarting) ++starting[worker->generation];
+  }
+  const uint32_t budget = owner_->options_.workers;
+  for (const uint64_t template_id : wanting) {
+    // One start at a time per template: a pool grows as its workers come.
+    if (starting[template_id] > 0) continue;
+    if (live >= budget) {
+      // Make room: an idle worker of another template retires.
+      WorkerSlot* spare = nullptr;
+      for (const uint64_t id : idle_) {
+        auto worker = workers_.find(id);
+        if (worker != workers_.end() && worker->second->state == WorkerState::kIdle &&
+            worker->second->generation != template_id) {
+          spare = worker->second.get();
+          break;
+        }
+      }
+      if (spare == nullptr) continue;
+      Retire(*spare);
+      --live;
+    }
+    SpawnWorker(false, 0, template_id);
+    ++live;
   }
 }
 
@@ -449,7 +514,7 @@ void SchedulerLoop::SpawnFreshWorkers() {
   // After a failed start, nothing is asked for until the backoff is over.
   if (retry_spawn_at_ != absl::InfiniteFuture()) return;
   for (auto& [id, call] : calls_) {
-    if (!call.fresh()) continue;
+    if (!call.fresh() || call.awaiting_template) continue;
     const uint32_t limit = call.options.limit();
     while (fresh_alive_ < max_fresh && call.pending_items > call.fresh_starting &&
            (limit == 0 || call.running + call.fresh_starting < limit) &&
@@ -457,7 +522,7 @@ void SchedulerLoop::SpawnFreshWorkers() {
             busy_by_callable_[call.callable] + call.fresh_starting < call.max_concurrent) &&
            !stopping_) {
       ++call.fresh_starting;
-      SpawnWorker(/*fresh=*/true, id);
+      SpawnWorker(/*fresh=*/true, id, TemplateOf(call));
     }
   }
 }
@@ -517,7 +582,7 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   worker.timeout_ms = options.timeout_ms();
   worker.item_started_us = NowUs();
   worker.state = WorkerState::kBusy;
-  worker.QueueTaskFrame(call.callable);
+  worker.QueueTaskFrame(call.task_callable, call.python_limits.get());
   if (call.channel_input) {
     call.channel_worker = worker.id;
     if (!call.channel_inbox.empty() || call.channel_end) {
@@ -613,6 +678,25 @@ void SchedulerLoop::CheckTimeouts() {
   }
 }
 
+void SchedulerLoop::RetireIdlePythonWorkers() {
+  if (python_templates_.empty()) return;
+  const uint64_t now_us = NowUs();
+  std::vector<WorkerSlot*> expired;
+  for (const uint64_t id : idle_) {
+    auto worker = workers_.find(id);
+    if (worker == workers_.end() || worker->second->state != WorkerState::kIdle ||
+        !IsPythonTemplate(worker->second->generation) ||
+        now_us < worker->second->idle_since_us + kPythonIdleRetireUs) {
+      continue;
+    }
+    expired.push_back(worker->second.get());
+  }
+  for (WorkerSlot* worker : expired) {
+    Retire(*worker);
+    SpawnWorker();
+  }
+}
+
 int SchedulerLoop::NextWakeMs() const {
   uint64_t earliest = UINT64_MAX;
   for (const auto& [id, worker] : workers_) {
@@ -620,13 +704,20 @@ int SchedulerLoop::NextWakeMs() const {
     if (worker->busy() && worker->timeout_ms > 0 && worker->kill_reason == KillReason::kNone) {
       earliest = std::min(earliest, worker->item_started_us + uint64_t{worker->timeout_ms} * 1000);
     }
+    if (worker->state == WorkerState::kIdle && IsPythonTemplate(worker->generation)) {
+      earliest = std::min(earliest, worker->idle_since_us + kPythonIdleRetireUs);
+    }
   }
   int wait_ms = -1;
   if (earliest != UINT64_MAX) {
     const uint64_t now_us = NowUs();
     wait_ms = earliest <= now_us ? 0 : static_cast<int>((earliest - now_us + 999) / 1000);
   }
-  for (const absl::Time at : {retry_spawn_at_, retry_template_read_at_}) {
+  absl::Time python_start_deadline = absl::InfiniteFuture();
+  for (const auto& [key, pool] : python_pools_) {
+    python_start_deadline = std::min(python_start_deadline, pool.start_deadline);
+  }
+  for (const absl::Time at : {retry_spawn_at_, retry_template_read_at_, python_start_deadline}) {
     if (at == absl::InfiniteFuture()) continue;
     const int at_ms = static_cast<int>(std::max<int64_t>(
         0, absl::ToInt64Milliseconds(absl::Ceil(at - absl::Now(), absl::Milliseconds(1)))));
@@ -644,13 +735,17 @@ CallState* SchedulerLoop::FindCall(uint64_t id) {
 
 void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
                              const v1::CallOptions& options, CallOrder order,
-                             std::shared_ptr<CallSink> sink) {
+                             std::shared_ptr<CallSink> sink,
+                             std::shared_ptr<const PythonTarget> python) {
   CallState& call = calls_[id];
   call.id = id;
   call.callable = callable;
+  call.task_callable = callable;
   call.options = options;
   call.order = order;
   call.sink = std::move(sink);
+  // A function passed by reference is named "module:qualname", which no
+  // registered callable is.
   const std::shared_ptr<const Registry> registry = owner_->registry_->Current();
   const CallableDef* def = registry->Find(callable);
   call.channel_callable = def != nullptr && def->is_channel();
@@ -658,16 +753,26 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
     if (call.options.timeout_ms() == 0) call.options.set_timeout_ms(def->limits.timeout_ms());
     call.max_concurrent = def->limits.max_concurrent();
   }
+  if (python != nullptr) {
+    call.channel_callable = python->channel;
+    call.task_callable = python->TaskCallable();
+    call.python = std::move(python);
+    if (def != nullptr && def->limits.ByteSizeLong() > 0) {
+      call.python_limits = std::make_shared<const v1::CallableLimits>(def->limits);
+    }
+  }
   // The first request's inputs are already on their way (AddInputs).
   call.input_requested = true;
   if (stopping_) return FinishCall(call, absl::UnavailableError("the server is shutting down"));
+  if (call.python != nullptr) BindPythonPool(call);
   MarkDirty(id);
 }
 
 void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
                                     const v1::CallOptions& options, std::string arguments,
-                                    std::shared_ptr<CallSink> sink) {
-  OpenCall(id, callable, options, CallOrder::kCompletionOrder, std::move(sink));
+                                    std::shared_ptr<CallSink> sink,
+                                    std::shared_ptr<const PythonTarget> python) {
+  OpenCall(id, callable, options, CallOrder::kCompletionOrder, std::move(sink), std::move(python));
   CallState* call = FindCall(id);
   if (call == nullptr) return;
   call->channel_input = true;

@@ -32,9 +32,11 @@ class SchedulerLoop {
 
   // Commands (see Scheduler for their contracts).
   void OpenCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
-                CallOrder order, std::shared_ptr<CallSink> sink);
+                CallOrder order, std::shared_ptr<CallSink> sink,
+                std::shared_ptr<const PythonTarget> python);
   void OpenChannelCall(uint64_t id, const std::string& callable, const v1::CallOptions& options,
-                       std::string arguments, std::shared_ptr<CallSink> sink);
+                       std::string arguments, std::shared_ptr<CallSink> sink,
+                       std::shared_ptr<const PythonTarget> python);
   void SendChannel(uint64_t id, std::vector<std::string> messages);
   void EndChannel(uint64_t id);
   void CancelItems(uint64_t id, std::vector<uint64_t> indices);
@@ -54,6 +56,8 @@ class SchedulerLoop {
 
   // One line on the server's log (stderr).
   static void Log(const std::string& line);
+  // The monotonic clock, in µs.
+  static uint64_t NowUs();
 
   void Watch(int fd, Source source, uint64_t worker_id, uint32_t events);
   void Unwatch(int fd);
@@ -71,8 +75,40 @@ class SchedulerLoop {
   // Passes on a block of the worker's next items (the task's offsets from
   // `reported`), numbered with their indices in the call.
   void DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* call);
-  // Asks the template for a worker: a pooled one, or a FRESH one for `call`.
-  void SpawnWorker(bool fresh = false, uint64_t call = 0);
+  // Asks a template (the current generation's unless named) for a worker:
+  // a pooled one, or a FRESH one for `call`.
+  void SpawnWorker(bool fresh = false, uint64_t call = 0, uint64_t template_id = 0);
+  // The template whose workers serve `call`.
+  uint64_t TemplateOf(const CallState& call) const {
+    return call.template_id != 0 ? call.template_id : generation_;
+  }
+  // Whether new work may go to workers of template `id`: the current
+  // generation, or the template its Python pool uses now.
+  bool IsCurrentTemplate(uint64_t id) const;
+  bool IsPythonTemplate(uint64_t id) const { return python_templates_.count(id) > 0; }
+  // Takes an idle worker of template `id` out of idle_; nullptr if none.
+  WorkerSlot* TakeIdleWorker(uint64_t template_id);
+  // Pooled workers for runnable calls that found none idle, within the
+  // worker budget (SchedulerOptions::workers, over every template): a new
+  // one while under it, else an idle worker of another template retires to
+  // make room.
+  void ProvideWorkers();
+  // Python workers idle for long retire; a worker of the current
+  // generation takes each one's place.
+  void RetireIdlePythonWorkers();
+
+  // Python function pools (PythonTarget): one template per pool key at a
+  // time; a changed module file starts a new one.
+  // Binds a Python call to its pool's template, starting one if needed.
+  void BindPythonPool(CallState& call);
+  void StartPythonTemplate(const std::string& key, const PythonTarget& target);
+  // The first event of a starting Python template: ready, or why not.
+  void HandlePythonStart(uint64_t template_id, const std::string& key);
+  void PythonTemplateFailed(const std::string& key, const absl::Status& why);
+  // Python templates whose start took too long.
+  void CheckPythonStarts();
+  // Forgets a template that has stopped or was lost.
+  void DropTemplate(uint64_t template_id);
   // A worker asked for will never serve: the template could not start it,
   // or its descriptors could not be handed over. `why` says which. No
   // worker starts until a backoff has passed; a pooled one is asked for
@@ -124,6 +160,23 @@ class SchedulerLoop {
   // workers come from that of `generation_` (reloads add generations).
   std::map<uint64_t, std::unique_ptr<TemplateProcess>> templates_;
   uint64_t generation_ = 1;
+  // Template ids are never reused (generations and Python templates).
+  uint64_t next_template_id_ = 2;
+  struct PythonPool {
+    // The template new calls use (0: none) and its module file's stamp.
+    uint64_t current = 0;
+    std::string stamp;
+    // A template being started (0: none), its stamp, and the calls
+    // waiting for it.
+    uint64_t starting = 0;
+    std::string starting_stamp;
+    absl::Time start_deadline = absl::InfiniteFuture();
+    std::vector<uint64_t> waiting;
+    std::string display_name;
+  };
+  std::map<std::string, PythonPool> python_pools_;
+  // Each Python template's pool key.
+  std::unordered_map<uint64_t, std::string> python_templates_;
   UniqueFd epoll_fd_;
   bool stopping_ = false;
   const absl::Time started_ = absl::Now();

@@ -29,16 +29,19 @@ void SetNonBlocking(int fd) {
 
 }  // namespace
 
-void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call) {
+void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call, uint64_t template_id) {
   if (stopping_) return;
+  if (template_id == 0) template_id = generation_;
+  auto found = templates_.find(template_id);
+  if (found == templates_.end()) return;
   auto worker = std::make_unique<WorkerSlot>();
   worker->id = next_worker_id_++;
   worker->fresh = fresh;
   worker->fresh_call = call;
   worker->fresh_counted = fresh;
-  worker->generation = generation_;
+  worker->generation = template_id;
   if (fresh) ++fresh_alive_;
-  const absl::Status status = templates_[generation_]->RequestSpawn(worker->id);
+  const absl::Status status = found->second->RequestSpawn(worker->id);
   if (!status.ok()) {
     Log(absl::StrCat("cannot ask the template for a worker: ", status.ToString()));
     if (fresh) --fresh_alive_;
@@ -57,7 +60,8 @@ void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
   retry_spawn_at_ = absl::Now() + absl::Milliseconds(std::min<uint64_t>(
                                       1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
   if (!worker->fresh) {
-    ++pooled_owed_;
+    // A Python pool's workers are asked for again as its calls need them.
+    if (!IsPythonTemplate(worker->generation)) ++pooled_owed_;
   } else {
     ReleaseFreshSlot(*worker);
     CallState* call = FindCall(worker->fresh_call);
@@ -109,7 +113,7 @@ void SchedulerLoop::Kill(WorkerSlot& worker, KillReason reason) {
 
 void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
   const uint64_t previous = generation_;
-  ++generation_;
+  generation_ = next_template_id_++;
   ++callable_reloads_;
   templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
   Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
@@ -118,7 +122,7 @@ void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
   std::vector<uint64_t> idle = idle_;
   for (uint64_t id : idle) {
     auto it = workers_.find(id);
-    if (it == workers_.end() || it->second->fresh) continue;
+    if (it == workers_.end() || it->second->fresh || it->second->generation != previous) continue;
     Retire(*it->second);
     SpawnWorker();
   }
@@ -126,20 +130,28 @@ void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
 }
 
 void SchedulerLoop::StopIdleTemplate(uint64_t generation) {
-  if (generation == generation_) return;
+  if (IsCurrentTemplate(generation)) return;
   auto found = templates_.find(generation);
   if (found == templates_.end()) return;
   for (const auto& [id, worker] : workers_) {
     if (worker->generation == generation) return;
   }
+  // A call that started on a past Python generation finishes on it.
+  for (const auto& [id, call] : calls_) {
+    if (call.template_id == generation) return;
+  }
   Unwatch(found->second->control_fd());
   found->second->Stop();
-  templates_.erase(found);
+  DropTemplate(generation);
 }
 
 void SchedulerLoop::HandleTemplate(uint64_t generation) {
   auto found = templates_.find(generation);
   if (found == templates_.end()) return;
+  auto python = python_templates_.find(generation);
+  if (python != python_templates_.end() && python_pools_[python->second].starting == generation) {
+    return HandlePythonStart(generation, python->second);
+  }
   TemplateProcess& template_process = *found->second;
   while (true) {
     TemplateEventWithFds received;
@@ -155,14 +167,36 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
     }
     if (!status.ok() && generation != generation_) {
       // A past generation's template died: so did its workers.
-      Log(absl::StrCat("the previous template process was lost (", status.ToString(), ")"));
+      const bool python_template = IsPythonTemplate(generation);
+      Log(absl::StrCat(
+          python_template ? "a Python template process" : "the previous template process",
+          " was lost (", status.ToString(), ")"));
       Unwatch(template_process.control_fd());
       std::vector<uint64_t> orphans;
       for (const auto& [id, worker] : workers_) {
         if (worker->generation == generation) orphans.push_back(id);
       }
       for (uint64_t id : orphans) WorkerExited(id, -1, SIGKILL);
-      templates_.erase(generation);
+      if (python_template) {
+        // Its calls cannot go on: no worker can start for them.
+        std::vector<uint64_t> stranded;
+        for (const auto& [id, call] : calls_) {
+          if (call.template_id == generation) stranded.push_back(id);
+        }
+        // What is done is delivered first (and a call with nothing left
+        // ends well); the rest cannot run.
+        for (uint64_t id : stranded) MarkDirty(id);
+        FlushCalls();
+        for (uint64_t id : stranded) {
+          CallState* call = FindCall(id);
+          if (call != nullptr) {
+            FinishCall(*call, absl::UnavailableError(absl::StrCat(
+                                  "the Python template process of ", call->python->DisplayName(),
+                                  " was lost (", status.message(), ")")));
+          }
+        }
+      }
+      DropTemplate(generation);
       return;
     }
     if (!status.ok()) {
@@ -182,7 +216,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
         // The worker sees the end of its task socket and exits; make sure.
         Kill(worker, KillReason::kNone);
         SpawnFailed(worker.id, kFdsLost);
-        if (generation != generation_) return StopIdleTemplate(generation);
+        if (!IsCurrentTemplate(generation)) return StopIdleTemplate(generation);
         continue;
       }
       worker.task_fd = std::move(received.task_fd);
@@ -197,11 +231,12 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       }
       if (worker.fresh) {
         StartFreshWorker(worker);
-      } else if (worker.generation != generation_) {
+      } else if (!IsCurrentTemplate(worker.generation)) {
         // Asked for before a reload: its callables are no longer current.
         Retire(worker);
-        SpawnWorker();
+        if (!IsPythonTemplate(worker.generation)) SpawnWorker();
       } else {
+        worker.idle_since_us = NowUs();
         idle_.push_back(worker.id);
       }
     } else if (event.has_exited()) {
@@ -212,11 +247,11 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
             exited.spawn_error().empty()
                 ? std::string("the template could not start a worker")
                 : absl::StrCat("the template could not start a worker: ", exited.spawn_error()));
-        if (generation != generation_) return StopIdleTemplate(generation);
+        if (!IsCurrentTemplate(generation)) return StopIdleTemplate(generation);
         continue;
       }
       WorkerExited(exited.worker_id(), exited.exit_code(), exited.signal());
-      if (generation != generation_) return StopIdleTemplate(generation);
+      if (!IsCurrentTemplate(generation)) return StopIdleTemplate(generation);
     }
   }
 }
@@ -268,12 +303,14 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   ReleaseCallableSlot(worker);
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
   const bool replace = !worker.fresh && !worker.retiring && !stopping_;
+  const uint64_t replacement_template =
+      IsCurrentTemplate(worker.generation) ? worker.generation : generation_;
   ReleaseFreshSlot(worker);
   if (replace) ObserveRespawn(worker.kill_reason);
   workers_.erase(it);
   if (replace) {
     ++workers_respawned_;
-    SpawnWorker();
+    SpawnWorker(false, 0, replacement_template);
   }
 }
 

@@ -43,8 +43,9 @@ absl::Status WorkerSlot::FlushOutbox() {
   return absl::OkStatus();
 }
 
-void WorkerSlot::QueueTaskFrame(const std::string& callable) {
+void WorkerSlot::QueueTaskFrame(const std::string& callable, const v1::CallableLimits* limits) {
   wire::v1::TaskFrame header;
+  if (limits != nullptr) *header.mutable_limits() = *limits;
   header.set_task_id(task_id);
   header.set_callable(callable);
   header.set_report_each(report_each);

@@ -91,6 +91,8 @@ struct WorkerSlot {
   uint64_t fresh_call = 0;
   // Counted in the loop's FRESH processes (until its item is done).
   bool fresh_counted = false;
+  // When it last became idle (monotonic µs): idle Python workers retire.
+  uint64_t idle_since_us = 0;
   // Items this worker has finished (for --max-tasks-per-worker).
   uint64_t items_run = 0;
   // Asked to exit (its socket closed) after its last item: its exit is
@@ -101,7 +103,9 @@ struct WorkerSlot {
   int unreported() const { return static_cast<int>(indices.size()) - reported; }
   // Appends the TaskFrame of the current task to the outbox: its inputs are
   // the runs' JSON text, copied in as one array without parsing.
-  void QueueTaskFrame(const std::string& callable);
+  // `limits` (may be null) go in the frame for a worker that applies them
+  // itself (TaskFrame.limits).
+  void QueueTaskFrame(const std::string& callable, const v1::CallableLimits* limits = nullptr);
   // The task's items [from, to) (offsets in the task) as runs.
   std::vector<InputRun> RunsOf(size_t from, size_t to) const;
   // Appends a frame of channel input for the running task.

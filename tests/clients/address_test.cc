@@ -1,36 +1,48 @@
 #include "pprocd/client/address.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <string>
 
 #include "gtest/gtest.h"
 
 namespace pprocd::client {
 namespace {
 
-// Sets or clears $PPROCD_ADDRESS for one test, restoring it afterwards.
-class ScopedAddressEnv {
+// Sets or clears an environment variable for one test, restoring it
+// afterwards.
+class ScopedEnv {
  public:
-  explicit ScopedAddressEnv(const char* value) {
-    const char* old = std::getenv(kAddressEnvVar);
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
     if (old != nullptr) old_ = old;
     had_old_ = old != nullptr;
     if (value == nullptr) {
-      unsetenv(kAddressEnvVar);
+      unsetenv(name);
     } else {
-      setenv(kAddressEnvVar, value, 1);
+      setenv(name, value, 1);
     }
   }
-  ~ScopedAddressEnv() {
+  ~ScopedEnv() {
     if (had_old_) {
-      setenv(kAddressEnvVar, old_.c_str(), 1);
+      setenv(name_.c_str(), old_.c_str(), 1);
     } else {
-      unsetenv(kAddressEnvVar);
+      unsetenv(name_.c_str());
     }
   }
 
  private:
+  std::string name_;
   std::string old_;
   bool had_old_ = false;
+};
+
+// Sets or clears $PPROCD_ADDRESS for one test.
+class ScopedAddressEnv : public ScopedEnv {
+ public:
+  explicit ScopedAddressEnv(const char* value) : ScopedEnv(kAddressEnvVar, value) {}
 };
 
 std::string Normalized(const char* address) {
@@ -84,14 +96,78 @@ TEST(ResolveAddressTest, EnvironmentWinsOverDefault) {
   EXPECT_EQ(ResolveAddress("").value(), "unix:/from/env.sock");
 }
 
-TEST(ResolveAddressTest, DefaultIsRunSocketInWorkingDirectory) {
+TEST(ResolveAddressTest, DefaultIsThePerUserSocketUnderXdgRuntimeDir) {
   ScopedAddressEnv env(nullptr);
-  EXPECT_EQ(ResolveAddress("").value(), "unix:run/pprocd.sock");
+  ScopedEnv runtime("XDG_RUNTIME_DIR", "/nonexistent/run/user/1234");
+  EXPECT_EQ(UserSocketPath(), "/nonexistent/run/user/1234/pprocd/pprocd.sock");
+  EXPECT_EQ(ResolveAddress("").value(), "unix:/nonexistent/run/user/1234/pprocd/pprocd.sock");
 }
 
-TEST(ResolveAddressTest, EmptyEnvironmentMeansDefault) {
+TEST(ResolveAddressTest, WithoutXdgRuntimeDirThePerUserSocketIsInAPrivateTmpDirectory) {
+  ScopedAddressEnv env(nullptr);
+  ScopedEnv runtime("XDG_RUNTIME_DIR", nullptr);
+  const std::string expected = "/tmp/pprocd-" + std::to_string(geteuid()) + "/pprocd.sock";
+  EXPECT_EQ(UserSocketPath(), expected);
+  ScopedEnv relative("XDG_RUNTIME_DIR", "relative/dir");  // Ignored, as XDG says.
+  EXPECT_EQ(UserSocketPath(), expected);
+}
+
+TEST(ResolveAddressTest, EmptyEnvironmentMeansTheSearch) {
   ScopedAddressEnv env("");
-  EXPECT_EQ(ResolveAddress("").value(), "unix:run/pprocd.sock");
+  ScopedEnv runtime("XDG_RUNTIME_DIR", "/nonexistent/xdg");
+  EXPECT_EQ(ResolveAddress("").value(), "unix:/nonexistent/xdg/pprocd/pprocd.sock");
+}
+
+TEST(LocateServerTest, AnExistingPerUserSocketIsUsed) {
+  char dir_template[] = "/tmp/pprocd-address-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ScopedAddressEnv env(nullptr);
+  ScopedEnv runtime("XDG_RUNTIME_DIR", dir.c_str());
+  ASSERT_EQ(mkdir((dir + "/pprocd").c_str(), 0700), 0);
+  const std::string socket = dir + "/pprocd/pprocd.sock";
+  ASSERT_EQ(mknod(socket.c_str(), S_IFSOCK | 0600, 0), 0);
+  absl::StatusOr<Located> located = LocateServer("");
+  unlink(socket.c_str());
+  rmdir((dir + "/pprocd").c_str());
+  rmdir(dir.c_str());
+  ASSERT_TRUE(located.ok()) << located.status();
+  EXPECT_EQ(located->target, "unix:" + socket);
+}
+
+TEST(LocateServerTest, NoServerHintNamesEachAddressTriedInOrderAndHowToStartOne) {
+  ScopedAddressEnv env(nullptr);
+  ScopedEnv runtime("XDG_RUNTIME_DIR", "/nonexistent/xdg");
+  absl::StatusOr<Located> located = LocateServer("");
+  ASSERT_TRUE(located.ok()) << located.status();
+  ASSERT_EQ(located->tried.size(), 2u);
+  EXPECT_EQ(located->tried[0], "unix:/nonexistent/xdg/pprocd/pprocd.sock (the per-user socket)");
+  EXPECT_EQ(located->tried[1], "unix:/run/pprocd/pprocd.sock (the system socket)");
+  const std::string& hint = located->no_server_hint;
+  EXPECT_LT(hint.find("/nonexistent/xdg/pprocd/pprocd.sock"), hint.find("/run/pprocd/pprocd.sock"))
+      << hint;
+  EXPECT_NE(hint.find("$PPROCD_ADDRESS"), std::string::npos) << hint;
+  EXPECT_NE(hint.find("start one with `pprocd` or scripts/run"), std::string::npos) << hint;
+}
+
+TEST(LocateServerTest, AnExplicitAddressIsTheOnlyOneTried) {
+  ScopedAddressEnv env("unix:/from/env.sock");
+  absl::StatusOr<Located> located = LocateServer("tcp:localhost:7000");
+  ASSERT_TRUE(located.ok()) << located.status();
+  EXPECT_EQ(located->target, "localhost:7000");
+  ASSERT_EQ(located->tried.size(), 1u);
+  EXPECT_EQ(located->no_server_hint,
+            "tried localhost:7000 (the address given); start one with `pprocd --listen "
+            "tcp:localhost:7000` or scripts/run --listen tcp:localhost:7000");
+}
+
+TEST(LocateServerTest, TheEnvironmentIsNamedInTheHint) {
+  ScopedAddressEnv env("unix:///srv/p.sock");
+  absl::StatusOr<Located> located = LocateServer("");
+  ASSERT_TRUE(located.ok()) << located.status();
+  EXPECT_EQ(located->no_server_hint,
+            "tried unix:///srv/p.sock (from $PPROCD_ADDRESS); start one with `pprocd --listen "
+            "unix:/srv/p.sock` or scripts/run --listen unix:/srv/p.sock");
 }
 
 TEST(ResolveAddressTest, BadEnvironmentValueNamesTheVariable) {

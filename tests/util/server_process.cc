@@ -149,14 +149,25 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
     // The shell's pid is the server's after exec.
     args = {"/bin/sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\""};
   }
+  if (!options.env.empty() || !options.working_dir.empty()) {
+    // env(1) execs the server: its pid stays the server's.
+    args.push_back("/usr/bin/env");
+    if (!options.working_dir.empty()) {
+      args.push_back("-C");
+      args.push_back(options.working_dir);
+    }
+    args.insert(args.end(), options.env.begin(), options.env.end());
+  }
   args.push_back(PPROCD_BINARY);
   if (!options.no_default_listen) {
     args.push_back("--listen");
     args.push_back("unix:" + server->socket_path_);
   }
-  server->state_dir_ = options.state_dir.empty() ? server->dir_ + "/var" : options.state_dir;
-  args.push_back("--state-dir");
-  args.push_back(server->state_dir_);
+  if (!options.no_state_dir) {
+    server->state_dir_ = options.state_dir.empty() ? server->dir_ + "/var" : options.state_dir;
+    args.push_back("--state-dir");
+    args.push_back(server->state_dir_);
+  }
   args.push_back("--workers");
   args.push_back(std::to_string(options.workers));
   for (const std::string& arg : options.extra_args) args.push_back(arg);

@@ -36,6 +36,13 @@ class ServerProcess {
     bool no_default_listen = false;
     // --state-dir; empty = <temp dir>/var.
     std::string state_dir;
+    // Do not pass --state-dir at all (the server's default is tested).
+    bool no_state_dir = false;
+    // The server's environment changes, as env(1) takes them: NAME=VALUE
+    // sets, "-u" then NAME unsets. Empty: the test's environment.
+    std::vector<std::string> env;
+    // The server's working directory; empty: the test's.
+    std::string working_dir;
     // Socket activation: this listening socket becomes the server's
     // descriptor 3, announced with LISTEN_FDS=1 and LISTEN_PID (its pid).
     int activation_socket = -1;

@@ -9,6 +9,7 @@
 #include "pproc/commands.h"
 #include "pproc/common.h"
 #include "pprocd/client/address.h"
+#include "pprocd/client/version.h"
 
 namespace pprocd::pproc {
 
@@ -46,6 +47,7 @@ Examples:
   pproc reload --state-dir /var/lib/pprocd --wait
 
 Run 'pproc COMMAND --help' for a command's options and output format.)");
+  app.set_version_flag("--version", std::string("pproc ") + client::kVersion);
   app.require_subcommand(1);
   // Global options may also follow the subcommand: pproc map f 1 --address A.
   app.fallthrough();
@@ -53,8 +55,10 @@ Run 'pproc COMMAND --help' for a command's options and output format.)");
   GlobalFlags globals;
   app.add_option("--address", globals.address,
                  "Server address: unix:PATH, a socket path, tcp:HOST:PORT or "
-                 "HOST:PORT (default: $PPROCD_ADDRESS, else " +
-                     std::string(client::kDefaultAddress) + ")");
+                 "HOST:PORT (default: $PPROCD_ADDRESS, else the first that exists of the "
+                 "per-user socket " +
+                     client::UserSocketPath() + " and the system socket " +
+                     client::kSystemSocketPath + ")");
   app.add_flag("--value-form", globals.value_form,
                "Send and receive items as one protobuf Value each (as grpcurl does) "
                "instead of in the packed form; the output is the same");

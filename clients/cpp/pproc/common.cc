@@ -16,11 +16,12 @@ int ReportError(const absl::Status& status) {
 }
 
 absl::StatusOr<std::unique_ptr<client::Client>> MakeClient(const GlobalFlags& flags) {
-  absl::StatusOr<std::string> target = client::ResolveAddress(flags.address);
-  if (!target.ok()) return target.status();
+  absl::StatusOr<client::Located> located = client::LocateServer(flags.address);
+  if (!located.ok()) return located.status();
   client::ClientOptions options;
   options.packed = !flags.value_form;
-  return std::make_unique<client::Client>(*std::move(target), options);
+  options.no_server_hint = std::move(located->no_server_hint);
+  return std::make_unique<client::Client>(std::move(located->target), options);
 }
 
 absl::Status AppendMessageJson(const google::protobuf::Message& message, std::string* out) {

@@ -28,7 +28,8 @@ inline constexpr int kExitBrokenPipe = 141;
 
 // Flags every subcommand sees.
 struct GlobalFlags {
-  // --address; empty means $PPROCD_ADDRESS, then the default socket.
+  // --address; empty means $PPROCD_ADDRESS, then the per-user socket,
+  // then the system socket (client::LocateServer).
   std::string address;
   // --value-form: items cross the wire as one google.protobuf.Value each
   // instead of the packed form (the output is the same).
@@ -38,7 +39,8 @@ struct GlobalFlags {
 // Prints "pproc: <CODE>: <message>" on stderr and returns kExitError.
 int ReportError(const absl::Status& status);
 
-// Resolves the address (see client::ResolveAddress) and makes a client.
+// Finds the server (client::LocateServer) and makes a client whose
+// UNAVAILABLE errors say where it looked.
 absl::StatusOr<std::unique_ptr<client::Client>> MakeClient(const GlobalFlags& flags);
 
 // Appends `message` in the canonical proto3 JSON mapping (field names as in

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "pproc/commands.h"
+#include "server/default_paths.h"
 #include "server/pidfile.h"
 #include "worker/base/status_macros.h"
 
@@ -19,8 +20,8 @@ namespace pprocd::pproc {
 namespace {
 
 struct ReloadFlags {
-  // The server's default --state-dir.
-  std::string state_dir = "var";
+  // --state-dir; empty: the server's default (DefaultStateDir()).
+  std::string state_dir;
   bool wait = false;
   uint32_t wait_seconds = 60;
 };
@@ -52,14 +53,20 @@ int RunReload(const GlobalFlags& globals, const ReloadFlags& flags) {
     if (!status.ok()) return ReportError(status.status());
     reloads_before = status->callable_reloads();
   }
-  absl::StatusOr<pid_t> server = ReadServerPid(flags.state_dir);
+  std::string state_dir = flags.state_dir;
+  if (state_dir.empty()) {
+    absl::StatusOr<std::string> by_default = DefaultStateDir();
+    if (!by_default.ok()) return ReportError(by_default.status());
+    state_dir = *std::move(by_default);
+  }
+  absl::StatusOr<pid_t> server = ReadServerPid(state_dir);
   if (!server.ok()) return ReportError(server.status());
   if (::kill(*server, SIGHUP) != 0) {
     return ReportError(
         ErrnoStatus(errno, absl::StrCat("send SIGHUP to pprocd (pid ", *server, ")")));
   }
   std::printf("pproc: sent SIGHUP to pprocd (pid %d, from %s/%s): it loads its callables again\n",
-              static_cast<int>(*server), flags.state_dir.c_str(), kPidfileName);
+              static_cast<int>(*server), state_dir.c_str(), kPidfileName);
   std::fflush(stdout);
   if (!flags.wait) return kExitOk;
   if (absl::Status waited =
@@ -81,10 +88,9 @@ void AddReloadCommand(CLI::App& app, const GlobalFlags& globals, int* exit_code)
       "Ask the server to load its callables again (its command line and config file), as "
       "SIGHUP does: sends SIGHUP to the server that holds STATE_DIR/pprocd.pid");
   auto flags = std::make_shared<ReloadFlags>();
-  command
-      ->add_option("--state-dir", flags->state_dir,
-                   "The server's --state-dir, where its pidfile is")
-      ->capture_default_str();
+  command->add_option("--state-dir", flags->state_dir,
+                      "The server's --state-dir, where its pidfile is (default: the server's, "
+                      "$XDG_STATE_HOME/pprocd, else ~/.local/state/pprocd)");
   command->add_flag("--wait", flags->wait,
                     "Then wait (through --address) until the server reports that the reload "
                     "took effect; exit status 2 if none did in --wait-seconds");

@@ -1,5 +1,8 @@
 #include "pprocd/client/address.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 
@@ -8,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 
 namespace pprocd::client {
@@ -72,18 +76,67 @@ absl::StatusOr<std::string> NormalizeAddress(absl::string_view address) {
   return std::string(text);
 }
 
-absl::StatusOr<std::string> ResolveAddress(absl::string_view flag) {
-  if (!flag.empty()) return NormalizeAddress(flag);
-  const char* env = std::getenv(kAddressEnvVar);
-  if (env != nullptr && *env != '\0') {
+std::string UserSocketPath() {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (runtime != nullptr && runtime[0] == '/') {
+    std::string dir = runtime;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    return absl::StrCat(dir, "/pprocd/pprocd.sock");
+  }
+  return absl::StrCat("/tmp/pprocd-", geteuid(), "/pprocd.sock");
+}
+
+absl::StatusOr<Located> LocateServer(absl::string_view flag) {
+  Located located;
+  if (!flag.empty()) {
+    absl::StatusOr<std::string> target = NormalizeAddress(flag);
+    if (!target.ok()) return target.status();
+    located.target = *std::move(target);
+    located.tried.push_back(absl::StrCat(located.target, " (the address given)"));
+  } else if (const char* env = std::getenv(kAddressEnvVar); env != nullptr && *env != '\0') {
     absl::StatusOr<std::string> target = NormalizeAddress(env);
     if (!target.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("$", kAddressEnvVar, ": ", target.status().message()));
     }
-    return target;
+    located.target = *std::move(target);
+    located.tried.push_back(absl::StrCat(located.target, " (from $", kAddressEnvVar, ")"));
+  } else {
+    const std::string user = UserSocketPath();
+    struct stat info;
+    const bool only_system = stat(user.c_str(), &info) != 0 && stat(kSystemSocketPath, &info) == 0;
+    located.target = absl::StrCat("unix:", only_system ? kSystemSocketPath : user);
+    located.tried = {absl::StrCat("unix:", user, " (the per-user socket)"),
+                     absl::StrCat("unix:", kSystemSocketPath, " (the system socket)")};
+    located.no_server_hint = absl::StrCat("tried ", absl::StrJoin(located.tried, ", then "),
+                                          ", as no address was given and $", kAddressEnvVar,
+                                          " is unset; start one with `pprocd` or scripts/run");
+    return located;
   }
-  return NormalizeAddress(kDefaultAddress);
+  // A server started with --listen serves any unix: or tcp: address.
+  std::string listen;
+  if (absl::StartsWith(located.target, "unix:")) {
+    absl::string_view path = absl::string_view(located.target).substr(5);
+    if (absl::StartsWith(path, "///")) path.remove_prefix(2);
+    listen = absl::StrCat("unix:", path);
+  } else if (!absl::StrContains(located.target, "unix-abstract:") &&
+             !absl::StartsWith(located.target, "dns:") &&
+             !absl::StartsWith(located.target, "ipv4:") &&
+             !absl::StartsWith(located.target, "ipv6:")) {
+    listen = absl::StrCat("tcp:", located.target);
+  }
+  located.no_server_hint = absl::StrCat(
+      "tried ", located.tried.front(), "; start one with ",
+      listen.empty()
+          ? "`pprocd` or scripts/run"
+          : absl::StrCat("`pprocd --listen ", listen, "` or scripts/run --listen ", listen));
+  return located;
+}
+
+absl::StatusOr<std::string> ResolveAddress(absl::string_view flag) {
+  absl::StatusOr<Located> located = LocateServer(flag);
+  if (!located.ok()) return located.status();
+  return std::move(located->target);
 }
 
 }  // namespace pprocd::client

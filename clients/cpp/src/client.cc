@@ -48,7 +48,7 @@ absl::Status SinkOutput(const v1::ReconnectResponse& output, const JobOutputSink
 void PrepareContext(grpc::ClientContext* context) { context->set_wait_for_ready(false); }
 
 constexpr char kStartHint[] =
-    "is pprocd running? start it with scripts/run, or point --address or "
+    "is pprocd running? start one with `pprocd` or scripts/run, or point the address or "
     "$PPROCD_ADDRESS at it";
 
 }  // namespace
@@ -81,6 +81,11 @@ Client::Client(std::string target, ClientOptions options)
       channel_(MakeChannel(target_, options_)),
       stub_(v1::ProcessFarmService::NewStub(channel_)) {}
 
+absl::string_view Client::NoServerHint() const {
+  if (options_.no_server_hint.empty()) return kStartHint;
+  return options_.no_server_hint;
+}
+
 absl::Status Client::AwaitConnection() const {
   const std::chrono::system_clock::time_point deadline =
       absl::ToChronoTime(absl::Now() + options_.connect_timeout);
@@ -90,7 +95,7 @@ absl::Status Client::AwaitConnection() const {
     if (!channel_->WaitForStateChange(state, deadline)) {
       return absl::UnavailableError(absl::StrCat("no pprocd answered at ", target_, " within ",
                                                  absl::FormatDuration(options_.connect_timeout),
-                                                 "; ", kStartHint));
+                                                 "; ", NoServerHint()));
     }
     state = channel_->GetState(/*try_to_connect=*/true);
   }
@@ -105,7 +110,7 @@ absl::Status Client::CallStatus(const grpc::Status& status, bool received_respon
         absl::StrCat("lost the connection to pprocd at ", target_, ": ", converted.message()));
   }
   return absl::UnavailableError(absl::StrCat("cannot reach pprocd at ", target_, ": ",
-                                             converted.message(), "; ", kStartHint));
+                                             converted.message(), "; ", NoServerHint()));
 }
 
 template <typename Request, typename Response>

@@ -1705,12 +1705,14 @@ type GetStatusResponse struct {
 	WorkersRecycled uint64 `protobuf:"varint,13,opt,name=workers_recycled,json=workersRecycled,proto3" json:"workers_recycled,omitempty"`
 	// Reloads of the callables (SIGHUP) that took effect since start.
 	CallableReloads uint64 `protobuf:"varint,14,opt,name=callable_reloads,json=callableReloads,proto3" json:"callable_reloads,omitempty"`
+	// The server's version (as `pprocd --version` prints it, without the name).
+	Version string `protobuf:"bytes,15,opt,name=version,proto3" json:"version,omitempty"`
 	// Every worker process the server knows of now (pooled and FRESH).
-	Workers []*WorkerRow `protobuf:"bytes,15,rep,name=workers,proto3" json:"workers,omitempty"`
+	Workers []*WorkerRow `protobuf:"bytes,16,rep,name=workers,proto3" json:"workers,omitempty"`
 	// Every open call (Map, Queue, Start, and the calls of running jobs).
-	Calls []*CallRow `protobuf:"bytes,16,rep,name=calls,proto3" json:"calls,omitempty"`
+	Calls []*CallRow `protobuf:"bytes,17,rep,name=calls,proto3" json:"calls,omitempty"`
 	// The latest failed items (at most 20), newest first.
-	RecentFailures []*FailureRow `protobuf:"bytes,17,rep,name=recent_failures,json=recentFailures,proto3" json:"recent_failures,omitempty"`
+	RecentFailures []*FailureRow `protobuf:"bytes,18,rep,name=recent_failures,json=recentFailures,proto3" json:"recent_failures,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1841,6 +1843,13 @@ func (x *GetStatusResponse) GetCallableReloads() uint64 {
 		return x.CallableReloads
 	}
 	return 0
+}
+
+func (x *GetStatusResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
 }
 
 func (x *GetStatusResponse) GetWorkers() []*WorkerRow {
@@ -2403,7 +2412,7 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\x14ListCallablesRequest\"J\n" +
 	"\x15ListCallablesResponse\x121\n" +
 	"\tcallables\x18\x01 \x03(\v2\x13.pprocd.v1.CallableR\tcallables\"\x12\n" +
-	"\x10GetStatusRequest\"\xc9\x05\n" +
+	"\x10GetStatusRequest\"\xe3\x05\n" +
 	"\x11GetStatusResponse\x12!\n" +
 	"\fworkers_idle\x18\x01 \x01(\rR\vworkersIdle\x12!\n" +
 	"\fworkers_busy\x18\x02 \x01(\rR\vworkersBusy\x12)\n" +
@@ -2419,10 +2428,11 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\fcalls_active\x18\v \x01(\rR\vcallsActive\x12-\n" +
 	"\x12workers_configured\x18\f \x01(\rR\x11workersConfigured\x12)\n" +
 	"\x10workers_recycled\x18\r \x01(\x04R\x0fworkersRecycled\x12)\n" +
-	"\x10callable_reloads\x18\x0e \x01(\x04R\x0fcallableReloads\x12.\n" +
-	"\aworkers\x18\x0f \x03(\v2\x14.pprocd.v1.WorkerRowR\aworkers\x12(\n" +
-	"\x05calls\x18\x10 \x03(\v2\x12.pprocd.v1.CallRowR\x05calls\x12>\n" +
-	"\x0frecent_failures\x18\x11 \x03(\v2\x15.pprocd.v1.FailureRowR\x0erecentFailures\"\xf3\x01\n" +
+	"\x10callable_reloads\x18\x0e \x01(\x04R\x0fcallableReloads\x12\x18\n" +
+	"\aversion\x18\x0f \x01(\tR\aversion\x12.\n" +
+	"\aworkers\x18\x10 \x03(\v2\x14.pprocd.v1.WorkerRowR\aworkers\x12(\n" +
+	"\x05calls\x18\x11 \x03(\v2\x12.pprocd.v1.CallRowR\x05calls\x12>\n" +
+	"\x0frecent_failures\x18\x12 \x03(\v2\x15.pprocd.v1.FailureRowR\x0erecentFailures\"\xf3\x01\n" +
 	"\tWorkerRow\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x17\n" +

@@ -4,6 +4,7 @@ import type { Http2Stream } from "node:http2";
 import { Duplex } from "node:stream";
 import { contract, ProcessFarmServiceClient } from "./proto";
 import { ItemError, PprocdError, wrapError } from "./errors";
+import { Located, locateServer, resolveAddress } from "./address";
 import { fromValue, JsonValue, toValue } from "./values";
 import { BlockStats, convertStats, decodeArray, encodeArray, expandBlock, ItemStats, jsonOf, mergeByIndex } from "./packed";
 import type { ItemResult__Output } from "./generated/types/pprocd/v1/ItemResult";
@@ -14,24 +15,8 @@ import type { ResultBlock__Output } from "./generated/types/pprocd/v1/ResultBloc
 import type { ReconnectResponse__Output } from "./generated/types/pprocd/v1/ReconnectResponse";
 import type { Timestamp__Output } from "./generated/types/google/protobuf/Timestamp";
 
-/** The address used when none is given: $PPROCD_ADDRESS, else unix:run/pprocd.sock. */
-export function defaultAddress(): string {
-  return process.env.PPROCD_ADDRESS || "unix:run/pprocd.sock";
-}
-
-/**
- * The grpc-js target of an address: "unix:PATH" and "unix:///ABS" as they
- * are, a bare socket path (containing "/" or ending in ".sock") as
- * "unix:PATH", "tcp:HOST:PORT" and "HOST:PORT" as "HOST:PORT".
- */
-export function resolveAddress(address: string = defaultAddress()): string {
-  const text = address.trim();
-  if (text === "") throw new TypeError("an empty address");
-  if (text.startsWith("unix:")) return text;
-  if (text.startsWith("tcp:")) return text.slice("tcp:".length);
-  if (text.includes("/") || text.endsWith(".sock")) return "unix:" + text;
-  return text;
-}
+export { defaultAddress, locateServer, resolveAddress, userSocketPath, ADDRESS_ENV, SYSTEM_SOCKET } from "./address";
+export type { Located } from "./address";
 
 /** How the items of one call run (CallOptions), and how to cancel it. */
 export interface Options {
@@ -392,6 +377,8 @@ export class StreamCall implements AsyncIterable<Result> {
     private readonly options: Options | undefined,
     /** The form of items: packed (JSON arrays and result blocks) or Value. */
     readonly packed: boolean = true,
+    /** Where the server was looked for, for the "no server" error. */
+    private readonly located?: Located,
   ) {
     this.unlink = linkSignal(options?.signal, call);
     // Errors surface from the results; a write after the call failed is not one more.
@@ -486,13 +473,15 @@ export class StreamCall implements AsyncIterable<Result> {
 
   /** The results, one array per response of the server. */
   async *batches(): AsyncGenerator<Result[]> {
+    let received = false;
     try {
       for await (const response of this.call) {
+        received = true;
         const results = responseResults(response);
         if (results.length) yield results;
       }
     } catch (err) {
-      throw wrapError(err);
+      throw wrapError(err, received ? undefined : this.located);
     } finally {
       this.unlink();
       cancelCall(this.call); // a no-op once the call has ended; stops it when the reader gives up
@@ -555,13 +544,17 @@ export class Channel implements AsyncIterable<JsonValue> {
     signal?: AbortSignal,
     /** The form of items: packed (JSON arrays) or Value. */
     readonly packed: boolean = true,
+    /** Where the server was looked for, for the "no server" error. */
+    located?: Located,
   ) {
     const unlink = linkSignal(signal, call);
     call.on("error", () => {});
     this.final = (async () => {
       let result: Result | undefined;
+      let received = false;
       try {
         for await (const response of call as AsyncIterable<StartResponse__Output>) {
+          received = true;
           for (const l of response.logs ?? []) {
             this.logs.push({
               stream: l.stream === "LOG_STREAM_STDERR" ? "stderr" : "stdout",
@@ -576,7 +569,7 @@ export class Channel implements AsyncIterable<JsonValue> {
           else if (response.event === "result" && response.result) result = convertResult(response.result);
         }
       } catch (err) {
-        const e = wrapError(err);
+        const e = wrapError(err, received ? undefined : located);
         this.messages.end(e);
         throw e;
       } finally {
@@ -646,10 +639,18 @@ export class Farm {
   /** The form of items of calls that do not choose one (ConnectOptions.packed). */
   readonly packed: boolean;
 
-  constructor(readonly address: string = defaultAddress(), options: ConnectOptions = {}) {
+  /** The address this farm talks to, as given or found (see locateServer). */
+  readonly address: string;
+  /** Where the server was looked for: a "no server" error names it. */
+  readonly located: Located;
+
+  /** `address`: see connect. */
+  constructor(address?: string, options: ConnectOptions = {}) {
+    this.located = locateServer(address);
+    this.address = this.located.address;
     this.packed = options.packed ?? true;
     const Service = contract().pprocd.v1.ProcessFarmService;
-    this.stub = new Service(resolveAddress(address), options.credentials ?? grpc.credentials.createInsecure(), {
+    this.stub = new Service(resolveAddress(this.address), options.credentials ?? grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
       ...options.channelOptions,
@@ -664,14 +665,14 @@ export class Farm {
   /** Waits until the connection is up (or the deadline passes). */
   ready(timeoutMs = 10000): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.stub.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(wrapError(err)) : resolve())),
+      this.stub.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(wrapError(err, this.located)) : resolve())),
     );
   }
 
   private unary<Req, Res>(method: string, request: Req, signal?: AbortSignal): Promise<Res> {
     return new Promise((resolve, reject) => {
       const call = (this.stub as any)[method](request, (err: grpc.ServiceError | null, res: Res) =>
-        err ? reject(wrapError(err)) : resolve(res),
+        err ? reject(wrapError(err, this.located)) : resolve(res),
       ) as grpc.ClientUnaryCall;
       const unlink = linkSignal(signal, call);
       call.on("status", unlink);
@@ -702,7 +703,7 @@ export class Farm {
 
   private open(kind: "Map" | "Queue", callable: string, options?: Options): StreamCall {
     const stream = kind === "Map" ? this.stub.Map() : this.stub.Queue();
-    return new StreamCall(stream, callable, options, options?.packed ?? this.packed);
+    return new StreamCall(stream, callable, options, options?.packed ?? this.packed, this.located);
   }
 
   /**
@@ -748,7 +749,7 @@ export class Farm {
       ? { callable, packedArguments: Buffer.from(jsonOf(args, "arguments"), "utf8"), options: callOptions(options, true) }
       : { callable, arguments: toValue(args, "arguments"), options: callOptions(options, false) };
     const call = this.stub.Start();
-    const channel = new Channel(call, options?.signal, packed);
+    const channel = new Channel(call, options?.signal, packed, this.located);
     call.write(first);
     return channel;
   }
@@ -898,10 +899,11 @@ export class Farm {
 
 /**
  * Connects to pprocd at `address`: "unix:PATH", "unix:///ABS", a bare
- * socket path, "tcp:HOST:PORT" or "HOST:PORT" (default $PPROCD_ADDRESS,
- * else unix:run/pprocd.sock). The connection is made
- * lazily, on the first call.
+ * socket path, "tcp:HOST:PORT" or "HOST:PORT" (default: $PPROCD_ADDRESS,
+ * else the per-user socket, else the system socket; see locateServer).
+ * The connection is made lazily, on the first call; with no server there
+ * a call throws ServerUnavailable, naming each address tried.
  */
-export function connect(address: string = defaultAddress(), options?: ConnectOptions): Farm {
+export function connect(address?: string, options?: ConnectOptions): Farm {
   return new Farm(address, options);
 }

@@ -1,6 +1,7 @@
 // The errors the client throws.
 import * as grpc from "@grpc/grpc-js";
 import type { ItemError__Output } from "./generated/types/pprocd/v1/ItemError";
+import type { Located } from "./address";
 
 /** Why one item failed (ErrorKind without its prefix). */
 export type ErrorKind =
@@ -70,10 +71,34 @@ export class PprocdError extends Error {
   }
 }
 
-/** A gRPC error (or any other) as the client throws it. */
-export function wrapError(err: unknown): Error {
+/**
+ * No server answered (UNAVAILABLE before any response): the message names
+ * each address tried and how to start a server; `details` is gRPC's reason.
+ */
+export class ServerUnavailable extends PprocdError {
+  override name = "ServerUnavailable";
+
+  constructor(
+    /** The address that was tried last. */
+    readonly address: string,
+    hint: string,
+    details: string,
+  ) {
+    super(grpc.status.UNAVAILABLE, details);
+    this.message = `cannot reach pprocd at ${address}: ${hint}`;
+  }
+}
+
+/**
+ * A gRPC error (or any other) as the client throws it. With `located` (no
+ * response came yet), UNAVAILABLE is a ServerUnavailable.
+ */
+export function wrapError(err: unknown, located?: Located): Error {
   if (err instanceof PprocdError || err instanceof ItemError) return err;
   const e = err as Partial<grpc.ServiceError>;
+  if (e && e.code === grpc.status.UNAVAILABLE && located) {
+    return new ServerUnavailable(located.address, located.noServerHint, e.details ?? e.message ?? "");
+  }
   if (e && typeof e.code === "number") return new PprocdError(e.code, e.details ?? e.message ?? "");
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,5 +1,7 @@
 // pprocd: the Node.js / TypeScript client of the pprocd process farm.
-export { connect, defaultAddress, resolveAddress, Farm, Channel, StreamCall } from "./client";
+export { connect, Farm, Channel, StreamCall } from "./client";
+export { defaultAddress, locateServer, resolveAddress, userSocketPath, ADDRESS_ENV, SYSTEM_SOCKET } from "./address";
+export type { Located } from "./address";
 export type {
   Options,
   SubmitOptions,
@@ -17,6 +19,6 @@ export type {
   Parameter,
   Status,
 } from "./client";
-export { ItemError, PprocdError, codeName } from "./errors";
+export { ItemError, PprocdError, ServerUnavailable, codeName } from "./errors";
 export type { ErrorKind } from "./errors";
 export type { JsonValue } from "./values";

@@ -53,10 +53,14 @@ class ServerProcess:
     group of its own, which stop() kills whole, and dies with this process."""
 
     def __init__(self, binary: str, workers: int = WORKERS, extra_args: List[str] = (),
-                 env: Optional[Dict[str, str]] = None) -> None:
+                 env: Optional[Dict[str, str]] = None, address_env: bool = False) -> None:
+        """``address_env``: the server's environment has $PPROCD_ADDRESS set
+        to its own address (what its workers use to reach it)."""
         self.dir = tempfile.mkdtemp(prefix="pprocd-py-")
         self.socket_path = os.path.join(self.dir, "run", "pprocd.sock")
         self.address = "unix:" + self.socket_path
+        if address_env:
+            env = dict(os.environ if env is None else env, PPROCD_ADDRESS=self.address)
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.lines: List[str] = []
         ready = threading.Event()

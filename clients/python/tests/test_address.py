@@ -1,7 +1,8 @@
-"""Address rules (shared with the C++ client) and the message a user gets
-when no server is running."""
+"""The address search (shared with the server and every client) and the
+message a user gets when no server is running."""
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -40,9 +41,10 @@ def test_invalid_addresses_say_why(given, why):
         pprocd.normalize_address(given)
 
 
-def test_argument_then_environment_then_default(monkeypatch):
+def test_argument_then_environment_then_per_user_socket(monkeypatch, tmp_path):
     monkeypatch.delenv(pprocd.ADDRESS_ENV, raising=False)
-    assert pprocd.resolve_address() == pprocd.DEFAULT_ADDRESS == "unix:run/pprocd.sock"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    assert pprocd.resolve_address() == f"unix:{tmp_path}/pprocd/pprocd.sock"
     monkeypatch.setenv(pprocd.ADDRESS_ENV, "tcp:127.0.0.1:9")
     assert pprocd.resolve_address() == "127.0.0.1:9"
     assert pprocd.Farm().address == "127.0.0.1:9"
@@ -50,6 +52,34 @@ def test_argument_then_environment_then_default(monkeypatch):
     monkeypatch.setenv(pprocd.ADDRESS_ENV, "nonsense")
     with pytest.raises(ValueError, match=r"\$PPROCD_ADDRESS"):
         pprocd.resolve_address()
+    monkeypatch.setenv(pprocd.ADDRESS_ENV, "")
+    assert pprocd.resolve_address() == f"unix:{tmp_path}/pprocd/pprocd.sock"
+
+
+def test_without_xdg_runtime_dir_the_per_user_socket_is_in_a_private_tmp_dir(monkeypatch):
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    expected = f"/tmp/pprocd-{os.geteuid()}/pprocd.sock"
+    assert pprocd.user_socket_path() == expected
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "relative/dir")  # ignored, as XDG says
+    assert pprocd.user_socket_path() == expected
+
+
+def test_an_existing_per_user_socket_is_used(monkeypatch, tmp_path):
+    monkeypatch.delenv(pprocd.ADDRESS_ENV, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    (tmp_path / "pprocd").mkdir()
+    os.mknod(tmp_path / "pprocd" / "pprocd.sock", 0o600 | stat.S_IFSOCK)
+    located = pprocd.locate_server()
+    assert located.target == f"unix:{tmp_path}/pprocd/pprocd.sock"
+
+
+def test_the_search_names_each_socket_in_order(monkeypatch, tmp_path):
+    monkeypatch.delenv(pprocd.ADDRESS_ENV, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    located = pprocd.locate_server()
+    assert located.tried == [f"unix:{tmp_path}/pprocd/pprocd.sock (the per-user socket)",
+                             "unix:/run/pprocd/pprocd.sock (the system socket)"]
+    assert located.no_server_hint.endswith("start one with `pprocd` or scripts/run")
 
 
 def test_no_server_gives_one_line_naming_the_address_and_the_fix(tmp_path):
@@ -65,13 +95,23 @@ def test_no_server_gives_one_line_naming_the_address_and_the_fix(tmp_path):
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-def test_no_server_at_the_default_address_points_at_scripts_run(tmp_path, monkeypatch):
+def test_no_server_without_an_address_names_every_socket_tried_and_how_to_start_one(
+        tmp_path, monkeypatch):
     monkeypatch.delenv(pprocd.ADDRESS_ENV, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     with pprocd.Farm() as farm:
         for attempt in (farm.status, farm.callables):
-            with pytest.raises(pprocd.ServerUnavailable, match="scripts/run"):
+            with pytest.raises(pprocd.ServerUnavailable) as caught:
                 attempt()
+            message = str(caught.value)
+            assert message.startswith(
+                f"cannot reach pprocd at unix:{tmp_path}/pprocd/pprocd.sock: ")
+            user = message.index(f"tried unix:{tmp_path}/pprocd/pprocd.sock (the per-user socket)")
+            system = message.index("unix:/run/pprocd/pprocd.sock (the system socket)")
+            assert user < system
+            assert "$PPROCD_ADDRESS" in message
+            assert message.endswith("start one with `pprocd` or scripts/run")
 
 
 def test_no_server_every_api_fails_with_the_same_message(tmp_path):

@@ -2,7 +2,23 @@
 // conversions without one.
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { connect, defaultAddress, resolveAddress, Farm, ItemError, PprocdError, Result } from "../index";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { once } from "node:events";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  connect,
+  defaultAddress,
+  locateServer,
+  resolveAddress,
+  userSocketPath,
+  Farm,
+  ItemError,
+  PprocdError,
+  Result,
+  ServerUnavailable,
+} from "../index";
 import { fromValue, toValue } from "../values";
 import { eventLimitMs, Server, skipReason } from "./server";
 
@@ -13,21 +29,88 @@ test("JSON values round-trip through google.protobuf.Value", () => {
   assert.throws(() => toValue({ f: () => 1 }), /value\.f: a function is not a JSON value/);
 });
 
-test("the default address is $PPROCD_ADDRESS, else unix:run/pprocd.sock", () => {
-  const saved = process.env.PPROCD_ADDRESS;
+/** Runs `body` with the environment variables `vars` (undefined: unset), then restores them. */
+async function withEnv(vars: Record<string, string | undefined>, body: () => void | Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const set = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  set(vars);
   try {
-    delete process.env.PPROCD_ADDRESS;
-    assert.equal(defaultAddress(), "unix:run/pprocd.sock");
+    await body();
+  } finally {
+    set(saved);
+  }
+}
+
+test("the default address is $PPROCD_ADDRESS, else the per-user socket", () =>
+  withEnv({ PPROCD_ADDRESS: undefined, XDG_RUNTIME_DIR: "/nonexistent/xdg" }, () => {
+    assert.equal(defaultAddress(), "unix:/nonexistent/xdg/pprocd/pprocd.sock");
     process.env.PPROCD_ADDRESS = "localhost:50051";
     assert.equal(defaultAddress(), "localhost:50051");
     const farm = connect();
     assert.equal(farm.address, "localhost:50051");
     farm.close();
+    assert.equal(connect("unix:given.sock").address, "unix:given.sock");
+  }));
+
+test("without XDG_RUNTIME_DIR the per-user socket is in a private /tmp directory", () =>
+  withEnv({ XDG_RUNTIME_DIR: undefined }, () => {
+    const expected = `/tmp/pprocd-${process.geteuid!()}/pprocd.sock`;
+    assert.equal(userSocketPath(), expected);
+    process.env.XDG_RUNTIME_DIR = "relative/dir"; // ignored, as XDG says
+    assert.equal(userSocketPath(), expected);
+  }));
+
+test("an existing per-user socket is used", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "pprocd-address-"));
+  try {
+    await withEnv({ PPROCD_ADDRESS: undefined, XDG_RUNTIME_DIR: dir }, async () => {
+      const socket = path.join(dir, "pprocd", "pprocd.sock");
+      mkdirSync(path.dirname(socket));
+      const listener = net.createServer().listen(socket);
+      await once(listener, "listening");
+      try {
+        assert.equal(locateServer().address, "unix:" + socket);
+      } finally {
+        listener.close();
+      }
+    });
   } finally {
-    if (saved === undefined) delete process.env.PPROCD_ADDRESS;
-    else process.env.PPROCD_ADDRESS = saved;
+    rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("with no server, a call names every socket tried, in order, and how to start one", () =>
+  withEnv({ PPROCD_ADDRESS: undefined, XDG_RUNTIME_DIR: "/nonexistent/xdg" }, async () => {
+    const farm = connect();
+    try {
+      await assert.rejects(farm.status(), (err: unknown) => {
+        assert.ok(err instanceof ServerUnavailable, String(err));
+        assert.ok(err instanceof PprocdError);
+        assert.equal(err.codeName, "UNAVAILABLE");
+        assert.equal(
+          err.message,
+          "cannot reach pprocd at unix:/nonexistent/xdg/pprocd/pprocd.sock: tried " +
+            "unix:/nonexistent/xdg/pprocd/pprocd.sock (the per-user socket), then " +
+            "unix:/run/pprocd/pprocd.sock (the system socket), as no address was given and " +
+            "$PPROCD_ADDRESS is unset; start one with `pprocd` or scripts/run",
+        );
+        return true;
+      });
+      const explicit = connect("unix:/nonexistent/given.sock");
+      await assert.rejects(
+        explicit.listCallables(),
+        /cannot reach pprocd at unix:\/nonexistent\/given\.sock: tried .* \(the address given\); start one with `pprocd --listen unix:\/nonexistent\/given\.sock`/,
+      );
+      explicit.close();
+    } finally {
+      farm.close();
+    }
+  }));
 
 test("addresses take the forms of the other clients", () => {
   assert.equal(resolveAddress("unix:run/pprocd.sock"), "unix:run/pprocd.sock");

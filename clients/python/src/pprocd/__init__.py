@@ -15,7 +15,7 @@ by default many items travel as one JSON array (the packed form),
 
     import pprocd
 
-    farm = pprocd.Farm()                    # $PPROCD_ADDRESS or unix:run/pprocd.sock
+    farm = pprocd.Farm()                    # $PPROCD_ADDRESS, else the per-user socket
     print(farm.pmap("fib", range(20), limit=4))
 
     results = farm.Map(limit=4)
@@ -26,19 +26,24 @@ by default many items travel as one JSON array (the packed form),
     print(results[0:10])
 """
 
-from typing import TYPE_CHECKING, Any
-
+# Not typing.TYPE_CHECKING: importing typing would slow the start of every
+# process that imports a module of the package (the Python worker runtime).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
+    from typing import Any
     from ._background import BackgroundCallable, BackgroundQueue, PersistentQueue
-    from ._address import ADDRESS_ENV, DEFAULT_ADDRESS, normalize_address, resolve_address
+    from ._address import (ADDRESS_ENV, SYSTEM_SOCKET, Located, locate_server, normalize_address,
+                           resolve_address, user_socket_path)
     from ._channel import Channel
     from ._collections import Exchange, InputChannel, ManagedCallable, Map, Queue
-    from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed, ItemError,
-                          ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut, JobCancelled,
-                          JobError, JobExists, JobFailed, JobInterrupted, JobNotFound,
-                          PermissionDenied, PprocdError, ServerUnavailable)
+    from ._errors import (FarmError, InvalidItem, ItemCancelled, ItemCpuLimit, ItemCrashed,
+                          ItemError, ItemFailed, ItemLimitExceeded, ItemMemoryLimit, ItemTimedOut,
+                          JobCancelled, JobError, JobExists, JobFailed, JobInterrupted,
+                          JobNotFound, PermissionDenied, PprocdError, RemoteTraceback,
+                          ServerUnavailable)
     from ._executor import FarmExecutor, FarmFuture
     from ._farm import Farm, default_farm, pmap, start
+    from ._function_ref import FunctionRef, function_ref
     from ._jobs import Job, JobEvent, JobResult, JobState, JobStatus, JobUpdate
     from ._results import LogRecord, Result, Stats
 
@@ -46,8 +51,9 @@ if TYPE_CHECKING:  # Static checkers see the names; the runtime imports lazily.
 # them on first use (PEP 562), so that ``python -m pprocd.worker`` starts
 # without loading gRPC.
 _LAZY = {
-    "ADDRESS_ENV": "_address", "DEFAULT_ADDRESS": "_address", "normalize_address": "_address",
-    "resolve_address": "_address", "Channel": "_channel", "Exchange": "_collections",
+    "ADDRESS_ENV": "_address", "SYSTEM_SOCKET": "_address", "Located": "_address",
+    "locate_server": "_address", "normalize_address": "_address",
+    "resolve_address": "_address", "user_socket_path": "_address", "Channel": "_channel", "Exchange": "_collections",
     "InputChannel": "_collections", "ManagedCallable": "_collections", "Map": "_collections",
     "Queue": "_collections", "FarmError": "_errors", "InvalidItem": "_errors",
     "ItemCancelled": "_errors", "ItemCpuLimit": "_errors", "ItemCrashed": "_errors",
@@ -61,10 +67,12 @@ _LAZY = {
     "JobState": "_jobs", "JobStatus": "_jobs", "JobUpdate": "_jobs", "JobCancelled": "_errors",
     "JobError": "_errors", "JobExists": "_errors", "JobFailed": "_errors",
     "JobInterrupted": "_errors", "JobNotFound": "_errors", "PermissionDenied": "_errors",
+    "RemoteTraceback": "_errors", "FunctionRef": "_function_ref",
+    "function_ref": "_function_ref",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pprocd' has no attribute {name!r}")
@@ -86,12 +94,12 @@ __all__ = [
     "BackgroundCallable",
     "BackgroundQueue",
     "Channel",
-    "DEFAULT_ADDRESS",
     "Exchange",
     "Farm",
     "FarmError",
     "FarmExecutor",
     "FarmFuture",
+    "FunctionRef",
     "InputChannel",
     "InvalidItem",
     "ItemCancelled",
@@ -114,6 +122,7 @@ __all__ = [
     "JobState",
     "JobStatus",
     "JobUpdate",
+    "Located",
     "LogRecord",
     "ManagedCallable",
     "Map",
@@ -121,12 +130,17 @@ __all__ = [
     "PersistentQueue",
     "PprocdError",
     "Queue",
+    "RemoteTraceback",
     "Result",
+    "SYSTEM_SOCKET",
     "ServerUnavailable",
     "Stats",
     "default_farm",
+    "function_ref",
+    "locate_server",
     "normalize_address",
     "pmap",
     "resolve_address",
     "start",
+    "user_socket_path",
 ]

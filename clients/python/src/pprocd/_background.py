@@ -20,6 +20,7 @@ from typing import Any, Deque, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from ._errors import FarmError, JobExists, JobNotFound
 from ._farm import Farm, default_farm
+from ._function_ref import Target, as_target
 from ._jobs import (Job, JobEvent, JobResult, JobState, JobStatus, JobUpdate, ReconnectCall,
                     outcome_error, submit_job)
 
@@ -77,8 +78,9 @@ class BackgroundCallable:
 
     ``BackgroundCallable(address, name)``: calling it with arguments (as
     ``manage()`` callables take them) submits a one-input job of callable
-    ``name``, named ``address``, and returns its :class:`Job`; the calling
-    process may then exit. ``map(inputs)`` submits one job of many inputs.
+    ``name`` (or of a module-level Python function), named ``address``,
+    and returns its :class:`Job`; the calling process may then exit.
+    ``map(inputs)`` submits one job of many inputs.
     Collect the results with :class:`BackgroundQueue` (or
     :class:`PersistentQueue`), ``farm.job(address)``, from any process.
 
@@ -97,7 +99,7 @@ class BackgroundCallable:
     ``timeout``: as for :meth:`Farm.submit_job`.
     """
 
-    def __init__(self, address: str, callable: str, *, farm: FarmLike = None,
+    def __init__(self, address: str, callable: Any, *, farm: FarmLike = None,
                  socket: Optional[bool] = None, replace: bool = False, ordered: bool = False,
                  retries: int = 0, retry_backoff: Optional[float] = None,
                  limit: Optional[int] = None, reuse: bool = True,
@@ -106,8 +108,9 @@ class BackgroundCallable:
             raise ValueError("a background callable needs an address (the job's name)")
         self.address = address
         """The job's name (and socket file, see ``socket``)."""
-        self.callable = callable
-        """The server callable it runs."""
+        self.callable: Target = as_target(callable)
+        """The server callable it runs (its name), or the Python function's
+        reference."""
         self.farm = _farm_of(farm)
         """The farm (server) the job runs on."""
         self.socket = is_socket_address(address) if socket is None else bool(socket)
@@ -125,7 +128,7 @@ class BackgroundCallable:
     def __call__(self, *args: Any, **kwargs: Any) -> Job:
         """Submits ``callable(*args, **kwargs)`` as a background job named
         ``address``; returns its :class:`Job`."""
-        return self._submit([self.farm.pack_obj(self.callable, args, kwargs)])
+        return self._submit([self.farm.pack_obj(self.callable, args, kwargs)], built=True)
 
     def map(self, inputs: Iterable[Any]) -> Job:
         """Submits one background job named ``address`` with one invocation
@@ -133,17 +136,17 @@ class BackgroundCallable:
         parameters, a dict names them); returns its :class:`Job`."""
         return self._submit(list(inputs))
 
-    def _submit(self, inputs: List[Any]) -> Job:
+    def _submit(self, inputs: List[Any], built: bool = False) -> Job:
         # Only a caller on a UNIX socket of the server may ask for a job
         # socket (the server must know who owns it).
         on_unix = self.farm.address.startswith("unix:")
         socket_path = self.address if self.socket and on_unix else None
         try:
-            job = self._submit_once(inputs, socket_path)
+            job = self._submit_once(inputs, socket_path, built)
         except JobExists:
             if not self.replace or not self._clear_address():
                 raise
-            job = self._submit_once(inputs, socket_path)
+            job = self._submit_once(inputs, socket_path, built)
         self.job = job
         return job
 
@@ -166,16 +169,16 @@ class BackgroundCallable:
         os.unlink(path)
         return True
 
-    def _submit_once(self, inputs: List[Any], socket_path: Optional[str]) -> Job:
+    def _submit_once(self, inputs: List[Any], socket_path: Optional[str], built: bool) -> Job:
         try:
             return submit_job(self.farm, self.callable, inputs, name=self.address,
-                              socket_path=socket_path, **self._options)
+                              socket_path=socket_path, built=built, **self._options)
         except FarmError as error:
             if not (socket_path and error.code_name == "UNIMPLEMENTED"
                     and "socket_path" in error.details):
                 raise
         # This server has no per-job sockets: the name alone finds the job.
-        return submit_job(self.farm, self.callable, inputs, name=self.address,
+        return submit_job(self.farm, self.callable, inputs, name=self.address, built=built,
                           **self._options)
 
 

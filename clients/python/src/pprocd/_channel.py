@@ -15,6 +15,7 @@ import grpc
 from google.protobuf.struct_pb2 import Value
 
 from . import _packed
+from ._function_ref import Target, target_fields
 from ._errors import FarmError, ItemCancelled
 from ._results import (LogCallback, LogRecord, Result, emit_logs, logs_from_proto,
                        result_from_proto)
@@ -43,11 +44,13 @@ class Channel:
     and the values sent each way travel as JSON arrays.
     """
 
-    def __init__(self, farm: "Farm", name: str, arguments: Union[Value, bytes],
+    def __init__(self, farm: "Farm", name: Target, arguments: Union[Value, bytes],
                  options: item_pb2.CallOptions, on_log: Optional[LogCallback] = None) -> None:
         self.farm = farm
-        self.callable = name
-        """The callable's name."""
+        self.target = name
+        """What runs: a callable's name or a function reference."""
+        self.callable = str(name)
+        """The callable's name (``module.qualname`` for a function)."""
         self.logs: List[LogRecord] = []
         """Every LogRecord received so far, in order."""
         self._on_log = on_log
@@ -61,12 +64,14 @@ class Channel:
         self._call_cancelled = False
         self._watchers: List[_Watcher] = []
         if isinstance(arguments, bytes):
-            first = service_pb2.StartRequest(callable=name, options=options,
-                                             packed_arguments=arguments)
+            first = service_pb2.StartRequest(options=options, packed_arguments=arguments,
+                                             **target_fields(name))
         else:
-            first = service_pb2.StartRequest(callable=name, arguments=arguments, options=options)
+            first = service_pb2.StartRequest(arguments=arguments, options=options,
+                                             **target_fields(name))
         self._call = farm._stub.Start(self._requests(first), wait_for_ready=False)
-        self._reader = threading.Thread(target=self._read, daemon=True, name=f"pprocd-{name}")
+        self._reader = threading.Thread(target=self._read, daemon=True,
+                                        name=f"pprocd-{self.callable}")
         self._reader.start()
 
     def __repr__(self) -> str:

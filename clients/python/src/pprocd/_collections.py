@@ -24,7 +24,8 @@ from typing import (Any, Callable, Deque, Dict, Generic, Iterator, List, Optiona
 
 from ._channel import Channel
 from ._errors import FarmError, ItemCancelled
-from ._farm import Farm, default_farm
+from ._farm import CallableArg, Farm, default_farm
+from ._function_ref import Target, as_target
 from ._results import (LogCallback, LogRecord, Result, emit_logs, failed_result,
                        result_from_proto)
 from ._stream import ItemStream, RawResult
@@ -35,33 +36,38 @@ T = TypeVar("T")
 class _Slot:
     """One input of a collection and what arrived for it."""
 
-    __slots__ = ("index", "callable", "results", "done", "channel")
+    __slots__ = ("index", "target", "callable", "results", "done", "channel")
 
-    def __init__(self, index: int, callable_name: str) -> None:
+    def __init__(self, index: int, target: Target) -> None:
         self.index = index
-        self.callable = callable_name
+        self.target = target
+        self.callable = str(target)
         self.results: List[Result] = []
         self.done = False
         self.channel: Optional["InputChannel"] = None
 
 
 class ManagedCallable:
-    """A server callable whose invocations a collection collects (what
-    ``manage`` returns). Calling it adds one input: several positional
-    arguments become a list (spread over the parameters), keywords a struct
-    (named parameters), a single argument the value itself. Returns the
-    input's index in the collection."""
+    """A server callable or Python function whose invocations a collection
+    collects (what ``manage`` returns). Calling it adds one input and
+    returns the input's index in the collection. For a callable by name,
+    several positional arguments become a list (spread over the
+    parameters), keywords a struct (named parameters), a single argument the
+    value itself; a Python function is called as it is called here."""
 
-    def __init__(self, collection: "_Collection", name: str) -> None:
+    def __init__(self, collection: "_Collection", target: Target) -> None:
         self._collection = collection
-        self.name = name
-        """The callable's name on the server."""
+        self.target = target
+        """What runs: the callable's name or the function reference."""
+        self.name = str(target)
+        """The callable's name on the server (``module.qualname`` for a
+        function)."""
 
     def __repr__(self) -> str:
         return f"<managed {self.name!r} of {type(self._collection).__name__}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> int:
-        return self._collection._add(self.name, args, kwargs)
+        return self._collection._add(self.target, args, kwargs)
 
 
 class _Collection:
@@ -91,7 +97,7 @@ class _Collection:
         """True when the calls use the packed form (see :class:`Farm`)."""
         self._on_log = on_log if on_log is not None else farm.on_log
         self._cond = threading.Condition()
-        self._streams: Dict[str, ItemStream] = {}
+        self._streams: Dict[Target, ItemStream] = {}
         self._slots: List[_Slot] = []
         self._open = 0
         self._closed = False
@@ -104,18 +110,22 @@ class _Collection:
 
     # Adding inputs -----------------------------------------------------------
 
-    def manage(self, name: str) -> ManagedCallable:
+    def manage(self, name: CallableArg) -> ManagedCallable:
         """Returns a callable that adds one input of server callable ``name``
-        to this collection per call (pprocess ``manage``)."""
-        return ManagedCallable(self, name)
+        to this collection per call (pprocess ``manage``). ``name`` may be a
+        module-level Python function: each call of the result is a call of
+        the function, whose return value is the input's result."""
+        return ManagedCallable(self, as_target(name))
 
-    def start(self, name: str, *args: Any, **kwargs: Any) -> int:
+    def start(self, name: CallableArg, *args: Any, **kwargs: Any) -> int:
         """Adds one invocation of callable ``name`` with these arguments
         (pprocess ``start``); the values it sends and its return value become
-        results. Returns the input's index."""
-        return self._add(name, args, kwargs)
+        results. Returns the input's index. A module-level Python function
+        is called as ``name(channel, *args, **kwargs)``: it sends values
+        with ``channel.send(value)``."""
+        return self._add(as_target(name, channel=True), args, kwargs)
 
-    def _add(self, name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> int:
+    def _add(self, name: Target, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> int:
         # A refused input takes no index: its InvalidItem names the index
         # it would have had (the next one, unless another thread adds first).
         value: Any
@@ -125,7 +135,7 @@ class _Collection:
             value = self.farm.pack(name, args, kwargs, index=len(self._slots))
         return self._submit(name, value).index
 
-    def _submit(self, name: str, value: Any) -> _Slot:
+    def _submit(self, name: Target, value: Any) -> _Slot:
         with self._cond:
             if self._closed:
                 raise RuntimeError(f"this {type(self).__name__} is closed")
@@ -146,7 +156,7 @@ class _Collection:
             self._open += 1
         return slot
 
-    def _new_slot(self, index: int, name: str) -> _Slot:
+    def _new_slot(self, index: int, name: Target) -> _Slot:
         return _Slot(index, name)
 
     def _weak_callbacks(self) -> Tuple[Callable[..., None], Callable[..., None]]:
@@ -181,7 +191,7 @@ class _Collection:
         with self._cond:
             for slot, result in converted:
                 if result.last:
-                    if not self.continuous or result.error is not None or result.value is not None:
+                    if self._keeps_final(slot, result):
                         self._deliver(slot, result)
                     slot.done = True
                     self._open -= 1
@@ -193,8 +203,8 @@ class _Collection:
     def _on_end(self, stream: ItemStream, error: Optional[Exception],
                 unanswered: List[Tuple[int, Any]]) -> None:
         with self._cond:
-            if self._streams.get(stream.callable) is stream:
-                del self._streams[stream.callable]
+            if self._streams.get(stream.target) is stream:
+                del self._streams[stream.target]
             for _, slot in unanswered:
                 if stream.aborted:
                     reason: Exception = ItemCancelled("the collection was closed",
@@ -207,6 +217,11 @@ class _Collection:
                 self._open -= 1
             self._after_results()
             self._cond.notify_all()
+
+    def _keeps_final(self, slot: _Slot, result: Result) -> bool:
+        """Whether an input's final result is one of its results (a null
+        value in a continuous collection is not)."""
+        return not self.continuous or result.error is not None or result.value is not None
 
     def _deliver(self, slot: _Slot, result: Result) -> None:
         raise NotImplementedError
@@ -515,7 +530,7 @@ class Exchange(_Collection):
         self._ready: Deque[ExchangeChannel] = collections.deque()
         self._added: List[Channel] = []
 
-    def _new_slot(self, index: int, name: str) -> _Slot:
+    def _new_slot(self, index: int, name: Target) -> _Slot:
         slot = _Slot(index, name)
         slot.channel = InputChannel(self, slot)
         return slot

@@ -100,11 +100,35 @@ class ItemError(PprocdError):
         return text
 
 
+class RemoteTraceback(PprocdError):
+    """The traceback text of a failure in a worker process; its str is the
+    traceback. FarmExecutor futures raise an :class:`ItemError` whose
+    ``__cause__`` is one, so an uncaught error prints the remote traceback
+    above the local one (concurrent.futures.ProcessPoolExecutor does the
+    same)."""
+
+    def __init__(self, tb: str) -> None:
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return '\n"""\n' + self.tb.rstrip("\n") + '\n"""'
+
+
 class ItemFailed(ItemError):
     """The callable raised (reported) an error: ERROR_KIND_RAISED."""
 
     kind = "RAISED"
     _verb = "raised"
+
+    @property
+    def remote_type(self) -> str:
+        """The name of the exception type the callable raised, when its
+        message starts with one (``"ValueError: bad"`` gives
+        ``"ValueError"``); else empty."""
+        head, sep, _ = self.reason.partition(":")
+        name = head.strip().rsplit(".", 1)[-1]
+        return name if sep and name.isidentifier() else ""
 
 
 class ItemCrashed(ItemError):

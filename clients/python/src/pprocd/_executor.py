@@ -14,8 +14,9 @@ import time
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, PENDING
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from ._errors import FarmError
-from ._farm import Farm
+from ._errors import FarmError, ItemError, RemoteTraceback
+from ._farm import CallableArg, Farm
+from ._function_ref import Target, as_target
 from ._results import (LogCallback, LogRecord, Stats, emit_logs, error_from_proto,
                        logs_from_proto, stats_from_proto)
 from ._stream import ItemStream, RawResult
@@ -119,24 +120,29 @@ class FarmExecutor(concurrent.futures.Executor):
         self._packed = self._options.packed
         self._on_log = on_log if on_log is not None else self.farm.on_log
         self._lock = threading.Lock()
-        self._streams: Dict[str, ItemStream] = {}
+        self._streams: Dict[Target, ItemStream] = {}
         self._shutdown = False
         self._pool_size: Optional[int] = None
 
     def __repr__(self) -> str:
         return f"<pprocd.FarmExecutor {self.farm.address!r} max_workers={self._max_workers}>"
 
-    def submit(self, fn: str, /, *args: Any, **kwargs: Any) -> FarmFuture:  # type: ignore[override]
-        """Runs server callable ``fn`` (its name) with these arguments and
-        returns its future. Several positional arguments spread over the
-        parameters, keywords name them."""
+    def submit(self, fn: CallableArg, /, *args: Any, **kwargs: Any) -> FarmFuture:
+        """Runs ``fn(*args, **kwargs)`` and returns its future. ``fn`` is a
+        module-level Python function (TypeError at once for a lambda, a
+        closure or a bound method) or a server callable's name (several
+        positional arguments then spread over its parameters, keywords name
+        them). A failed call's future raises :class:`ItemError` whose
+        ``__cause__`` is a :class:`RemoteTraceback` holding the remote
+        traceback, as ProcessPoolExecutor does."""
+        target = as_target(fn)
         value: Any
         if self._packed:
-            value = self.farm.encode(fn, args, kwargs)
+            value = self.farm.encode(target, args, kwargs)
         else:
-            value = self.farm.pack(fn, args, kwargs)
+            value = self.farm.pack(target, args, kwargs)
         future = FarmFuture()
-        stream = self._streams.get(fn)
+        stream = self._streams.get(target)
         if stream is not None and not self._shutdown:
             try:  # the common case: the callable's call is open
                 future._index = stream.add(value, future)
@@ -147,15 +153,15 @@ class FarmExecutor(concurrent.futures.Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            stream = self._streams.get(fn)
+            stream = self._streams.get(target)
             try:
                 if stream is None:
                     raise RuntimeError("no call yet")
                 future._index = stream.add(value, future)
             except RuntimeError:  # no call, or it has ended: open one
-                stream = ItemStream(self.farm, False, fn, self._call_options(), self._on_results,
-                                    self._on_end)
-                self._streams[fn] = stream
+                stream = ItemStream(self.farm, False, target, self._call_options(),
+                                    self._on_results, self._on_end)
+                self._streams[target] = stream
                 future._index = stream.add(value, future)
                 stream.start()
             future._stream = stream
@@ -178,7 +184,7 @@ class FarmExecutor(concurrent.futures.Executor):
                 options.limit = 0
         return options
 
-    def map(self, fn: str, *iterables: Iterable[Any],  # type: ignore[override]
+    def map(self, fn: CallableArg, *iterables: Iterable[Any],
             timeout: Optional[float] = None, chunksize: int = 1) -> Iterator[Any]:
         """Like concurrent.futures.Executor.map: submits ``fn(*args)`` for
         each tuple of the iterables at once and yields the results in order;
@@ -187,7 +193,8 @@ class FarmExecutor(concurrent.futures.Executor):
         its own. Results not taken are cancelled when the iterator is closed
         or fails."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        futures = [self.submit(fn, *args) for args in zip(*iterables)]
+        target = as_target(fn)
+        futures = [self.submit(target, *args) for args in zip(*iterables)]
 
         def results() -> Iterator[Any]:
             try:
@@ -270,7 +277,7 @@ class FarmExecutor(concurrent.futures.Executor):
                     future._resolve_cancelled()
                     continue
                 error = error_from_proto(result.error, name, result.index, None, future.logs)
-                self._settle(future, error=error)
+                self._settle(future, error=with_remote_traceback(error))
             elif outcome == "data":
                 self._settle(future, value=bytes(result.data))
             else:
@@ -290,8 +297,8 @@ class FarmExecutor(concurrent.futures.Executor):
     def _on_end(self, stream: ItemStream, error: Optional[Exception],
                 unanswered: List[Tuple[int, Any]]) -> None:
         with self._lock:
-            if self._streams.get(stream.callable) is stream:
-                del self._streams[stream.callable]
+            if self._streams.get(stream.target) is stream:
+                del self._streams[stream.target]
         for _, future in unanswered:
             if future._cancel_requested:
                 future._resolve_cancelled()
@@ -299,3 +306,11 @@ class FarmExecutor(concurrent.futures.Executor):
                 self._settle(future, error=error or FarmError(
                     f"{stream.callable}: the call ended without a result for this input"))
 
+
+def with_remote_traceback(error: ItemError) -> ItemError:
+    """``error`` with its stderr tail (the remote traceback of a Python
+    function) attached as its ``__cause__``, as ProcessPoolExecutor
+    attaches its ``_RemoteTraceback``."""
+    if error.stderr_tail and error.__cause__ is None:
+        error.__cause__ = RemoteTraceback(error.stderr_tail)
+    return error

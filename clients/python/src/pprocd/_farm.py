@@ -6,21 +6,26 @@ import atexit
 import itertools
 import os
 import threading
-from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
-                    Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Set, Union)
 
 import grpc
 
-from ._address import listen_hint, resolve_address
+from ._address import locate_server
 from google.protobuf.struct_pb2 import Value
 
 from ._errors import (FarmError, InvalidItem, JobExists, JobNotFound, PermissionDenied,
                       ServerUnavailable)
 from . import _packed
+from ._function_ref import FunctionRef, Target, as_target, target_fields
 from ._results import LogCallback, emit_logs, error_from_proto, logs_from_proto
 from ._signature import Signature
 from ._values import arguments_to_obj, arguments_to_value, from_value, to_value
 from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
+
+# What a call runs: a registered callable's name, or a module-level Python
+# function (passed by reference, see _function_ref).
+CallableArg = Union[str, FunctionRef, Callable[..., Any]]
 
 if TYPE_CHECKING:
     from ._channel import Channel
@@ -93,7 +98,7 @@ class Farm:
     """A connection to one pprocd server (pprocess's module, as an object).
 
     ``address``: see :func:`pprocd.resolve_address` (argument, else
-    $PPROCD_ADDRESS, else ``unix:run/pprocd.sock``). Nothing connects until
+    $PPROCD_ADDRESS, else the per-user socket, else the system socket). Nothing connects until
     the first call; a server that is not running makes that call raise
     :class:`ServerUnavailable`. ``on_log``, if given, is called with every
     :class:`LogRecord` (what callables write to stdout/stderr) of the calls
@@ -113,8 +118,10 @@ class Farm:
     def __init__(self, address: Optional[str] = None, *,
                  on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
                  item_stats: Optional[str] = None) -> None:
-        self.address: str = resolve_address(address)
+        located = locate_server(address)
+        self.address: str = located.target
         """The gRPC target this farm talks to."""
+        self._no_server_hint = located.no_server_hint
         self.on_log: Optional[LogCallback] = on_log
         """The default log callback of this farm's calls."""
         if packed is None:
@@ -165,7 +172,7 @@ class Farm:
             if not received and any(hint in lowered for hint in _UNREACHABLE_HINTS):
                 return ServerUnavailable(
                     f"cannot reach pprocd at {self.address}: is it running? "
-                    f"{listen_hint(self.address)}", code, details)
+                    f"{self._no_server_hint}", code, details)
             if received:
                 return FarmError(f"lost the connection to pprocd at {self.address}: {details}",
                                  code, details)
@@ -201,10 +208,13 @@ class Farm:
                                                             service_pb2.GetStatusRequest())
         return status
 
-    def signature(self, name: str) -> Optional[Signature]:
+    def signature(self, name: Target) -> Optional[Signature]:
         """The parameters of callable ``name``, or None when the server has no
         such callable. Asked of the server once per farm (again only for a
-        name it did not know)."""
+        name it did not know). None for a Python function: the farm checks
+        its items against the function itself."""
+        if not isinstance(name, str):
+            return None
         known = self._signatures
         if known is not None:
             found = known.get(name)
@@ -217,19 +227,21 @@ class Farm:
                 self._unknown.add(name)
         return described.get(name)
 
-    def parameter_names(self, name: str) -> Optional[List[str]]:
+    def parameter_names(self, name: Target) -> Optional[List[str]]:
         """The parameter names of callable ``name`` in order, or None when the
         server has no such callable."""
         found = self.signature(name)
         return found.names if found is not None else None
 
-    def pack(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+    def pack(self, name: Target, args: Sequence[Any], kwargs: Dict[str, Any],
              index: Optional[int] = None) -> Value:
         """The one input Value for calling ``name(*args, **kwargs)``, checked
         against its parameters: raises :class:`InvalidItem` (with ``index``,
         the input's position, if given) if it would not bind (the server
         would refuse the whole call). Unchecked when the server cannot be
         asked (the call itself will say why)."""
+        if isinstance(name, FunctionRef):
+            return to_value(name.call_item(args, kwargs))
         value = arguments_to_value(name, args, kwargs, self.parameter_names)
         self.check(name, value, index)
         return value
@@ -244,21 +256,24 @@ class Farm:
                             self.packed if packed is None else bool(packed),
                             self.item_stats if item_stats is None else item_stats)
 
-    def pack_obj(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+    def pack_obj(self, name: Target, args: Sequence[Any], kwargs: Dict[str, Any],
                  index: Optional[int] = None) -> Any:
         """Like :meth:`pack`, as the plain value the packed form sends."""
+        if isinstance(name, FunctionRef):
+            return name.call_item(args, kwargs)
         obj = arguments_to_obj(name, args, kwargs, self.parameter_names)
         self.check_objs(name, (obj,), index)
         return obj
 
-    def encode(self, name: str, args: Sequence[Any], kwargs: Dict[str, Any],
+    def encode(self, name: Target, args: Sequence[Any], kwargs: Dict[str, Any],
                index: Optional[int] = None) -> bytes:
         """The one input of ``name(*args, **kwargs)`` as JSON (the packed
         form), checked as by :meth:`pack`; TypeError for a value that is not
         JSON-shaped."""
         return _packed.dumps(self.pack_obj(name, args, kwargs, index))
 
-    def check_objs(self, name: str, items: Sequence[Any], first_index: Optional[int] = 0) -> None:
+    def check_objs(self, name: Target, items: Sequence[Any],
+                   first_index: Optional[int] = 0) -> None:
         """Raises :class:`InvalidItem` for the first of ``items`` (plain
         values, the packed form's inputs numbered from ``first_index``) that
         does not bind to callable ``name``'s parameters."""
@@ -272,9 +287,9 @@ class Farm:
         if problem is not None:
             position, reason = problem
             index = None if first_index is None else first_index + position
-            raise InvalidItem(reason, callable=name, index=index)
+            raise InvalidItem(reason, callable=str(name), index=index)
 
-    def check(self, name: str, value: Value, index: Optional[int] = None) -> None:
+    def check(self, name: Target, value: Value, index: Optional[int] = None) -> None:
         """Raises :class:`InvalidItem` if ``value`` does not bind to callable
         ``name``'s parameters (see :meth:`pack`)."""
         try:
@@ -284,21 +299,26 @@ class Farm:
         if found is not None:
             problem = found.check(value)
             if problem:
-                raise InvalidItem(problem, callable=name, index=index)
+                raise InvalidItem(problem, callable=str(name), index=index)
 
     # pprocess vocabulary ---------------------------------------------------
 
-    def pmap(self, name: str, sequence: Iterable[Any], limit: Optional[int] = None, *,
+    def pmap(self, name: CallableArg, sequence: Iterable[Any], limit: Optional[int] = None, *,
              reuse: bool = True, timeout: Optional[float] = None,
              chunksize: int = 0, packed: Optional[bool] = None,
              item_stats: Optional[str] = None) -> List[Any]:
         """Runs callable ``name`` over ``sequence`` and returns the results in
-        input order (pprocess.pmap). Each element is one input: a tuple or
-        list spreads over the parameters, a dict names them. The sequence is
+        input order (pprocess.pmap). ``name`` is a registered callable's name
+        or a module-level Python function (``fn(x)`` for each element ``x``;
+        TypeError at once for a lambda, closure or bound method). For a
+        callable by name, each element is one input: a tuple or list spreads
+        over the parameters, a dict names them. The sequence is
         streamed, never held whole. Raises the first failed input's
         :class:`ItemError` (and cancels the rest). ``packed``, ``item_stats``:
         see :class:`Farm` (pmap returns values only: in the packed form it
         asks for no stats unless told)."""
+        target = as_target(name)
+        label = str(target)
         if (self.packed if packed is None else packed) and item_stats is None:
             item_stats = "none"
         options = self.options(limit, reuse, timeout, chunksize, packed, item_stats)
@@ -308,7 +328,7 @@ class Farm:
         sent = [0]
         make_requests = self._pmap_packed_requests if options.packed else self._pmap_requests
         out: List[Any] = []
-        call = self._stub.Map(make_requests(name, options, sequence, problem, sent),
+        call = self._stub.Map(make_requests(target, options, sequence, problem, sent),
                               wait_for_ready=False)
         received = False
         try:
@@ -317,34 +337,35 @@ class Farm:
                 if problem:
                     raise problem[0]
                 if response.results:
-                    self._pmap_take(name, response, out)
+                    self._pmap_take(label, response, out)
                 else:  # the packed form's common case: blocks only
                     for block in response.blocks:
                         out.extend(_packed.loads_values(block.values))
         except grpc.RpcError as error:
             if problem:
                 raise problem[0] from None
-            raise self._call_error(error, received, name) from None
+            raise self._call_error(error, received, label) from None
         finally:
             call.cancel()
         if problem:
             raise problem[0]
         if len(out) < sent[0]:  # every input gives at least one result
-            raise FarmError(f"{name}: the server answered {len(out)} of {sent[0]} inputs"
+            raise FarmError(f"{label}: the server answered {len(out)} of {sent[0]} inputs"
                             + (" (does it predate the packed form? packed=False uses the "
                                "Value form)" if options.packed else ""))
         return out
 
-    def _pmap_requests(self, name: str, options: item_pb2.CallOptions, sequence: Iterable[Any],
+    def _pmap_requests(self, name: Target, options: item_pb2.CallOptions, sequence: Iterable[Any],
                        problem: List[BaseException],
                        sent: List[int]) -> Iterator[service_pb2.MapRequest]:
         """The Value form's requests of a pmap; an input that cannot be sent
         ends them, its error in ``problem``; ``sent[0]`` counts the inputs."""
-        yield service_pb2.MapRequest(callable=name, options=options)
         batch: List[Any] = []
+        ref = name if isinstance(name, FunctionRef) else None
         try:
+            yield service_pb2.MapRequest(options=options, **target_fields(name))
             for index, item in enumerate(sequence):
-                value = to_value(item)
+                value = to_value(item if ref is None else ref.map_item(item))
                 self.check(name, value, index)
                 batch.append(value)
                 if len(batch) >= 1024:
@@ -358,15 +379,18 @@ class Farm:
             sent[0] += len(batch)
             yield service_pb2.MapRequest(inputs=batch)
 
-    def _pmap_packed_requests(self, name: str, options: item_pb2.CallOptions,
+    def _pmap_packed_requests(self, name: Target, options: item_pb2.CallOptions,
                               sequence: Iterable[Any], problem: List[BaseException],
                               sent: List[int]) -> Iterator[service_pb2.MapRequest]:
         """The packed form's requests of a pmap: PMAP_BATCH_INPUTS inputs
         each, checked and encoded in bulk; as :meth:`_pmap_requests`."""
-        yield service_pb2.MapRequest(callable=name, options=options)
         index = 0
+        ref = name if isinstance(name, FunctionRef) else None
         try:
+            yield service_pb2.MapRequest(options=options, **target_fields(name))
             for batch in _batches(sequence, PMAP_BATCH_INPUTS):
+                if ref is not None:
+                    batch = ref.map_items(batch)
                 self.check_objs(name, batch, index)
                 index += len(batch)
                 for data in _packed.encode_batches(batch, PACKED_MAX_BYTES):
@@ -424,13 +448,15 @@ class Farm:
         return Exchange(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
                         chunksize=chunksize, on_log=on_log, packed=packed, item_stats=item_stats)
 
-    def start(self, name: str, *args: Any, **kwargs: Any) -> "Channel":
+    def start(self, name: CallableArg, *args: Any, **kwargs: Any) -> "Channel":
         """Runs callable ``name`` with these arguments and returns a
         :class:`Channel` to talk to it (pprocess.start). Pooled isolation,
-        no timeout; see :meth:`open_channel` for options."""
+        no timeout; see :meth:`open_channel` for options. A module-level
+        Python function is called as ``name(channel, *args, **kwargs)``: its
+        first parameter is the channel (``send(value)``, ``receive()``)."""
         return self.open_channel(name, args, kwargs)
 
-    def open_channel(self, name: str, args: Sequence[Any] = (),
+    def open_channel(self, name: CallableArg, args: Sequence[Any] = (),
                      kwargs: Optional[Dict[str, Any]] = None, *, reuse: bool = True,
                      timeout: Optional[float] = None,
                      on_log: Optional[LogCallback] = None,
@@ -439,18 +465,19 @@ class Farm:
         process), ``timeout`` (seconds for the whole invocation) and
         ``on_log``; ``packed`` (see :class:`Farm`)."""
         from ._channel import Channel
+        target = as_target(name, channel=True)
         options = self.options(None, reuse, timeout, 0, packed)
         arguments: Any
         if options.packed:
-            arguments = self.encode(name, args, kwargs or {})
+            arguments = self.encode(target, args, kwargs or {})
         else:
-            arguments = self.pack(name, args, kwargs or {})
-        return Channel(self, name, arguments, options,
+            arguments = self.pack(target, args, kwargs or {})
+        return Channel(self, target, arguments, options,
                        on_log if on_log is not None else self.on_log)
 
     # Background jobs -------------------------------------------------------
 
-    def submit_job(self, callable: str, inputs: Iterable[Any], *, ordered: bool = False,
+    def submit_job(self, callable: CallableArg, inputs: Iterable[Any], *, ordered: bool = False,
                    name: Optional[str] = None, idempotency_key: Optional[str] = None,
                    retries: int = 0, retry_backoff: Optional[float] = None,
                    socket_path: Optional[str] = None, limit: Optional[int] = None,
@@ -460,6 +487,8 @@ class Farm:
         invocation per element, as :meth:`pmap` takes them: a tuple or list
         spreads over the parameters, a dict names them), run by the server
         whether or not this client stays. Returns its :class:`Job` handle.
+        ``callable`` may be a module-level Python function (each element is
+        then one argument, as for :meth:`pmap`).
 
         ``ordered``: results stored in input order (else as they complete).
         ``name``: unique among your jobs; every job method accepts it in place
@@ -528,8 +557,8 @@ _default_farm: Optional[Farm] = None
 
 def default_farm() -> Farm:
     """The farm the module-level functions use: ``Farm()`` (the address from
-    $PPROCD_ADDRESS or ``unix:run/pprocd.sock``), made on first use and closed
-    at exit."""
+    $PPROCD_ADDRESS, else the per-user socket, else the system socket), made
+    on first use and closed at exit."""
     global _default_farm
     with _default_lock:
         if _default_farm is None:
@@ -538,15 +567,15 @@ def default_farm() -> Farm:
         return _default_farm
 
 
-def pmap(name: str, sequence: Iterable[Any], limit: Optional[int] = None, *, reuse: bool = True,
-         timeout: Optional[float] = None, chunksize: int = 0, packed: Optional[bool] = None,
-         item_stats: Optional[str] = None) -> List[Any]:
+def pmap(name: CallableArg, sequence: Iterable[Any], limit: Optional[int] = None, *,
+         reuse: bool = True, timeout: Optional[float] = None, chunksize: int = 0,
+         packed: Optional[bool] = None, item_stats: Optional[str] = None) -> List[Any]:
     """:meth:`Farm.pmap` on the default farm."""
     return default_farm().pmap(name, sequence, limit, reuse=reuse, timeout=timeout,
                                chunksize=chunksize, packed=packed, item_stats=item_stats)
 
 
-def start(name: str, *args: Any, **kwargs: Any) -> "Channel":
+def start(name: CallableArg, *args: Any, **kwargs: Any) -> "Channel":
     """:meth:`Farm.start` on the default farm."""
     return default_farm().start(name, *args, **kwargs)
 

@@ -22,6 +22,7 @@ import grpc
 
 from ._errors import (FarmError, ItemError, JobCancelled, JobError, JobFailed, JobInterrupted)
 from . import _packed
+from ._function_ref import FunctionRef, as_target, target_fields
 from ._results import Result, result_from_proto, stats_from_proto
 from ._values import to_value
 from .v1 import service_pb2
@@ -420,27 +421,31 @@ class Job:
                          job=True)
 
 
-def submit_job(farm: "Farm", callable: str, inputs: Iterable[Any], *, ordered: bool = False,
+def submit_job(farm: "Farm", callable: Any, inputs: Iterable[Any], *, ordered: bool = False,
                name: Optional[str] = None, idempotency_key: Optional[str] = None,
                retries: int = 0, retry_backoff: Optional[float] = None,
                socket_path: Optional[str] = None, limit: Optional[int] = None,
                reuse: bool = True, timeout: Optional[float] = None,
-               chunksize: int = 0, packed: Optional[bool] = None) -> Job:
-    """:meth:`Farm.submit_job`."""
+               chunksize: int = 0, packed: Optional[bool] = None, built: bool = False) -> Job:
+    """:meth:`Farm.submit_job`. ``built``: the inputs are a Python function's
+    items already (see FunctionRef.call_item), not its arguments."""
+    target = as_target(callable)
     options = farm.options(limit, reuse, timeout, chunksize, packed)
     if isinstance(inputs, (str, bytes)):
         raise TypeError("inputs is an iterable of inputs, one per invocation, not a string")
+    if isinstance(target, FunctionRef) and not built:  # each element is the one argument
+        inputs = target.map_items(list(inputs))
     values: List[Any] = []
     packed_inputs = b""
     if options.packed:
         values = list(inputs)
-        farm.check_objs(callable, values, 0)
+        farm.check_objs(target, values, 0)
         if values:
             packed_inputs = _packed.dumps(values)
     else:
         for index, item in enumerate(inputs):
             value = to_value(item)
-            farm.check(callable, value, index)
+            farm.check(target, value, index)
             values.append(value)
     if not values:
         raise ValueError("a job needs at least one input")
@@ -452,7 +457,7 @@ def submit_job(farm: "Farm", callable: str, inputs: Iterable[Any], *, ordered: b
             raise ValueError(f"retry_backoff must be positive seconds or None, got {retry_backoff}")
         backoff_ms = max(1, round(retry_backoff * 1000))
     request = service_pb2.SubmitRequest(
-        callable=callable, options=options, ordered=ordered, name=name or "",
+        options=options, **target_fields(target), ordered=ordered, name=name or "",
         idempotency_key=idempotency_key or "", retries=retries, retry_backoff_ms=backoff_ms,
         socket_path=os.path.abspath(socket_path) if socket_path else "")
     if options.packed:
@@ -462,7 +467,7 @@ def submit_job(farm: "Farm", callable: str, inputs: Iterable[Any], *, ordered: b
     try:
         response = farm._stub.Submit(request, timeout=30.0, wait_for_ready=False)
     except grpc.RpcError as error:
-        raise farm._call_error(error, callable_name=callable) from None
+        raise farm._call_error(error, callable_name=str(target)) from None
     return Job(farm, JobStatus.from_proto(response.job))
 
 

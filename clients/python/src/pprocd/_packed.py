@@ -24,9 +24,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, List, Mapping, Sequence
+from collections.abc import Mapping
 
-from google.protobuf.struct_pb2 import Value
+# Neither typing nor protobuf is loaded at run time: the Python worker
+# runtime (pprocd._template) uses this module, and its start counts.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List, Sequence
 
 _orjson: Any
 try:  # orjson: 5 to 70 ns per small element, against 130 to 160 for json.
@@ -63,7 +67,7 @@ def _plain(obj: Any) -> Any:
         return list(obj)
     if isinstance(obj, Mapping):
         return dict(obj)
-    if isinstance(obj, Value):
+    if type(obj).__name__ == "Value" and type(obj).__module__.startswith("google"):
         from ._values import from_value
         return from_value(obj)
     return _reject(obj)

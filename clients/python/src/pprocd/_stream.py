@@ -24,6 +24,7 @@ import grpc
 from google.protobuf.struct_pb2 import Value
 
 from . import _packed
+from ._function_ref import Target, target_fields
 from ._results import Stats, is_final, stats_from_proto
 from .v1 import item_pb2, service_pb2
 
@@ -57,11 +58,14 @@ class ItemStream:
     result.
     """
 
-    def __init__(self, farm: "Farm", ordered: bool, callable_name: str,
+    def __init__(self, farm: "Farm", ordered: bool, target: Target,
                  options: item_pb2.CallOptions, on_results: ResultsCallback,
                  on_end: EndCallback) -> None:
         self.farm = farm
-        self.callable = callable_name
+        self.target = target
+        """What the call runs: a callable's name or a function reference."""
+        self.callable = str(target)
+        """Its name, as errors and results carry it."""
         self._ordered = ordered
         self._options = options
         self._on_results = on_results
@@ -80,8 +84,9 @@ class ItemStream:
         self._sender_waiting = False
         self._aborted = False
         self._call: Any = None
+        self._request_error: Optional[Exception] = None
         self._reader = threading.Thread(target=self._read, daemon=True,
-                                        name=f"pprocd-{callable_name}")
+                                        name=f"pprocd-{self.callable}")
 
     # Producer side ---------------------------------------------------------
 
@@ -161,8 +166,19 @@ class ItemStream:
     # gRPC side -------------------------------------------------------------
 
     def _requests(self) -> Iterator[Any]:
+        """The call's requests. An error while building them ends the call
+        with that error (gRPC would report it as "Exception iterating
+        requests")."""
+        try:
+            yield from self._build_requests()
+        except Exception as error:
+            self._request_error = error
+            if self._call is not None:
+                self._call.cancel()
+
+    def _build_requests(self) -> Iterator[Any]:
         request_type = service_pb2.MapRequest if self._ordered else service_pb2.QueueRequest
-        yield request_type(callable=self.callable, options=self._options)
+        yield request_type(options=self._options, **target_fields(self.target))
         while True:
             with self._lock:
                 while not (self._pending or self._cancels or self._input_closed
@@ -237,7 +253,8 @@ class ItemStream:
                             batch.append((token, result))
                 self._on_results(batch)
         except grpc.RpcError as rpc_error:
-            error = self.farm._call_error(rpc_error, received, self.callable)
+            error = self._request_error or self.farm._call_error(rpc_error, received,
+                                                                 self.callable)
         except Exception as unexpected:  # a bug in a callback: fail the rest
             error = unexpected
             self._call.cancel()
@@ -248,6 +265,8 @@ class ItemStream:
                 self._tokens.clear()
                 self._pending = []
                 self._wake.notify_all()
+            if self._request_error is not None:  # the call ended for it
+                error = self._request_error
             self._on_end(self, error, unanswered)
 
 

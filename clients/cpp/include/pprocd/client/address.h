@@ -1,28 +1,58 @@
 // Server address resolution for pprocd clients: turns what a user wrote
 // (--address, $PPROCD_ADDRESS, or nothing) into a gRPC target string.
 //
-// Pure functions, safe to call from any thread (ResolveAddress reads the
-// environment, so it must not race with setenv()).
+// Safe to call from any thread; LocateServer and ResolveAddress read the
+// environment and look at the file system, so they must not race with
+// setenv().
 #ifndef PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_ADDRESS_H_
 #define PPROCD_CLIENTS_CPP_INCLUDE_PPROCD_CLIENT_ADDRESS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace pprocd::client {
 
-// The server's socket when nothing else is said, relative to the working
-// directory (where scripts/run starts the server).
-inline constexpr char kDefaultAddress[] = "unix:run/pprocd.sock";
+// Where the server is looked for, in order (the same in every client and in
+// the server; README: Where is the server?):
+//   1. the explicit address (--address, an argument);
+//   2. $PPROCD_ADDRESS;
+//   3. the per-user socket, UserSocketPath();
+//   4. the system socket, kSystemSocketPath.
+// Without 1 and 2, the first of 3 and 4 that exists is used, else 3 (so
+// that an error names it).
+
 // The environment variable consulted when no explicit address is given.
 inline constexpr char kAddressEnvVar[] = "PPROCD_ADDRESS";
+// Where a system-wide server listens (deploy/systemd).
+inline constexpr char kSystemSocketPath[] = "/run/pprocd/pprocd.sock";
 
-// Returns the gRPC target for `flag` when it is non-empty, else for
-// $PPROCD_ADDRESS when that is set and non-empty, else for kDefaultAddress.
-// Fails with INVALID_ARGUMENT (naming the address) when the chosen address
-// is malformed; see NormalizeAddress for the accepted forms.
+// The per-user socket, where `pprocd` listens by default:
+// $XDG_RUNTIME_DIR/pprocd/pprocd.sock when XDG_RUNTIME_DIR is an absolute
+// path, else /tmp/pprocd-UID/pprocd.sock (UID: the effective user id).
+std::string UserSocketPath();
+
+// The outcome of the search.
+struct Located {
+  // The gRPC target to connect to.
+  std::string target;
+  // What was tried, in order, as a user reads it, e.g.
+  // "unix:/run/user/1000/pprocd/pprocd.sock (the per-user socket)".
+  std::vector<std::string> tried;
+  // What an error adds when no server answers at `target`: what was tried
+  // and how to start a server ("...; start one with `pprocd` or
+  // scripts/run").
+  std::string no_server_hint;
+};
+
+// Follows the search order above with `flag` as the explicit address.
+// Fails with INVALID_ARGUMENT (naming the address, or $PPROCD_ADDRESS) when
+// the chosen address is malformed; see NormalizeAddress for the forms.
+absl::StatusOr<Located> LocateServer(absl::string_view flag);
+
+// LocateServer(flag).target.
 absl::StatusOr<std::string> ResolveAddress(absl::string_view flag);
 
 // Converts one user-written address to a gRPC target:

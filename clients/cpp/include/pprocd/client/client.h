@@ -61,6 +61,10 @@ struct ClientOptions {
   // (what grpcurl shows). A call whose CallOptions (or ReconnectRequest) sets
   // `packed` uses the packed form whatever this says.
   bool packed = true;
+  // What an UNAVAILABLE error adds when no server answers: what was tried
+  // and how to start a server (LocateServer's Located::no_server_hint).
+  // Empty: a general hint.
+  std::string no_server_hint;
 };
 
 // Receives every ItemResult of a RunItems call as it arrives, on the thread
@@ -251,6 +255,8 @@ class Client {
   // failed (then the call itself reports gRPC's reason). UNAVAILABLE when
   // nothing answered in time.
   absl::Status AwaitConnection() const;
+  // How an UNAVAILABLE error says what was tried and how to start a server.
+  absl::string_view NoServerHint() const;
   // Converts a finished call's status, explaining UNAVAILABLE: which address
   // was tried and how to start the server.
   absl::Status CallStatus(const grpc::Status& status, bool received_response) const;

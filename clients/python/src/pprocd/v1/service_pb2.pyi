@@ -282,7 +282,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("workers_idle", "workers_busy", "workers_starting", "items_queued", "items_running", "items_completed", "items_failed", "items_crashed", "workers_respawned", "uptime_ms", "calls_active", "workers_configured", "workers_recycled", "callable_reloads", "workers", "calls", "recent_failures")
+    __slots__ = ("workers_idle", "workers_busy", "workers_starting", "items_queued", "items_running", "items_completed", "items_failed", "items_crashed", "workers_respawned", "uptime_ms", "calls_active", "workers_configured", "workers_recycled", "callable_reloads", "version", "workers", "calls", "recent_failures")
     WORKERS_IDLE_FIELD_NUMBER: _ClassVar[int]
     WORKERS_BUSY_FIELD_NUMBER: _ClassVar[int]
     WORKERS_STARTING_FIELD_NUMBER: _ClassVar[int]
@@ -297,6 +297,7 @@ class GetStatusResponse(_message.Message):
     WORKERS_CONFIGURED_FIELD_NUMBER: _ClassVar[int]
     WORKERS_RECYCLED_FIELD_NUMBER: _ClassVar[int]
     CALLABLE_RELOADS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
     RECENT_FAILURES_FIELD_NUMBER: _ClassVar[int]
@@ -314,10 +315,11 @@ class GetStatusResponse(_message.Message):
     workers_configured: int
     workers_recycled: int
     callable_reloads: int
+    version: str
     workers: _containers.RepeatedCompositeFieldContainer[WorkerRow]
     calls: _containers.RepeatedCompositeFieldContainer[CallRow]
     recent_failures: _containers.RepeatedCompositeFieldContainer[FailureRow]
-    def __init__(self, workers_idle: _Optional[int] = ..., workers_busy: _Optional[int] = ..., workers_starting: _Optional[int] = ..., items_queued: _Optional[int] = ..., items_running: _Optional[int] = ..., items_completed: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_crashed: _Optional[int] = ..., workers_respawned: _Optional[int] = ..., uptime_ms: _Optional[int] = ..., calls_active: _Optional[int] = ..., workers_configured: _Optional[int] = ..., workers_recycled: _Optional[int] = ..., callable_reloads: _Optional[int] = ..., workers: _Optional[_Iterable[_Union[WorkerRow, _Mapping]]] = ..., calls: _Optional[_Iterable[_Union[CallRow, _Mapping]]] = ..., recent_failures: _Optional[_Iterable[_Union[FailureRow, _Mapping]]] = ...) -> None: ...
+    def __init__(self, workers_idle: _Optional[int] = ..., workers_busy: _Optional[int] = ..., workers_starting: _Optional[int] = ..., items_queued: _Optional[int] = ..., items_running: _Optional[int] = ..., items_completed: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_crashed: _Optional[int] = ..., workers_respawned: _Optional[int] = ..., uptime_ms: _Optional[int] = ..., calls_active: _Optional[int] = ..., workers_configured: _Optional[int] = ..., workers_recycled: _Optional[int] = ..., callable_reloads: _Optional[int] = ..., version: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerRow, _Mapping]]] = ..., calls: _Optional[_Iterable[_Union[CallRow, _Mapping]]] = ..., recent_failures: _Optional[_Iterable[_Union[FailureRow, _Mapping]]] = ...) -> None: ...
 
 class WorkerRow(_message.Message):
     __slots__ = ("pid", "state", "call_id", "callable", "item_index", "item_age_ms", "rss_kib", "items_run", "fresh")

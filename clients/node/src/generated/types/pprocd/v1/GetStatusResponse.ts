@@ -51,6 +51,10 @@ export interface GetStatusResponse {
    */
   'callableReloads'?: (number | string | Long);
   /**
+   * The server's version (as `pprocd --version` prints it, without the name).
+   */
+  'version'?: (string);
+  /**
    * Every worker process the server knows of now (pooled and FRESH).
    */
   'workers'?: (_pprocd_v1_WorkerRow)[];
@@ -109,6 +113,10 @@ export interface GetStatusResponse__Output {
    * Reloads of the callables (SIGHUP) that took effect since start.
    */
   'callableReloads': (number);
+  /**
+   * The server's version (as `pprocd --version` prints it, without the name).
+   */
+  'version': (string);
   /**
    * Every worker process the server knows of now (pooled and FRESH).
    */

@@ -1,0 +1,40 @@
+#include "server/front/python_function.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace pprocd {
+
+absl::StatusOr<std::shared_ptr<const PythonTarget>> ResolvePythonFunction(
+    const v1::PythonFunction& function, const CallerIdentity& caller,
+    const std::vector<std::string>& allowed_for_anyone) {
+  const std::string name = absl::StrCat(function.module(), ":", function.qualname());
+  const bool same_user = caller.known && caller.uid == ::geteuid();
+  if (!same_user && std::find(allowed_for_anyone.begin(), allowed_for_anyone.end(), name) ==
+                        allowed_for_anyone.end()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "function: a Python function reference runs code as the server's user, so only a caller "
+        "on the server's UNIX socket with its uid (",
+        ::geteuid(), ") may pass one; this caller is ",
+        caller.known ? absl::StrCat("uid ", caller.uid) : std::string("not identified (TCP)"),
+        ". Register the function as a callable in the server's config instead"));
+  }
+  return PythonTargetFrom(function);
+}
+
+CallableDef PythonFunctionDef(const PythonTarget& target) {
+  CallableDef def;
+  def.name = target.DisplayName();
+  def.kind = target.channel ? v1::CALLABLE_KIND_CHANNEL : v1::CALLABLE_KIND_FUNCTION;
+  def.origin = absl::StrCat("python:", target.module_file);
+  ParamSpec any;
+  any.name = "arguments";
+  any.type = v1::PARAMETER_TYPE_ANY;
+  def.params.push_back(std::move(any));
+  return def;
+}
+
+}  // namespace pprocd

@@ -1,0 +1,36 @@
+// Python functions passed by reference (v1.PythonFunction): who may pass
+// one, what a well-formed one is, and what the scheduler runs for it. Pure
+// functions apart from stat() and access(); any thread.
+#ifndef PPROCD_SERVER_FRONT_PYTHON_FUNCTION_H_
+#define PPROCD_SERVER_FRONT_PYTHON_FUNCTION_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "pprocd/v1/callable.pb.h"
+#include "server/peer/caller_identity.h"
+#include "worker/python_target.h"
+#include "worker/registry.h"
+
+namespace pprocd {
+
+// Checks `function` from `caller` and resolves it. A reference runs code
+// as the server's user, so only a caller known to have the server's uid (a
+// UNIX-socket caller) may pass one: PERMISSION_DENIED otherwise, unless
+// `allowed_for_anyone` names it as "module:qualname". INVALID_ARGUMENT
+// names the field at fault (a relative path, a qualname that is not
+// reachable from its module, a module file that cannot be read). The
+// target's file_stamp records the module file as it is now.
+absl::StatusOr<std::shared_ptr<const PythonTarget>> ResolvePythonFunction(
+    const v1::PythonFunction& function, const CallerIdentity& caller,
+    const std::vector<std::string>& allowed_for_anyone = {});
+
+// The CallableDef that stands for a Python function in request checks: one
+// parameter of any type (its worker binds the function's own parameters).
+CallableDef PythonFunctionDef(const PythonTarget& target);
+
+}  // namespace pprocd
+
+#endif  // PPROCD_SERVER_FRONT_PYTHON_FUNCTION_H_

@@ -1,0 +1,152 @@
+// SchedulerLoop, Python function pools: a template process per pool key
+// (interpreter, module, file, import path) that imported the module once and
+// forks its workers; a changed module file makes a new generation for new
+// calls while running ones finish on the old. See scheduler_loop.h.
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/scheduler/scheduler_loop.h"
+
+namespace pprocd {
+namespace {
+
+// How long a Python template may take to import its module.
+constexpr absl::Duration kPythonStartTimeout = absl::Seconds(60);
+// How long a failed or abandoned template is given to exit before SIGKILL.
+constexpr absl::Duration kPythonStopGrace = absl::Milliseconds(200);
+
+}  // namespace
+
+bool SchedulerLoop::IsCurrentTemplate(uint64_t id) const {
+  if (id == generation_) return true;
+  auto python = python_templates_.find(id);
+  if (python == python_templates_.end()) return false;
+  auto pool = python_pools_.find(python->second);
+  return pool != python_pools_.end() && pool->second.current == id;
+}
+
+void SchedulerLoop::BindPythonPool(CallState& call) {
+  const std::string key = call.python->PoolKey();
+  PythonPool& pool = python_pools_[key];
+  if (pool.current != 0 && pool.stamp == call.python->file_stamp) {
+    call.template_id = pool.current;
+    call.awaiting_template = false;
+    return;
+  }
+  call.awaiting_template = true;
+  pool.waiting.push_back(call.id);
+  // A start of another stamp finishes first; its waiting calls then bind
+  // again (BindPythonPool) and start this one.
+  if (pool.starting == 0) StartPythonTemplate(key, *call.python);
+}
+
+void SchedulerLoop::StartPythonTemplate(const std::string& key, const PythonTarget& target) {
+  absl::StatusOr<TemplateProcess> launched =
+      TemplateProcess::Launch(target.interpreter, target.TemplateArgv(getpid()));
+  PythonPool& pool = python_pools_[key];
+  pool.display_name = target.DisplayName();
+  if (!launched.ok()) {
+    return PythonTemplateFailed(key, absl::InvalidArgumentError(absl::StrCat(
+                                         "function.interpreter: cannot start ", target.interpreter,
+                                         ": ", launched.status().message())));
+  }
+  const uint64_t id = next_template_id_++;
+  templates_[id] = std::make_unique<TemplateProcess>(*std::move(launched));
+  python_templates_[id] = key;
+  Watch(templates_[id]->control_fd(), Source::kTemplate, id, EPOLLIN);
+  pool.starting = id;
+  pool.starting_stamp = target.file_stamp;
+  pool.start_deadline = absl::Now() + kPythonStartTimeout;
+}
+
+void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& key) {
+  PythonPool& pool = python_pools_[key];
+  TemplateEventWithFds received;
+  bool got = false;
+  const absl::Status status = templates_[template_id]->ReadEvent(&received, &got);
+  if (status.ok() && !got) return;
+  if (!status.ok() || !received.event.has_started()) {
+    return PythonTemplateFailed(
+        key, absl::InvalidArgumentError(absl::StrCat(
+                 "function: the Python process that imports ", pool.display_name,
+                 " ended before it was ready (is pprocd's Python package importable there?)")));
+  }
+  if (!received.event.started().error().empty()) {
+    return PythonTemplateFailed(key, absl::InvalidArgumentError(absl::StrCat(
+                                         "function: ", received.event.started().error())));
+  }
+  const uint64_t previous = pool.current;
+  pool.current = template_id;
+  pool.stamp = pool.starting_stamp;
+  pool.starting = 0;
+  pool.start_deadline = absl::InfiniteFuture();
+  std::vector<uint64_t> waiting;
+  waiting.swap(pool.waiting);
+  for (const uint64_t id : waiting) {
+    CallState* call = FindCall(id);
+    if (call == nullptr) continue;
+    call->awaiting_template = false;
+    BindPythonPool(*call);
+    MarkDirty(id);
+  }
+  if (previous == 0) return;
+  // The module changed: the past generation's idle workers go now, busy
+  // ones when their task is done.
+  std::vector<uint64_t> idle = idle_;
+  for (const uint64_t id : idle) {
+    auto worker = workers_.find(id);
+    if (worker != workers_.end() && worker->second->generation == previous) Retire(*worker->second);
+  }
+  StopIdleTemplate(previous);
+}
+
+void SchedulerLoop::PythonTemplateFailed(const std::string& key, const absl::Status& why) {
+  PythonPool& pool = python_pools_[key];
+  Log(absl::StrCat("a Python template for ", pool.display_name, " did not start: ", why.message()));
+  if (pool.starting != 0) {
+    auto found = templates_.find(pool.starting);
+    if (found != templates_.end()) {
+      Unwatch(found->second->control_fd());
+      found->second->Stop(kPythonStopGrace);
+    }
+    DropTemplate(pool.starting);
+  }
+  pool.starting = 0;
+  pool.start_deadline = absl::InfiniteFuture();
+  std::vector<uint64_t> waiting;
+  waiting.swap(pool.waiting);
+  for (const uint64_t id : waiting) {
+    CallState* call = FindCall(id);
+    if (call != nullptr) FinishCall(*call, why);
+  }
+}
+
+void SchedulerLoop::CheckPythonStarts() {
+  if (python_pools_.empty()) return;
+  const absl::Time now = absl::Now();
+  std::vector<std::string> late;
+  for (const auto& [key, pool] : python_pools_) {
+    if (pool.starting != 0 && now >= pool.start_deadline) late.push_back(key);
+  }
+  for (const std::string& key : late) {
+    PythonTemplateFailed(
+        key, absl::DeadlineExceededError(absl::StrCat(
+                 "function: the Python process that imports ", python_pools_[key].display_name,
+                 " did not finish within ", absl::FormatDuration(kPythonStartTimeout))));
+  }
+}
+
+void SchedulerLoop::DropTemplate(uint64_t template_id) {
+  templates_.erase(template_id);
+  auto python = python_templates_.find(template_id);
+  if (python == python_templates_.end()) return;
+  auto pool = python_pools_.find(python->second);
+  if (pool != python_pools_.end()) {
+    if (pool->second.current == template_id) pool->second.current = 0;
+    if (pool->second.starting == template_id) pool->second.starting = 0;
+  }
+  python_templates_.erase(python);
+}
+
+}  // namespace pprocd
