@@ -39,6 +39,9 @@
 #include "server/config/config.h"
 #include "server/default_paths.h"
 #include "server/front/farm_service.h"
+#include "server/front/rpc_metrics.h"
+#include "server/http/http_server.h"
+#include "server/http/status_source.h"
 #include "server/listen_address.h"
 #include "server/peer/peer_registry.h"
 #include "server/peer/socket_activation.h"
@@ -78,6 +81,8 @@ struct Flags {
   uint32_t keep_jobs_hours = 24 * 7;
   uint32_t max_store_mib = 1024;
   std::string admin_group;
+  // --http HOST:PORT: metrics and the dashboard ("" = off).
+  std::string http;
   // --config: the file the values above may come from ("" = none).
   std::string config_path;
 };
@@ -422,6 +427,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
     builder.AddListeningPort(addresses[i].GrpcUri(), grpc::InsecureServerCredentials(), &ports[i]);
   }
   builder.RegisterService(&service);
+  builder.experimental().SetInterceptorCreators(MakeRpcMetricsInterceptors());
   server = builder.BuildAndStart();
   if (server == nullptr) return cannot_listen();
   job_sockets.SetServer(server.get());
@@ -430,6 +436,28 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
     if (absl::Status started = listener->Start(server.get()); !started.ok()) {
       return Fail(started.ToString());
     }
+  }
+  // Metrics and the dashboard: after every listener, before the pidfile.
+  StatusSource status_source(&scheduler, jobs->get(), job_options.store.path);
+  std::unique_ptr<HttpServer> http;
+  if (!flags.http.empty()) {
+    absl::StatusOr<std::pair<std::string, int>> http_address = ParseHttpAddress(flags.http);
+    absl::StatusOr<std::unique_ptr<HttpServer>> started =
+        http_address.ok()
+            ? HttpServer::Start(http_address->first, http_address->second, &status_source)
+            : http_address.status();
+    if (!started.ok()) {
+      server->Shutdown();
+      (*jobs)->Stop();
+      scheduler.Stop();
+      return Fail(std::string(started.status().message()));
+    }
+    http = *std::move(started);
+    const std::string& host = http_address->first;
+    std::fprintf(
+        stderr, "pprocd: metrics and dashboard at http://%s:%d/\n",
+        host.find(':') != std::string::npos ? absl::StrCat("[", host, "]").c_str() : host.c_str(),
+        http->port());
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(true);
@@ -483,6 +511,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   // No new connection from here on; the listeners remove their sockets.
   for (const std::unique_ptr<UnixListener>& listener : listeners) listener->Stop();
   job_sockets.CloseAll();
+  if (http != nullptr) http->Stop();
   // Background jobs stop at once (the next start takes them up), without
   // waiting for the grace period of the calls of connected clients.
   (*jobs)->Stop();
@@ -556,6 +585,11 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
                  "RESOURCE_EXHAUSTED")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--http", flags.http,
+                 "Serve /metrics (Prometheus) and a live dashboard over HTTP on HOST:PORT, such "
+                 "as 127.0.0.1:9464 (port 0 picks one); off by default. Whoever can connect "
+                 "sees every user's calls and jobs")
+      ->type_name("HOST:PORT");
   app.add_option("--admin-group", flags.admin_group,
                  "Group whose members (with root) may see and act on every user's jobs");
   CLI::Option* config_option =

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -189,6 +190,9 @@ class JobStore {
 
   // The jobs that have a socket_path (without their request), oldest first.
   absl::StatusOr<std::vector<JobRecord>> JobsWithSockets();
+
+  // How many jobs are in each state (states with none are left out).
+  absl::StatusOr<std::map<JobState, uint64_t>> CountByState();
 
   // Bytes in use now (what max_bytes caps). Waits for the writer's lock.
   absl::StatusOr<uint64_t> UsedBytes();

@@ -219,4 +219,22 @@ absl::StatusOr<std::vector<JobRecord>> JobStore::JobsWithSockets() {
                     /*with_request=*/false);
 }
 
+absl::StatusOr<std::map<JobState, uint64_t>> JobStore::CountByState() {
+  using Counts = std::map<JobState, uint64_t>;
+  absl::StatusOr<Counts> counts = WithReader(readers_, [&](SqliteDb& db) -> absl::StatusOr<Counts> {
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease count,
+                            db.Cached("SELECT state, COUNT(*) FROM jobs GROUP BY state"));
+    Counts result;
+    while (true) {
+      PPROCD_ASSIGN_OR_RETURN(bool found, count->Step());
+      if (!found) break;
+      result[static_cast<JobState>(count->ColumnInt(0))] =
+          static_cast<uint64_t>(count->ColumnInt(1));
+    }
+    return result;
+  });
+  if (!counts.ok()) return InContext(counts.status());
+  return counts;
+}
+
 }  // namespace pprocd

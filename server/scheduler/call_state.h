@@ -11,9 +11,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/item.pb.h"
+#include "server/scheduler/call_metrics.h"
 #include "server/scheduler/call_sink.h"
 #include "server/scheduler/input_block.h"
 #include "server/scheduler/ordering_buffer.h"
@@ -44,6 +46,10 @@ struct CallState {
   // and their weight.
   std::vector<ResultPiece> outgoing;
   uint64_t outgoing_weight = 0;
+
+  // Items ended so far, and when the call opened (GetStatus).
+  CallCounts counts;
+  absl::Time opened = absl::Now();
 
   // Everything the call holds: what the flow-control window bounds.
   uint64_t held() const {
@@ -95,6 +101,7 @@ struct CallState {
   // Routes one finished result or block: into the ordering buffer (Map) or
   // straight out.
   void AddResult(ResultPiece piece) {
+    ObserveResult(callable, id, piece, &counts);
     if (order == CallOrder::kInputOrder) {
       ordering.Add(std::move(piece));
     } else {

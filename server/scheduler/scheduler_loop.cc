@@ -244,6 +244,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     } else if (max_items > 0 && worker.items_run >= max_items) {
       Retire(worker);
       ++workers_recycled_;
+      ObserveRespawn(KillReason::kNone, /*recycled=*/true);
       SpawnWorker(false, 0, worker.generation);
     } else if (!IsCurrentTemplate(worker.generation)) {
       // Its callables were reloaded, or its Python module changed.
@@ -977,6 +978,7 @@ void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
   status->set_calls_active(static_cast<uint32_t>(calls_.size()));
   status->set_workers_configured(owner_->options_.workers);
   status->set_callable_reloads(callable_reloads_);
+  FillStatusRows(status);
 }
 
 void SchedulerLoop::Shutdown() {

@@ -47,6 +47,8 @@ class SchedulerLoop {
   void CancelCall(uint64_t id);
   void ReplaceTemplate(TemplateProcess template_process);
   void FillStatus(v1::GetStatusResponse* status) const;
+  // The per-worker, per-call and recent-failure rows (scheduler_status.cc).
+  void FillStatusRows(v1::GetStatusResponse* status) const;
   void RequestStop() { stopping_ = true; }
 
  private:

@@ -306,6 +306,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   const uint64_t replacement_template =
       IsCurrentTemplate(worker.generation) ? worker.generation : generation_;
   ReleaseFreshSlot(worker);
+  if (replace) ObserveRespawn(worker.kill_reason);
   workers_.erase(it);
   if (replace) {
     ++workers_respawned_;

@@ -10,9 +10,18 @@ namespace {
 
 TEST(ProgressBarTest, RendersFilledFractionCountAndRate) {
   EXPECT_EQ(ProgressBar::Render(512, 1000, 2100),
-            "[###############...............] 512/1000 items 2.1k/s");
+            "[###############...............] 512/1000 items 2.1k/s 1s left");
+  EXPECT_EQ(ProgressBar::Render(100, 1000, 2),
+            "[###...........................] 100/1000 items "
+            "2.0/s 7m30s left");
   EXPECT_EQ(ProgressBar::Render(0, 10, 0), "[..............................] 0/10 items 0.0/s");
   EXPECT_EQ(ProgressBar::Render(10, 10, 950), "[##############################] 10/10 items 950/s");
+}
+
+TEST(ProgressBarTest, FormatsTimeLeft) {
+  EXPECT_EQ(ProgressBar::FormatTimeLeft(42), "42s");
+  EXPECT_EQ(ProgressBar::FormatTimeLeft(185), "3m05s");
+  EXPECT_EQ(ProgressBar::FormatTimeLeft(7800), "2h10m");
 }
 
 TEST(ProgressBarTest, FormatsRates) {

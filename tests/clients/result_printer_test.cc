@@ -79,5 +79,29 @@ TEST(FormatItemErrorTest, CrashByExitKeepsExitCodeEvenWhenZero) {
   EXPECT_EQ(FormatItemError(error), R"({"kind":"CRASHED","exit_code":3})");
 }
 
+TEST(FormatItemLogsTest, MarksEachLineWithItemAndStream) {
+  v1::ItemResult result;
+  result.set_index(3);
+  v1::LogRecord* out = result.add_logs();
+  out->set_stream(v1::LOG_STREAM_STDOUT);
+  out->set_data("one\ntwo\n");
+  v1::LogRecord* err = result.add_logs();
+  err->set_stream(v1::LOG_STREAM_STDERR);
+  err->set_data("no newline");
+  err->set_dropped_bytes(10);
+  EXPECT_EQ(FormatItemLogs(result),
+            "[item 3 stdout] one\n[item 3 stdout] two\n[item 3 stderr] no newline\n"
+            "[item 3 stderr] ... 10 bytes left out ...\n");
+  EXPECT_EQ(FormatItemLogs(result, "nightly").substr(0, 30), "[nightly item 3 stdout] one\n[n");
+  EXPECT_EQ(FormatItemLogs(v1::ItemResult()), "");
+}
+
+TEST(FormatRunSummaryTest, CountsTimeRateAndOutcomes) {
+  EXPECT_EQ(FormatRunSummary(29, 1, absl::Milliseconds(1200)),
+            "pproc: 30 items in 1.2s (25/s): 29 succeeded, 1 failed");
+  EXPECT_EQ(FormatRunSummary(1, 0, absl::Seconds(2)),
+            "pproc: 1 item in 2.0s (0.5/s): 1 succeeded, 0 failed");
+}
+
 }  // namespace
 }  // namespace pprocd::pproc

@@ -39,6 +39,7 @@ Examples:
   pproc map calculate '[1, 2]' '{"i": 3, "j": 4}'
   pproc map chaos '"crash"' '"ok"'
   pproc status
+  pproc top
   pproc submit --name squares square 1..1000
   pproc attach squares
   pproc jobs --state running
@@ -66,6 +67,7 @@ Run 'pproc COMMAND --help' for a command's options and output format.)");
   AddCallablesCommand(app, globals, &exit_code);
   AddRunCommands(app, globals, &exit_code);
   AddStatusCommand(app, globals, &exit_code);
+  AddTopCommand(app, globals, &exit_code);
   AddJobCommands(app, globals, &exit_code);
   AddReloadCommand(app, globals, &exit_code);
 

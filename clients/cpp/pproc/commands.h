@@ -37,6 +37,8 @@ void AddRunCommands(CLI::App& app, const GlobalFlags& globals, int* exit_code);
 //   pproc cancel JOB...
 //   pproc rm JOB... [--force]
 void AddJobCommands(CLI::App& app, const GlobalFlags& globals, int* exit_code);
+// pproc top [--once]
+void AddTopCommand(CLI::App& app, const GlobalFlags& globals, int* exit_code);
 // pproc reload [--state-dir DIR] [--wait] [--wait-seconds N]
 void AddReloadCommand(CLI::App& app, const GlobalFlags& globals, int* exit_code);
 

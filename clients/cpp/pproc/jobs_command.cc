@@ -32,6 +32,7 @@ struct AttachFlags {
   std::vector<std::string> jobs;
   uint64_t after_seq = 0;
   bool stats = false;
+  bool logs = false;
 };
 
 struct SubmitFlags {
@@ -111,7 +112,11 @@ int Attach(const client::Client& client, const AttachFlags& flags) {
       return absl::OkStatus();
     }
     if (!output.has_result()) return absl::OkStatus();
-    if (stdout_is_terminal) progress.Hide();
+    if (stdout_is_terminal || (flags.logs && output.result().logs_size() > 0)) progress.Hide();
+    if (flags.logs && output.result().logs_size() > 0) {
+      out.Flush().IgnoreError();
+      std::fputs(FormatItemLogs(output.result(), several ? job.label : "").c_str(), stderr);
+    }
     absl::Status written =
         out.WriteLine(several ? FormatJobResult(job.label, output.result(), format)
                               : FormatResult(output.result(), format));
@@ -355,6 +360,10 @@ void AddAttachCommand(CLI::App& app, const GlobalFlags& globals, int* exit_code)
                       "Skip the outputs numbered N or less (outputs are numbered 1, 2, ... "
                       "per job; a job's last_seq is in 'pproc jobs --json')");
   command->add_flag("--stats", flags->stats, "Add each item's wall/CPU time, RSS and pid");
+  command->add_flag("--logs", flags->logs,
+                    "Print what each item wrote to stdout and stderr on stderr, line by line, "
+                    "marked [item N stdout] or [item N stderr] (with the job first when several "
+                    "are followed)");
   command->footer(absl::StrCat(kJobHelp, R"(
 Output (stdout), one line per result, as queue prints them:
   {"index":N,"value":VALUE}   or   {"index":N,"error":{...}}

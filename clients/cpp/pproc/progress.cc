@@ -1,6 +1,7 @@
 #include "pproc/progress.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -56,8 +57,23 @@ void ProgressBar::Draw(absl::Time now) {
 std::string ProgressBar::Render(uint64_t done, uint64_t total, double items_per_second) {
   uint64_t shown = std::min(done, total);
   int filled = total == 0 ? kBarWidth : static_cast<int>(shown * kBarWidth / total);
-  return absl::StrCat("[", std::string(filled, '#'), std::string(kBarWidth - filled, '.'), "] ",
-                      done, "/", total, " items ", FormatRate(items_per_second));
+  std::string line =
+      absl::StrCat("[", std::string(filled, '#'), std::string(kBarWidth - filled, '.'), "] ", done,
+                   "/", total, " items ", FormatRate(items_per_second));
+  if (items_per_second > 0 && done < total) {
+    const double left = std::ceil(static_cast<double>(total - done) / items_per_second);
+    absl::StrAppend(&line, " ", FormatTimeLeft(left), " left");
+  }
+  return line;
+}
+
+std::string ProgressBar::FormatTimeLeft(double seconds) {
+  if (seconds < 60) return absl::StrFormat("%.0fs", seconds);
+  if (seconds < 3600) {
+    return absl::StrFormat("%.0fm%02.0fs", std::floor(seconds / 60), std::fmod(seconds, 60));
+  }
+  return absl::StrFormat("%.0fh%02.0fm", std::floor(seconds / 3600),
+                         std::floor(std::fmod(seconds, 3600) / 60));
 }
 
 std::string ProgressBar::FormatRate(double items_per_second) {

@@ -1,5 +1,5 @@
 // ProgressBar: pproc's one-line progress display on a terminal's stderr,
-//   [#####.....] 512/1000 items 2.1k/s
+//   [#####.....] 512/1000 items 2.1k/s 1s left
 // redrawn at most ~10 times a second and erased when done. A disabled bar
 // (stderr not a terminal, or the total unknown) prints nothing at all.
 //
@@ -37,6 +37,8 @@ class ProgressBar {
 
   // The bar's text for `done` of `total` at `items_per_second`.
   static std::string Render(uint64_t done, uint64_t total, double items_per_second);
+  // Whole seconds left: "42s", "3m05s", "2h10m".
+  static std::string FormatTimeLeft(double seconds);
   // A compact rate: "950/s", "2.1k/s", "1.3M/s".
   static std::string FormatRate(double items_per_second);
 

@@ -7,7 +7,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "pproc/progress.h"
 #include "pprocd/client/json.h"
 #include "worker/base/status_macros.h"
 
@@ -135,6 +137,35 @@ absl::Status LineWriter::Flush() {
 absl::Status LineWriter::WriteFailed(int error_number) {
   if (error_number == EPIPE) broken_pipe_ = true;
   return ErrnoStatus(error_number, "write stdout");
+}
+
+std::string FormatItemLogs(const v1::ItemResult& result, absl::string_view job) {
+  std::string out;
+  for (const v1::LogRecord& record : result.logs()) {
+    const std::string mark =
+        absl::StrCat("[", job, job.empty() ? "" : " ", "item ", result.index(), " ",
+                     record.stream() == v1::LOG_STREAM_STDERR ? "stderr" : "stdout", "] ");
+    absl::string_view data = record.data();
+    while (!data.empty()) {
+      const size_t end = data.find('\n');
+      absl::StrAppend(&out, mark, data.substr(0, end), "\n");
+      if (end == absl::string_view::npos) break;
+      data.remove_prefix(end + 1);
+    }
+    if (record.dropped_bytes() > 0) {
+      absl::StrAppend(&out, mark, "... ", record.dropped_bytes(), " bytes left out ...\n");
+    }
+  }
+  return out;
+}
+
+std::string FormatRunSummary(uint64_t succeeded, uint64_t failed, absl::Duration elapsed) {
+  const uint64_t total = succeeded + failed;
+  const double seconds = absl::ToDoubleSeconds(elapsed);
+  return absl::StrCat("pproc: ", total, total == 1 ? " item" : " items", " in ",
+                      absl::StrFormat("%.1fs", seconds), " (",
+                      ProgressBar::FormatRate(seconds > 0 ? total / seconds : 0), "): ", succeeded,
+                      " succeeded, ", failed, " failed");
 }
 
 }  // namespace pprocd::pproc

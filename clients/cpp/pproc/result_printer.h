@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "pprocd/v1/item.pb.h"
 
 namespace pprocd::pproc {
@@ -46,6 +47,18 @@ std::string FormatJobResult(absl::string_view job, const v1::ItemResult& result,
 // Returns the error object of a failed item, e.g.
 // {"kind":"RAISED","message":"boom"}.
 std::string FormatItemError(const v1::ItemError& error);
+
+// `pproc map/queue/attach --logs`: what item `index` wrote, one line per
+// line of output, each marked with the item and the stream:
+//   [item 3 stdout] text
+// A last line without a newline ends the same; bytes left out by the
+// server (dropped_bytes) show as one "[item 3 stderr] ... N bytes left
+// out ..." line. `job`, when not empty, is put before: [nightly item 3 ...].
+std::string FormatItemLogs(const v1::ItemResult& result, absl::string_view job = "");
+
+// The one line pproc prints on stderr when a call with a progress bar ends:
+//   pproc: 30 items in 1.2s (25/s): 29 succeeded, 1 failed
+std::string FormatRunSummary(uint64_t succeeded, uint64_t failed, absl::Duration elapsed);
 
 // Writes lines to a stdio stream. Lines go out at once unless the stream is
 // a regular file (then stdio buffers them), so a pipe reader sees each

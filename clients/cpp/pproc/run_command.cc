@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "pproc/commands.h"
 #include "pproc/interrupt.h"
 #include "pproc/items.h"
@@ -27,6 +28,7 @@ struct RunFlags {
   uint32_t timeout_ms = 0;
   bool fresh = false;
   bool stats = false;
+  bool logs = false;
 };
 
 v1::CallOptions MakeCallOptions(const RunFlags& flags, std::optional<uint64_t> total) {
@@ -59,10 +61,18 @@ int RunItems(const GlobalFlags& globals, client::CallKind kind, const RunFlags& 
   LineWriter out(stdout);
   const ResultFormat format{/*envelope=*/kind == client::CallKind::kQueue,
                             /*stats=*/flags.stats};
-  bool any_failed = false;
+  const bool summary = total.has_value() && ::isatty(STDERR_FILENO) == 1;
+  const absl::Time started = absl::Now();
+  uint64_t succeeded = 0, failed = 0;
   const client::ResultSink sink = [&](const v1::ItemResult& result) -> absl::Status {
-    if (result.has_error()) any_failed = true;
-    if (stdout_is_terminal) progress.Hide();
+    if (result.last()) ++(result.has_error() ? failed : succeeded);
+    if (stdout_is_terminal || (flags.logs && result.logs_size() > 0)) progress.Hide();
+    if (flags.logs && result.logs_size() > 0) {
+      // Before the result, and flushed first, so that a terminal shows each
+      // item's output above its result.
+      out.Flush().IgnoreError();
+      std::fputs(FormatItemLogs(result).c_str(), stderr);
+    }
     absl::Status written = out.WriteLine(FormatResult(result, format));
     progress.Advance();
     return written;
@@ -76,6 +86,10 @@ int RunItems(const GlobalFlags& globals, client::CallKind kind, const RunFlags& 
                                  sink, &canceller);
   }
   progress.Finish();
+  if (summary && status.ok()) {
+    std::fprintf(stderr, "%s\n",
+                 FormatRunSummary(succeeded, failed, absl::Now() - started).c_str());
+  }
   absl::Status flushed = out.Flush();
   if (out.broken_pipe()) return kExitBrokenPipe;
   if (!status.ok() && canceller.cancelled()) {
@@ -84,7 +98,7 @@ int RunItems(const GlobalFlags& globals, client::CallKind kind, const RunFlags& 
   }
   if (!status.ok()) return ReportError(status);
   if (!flushed.ok()) return ReportError(flushed);
-  return any_failed ? kExitItemFailed : kExitOk;
+  return failed > 0 ? kExitItemFailed : kExitOk;
 }
 
 constexpr char kItemsHelp[] = R"(
@@ -120,6 +134,9 @@ void AddRunCommand(CLI::App& app, const GlobalFlags& globals, int* exit_code,
                       "Fail an item that runs longer than this with "
                       "TIMED_OUT (0 = no timeout)");
   command->add_flag("--fresh", flags->fresh, "Run every item in a brand-new worker process");
+  command->add_flag("--logs", flags->logs,
+                    "Print what each item wrote to stdout and stderr on stderr, line by line, "
+                    "marked [item N stdout] or [item N stderr]");
   command->add_flag("--stats", flags->stats,
                     "Print {\"index\",\"value\"|\"error\",\"stats\"} objects "
                     "with each item's wall/CPU time, peak RSS and worker pid");
@@ -141,8 +158,9 @@ Output, one line per item, in completion order:
 With --stats each line also has "stats":{...}.
 )";
   command->footer(absl::StrCat(kItemsHelp, output_help,
-                               "A progress bar shows on stderr when it is a "
-                               "terminal and the item count is known.\n",
+                               "A progress bar (with rate and time left) shows on stderr when "
+                               "it is a terminal and the item count is known, and a one-line "
+                               "summary when the call ends.\n",
                                kExitHelp));
   command->callback(
       [&globals, exit_code, kind, flags] { *exit_code = RunItems(globals, kind, *flags); });

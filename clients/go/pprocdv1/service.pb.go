@@ -1706,9 +1706,15 @@ type GetStatusResponse struct {
 	// Reloads of the callables (SIGHUP) that took effect since start.
 	CallableReloads uint64 `protobuf:"varint,14,opt,name=callable_reloads,json=callableReloads,proto3" json:"callable_reloads,omitempty"`
 	// The server's version (as `pprocd --version` prints it, without the name).
-	Version       string `protobuf:"bytes,15,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version string `protobuf:"bytes,15,opt,name=version,proto3" json:"version,omitempty"`
+	// Every worker process the server knows of now (pooled and FRESH).
+	Workers []*WorkerRow `protobuf:"bytes,16,rep,name=workers,proto3" json:"workers,omitempty"`
+	// Every open call (Map, Queue, Start, and the calls of running jobs).
+	Calls []*CallRow `protobuf:"bytes,17,rep,name=calls,proto3" json:"calls,omitempty"`
+	// The latest failed items (at most 20), newest first.
+	RecentFailures []*FailureRow `protobuf:"bytes,18,rep,name=recent_failures,json=recentFailures,proto3" json:"recent_failures,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -1846,6 +1852,358 @@ func (x *GetStatusResponse) GetVersion() string {
 	return ""
 }
 
+func (x *GetStatusResponse) GetWorkers() []*WorkerRow {
+	if x != nil {
+		return x.Workers
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetCalls() []*CallRow {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetRecentFailures() []*FailureRow {
+	if x != nil {
+		return x.RecentFailures
+	}
+	return nil
+}
+
+// One worker process, for dashboards.
+type WorkerRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pid   int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// "starting", "idle", "busy" or "exiting".
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// While busy: the call it works for, its callable, and the index of the
+	// item it runs.
+	CallId    uint64 `protobuf:"varint,3,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Callable  string `protobuf:"bytes,4,opt,name=callable,proto3" json:"callable,omitempty"`
+	ItemIndex uint64 `protobuf:"varint,5,opt,name=item_index,json=itemIndex,proto3" json:"item_index,omitempty"`
+	// While busy: how long the current item has been running.
+	ItemAgeMs uint64 `protobuf:"varint,6,opt,name=item_age_ms,json=itemAgeMs,proto3" json:"item_age_ms,omitempty"`
+	// Resident set size now, in KiB (0 when unknown).
+	RssKib uint64 `protobuf:"varint,7,opt,name=rss_kib,json=rssKib,proto3" json:"rss_kib,omitempty"`
+	// Items it has finished.
+	ItemsRun uint64 `protobuf:"varint,8,opt,name=items_run,json=itemsRun,proto3" json:"items_run,omitempty"`
+	// A FRESH process (one item, then it exits).
+	Fresh         bool `protobuf:"varint,9,opt,name=fresh,proto3" json:"fresh,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkerRow) Reset() {
+	*x = WorkerRow{}
+	mi := &file_pprocd_v1_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerRow) ProtoMessage() {}
+
+func (x *WorkerRow) ProtoReflect() protoreflect.Message {
+	mi := &file_pprocd_v1_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerRow.ProtoReflect.Descriptor instead.
+func (*WorkerRow) Descriptor() ([]byte, []int) {
+	return file_pprocd_v1_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *WorkerRow) GetPid() int32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *WorkerRow) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *WorkerRow) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *WorkerRow) GetCallable() string {
+	if x != nil {
+		return x.Callable
+	}
+	return ""
+}
+
+func (x *WorkerRow) GetItemIndex() uint64 {
+	if x != nil {
+		return x.ItemIndex
+	}
+	return 0
+}
+
+func (x *WorkerRow) GetItemAgeMs() uint64 {
+	if x != nil {
+		return x.ItemAgeMs
+	}
+	return 0
+}
+
+func (x *WorkerRow) GetRssKib() uint64 {
+	if x != nil {
+		return x.RssKib
+	}
+	return 0
+}
+
+func (x *WorkerRow) GetItemsRun() uint64 {
+	if x != nil {
+		return x.ItemsRun
+	}
+	return 0
+}
+
+func (x *WorkerRow) GetFresh() bool {
+	if x != nil {
+		return x.Fresh
+	}
+	return false
+}
+
+// One open call, for dashboards.
+type CallRow struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Callable string                 `protobuf:"bytes,2,opt,name=callable,proto3" json:"callable,omitempty"`
+	// Items that ended (with a value or a failure), and how many of them
+	// failed.
+	ItemsDone   uint64 `protobuf:"varint,3,opt,name=items_done,json=itemsDone,proto3" json:"items_done,omitempty"`
+	ItemsFailed uint64 `protobuf:"varint,4,opt,name=items_failed,json=itemsFailed,proto3" json:"items_failed,omitempty"`
+	// Inputs received so far; once inputs_ended, the call's total.
+	ItemsReceived uint64 `protobuf:"varint,5,opt,name=items_received,json=itemsReceived,proto3" json:"items_received,omitempty"`
+	InputsEnded   bool   `protobuf:"varint,6,opt,name=inputs_ended,json=inputsEnded,proto3" json:"inputs_ended,omitempty"`
+	ItemsRunning  uint64 `protobuf:"varint,7,opt,name=items_running,json=itemsRunning,proto3" json:"items_running,omitempty"`
+	ItemsQueued   uint64 `protobuf:"varint,8,opt,name=items_queued,json=itemsQueued,proto3" json:"items_queued,omitempty"`
+	// Since the call opened.
+	AgeMs         uint64 `protobuf:"varint,9,opt,name=age_ms,json=ageMs,proto3" json:"age_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallRow) Reset() {
+	*x = CallRow{}
+	mi := &file_pprocd_v1_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallRow) ProtoMessage() {}
+
+func (x *CallRow) ProtoReflect() protoreflect.Message {
+	mi := &file_pprocd_v1_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallRow.ProtoReflect.Descriptor instead.
+func (*CallRow) Descriptor() ([]byte, []int) {
+	return file_pprocd_v1_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CallRow) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CallRow) GetCallable() string {
+	if x != nil {
+		return x.Callable
+	}
+	return ""
+}
+
+func (x *CallRow) GetItemsDone() uint64 {
+	if x != nil {
+		return x.ItemsDone
+	}
+	return 0
+}
+
+func (x *CallRow) GetItemsFailed() uint64 {
+	if x != nil {
+		return x.ItemsFailed
+	}
+	return 0
+}
+
+func (x *CallRow) GetItemsReceived() uint64 {
+	if x != nil {
+		return x.ItemsReceived
+	}
+	return 0
+}
+
+func (x *CallRow) GetInputsEnded() bool {
+	if x != nil {
+		return x.InputsEnded
+	}
+	return false
+}
+
+func (x *CallRow) GetItemsRunning() uint64 {
+	if x != nil {
+		return x.ItemsRunning
+	}
+	return 0
+}
+
+func (x *CallRow) GetItemsQueued() uint64 {
+	if x != nil {
+		return x.ItemsQueued
+	}
+	return 0
+}
+
+func (x *CallRow) GetAgeMs() uint64 {
+	if x != nil {
+		return x.AgeMs
+	}
+	return 0
+}
+
+// One failed item, for dashboards.
+type FailureRow struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TimeUnixMs uint64                 `protobuf:"varint,1,opt,name=time_unix_ms,json=timeUnixMs,proto3" json:"time_unix_ms,omitempty"`
+	Callable   string                 `protobuf:"bytes,2,opt,name=callable,proto3" json:"callable,omitempty"`
+	CallId     uint64                 `protobuf:"varint,3,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Index      uint64                 `protobuf:"varint,4,opt,name=index,proto3" json:"index,omitempty"`
+	Kind       ErrorKind              `protobuf:"varint,5,opt,name=kind,proto3,enum=pprocd.v1.ErrorKind" json:"kind,omitempty"`
+	Message    string                 `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	// The last lines the worker wrote to stderr before the item failed.
+	StderrTail    string `protobuf:"bytes,7,opt,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
+	WorkerPid     int32  `protobuf:"varint,8,opt,name=worker_pid,json=workerPid,proto3" json:"worker_pid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FailureRow) Reset() {
+	*x = FailureRow{}
+	mi := &file_pprocd_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailureRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailureRow) ProtoMessage() {}
+
+func (x *FailureRow) ProtoReflect() protoreflect.Message {
+	mi := &file_pprocd_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailureRow.ProtoReflect.Descriptor instead.
+func (*FailureRow) Descriptor() ([]byte, []int) {
+	return file_pprocd_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *FailureRow) GetTimeUnixMs() uint64 {
+	if x != nil {
+		return x.TimeUnixMs
+	}
+	return 0
+}
+
+func (x *FailureRow) GetCallable() string {
+	if x != nil {
+		return x.Callable
+	}
+	return ""
+}
+
+func (x *FailureRow) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *FailureRow) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *FailureRow) GetKind() ErrorKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ErrorKind_ERROR_KIND_UNSPECIFIED
+}
+
+func (x *FailureRow) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *FailureRow) GetStderrTail() string {
+	if x != nil {
+		return x.StderrTail
+	}
+	return ""
+}
+
+func (x *FailureRow) GetWorkerPid() int32 {
+	if x != nil {
+		return x.WorkerPid
+	}
+	return 0
+}
+
 type EchoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Value         *structpb.Value        `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
@@ -1855,7 +2213,7 @@ type EchoRequest struct {
 
 func (x *EchoRequest) Reset() {
 	*x = EchoRequest{}
-	mi := &file_pprocd_v1_service_proto_msgTypes[23]
+	mi := &file_pprocd_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +2225,7 @@ func (x *EchoRequest) String() string {
 func (*EchoRequest) ProtoMessage() {}
 
 func (x *EchoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pprocd_v1_service_proto_msgTypes[23]
+	mi := &file_pprocd_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +2238,7 @@ func (x *EchoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EchoRequest.ProtoReflect.Descriptor instead.
 func (*EchoRequest) Descriptor() ([]byte, []int) {
-	return file_pprocd_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_pprocd_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EchoRequest) GetValue() *structpb.Value {
@@ -1899,7 +2257,7 @@ type EchoResponse struct {
 
 func (x *EchoResponse) Reset() {
 	*x = EchoResponse{}
-	mi := &file_pprocd_v1_service_proto_msgTypes[24]
+	mi := &file_pprocd_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2269,7 @@ func (x *EchoResponse) String() string {
 func (*EchoResponse) ProtoMessage() {}
 
 func (x *EchoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pprocd_v1_service_proto_msgTypes[24]
+	mi := &file_pprocd_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1924,7 +2282,7 @@ func (x *EchoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EchoResponse.ProtoReflect.Descriptor instead.
 func (*EchoResponse) Descriptor() ([]byte, []int) {
-	return file_pprocd_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_pprocd_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *EchoResponse) GetValue() *structpb.Value {
@@ -2054,7 +2412,7 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\x14ListCallablesRequest\"J\n" +
 	"\x15ListCallablesResponse\x121\n" +
 	"\tcallables\x18\x01 \x03(\v2\x13.pprocd.v1.CallableR\tcallables\"\x12\n" +
-	"\x10GetStatusRequest\"\xc9\x04\n" +
+	"\x10GetStatusRequest\"\xe3\x05\n" +
 	"\x11GetStatusResponse\x12!\n" +
 	"\fworkers_idle\x18\x01 \x01(\rR\vworkersIdle\x12!\n" +
 	"\fworkers_busy\x18\x02 \x01(\rR\vworkersBusy\x12)\n" +
@@ -2071,7 +2429,45 @@ const file_pprocd_v1_service_proto_rawDesc = "" +
 	"\x12workers_configured\x18\f \x01(\rR\x11workersConfigured\x12)\n" +
 	"\x10workers_recycled\x18\r \x01(\x04R\x0fworkersRecycled\x12)\n" +
 	"\x10callable_reloads\x18\x0e \x01(\x04R\x0fcallableReloads\x12\x18\n" +
-	"\aversion\x18\x0f \x01(\tR\aversion\";\n" +
+	"\aversion\x18\x0f \x01(\tR\aversion\x12.\n" +
+	"\aworkers\x18\x10 \x03(\v2\x14.pprocd.v1.WorkerRowR\aworkers\x12(\n" +
+	"\x05calls\x18\x11 \x03(\v2\x12.pprocd.v1.CallRowR\x05calls\x12>\n" +
+	"\x0frecent_failures\x18\x12 \x03(\v2\x15.pprocd.v1.FailureRowR\x0erecentFailures\"\xf3\x01\n" +
+	"\tWorkerRow\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x17\n" +
+	"\acall_id\x18\x03 \x01(\x04R\x06callId\x12\x1a\n" +
+	"\bcallable\x18\x04 \x01(\tR\bcallable\x12\x1d\n" +
+	"\n" +
+	"item_index\x18\x05 \x01(\x04R\titemIndex\x12\x1e\n" +
+	"\vitem_age_ms\x18\x06 \x01(\x04R\titemAgeMs\x12\x17\n" +
+	"\arss_kib\x18\a \x01(\x04R\x06rssKib\x12\x1b\n" +
+	"\titems_run\x18\b \x01(\x04R\bitemsRun\x12\x14\n" +
+	"\x05fresh\x18\t \x01(\bR\x05fresh\"\xa0\x02\n" +
+	"\aCallRow\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1a\n" +
+	"\bcallable\x18\x02 \x01(\tR\bcallable\x12\x1d\n" +
+	"\n" +
+	"items_done\x18\x03 \x01(\x04R\titemsDone\x12!\n" +
+	"\fitems_failed\x18\x04 \x01(\x04R\vitemsFailed\x12%\n" +
+	"\x0eitems_received\x18\x05 \x01(\x04R\ritemsReceived\x12!\n" +
+	"\finputs_ended\x18\x06 \x01(\bR\vinputsEnded\x12#\n" +
+	"\ritems_running\x18\a \x01(\x04R\fitemsRunning\x12!\n" +
+	"\fitems_queued\x18\b \x01(\x04R\vitemsQueued\x12\x15\n" +
+	"\x06age_ms\x18\t \x01(\x04R\x05ageMs\"\xfd\x01\n" +
+	"\n" +
+	"FailureRow\x12 \n" +
+	"\ftime_unix_ms\x18\x01 \x01(\x04R\n" +
+	"timeUnixMs\x12\x1a\n" +
+	"\bcallable\x18\x02 \x01(\tR\bcallable\x12\x17\n" +
+	"\acall_id\x18\x03 \x01(\x04R\x06callId\x12\x14\n" +
+	"\x05index\x18\x04 \x01(\x04R\x05index\x12(\n" +
+	"\x04kind\x18\x05 \x01(\x0e2\x14.pprocd.v1.ErrorKindR\x04kind\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\x12\x1f\n" +
+	"\vstderr_tail\x18\a \x01(\tR\n" +
+	"stderrTail\x12\x1d\n" +
+	"\n" +
+	"worker_pid\x18\b \x01(\x05R\tworkerPid\";\n" +
 	"\vEchoRequest\x12,\n" +
 	"\x05value\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x05value\"<\n" +
 	"\fEchoResponse\x12,\n" +
@@ -2111,7 +2507,7 @@ func file_pprocd_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_pprocd_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pprocd_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_pprocd_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_pprocd_v1_service_proto_goTypes = []any{
 	(JobState)(0),                 // 0: pprocd.v1.JobState
 	(*StartRequest)(nil),          // 1: pprocd.v1.StartRequest
@@ -2137,85 +2533,93 @@ var file_pprocd_v1_service_proto_goTypes = []any{
 	(*ListCallablesResponse)(nil), // 21: pprocd.v1.ListCallablesResponse
 	(*GetStatusRequest)(nil),      // 22: pprocd.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),     // 23: pprocd.v1.GetStatusResponse
-	(*EchoRequest)(nil),           // 24: pprocd.v1.EchoRequest
-	(*EchoResponse)(nil),          // 25: pprocd.v1.EchoResponse
-	nil,                           // 26: pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
-	(*structpb.Value)(nil),        // 27: google.protobuf.Value
-	(*CallOptions)(nil),           // 28: pprocd.v1.CallOptions
-	(*PythonFunction)(nil),        // 29: pprocd.v1.PythonFunction
-	(*ItemResult)(nil),            // 30: pprocd.v1.ItemResult
-	(*LogRecord)(nil),             // 31: pprocd.v1.LogRecord
-	(*ResultBlock)(nil),           // 32: pprocd.v1.ResultBlock
-	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
-	(*Callable)(nil),              // 34: pprocd.v1.Callable
+	(*WorkerRow)(nil),             // 24: pprocd.v1.WorkerRow
+	(*CallRow)(nil),               // 25: pprocd.v1.CallRow
+	(*FailureRow)(nil),            // 26: pprocd.v1.FailureRow
+	(*EchoRequest)(nil),           // 27: pprocd.v1.EchoRequest
+	(*EchoResponse)(nil),          // 28: pprocd.v1.EchoResponse
+	nil,                           // 29: pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
+	(*structpb.Value)(nil),        // 30: google.protobuf.Value
+	(*CallOptions)(nil),           // 31: pprocd.v1.CallOptions
+	(*PythonFunction)(nil),        // 32: pprocd.v1.PythonFunction
+	(*ItemResult)(nil),            // 33: pprocd.v1.ItemResult
+	(*LogRecord)(nil),             // 34: pprocd.v1.LogRecord
+	(*ResultBlock)(nil),           // 35: pprocd.v1.ResultBlock
+	(*timestamppb.Timestamp)(nil), // 36: google.protobuf.Timestamp
+	(*Callable)(nil),              // 37: pprocd.v1.Callable
+	(ErrorKind)(0),                // 38: pprocd.v1.ErrorKind
 }
 var file_pprocd_v1_service_proto_depIdxs = []int32{
-	27, // 0: pprocd.v1.StartRequest.arguments:type_name -> google.protobuf.Value
-	28, // 1: pprocd.v1.StartRequest.options:type_name -> pprocd.v1.CallOptions
-	27, // 2: pprocd.v1.StartRequest.message:type_name -> google.protobuf.Value
-	29, // 3: pprocd.v1.StartRequest.function:type_name -> pprocd.v1.PythonFunction
-	27, // 4: pprocd.v1.StartResponse.message:type_name -> google.protobuf.Value
-	30, // 5: pprocd.v1.StartResponse.result:type_name -> pprocd.v1.ItemResult
-	31, // 6: pprocd.v1.StartResponse.logs:type_name -> pprocd.v1.LogRecord
-	28, // 7: pprocd.v1.MapRequest.options:type_name -> pprocd.v1.CallOptions
-	27, // 8: pprocd.v1.MapRequest.inputs:type_name -> google.protobuf.Value
-	29, // 9: pprocd.v1.MapRequest.function:type_name -> pprocd.v1.PythonFunction
-	30, // 10: pprocd.v1.MapResponse.results:type_name -> pprocd.v1.ItemResult
-	32, // 11: pprocd.v1.MapResponse.blocks:type_name -> pprocd.v1.ResultBlock
-	28, // 12: pprocd.v1.QueueRequest.options:type_name -> pprocd.v1.CallOptions
-	27, // 13: pprocd.v1.QueueRequest.inputs:type_name -> google.protobuf.Value
-	29, // 14: pprocd.v1.QueueRequest.function:type_name -> pprocd.v1.PythonFunction
-	30, // 15: pprocd.v1.QueueResponse.results:type_name -> pprocd.v1.ItemResult
-	32, // 16: pprocd.v1.QueueResponse.blocks:type_name -> pprocd.v1.ResultBlock
+	30, // 0: pprocd.v1.StartRequest.arguments:type_name -> google.protobuf.Value
+	31, // 1: pprocd.v1.StartRequest.options:type_name -> pprocd.v1.CallOptions
+	30, // 2: pprocd.v1.StartRequest.message:type_name -> google.protobuf.Value
+	32, // 3: pprocd.v1.StartRequest.function:type_name -> pprocd.v1.PythonFunction
+	30, // 4: pprocd.v1.StartResponse.message:type_name -> google.protobuf.Value
+	33, // 5: pprocd.v1.StartResponse.result:type_name -> pprocd.v1.ItemResult
+	34, // 6: pprocd.v1.StartResponse.logs:type_name -> pprocd.v1.LogRecord
+	31, // 7: pprocd.v1.MapRequest.options:type_name -> pprocd.v1.CallOptions
+	30, // 8: pprocd.v1.MapRequest.inputs:type_name -> google.protobuf.Value
+	32, // 9: pprocd.v1.MapRequest.function:type_name -> pprocd.v1.PythonFunction
+	33, // 10: pprocd.v1.MapResponse.results:type_name -> pprocd.v1.ItemResult
+	35, // 11: pprocd.v1.MapResponse.blocks:type_name -> pprocd.v1.ResultBlock
+	31, // 12: pprocd.v1.QueueRequest.options:type_name -> pprocd.v1.CallOptions
+	30, // 13: pprocd.v1.QueueRequest.inputs:type_name -> google.protobuf.Value
+	32, // 14: pprocd.v1.QueueRequest.function:type_name -> pprocd.v1.PythonFunction
+	33, // 15: pprocd.v1.QueueResponse.results:type_name -> pprocd.v1.ItemResult
+	35, // 16: pprocd.v1.QueueResponse.blocks:type_name -> pprocd.v1.ResultBlock
 	0,  // 17: pprocd.v1.Job.state:type_name -> pprocd.v1.JobState
-	33, // 18: pprocd.v1.Job.create_time:type_name -> google.protobuf.Timestamp
-	33, // 19: pprocd.v1.Job.start_time:type_name -> google.protobuf.Timestamp
-	33, // 20: pprocd.v1.Job.end_time:type_name -> google.protobuf.Timestamp
-	27, // 21: pprocd.v1.SubmitRequest.inputs:type_name -> google.protobuf.Value
-	28, // 22: pprocd.v1.SubmitRequest.options:type_name -> pprocd.v1.CallOptions
-	29, // 23: pprocd.v1.SubmitRequest.function:type_name -> pprocd.v1.PythonFunction
+	36, // 18: pprocd.v1.Job.create_time:type_name -> google.protobuf.Timestamp
+	36, // 19: pprocd.v1.Job.start_time:type_name -> google.protobuf.Timestamp
+	36, // 20: pprocd.v1.Job.end_time:type_name -> google.protobuf.Timestamp
+	30, // 21: pprocd.v1.SubmitRequest.inputs:type_name -> google.protobuf.Value
+	31, // 22: pprocd.v1.SubmitRequest.options:type_name -> pprocd.v1.CallOptions
+	32, // 23: pprocd.v1.SubmitRequest.function:type_name -> pprocd.v1.PythonFunction
 	7,  // 24: pprocd.v1.SubmitResponse.job:type_name -> pprocd.v1.Job
-	26, // 25: pprocd.v1.ReconnectRequest.after_seq_by_job:type_name -> pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
-	30, // 26: pprocd.v1.ReconnectResponse.result:type_name -> pprocd.v1.ItemResult
+	29, // 25: pprocd.v1.ReconnectRequest.after_seq_by_job:type_name -> pprocd.v1.ReconnectRequest.AfterSeqByJobEntry
+	33, // 26: pprocd.v1.ReconnectResponse.result:type_name -> pprocd.v1.ItemResult
 	7,  // 27: pprocd.v1.ReconnectResponse.job:type_name -> pprocd.v1.Job
-	32, // 28: pprocd.v1.ReconnectResponse.block:type_name -> pprocd.v1.ResultBlock
+	35, // 28: pprocd.v1.ReconnectResponse.block:type_name -> pprocd.v1.ResultBlock
 	11, // 29: pprocd.v1.ReconnectResponse.more:type_name -> pprocd.v1.ReconnectResponse
 	7,  // 30: pprocd.v1.GetJobResponse.job:type_name -> pprocd.v1.Job
 	0,  // 31: pprocd.v1.ListJobsRequest.state:type_name -> pprocd.v1.JobState
 	7,  // 32: pprocd.v1.ListJobsResponse.jobs:type_name -> pprocd.v1.Job
 	7,  // 33: pprocd.v1.CancelJobResponse.job:type_name -> pprocd.v1.Job
-	34, // 34: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
-	27, // 35: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
-	27, // 36: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
-	1,  // 37: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
-	3,  // 38: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
-	5,  // 39: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
-	8,  // 40: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
-	10, // 41: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
-	12, // 42: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
-	14, // 43: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
-	16, // 44: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
-	18, // 45: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
-	20, // 46: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
-	22, // 47: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
-	24, // 48: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
-	2,  // 49: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
-	4,  // 50: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
-	6,  // 51: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
-	9,  // 52: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
-	11, // 53: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
-	13, // 54: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
-	15, // 55: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
-	17, // 56: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
-	19, // 57: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
-	21, // 58: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
-	23, // 59: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
-	25, // 60: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
-	49, // [49:61] is the sub-list for method output_type
-	37, // [37:49] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	37, // 34: pprocd.v1.ListCallablesResponse.callables:type_name -> pprocd.v1.Callable
+	24, // 35: pprocd.v1.GetStatusResponse.workers:type_name -> pprocd.v1.WorkerRow
+	25, // 36: pprocd.v1.GetStatusResponse.calls:type_name -> pprocd.v1.CallRow
+	26, // 37: pprocd.v1.GetStatusResponse.recent_failures:type_name -> pprocd.v1.FailureRow
+	38, // 38: pprocd.v1.FailureRow.kind:type_name -> pprocd.v1.ErrorKind
+	30, // 39: pprocd.v1.EchoRequest.value:type_name -> google.protobuf.Value
+	30, // 40: pprocd.v1.EchoResponse.value:type_name -> google.protobuf.Value
+	1,  // 41: pprocd.v1.ProcessFarmService.Start:input_type -> pprocd.v1.StartRequest
+	3,  // 42: pprocd.v1.ProcessFarmService.Map:input_type -> pprocd.v1.MapRequest
+	5,  // 43: pprocd.v1.ProcessFarmService.Queue:input_type -> pprocd.v1.QueueRequest
+	8,  // 44: pprocd.v1.ProcessFarmService.Submit:input_type -> pprocd.v1.SubmitRequest
+	10, // 45: pprocd.v1.ProcessFarmService.Reconnect:input_type -> pprocd.v1.ReconnectRequest
+	12, // 46: pprocd.v1.ProcessFarmService.GetJob:input_type -> pprocd.v1.GetJobRequest
+	14, // 47: pprocd.v1.ProcessFarmService.ListJobs:input_type -> pprocd.v1.ListJobsRequest
+	16, // 48: pprocd.v1.ProcessFarmService.CancelJob:input_type -> pprocd.v1.CancelJobRequest
+	18, // 49: pprocd.v1.ProcessFarmService.DeleteJob:input_type -> pprocd.v1.DeleteJobRequest
+	20, // 50: pprocd.v1.ProcessFarmService.ListCallables:input_type -> pprocd.v1.ListCallablesRequest
+	22, // 51: pprocd.v1.ProcessFarmService.GetStatus:input_type -> pprocd.v1.GetStatusRequest
+	27, // 52: pprocd.v1.ProcessFarmService.Echo:input_type -> pprocd.v1.EchoRequest
+	2,  // 53: pprocd.v1.ProcessFarmService.Start:output_type -> pprocd.v1.StartResponse
+	4,  // 54: pprocd.v1.ProcessFarmService.Map:output_type -> pprocd.v1.MapResponse
+	6,  // 55: pprocd.v1.ProcessFarmService.Queue:output_type -> pprocd.v1.QueueResponse
+	9,  // 56: pprocd.v1.ProcessFarmService.Submit:output_type -> pprocd.v1.SubmitResponse
+	11, // 57: pprocd.v1.ProcessFarmService.Reconnect:output_type -> pprocd.v1.ReconnectResponse
+	13, // 58: pprocd.v1.ProcessFarmService.GetJob:output_type -> pprocd.v1.GetJobResponse
+	15, // 59: pprocd.v1.ProcessFarmService.ListJobs:output_type -> pprocd.v1.ListJobsResponse
+	17, // 60: pprocd.v1.ProcessFarmService.CancelJob:output_type -> pprocd.v1.CancelJobResponse
+	19, // 61: pprocd.v1.ProcessFarmService.DeleteJob:output_type -> pprocd.v1.DeleteJobResponse
+	21, // 62: pprocd.v1.ProcessFarmService.ListCallables:output_type -> pprocd.v1.ListCallablesResponse
+	23, // 63: pprocd.v1.ProcessFarmService.GetStatus:output_type -> pprocd.v1.GetStatusResponse
+	28, // 64: pprocd.v1.ProcessFarmService.Echo:output_type -> pprocd.v1.EchoResponse
+	53, // [53:65] is the sub-list for method output_type
+	41, // [41:53] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_pprocd_v1_service_proto_init() }
@@ -2240,7 +2644,7 @@ func file_pprocd_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pprocd_v1_service_proto_rawDesc), len(file_pprocd_v1_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

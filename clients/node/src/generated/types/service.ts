@@ -6,6 +6,7 @@ import type { Struct as _google_protobuf_Struct, Struct__Output as _google_proto
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp';
 import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf_Value__Output } from './google/protobuf/Value';
 import type { CallOptions as _pprocd_v1_CallOptions, CallOptions__Output as _pprocd_v1_CallOptions__Output } from './pprocd/v1/CallOptions';
+import type { CallRow as _pprocd_v1_CallRow, CallRow__Output as _pprocd_v1_CallRow__Output } from './pprocd/v1/CallRow';
 import type { Callable as _pprocd_v1_Callable, Callable__Output as _pprocd_v1_Callable__Output } from './pprocd/v1/Callable';
 import type { CallableLimits as _pprocd_v1_CallableLimits, CallableLimits__Output as _pprocd_v1_CallableLimits__Output } from './pprocd/v1/CallableLimits';
 import type { CancelJobRequest as _pprocd_v1_CancelJobRequest, CancelJobRequest__Output as _pprocd_v1_CancelJobRequest__Output } from './pprocd/v1/CancelJobRequest';
@@ -14,6 +15,7 @@ import type { DeleteJobRequest as _pprocd_v1_DeleteJobRequest, DeleteJobRequest_
 import type { DeleteJobResponse as _pprocd_v1_DeleteJobResponse, DeleteJobResponse__Output as _pprocd_v1_DeleteJobResponse__Output } from './pprocd/v1/DeleteJobResponse';
 import type { EchoRequest as _pprocd_v1_EchoRequest, EchoRequest__Output as _pprocd_v1_EchoRequest__Output } from './pprocd/v1/EchoRequest';
 import type { EchoResponse as _pprocd_v1_EchoResponse, EchoResponse__Output as _pprocd_v1_EchoResponse__Output } from './pprocd/v1/EchoResponse';
+import type { FailureRow as _pprocd_v1_FailureRow, FailureRow__Output as _pprocd_v1_FailureRow__Output } from './pprocd/v1/FailureRow';
 import type { GetJobRequest as _pprocd_v1_GetJobRequest, GetJobRequest__Output as _pprocd_v1_GetJobRequest__Output } from './pprocd/v1/GetJobRequest';
 import type { GetJobResponse as _pprocd_v1_GetJobResponse, GetJobResponse__Output as _pprocd_v1_GetJobResponse__Output } from './pprocd/v1/GetJobResponse';
 import type { GetStatusRequest as _pprocd_v1_GetStatusRequest, GetStatusRequest__Output as _pprocd_v1_GetStatusRequest__Output } from './pprocd/v1/GetStatusRequest';
@@ -41,6 +43,7 @@ import type { StartRequest as _pprocd_v1_StartRequest, StartRequest__Output as _
 import type { StartResponse as _pprocd_v1_StartResponse, StartResponse__Output as _pprocd_v1_StartResponse__Output } from './pprocd/v1/StartResponse';
 import type { SubmitRequest as _pprocd_v1_SubmitRequest, SubmitRequest__Output as _pprocd_v1_SubmitRequest__Output } from './pprocd/v1/SubmitRequest';
 import type { SubmitResponse as _pprocd_v1_SubmitResponse, SubmitResponse__Output as _pprocd_v1_SubmitResponse__Output } from './pprocd/v1/SubmitResponse';
+import type { WorkerRow as _pprocd_v1_WorkerRow, WorkerRow__Output as _pprocd_v1_WorkerRow__Output } from './pprocd/v1/WorkerRow';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -59,6 +62,7 @@ export interface ProtoGrpcType {
   pprocd: {
     v1: {
       CallOptions: MessageTypeDefinition<_pprocd_v1_CallOptions, _pprocd_v1_CallOptions__Output>
+      CallRow: MessageTypeDefinition<_pprocd_v1_CallRow, _pprocd_v1_CallRow__Output>
       Callable: MessageTypeDefinition<_pprocd_v1_Callable, _pprocd_v1_Callable__Output>
       CallableKind: EnumTypeDefinition
       CallableLimits: MessageTypeDefinition<_pprocd_v1_CallableLimits, _pprocd_v1_CallableLimits__Output>
@@ -69,6 +73,7 @@ export interface ProtoGrpcType {
       EchoRequest: MessageTypeDefinition<_pprocd_v1_EchoRequest, _pprocd_v1_EchoRequest__Output>
       EchoResponse: MessageTypeDefinition<_pprocd_v1_EchoResponse, _pprocd_v1_EchoResponse__Output>
       ErrorKind: EnumTypeDefinition
+      FailureRow: MessageTypeDefinition<_pprocd_v1_FailureRow, _pprocd_v1_FailureRow__Output>
       GetJobRequest: MessageTypeDefinition<_pprocd_v1_GetJobRequest, _pprocd_v1_GetJobRequest__Output>
       GetJobResponse: MessageTypeDefinition<_pprocd_v1_GetJobResponse, _pprocd_v1_GetJobResponse__Output>
       GetStatusRequest: MessageTypeDefinition<_pprocd_v1_GetStatusRequest, _pprocd_v1_GetStatusRequest__Output>
@@ -120,6 +125,7 @@ export interface ProtoGrpcType {
       StartResponse: MessageTypeDefinition<_pprocd_v1_StartResponse, _pprocd_v1_StartResponse__Output>
       SubmitRequest: MessageTypeDefinition<_pprocd_v1_SubmitRequest, _pprocd_v1_SubmitRequest__Output>
       SubmitResponse: MessageTypeDefinition<_pprocd_v1_SubmitResponse, _pprocd_v1_SubmitResponse__Output>
+      WorkerRow: MessageTypeDefinition<_pprocd_v1_WorkerRow, _pprocd_v1_WorkerRow__Output>
     }
   }
 }

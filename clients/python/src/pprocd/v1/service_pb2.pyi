@@ -282,7 +282,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("workers_idle", "workers_busy", "workers_starting", "items_queued", "items_running", "items_completed", "items_failed", "items_crashed", "workers_respawned", "uptime_ms", "calls_active", "workers_configured", "workers_recycled", "callable_reloads", "version")
+    __slots__ = ("workers_idle", "workers_busy", "workers_starting", "items_queued", "items_running", "items_completed", "items_failed", "items_crashed", "workers_respawned", "uptime_ms", "calls_active", "workers_configured", "workers_recycled", "callable_reloads", "version", "workers", "calls", "recent_failures")
     WORKERS_IDLE_FIELD_NUMBER: _ClassVar[int]
     WORKERS_BUSY_FIELD_NUMBER: _ClassVar[int]
     WORKERS_STARTING_FIELD_NUMBER: _ClassVar[int]
@@ -298,6 +298,9 @@ class GetStatusResponse(_message.Message):
     WORKERS_RECYCLED_FIELD_NUMBER: _ClassVar[int]
     CALLABLE_RELOADS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    RECENT_FAILURES_FIELD_NUMBER: _ClassVar[int]
     workers_idle: int
     workers_busy: int
     workers_starting: int
@@ -313,7 +316,74 @@ class GetStatusResponse(_message.Message):
     workers_recycled: int
     callable_reloads: int
     version: str
-    def __init__(self, workers_idle: _Optional[int] = ..., workers_busy: _Optional[int] = ..., workers_starting: _Optional[int] = ..., items_queued: _Optional[int] = ..., items_running: _Optional[int] = ..., items_completed: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_crashed: _Optional[int] = ..., workers_respawned: _Optional[int] = ..., uptime_ms: _Optional[int] = ..., calls_active: _Optional[int] = ..., workers_configured: _Optional[int] = ..., workers_recycled: _Optional[int] = ..., callable_reloads: _Optional[int] = ..., version: _Optional[str] = ...) -> None: ...
+    workers: _containers.RepeatedCompositeFieldContainer[WorkerRow]
+    calls: _containers.RepeatedCompositeFieldContainer[CallRow]
+    recent_failures: _containers.RepeatedCompositeFieldContainer[FailureRow]
+    def __init__(self, workers_idle: _Optional[int] = ..., workers_busy: _Optional[int] = ..., workers_starting: _Optional[int] = ..., items_queued: _Optional[int] = ..., items_running: _Optional[int] = ..., items_completed: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_crashed: _Optional[int] = ..., workers_respawned: _Optional[int] = ..., uptime_ms: _Optional[int] = ..., calls_active: _Optional[int] = ..., workers_configured: _Optional[int] = ..., workers_recycled: _Optional[int] = ..., callable_reloads: _Optional[int] = ..., version: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerRow, _Mapping]]] = ..., calls: _Optional[_Iterable[_Union[CallRow, _Mapping]]] = ..., recent_failures: _Optional[_Iterable[_Union[FailureRow, _Mapping]]] = ...) -> None: ...
+
+class WorkerRow(_message.Message):
+    __slots__ = ("pid", "state", "call_id", "callable", "item_index", "item_age_ms", "rss_kib", "items_run", "fresh")
+    PID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_INDEX_FIELD_NUMBER: _ClassVar[int]
+    ITEM_AGE_MS_FIELD_NUMBER: _ClassVar[int]
+    RSS_KIB_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_RUN_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FIELD_NUMBER: _ClassVar[int]
+    pid: int
+    state: str
+    call_id: int
+    callable: str
+    item_index: int
+    item_age_ms: int
+    rss_kib: int
+    items_run: int
+    fresh: bool
+    def __init__(self, pid: _Optional[int] = ..., state: _Optional[str] = ..., call_id: _Optional[int] = ..., callable: _Optional[str] = ..., item_index: _Optional[int] = ..., item_age_ms: _Optional[int] = ..., rss_kib: _Optional[int] = ..., items_run: _Optional[int] = ..., fresh: _Optional[bool] = ...) -> None: ...
+
+class CallRow(_message.Message):
+    __slots__ = ("id", "callable", "items_done", "items_failed", "items_received", "inputs_ended", "items_running", "items_queued", "age_ms")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_DONE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_ENDED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_RUNNING_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_QUEUED_FIELD_NUMBER: _ClassVar[int]
+    AGE_MS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    callable: str
+    items_done: int
+    items_failed: int
+    items_received: int
+    inputs_ended: bool
+    items_running: int
+    items_queued: int
+    age_ms: int
+    def __init__(self, id: _Optional[int] = ..., callable: _Optional[str] = ..., items_done: _Optional[int] = ..., items_failed: _Optional[int] = ..., items_received: _Optional[int] = ..., inputs_ended: _Optional[bool] = ..., items_running: _Optional[int] = ..., items_queued: _Optional[int] = ..., age_ms: _Optional[int] = ...) -> None: ...
+
+class FailureRow(_message.Message):
+    __slots__ = ("time_unix_ms", "callable", "call_id", "index", "kind", "message", "stderr_tail", "worker_pid")
+    TIME_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    STDERR_TAIL_FIELD_NUMBER: _ClassVar[int]
+    WORKER_PID_FIELD_NUMBER: _ClassVar[int]
+    time_unix_ms: int
+    callable: str
+    call_id: int
+    index: int
+    kind: _item_pb2.ErrorKind
+    message: str
+    stderr_tail: str
+    worker_pid: int
+    def __init__(self, time_unix_ms: _Optional[int] = ..., callable: _Optional[str] = ..., call_id: _Optional[int] = ..., index: _Optional[int] = ..., kind: _Optional[_Union[_item_pb2.ErrorKind, str]] = ..., message: _Optional[str] = ..., stderr_tail: _Optional[str] = ..., worker_pid: _Optional[int] = ...) -> None: ...
 
 class EchoRequest(_message.Message):
     __slots__ = ("value",)

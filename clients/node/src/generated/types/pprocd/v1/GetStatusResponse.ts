@@ -1,5 +1,8 @@
 // Original file: pprocd/v1/service.proto
 
+import type { WorkerRow as _pprocd_v1_WorkerRow, WorkerRow__Output as _pprocd_v1_WorkerRow__Output } from '../../pprocd/v1/WorkerRow';
+import type { CallRow as _pprocd_v1_CallRow, CallRow__Output as _pprocd_v1_CallRow__Output } from '../../pprocd/v1/CallRow';
+import type { FailureRow as _pprocd_v1_FailureRow, FailureRow__Output as _pprocd_v1_FailureRow__Output } from '../../pprocd/v1/FailureRow';
 import type { Long } from '@grpc/proto-loader';
 
 export interface GetStatusResponse {
@@ -51,6 +54,18 @@ export interface GetStatusResponse {
    * The server's version (as `pprocd --version` prints it, without the name).
    */
   'version'?: (string);
+  /**
+   * Every worker process the server knows of now (pooled and FRESH).
+   */
+  'workers'?: (_pprocd_v1_WorkerRow)[];
+  /**
+   * Every open call (Map, Queue, Start, and the calls of running jobs).
+   */
+  'calls'?: (_pprocd_v1_CallRow)[];
+  /**
+   * The latest failed items (at most 20), newest first.
+   */
+  'recentFailures'?: (_pprocd_v1_FailureRow)[];
 }
 
 export interface GetStatusResponse__Output {
@@ -102,4 +117,16 @@ export interface GetStatusResponse__Output {
    * The server's version (as `pprocd --version` prints it, without the name).
    */
   'version': (string);
+  /**
+   * Every worker process the server knows of now (pooled and FRESH).
+   */
+  'workers': (_pprocd_v1_WorkerRow__Output)[];
+  /**
+   * Every open call (Map, Queue, Start, and the calls of running jobs).
+   */
+  'calls': (_pprocd_v1_CallRow__Output)[];
+  /**
+   * The latest failed items (at most 20), newest first.
+   */
+  'recentFailures': (_pprocd_v1_FailureRow__Output)[];
 }
