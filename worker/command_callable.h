@@ -71,7 +71,7 @@ struct CommandSpec {
   std::vector<ParamSpec> params;
   // Set instead of argv: a Python function (`python = "module:function"`)
   // run in a forked Python pool, not a program.
-  std::shared_ptr<const PythonTarget> python;
+  std::shared_ptr<const PythonTarget> python = nullptr;
 };
 
 // The callable that runs `spec`; a persistent command's also has a

@@ -75,7 +75,7 @@ struct CallableDef {
   // A Python function run in a forked Python pool: calls of this callable
   // go to that pool's workers, never to a body here (its body only says
   // so). Its file_stamp is empty: each call stamps it (StampedNow).
-  std::shared_ptr<const PythonTarget> python;
+  std::shared_ptr<const PythonTarget> python = nullptr;
 
   bool is_channel() const { return kind == v1::CALLABLE_KIND_CHANNEL; }
 };
