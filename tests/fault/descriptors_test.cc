@@ -134,7 +134,16 @@ TEST_P(DescriptorExhaustionTest, FreshItemsWaitForDescriptorsAndRunOnceTheyAreBa
 }
 
 TEST_P(DescriptorExhaustionTest, FreshItemsFailSayingWhyWhileDescriptorsStayShort) {
-  const int fds_before = CountFds(server_->pid());
+  // The squeeze counts the descriptors free now: wait until the warm-up's
+  // FRESH process is wholly gone and no descriptor is being closed, or one
+  // closed later would make room for a worker's sockets.
+  int fds_before = CountFds(server_->pid());
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(5); absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(200));
+    const int now = CountFds(server_->pid());
+    if (now == fds_before) break;
+    fds_before = now;
+  }
   {
     SqueezedDescriptors squeeze(server_->pid(), GetParam());
     ASSERT_TRUE(squeeze.ok());

@@ -267,21 +267,21 @@ def test_a_registered_python_functions_limits_hold_in_its_pool(module, tmp_path)
     config = tmp_path / "limits.toml"
     config.write_text(textwrap.dedent(f'''
         [[callable]]
-        name = "hog"
+        name = "py_hog"
         python = "farmfuncs:hog"
         python_path = ["{module.parent}"]
         interpreter = "{sys.executable}"
 
         [[callable]]
-        name = "spin"
+        name = "py_spin"
         python = "farmfuncs:spin"
         python_path = ["{module.parent}"]
         interpreter = "{sys.executable}"
 
-        [limits.hog]
+        [limits.py_hog]
         max_memory_mib = 64
 
-        [limits.spin]
+        [limits.py_spin]
         cpu_seconds = 1
     '''))
     server = conftest.ServerProcess(conftest.pprocd_binary(), workers=1,
@@ -289,10 +289,10 @@ def test_a_registered_python_functions_limits_hold_in_its_pool(module, tmp_path)
     try:
         with pprocd.Farm(server.address) as farm:
             with pytest.raises(pprocd.ItemMemoryLimit):
-                farm.pmap("hog", [512])
-            assert farm.pmap("hog", [1]) == [1 << 20]
+                farm.pmap("py_hog", [512])
+            assert farm.pmap("py_hog", [1]) == [1 << 20]
             with pytest.raises(pprocd.ItemCpuLimit):
-                farm.pmap("spin", [0])
-            assert farm.pmap("hog", [2]) == [2 << 20]
+                farm.pmap("py_spin", [0])
+            assert farm.pmap("py_hog", [2]) == [2 << 20]
     finally:
         server.stop()

@@ -260,7 +260,7 @@ params = [ { name = "p", kind = "string" } ]
             "grace_ms, keep_jobs_hours, listen, max_message_bytes, max_queued_items, "
             "max_store_mib, max_tasks_per_worker, plugins, state_dir, workers)\n"
             "pprocd.toml:7:1: unknown key callable[0].timeout (known: argv, description, env, "
-            "mode, name, output, params, working_dir)\n"
+            "mode, name, output, params, python, working_dir)\n"
             "pprocd.toml:8:26: unknown key callable[0].params[0].kind (known: default, "
             "description, name, type)");
 }
