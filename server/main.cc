@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "base/log/log.h"
 #include "grpc/health/v1/health.pb.h"
 #include "pprocd/version.h"
 #include "server/config/config.h"
@@ -42,12 +43,14 @@
 #include "server/front/rpc_metrics.h"
 #include "server/http/http_server.h"
 #include "server/http/status_source.h"
+#include "server/library_logs.h"
 #include "server/listen_address.h"
 #include "server/peer/peer_registry.h"
 #include "server/peer/socket_activation.h"
 #include "server/peer/unix_listener.h"
 #include "server/pidfile.h"
 #include "server/scheduler/scheduler.h"
+#include "server/scheduler/worker_slot.h"
 #include "worker/base/process_title.h"
 #include "worker/base/status_macros.h"
 #include "worker/builtins.h"
@@ -83,6 +86,9 @@ struct Flags {
   std::string admin_group;
   // --http HOST:PORT: metrics and the dashboard ("" = off).
   std::string http;
+  // --log-format, --log-level (base/log/log.h).
+  std::string log_format = "text";
+  std::string log_level = "info";
   // --config: the file the values above may come from ("" = none).
   std::string config_path;
 };
@@ -95,8 +101,14 @@ struct Settings {
   std::string check_path;
 };
 
+// Why the server could not start (or stopped): one error line of the log
+// with --log-format json; for humans, the plain "pprocd: why" otherwise.
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "pprocd: %s\n", message.c_str());
+  if (CurrentLogFormat() == LogFormat::kJson) {
+    LogError("cannot serve", {{"error", message}});
+  } else {
+    std::fprintf(stderr, "pprocd: %s\n", message.c_str());
+  }
   return 1;
 }
 
@@ -118,6 +130,17 @@ void ApplyConfig(const ServerConfig& config, const CLI::App& app, Flags* flags) 
   take("--keep-jobs-hours", config.keep_jobs_hours, &flags->keep_jobs_hours);
   take("--max-store-mib", config.max_store_mib, &flags->max_store_mib);
   take("--admin-group", config.admin_group, &flags->admin_group);
+  take("--log-format", config.log_format, &flags->log_format);
+  take("--log-level", config.log_level, &flags->log_level);
+}
+
+// Sets the process's log as `flags` ask (both checked when parsed).
+void ConfigureLogFrom(const Flags& flags) {
+  LogFormat format = LogFormat::kText;
+  LogLevel level = LogLevel::kInfo;
+  ParseLogFormat(flags.log_format, &format);
+  ParseLogLevel(flags.log_level, &level);
+  ConfigureLog(format, level);
 }
 
 // Adds the config file's command callables to `registry`, after the
@@ -207,6 +230,8 @@ int CheckConfig(const std::string& path) {
   note("keep_jobs_hours", config.keep_jobs_hours.has_value());
   note("max_store_mib", config.max_store_mib.has_value());
   note("admin_group", config.admin_group.has_value());
+  note("log_format", config.log_format.has_value());
+  note("log_level", config.log_level.has_value());
   std::vector<std::string> names;
   for (const CommandSpec& spec : config.commands) names.push_back(spec.name);
   std::printf("%s: ok (server: %s; callables: %s)\n", path.c_str(),
@@ -268,10 +293,9 @@ void ReloadCallables(const std::vector<std::string>& args, CurrentRegistry* curr
                      Scheduler* scheduler) {
   std::vector<std::string> template_args = {kServeAsTemplate, std::to_string(getpid())};
   template_args.insert(template_args.end(), args.begin() + 1, args.end());
-  std::fprintf(stderr, "pprocd: SIGHUP received; reloading the callables\n");
+  LogInfo("reloading the callables", {{"reason", "SIGHUP"}});
   const auto failed = [](const absl::Status& why) {
-    std::fprintf(stderr, "pprocd: reload failed, the current callables stay: %s\n",
-                 std::string(why.message()).c_str());
+    LogError("reload failed, the current callables stay", {{"error", why.message()}});
   };
   absl::StatusOr<TemplateProcess> fresh_template =
       TemplateProcess::Exec(template_args, kReloadTimeout);
@@ -288,7 +312,7 @@ void ReloadCallables(const std::vector<std::string>& args, CurrentRegistry* curr
   const size_t count = (*registry)->All().size();
   scheduler->ReplaceTemplate(*std::move(fresh_template));
   current->Replace(*std::move(registry));
-  std::fprintf(stderr, "pprocd: reloaded: %zu callables; new work uses them\n", count);
+  LogInfo("reloaded: new work uses the new callables", {{"callables", count}});
 }
 
 // The group id of --admin-group (none when empty); NotFound for an unknown
@@ -305,8 +329,38 @@ absl::StatusOr<std::optional<gid_t>> AdminGroupId(const std::string& name) {
   return std::optional<gid_t>(found->gr_gid);
 }
 
+// The start event, once every listener serves: where, with how many
+// workers, and every setting (one line each).
+void LogStart(const Flags& flags, const std::vector<std::string>& addresses, uint32_t workers,
+              const std::string& http_url) {
+  const std::string listen = absl::StrJoin(addresses, ",");
+  const std::string plugins = absl::StrJoin(flags.plugins, ",");
+  char socket_mode[8];
+  std::snprintf(socket_mode, sizeof(socket_mode), "%04o", static_cast<unsigned>(flags.socket_mode));
+  LogInfo("started", {{"version", kVersion},
+                      {"pid", getpid()},
+                      {"listen", listen},
+                      {"workers", workers},
+                      {"state_dir", flags.state_dir},
+                      {"http", http_url},
+                      {"config", flags.config_path}});
+  LogInfo("settings", {{"max_queued_items", flags.max_queued_items},
+                       {"call_window", flags.call_window_items},
+                       {"max_tasks_per_worker", flags.max_tasks_per_worker},
+                       {"grace_ms", flags.grace_ms},
+                       {"max_message_bytes", flags.max_message_bytes},
+                       {"socket_mode", socket_mode},
+                       {"keep_jobs_hours", flags.keep_jobs_hours},
+                       {"max_store_mib", flags.max_store_mib},
+                       {"admin_group", flags.admin_group},
+                       {"plugins", plugins},
+                       {"log_format", flags.log_format},
+                       {"log_level", flags.log_level}});
+}
+
 int Serve(const Settings& settings, const std::vector<std::string>& args) {
   const Flags& flags = settings.flags;
+  RouteLibraryLogs();
   std::vector<ListenAddress> addresses;
   for (const std::string& text : flags.listen) {
     absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
@@ -440,6 +494,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   // Metrics and the dashboard: after every listener, before the pidfile.
   StatusSource status_source(&scheduler, jobs->get(), job_options.store.path);
   std::unique_ptr<HttpServer> http;
+  std::string http_url;
   if (!flags.http.empty()) {
     absl::StatusOr<std::pair<std::string, int>> http_address = ParseHttpAddress(flags.http);
     absl::StatusOr<std::unique_ptr<HttpServer>> started =
@@ -454,10 +509,8 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
     }
     http = *std::move(started);
     const std::string& host = http_address->first;
-    std::fprintf(
-        stderr, "pprocd: metrics and dashboard at http://%s:%d/\n",
-        host.find(':') != std::string::npos ? absl::StrCat("[", host, "]").c_str() : host.c_str(),
-        http->port());
+    http_url = absl::StrCat("http://", host.find(':') != std::string::npos ? "[" : "", host,
+                            host.find(':') != std::string::npos ? "]" : "", ":", http->port(), "/");
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(true);
@@ -466,8 +519,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   // Ready: SIGHUP is taken (BlockStopSignals), so `pproc reload` may find
   // the server. Serving matters more than the pidfile.
   if (absl::Status published = pidfile->Publish(); !published.ok()) {
-    std::fprintf(stderr, "pprocd: %s; `pproc reload` will not find this server\n",
-                 std::string(published.message()).c_str());
+    LogWarn("`pproc reload` will not find this server", {{"error", published.message()}});
   }
   // The inherited socket (if any) comes first, in place of the unix: ones.
   std::vector<std::string> ready;
@@ -481,6 +533,7 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
     }
     ready.push_back(shown.Display());
   }
+  LogStart(flags, ready, options.workers, http_url);
   for (const std::string& address : ready) {
     std::printf("pprocd ready on %s (%u workers)\n", address.c_str(), options.workers);
   }
@@ -500,12 +553,10 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
     }
   }
   const int exit_code = signal_number > 0 ? 0 : 1;
-  if (signal_number > 0) {
-    std::fprintf(stderr, "pprocd: %s received; draining (grace %u ms)\n", strsignal(signal_number),
-                 flags.grace_ms);
-  } else {
-    std::fprintf(stderr, "pprocd: the worker pool has stopped; shutting down\n");
-  }
+  const std::string reason =
+      signal_number > 0 ? SignalName(signal_number) : "the worker pool has stopped";
+  const absl::Time stopping_at = absl::Now();
+  LogInfo("shutting down", {{"reason", reason}, {"grace_ms", flags.grace_ms}});
   health->SetServingStatus(false);
   health->SetServingStatus(kServiceName, false);
   // No new connection from here on; the listeners remove their sockets.
@@ -522,7 +573,10 @@ int Serve(const Settings& settings, const std::vector<std::string>& args) {
   absl::SleepFor(absl::Milliseconds(100));
   scheduler.Stop();
   server->Wait();
-  std::fprintf(stderr, "pprocd: stopped\n");
+  Log(exit_code == 0 ? LogLevel::kInfo : LogLevel::kError, "stopped",
+      {{"reason", reason},
+       {"took_ms", absl::ToInt64Milliseconds(absl::Now() - stopping_at)},
+       {"exit_code", exit_code}});
   return exit_code;
 }
 
@@ -592,6 +646,14 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
       ->type_name("HOST:PORT");
   app.add_option("--admin-group", flags.admin_group,
                  "Group whose members (with root) may see and act on every user's jobs");
+  app.add_option("--log-format", flags.log_format,
+                 "The log on stderr: text (logfmt: time level=... msg=... key=value) or json "
+                 "(one object per line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-level", flags.log_level, "Lowest level logged: debug, info, warn or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   CLI::Option* config_option =
       app.add_option("--config", flags.config_path,
                      "TOML file of server settings and command callables (README: Configuration "
@@ -616,6 +678,8 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
     settings.config = *std::move(loaded);
     ApplyConfig(settings.config, app, &flags);
   }
+  // Also on a reload: the config file's log settings take effect then.
+  ConfigureLogFrom(flags);
   PPROCD_RETURN_IF_ERROR(ApplyDefaults(&flags));
   return settings;
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/json/json.h"
+#include "base/log/log.h"
 
 namespace pprocd {
 namespace {
@@ -144,7 +145,8 @@ std::vector<std::string> PythonTarget::TemplateArgv(pid_t server) const {
   for (const std::string& entry : sys_path) quoted.push_back(JsonString(entry));
   std::string spec =
       absl::StrCat("{\"module\":", JsonString(module), ",\"module_file\":", JsonString(module_file),
-                   ",\"sys_path\":[", absl::StrJoin(quoted, ","), "],\"server_pid\":", server, "}");
+                   ",\"sys_path\":[", absl::StrJoin(quoted, ","), "],\"server_pid\":", server,
+                   ",\"log_format\":\"", LogFormatName(CurrentLogFormat()), "\"}");
   return {interpreter, "-I", "-c", kPythonTemplateBootstrap, std::move(spec)};
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "worker/base/process_title.h"
 #include "worker/base/status_macros.h"
 #include "worker/output_capture.h"
@@ -85,7 +86,8 @@ class Template {
 
  private:
   [[noreturn]] void Exit(const char* why) {
-    if (why != nullptr) std::fprintf(stderr, "pprocd template: %s\n", why);
+    // The template's stderr is the server's: its line joins the server's log.
+    if (why != nullptr) LogError("the template process stops", {{"error", why}, {"pid", getpid()}});
     for (const auto& [pid, id] : workers_) ::kill(-pid, SIGKILL);
     while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
     }

@@ -30,10 +30,10 @@ int64_t NowUnixMs() {
 
 }  // namespace
 
-void Write(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields) {
+void Write(LogLevel level, absl::string_view msg, absl::Span<const LogField> fields) {
   const std::string line =
       FormatLogLine(static_cast<LogFormat>(format.load(std::memory_order_relaxed)), NowUnixMs(),
-                    level, msg, absl::MakeConstSpan(fields.begin(), fields.size()));
+                    level, msg, fields);
   const int fd = output_fd.load(std::memory_order_relaxed);
   absl::MutexLock lock(&write_mu);
   for (size_t written = 0; written < line.size();) {

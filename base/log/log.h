@@ -19,13 +19,14 @@
 #include <initializer_list>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "base/log/log_format.h"
 
 namespace pprocd {
 
 namespace log_internal {
 extern std::atomic<int> min_level;
-void Write(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields);
+void Write(LogLevel level, absl::string_view msg, absl::Span<const LogField> fields);
 }  // namespace log_internal
 
 // Sets the format and the lowest level written (default: text, info).
@@ -43,6 +44,12 @@ inline bool LogEnabled(LogLevel level) {
 
 inline void Log(LogLevel level, absl::string_view msg,
                 std::initializer_list<LogField> fields = {}) {
+  if (LogEnabled(level)) {
+    log_internal::Write(level, msg, absl::MakeConstSpan(fields.begin(), fields.size()));
+  }
+}
+// The same with fields gathered at run time (a vector, an array).
+inline void LogFields(LogLevel level, absl::string_view msg, absl::Span<const LogField> fields) {
   if (LogEnabled(level)) log_internal::Write(level, msg, fields);
 }
 inline void LogDebug(absl::string_view msg, std::initializer_list<LogField> fields = {}) {

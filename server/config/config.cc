@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "base/log/log_format.h"
 #include "server/config/callable_config.h"
 #include "server/config/toml_reader.h"
 #include "server/listen_address.h"
@@ -82,6 +83,24 @@ void ReadServer(const toml::table& table, const std::string& base_dir, ErrorList
   ReadInteger(reader, "max_store_mib", 1, 1 << 20, &config->max_store_mib);
   if (std::optional<std::string> group = reader.String("admin_group")) {
     config->admin_group = std::move(group);
+  }
+  if (std::optional<std::string> format = reader.String("log_format")) {
+    LogFormat parsed;
+    if (ParseLogFormat(*format, &parsed)) {
+      config->log_format = std::move(format);
+    } else {
+      errors->Add(reader.Find("log_format")->source(),
+                  "server.log_format must be \"text\" or \"json\"");
+    }
+  }
+  if (std::optional<std::string> level = reader.String("log_level")) {
+    LogLevel parsed;
+    if (ParseLogLevel(*level, &parsed)) {
+      config->log_level = std::move(level);
+    } else {
+      errors->Add(reader.Find("log_level")->source(),
+                  "server.log_level must be \"debug\", \"info\", \"warn\" or \"error\"");
+    }
   }
   if (std::optional<std::vector<std::string>> plugins = reader.StringList("plugins")) {
     for (std::string& plugin : *plugins) plugin = ResolvePath(base_dir, plugin);

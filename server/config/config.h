@@ -40,6 +40,9 @@ struct ServerConfig {
   std::optional<uint32_t> max_store_mib;
   std::optional<std::string> admin_group;
   std::optional<std::vector<std::string>> plugins;
+  // The log: "text" or "json"; "debug", "info", "warn" or "error".
+  std::optional<std::string> log_format;
+  std::optional<std::string> log_level;
   // One per [[callable]], in file order.
   std::vector<CommandSpec> commands;
   // The line of each [[callable]] in the file (parallel to `commands`), so

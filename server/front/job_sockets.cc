@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "worker/base/status_macros.h"
 
 namespace pprocd {
@@ -149,16 +150,16 @@ void JobSockets::CloseAll() {
 void ReopenJobSockets(JobManager& jobs, JobSockets& sockets) {
   absl::StatusOr<std::vector<JobRecord>> with_sockets = jobs.store().JobsWithSockets();
   if (!with_sockets.ok()) {
-    std::fprintf(stderr, "pprocd: cannot list the jobs' sockets: %s\n",
-                 with_sockets.status().ToString().c_str());
+    LogError("cannot list the jobs' sockets", {{"error", with_sockets.status().ToString()}});
     return;
   }
   for (const JobRecord& job : *with_sockets) {
     const absl::Status reopened =
         sockets.Reopen(job.id, job.socket_path, static_cast<uid_t>(job.owner_uid));
     if (!reopened.ok()) {
-      std::fprintf(stderr, "pprocd: job %s: its socket is not served: %s\n", job.id.c_str(),
-                   std::string(reopened.message()).c_str());
+      // The message names the job: tests and operators grep for it.
+      LogWarn(absl::StrCat("job ", job.id, ": its socket is not served"),
+              {{"job", job.id}, {"socket", job.socket_path}, {"error", reopened.message()}});
     }
   }
 }

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "server/jobs/job_manager.h"
 #include "server/jobs/job_manager_internal.h"
 
@@ -18,6 +19,7 @@ absl::StatusOr<JobManager::Submitted> JobManager::DoSubmit(
   if (!created.ok()) return created.status();
   JobRecord& job = created->job;
   if (!created->existing) {
+    LogJobState(job);
     Submitted submitted{ToProto(job), /*existing=*/false};
     // Started once the call is answered (or by the next start, if stopping).
     Post([this, id = job.id, request, packed_inputs] { StartAttempt(id, request, packed_inputs); });
@@ -133,7 +135,7 @@ void JobManager::Removed(const std::string& job_id) {
 
 void JobManager::PruneNowAndLater() {
   absl::StatusOr<std::vector<std::string>> pruned = store_->PruneFinished(absl::Now());
-  if (!pruned.ok()) LogLine(absl::StrCat("pruning ended jobs: ", pruned.status().ToString()));
+  if (!pruned.ok()) LogError("cannot prune ended jobs", {{"error", pruned.status().ToString()}});
   if (pruned.ok()) {
     for (const std::string& id : *pruned) Removed(id);
   }

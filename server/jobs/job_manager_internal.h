@@ -5,7 +5,6 @@
 #define PPROCD_SERVER_JOBS_JOB_MANAGER_INTERNAL_H_
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,7 +21,10 @@ namespace pprocd {
 
 inline int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
-inline void LogLine(const std::string& line) { std::fprintf(stderr, "pprocd: %s\n", line.c_str()); }
+// One line of the server's log for the state `record` is now in (stored):
+// the job's id, name, state, owner, callable and attempt, its progress and
+// error. A job that failed or was interrupted is a warning.
+void LogJobState(const JobRecord& record);
 
 // `text` in single quotes for a status message, cut to at most 64 bytes
 // (on a UTF-8 character boundary, with "..." after the cut): messages

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "server/jobs/job_blocks.h"
 #include "server/jobs/job_manager.h"
 #include "server/jobs/job_manager_internal.h"
@@ -52,6 +53,20 @@ class JobManager::Sink : public CallSink {
   JobManager* const manager_;
   const std::string job_id_;
 };
+
+void LogJobState(const JobRecord& record) {
+  const bool bad = record.state == JobState::kFailed || record.state == JobState::kInterrupted;
+  Log(bad ? LogLevel::kWarn : LogLevel::kInfo, "job state",
+      {{"job", record.id},
+       {"name", record.name},
+       {"state", JobStateName(record.state)},
+       {"owner", record.owner_uid},
+       {"callable", record.callable},
+       {"attempt", record.attempts},
+       {"done", record.done},
+       {"total", record.total},
+       {"error", record.error}});
+}
 
 absl::Status JobManager::Start() {
   absl::StatusOr<std::vector<JobRecord>> unfinished = store_->UnfinishedJobs();
@@ -105,7 +120,8 @@ absl::Status JobManager::StoreState(JobRecord& record, OutputKind kind) {
     absl::MutexLock lock(&unsaved_mu_);
     was_unsaved = unsaved_.erase(record.id) > 0;
   }
-  if (was_unsaved) LogLine(absl::StrCat("job ", record.id, ": its state is stored now"));
+  if (was_unsaved) LogInfo("a job's state is stored again", {{"job", record.id}});
+  if (kind == OutputKind::kState) LogJobState(record);
   if (kind == OutputKind::kState && IsFinished(record.state)) {
     // Watchers still following it get its last outputs from memory a while.
     After(kRecentKeptAfterEnd, [this, id = record.id] { recent_.Drop(id); });
@@ -133,8 +149,9 @@ bool JobManager::RecordState(JobRecord& record) {
     unsaved_[record.id] = std::move(unsaved);
   }
   if (first) {
-    LogLine(absl::StrCat("job ", record.id, ": its state ", JobStateName(record.state),
-                         " could not be stored (tried again every second): ", stored.ToString()));
+    LogError(
+        "a job's state could not be stored; trying again every second",
+        {{"job", record.id}, {"state", JobStateName(record.state)}, {"error", stored.ToString()}});
   }
   outputs_stored_ = true;  // Its watchers get it from ReadOutputs.
   if (!retry_scheduled_) {
@@ -171,7 +188,8 @@ void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::Sub
   absl::StatusOr<JobRecord> record = store_->GetJob(job_id, /*with_request=*/request == nullptr);
   if (!record.ok()) {
     if (absl::IsNotFound(record.status())) return;  // Deleted meanwhile.
-    LogLine(absl::StrCat("job ", job_id, ": ", record.status().ToString(), "; trying again"));
+    LogError("a job cannot start now; trying again",
+             {{"job", job_id}, {"error", record.status().ToString()}});
     After(kRetryEvery,
           [this, job_id, request, packed_inputs] { StartAttempt(job_id, request, packed_inputs); });
     return;
@@ -345,8 +363,8 @@ void JobManager::FlushOutputs() {
       if (!progress.ok() && !run.progress_failure_logged) {
         // Skipped: the row and the results were stored together.
         run.progress_failure_logged = true;
-        LogLine(absl::StrCat("job ", id,
-                             ": a progress snapshot could not be stored: ", progress.ToString()));
+        LogWarn("a job's progress snapshot could not be stored",
+                {{"job", id}, {"error", progress.ToString()}});
       }
     }
   }

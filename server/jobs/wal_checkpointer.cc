@@ -1,7 +1,8 @@
 #include "server/jobs/wal_checkpointer.h"
 
-#include <cstdio>
 #include <utility>
+
+#include "base/log/log.h"
 
 namespace pprocd {
 
@@ -45,7 +46,7 @@ void WalCheckpointer::Loop() {
   // SQLite opens a file lazily, and checkpoints only a connection that has
   // found the database in WAL mode: read it once.
   if (absl::StatusOr<int64_t> read = own_->QueryInt("PRAGMA schema_version"); !read.ok()) {
-    std::fprintf(stderr, "pprocd: job store checkpoints: %s\n", read.status().ToString().c_str());
+    LogError("the job store cannot checkpoint", {{"error", read.status().ToString()}});
   }
   while (true) {
     {
@@ -57,7 +58,7 @@ void WalCheckpointer::Loop() {
     const int result = sqlite3_wal_checkpoint_v2(own_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                  nullptr, nullptr);
     if (result != SQLITE_OK && result != SQLITE_BUSY) {
-      std::fprintf(stderr, "pprocd: job store checkpoint: %s\n", sqlite3_errstr(result));
+      LogError("a job store checkpoint failed", {{"error", sqlite3_errstr(result)}});
     }
     absl::MutexLock lock(&mu_);
     ++completed_;

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "worker/base/status_macros.h"
 
 namespace pprocd {
@@ -212,14 +213,14 @@ __attribute__((no_sanitize("vptr"))) bool UnixListener::AcceptPending(grpc::Serv
       // These concern one connection (it went away), not the listener.
       if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
       if (!error_logged_) {
-        std::fprintf(stderr, "pprocd: cannot accept on %s: %s; retrying every %d ms\n",
-                     path_.c_str(), std::strerror(error), kRetryMs);
+        LogError("cannot accept connections; retrying",
+                 {{"socket", path_}, {"error", std::strerror(error)}, {"retry_ms", kRetryMs}});
         error_logged_ = true;
       }
       return false;
     }
     if (error_logged_) {
-      std::fprintf(stderr, "pprocd: accepting on %s again\n", path_.c_str());
+      LogInfo("accepting on the socket again", {{"socket", path_}});
       error_logged_ = false;
     }
     // The entry is written before gRPC owns the descriptor, so no call on

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "server/metrics/server_metrics.h"
+#include "server/scheduler/event_log.h"
 #include "server/scheduler/worker_slot.h"
 
 namespace pprocd {
@@ -57,6 +58,7 @@ void ObserveResult(const std::string& callable, uint64_t call_id, const ResultPi
   ++counts->items_failed;
   const std::string kind = OutcomeName(result.error().kind());
   ServerMetrics::Get().ItemsFinished(callable, kind, 1, seconds);
+  LogItemFailure(callable, call_id, result, kind);
   ItemFailure failure;
   failure.time_unix_ms = absl::ToUnixMillis(absl::Now());
   failure.callable = callable;
@@ -70,7 +72,8 @@ void ObserveResult(const std::string& callable, uint64_t call_id, const ResultPi
   ServerMetrics::Get().AddFailure(std::move(failure));
 }
 
-void ObserveRespawn(KillReason reason, bool recycled) {
+void ObserveRespawn(KillReason reason, bool recycled, int32_t pid, int exit_code,
+                    int signal_number) {
   const char* name = "crashed";
   if (recycled) {
     name = "max_tasks";
@@ -80,6 +83,7 @@ void ObserveRespawn(KillReason reason, bool recycled) {
     name = "cancelled";
   }
   ServerMetrics::Get().WorkerRespawned(name);
+  LogRespawn(name, pid, exit_code, signal_number);
 }
 
 }  // namespace pprocd

@@ -20,13 +20,16 @@ struct CallCounts {
 
 // Counts `piece`, a result or block the call `call_id` of `callable`
 // receives: its items by outcome and duration, a failure among the recent
-// ones, and the call's own `counts`. Channel messages count nothing.
+// ones (and in the log, server/scheduler/event_log.h), and the call's own
+// `counts`. Channel messages count nothing.
 void ObserveResult(const std::string& callable, uint64_t call_id, const ResultPiece& piece,
                    CallCounts* counts);
-// Counts the replacement of a pooled worker that exited after a kill for
-// `reason` (kNone: it died by itself) or that ran its --max-tasks-per-worker
-// items (`recycled`).
-void ObserveRespawn(KillReason reason, bool recycled = false);
+// Counts (and logs) the replacement of pooled worker `pid` that exited
+// after a kill for `reason` (kNone: it died by itself) with `exit_code` or
+// by `signal_number`, or that ran its --max-tasks-per-worker items
+// (`recycled`).
+void ObserveRespawn(KillReason reason, bool recycled, int32_t pid, int exit_code = 0,
+                    int signal_number = 0);
 
 }  // namespace pprocd
 

@@ -9,7 +9,9 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "server/scheduler/chunking.h"
+#include "server/scheduler/event_log.h"
 #include "worker/base/status_macros.h"
 #include "worker/output_capture.h"
 
@@ -37,10 +39,6 @@ uint64_t SchedulerLoop::NowUs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
-}
-
-void SchedulerLoop::Log(const std::string& line) {
-  std::fprintf(stderr, "pprocd: %s\n", line.c_str());
 }
 
 SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process) : owner_(owner) {
@@ -74,7 +72,7 @@ void SchedulerLoop::Run() {
   while (!stopping_) {
     const int count = epoll_wait(epoll_fd_.get(), events, kMaxEvents, NextWakeMs());
     if (count < 0 && errno != EINTR) {
-      Log(absl::StrCat("epoll_wait failed: ", std::strerror(errno)));
+      LogError("the scheduler stops: epoll_wait failed", {{"error", std::strerror(errno)}});
       break;
     }
     for (int i = 0; i < count; ++i) {
@@ -96,6 +94,7 @@ void SchedulerLoop::Run() {
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) HandleTask(worker);
     }
     CheckTimeouts();
+    if (SuppressedEventsDueUs() != UINT64_MAX) FlushSuppressedEvents(NowUs());
     CheckOutputSizes();
     CheckPythonStarts();
     RetireIdlePythonWorkers();
@@ -149,7 +148,8 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
     bool got = false;
     const absl::Status next = worker.reader.Next(&payload, &got);
     if (!next.ok()) {
-      Log(absl::StrCat("worker ", worker.pid, ": ", next.ToString(), "; killing it"));
+      LogWarn("killing a worker: its result stream is broken",
+              {{"pid", worker.pid}, {"error", next.ToString()}});
       Kill(worker, KillReason::kNone);
       break;
     }
@@ -167,7 +167,7 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
 
 void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payload) {
   if (!result_frame_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    Log(absl::StrCat("worker ", worker.pid, " sent a malformed result; killing it"));
+    LogWarn("killing a worker: it sent a malformed result", {{"pid", worker.pid}});
     Kill(worker, KillReason::kNone);
     return;
   }
@@ -198,7 +198,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
         static_cast<uint64_t>(task_items - worker.reported) < count ||
         (piece.result && !piece.result->last() && !worker.channel) ||
         (piece.block && !worker.packed_results)) {
-      Log(absl::StrCat("worker ", worker.pid, " answered out of order; killing it"));
+      LogWarn("killing a worker: it answered out of order", {{"pid", worker.pid}});
       Kill(worker, KillReason::kNone);
       return;
     }
@@ -244,7 +244,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     } else if (max_items > 0 && worker.items_run >= max_items) {
       Retire(worker);
       ++workers_recycled_;
-      ObserveRespawn(KillReason::kNone, /*recycled=*/true);
+      ObserveRespawn(KillReason::kNone, /*recycled=*/true, worker.pid);
       SpawnWorker(false, 0, worker.generation);
     } else if (!IsCurrentTemplate(worker.generation)) {
       // Its callables were reloaded, or its Python module changed.
@@ -390,7 +390,7 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
   std::vector<JsonElement> elements;
   if (!SplitJsonArray(block->values(), &elements).ok() || elements.size() != count) {
     // Its items are not lost: they fail, and the worker is replaced.
-    Log(absl::StrCat("worker ", worker.pid, " sent a malformed result block; killing it"));
+    LogWarn("killing a worker: it sent a malformed result block", {{"pid", worker.pid}});
     for (size_t k = first; k < first + count; ++k) {
       auto result = std::make_unique<v1::ItemResult>();
       result->set_index(worker.indices[k]);
@@ -656,8 +656,9 @@ void SchedulerLoop::CheckOutputSizes() {
     const int64_t dropped =
         TrimOutput(worker->stdout_fd.get()) + TrimOutput(worker->stderr_fd.get());
     if (dropped > 0) {
-      Log(absl::StrCat("worker ", worker->pid, " wrote over ", kMaxHeldOutputBytes,
-                       " bytes of output in one item; dropped ", dropped));
+      LogWarn(
+          "an item's output was cut: over the bytes held per item",
+          {{"pid", worker->pid}, {"limit_bytes", kMaxHeldOutputBytes}, {"dropped_bytes", dropped}});
     }
   }
 }
@@ -698,7 +699,8 @@ void SchedulerLoop::RetireIdlePythonWorkers() {
 }
 
 int SchedulerLoop::NextWakeMs() const {
-  uint64_t earliest = UINT64_MAX;
+  // The count of failures or respawns not logged in a burst.
+  uint64_t earliest = SuppressedEventsDueUs();
   for (const auto& [id, worker] : workers_) {
     if (worker->busy()) earliest = std::min(earliest, next_output_check_us_);
     if (worker->busy() && worker->timeout_ms > 0 && worker->kill_reason == KillReason::kNone) {
@@ -992,6 +994,7 @@ void SchedulerLoop::Shutdown() {
   // from the process that reaps.
   for (auto& [generation, template_process] : templates_) template_process->Stop();
   workers_.clear();
+  FlushSuppressedEvents(UINT64_MAX);  // Counts of the last second's bursts.
 }
 
 }  // namespace pprocd

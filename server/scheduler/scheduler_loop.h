@@ -54,8 +54,6 @@ class SchedulerLoop {
  private:
   enum class Source : uint64_t { kWake = 0, kTemplate = 1, kTask = 2 };
 
-  // One line on the server's log (stderr).
-  static void Log(const std::string& line);
   // The monotonic clock, in µs.
   static uint64_t NowUs();
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "server/scheduler/scheduler_loop.h"
 
 namespace pprocd {
@@ -77,6 +78,10 @@ void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& k
                                          "function: ", received.event.started().error())));
   }
   const uint64_t previous = pool.current;
+  LogInfo(previous == 0 ? "a Python template started" : "a Python template replaced the last",
+          {{"module", pool.display_name},
+           {"generation", template_id},
+           {"pid", templates_[template_id]->pid()}});
   pool.current = template_id;
   pool.stamp = pool.starting_stamp;
   pool.starting = 0;
@@ -103,7 +108,8 @@ void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& k
 
 void SchedulerLoop::PythonTemplateFailed(const std::string& key, const absl::Status& why) {
   PythonPool& pool = python_pools_[key];
-  Log(absl::StrCat("a Python template for ", pool.display_name, " did not start: ", why.message()));
+  LogError("a Python template did not start",
+           {{"module", pool.display_name}, {"error", why.message()}});
   if (pool.starting != 0) {
     auto found = templates_.find(pool.starting);
     if (found != templates_.end()) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "server/scheduler/scheduler_loop.h"
 
 namespace pprocd {
@@ -43,7 +44,7 @@ void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call, uint64_t template_id)
   if (fresh) ++fresh_alive_;
   const absl::Status status = found->second->RequestSpawn(worker->id);
   if (!status.ok()) {
-    Log(absl::StrCat("cannot ask the template for a worker: ", status.ToString()));
+    LogError("cannot ask the template for a worker", {{"error", status.ToString()}});
     if (fresh) --fresh_alive_;
     return;
   }
@@ -56,7 +57,7 @@ void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
   const std::unique_ptr<WorkerSlot> worker = std::move(it->second);
   workers_.erase(it);
   // Logged once per run of failures; "workers start again" ends it.
-  if (spawn_failures_++ == 0) Log(absl::StrCat(why, "; retrying"));
+  if (spawn_failures_++ == 0) LogWarn("cannot start a worker; retrying", {{"error", why}});
   retry_spawn_at_ = absl::Now() + absl::Milliseconds(std::min<uint64_t>(
                                       1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
   if (!worker->fresh) {
@@ -107,7 +108,8 @@ void SchedulerLoop::Kill(WorkerSlot& worker, KillReason reason) {
   if (found == templates_.end()) return;
   const absl::Status sent = found->second->RequestKill(worker.id);
   if (!sent.ok()) {
-    Log(absl::StrCat("cannot ask the template to kill worker ", worker.pid, ": ", sent.ToString()));
+    LogError("cannot ask the template to kill a worker",
+             {{"pid", worker.pid}, {"error", sent.ToString()}});
   }
 }
 
@@ -117,6 +119,9 @@ void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
   ++callable_reloads_;
   templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
   Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
+  LogInfo("a new template serves new work", {{"generation", generation_},
+                                             {"previous", previous},
+                                             {"pid", templates_[generation_]->pid()}});
   // Idle pooled workers of the past generation go now, and are replaced;
   // busy ones go when their task is done (HandleResultFrame).
   std::vector<uint64_t> idle = idle_;
@@ -160,7 +165,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
     if (absl::IsResourceExhausted(status)) {
       // The event stays queued: read it again shortly, and meanwhile do not
       // spin on a socket that stays readable.
-      Log(absl::StrCat("cannot read from the template now (", status.message(), "); retrying"));
+      LogWarn("cannot read from the template now; retrying", {{"error", status.message()}});
       Watch(template_process.control_fd(), Source::kTemplate, generation, 0);
       retry_template_read_at_ = absl::Now() + kTemplateReadRetry;
       return;
@@ -168,9 +173,11 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
     if (!status.ok() && generation != generation_) {
       // A past generation's template died: so did its workers.
       const bool python_template = IsPythonTemplate(generation);
-      Log(absl::StrCat(
-          python_template ? "a Python template process" : "the previous template process",
-          " was lost (", status.ToString(), ")"));
+      LogWarn(python_template ? "a Python template process was lost"
+                              : "the previous template process was lost",
+              {{"generation", generation},
+               {"pid", template_process.pid()},
+               {"error", status.ToString()}});
       Unwatch(template_process.control_fd());
       std::vector<uint64_t> orphans;
       for (const auto& [id, worker] : workers_) {
@@ -200,7 +207,9 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       return;
     }
     if (!status.ok()) {
-      Log(absl::StrCat("template process lost (", status.ToString(), "); stopping"));
+      LogError("the template process was lost; stopping", {{"generation", generation},
+                                                           {"pid", template_process.pid()},
+                                                           {"error", status.ToString()}});
       Unwatch(template_process.control_fd());
       stopping_ = true;
       return;
@@ -226,7 +235,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
       worker.state = WorkerState::kIdle;
       if (spawn_failures_ > 0) {
-        Log(absl::StrCat("workers start again (after ", spawn_failures_, " failed)"));
+        LogInfo("workers start again", {{"failed", spawn_failures_}});
         spawn_failures_ = 0;
       }
       if (worker.fresh) {
@@ -295,9 +304,10 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
       MarkDirty(call->id);
     }
   } else if (worker.kill_reason == KillReason::kNone && !worker.retiring && !stopping_) {
-    Log(absl::StrCat("idle worker ", worker.pid, " exited (",
-                     signal_number ? SignalName(signal_number) : absl::StrCat("status ", exit_code),
-                     ")"));
+    LogWarn(
+        "an idle worker exited",
+        {{"pid", worker.pid},
+         {"exit", signal_number ? SignalName(signal_number) : absl::StrCat("status ", exit_code)}});
   }
   Unwatch(worker.task_fd.get());
   ReleaseCallableSlot(worker);
@@ -306,7 +316,9 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   const uint64_t replacement_template =
       IsCurrentTemplate(worker.generation) ? worker.generation : generation_;
   ReleaseFreshSlot(worker);
-  if (replace) ObserveRespawn(worker.kill_reason);
+  if (replace) {
+    ObserveRespawn(worker.kill_reason, /*recycled=*/false, worker.pid, exit_code, signal_number);
+  }
   workers_.erase(it);
   if (replace) {
     ++workers_respawned_;

@@ -22,7 +22,8 @@ HttpAnswer HttpGet(const std::string& url) {
 }
 
 std::string DashboardUrl(const ServerProcess& server) {
-  static const std::regex kLine(R"(pprocd: metrics and dashboard at (http://\S+/))");
+  // The start line of the log: ... msg=started ... http=http://HOST:PORT/ ...
+  static const std::regex kLine(R"( http="?(http://[^\s"]+/))");
   std::smatch match;
   const std::string text = server.Stderr();
   return std::regex_search(text, match, kLine) ? match[1].str() : "";

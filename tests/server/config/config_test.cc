@@ -257,7 +257,8 @@ params = [ { name = "p", kind = "string" } ]
   EXPECT_EQ(errors,
             "pprocd.toml:1:1: unknown key title (known: callable, limits, server)\n"
             "pprocd.toml:3:1: unknown key server.wrokers (known: admin_group, call_window, "
-            "grace_ms, keep_jobs_hours, listen, max_message_bytes, max_queued_items, "
+            "grace_ms, keep_jobs_hours, listen, log_format, log_level, max_message_bytes, "
+                "max_queued_items, "
             "max_store_mib, max_tasks_per_worker, plugins, state_dir, workers)\n"
             "pprocd.toml:7:1: unknown key callable[0].timeout (known: argv, description, env, "
             "mode, name, output, params, python, working_dir)\n"

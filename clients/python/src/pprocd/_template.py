@@ -19,7 +19,9 @@ that of the server's workers (see ``_worker_session``), so that the server
 runs them like its own.
 
 The template is single-threaded and prints nothing unless it cannot go on
-(then one line on stderr). It dies with the server (PR_SET_PDEATHSIG), and
+(then one line on stderr, in the server's log format: ``log_format`` of
+SPEC_JSON, "text" or "json"). What the module prints while it is imported
+goes to that log too, as one line. It dies with the server (PR_SET_PDEATHSIG), and
 when the server closes the control socket it kills every worker's process
 group, reaps them and exits.
 """
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
+import json
 import fcntl
 import gc
 import importlib
@@ -37,6 +41,7 @@ import select
 import signal
 import socket
 import sys
+import time
 import traceback
 import types
 
@@ -60,6 +65,38 @@ _PR_SET_PDEATHSIG = 1
 _EXIT_PROTOCOL_ERROR = 70
 
 _libc: Optional[ctypes.CDLL] = None
+# The server's --log-format: "text" (logfmt) or "json".
+_log_format = "text"
+# A value of the text format is quoted when it holds one of these.
+_LOGFMT_SPECIAL = frozenset(' ="\\') | frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
+
+
+def _logfmt_value(value: str) -> str:
+    if value and not any(c in _LOGFMT_SPECIAL for c in value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    escaped = escaped.replace("\r", "\\r").replace("\t", "\\t")
+    escaped = "".join(c if c >= " " and c != "\x7f" else f"\\u{ord(c):04x}" for c in escaped)
+    return f'"{escaped}"'
+
+
+def log(level: str, msg: str, **fields: Any) -> None:
+    """Writes one line of the server's log (base/log/log.h) on stderr, in
+    its format: ``time level=... msg=... key=value`` or a JSON object."""
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+    if _log_format == "json":
+        line = json.dumps({"time": stamp, "level": level, "msg": msg, **fields},
+                          separators=(",", ":"))
+    else:
+        parts = [stamp, f"level={level}", f"msg={_logfmt_value(msg)}"]
+        for key, value in fields.items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            parts.append(f"{key}={_logfmt_value(text)}")
+        line = " ".join(parts)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 def die_with_parent(parent: int) -> None:
@@ -112,15 +149,24 @@ def main(spec: Mapping[str, Any]) -> NoReturn:
     # module's.
     from ._worker_session import WorkerSession
 
+    global _log_format
+    _log_format = "json" if spec.get("log_format") == "json" else "text"
     name = str(spec["module"])
     module_file = str(spec.get("module_file", ""))
     error = ""
     module: Optional[types.ModuleType] = None
     try:
         # What the module prints while importing must not reach the
-        # server's stdout, which may be read by whoever started the server.
-        with contextlib.redirect_stdout(sys.stderr):
-            module = import_module(name, module_file)
+        # server's stdout, which may be read by whoever started the server:
+        # it becomes one line of the server's log.
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                module = import_module(name, module_file)
+        finally:
+            if printed.getvalue():
+                log("info", "a Python module printed while imported", module=name,
+                    pid=os.getpid(), output=printed.getvalue()[-4000:])
     except BaseException as caught:  # SystemExit of a script too
         where = f" (from {module_file})" if module_file else ""
         error = f"cannot import module {name!r}{where}: {_error_line(caught)}"
@@ -176,7 +222,8 @@ class Template:
 
     def _exit(self, why: Optional[str]) -> NoReturn:
         if why is not None:
-            print(f"pprocd template: {why}", file=sys.stderr, flush=True)
+            log("error", "the Python template process stops", module=self._module_name,
+                pid=os.getpid(), error=why)
         for pid in self._workers:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
