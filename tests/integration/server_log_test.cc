@@ -88,7 +88,11 @@ std::unique_ptr<ServerProcess> StartServer(const std::vector<std::string>& args)
   return server;
 }
 
-std::string StopAndReadLog(ServerProcess& server) {
+// Stops the server (SIGTERM) once `stub`'s connection is closed, and
+// returns its log.
+std::string StopAndReadLog(ServerProcess& server,
+                           std::unique_ptr<v1::ProcessFarmService::Stub> stub) {
+  stub.reset();
   server.Signal(SIGTERM);
   EXPECT_NE(server.WaitExit(absl::Seconds(30)), -1);
   return server.Stderr();
@@ -126,7 +130,7 @@ TEST(ServerLogTest, JsonLinesCarryStartFailuresRespawnsJobsAndShutdown) {
     }
     ASSERT_TRUE(reader->Finish().ok());
   }
-  const std::string log = StopAndReadLog(*server);
+  const std::string log = StopAndReadLog(*server, std::move(stub));
   const std::vector<Line> lines = ParseJsonLines(log);
   ASSERT_FALSE(lines.empty()) << log;
 
@@ -191,7 +195,7 @@ TEST(ServerLogTest, ABurstOfFailuresIsCappedAndTheRestCounted) {
   ItemsOutcome outcome = RunItems(stub.get(), false, "chaos", inputs);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
   ASSERT_EQ(outcome.results.size(), static_cast<size_t>(kItems));
-  const std::vector<Line> lines = ParseJsonLines(StopAndReadLog(*server));
+  const std::vector<Line> lines = ParseJsonLines(StopAndReadLog(*server, std::move(stub)));
   const size_t logged = With(lines, "item failed").size();
   double suppressed = 0;
   for (const Line& line : With(lines, "suppressed failed items")) {
@@ -208,7 +212,7 @@ TEST(ServerLogTest, TextLinesStartWithATimeAndCarryALevel) {
   auto stub = server->NewStub();
   ItemsOutcome chaos = RunItems(stub.get(), true, "chaos", {Str("crash"), Str("raise")});
   ASSERT_TRUE(chaos.status.ok()) << chaos.status.error_message();
-  const std::string log = StopAndReadLog(*server);
+  const std::string log = StopAndReadLog(*server, std::move(stub));
   static const std::regex kLine(
       R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(debug|info|warn|error) msg=\S.*)");
   int lines = 0;
@@ -229,7 +233,7 @@ TEST(ServerLogTest, AHigherLevelLeavesOutTheInfoLines) {
   auto stub = server->NewStub();
   ItemsOutcome chaos = RunItems(stub.get(), true, "chaos", {Str("raise")});
   ASSERT_TRUE(chaos.status.ok()) << chaos.status.error_message();
-  const std::string log = StopAndReadLog(*server);
+  const std::string log = StopAndReadLog(*server, std::move(stub));
   EXPECT_EQ(log.find("msg=started"), std::string::npos) << log;
   EXPECT_EQ(log.find("level=info"), std::string::npos) << log;
   EXPECT_NE(log.find("level=warn msg=\"item failed\""), std::string::npos) << log;
