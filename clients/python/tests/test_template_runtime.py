@@ -173,10 +173,14 @@ def test_template_starts_quietly_and_imports_once(module_dir: pathlib.Path) -> N
             assert worker.run("square", [3]) == [9]
     finally:
         fake.close()
-    # What the module printed while importing went to stderr, not stdout.
+    # What the module printed while importing went to stderr, not stdout,
+    # as one line of the server's log.
     assert fake.process.stdout is None
     assert fake.process.stderr is not None
-    assert fake.process.stderr.read() == b"imported functions\n"
+    log = fake.process.stderr.read().decode()
+    assert log.count("\n") == 1, log
+    assert ' level=info msg="a Python module printed while imported" module=functions ' in log
+    assert log.endswith(' output="imported functions\\n"\n'), log
     assert (module_dir / "imports.log").read_text() == f"{fake.process.pid}\n"
 
 
