@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "server/front/request_validation.h"
 
 namespace pprocd {
 
@@ -23,6 +24,36 @@ absl::StatusOr<std::shared_ptr<const PythonTarget>> ResolvePythonFunction(
         ". Register the function as a callable in the server's config instead"));
   }
   return PythonTargetFrom(function);
+}
+
+absl::StatusOr<CallTarget> CallTarget::Resolve(const std::string& callable,
+                                               const v1::PythonFunction* function,
+                                               const Registry& registry,
+                                               const CallerIdentity& caller, Stamp stamp) {
+  CallTarget target;
+  if (function != nullptr) {
+    if (!callable.empty()) {
+      return absl::InvalidArgumentError(
+          "callable: name either a registered callable or a Python function, not both");
+    }
+    absl::StatusOr<std::shared_ptr<const PythonTarget>> python =
+        ResolvePythonFunction(*function, caller);
+    if (!python.ok()) return python.status();
+    target.python_ = *std::move(python);
+    target.stand_in_ = std::make_unique<CallableDef>(PythonFunctionDef(*target.python_));
+    return target;
+  }
+  absl::StatusOr<const CallableDef*> def = FindCallable(registry, callable);
+  if (!def.ok()) return def.status();
+  target.registered_ = *def;
+  if (target.registered_->python != nullptr && stamp == Stamp::kNow) {
+    // A registered Python function: its module as it is now.
+    absl::StatusOr<std::shared_ptr<const PythonTarget>> python =
+        StampedNow(*target.registered_->python);
+    if (!python.ok()) return python.status();
+    target.python_ = *std::move(python);
+  }
+  return target;
 }
 
 CallableDef PythonFunctionDef(const PythonTarget& target) {

@@ -31,6 +31,46 @@ absl::StatusOr<std::shared_ptr<const PythonTarget>> ResolvePythonFunction(
 // parameter of any type (its worker binds the function's own parameters).
 CallableDef PythonFunctionDef(const PythonTarget& target);
 
+// What a call's first request names: a registered callable by `callable`,
+// or a Python function by `function` (never both).
+class CallTarget {
+ public:
+  enum class Stamp {
+    // A registered Python callable's target records its module file as it
+    // is now (a call about to run).
+    kNow,
+    // It is left unresolved (a job: its runs stamp it when they start).
+    kLater,
+  };
+
+  // Resolves the target of a request. INVALID_ARGUMENT when both or an
+  // unknown callable are named; a function reference is checked by
+  // ResolvePythonFunction() for `caller`.
+  static absl::StatusOr<CallTarget> Resolve(const std::string& callable,
+                                            const v1::PythonFunction* function,
+                                            const Registry& registry, const CallerIdentity& caller,
+                                            Stamp stamp = Stamp::kNow);
+
+  CallTarget() = default;
+  CallTarget(CallTarget&&) = default;
+  CallTarget& operator=(CallTarget&&) = default;
+  CallTarget(const CallTarget&) = delete;
+  CallTarget& operator=(const CallTarget&) = delete;
+
+  // The definition requests are checked against: the registry's, or the
+  // stand-in of a function reference. Valid while this object (or the one
+  // it is moved to) is.
+  const CallableDef& def() const { return stand_in_ != nullptr ? *stand_in_ : *registered_; }
+  // What a Python call runs; null for any other callable (and for a
+  // registered Python callable resolved with Stamp::kLater).
+  const std::shared_ptr<const PythonTarget>& python() const { return python_; }
+
+ private:
+  const CallableDef* registered_ = nullptr;
+  std::unique_ptr<CallableDef> stand_in_;
+  std::shared_ptr<const PythonTarget> python_;
+};
+
 }  // namespace pprocd
 
 #endif  // PPROCD_SERVER_FRONT_PYTHON_FUNCTION_H_

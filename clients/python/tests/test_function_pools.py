@@ -14,6 +14,7 @@ import os
 import pathlib
 import sys
 import textwrap
+import time
 from typing import Any, Dict, List, Tuple
 
 import grpc
@@ -147,6 +148,38 @@ def test_fresh_items_each_get_a_process_forked_from_the_template(server, module)
     assert failures == {}
     assert len({v[0] for v in values.values()}) == 1
     assert len({v[1] for v in values.values()}) == 6
+
+
+def _python_children(pid: int, path: str) -> set:
+    """The pids of ``pid``'s child processes whose command line names
+    ``path`` (a Python template's import path)."""
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as children:
+            for child in children.read().split():
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                        if os.fsencode(path) in cmdline.read().split(b"\0"):
+                            found.add(int(child))
+                except FileNotFoundError:
+                    pass
+    return found
+
+
+def test_a_new_module_imports_into_a_spare_started_ahead(server, module) -> None:
+    values, _ = run_map(server.address, reference(module, "who"), [0])
+    first_template = values[0][0]
+    # Once that template is ready, the server starts one more process of the
+    # same interpreter and import path, with no module yet.
+    deadline = time.monotonic() + 30
+    while not _python_children(server.process.pid, str(module.parent)) - {first_template}:
+        assert time.monotonic() < deadline, "no spare was started"
+        time.sleep(0.05)
+    ahead = _python_children(server.process.pid, str(module.parent)) - {first_template}
+    other = module.parent / "otherfuncs.py"
+    other.write_text(MODULE)
+    values, _ = run_map(server.address, reference(other, "who", module_name="otherfuncs"), [0])
+    assert values[0][0] in ahead, "the new module was imported by the spare"
 
 
 def test_a_changed_module_serves_new_calls_with_new_code(server, module) -> None:
