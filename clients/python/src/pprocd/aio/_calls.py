@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import (TYPE_CHECKING, Any, AsyncIterable, AsyncGenerator, AsyncIterator, Deque, Iterable, List,
-                    Optional, Sequence, Union)
+from typing import (TYPE_CHECKING, Any, AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable,
+                    Deque, Iterable, List, Optional, Sequence, Union)
 
 import grpc
 import grpc.aio
@@ -231,44 +231,66 @@ class _Results:
 async def _write(call: Any, first: Any, request_type: Any,
                  inputs: Union[Iterable[Any], AsyncIterable[Any]], farm: "Farm", target: Target,
                  packed: bool, sent: _Sent) -> None:
-    """Sends the call's requests: ``first``, then the inputs in batches,
-    then the end of input. An input that cannot be sent, or an error of the
-    input iterable, is kept in ``sent.problem`` and cancels the call."""
+    """Sends the call's requests: ``first`` with the first batch of inputs,
+    then the other batches, then the end of input. An input that cannot be
+    sent, or an error of the input iterable, is kept in ``sent.problem``
+    and cancels the call.
+
+    The first batch rides in the first request so that a call the server
+    refuses at once (an unknown callable, bad options) has no write in
+    flight when its status arrives: grpc.aio reports a write that fails as
+    the call ends as INTERNAL, in place of the server's status."""
     ref = target if isinstance(target, FunctionRef) else None
     size = PMAP_BATCH_INPUTS if packed else MAX_BATCH_INPUTS
     batches = _async_batches(inputs, size)
+    unsent = first
     try:
-        await call.write(first)
         index = 0
         async for batch in batches:
             if ref is not None:
                 batch = ref.map_items(batch)
+            requests: List[Any] = []
             if packed:
                 farm.check_objs(target, batch, index)
-                encoded = _packed.encode_batches(batch, PACKED_MAX_BYTES)
-                index += len(batch)
-                for data in encoded:
-                    sent.count = index
-                    await call.write(request_type(packed_inputs=data))
+                requests = [request_type(packed_inputs=data)
+                            for data in _packed.encode_batches(batch, PACKED_MAX_BYTES)]
             else:
                 values: List[Any] = []
                 for item in batch:
                     value = to_value(item)
                     farm.check(target, value, index + len(values))
                     values.append(value)
-                index += len(values)
+                requests = [request_type(inputs=values)]
+            index += len(batch)
+            for request in requests:
+                if unsent is not None:
+                    unsent.MergeFrom(request)
+                    request, unsent = unsent, None
                 sent.count = index
-                await call.write(request_type(inputs=values))
-        await call.done_writing()
+                if not await _send(call.write(request)):
+                    return
+        if unsent is not None and not await _send(call.write(unsent)):
+            return
+        await _send(call.done_writing())
     except asyncio.CancelledError:
         raise
-    except (grpc.RpcError, asyncio.InvalidStateError):
-        pass  # the call has ended: its reader says why
     except Exception as error:
         sent.problem = error
         call.cancel()
     finally:
         await batches.aclose()
+
+
+async def _send(operation: Awaitable[None]) -> bool:
+    """Awaits a write or the half-close of a call; False when the call has
+    ended (its reader says why)."""
+    try:
+        await operation
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # grpc.RpcError, InvalidStateError, or gRPC's internal errors
+        return False
+    return True
 
 
 async def _async_batches(inputs: Union[Iterable[Any], AsyncIterable[Any]],

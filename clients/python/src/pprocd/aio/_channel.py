@@ -204,6 +204,7 @@ class Channel:
         caller leaves the call running (cancelling a read cancels an RPC)."""
         if self._reading is None:
             self._reading = asyncio.ensure_future(self._call.read())
+            self._reading.add_done_callback(_retrieve)
         done, _ = await asyncio.wait({self._reading}, timeout=timeout)
         if not done:
             return False
@@ -237,6 +238,13 @@ class Channel:
         else:
             reason = self.farm._call_error(error, self._received, self.callable)
         self._final = Result(self.callable, 0, error=reason)
+
+
+def _retrieve(read: "asyncio.Future[Any]") -> None:
+    """Marks the error of a read as seen: a channel dropped while a read
+    was pending logs no "exception was never retrieved"."""
+    if not read.cancelled():
+        read.exception()
 
 
 __all__ = ["Channel"]

@@ -189,7 +189,9 @@ class Farm(InputChecks):
         :class:`pprocd.Result` objects instead. Inputs stream to the server
         as the iteration goes. Leaving an ``async with`` block of the stream,
         ``aclose()``, dropping it, or cancelling the task that reads it
-        cancels the call on the server. Options as for :meth:`pmap`."""
+        cancels the call on the server. Options as for :meth:`pmap`. An
+        iterable of inputs is read on the event loop: inputs that take time
+        to produce belong in an async iterable."""
         return self._stream(True, name, inputs, limit, reuse, timeout, chunksize, packed,
                             item_stats, on_log)
 

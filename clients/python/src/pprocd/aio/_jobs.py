@@ -6,7 +6,6 @@ The same jobs, states, events and errors as the sync client's
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, List, Optional, Tuple
 
 import grpc
@@ -91,8 +90,7 @@ class Job:
                         yield event
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED and timeout is not None:
-                raise asyncio.TimeoutError(
-                    f"the job did not end within {timeout} s") from None
+                raise TimeoutError(f"the job did not end within {timeout} s") from None
             raise self.farm._call_error(error, received, job=True) from None
         finally:
             call.cancel()
