@@ -12,7 +12,6 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List
 import grpc
 
 from ._address import locate_server
-from google.protobuf.struct_pb2 import Value
 
 from ._errors import FarmError
 from . import _packed

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 from typing import (TYPE_CHECKING, Any, AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable,
                     Deque, Iterable, List, Optional, Sequence, Union)
 
@@ -25,7 +26,7 @@ from .. import _packed
 from .._errors import FarmError
 from .._farm import PACKED_MAX_BYTES, PMAP_BATCH_INPUTS, _batches
 from .._function_ref import FunctionRef, Target, target_fields
-from .._results import LogCallback, Result, emit_logs, result_from_proto
+from .._results import LogCallback, Result, Stats, emit_logs, result_from_proto, stats_from_proto
 from .._stream import MAX_BATCH_INPUTS, response_entries
 from .._values import to_value
 from ..v1 import item_pb2, service_pb2
@@ -71,7 +72,10 @@ class ResultStream:
         self._call: Any = None
         self._writer: Optional[asyncio.Task[None]] = None
         self._sent = _Sent()
-        self._ready: Deque[Result] = collections.deque()
+        # Results not read yet: a tuple (index, value, stats) for a value
+        # that came in a block, else a Result.
+        self._ready: Deque[Any] = collections.deque()
+        self._response: Any = None
         self._finals = 0
         self._received = False
         self._ended = False
@@ -87,10 +91,10 @@ class ResultStream:
         return self
 
     async def __anext__(self) -> Any:
-        result = await self.next_result()
-        if result is None:
-            raise StopAsyncIteration
-        return result.get()
+        entry = await self._next_entry()
+        if type(entry) is tuple:
+            return entry[1]
+        return entry.get()
 
     def results(self) -> AsyncIterator[Result]:
         """The call's results as :class:`pprocd.Result` objects, without
@@ -102,23 +106,60 @@ class ResultStream:
         call's :class:`pprocd.FarmError` (or the error of an input that
         could not be sent)."""
         try:
+            entry = await self._next_entry()
+        except StopAsyncIteration:
+            return None
+        if type(entry) is tuple:
+            index, value, stats = entry
+            return Result(self.callable, index, 0, True, value, None, stats)
+        result: Result = entry
+        return result
+
+    async def _next_entry(self) -> Any:
+        """The next entry of ``_ready`` (see :meth:`_take`), reading as
+        needed; StopAsyncIteration once the call has ended."""
+        try:
             while not self._ready:
-                if self._ended:
-                    return None
-                await self._read()
+                if self._ended or not await self._read():
+                    raise StopAsyncIteration
+                self._take(self._response)
             return self._ready.popleft()
         except asyncio.CancelledError:
             self._cancel()
             raise
 
-    def check_complete(self) -> None:
-        """Raises :class:`pprocd.FarmError` if the call ended without a
-        final result for every input sent (see :meth:`pprocd.Farm.pmap`)."""
-        if self._ended and self._finals < self._sent.count:
+    async def values(self) -> List[Any]:
+        """Every value, in the order the results come (what pmap returns):
+        raises the first failed input's error, or :class:`pprocd.FarmError`
+        when the call ended without a result for every input sent."""
+        out: List[Any] = []
+        try:
+            while self._ready:
+                entry = self._ready.popleft()
+                out.append(entry[1] if type(entry) is tuple else entry.get())
+            while not self._ended and await self._read():
+                response = self._response
+                if response.results:
+                    self._take(response)
+                    while self._ready:
+                        entry = self._ready.popleft()
+                        out.append(entry[1] if type(entry) is tuple else entry.get())
+                    continue
+                for block in response.blocks:  # the packed form's common case
+                    values = _packed.loads_values(block.values)
+                    self._finals += len(values)
+                    out.extend(values)
+        except asyncio.CancelledError:
+            self._cancel()
+            raise
+        if self._finals < self._sent.count:
             raise FarmError(f"{self.callable}: the server answered {self._finals} of "
                             f"{self._sent.count} inputs")
+        return out
 
-    async def _read(self) -> None:
+    async def _read(self) -> bool:
+        """Reads the next response into ``_response``; False once the call
+        has ended (raising its error, or that of an input not sent)."""
         if self._call is None:
             await self._open()
         try:
@@ -135,30 +176,47 @@ class ResultStream:
             if self._sent.problem is not None:
                 raise self._sent.problem from None
             if self._closed:
-                return
+                return False
             raise self.farm._call_error(error, self._received, self.callable) from None
         if response is grpc.aio.EOF:
             self._end()
             if self._sent.problem is not None:
                 raise self._sent.problem
-            return
+            return False
         self._received = True
-        self._take(response)
+        self._response = response
+        return True
 
     def _take(self, response: Any) -> None:
+        """Appends a response's results to ``_ready``: a successful result
+        from a block as a tuple (index, value, stats), any other as a
+        :class:`pprocd.Result` (its logs handed to the log callback)."""
+        ready = self._ready
+        if not response.results:
+            for block in response.blocks:
+                values = _packed.loads_values(block.values)
+                stats: Iterable[Optional[Stats]]
+                if block.item_stats:
+                    stats = [stats_from_proto(s) for s in block.item_stats]
+                else:
+                    stats = itertools.repeat(stats_from_proto(block.stats)
+                                             if block.HasField("stats") else None)
+                first = block.first_index
+                ready.extend(zip(range(first, first + len(values)), values, stats))
+                self._finals += len(values)
+            return
         name = self.callable
-        converted: List[Result] = []
         for index, raw in response_entries(response.results, response.blocks):
             if type(raw) is tuple:
-                converted.append(Result(name, index, 0, True, raw[0], None, raw[1]))
-            else:
-                converted.append(result_from_proto(raw, name, index))  # type: ignore[arg-type]
-        for result in converted:
+                ready.append((index, raw[0], raw[1]))
+                self._finals += 1
+                continue
+            result = result_from_proto(raw, name, index)  # type: ignore[arg-type]
             if result.last:
                 self._finals += 1
             if result.logs:
                 emit_logs(self._on_log, result.logs)
-        self._ready.extend(converted)
+            ready.append(result)
 
     # Opening and closing -------------------------------------------------------
 

@@ -174,9 +174,7 @@ class Farm(InputChecks):
         stream = self.map(name, inputs, limit, reuse=reuse, timeout=timeout,
                           chunksize=chunksize, packed=packed, item_stats=item_stats)
         async with stream:
-            out = [value async for value in stream]
-            stream.check_complete()
-        return out
+            return await stream.values()
 
     def map(self, name: CallableArg, inputs: Inputs, limit: Optional[int] = None, *,
             reuse: bool = True, timeout: Optional[float] = None, chunksize: int = 0,
