@@ -1,5 +1,6 @@
 """pprocd.aio against a real server: pmap, map and queue (results, order,
-per-input errors, async inputs), cancellation from asyncio seen by the
+per-input errors, async inputs), output and the log callback, cancellation
+from asyncio seen by the
 server, channels, background jobs, many coroutines on one Farm, Python
 functions by reference, and the "no server" error.
 
@@ -145,6 +146,27 @@ def test_a_failed_input_raises_where_it_is_read_and_the_others_still_come(server
             await farm.pmap("no_such_callable", [1])
 
     run(body, server)
+
+
+def test_output_reaches_results_and_the_log_callback_and_is_never_printed(server, capfd):
+    records: List[pprocd.LogRecord] = []
+
+    async def main() -> None:
+        async with pprocd.aio.Farm(server.address, on_log=records.append) as farm:
+            assert await farm.pmap("write_output", [["a\n", "stdout"], ["b\n", "stderr"]]) == [
+                2, 2]
+            (result,) = [r async for r in farm.map("write_output", [["c\n", "stdout", 2]])
+                         .results()]
+            assert [(r.stream, r.data, r.index) for r in result.logs] == [
+                ("stdout", b"c\nc\n", 0)]
+            async with farm.start("write_output", "d\n") as channel:
+                assert await channel.result() == 2
+                assert [r.data for r in channel.logs] == [b"d\n"]
+
+    asyncio.run(main())
+    assert sorted(r.data for r in records) == [b"a\n", b"b\n", b"c\nc\n", b"d\n"]
+    out, err = capfd.readouterr()
+    assert not any(letter + "\n" in out + err for letter in "abcd")
 
 
 # Cancellation ---------------------------------------------------------------------
