@@ -1,8 +1,8 @@
 """pprocd.aio against a real server: pmap, map and queue (results, order,
 per-input errors, async inputs), output and the log callback, cancellation
-from asyncio seen by the
-server, channels, background jobs, many coroutines on one Farm, Python
-functions by reference, and the "no server" error.
+from asyncio seen by the server, channels, background jobs, many
+coroutines on one Farm, Python functions by reference, and the "no server"
+error.
 
 Each test runs its coroutine with asyncio.run (a loop of its own)."""
 
