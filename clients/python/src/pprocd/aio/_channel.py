@@ -105,7 +105,10 @@ class Channel:
     async def send(self, value: Any) -> None:
         """Sends one value (JSON-shaped) to the callable. Values sent after
         it finished are dropped (``receive`` and ``result`` say how it
-        ended)."""
+        ended). A send still in flight when the server refuses the call (an
+        unknown callable) can make the call's error INTERNAL instead of the
+        server's status: grpc.aio reports a write that fails as a call ends
+        so."""
         requests = message_request([value], self._options.packed)
         await self.open()
         if self._input_closed:
