@@ -236,6 +236,11 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
     valid = JobSockets::Check(socket_path, identity);
   }
   if (!valid.ok()) return call->Finish(valid);
+  if (target->reference_to_registered()) {
+    // The job runs the registered function, as a call by its name would.
+    call->mutable_request()->clear_function();
+    call->mutable_request()->set_callable(target->def().name);
+  }
   jobs_->SubmitAsync(
       JobCaller(identity), *request,
       [this, call, identity](absl::StatusOr<JobManager::Submitted> submitted) {

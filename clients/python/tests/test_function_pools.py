@@ -258,6 +258,39 @@ def test_a_tcp_caller_may_not_pass_a_function(module) -> None:
         tcp_server.stop()
 
 
+def test_a_tcp_caller_may_reference_a_function_registered_in_the_config(module, tmp_path) -> None:
+    import conftest
+    config = tmp_path / "registered.toml"
+    config.write_text(textwrap.dedent(f'''
+        [[callable]]
+        name = "registered_version"
+        python = "farmfuncs:version"
+        python_path = ["{module.parent}"]
+        interpreter = "{sys.executable}"
+    '''))
+    # The caller's own copy of the module differs: the registered one runs.
+    theirs = tmp_path / "theirs" / "farmfuncs.py"
+    theirs.parent.mkdir()
+    theirs.write_text(MODULE.replace("VERSION = 1", "VERSION = 2"))
+    tcp_server = conftest.ServerProcess(conftest.pprocd_binary(), workers=1,
+                                        extra_args=["--config", str(config),
+                                                    "--listen", "tcp:127.0.0.1:0"])
+    try:
+        tcp = [line.split()[3] for line in tcp_server.lines
+               if line.startswith("pprocd ready on tcp:")][0][len("tcp:"):]
+        values, _ = run_map(tcp, reference(theirs, "version"), [0, 0])
+        assert values == {0: 1, 1: 1}
+        job = stub(tcp).Submit(service_pb2.SubmitRequest(
+            function=reference(theirs, "version"), inputs=[struct_pb2.Value(number_value=0)]))
+        assert job.job.callable == "registered_version"
+        with pytest.raises(grpc.RpcError) as raised:
+            run_map(tcp, reference(theirs, "square"), [1])
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "farmfuncs:square is not one of them" in raised.value.details()
+    finally:
+        tcp_server.stop()
+
+
 def test_a_config_declared_python_callable_runs_in_a_forked_pool(module, tmp_path) -> None:
     import conftest
     import pprocd
