@@ -57,6 +57,15 @@ MODULE = textwrap.dedent('''
         while True:
             pass
 
+    def mixed(x):
+        if x % 97 == 13:
+            raise ValueError(f"bad {x}")
+        if x % 101 == 7:
+            print(f"item {x} speaks")
+        if x % 103 == 5:
+            return {1, 2}  # no JSON form
+        return x + 1
+
     def chat(channel, n):
         for i in range(n):
             channel.send(i)
@@ -125,6 +134,32 @@ def test_an_exception_is_the_items_error_with_its_traceback(server, module) -> N
     assert failures[0].error.message == "ValueError: no good: 1"
     assert "Traceback" in failures[0].error.stderr_tail
     assert 'raise ValueError(f"no good: {x}")' in failures[0].error.stderr_tail
+
+
+def test_fast_items_that_raise_print_or_return_no_json_are_each_their_own(server, module) -> None:
+    # Thousands of fast items run back to back in a worker; the few that
+    # raise, write output or return a value with no JSON form must each be
+    # told apart by their index among them.
+    n = 20000
+    values, failures = run_map(server.address, reference(module, "mixed"), list(range(n)))
+    raised = {x for x in range(n) if x % 97 == 13}
+    unsendable = {x for x in range(n) if x % 103 == 5} - raised
+    assert set(failures) == raised | unsendable
+    for x in raised:
+        assert failures[x].error.message == f"ValueError: bad {x}"
+    for x in unsendable:
+        assert "not JSON-serializable" in failures[x].error.message
+    assert values == {x: x + 1 for x in range(n) if x not in raised | unsendable}
+    request = service_pb2.MapRequest(function=reference(module, "mixed"),
+                                     options=item_pb2.CallOptions(packed=True),
+                                     packed_inputs=json.dumps(list(range(n))).encode())
+    logs = {result.index: b"".join(log.data for log in result.logs)
+            for response in stub(server.address).Map(iter([request]))
+            for result in response.results if result.logs}
+    speakers = {x for x in range(n) if x % 101 == 7 and x not in raised}
+    assert {x: logs.get(x) for x in speakers} == {x: f"item {x} speaks\n".encode()
+                                                   for x in speakers}
+    assert set(logs) - speakers <= raised, "output went to the item that wrote it"
 
 
 def test_a_crash_fails_its_item_alone(server, module) -> None:
