@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/log/log.h"
 #include "worker/base/process_title.h"
@@ -265,6 +266,16 @@ absl::StatusOr<TemplateProcess> TemplateProcess::Launch(const std::string& progr
   std::vector<char*> raw_argv;
   for (std::string& arg : argv_storage) raw_argv.push_back(arg.data());
   raw_argv.push_back(nullptr);
+  // The server's environment, with $PPROCD_LOG_FORMAT saying how the
+  // template writes its own lines on the server's stderr.
+  std::string log_format = absl::StrCat(kLogFormatVariable, "=", LogFormatName(CurrentLogFormat()));
+  std::vector<char*> raw_env;
+  const std::string own_entry = absl::StrCat(kLogFormatVariable, "=");
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (!absl::StartsWith(*entry, own_entry)) raw_env.push_back(*entry);
+  }
+  raw_env.push_back(log_format.data());
+  raw_env.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -277,7 +288,7 @@ absl::StatusOr<TemplateProcess> TemplateProcess::Launch(const std::string& progr
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
   const int spawned =
-      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, raw_argv.data(), environ);
+      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, raw_argv.data(), raw_env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (spawned != 0) return ErrnoStatus(spawned, absl::StrCat("start ", program));
@@ -331,6 +342,10 @@ absl::Status TemplateProcess::RequestSpawn(uint64_t worker_id) {
   wire::v1::TemplateRequest request;
   request.mutable_spawn()->set_worker_id(worker_id);
   return SendWithFds(control_.get(), request.SerializeAsString(), nullptr, 0);
+}
+
+absl::Status TemplateProcess::SendDatagram(absl::string_view data) {
+  return SendWithFds(control_.get(), std::string(data), nullptr, 0);
 }
 
 absl::Status TemplateProcess::RequestKill(uint64_t worker_id) {

@@ -43,6 +43,9 @@ struct TemplateEventWithFds {
 
 // The control socket's descriptor number in a template started by Exec().
 inline constexpr int kExecControlFd = 3;
+// The environment variable that tells a launched template the format of the
+// server's log (base/log/log_format.h): "text" or "json".
+inline constexpr char kLogFormatVariable[] = "PPROCD_LOG_FORMAT";
 
 // The exec'd side of TemplateProcess::Exec(): dies with `server` (its
 // parent), reports `loaded` (the outcome of loading the callables) to the
@@ -69,7 +72,9 @@ class TemplateProcess {
 
   // Starts `program` with `argv` (argv[0] included) and its control socket
   // as descriptor kExecControlFd, without waiting: its first event is a
-  // TemplateStarted. Safe once threads exist; call it on
+  // TemplateStarted. Its environment is the server's with
+  // kLogFormatVariable set to the log's format ("text" or "json"), in which
+  // it writes its own lines on the server's stderr. Safe once threads exist; call it on
   // the thread that will keep the template (a template started with
   // PR_SET_PDEATHSIG dies with the thread that started it).
   static absl::StatusOr<TemplateProcess> Launch(const std::string& program,
@@ -88,6 +93,11 @@ class TemplateProcess {
   // Asks for one more worker; the answer is a WorkerSpawned event, or a
   // WorkerExited with pid -1 when the template could not start it.
   absl::Status RequestSpawn(uint64_t worker_id);
+
+  // Sends `data` as one datagram of the control socket, for a template whose
+  // protocol begins with a message of its own before any TemplateRequest (a
+  // Python template waits for the module to import: python_target.h).
+  absl::Status SendDatagram(absl::string_view data);
 
   // Asks the template to SIGKILL the process group of worker `worker_id`.
   // The template reaps its workers, so it alone knows whether the worker's

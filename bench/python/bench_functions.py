@@ -19,11 +19,13 @@ bench_map.py does not cover, each side by side with its peer:
                 least W workers.
   --row first   First call of a new function reference: farm.pmap(fn, [1]) of
                 a module file written just before (a fresh module each round, so
-                a new template starts), against `python -c 'import mod'` of
-                another fresh module with the same interpreter (wall time of
-                the process); and, for reference, `python -I -c` importing the
-                worker runtime and a fresh module (what a template's start
-                costs at least). Rounds alternate; medians count.
+                a new template is made: the server's spare of that interpreter
+                and import path imports it), against `python -c 'import mod'`
+                of another fresh module with the same interpreter (wall time of
+                the process); "cold": the same for a module on an import path
+                of its own (no spare: an interpreter starts for it); and, for
+                reference, `python -I -c` importing the worker runtime and a
+                fresh module. Rounds alternate; medians count.
 
   bench_functions.py --address unix:SOCK --row fresh|memory|first [--items N]
                      [--workers W] [--repeat R] [--table-mib SIZE] [--server-pid PID]
@@ -181,6 +183,25 @@ def first_row(farm, args, tmp):
         res = farm.pmap(fn, [1])
         return time.perf_counter() - t0, res == [1]
 
+    def cold_side():
+        # A module in a directory of its own put first on sys.path: a new
+        # import path, so no template started ahead (a spare) can serve it
+        # and the server starts an interpreter for it, as for the first
+        # module a program passes.
+        where = os.path.join(tmp, f"cold_{next(counter)}")
+        os.mkdir(where)
+        sys.path.insert(0, where)
+        try:
+            name = f"bench_cold_{os.getpid()}_{next(counter)}"
+            with open(os.path.join(where, name + ".py"), "w") as f:
+                f.write(FIRST_MODULE)
+            fn = importlib.import_module(name).ident
+            t0 = time.perf_counter()
+            res = farm.pmap(fn, [1])
+            return time.perf_counter() - t0, res == [1]
+        finally:
+            sys.path.remove(where)
+
     def import_side():
         name = fresh_module()
         t0 = time.perf_counter()
@@ -200,6 +221,7 @@ def first_row(farm, args, tmp):
 
     sys.path.insert(0, tmp)
     return rounds("py_fn_first", args.repeat, [("pprocd", pprocd_side),
+                                                ("cold", cold_side),
                                                 ("import", import_side),
                                                 ("runtime_import", runtime_side)])
 

@@ -14,6 +14,7 @@ import os
 import pathlib
 import sys
 import textwrap
+import time
 from typing import Any, Dict, List, Tuple
 
 import grpc
@@ -55,6 +56,15 @@ MODULE = textwrap.dedent('''
     def spin(x):
         while True:
             pass
+
+    def mixed(x):
+        if x % 97 == 13:
+            raise ValueError(f"bad {x}")
+        if x % 101 == 7:
+            print(f"item {x} speaks")
+        if x % 103 == 5:
+            return {1, 2}  # no JSON form
+        return x + 1
 
     def chat(channel, n):
         for i in range(n):
@@ -126,6 +136,32 @@ def test_an_exception_is_the_items_error_with_its_traceback(server, module) -> N
     assert 'raise ValueError(f"no good: {x}")' in failures[0].error.stderr_tail
 
 
+def test_fast_items_that_raise_print_or_return_no_json_are_each_their_own(server, module) -> None:
+    # Thousands of fast items run back to back in a worker; the few that
+    # raise, write output or return a value with no JSON form must each be
+    # told apart by their index among them.
+    n = 20000
+    values, failures = run_map(server.address, reference(module, "mixed"), list(range(n)))
+    raised = {x for x in range(n) if x % 97 == 13}
+    unsendable = {x for x in range(n) if x % 103 == 5} - raised
+    assert set(failures) == raised | unsendable
+    for x in raised:
+        assert failures[x].error.message == f"ValueError: bad {x}"
+    for x in unsendable:
+        assert "not JSON-serializable" in failures[x].error.message
+    assert values == {x: x + 1 for x in range(n) if x not in raised | unsendable}
+    request = service_pb2.MapRequest(function=reference(module, "mixed"),
+                                     options=item_pb2.CallOptions(packed=True),
+                                     packed_inputs=json.dumps(list(range(n))).encode())
+    logs = {result.index: b"".join(log.data for log in result.logs)
+            for response in stub(server.address).Map(iter([request]))
+            for result in response.results if result.logs}
+    speakers = {x for x in range(n) if x % 101 == 7 and x not in raised}
+    assert {x: logs.get(x) for x in speakers} == {x: f"item {x} speaks\n".encode()
+                                                   for x in speakers}
+    assert set(logs) - speakers <= raised, "output went to the item that wrote it"
+
+
 def test_a_crash_fails_its_item_alone(server, module) -> None:
     values, failures = run_map(server.address, reference(module, "crash"), list(range(8)))
     assert set(failures) == {3}
@@ -147,6 +183,38 @@ def test_fresh_items_each_get_a_process_forked_from_the_template(server, module)
     assert failures == {}
     assert len({v[0] for v in values.values()}) == 1
     assert len({v[1] for v in values.values()}) == 6
+
+
+def _python_children(pid: int, path: str) -> set:
+    """The pids of ``pid``'s child processes whose command line names
+    ``path`` (a Python template's import path)."""
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as children:
+            for child in children.read().split():
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                        if os.fsencode(path) in cmdline.read().split(b"\0"):
+                            found.add(int(child))
+                except FileNotFoundError:
+                    pass
+    return found
+
+
+def test_a_new_module_imports_into_a_spare_started_ahead(server, module) -> None:
+    values, _ = run_map(server.address, reference(module, "who"), [0])
+    first_template = values[0][0]
+    # Once that template is ready, the server starts one more process of the
+    # same interpreter and import path, with no module yet.
+    deadline = time.monotonic() + 30
+    while not _python_children(server.process.pid, str(module.parent)) - {first_template}:
+        assert time.monotonic() < deadline, "no spare was started"
+        time.sleep(0.05)
+    ahead = _python_children(server.process.pid, str(module.parent)) - {first_template}
+    other = module.parent / "otherfuncs.py"
+    other.write_text(MODULE)
+    values, _ = run_map(server.address, reference(other, "who", module_name="otherfuncs"), [0])
+    assert values[0][0] in ahead, "the new module was imported by the spare"
 
 
 def test_a_changed_module_serves_new_calls_with_new_code(server, module) -> None:
@@ -221,6 +289,39 @@ def test_a_tcp_caller_may_not_pass_a_function(module) -> None:
         # The same function over the UNIX socket, from the server's own user.
         values, _ = run_map(tcp_server.address, reference(module, "square"), [4])
         assert values == {0: 16}
+    finally:
+        tcp_server.stop()
+
+
+def test_a_tcp_caller_may_reference_a_function_registered_in_the_config(module, tmp_path) -> None:
+    import conftest
+    config = tmp_path / "registered.toml"
+    config.write_text(textwrap.dedent(f'''
+        [[callable]]
+        name = "registered_version"
+        python = "farmfuncs:version"
+        python_path = ["{module.parent}"]
+        interpreter = "{sys.executable}"
+    '''))
+    # The caller's own copy of the module differs: the registered one runs.
+    theirs = tmp_path / "theirs" / "farmfuncs.py"
+    theirs.parent.mkdir()
+    theirs.write_text(MODULE.replace("VERSION = 1", "VERSION = 2"))
+    tcp_server = conftest.ServerProcess(conftest.pprocd_binary(), workers=1,
+                                        extra_args=["--config", str(config),
+                                                    "--listen", "tcp:127.0.0.1:0"])
+    try:
+        tcp = [line.split()[3] for line in tcp_server.lines
+               if line.startswith("pprocd ready on tcp:")][0][len("tcp:"):]
+        values, _ = run_map(tcp, reference(theirs, "version"), [0, 0])
+        assert values == {0: 1, 1: 1}
+        job = stub(tcp).Submit(service_pb2.SubmitRequest(
+            function=reference(theirs, "version"), inputs=[struct_pb2.Value(number_value=0)]))
+        assert job.job.callable == "registered_version"
+        with pytest.raises(grpc.RpcError) as raised:
+            run_map(tcp, reference(theirs, "square"), [1])
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "farmfuncs:square is not one of them" in raised.value.details()
     finally:
         tcp_server.stop()
 
