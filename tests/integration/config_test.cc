@@ -145,8 +145,8 @@ output = "xml"
                 config.path() +
                 ":3:1: unknown key server.colour (known: admin_group, call_window, "
                 "grace_ms, keep_jobs_hours, listen, log_format, log_level, max_message_bytes, "
-                "max_queued_items, "
-                "max_store_mib, max_tasks_per_worker, plugins, state_dir, workers)\n" +
+                "max_queued_items, max_store_mib, max_tasks_per_worker, plugins, state_dir, "
+                "workers)\n" +
                 config.path() +
                 ":8:10: callable[0].output must be one of \"json\", \"bytes\", not \"xml\"\n");
 }
