@@ -244,6 +244,16 @@ TEST(ConfigTest, AValueOutOfRangeSaysTheRange) {
             "pprocd.toml:2:11: server.workers must be between 0 and 4294967295, not -1");
 }
 
+TEST(ConfigTest, TheLogsFormatAndLevelAreTakenOrRefusedNamingTheChoices) {
+  const ServerConfig config = Parse("[server]\nlog_format = \"json\"\nlog_level = \"warn\"\n");
+  EXPECT_EQ(config.log_format, "json");
+  EXPECT_EQ(config.log_level, "warn");
+  EXPECT_EQ(
+      Errors("[server]\nlog_format = \"xml\"\nlog_level = \"loud\"\n"),
+      "pprocd.toml:2:14: server.log_format must be \"text\" or \"json\"\n"
+      "pprocd.toml:3:13: server.log_level must be \"debug\", \"info\", \"warn\" or \"error\"");
+}
+
 TEST(ConfigTest, UnknownKeysAtEveryLevelAreErrorsNamingThem) {
   const std::string errors = Errors(R"(title = "x"
 [server]
