@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""The newcomer's path, as README.md tells it, run for real.
+
+Copies the README's marked snippets out of README.md (an HTML comment
+``<!-- newcomer: NAME -->`` right before a fenced block), so that the README
+cannot drift from what is tested, and runs them as a new user would:
+
+* ``scripts/run`` serves on the per-user socket ($XDG_RUNTIME_DIR and
+  $XDG_STATE_HOME point into a temporary directory; no address is given
+  anywhere, so every client finds the server by the default search order).
+  With the build up to date, it says so and prints no build steps.
+* Each language's example is written to a new directory outside the
+  repository, set up with the README's commands (PATH/TO/pprocd replaced by
+  a checkout) and run twice in a row. Its output must be what the
+  snippet's ``prints:`` comments say, one comment per line of output, in
+  order (``...`` in a comment matches any text).
+
+Offline: Go from the module cache and npm from its cache, both filled by
+scripts/setup. Everything this starts runs in process groups of its own
+that die with it (PR_SET_PDEATHSIG) and are killed when it ends.
+
+Usage: run_newcomer.py --source-dir DIR --build-dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Dict, List, Optional
+
+MARKER = re.compile(r"<!-- newcomer: ([a-z-]+) -->[ \t]*\n```[a-z]*\n(.*?)^```", re.S | re.M)
+PRINTS = re.compile(r"(?:#|//) prints: (.*?)\s*$", re.M)
+CHECKOUT_PLACEHOLDER = "PATH/TO/pprocd"
+# The snippets every run needs: (file or setup block, what it is).
+REQUIRED = ["python", "python-run", "go-setup", "go", "go-run", "node-setup", "node", "node-run"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_test() -> None:
+    """In a child before exec: SIGKILL when the test ends, however it ends."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class Failure(Exception):
+    """A step of the newcomer's path did not do what the README says."""
+
+
+def snippets(readme: str) -> Dict[str, str]:
+    """The README's marked blocks by name; each name at most once."""
+    found: Dict[str, str] = {}
+    for match in MARKER.finditer(readme):
+        name, code = match.group(1), match.group(2)
+        if name in found:
+            raise Failure(f"README.md marks two blocks as newcomer: {name}")
+        found[name] = code
+    missing = [name for name in REQUIRED if name not in found]
+    if missing:
+        raise Failure(f"README.md has no block marked <!-- newcomer: NAME --> for {missing}")
+    return found
+
+
+def line_pattern(expected: str) -> "re.Pattern[str]":
+    """A ``prints:`` comment as a pattern of one whole line."""
+    return re.compile(".*".join(re.escape(part) for part in expected.split("...")))
+
+
+def check_output(what: str, code: str, stdout: str) -> None:
+    """Raises unless ``stdout`` is, line by line, the snippet's ``prints:``."""
+    expected = PRINTS.findall(code)
+    if not expected:
+        raise Failure(f"{what}: the snippet has no `prints:` comment to check its output by")
+    lines = stdout.splitlines()
+    bad = len(lines) != len(expected) or any(
+        not line_pattern(want).fullmatch(line) for want, line in zip(expected, lines))
+    if bad:
+        raise Failure(f"{what}: printed\n  " + "\n  ".join(lines) +
+                      "\nbut its comments say\n  " + "\n  ".join(expected))
+
+
+def run(what: str, command: str, cwd: str, env: Dict[str, str], timeout: float) -> str:
+    """Runs ``command`` with bash -e in ``cwd``; returns its stdout. The
+    whole process group is killed on a timeout."""
+    started = time.monotonic()
+    process = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", command], cwd=cwd, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, preexec_fn=die_with_test)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise Failure(f"{what}: still running after {timeout:.0f} s\n{stdout}{stderr}")
+    finally:
+        kill_group(process.pid)
+    print(f"newcomer: {what}: {time.monotonic() - started:.1f} s", flush=True)
+    if process.returncode != 0:
+        raise Failure(f"{what}: exit status {process.returncode}\n$ {command}\n{stdout}{stderr}")
+    return stdout
+
+
+def kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class Server:
+    """``scripts/run`` as a newcomer starts it, in the foreground; its
+    output is read by a thread so that it never blocks on a full pipe."""
+
+    def __init__(self, source_dir: str, build_dir: str, env: Dict[str, str]) -> None:
+        run_env = dict(env, PPROCD_BUILD_DIR=build_dir, PPROCD_TARGETS="pprocd pproc",
+                       PPROCD_HTTP="127.0.0.1:0")
+        self.process = subprocess.Popen([os.path.join(source_dir, "scripts/run"), "--workers", "2"],
+                                        cwd=source_dir, env=run_env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True,
+                                        start_new_session=True, preexec_fn=die_with_test)
+        self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        self.output: List[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_ready(self, timeout: float) -> str:
+        """The lines scripts/run printed up to and including "pprocd ready on"."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise Failure(f"scripts/run: not ready after {timeout:.0f} s:\n" +
+                              "\n".join(self.output))
+            if line is None:
+                raise Failure("scripts/run ended before pprocd was ready:\n" +
+                              "\n".join(self.output))
+            self.output.append(line)
+            if line.startswith("pprocd ready on "):
+                return "\n".join(self.output)
+
+    def stop(self) -> None:
+        """SIGTERM (the server drains and reaps its workers), then SIGKILL
+        of whatever is left in its process group."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        kill_group(self.process.pid)
+        self.process.wait()
+
+
+def test_environment(work: str, source_dir: str) -> Dict[str, str]:
+    """The environment of a user on this machine, with the per-user
+    directories in ``work`` and no address: the default search order."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PPROCD_")}
+    runtime = os.path.join(work, "run")
+    os.mkdir(runtime, 0o700)
+    env["XDG_RUNTIME_DIR"] = runtime
+    env["XDG_STATE_HOME"] = os.path.join(work, "state")
+    # The client packages of the checkout under test: the Python one as
+    # `pip install clients/python` would (scripts/setup's .tools/venv has
+    # its dependencies), Go and Node from the README's commands.
+    venv_bin = os.path.join(source_dir, ".tools/venv/bin")
+    path = [venv_bin] + env.get("PATH", "").split(os.pathsep)
+    if not shutil.which("go", path=os.pathsep.join(path)) and os.path.exists("/usr/local/go/bin/go"):
+        path.append("/usr/local/go/bin")
+    env["PATH"] = os.pathsep.join(path)
+    env["PYTHONPATH"] = os.path.join(source_dir, "clients/python/src")
+    # Offline: Go from the module cache, npm from its cache (scripts/setup
+    # fills both). -mod=mod would hide a go.sum the README's steps leave
+    # incomplete.
+    env.update(GOPROXY="off", GOSUMDB="off", GOTOOLCHAIN="local")
+    env["GOFLAGS"] = " ".join(flag for flag in env.get("GOFLAGS", "").split()
+                              if not flag.startswith("-mod="))
+    env.update(npm_config_offline="true", npm_config_audit="false", npm_config_fund="false",
+               npm_config_update_notifier="false")
+    return env
+
+
+def make_checkout(work: str, source_dir: str) -> str:
+    """A checkout for the README's PATH/TO/pprocd: the Go client as it is
+    (only read), the Node client copied without its node_modules and dist,
+    as a fresh clone has it (the README's `npm ci && npm run build` writes
+    there, and the Node client's own test uses the repository's copy)."""
+    checkout = os.path.join(work, "pprocd")
+    os.makedirs(os.path.join(checkout, "clients"))
+    os.symlink(os.path.join(source_dir, "clients/go"), os.path.join(checkout, "clients/go"))
+    shutil.copytree(os.path.join(source_dir, "clients/node"),
+                    os.path.join(checkout, "clients/node"),
+                    ignore=shutil.ignore_patterns("node_modules", "dist"))
+    return checkout
+
+
+def run_example(language: str, code: str, filename: str, blocks: Dict[str, str], checkout: str,
+                work: str, env: Dict[str, str]) -> None:
+    """Sets up a new project for ``language`` in ``work`` as the README
+    says, writes its example there and runs it twice."""
+    project = os.path.join(work, language)
+    os.mkdir(project)
+    setup = blocks.get(f"{language}-setup")
+    if setup is not None:
+        run(f"{language}: setup", setup.replace(CHECKOUT_PLACEHOLDER, checkout), project, env, 300)
+    with open(os.path.join(project, filename), "w") as out:
+        out.write(code)
+    command = blocks[f"{language}-run"]
+    for attempt in ("first", "second"):
+        stdout = run(f"{language}: {attempt} run", command, project, env, 120)
+        check_output(f"{language} example, {attempt} run", code, stdout)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--build-dir", required=True)
+    args = parser.parse_args()
+    source_dir = os.path.abspath(args.source_dir)
+    build_dir = os.path.abspath(args.build_dir)
+    with open(os.path.join(source_dir, "README.md")) as readme:
+        blocks = snippets(readme.read())
+
+    work = tempfile.mkdtemp(prefix="pprocd-newcomer-")
+    server: Optional[Server] = None
+    try:
+        env = test_environment(work, source_dir)
+        checkout = make_checkout(work, source_dir)
+        started = time.monotonic()
+        server = Server(source_dir, build_dir, env)
+        said = server.wait_ready(180)
+        print(f"newcomer: scripts/run ready in {time.monotonic() - started:.1f} s", flush=True)
+        socket = os.path.join(env["XDG_RUNTIME_DIR"], "pprocd", "pprocd.sock")
+        if f"pprocd ready on unix:{socket}" not in said:
+            raise Failure(f"scripts/run did not serve on the per-user socket {socket}:\n{said}")
+        if "is up to date" not in said or re.search(r"^\[\d+/\d+\]", said, re.M):
+            raise Failure(f"scripts/run with an up-to-date build should say so, and no more:\n{said}")
+        for language, filename in (("python", "example.py"), ("go", "main.go"),
+                                   ("node", "example.ts")):
+            run_example(language, blocks[language], filename, blocks, checkout, work, env)
+    except Failure as failure:
+        print(f"newcomer: FAILED: {failure}", file=sys.stderr)
+        return 1
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print("newcomer: every example ran twice and printed what the README says")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
