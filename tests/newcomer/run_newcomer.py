@@ -42,7 +42,7 @@ MARKER = re.compile(r"<!-- newcomer: ([a-z-]+) -->[ \t]*\n```[a-z]*\n(.*?)^```",
 PRINTS = re.compile(r"(?:#|//) prints: (.*?)\s*$", re.M)
 CHECKOUT_PLACEHOLDER = "PATH/TO/pprocd"
 # The snippets every run needs: (file or setup block, what it is).
-REQUIRED = ["python", "python-run", "go-setup", "go", "go-run", "node-setup", "node", "node-run"]
+REQUIRED = ["tour", "python", "python-run", "go-setup", "go", "go-run", "node-setup", "node", "node-run"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -226,6 +226,27 @@ def run_example(language: str, code: str, filename: str, blocks: Dict[str, str],
         check_output(f"{language} example, {attempt} run", code, stdout)
 
 
+def run_tour(code: str, source_dir: str, build_dir: str, env: Dict[str, str]) -> None:
+    """The one-minute tour's commands from the repository's root, in one
+    shell (it keeps their variables): each must exit with the status its
+    comment names ("exit status N"), else 0."""
+    code = code.replace("$PWD/build/", build_dir + "/")
+    commands = re.sub(r"\\\n\s*", " ", code).splitlines()
+    commands = [command for command in commands if command.strip()]
+    script = []
+    for number, command in enumerate(commands):
+        # The command's own comment ends at the newline before the brace.
+        script.append(f"{{ {command}\n}} </dev/null; echo \"newcomer-status {number} $?\"")
+    stdout = run("tour", "set +e\n" + "\n".join(script), source_dir, env, 120)
+    statuses = dict(re.findall(r"^newcomer-status (\d+) (\d+)$", stdout, re.M))
+    for number, command in enumerate(commands):
+        said = re.search(r"\(exit status (\d+)", command)
+        want = said.group(1) if said else "0"
+        if statuses.get(str(number)) != want:
+            raise Failure(f"tour: `{command}` exited with {statuses.get(str(number))}, not {want}:"
+                          f"\n{stdout}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source-dir", required=True)
@@ -250,6 +271,9 @@ def main() -> int:
             raise Failure(f"scripts/run did not serve on the per-user socket {socket}:\n{said}")
         if "is up to date" not in said or re.search(r"^\[\d+/\d+\]", said, re.M):
             raise Failure(f"scripts/run with an up-to-date build should say so, and no more:\n{said}")
+        for attempt in ("first", "second"):
+            print(f"newcomer: tour, {attempt} run", flush=True)
+            run_tour(blocks["tour"], source_dir, build_dir, env)
         for language, filename in (("python", "example.py"), ("go", "main.go"),
                                    ("node", "example.ts")):
             run_example(language, blocks[language], filename, blocks, checkout, work, env)
