@@ -8,7 +8,9 @@ cannot drift from what is tested, and runs them as a new user would:
 * ``scripts/run`` serves on the per-user socket ($XDG_RUNTIME_DIR and
   $XDG_STATE_HOME point into a temporary directory; no address is given
   anywhere, so every client finds the server by the default search order).
-  With the build up to date, it says so and prints no build steps.
+  With the build up to date, it says so and prints no build steps; a first
+  build (one small target in a new build directory) says what it builds
+  and shows the build tool's progress.
 * Each language's example is written to a new directory outside the
   repository, set up with the README's commands (PATH/TO/pprocd replaced by
   a checkout) and run twice in a row. Its output must be what the
@@ -170,7 +172,8 @@ class Server:
 def test_environment(work: str, source_dir: str) -> Dict[str, str]:
     """The environment of a user on this machine, with the per-user
     directories in ``work`` and no address: the default search order."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PPROCD_")}
+    env = dict(os.environ)
+    env.pop("PPROCD_ADDRESS", None)
     runtime = os.path.join(work, "run")
     os.mkdir(runtime, 0o700)
     env["XDG_RUNTIME_DIR"] = runtime
@@ -247,6 +250,23 @@ def run_tour(code: str, source_dir: str, build_dir: str, env: Dict[str, str]) ->
                           f"\n{stdout}")
 
 
+def check_first_build(source_dir: str, work: str, env: Dict[str, str]) -> None:
+    """What scripts/run shows of a first build (scripts/build with
+    PPROCD_BUILD_PROGRESS=1), on one small target in a new build
+    directory: what it does and the build tool's progress lines, not
+    silence; then, run again, only that the build is up to date."""
+    build_dir = os.path.join(work, "first-build")
+    command = f"PPROCD_BUILD_PROGRESS=1 PPROCD_TARGETS=pprocd_json scripts/build {build_dir}"
+    said = run("first build", command, source_dir, env, 300)
+    for want in (f"build: configuring {build_dir}/", f"build: building {build_dir}/",
+                 "[1/", f"build: {build_dir}/ is built"):
+        if want not in said:
+            raise Failure(f"a first build did not show {want!r}:\n{said}")
+    said = run("second build", command, source_dir, env, 120)
+    if said.strip() != f"build: {build_dir}/ is up to date":
+        raise Failure(f"an up-to-date build should say so, and no more:\n{said}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source-dir", required=True)
@@ -277,6 +297,7 @@ def main() -> int:
         for language, filename in (("python", "example.py"), ("go", "main.go"),
                                    ("node", "example.ts")):
             run_example(language, blocks[language], filename, blocks, checkout, work, env)
+        check_first_build(source_dir, work, env)
     except Failure as failure:
         print(f"newcomer: FAILED: {failure}", file=sys.stderr)
         return 1
