@@ -277,6 +277,8 @@ def main() -> int:
     with open(os.path.join(source_dir, "README.md")) as readme:
         blocks = snippets(readme.read())
 
+    # SIGTERM ends the run as an exception would: what it started is stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     work = tempfile.mkdtemp(prefix="pprocd-newcomer-")
     server: Optional[Server] = None
     try:
