@@ -11,9 +11,12 @@ cannot drift from what is tested, and runs them as a new user would:
   With the build up to date, it says so and prints no build steps; a first
   build (one small target in a new build directory) says what it builds
   and shows the build tool's progress.
-* Each language's example is written to a new directory outside the
-  repository, set up with the README's commands (PATH/TO/pprocd replaced by
-  a checkout) and run twice in a row. Its output must be what the
+* The one-minute tour (grpcurl, pproc) runs twice from the repository's
+  root; each command exits as its comment says (0 unless "exit status N").
+* Each language's example (Python, Go, Node/TypeScript, C++) is written to
+  a new directory outside the repository, set up with the README's
+  commands (PATH/TO/pprocd replaced by a checkout, /opt/pprocd by a
+  temporary prefix) and run twice in a row. Its output must be what the
   snippet's ``prints:`` comments say, one comment per line of output, in
   order (``...`` in a comment matches any text).
 
@@ -44,7 +47,14 @@ MARKER = re.compile(r"<!-- newcomer: ([a-z-]+) -->[ \t]*\n```[a-z]*\n(.*?)^```",
 PRINTS = re.compile(r"(?:#|//) prints: (.*?)\s*$", re.M)
 CHECKOUT_PLACEHOLDER = "PATH/TO/pprocd"
 # The snippets every run needs: (file or setup block, what it is).
-REQUIRED = ["tour", "python", "python-run", "go-setup", "go", "go-run", "node-setup", "node", "node-run"]
+REQUIRED = ["tour", "python", "python-run", "go-setup", "go", "go-run", "node-setup", "node",
+            "node-run", "cpp-setup", "cpp-cmake", "cpp", "cpp-run"]
+# Each language's example: its file, and the other files its project has
+# (by the block's name).
+EXAMPLES = [("python", "example.py", {}), ("go", "main.go", {}), ("node", "example.ts", {}),
+            ("cpp", "main.cc", {"cpp-cmake": "CMakeLists.txt"})]
+# The README installs the C++ package there; the test, in its own directory.
+INSTALL_PREFIX = "/opt/pprocd"
 
 _PR_SET_PDEATHSIG = 1
 
@@ -198,13 +208,14 @@ def test_environment(work: str, source_dir: str) -> Dict[str, str]:
     return env
 
 
-def make_checkout(work: str, source_dir: str) -> str:
-    """A checkout for the README's PATH/TO/pprocd: the Go client as it is
-    (only read), the Node client copied without its node_modules and dist,
+def make_checkout(work: str, source_dir: str, build_dir: str) -> str:
+    """A checkout for the README's PATH/TO/pprocd: its build (build/) and
+    the Go client as they are (only read), the Node client copied without its node_modules and dist,
     as a fresh clone has it (the README's `npm ci && npm run build` writes
     there, and the Node client's own test uses the repository's copy)."""
     checkout = os.path.join(work, "pprocd")
     os.makedirs(os.path.join(checkout, "clients"))
+    os.symlink(build_dir, os.path.join(checkout, "build"))
     os.symlink(os.path.join(source_dir, "clients/go"), os.path.join(checkout, "clients/go"))
     shutil.copytree(os.path.join(source_dir, "clients/node"),
                     os.path.join(checkout, "clients/node"),
@@ -212,20 +223,26 @@ def make_checkout(work: str, source_dir: str) -> str:
     return checkout
 
 
-def run_example(language: str, code: str, filename: str, blocks: Dict[str, str], checkout: str,
-                work: str, env: Dict[str, str]) -> None:
+def run_example(language: str, filename: str, other_files: Dict[str, str],
+                blocks: Dict[str, str], work: str, env: Dict[str, str]) -> None:
     """Sets up a new project for ``language`` in ``work`` as the README
-    says, writes its example there and runs it twice."""
+    says, writes its files there and runs it twice: the run block's last
+    line is the example, whose output is checked; the lines before it
+    build it."""
     project = os.path.join(work, language)
     os.mkdir(project)
     setup = blocks.get(f"{language}-setup")
     if setup is not None:
-        run(f"{language}: setup", setup.replace(CHECKOUT_PLACEHOLDER, checkout), project, env, 300)
-    with open(os.path.join(project, filename), "w") as out:
-        out.write(code)
-    command = blocks[f"{language}-run"]
+        run(f"{language}: setup", setup, project, env, 300)
+    code = blocks[language]
+    for block, name in list(other_files.items()) + [(language, filename)]:
+        with open(os.path.join(project, name), "w") as out:
+            out.write(blocks[block])
+    *build, example = blocks[f"{language}-run"].strip().splitlines()
     for attempt in ("first", "second"):
-        stdout = run(f"{language}: {attempt} run", command, project, env, 120)
+        if build:
+            run(f"{language}: build, {attempt} run", "\n".join(build), project, env, 300)
+        stdout = run(f"{language}: {attempt} run", example, project, env, 120)
         check_output(f"{language} example, {attempt} run", code, stdout)
 
 
@@ -283,7 +300,7 @@ def main() -> int:
     server: Optional[Server] = None
     try:
         env = test_environment(work, source_dir)
-        checkout = make_checkout(work, source_dir)
+        checkout = make_checkout(work, source_dir, build_dir)
         started = time.monotonic()
         server = Server(source_dir, build_dir, env)
         said = server.wait_ready(180)
@@ -296,9 +313,13 @@ def main() -> int:
         for attempt in ("first", "second"):
             print(f"newcomer: tour, {attempt} run", flush=True)
             run_tour(blocks["tour"], source_dir, build_dir, env)
-        for language, filename in (("python", "example.py"), ("go", "main.go"),
-                                   ("node", "example.ts")):
-            run_example(language, blocks[language], filename, blocks, checkout, work, env)
+        # The README's placeholders: a checkout (with the build in build/)
+        # and the C++ package's prefix.
+        prefix = os.path.join(work, "prefix")
+        blocks = {name: code.replace(CHECKOUT_PLACEHOLDER, checkout).replace(INSTALL_PREFIX, prefix)
+                  for name, code in blocks.items()}
+        for language, filename, other_files in EXAMPLES:
+            run_example(language, filename, other_files, blocks, work, env)
         check_first_build(source_dir, work, env)
     except Failure as failure:
         print(f"newcomer: FAILED: {failure}", file=sys.stderr)
