@@ -46,7 +46,7 @@ from typing import Dict, List, Optional
 MARKER = re.compile(r"<!-- newcomer: ([a-z-]+) -->[ \t]*\n```[a-z]*\n(.*?)^```", re.S | re.M)
 PRINTS = re.compile(r"(?:#|//) prints: (.*?)\s*$", re.M)
 CHECKOUT_PLACEHOLDER = "PATH/TO/pprocd"
-# The snippets every run needs: (file or setup block, what it is).
+# The marked blocks every run needs: a missing mark fails the test.
 REQUIRED = ["tour", "python", "python-run", "go-setup", "go", "go-run", "node-setup", "node",
             "node-run", "cpp-setup", "cpp-cmake", "cpp", "cpp-run"]
 # Each language's example: its file, and the other files its project has
@@ -193,8 +193,9 @@ def test_environment(work: str, source_dir: str) -> Dict[str, str]:
     # its dependencies), Go and Node from the README's commands.
     venv_bin = os.path.join(source_dir, ".tools/venv/bin")
     path = [venv_bin] + env.get("PATH", "").split(os.pathsep)
-    if not shutil.which("go", path=os.pathsep.join(path)) and os.path.exists("/usr/local/go/bin/go"):
-        path.append("/usr/local/go/bin")
+    go_home = "/usr/local/go/bin"  # where scripts/setup looks too
+    if not shutil.which("go", path=os.pathsep.join(path)) and os.path.isdir(go_home):
+        path.append(go_home)
     env["PATH"] = os.pathsep.join(path)
     env["PYTHONPATH"] = os.path.join(source_dir, "clients/python/src")
     # Offline: Go from the module cache, npm from its cache (scripts/setup
@@ -309,7 +310,8 @@ def main() -> int:
         if f"pprocd ready on unix:{socket}" not in said:
             raise Failure(f"scripts/run did not serve on the per-user socket {socket}:\n{said}")
         if "is up to date" not in said or re.search(r"^\[\d+/\d+\]", said, re.M):
-            raise Failure(f"scripts/run with an up-to-date build should say so, and no more:\n{said}")
+            raise Failure(f"scripts/run with an up-to-date build should say so, and no more:"
+                          f"\n{said}")
         for attempt in ("first", "second"):
             print(f"newcomer: tour, {attempt} run", flush=True)
             run_tour(blocks["tour"], source_dir, build_dir, env)
