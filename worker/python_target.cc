@@ -9,9 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "base/json/json.h"
 
 namespace pprocd {
 namespace {
@@ -61,12 +59,6 @@ absl::StatusOr<std::string> FileStamp(const std::string& path) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("function.", field, ": ", why));
-}
-
-std::string JsonString(const std::string& text) {
-  std::string out;
-  AppendJsonString(text, &out);
-  return out;
 }
 
 }  // namespace
@@ -138,14 +130,21 @@ std::string PythonTarget::TaskCallable() const {
 
 std::string PythonTarget::DisplayName() const { return absl::StrCat(module, ":", qualname); }
 
+std::string PythonTarget::SpareKey() const {
+  std::string key = interpreter;
+  for (const std::string& entry : sys_path) absl::StrAppend(&key, std::string(1, '\0'), entry);
+  return key;
+}
+
 std::vector<std::string> PythonTarget::TemplateArgv(pid_t server) const {
-  std::vector<std::string> quoted;
-  quoted.reserve(sys_path.size());
-  for (const std::string& entry : sys_path) quoted.push_back(JsonString(entry));
-  std::string spec =
-      absl::StrCat("{\"module\":", JsonString(module), ",\"module_file\":", JsonString(module_file),
-                   ",\"sys_path\":[", absl::StrJoin(quoted, ","), "],\"server_pid\":", server, "}");
-  return {interpreter, "-I", "-c", kPythonTemplateBootstrap, std::move(spec)};
+  std::vector<std::string> argv = {interpreter, "-I", "-c", kPythonTemplateBootstrap,
+                                   absl::StrCat(server)};
+  argv.insert(argv.end(), sys_path.begin(), sys_path.end());
+  return argv;
+}
+
+std::string PythonTarget::ModuleDatagram() const {
+  return absl::StrCat(module, std::string(1, '\0'), module_file);
 }
 
 }  // namespace pprocd

@@ -37,9 +37,17 @@ struct PythonTarget {
   std::string TaskCallable() const;
   // "module:qualname", for messages and ListJobs.
   std::string DisplayName() const;
-  // The argv (argv[0] first) of the pool's template process: the
-  // interpreter runs pprocd._template, which speaks the worker protocol.
+  // Templates with the same key differ only in the module they import: a
+  // template started ahead with that key (a spare) can serve this target.
+  // The interpreter and the import path.
+  std::string SpareKey() const;
+  // The argv (argv[0] first) of a template process for this target's
+  // interpreter and import path: it loads pprocd's worker runtime, then
+  // waits for ModuleDatagram() on its control socket before it imports
+  // the module and speaks the template protocol (TemplateStarted first).
   std::vector<std::string> TemplateArgv(pid_t server) const;
+  // The template's first message: the module's name and file, NUL between.
+  std::string ModuleDatagram() const;
 };
 
 // Checks a reference's fields (INVALID_ARGUMENT names the one at fault: a
@@ -54,11 +62,11 @@ absl::StatusOr<std::shared_ptr<const PythonTarget>> PythonTargetFrom(
 // FAILED_PRECONDITION naming the file when it cannot be read.
 absl::StatusOr<std::shared_ptr<const PythonTarget>> StampedNow(const PythonTarget& target);
 
-// The bootstrap the template's interpreter runs (`-c`); pprocd/_template.py
-// keeps a copy.
+// The bootstrap the template's interpreter runs (`-c SERVER_PID PATH...`);
+// pprocd/_template.py keeps a copy.
 inline constexpr char kPythonTemplateBootstrap[] =
-    "import sys,json;s=json.loads(sys.argv[1]);sys.path[:0]=s['sys_path'];"
-    "from pprocd._template import main;main(s)";
+    "import sys;sys.path[:0]=sys.argv[2:];"
+    "from pprocd._template import main;main(int(sys.argv[1]))";
 
 }  // namespace pprocd
 

@@ -331,6 +331,10 @@ absl::Status TemplateProcess::RequestSpawn(uint64_t worker_id) {
   return SendWithFds(control_.get(), request.SerializeAsString(), nullptr, 0);
 }
 
+absl::Status TemplateProcess::SendDatagram(absl::string_view data) {
+  return SendWithFds(control_.get(), std::string(data), nullptr, 0);
+}
+
 absl::Status TemplateProcess::RequestKill(uint64_t worker_id) {
   wire::v1::TemplateRequest request;
   request.mutable_kill()->set_worker_id(worker_id);

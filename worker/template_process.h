@@ -89,6 +89,11 @@ class TemplateProcess {
   // WorkerExited with pid -1 when the template could not start it.
   absl::Status RequestSpawn(uint64_t worker_id);
 
+  // Sends `data` as one datagram of the control socket, for a template whose
+  // protocol begins with a message of its own before any TemplateRequest (a
+  // Python template waits for the module to import: python_target.h).
+  absl::Status SendDatagram(absl::string_view data);
+
   // Asks the template to SIGKILL the process group of worker `worker_id`.
   // The template reaps its workers, so it alone knows whether the worker's
   // pid is still the worker's: once reaped, the request does nothing (a

@@ -187,23 +187,13 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
   const v1::SubmitRequest* request = &call->request();
   const std::shared_ptr<const Registry> registry = registry_->Current();
   const CallerIdentity identity = Caller(*call->context());
-  CallableDef python_def;
-  absl::StatusOr<const CallableDef*> def = &python_def;
-  if (!request->has_function()) {
-    def = FindCallable(*registry, request->callable());
-  } else if (!request->callable().empty()) {
-    def = absl::InvalidArgumentError(
-        "callable: name either a registered callable or a Python function, not both");
-  } else {
-    absl::StatusOr<std::shared_ptr<const PythonTarget>> target =
-        ResolvePythonFunction(request->function(), identity);
-    if (target.ok()) {
-      python_def = PythonFunctionDef(**target);
-    } else {
-      def = target.status();
-    }
-  }
-  absl::Status valid = def.ok() ? ValidateOptions(request->options()) : def.status();
+  // A job's runs stamp a registered Python callable's module when they
+  // start.
+  absl::StatusOr<CallTarget> target = CallTarget::Resolve(
+      request->callable(), request->has_function() ? &request->function() : nullptr, *registry,
+      identity, CallTarget::Stamp::kLater);
+  const CallableDef* def = target.ok() ? &target->def() : nullptr;
+  absl::Status valid = target.ok() ? ValidateOptions(request->options()) : target.status();
   size_t inputs = static_cast<size_t>(request->inputs_size());
   // The packed inputs, split once here for the job manager too.
   std::shared_ptr<const InputBlock> packed_inputs;
@@ -219,7 +209,7 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
           PackedInputBlock(std::move(*call->mutable_request()->mutable_packed_inputs()));
       if (block.ok()) {
         inputs = (*block)->elements.size();
-        valid = ValidateJsonInputs(**def, **block, 0);
+        valid = ValidateJsonInputs(*def, **block, 0);
         packed_inputs = *std::move(block);
       } else {
         valid =
@@ -230,7 +220,7 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
     valid = absl::InvalidArgumentError(
         "packed_inputs: set options.packed to send packed inputs; this job uses `inputs`");
   } else if (valid.ok()) {
-    valid = ValidateInputs(**def, request->inputs(), 0);
+    valid = ValidateInputs(*def, request->inputs(), 0);
   }
   if (valid.ok() && inputs == 0) {
     valid = absl::InvalidArgumentError("inputs: a job needs at least one input");
@@ -246,6 +236,11 @@ void FarmService::HandleSubmit(UnaryCall<v1::SubmitRequest, v1::SubmitResponse>*
     valid = JobSockets::Check(socket_path, identity);
   }
   if (!valid.ok()) return call->Finish(valid);
+  if (target->reference_to_registered()) {
+    // The job runs the registered function, as a call by its name would.
+    call->mutable_request()->clear_function();
+    call->mutable_request()->set_callable(target->def().name);
+  }
   jobs_->SubmitAsync(
       JobCaller(identity), *request,
       [this, call, identity](absl::StatusOr<JobManager::Submitted> submitted) {

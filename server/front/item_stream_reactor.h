@@ -121,28 +121,13 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
 
   absl::Status CheckFirstRequest() {
     const Request& request = this->request_;
-    if (request.has_function()) {
-      if (!request.callable().empty()) {
-        return absl::InvalidArgumentError(
-            "callable: name either a registered callable or a Python function, not both");
-      }
-      absl::StatusOr<std::shared_ptr<const PythonTarget>> target =
-          ResolvePythonFunction(request.function(), caller_);
-      if (!target.ok()) return target.status();
-      python_ = *std::move(target);
-      python_def_ = PythonFunctionDef(*python_);
-      def_ = &python_def_;
-    } else {
-      absl::StatusOr<const CallableDef*> def = FindCallable(*registry_, request.callable());
-      if (!def.ok()) return def.status();
-      def_ = *def;
-      if (def_->python != nullptr) {
-        // A registered Python function: its module as it is now.
-        absl::StatusOr<std::shared_ptr<const PythonTarget>> target = StampedNow(*def_->python);
-        if (!target.ok()) return target.status();
-        python_ = *std::move(target);
-      }
-    }
+    absl::StatusOr<CallTarget> target = CallTarget::Resolve(
+        request.callable(), request.has_function() ? &request.function() : nullptr, *registry_,
+        caller_);
+    if (!target.ok()) return target.status();
+    target_ = *std::move(target);
+    def_ = &target_.def();
+    python_ = target_.python();
     absl::Status options = ValidateOptions(request.options());
     if (!options.ok()) return options;
     packed_ = request.options().packed();
@@ -221,7 +206,7 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   const CallableDef* def_ = nullptr;
   // A Python function's call: what it runs, and its stand-in definition.
   std::shared_ptr<const PythonTarget> python_;
-  CallableDef python_def_;
+  CallTarget target_;
   uint64_t inputs_seen_ = 0;
   // The call's form (CallOptions.packed of its first request).
   bool packed_ = false;

@@ -16,20 +16,67 @@
 
 namespace pprocd {
 
-// Checks `function` from `caller` and resolves it. A reference runs code
-// as the server's user, so only a caller known to have the server's uid (a
-// UNIX-socket caller) may pass one: PERMISSION_DENIED otherwise, unless
-// `allowed_for_anyone` names it as "module:qualname". INVALID_ARGUMENT
-// names the field at fault (a relative path, a qualname that is not
-// reachable from its module, a module file that cannot be read). The
-// target's file_stamp records the module file as it is now.
-absl::StatusOr<std::shared_ptr<const PythonTarget>> ResolvePythonFunction(
-    const v1::PythonFunction& function, const CallerIdentity& caller,
-    const std::vector<std::string>& allowed_for_anyone = {});
+// Whether `caller` is known to run as the server's user (a UNIX-socket
+// caller with its uid): only such a caller's references run as given.
+bool RunsAsServerUser(const CallerIdentity& caller);
+
+// The callable registered in the config (`python = "module:function"`)
+// that `function` names by its module, qualname and kind; nullptr if none.
+const CallableDef* RegisteredPythonFunction(const Registry& registry,
+                                            const v1::PythonFunction& function);
 
 // The CallableDef that stands for a Python function in request checks: one
 // parameter of any type (its worker binds the function's own parameters).
 CallableDef PythonFunctionDef(const PythonTarget& target);
+
+// What a call's first request names: a registered callable by `callable`,
+// or a Python function by `function` (never both).
+class CallTarget {
+ public:
+  enum class Stamp {
+    // A registered Python callable's target records its module file as it
+    // is now (a call about to run).
+    kNow,
+    // It is left unresolved (a job: its runs stamp it when they start).
+    kLater,
+  };
+
+  // Resolves the target of a request. INVALID_ARGUMENT when both or an
+  // unknown callable are named. A function reference runs code as the
+  // server's user: from a caller that runs as it (RunsAsServerUser), it is
+  // checked and resolved by PythonTargetFrom(); from anyone else (TCP
+  // callers, other users) it is accepted only when it names a function
+  // registered in the config, and then runs as registered (the config's
+  // interpreter, file and path: the same as calling it by name), else
+  // PERMISSION_DENIED.
+  static absl::StatusOr<CallTarget> Resolve(const std::string& callable,
+                                            const v1::PythonFunction* function,
+                                            const Registry& registry, const CallerIdentity& caller,
+                                            Stamp stamp = Stamp::kNow);
+
+  CallTarget() = default;
+  CallTarget(CallTarget&&) = default;
+  CallTarget& operator=(CallTarget&&) = default;
+  CallTarget(const CallTarget&) = delete;
+  CallTarget& operator=(const CallTarget&) = delete;
+
+  // The definition requests are checked against: the registry's, or the
+  // stand-in of a function reference. Valid while this object (or the one
+  // it is moved to) is.
+  const CallableDef& def() const { return stand_in_ != nullptr ? *stand_in_ : *registered_; }
+  // What a Python call runs; null for any other callable (and for a
+  // registered Python callable resolved with Stamp::kLater).
+  const std::shared_ptr<const PythonTarget>& python() const { return python_; }
+  // A function reference that stands for the registered callable def():
+  // a request that keeps it (a job's) must name def() instead.
+  bool reference_to_registered() const { return reference_to_registered_; }
+
+ private:
+  const CallableDef* registered_ = nullptr;
+  std::unique_ptr<CallableDef> stand_in_;
+  std::shared_ptr<const PythonTarget> python_;
+  bool reference_to_registered_ = false;
+};
 
 }  // namespace pprocd
 

@@ -66,28 +66,12 @@ absl::StatusOr<std::vector<std::string>> StartReactor::LaterMessages() {
 }
 
 absl::Status StartReactor::Open() {
-  std::shared_ptr<const PythonTarget> python;
-  CallableDef python_def;
-  absl::StatusOr<const CallableDef*> def = &python_def;
-  if (request_.has_function()) {
-    if (!request_.callable().empty()) {
-      return absl::InvalidArgumentError(
-          "callable: name either a registered callable or a Python function, not both");
-    }
-    absl::StatusOr<std::shared_ptr<const PythonTarget>> target =
-        ResolvePythonFunction(request_.function(), caller_);
-    if (!target.ok()) return target.status();
-    python = *std::move(target);
-    python_def = PythonFunctionDef(*python);
-  } else {
-    def = FindCallable(*registry_, request_.callable());
-    if (!def.ok()) return def.status();
-    if ((*def)->python != nullptr) {
-      absl::StatusOr<std::shared_ptr<const PythonTarget>> target = StampedNow(*(*def)->python);
-      if (!target.ok()) return target.status();
-      python = *std::move(target);
-    }
-  }
+  absl::StatusOr<CallTarget> target = CallTarget::Resolve(
+      request_.callable(), request_.has_function() ? &request_.function() : nullptr, *registry_,
+      caller_);
+  if (!target.ok()) return target.status();
+  const CallableDef* def = &target->def();
+  std::shared_ptr<const PythonTarget> python = target->python();
   absl::Status status = ValidateOptions(request_.options());
   if (!status.ok()) return status;
   if (request_.has_message() || !request_.packed_messages().empty()) {
@@ -116,7 +100,7 @@ absl::Status StartReactor::Open() {
   } else {
     *arguments.Add() = request_.arguments();
   }
-  status = ValidateInputs(**def, arguments, 0);
+  status = ValidateInputs(*def, arguments, 0);
   if (!status.ok()) {
     // "inputs[0]: ..." reads better as the field the client set.
     std::string message(status.message());
@@ -135,7 +119,7 @@ absl::Status StartReactor::Open() {
   std::string json;
   AppendJson(arguments[0], &json);
   absl::StatusOr<uint64_t> id =
-      scheduler_->OpenChannelCall((*def)->name, options, std::move(json), sink_, python);
+      scheduler_->OpenChannelCall(def->name, options, std::move(json), sink_, python);
   if (!id.ok()) return id.status();
   opened_ = true;
   call_id_ = *id;

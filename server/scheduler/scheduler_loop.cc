@@ -991,6 +991,7 @@ void SchedulerLoop::Shutdown() {
   // every worker it has not reaped, and reap them: one message for all,
   // from the process that reaps.
   for (auto& [generation, template_process] : templates_) template_process->Stop();
+  python_spares_.clear();  // Each ends when its control socket closes.
   workers_.clear();
 }
 

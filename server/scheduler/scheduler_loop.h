@@ -101,7 +101,15 @@ class SchedulerLoop {
   // time; a changed module file starts a new one.
   // Binds a Python call to its pool's template, starting one if needed.
   void BindPythonPool(CallState& call);
-  void StartPythonTemplate(const std::string& key, const PythonTarget& target);
+  void StartPythonTemplate(const std::string& key, std::shared_ptr<const PythonTarget> target);
+  // A template process for `target` that has loaded the worker runtime and
+  // waits for its module: the spare of its SpareKey() when one is alive,
+  // else a new process. Then told its module.
+  absl::StatusOr<std::unique_ptr<TemplateProcess>> TemplateFor(const PythonTarget& target);
+  // Starts a spare for `target`'s interpreter and import path unless one
+  // is there (or kMaxPythonSpares are), so the next new module with them
+  // skips the interpreter's start and the runtime's import.
+  void KeepSpare(const PythonTarget& target);
   // The first event of a starting Python template: ready, or why not.
   void HandlePythonStart(uint64_t template_id, const std::string& key);
   void PythonTemplateFailed(const std::string& key, const absl::Status& why);
@@ -173,10 +181,23 @@ class SchedulerLoop {
     absl::Time start_deadline = absl::InfiniteFuture();
     std::vector<uint64_t> waiting;
     std::string display_name;
+    // The target of the template being started.
+    std::shared_ptr<const PythonTarget> starting_target;
   };
   std::map<std::string, PythonPool> python_pools_;
   // Each Python template's pool key.
   std::unordered_map<uint64_t, std::string> python_templates_;
+  // Spare Python templates by PythonTarget::SpareKey(): started after a
+  // pool's template with the same interpreter and import path is ready,
+  // they wait (not watched) for a module; one ends when the server closes
+  // its control socket. At most kMaxPythonSpares at once: a new one takes
+  // the place of the one started first.
+  struct PythonSpare {
+    std::unique_ptr<TemplateProcess> process;
+    uint64_t started = 0;  // The order in which spares were started.
+  };
+  std::map<std::string, PythonSpare> python_spares_;
+  uint64_t next_spare_sequence_ = 0;
   UniqueFd epoll_fd_;
   bool stopping_ = false;
   const absl::Time started_ = absl::Now();

@@ -15,6 +15,9 @@ namespace {
 constexpr absl::Duration kPythonStartTimeout = absl::Seconds(60);
 // How long a failed or abandoned template is given to exit before SIGKILL.
 constexpr absl::Duration kPythonStopGrace = absl::Milliseconds(200);
+// Spare templates kept at once (each an interpreter with the runtime
+// loaded, a few MiB).
+constexpr size_t kMaxPythonSpares = 2;
 
 }  // namespace
 
@@ -38,26 +41,70 @@ void SchedulerLoop::BindPythonPool(CallState& call) {
   pool.waiting.push_back(call.id);
   // A start of another stamp finishes first; its waiting calls then bind
   // again (BindPythonPool) and start this one.
-  if (pool.starting == 0) StartPythonTemplate(key, *call.python);
+  if (pool.starting == 0) StartPythonTemplate(key, call.python);
 }
 
-void SchedulerLoop::StartPythonTemplate(const std::string& key, const PythonTarget& target) {
-  absl::StatusOr<TemplateProcess> launched =
-      TemplateProcess::Launch(target.interpreter, target.TemplateArgv(getpid()));
+void SchedulerLoop::StartPythonTemplate(const std::string& key,
+                                        std::shared_ptr<const PythonTarget> target) {
   PythonPool& pool = python_pools_[key];
-  pool.display_name = target.DisplayName();
-  if (!launched.ok()) {
-    return PythonTemplateFailed(key, absl::InvalidArgumentError(absl::StrCat(
-                                         "function.interpreter: cannot start ", target.interpreter,
-                                         ": ", launched.status().message())));
-  }
+  pool.display_name = target->DisplayName();
+  absl::StatusOr<std::unique_ptr<TemplateProcess>> process = TemplateFor(*target);
+  if (!process.ok()) return PythonTemplateFailed(key, process.status());
   const uint64_t id = next_template_id_++;
-  templates_[id] = std::make_unique<TemplateProcess>(*std::move(launched));
+  templates_[id] = *std::move(process);
   python_templates_[id] = key;
   Watch(templates_[id]->control_fd(), Source::kTemplate, id, EPOLLIN);
   pool.starting = id;
-  pool.starting_stamp = target.file_stamp;
+  pool.starting_stamp = target->file_stamp;
+  pool.starting_target = std::move(target);
   pool.start_deadline = absl::Now() + kPythonStartTimeout;
+}
+
+absl::StatusOr<std::unique_ptr<TemplateProcess>> SchedulerLoop::TemplateFor(
+    const PythonTarget& target) {
+  const std::string module = target.ModuleDatagram();
+  auto spare = python_spares_.find(target.SpareKey());
+  if (spare != python_spares_.end()) {
+    std::unique_ptr<TemplateProcess> process = std::move(spare->second.process);
+    python_spares_.erase(spare);
+    // A spare that died meanwhile (its socket's peer is gone) is replaced
+    // by a new process below; one that dies after this reports it as a
+    // template that ended before it was ready.
+    if (process->SendDatagram(module).ok()) return process;
+  }
+  absl::StatusOr<TemplateProcess> launched =
+      TemplateProcess::Launch(target.interpreter, target.TemplateArgv(getpid()));
+  if (!launched.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("function.interpreter: cannot start ",
+                                                   target.interpreter, ": ",
+                                                   launched.status().message()));
+  }
+  auto process = std::make_unique<TemplateProcess>(*std::move(launched));
+  if (absl::Status sent = process->SendDatagram(module); !sent.ok()) {
+    return absl::InternalError(absl::StrCat("function: cannot reach the Python process for ",
+                                            target.DisplayName(), ": ", sent.message()));
+  }
+  return process;
+}
+
+void SchedulerLoop::KeepSpare(const PythonTarget& target) {
+  const std::string key = target.SpareKey();
+  if (python_spares_.count(key) > 0) return;
+  if (python_spares_.size() >= kMaxPythonSpares) {
+    // The spare of the interpreter and path used longest ago makes room.
+    auto oldest = python_spares_.begin();
+    for (auto spare = python_spares_.begin(); spare != python_spares_.end(); ++spare) {
+      if (spare->second.started < oldest->second.started) oldest = spare;
+    }
+    // It waits for its module: it ends as soon as its socket closes.
+    oldest->second.process->Stop(kPythonStopGrace);
+    python_spares_.erase(oldest);
+  }
+  absl::StatusOr<TemplateProcess> launched =
+      TemplateProcess::Launch(target.interpreter, target.TemplateArgv(getpid()));
+  if (!launched.ok()) return;  // The next new module starts its own.
+  python_spares_[key] = {std::make_unique<TemplateProcess>(*std::move(launched)),
+                         next_spare_sequence_++};
 }
 
 void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& key) {
@@ -81,6 +128,9 @@ void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& k
   pool.stamp = pool.starting_stamp;
   pool.starting = 0;
   pool.start_deadline = absl::InfiniteFuture();
+  // Now, not at the start: the spare's own start would have slowed this one.
+  if (pool.starting_target != nullptr) KeepSpare(*pool.starting_target);
+  pool.starting_target.reset();
   std::vector<uint64_t> waiting;
   waiting.swap(pool.waiting);
   for (const uint64_t id : waiting) {
@@ -113,6 +163,7 @@ void SchedulerLoop::PythonTemplateFailed(const std::string& key, const absl::Sta
     DropTemplate(pool.starting);
   }
   pool.starting = 0;
+  pool.starting_target.reset();
   pool.start_deadline = absl::InfiniteFuture();
   std::vector<uint64_t> waiting;
   waiting.swap(pool.waiting);

@@ -11,7 +11,6 @@ template also dies with the thread that started it (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import collections
-import json
 import os
 import pathlib
 import select
@@ -129,22 +128,28 @@ class Worker:
 
 class FakeServer:
     """Starts the template of ``module`` (its file ``module_file``) with
-    ``sys_path`` first on its import path."""
+    ``sys_path`` first on its import path; with an empty ``module``, a spare
+    that waits for name_module()."""
 
     def __init__(self, module: str, module_file: str, sys_path: Sequence[str],
                  stderr: Optional[int] = None) -> None:
         self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        spec = {"module": module, "module_file": module_file,
-                "sys_path": [*sys_path, str(SRC)], "server_pid": os.getpid()}
         with child:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _ON_FD3, str(child.fileno()), sys.executable, "-I", "-c",
-                 BOOTSTRAP, json.dumps(spec)],
+                 BOOTSTRAP, str(os.getpid()), *sys_path, str(SRC)],
                 pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stderr=stderr)
+        if module:
+            self.name_module(module, module_file)
         self.control.settimeout(EVENT_LIMIT_S)
         self._events: Deque[Tuple[wire_pb2.TemplateEvent, List[int]]] = collections.deque()
         self.workers: List[Worker] = []
         self._next_worker = 1
+
+    def name_module(self, module: str, module_file: str) -> None:
+        """Sends the template's first message: the module to import (a
+        FakeServer made with an empty ``module`` is a spare until then)."""
+        self.control.send(os.fsencode(module) + b"\0" + os.fsencode(module_file))
 
     def close(self) -> None:
         """Closes the control socket and waits for the template to end."""

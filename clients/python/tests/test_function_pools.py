@@ -14,6 +14,7 @@ import os
 import pathlib
 import sys
 import textwrap
+import time
 from typing import Any, Dict, List, Tuple
 
 import grpc
@@ -149,6 +150,38 @@ def test_fresh_items_each_get_a_process_forked_from_the_template(server, module)
     assert len({v[1] for v in values.values()}) == 6
 
 
+def _python_children(pid: int, path: str) -> set:
+    """The pids of ``pid``'s child processes whose command line names
+    ``path`` (a Python template's import path)."""
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as children:
+            for child in children.read().split():
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                        if os.fsencode(path) in cmdline.read().split(b"\0"):
+                            found.add(int(child))
+                except FileNotFoundError:
+                    pass
+    return found
+
+
+def test_a_new_module_imports_into_a_spare_started_ahead(server, module) -> None:
+    values, _ = run_map(server.address, reference(module, "who"), [0])
+    first_template = values[0][0]
+    # Once that template is ready, the server starts one more process of the
+    # same interpreter and import path, with no module yet.
+    deadline = time.monotonic() + 30
+    while not _python_children(server.process.pid, str(module.parent)) - {first_template}:
+        assert time.monotonic() < deadline, "no spare was started"
+        time.sleep(0.05)
+    ahead = _python_children(server.process.pid, str(module.parent)) - {first_template}
+    other = module.parent / "otherfuncs.py"
+    other.write_text(MODULE)
+    values, _ = run_map(server.address, reference(other, "who", module_name="otherfuncs"), [0])
+    assert values[0][0] in ahead, "the new module was imported by the spare"
+
+
 def test_a_changed_module_serves_new_calls_with_new_code(server, module) -> None:
     values, _ = run_map(server.address, reference(module, "version"), [0])
     assert values == {0: 1}
@@ -221,6 +254,39 @@ def test_a_tcp_caller_may_not_pass_a_function(module) -> None:
         # The same function over the UNIX socket, from the server's own user.
         values, _ = run_map(tcp_server.address, reference(module, "square"), [4])
         assert values == {0: 16}
+    finally:
+        tcp_server.stop()
+
+
+def test_a_tcp_caller_may_reference_a_function_registered_in_the_config(module, tmp_path) -> None:
+    import conftest
+    config = tmp_path / "registered.toml"
+    config.write_text(textwrap.dedent(f'''
+        [[callable]]
+        name = "registered_version"
+        python = "farmfuncs:version"
+        python_path = ["{module.parent}"]
+        interpreter = "{sys.executable}"
+    '''))
+    # The caller's own copy of the module differs: the registered one runs.
+    theirs = tmp_path / "theirs" / "farmfuncs.py"
+    theirs.parent.mkdir()
+    theirs.write_text(MODULE.replace("VERSION = 1", "VERSION = 2"))
+    tcp_server = conftest.ServerProcess(conftest.pprocd_binary(), workers=1,
+                                        extra_args=["--config", str(config),
+                                                    "--listen", "tcp:127.0.0.1:0"])
+    try:
+        tcp = [line.split()[3] for line in tcp_server.lines
+               if line.startswith("pprocd ready on tcp:")][0][len("tcp:"):]
+        values, _ = run_map(tcp, reference(theirs, "version"), [0, 0])
+        assert values == {0: 1, 1: 1}
+        job = stub(tcp).Submit(service_pb2.SubmitRequest(
+            function=reference(theirs, "version"), inputs=[struct_pb2.Value(number_value=0)]))
+        assert job.job.callable == "registered_version"
+        with pytest.raises(grpc.RpcError) as raised:
+            run_map(tcp, reference(theirs, "square"), [1])
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "farmfuncs:square is not one of them" in raised.value.details()
     finally:
         tcp_server.stop()
 

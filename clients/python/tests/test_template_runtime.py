@@ -180,6 +180,29 @@ def test_template_starts_quietly_and_imports_once(module_dir: pathlib.Path) -> N
     assert (module_dir / "imports.log").read_text() == f"{fake.process.pid}\n"
 
 
+def test_a_spare_imports_the_module_it_is_named_later(module_dir: pathlib.Path) -> None:
+    spare = FakeServer("", "", [str(module_dir)], stderr=subprocess.PIPE)
+    try:
+        # A module written after the spare started (its import caches
+        # must not hide it).
+        (module_dir / "later.py").write_text("def double(x):\n    return 2 * x\n")
+        spare.name_module("later", str(module_dir / "later.py"))
+        assert spare.started() == ""
+        assert spare.spawn().run("double", [21]) == [42]
+    finally:
+        spare.close()
+    assert spare.process.returncode == 0
+
+
+def test_a_spare_never_named_ends_quietly(module_dir: pathlib.Path) -> None:
+    spare = FakeServer("", "", [str(module_dir)], stderr=subprocess.PIPE)
+    spare.close()
+    assert spare.process.returncode == 0
+    assert spare.process.stderr is not None
+    assert spare.process.stderr.read() == b""
+    assert not (module_dir / "imports.log").exists(), "no module was imported"
+
+
 def test_import_error_names_the_module_and_the_exception(module_dir: pathlib.Path) -> None:
     with FakeServer("broken", str(module_dir / "broken.py"), [str(module_dir)]) as fake:
         error = fake.started()

@@ -6,7 +6,7 @@ input order), :class:`Queue` (results as they complete), :class:`Exchange`
 running callable), :class:`FarmExecutor` (concurrent.futures), and
 background jobs that outlive the client (:meth:`Farm.submit_job`,
 :class:`BackgroundCallable`, :class:`BackgroundQueue`,
-:class:`PersistentQueue`). Work runs
+:class:`PersistentQueue`); :mod:`pprocd.aio` is the same for asyncio. Work runs
 in the server's worker processes; values are JSON-shaped, never pickle:
 by default many items travel as one JSON array (the packed form),
 ``Farm(packed=False)`` sends one protobuf ``google.protobuf.Value`` each.
@@ -73,6 +73,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> "Any":
+    if name == "aio":  # the asyncio client, a subpackage
+        import importlib
+
+        return importlib.import_module(".aio", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pprocd' has no attribute {name!r}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Deque, Iterator, List, Optional, Union
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Iterator, List, Optional, Tuple,
+                    Union)
 
 import grpc
 from google.protobuf.struct_pb2 import Value
@@ -63,12 +64,7 @@ class Channel:
         self._cancelled = False
         self._call_cancelled = False
         self._watchers: List[_Watcher] = []
-        if isinstance(arguments, bytes):
-            first = service_pb2.StartRequest(options=options, packed_arguments=arguments,
-                                             **target_fields(name))
-        else:
-            first = service_pb2.StartRequest(arguments=arguments, options=options,
-                                             **target_fields(name))
+        first = start_request(name, arguments, options)
         self._call = farm._stub.Start(self._requests(first), wait_for_ready=False)
         self._reader = threading.Thread(target=self._read, daemon=True,
                                         name=f"pprocd-{self.callable}")
@@ -211,29 +207,19 @@ class Channel:
         try:
             for response in self._call:
                 received = True
-                if response.logs:
-                    records = logs_from_proto(response.logs, self.callable, None)
+                records, values, last = read_start_response(response, self.callable)
+                if records:
                     with self._cond:
                         self.logs.extend(records)
                     emit_logs(self._on_log, records)
-                if response.packed_messages:
-                    values = _packed.loads_values(response.packed_messages)
+                if values:
                     with self._cond:
                         self._inbox.extend(values)
                         self._cond.notify_all()
                     for _ in values:
                         self._notify(True)
-                event = response.WhichOneof("event")
-                if event == "message":
-                    with self._cond:
-                        self._inbox.append(from_value(response.message))
-                        self._cond.notify_all()
-                    self._notify(True)
-                elif event == "result":
-                    final = result_from_proto(response.result, self.callable, 0)
-                    final.last = True
-                    if not final.logs and response.logs:
-                        final.logs = logs_from_proto(response.logs, self.callable, None)
+                if last is not None:
+                    final = last
         except grpc.RpcError as error:
             if self._cancelled:
                 final = Result(self.callable, 0, error=ItemCancelled(
@@ -248,3 +234,42 @@ class Channel:
             self._final = final
             self._cond.notify_all()
         self._notify(final.error is not None)
+
+
+def start_request(name: Target, arguments: Union[Value, bytes],
+                  options: item_pb2.CallOptions) -> service_pb2.StartRequest:
+    """The first StartRequest of a channel: what runs, its arguments (a
+    Value, or in the packed form their JSON text) and options."""
+    if isinstance(arguments, bytes):
+        return service_pb2.StartRequest(options=options, packed_arguments=arguments,
+                                        **target_fields(name))
+    return service_pb2.StartRequest(arguments=arguments, options=options,
+                                    **target_fields(name))
+
+
+def message_request(values: List[Any], packed: bool) -> List[service_pb2.StartRequest]:
+    """The StartRequests that send ``values`` to a running callable: one
+    packed array, or one Value message each."""
+    if packed:
+        return [service_pb2.StartRequest(packed_messages=_packed.dumps(values))]
+    return [service_pb2.StartRequest(message=to_value(value)) for value in values]
+
+
+def read_start_response(response: service_pb2.StartResponse, callable_name: str
+                        ) -> Tuple[Tuple[LogRecord, ...], List[Any], Optional[Result]]:
+    """What one StartResponse brings: the log records, the values the
+    callable sent, and its final result (None until the last response)."""
+    records = logs_from_proto(response.logs, callable_name, None) if response.logs else ()
+    values: List[Any] = []
+    if response.packed_messages:
+        values = _packed.loads_values(response.packed_messages)
+    final: Optional[Result] = None
+    event = response.WhichOneof("event")
+    if event == "message":
+        values.append(from_value(response.message))
+    elif event == "result":
+        final = result_from_proto(response.result, callable_name, 0)
+        final.last = True
+        if not final.logs and records:
+            final.logs = records
+    return records, values, final

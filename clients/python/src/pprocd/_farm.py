@@ -12,15 +12,14 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List
 import grpc
 
 from ._address import locate_server
-from google.protobuf.struct_pb2 import Value
 
-from ._errors import (FarmError, InvalidItem, JobExists, JobNotFound, PermissionDenied,
-                      ServerUnavailable)
+from ._errors import FarmError
 from . import _packed
 from ._function_ref import FunctionRef, Target, as_target, target_fields
 from ._results import LogCallback, emit_logs, error_from_proto, logs_from_proto
 from ._signature import Signature
-from ._values import arguments_to_obj, arguments_to_value, from_value, to_value
+from ._inputs import InputChecks, call_error, make_options
+from ._values import from_value, to_value
 from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
 
 # What a call runs: a registered callable's name, or a module-level Python
@@ -50,51 +49,7 @@ PACKED_MAX_BYTES = 1 << 20
 # ``packed`` (e.g. to talk to a server that predates the packed form).
 PACKED_ENV = "PPROCD_PACKED"
 
-ITEM_STATS_MODES = {
-    None: item_pb2.ITEM_STATS_UNSPECIFIED,
-    "per_item": item_pb2.ITEM_STATS_PER_ITEM,
-    "per_chunk": item_pb2.ITEM_STATS_PER_CHUNK,
-    "none": item_pb2.ITEM_STATS_NONE,
-}
-# Text of gRPC statuses for a server that is not there at all.
-_UNREACHABLE_HINTS = ("failed to connect", "connection refused", "no such file",
-                      "connect failed", "dns resolution failed", "name resolution")
-
-
-def make_options(limit: Optional[int] = None, reuse: bool = True, timeout: Optional[float] = None,
-                 chunksize: int = 0, packed: bool = False,
-                 item_stats: Optional[str] = None) -> item_pb2.CallOptions:
-    """CallOptions from the Python-side names.
-
-    ``limit``: inputs of the call running at once (None or 0: the pool's
-    size). ``reuse``: True runs inputs in pooled, reused workers
-    (ISOLATION_POOLED); False gives each input a brand-new process
-    (ISOLATION_FRESH). ``timeout``: seconds per input (None: no timeout).
-    ``chunksize``: inputs per hop to a worker (0: automatic). ``packed``:
-    the packed form of items. ``item_stats``: which resource figures come
-    with successful results: ``"per_item"``, ``"per_chunk"`` (one summary per
-    block of results), ``"none"``, or None (the form's default: per item in
-    the Value form, per chunk in the packed form).
-    """
-    if item_stats not in ITEM_STATS_MODES:
-        raise ValueError(f"item_stats must be 'per_item', 'per_chunk', 'none' or None, "
-                         f"got {item_stats!r}")
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be positive or None, got {limit}")
-    if chunksize < 0:
-        raise ValueError(f"chunksize must be 0 (automatic) or positive, got {chunksize}")
-    timeout_ms = 0
-    if timeout is not None:
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive seconds or None, got {timeout}")
-        timeout_ms = max(1, round(timeout * 1000))
-    isolation = item_pb2.ISOLATION_POOLED if reuse else item_pb2.ISOLATION_FRESH
-    return item_pb2.CallOptions(limit=limit or 0, chunksize=chunksize, timeout_ms=timeout_ms,
-                                isolation=isolation, packed=packed,
-                                item_stats=ITEM_STATS_MODES[item_stats])
-
-
-class Farm:
+class Farm(InputChecks):
     """A connection to one pprocd server (pprocess's module, as an object).
 
     ``address``: see :func:`pprocd.resolve_address` (argument, else
@@ -163,29 +118,9 @@ class Farm:
 
     def _call_error(self, error: grpc.RpcError, received: bool = False,
                     callable_name: str = "", job: bool = False) -> FarmError:
-        """The FarmError for a failed RPC (see FarmError, ServerUnavailable).
-        ``job``: the RPC named a job, so NOT_FOUND is :class:`JobNotFound`."""
-        code = error.code() if hasattr(error, "code") else None
-        details = (error.details() if hasattr(error, "details") else "") or ""
-        if code == grpc.StatusCode.UNAVAILABLE:
-            lowered = details.lower()
-            if not received and any(hint in lowered for hint in _UNREACHABLE_HINTS):
-                return ServerUnavailable(
-                    f"cannot reach pprocd at {self.address}: is it running? "
-                    f"{self._no_server_hint}", code, details)
-            if received:
-                return FarmError(f"lost the connection to pprocd at {self.address}: {details}",
-                                 code, details)
-        name = code.name if code is not None else "UNKNOWN"
-        prefix = f"{callable_name}: " if callable_name else ""
-        cls = FarmError
-        if code == grpc.StatusCode.NOT_FOUND and job:
-            cls = JobNotFound
-        elif code == grpc.StatusCode.PERMISSION_DENIED:
-            cls = PermissionDenied
-        elif code == grpc.StatusCode.ALREADY_EXISTS:
-            cls = JobExists
-        return cls(f"{prefix}{name}: {details}", code, details)
+        """The FarmError for a failed RPC (see :func:`call_error`)."""
+        return call_error(error, self.address, self._no_server_hint, received, callable_name,
+                          job)
 
     def _unary(self, method: Any, request: Any, job: bool = False) -> Any:
         try:
@@ -208,6 +143,9 @@ class Farm:
                                                             service_pb2.GetStatusRequest())
         return status
 
+    def _known_signature(self, name: Target) -> Optional[Signature]:
+        return self.signature(name)
+
     def signature(self, name: Target) -> Optional[Signature]:
         """The parameters of callable ``name``, or None when the server has no
         such callable. Asked of the server once per farm (again only for a
@@ -226,80 +164,6 @@ class Farm:
             if name not in described:
                 self._unknown.add(name)
         return described.get(name)
-
-    def parameter_names(self, name: Target) -> Optional[List[str]]:
-        """The parameter names of callable ``name`` in order, or None when the
-        server has no such callable."""
-        found = self.signature(name)
-        return found.names if found is not None else None
-
-    def pack(self, name: Target, args: Sequence[Any], kwargs: Dict[str, Any],
-             index: Optional[int] = None) -> Value:
-        """The one input Value for calling ``name(*args, **kwargs)``, checked
-        against its parameters: raises :class:`InvalidItem` (with ``index``,
-        the input's position, if given) if it would not bind (the server
-        would refuse the whole call). Unchecked when the server cannot be
-        asked (the call itself will say why)."""
-        if isinstance(name, FunctionRef):
-            return to_value(name.call_item(args, kwargs))
-        value = arguments_to_value(name, args, kwargs, self.parameter_names)
-        self.check(name, value, index)
-        return value
-
-    def options(self, limit: Optional[int] = None, reuse: bool = True,
-                timeout: Optional[float] = None, chunksize: int = 0,
-                packed: Optional[bool] = None,
-                item_stats: Optional[str] = None) -> item_pb2.CallOptions:
-        """:func:`make_options` with this farm's defaults for ``packed`` and
-        ``item_stats`` (None: the farm's)."""
-        return make_options(limit, reuse, timeout, chunksize,
-                            self.packed if packed is None else bool(packed),
-                            self.item_stats if item_stats is None else item_stats)
-
-    def pack_obj(self, name: Target, args: Sequence[Any], kwargs: Dict[str, Any],
-                 index: Optional[int] = None) -> Any:
-        """Like :meth:`pack`, as the plain value the packed form sends."""
-        if isinstance(name, FunctionRef):
-            return name.call_item(args, kwargs)
-        obj = arguments_to_obj(name, args, kwargs, self.parameter_names)
-        self.check_objs(name, (obj,), index)
-        return obj
-
-    def encode(self, name: Target, args: Sequence[Any], kwargs: Dict[str, Any],
-               index: Optional[int] = None) -> bytes:
-        """The one input of ``name(*args, **kwargs)`` as JSON (the packed
-        form), checked as by :meth:`pack`; TypeError for a value that is not
-        JSON-shaped."""
-        return _packed.dumps(self.pack_obj(name, args, kwargs, index))
-
-    def check_objs(self, name: Target, items: Sequence[Any],
-                   first_index: Optional[int] = 0) -> None:
-        """Raises :class:`InvalidItem` for the first of ``items`` (plain
-        values, the packed form's inputs numbered from ``first_index``) that
-        does not bind to callable ``name``'s parameters."""
-        try:
-            found = self.signature(name)
-        except FarmError:
-            return
-        if found is None or found.binds_anything:
-            return
-        problem = found.first_problem(items)
-        if problem is not None:
-            position, reason = problem
-            index = None if first_index is None else first_index + position
-            raise InvalidItem(reason, callable=str(name), index=index)
-
-    def check(self, name: Target, value: Value, index: Optional[int] = None) -> None:
-        """Raises :class:`InvalidItem` if ``value`` does not bind to callable
-        ``name``'s parameters (see :meth:`pack`)."""
-        try:
-            found = self.signature(name)
-        except FarmError:
-            return
-        if found is not None:
-            problem = found.check(value)
-            if problem:
-                raise InvalidItem(problem, callable=str(name), index=index)
 
     # pprocess vocabulary ---------------------------------------------------
 

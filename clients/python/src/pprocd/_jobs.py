@@ -22,13 +22,14 @@ import grpc
 
 from ._errors import (FarmError, ItemError, JobCancelled, JobError, JobFailed, JobInterrupted)
 from . import _packed
-from ._function_ref import FunctionRef, as_target, target_fields
+from ._function_ref import FunctionRef, Target, as_target, target_fields
 from ._results import Result, result_from_proto, stats_from_proto
 from ._values import to_value
 from .v1 import service_pb2
 
 if TYPE_CHECKING:
     from ._farm import Farm
+    from ._inputs import InputChecks
 
 
 class JobState(str, enum.Enum):
@@ -231,10 +232,8 @@ class ReconnectCall:
         self._cancelled = False
         self._callables: Dict[str, str] = dict(callables or {})
         self._timeout = timeout
-        request = service_pb2.ReconnectRequest(jobs=list(jobs), after_seq=after_seq,
-                                               after_seq_by_job=after_seq_by_job or {},
-                                               max_outputs_per_message=OUTPUTS_PER_MESSAGE,
-                                               packed=farm.packed if packed is None else packed)
+        request = reconnect_request(jobs, after_seq, after_seq_by_job,
+                                    farm.packed if packed is None else packed)
         self._call = farm._stub.Reconnect(request, timeout=timeout, wait_for_ready=False)
 
     def cancel(self) -> None:
@@ -430,7 +429,30 @@ def submit_job(farm: "Farm", callable: Any, inputs: Iterable[Any], *, ordered: b
     """:meth:`Farm.submit_job`. ``built``: the inputs are a Python function's
     items already (see FunctionRef.call_item), not its arguments."""
     target = as_target(callable)
-    options = farm.options(limit, reuse, timeout, chunksize, packed)
+    request = submit_request(farm, target, inputs, ordered=ordered, name=name,
+                             idempotency_key=idempotency_key, retries=retries,
+                             retry_backoff=retry_backoff, socket_path=socket_path, limit=limit,
+                             reuse=reuse, timeout=timeout, chunksize=chunksize, packed=packed,
+                             built=built)
+    try:
+        response = farm._stub.Submit(request, timeout=30.0, wait_for_ready=False)
+    except grpc.RpcError as error:
+        raise farm._call_error(error, callable_name=str(target)) from None
+    return Job(farm, JobStatus.from_proto(response.job))
+
+
+def submit_request(checks: "InputChecks", target: Target, inputs: Iterable[Any], *,
+                   ordered: bool = False, name: Optional[str] = None,
+                   idempotency_key: Optional[str] = None, retries: int = 0,
+                   retry_backoff: Optional[float] = None, socket_path: Optional[str] = None,
+                   limit: Optional[int] = None, reuse: bool = True,
+                   timeout: Optional[float] = None, chunksize: int = 0,
+                   packed: Optional[bool] = None,
+                   built: bool = False) -> service_pb2.SubmitRequest:
+    """The SubmitRequest of :func:`submit_job`, its inputs checked by
+    ``checks`` (a Farm of either kind); raises :class:`InvalidItem`,
+    TypeError or ValueError for what the server would refuse."""
+    options = checks.options(limit, reuse, timeout, chunksize, packed)
     if isinstance(inputs, (str, bytes)):
         raise TypeError("inputs is an iterable of inputs, one per invocation, not a string")
     if isinstance(target, FunctionRef) and not built:  # each element is the one argument
@@ -439,13 +461,13 @@ def submit_job(farm: "Farm", callable: Any, inputs: Iterable[Any], *, ordered: b
     packed_inputs = b""
     if options.packed:
         values = list(inputs)
-        farm.check_objs(target, values, 0)
+        checks.check_objs(target, values, 0)
         if values:
             packed_inputs = _packed.dumps(values)
     else:
         for index, item in enumerate(inputs):
             value = to_value(item)
-            farm.check(target, value, index)
+            checks.check(target, value, index)
             values.append(value)
     if not values:
         raise ValueError("a job needs at least one input")
@@ -464,23 +486,36 @@ def submit_job(farm: "Farm", callable: Any, inputs: Iterable[Any], *, ordered: b
         request.packed_inputs = packed_inputs
     else:
         request.inputs.extend(values)
-    try:
-        response = farm._stub.Submit(request, timeout=30.0, wait_for_ready=False)
-    except grpc.RpcError as error:
-        raise farm._call_error(error, callable_name=str(target)) from None
-    return Job(farm, JobStatus.from_proto(response.job))
+    return request
+
+
+def list_jobs_request(state: Union[JobState, str, None], name: Optional[str], page_size: int,
+                      page_token: str) -> service_pb2.ListJobsRequest:
+    """One page's ListJobsRequest of :meth:`Farm.jobs`."""
+    wanted = "JOB_STATE_UNSPECIFIED"
+    if state is not None:
+        wanted = "JOB_STATE_" + JobState(str(state).upper()).value
+    return service_pb2.ListJobsRequest(state=wanted, name=name or "", page_size=page_size,
+                                       page_token=page_token)
+
+
+def reconnect_request(jobs: Iterable[str] = (), after_seq: int = 0,
+                      after_seq_by_job: Optional[Dict[str, int]] = None,
+                      packed: bool = True) -> service_pb2.ReconnectRequest:
+    """A ReconnectRequest of the outputs after ``after_seq`` (per job:
+    ``after_seq_by_job``) of ``jobs``."""
+    return service_pb2.ReconnectRequest(jobs=list(jobs), after_seq=after_seq,
+                                        after_seq_by_job=after_seq_by_job or {},
+                                        max_outputs_per_message=OUTPUTS_PER_MESSAGE,
+                                        packed=packed)
 
 
 def list_jobs(farm: "Farm", state: Union[JobState, str, None], name: Optional[str],
               page_size: int) -> Iterator[Job]:
     """:meth:`Farm.jobs`."""
-    wanted = "JOB_STATE_UNSPECIFIED"
-    if state is not None:
-        wanted = "JOB_STATE_" + JobState(str(state).upper()).value
     token = ""
     while True:
-        request = service_pb2.ListJobsRequest(state=wanted, name=name or "",
-                                              page_size=page_size, page_token=token)
+        request = list_jobs_request(state, name, page_size, token)
         response = farm._unary(farm._stub.ListJobs, request)
         for job in response.jobs:
             yield Job(farm, JobStatus.from_proto(job))

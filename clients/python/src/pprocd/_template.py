@@ -4,12 +4,14 @@ module, and the workers it forks.
 The server starts it for a Python function reference (PythonFunction in the
 contract) as::
 
-    [interpreter, "-I", "-c", BOOTSTRAP, SPEC_JSON]
+    [interpreter, "-I", "-c", BOOTSTRAP, SERVER_PID, *SYS_PATH]
 
 with its control socket (AF_UNIX, SOCK_SEQPACKET) as descriptor 3, the
 server's environment, working directory, stdout and stderr, and /dev/null as
-stdin. SPEC_JSON is ``{"module": ..., "module_file": ..., "sys_path": [...],
-"server_pid": ...}``. The template imports the module once, says whether it
+stdin. It loads this runtime, then waits for the first datagram of the
+control socket: ``MODULE \0 MODULE_FILE`` (the server may start a template
+ahead, as a spare, and name its module later; the end of the socket before
+that ends it quietly). The template imports the module once, says whether it
 could (TemplateEvent.started), then forks workers on request, each a copy of
 the template that shares the module's memory copy-on-write. It speaks the
 protocol of the server's own template (proto/pprocd/wire/v1/wire.proto:
@@ -44,17 +46,19 @@ from . import _wire
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, NoReturn, Optional
+    from typing import Any, Dict, List, NoReturn, Optional
 
 # The command line the server runs (the server has a copy of this text:
 # change both together). It puts the client's import path first, so that
 # this package and the function's module import as in the client.
-BOOTSTRAP = ("import sys,json;s=json.loads(sys.argv[1]);sys.path[:0]=s['sys_path'];"
-             "from pprocd._template import main;main(s)")
+BOOTSTRAP = ("import sys;sys.path[:0]=sys.argv[2:];"
+             "from pprocd._template import main;main(int(sys.argv[1]))")
 
 CONTROL_FD = 3
 # Requests are a few bytes; a datagram is read whole or not at all.
 _MAX_CONTROL_MESSAGE = 4096
+# The module's name and file (a path is at most PATH_MAX).
+_MAX_MODULE_MESSAGE = 8192
 _PR_SET_PDEATHSIG = 1
 # Exit status of a worker whose own runtime failed (as the C++ worker's).
 _EXIT_PROTOCOL_ERROR = 70
@@ -103,17 +107,26 @@ def import_module(name: str, module_file: str) -> types.ModuleType:
     return module
 
 
-def main(spec: Mapping[str, Any]) -> NoReturn:
-    """Runs the template for ``spec`` (see the module doc); never returns."""
-    die_with_parent(int(spec["server_pid"]))
+def main(server_pid: int) -> NoReturn:
+    """Runs the template (see the module doc); never returns."""
+    die_with_parent(server_pid)
     fcntl.fcntl(CONTROL_FD, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
     control = socket.socket(fileno=CONTROL_FD)
     # The runtime first: a failure to load it is the template's, not the
     # module's.
     from ._worker_session import WorkerSession
 
-    name = str(spec["module"])
-    module_file = str(spec.get("module_file", ""))
+    try:
+        named = control.recv(_MAX_MODULE_MESSAGE)
+    except OSError:
+        os._exit(1)
+    if not named:
+        os._exit(0)  # A spare the server no longer needs.
+    name_bytes, _, file_bytes = named.partition(b"\0")
+    name = os.fsdecode(name_bytes)
+    module_file = os.fsdecode(file_bytes)
+    # Files written since the runtime was loaded (a spare waits long).
+    importlib.invalidate_caches()
     error = ""
     module: Optional[types.ModuleType] = None
     try:
