@@ -303,16 +303,14 @@ def outcome_error(status: JobStatus, results: Iterable[Result]) -> Optional[JobE
     return error
 
 
-class Job:
-    """A handle on one background job (:meth:`Farm.submit_job`,
-    :meth:`Farm.job`, :meth:`Farm.jobs`), in the manner of a
-    ``concurrent.futures.Future`` whose work outlives the process.
+class JobView:
+    """What a handle on one job knows without asking the server: ``status``,
+    the job as last seen, and the properties that read it. The base of
+    :class:`Job` and of ``pprocd.aio.Job``."""
 
-    ``status`` is the job as last seen (``state`` and the other properties
-    read it without asking the server); ``refresh()`` asks again.
-    """
+    _SHOWN_AS = "pprocd.Job"
 
-    def __init__(self, farm: "Farm", status: JobStatus) -> None:
+    def __init__(self, farm: Any, status: JobStatus) -> None:
         self.farm = farm
         """The farm (server) the job is on."""
         self._status = status
@@ -320,7 +318,7 @@ class Job:
 
     def __repr__(self) -> str:
         name = f" {self.name!r}" if self.name else ""
-        return f"<pprocd.Job {self.id}{name} {self.state.value}>"
+        return f"<{self._SHOWN_AS} {self.id}{name} {self.state.value}>"
 
     @property
     def status(self) -> JobStatus:
@@ -341,6 +339,18 @@ class Job:
     def state(self) -> JobState:
         """The state as last seen; :meth:`refresh` asks the server."""
         return self._status.state
+
+
+class Job(JobView):
+    """A handle on one background job (:meth:`Farm.submit_job`,
+    :meth:`Farm.job`, :meth:`Farm.jobs`), in the manner of a
+    ``concurrent.futures.Future`` whose work outlives the process.
+
+    ``status`` is the job as last seen (``state`` and the other properties
+    read it without asking the server); ``refresh()`` asks again.
+    """
+
+    farm: "Farm"
 
     def refresh(self) -> JobStatus:
         """Asks the server for the job now (GetJob) and returns it."""

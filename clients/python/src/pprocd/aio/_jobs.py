@@ -11,49 +11,22 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, List, Optional, Tupl
 import grpc
 
 from .._errors import FarmError, JobError
-from .._jobs import (JobEvent, JobState, JobStatus, JobUpdate, _Attempt, events_from_proto,
-                     outcome_error, reconnect_request)
+from .._jobs import (JobEvent, JobState, JobStatus, JobUpdate, JobView, _Attempt,
+                     events_from_proto, outcome_error, reconnect_request)
 from ..v1 import service_pb2
 
 if TYPE_CHECKING:
     from ._farm import Farm
 
 
-class Job:
+class Job(JobView):
     """A handle on one background job (:meth:`Farm.submit_job`,
     :meth:`Farm.job`, :meth:`Farm.jobs`), as :class:`pprocd.Job` with its
     waits awaited. ``status`` is the job as last seen; ``await refresh()``
     asks again."""
 
-    def __init__(self, farm: "Farm", status: JobStatus) -> None:
-        self.farm = farm
-        """The farm (server) the job is on."""
-        self._status = status
-        self._outcome: Optional[Tuple[List[Any], Optional[JobError]]] = None
-
-    def __repr__(self) -> str:
-        name = f" {self.name!r}" if self.name else ""
-        return f"<pprocd.aio.Job {self.id}{name} {self.state.value}>"
-
-    @property
-    def status(self) -> JobStatus:
-        """The job as last seen (at submit, refresh(), or in watch())."""
-        return self._status
-
-    @property
-    def id(self) -> str:
-        """The job's id (16 hex characters)."""
-        return self._status.id
-
-    @property
-    def name(self) -> str:
-        """The job's name, or empty."""
-        return self._status.name
-
-    @property
-    def state(self) -> JobState:
-        """The state as last seen; :meth:`refresh` asks the server."""
-        return self._status.state
+    _SHOWN_AS = "pprocd.aio.Job"
+    farm: "Farm"
 
     async def refresh(self) -> JobStatus:
         """Asks the server for the job now (GetJob) and returns it."""
