@@ -103,7 +103,10 @@ void LogItemFailure(const std::string& callable, uint64_t call_id, const v1::Ite
 }
 
 void LogRespawn(const std::string& reason, pid_t pid, int exit_code, int signal_number) {
-  const LogLevel level = reason == "max_tasks" ? LogLevel::kDebug : LogLevel::kInfo;
+  // A worker replaced by design (its task budget spent, or killed because
+  // its caller cancelled the item) is routine: debug, like cancelled items.
+  const LogLevel level =
+      reason == "max_tasks" || reason == "cancelled" ? LogLevel::kDebug : LogLevel::kInfo;
   if (!LogEnabled(level) || !Respawns().Allow(MonotonicUs())) return;
   if (signal_number != 0) {
     Log(level, "worker respawned",

@@ -28,7 +28,7 @@ void LogItemFailure(const std::string& callable, uint64_t call_id, const v1::Ite
 // Pooled worker `pid` is replaced, for `reason` ("crashed", "timed_out",
 // "cancelled", "max_tasks"), having exited with `exit_code` or been killed
 // by `signal_number` (0: not by a signal). Replacements after max_tasks
-// are routine and logged at debug level.
+// or a cancel are routine and logged at debug level.
 void LogRespawn(const std::string& reason, pid_t pid, int exit_code, int signal_number);
 
 // Logs the counts of events suppressed in a second that has ended by
