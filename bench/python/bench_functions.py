@@ -49,7 +49,7 @@ import tempfile
 import textwrap
 import time
 
-from common import bench_line, import_client, median, on_sigterm_kill_children
+from common import bench_line, import_client, median, on_sigterm_kill_children, proc_stat
 
 import bench_work
 
@@ -102,26 +102,13 @@ def fresh_row(farm, args):
     return ok
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid):
-    """(ppid, CPU s of the process and of its reaped children), or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[1]), sum(int(x) for x in fields[11:15]) / _TICK
-
-
 def cpu_now(server_pid):
     """(this process, the server's main process, the server's descendants)
     CPU seconds so far; reaped children count in their parent's."""
     procs = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
-            st = _stat(int(name))
+            st = proc_stat(int(name), reaped_children=True)
             if st is not None:
                 procs[int(name)] = st
     tree, grew = {server_pid}, True

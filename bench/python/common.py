@@ -66,20 +66,23 @@ def fork_context():
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid):
-    """(ppid, CPU seconds of the process itself) from /proc/PID/stat, or None."""
+def proc_stat(pid, reaped_children=False):
+    """(ppid, CPU seconds of the process itself, plus those of its reaped
+    children with ``reaped_children``) from /proc/PID/stat, or None."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    # After the command: state ppid ... utime (12th) stime (13th).
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+    # After the command: state ppid ... utime (12th) stime (13th), then the
+    # reaped children's cutime and cstime.
+    last = 15 if reaped_children else 13
+    return int(fields[1]), sum(int(x) for x in fields[11:last]) / _TICK
 
 
 def process_cpu_s(pid):
     """CPU seconds used so far by process pid alone (all its threads), or -1."""
-    s = _stat(pid)
+    s = proc_stat(pid)
     return -1.0 if s is None else s[1]
 
 
@@ -88,7 +91,7 @@ def tree_cpu_s(root):
     procs = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
-            s = _stat(int(name))
+            s = proc_stat(int(name))
             if s is not None:
                 procs[int(name)] = s
     if root not in procs:
