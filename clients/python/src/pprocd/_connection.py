@@ -28,11 +28,10 @@ import grpc
 
 from ._address import locate_server
 from ._errors import FarmError
-from ._function_ref import FunctionRef
+from ._function_ref import FunctionRef, Target
 from ._inputs import InputChecks, call_error, make_options
 from ._results import LogCallback
 from ._signature import Signature
-from ._function_ref import Target
 from .v1 import callable_pb2, service_pb2, service_pb2_grpc
 
 # What a call runs: a registered callable's name, or a module-level Python

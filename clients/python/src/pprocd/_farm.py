@@ -1,4 +1,10 @@
-"""Farm: a connection to one pprocd server, and the module's default farm."""
+"""Farm: a connection to one pprocd server, and the module's default farm.
+
+The facade of the client: :class:`Farm` extends the connection layer
+(:class:`_connection.Connection`) with pmap and the constructors of every
+feature (Map, Queue, Exchange, channels, jobs, the executor), which it
+imports here; no feature imports this module (see docs/ARCHITECTURE.md).
+"""
 
 from __future__ import annotations
 
