@@ -21,10 +21,10 @@ from ._results import (LogCallback, LogRecord, Stats, emit_logs, error_from_prot
                        logs_from_proto, stats_from_proto)
 from ._stream import ItemStream, RawResult
 from ._values import from_value
+from .v1 import item_pb2
 
 if TYPE_CHECKING:
     from ._farm import Farm
-from .v1 import item_pb2
 
 
 class FarmFuture(concurrent.futures.Future):  # type: ignore[type-arg]
