@@ -51,6 +51,8 @@
 #include "server/pidfile.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/worker_slot.h"
+#include "server/settings/settings_cli.h"
+#include "server/settings/settings_table.h"
 #include "worker/base/process_title.h"
 #include "worker/base/status_macros.h"
 #include "worker/builtins.h"
@@ -68,27 +70,9 @@ constexpr char kServeAsTemplate[] = "--serve-as-template";
 // How long a reload waits for the new template to load its callables.
 constexpr absl::Duration kReloadTimeout = absl::Seconds(60);
 
-struct Flags {
-  // Empty until defaulted: DefaultListenAddress(), DefaultStateDir().
-  std::vector<std::string> listen;
-  std::string state_dir;
-  uint32_t workers = 0;
-  uint64_t max_queued_items = 1000000;
-  uint64_t call_window_items = 16384;
-  uint32_t grace_ms = 5000;
-  uint32_t max_message_bytes = 16u << 20;
-  uint64_t max_tasks_per_worker = 0;
-  std::vector<std::string> plugins;
-  // Mode of the server's UNIX socket files (who may connect).
-  mode_t socket_mode = 0600;
-  uint32_t keep_jobs_hours = 24 * 7;
-  uint32_t max_store_mib = 1024;
-  std::string admin_group;
-  // --http HOST:PORT: metrics and the dashboard ("" = off).
-  std::string http;
-  // --log-format, --log-level (base/log/log.h).
-  std::string log_format = "text";
-  std::string log_level = "info";
+// The settings (server/settings/settings_table.h) and the config file they
+// may come from.
+struct Flags : ServerSettings {
   // --config: the file the values above may come from ("" = none).
   std::string config_path;
 };
@@ -110,28 +94,6 @@ int Fail(const std::string& message) {
     std::fprintf(stderr, "pprocd: %s\n", message.c_str());
   }
   return 1;
-}
-
-// Takes each value `config` sets into `flags`, unless its flag was given on
-// the command line: an explicit flag wins over the file.
-void ApplyConfig(const ServerConfig& config, const CLI::App& app, Flags* flags) {
-  const auto take = [&app](const char* flag, const auto& value, auto* into) {
-    if (value.has_value() && app.count(flag) == 0) *into = *value;
-  };
-  take("--listen", config.listen, &flags->listen);
-  take("--state-dir", config.state_dir, &flags->state_dir);
-  take("--workers", config.workers, &flags->workers);
-  take("--max-queued-items", config.max_queued_items, &flags->max_queued_items);
-  take("--call-window", config.call_window, &flags->call_window_items);
-  take("--max-tasks-per-worker", config.max_tasks_per_worker, &flags->max_tasks_per_worker);
-  take("--plugin", config.plugins, &flags->plugins);
-  take("--grace-ms", config.grace_ms, &flags->grace_ms);
-  take("--max-message-bytes", config.max_message_bytes, &flags->max_message_bytes);
-  take("--keep-jobs-hours", config.keep_jobs_hours, &flags->keep_jobs_hours);
-  take("--max-store-mib", config.max_store_mib, &flags->max_store_mib);
-  take("--admin-group", config.admin_group, &flags->admin_group);
-  take("--log-format", config.log_format, &flags->log_format);
-  take("--log-level", config.log_level, &flags->log_level);
 }
 
 // Sets the process's log as `flags` ask (both checked when parsed).
@@ -214,24 +176,7 @@ int CheckConfig(const std::string& path) {
   }
   for (const ConfigError& error : errors) std::fprintf(stderr, "%s\n", error.ToString().c_str());
   if (!errors.empty()) return 1;
-  std::vector<std::string> settings;
-  const auto note = [&settings](const char* key, bool set) {
-    if (set) settings.push_back(key);
-  };
-  note("listen", config.listen.has_value());
-  note("workers", config.workers.has_value());
-  note("state_dir", config.state_dir.has_value());
-  note("max_queued_items", config.max_queued_items.has_value());
-  note("call_window", config.call_window.has_value());
-  note("max_tasks_per_worker", config.max_tasks_per_worker.has_value());
-  note("grace_ms", config.grace_ms.has_value());
-  note("max_message_bytes", config.max_message_bytes.has_value());
-  note("plugins", config.plugins.has_value());
-  note("keep_jobs_hours", config.keep_jobs_hours.has_value());
-  note("max_store_mib", config.max_store_mib.has_value());
-  note("admin_group", config.admin_group.has_value());
-  note("log_format", config.log_format.has_value());
-  note("log_level", config.log_level.has_value());
+  const std::vector<std::string> settings = KeysSet(config);
   std::vector<std::string> names;
   for (const CommandSpec& spec : config.commands) names.push_back(spec.name);
   std::printf("%s: ok (server: %s; callables: %s)\n", path.c_str(),
@@ -588,72 +533,7 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
   Flags& flags = settings.flags;
   CLI::App app{"pprocd: a pool of worker processes serving registered callables over gRPC"};
   app.set_version_flag("--version", absl::StrCat("pprocd ", kVersion));
-  app.add_option("--listen", flags.listen,
-                 "Address to serve on, repeatable: unix:PATH or tcp:HOST:PORT (port 0 picks a "
-                 "free port). Default: $PPROCD_ADDRESS, else the per-user socket "
-                 "$XDG_RUNTIME_DIR/pprocd/pprocd.sock (/tmp/pprocd-UID/pprocd.sock when "
-                 "XDG_RUNTIME_DIR is unset), where every client looks")
-      ->take_all();
-  app.add_option("--state-dir", flags.state_dir,
-                 "Directory for the server's state (default $XDG_STATE_HOME/pprocd, else "
-                 "~/.local/state/pprocd)");
-  app.add_option("--workers", flags.workers, "Pooled worker processes (default: CPU count)");
-  app.add_option("--max-queued-items", flags.max_queued_items,
-                 "Inputs waiting for a worker, over all calls, before RESOURCE_EXHAUSTED")
-      ->capture_default_str();
-  app.add_option("--call-window", flags.call_window_items,
-                 "Per call: inputs and unsent results held at most (flow control)")
-      ->capture_default_str()
-      ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 30));
-  app.add_option("--max-tasks-per-worker", flags.max_tasks_per_worker,
-                 "Replace a pooled worker after it has run this many items (0 = never)")
-      ->capture_default_str();
-  app.add_option("--plugin", flags.plugins,
-                 "Shared library of callables written with pprocd/callable.h, repeatable; "
-                 "loaded at start (a plugin that fails to load stops the server)");
-  app.add_option("--grace-ms", flags.grace_ms,
-                 "On SIGTERM/SIGINT: how long running calls may finish before they are cancelled")
-      ->capture_default_str();
-  app.add_option("--max-message-bytes", flags.max_message_bytes,
-                 "Largest request or response message")
-      ->capture_default_str()
-      ->check(CLI::Range(uint32_t{4096}, uint32_t{1} << 30));
-  app.add_option_function<std::string>(
-         "--socket-mode",
-         [&flags](const std::string& text) {
-           flags.socket_mode = static_cast<mode_t>(std::stoul(text, nullptr, 8));
-         },
-         "Mode of the UNIX socket files, in octal (default 0600: only the server's user; "
-         "0666 lets every user connect, each seeing only their own jobs)")
-      ->check([](const std::string& text) {
-        const bool octal = !text.empty() && text.size() <= 4 &&
-                           text.find_first_not_of("01234567") == std::string::npos;
-        return octal ? std::string() : std::string("an octal mode such as 0600 or 0666");
-      });
-  app.add_option("--keep-jobs-hours", flags.keep_jobs_hours,
-                 "Background jobs that ended are deleted after this many hours")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 24u * 3650u));
-  app.add_option("--max-store-mib", flags.max_store_mib,
-                 "Cap of the job store (STATE_DIR/jobs.db); a Submit past it is "
-                 "RESOURCE_EXHAUSTED")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 1u << 20));
-  app.add_option("--http", flags.http,
-                 "Serve /metrics (Prometheus) and a live dashboard over HTTP on HOST:PORT, such "
-                 "as 127.0.0.1:9464 (port 0 picks one); off by default. Whoever can connect "
-                 "sees every user's calls and jobs")
-      ->type_name("HOST:PORT");
-  app.add_option("--admin-group", flags.admin_group,
-                 "Group whose members (with root) may see and act on every user's jobs");
-  app.add_option("--log-format", flags.log_format,
-                 "The log on stderr: text (logfmt: time level=... msg=... key=value) or json "
-                 "(one object per line)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_option("--log-level", flags.log_level, "Lowest level logged: debug, info, warn or error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  AddSettingOptions(&app, &flags);
   CLI::Option* config_option =
       app.add_option("--config", flags.config_path,
                      "TOML file of server settings and command callables (README: Configuration "
@@ -676,7 +556,9 @@ absl::StatusOr<Settings> ParseSettings(int argc, char** argv, bool quiet) {
     absl::StatusOr<ServerConfig> loaded = LoadConfig(flags.config_path);
     if (!loaded.ok()) return loaded.status();
     settings.config = *std::move(loaded);
-    ApplyConfig(settings.config, app, &flags);
+    MergeFileSettings(
+        settings.config,
+        [&app](const Setting& setting) { return GivenOnCommandLine(app, setting); }, &flags);
   }
   // Also on a reload: the config file's log settings take effect then.
   ConfigureLogFrom(flags);
