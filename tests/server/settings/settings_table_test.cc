@@ -176,6 +176,21 @@ TEST(SettingsTableTest, AFlagOnTheCommandLineOverridesTheFile) {
   EXPECT_EQ(settings.call_window_items, 16384u) << "neither: the default";
 }
 
+TEST(SettingsTableTest, RepeatableFlagsKeepEveryValue) {
+  ServerSettings settings;
+  CLI::App app;
+  AddSettingOptions(&app, &settings);
+  std::vector<std::string> args = {"pprocd",  "--listen",      "unix:a", "--listen",
+                                   "tcp:b:0", "--plugin",      "x.so",   "--plugin",
+                                   "y.so",    "--socket-mode", "0666"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(settings.listen, (std::vector<std::string>{"unix:a", "tcp:b:0"}));
+  EXPECT_EQ(settings.plugins, (std::vector<std::string>{"x.so", "y.so"}));
+  EXPECT_EQ(settings.socket_mode, 0666u);
+}
+
 TEST(SettingsTableTest, TheSummaryNamesTheKeysTheFileSetsInTableOrder) {
   ServerConfig file;
   ASSERT_TRUE(ParseConfig("[server]\nlog_level = \"warn\"\nstate_dir = \"var\"\nworkers = 2\n"
