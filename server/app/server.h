@@ -25,11 +25,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/config/config.h"
 #include "server/settings/server_settings.h"
 #include "worker/registry.h"
