@@ -110,11 +110,11 @@ class CurrentRegistry {
   explicit CurrentRegistry(std::shared_ptr<const Registry> registry)
       : registry_(std::move(registry)) {}
 
-  std::shared_ptr<const Registry> Current() const {
+  std::shared_ptr<const Registry> Current() const ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     return registry_;
   }
-  void Replace(std::shared_ptr<const Registry> registry) {
+  void Replace(std::shared_ptr<const Registry> registry) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     registry_ = std::move(registry);
   }

@@ -39,7 +39,7 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     sink_ = std::make_shared<Sink>(this);
   }
 
-  void OnWriteDone(bool ok) override {
+  void OnWriteDone(bool ok) ABSL_LOCKS_EXCLUDED(sink_->mu) override {
     absl::MutexLock lock(&sink_->mu);
     writing_ = false;
     const uint64_t sent = outbox_.front().second;
@@ -49,14 +49,14 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     WriteNextLocked();
   }
 
-  void OnCancel() override {
+  void OnCancel() ABSL_LOCKS_EXCLUDED(sink_->mu) override {
     absl::MutexLock lock(&sink_->mu);
     if (opened_) scheduler_->CancelCall(call_id_);
     // The response being written stays until its OnWriteDone.
     FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the call"));
   }
 
-  void OnDone() override {
+  void OnDone() ABSL_LOCKS_EXCLUDED(sink_->mu) override {
     {
       absl::MutexLock lock(&sink_->mu);
       sink_->reactor = nullptr;
@@ -65,29 +65,39 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   }
 
  protected:
-  // Forwards the scheduler's calls while the reactor lives.
+  // Forwards the scheduler's calls while the reactor lives. The reactor's
+  // sink_ is this sink, so holding mu holds reactor->sink_->mu, which its
+  // *Locked() methods require: AssertHeld() says so to the analysis.
   struct Sink : CallSink {
     explicit Sink(CallReactor* owner) : reactor(owner) {}
-    void Deliver(std::vector<ResultPiece> results) override {
+    void Deliver(std::vector<ResultPiece> results) ABSL_LOCKS_EXCLUDED(mu) override {
       absl::MutexLock lock(&mu);
-      if (reactor != nullptr && !reactor->finish_requested_) {
+      if (reactor == nullptr) return;
+      reactor->sink_->mu.AssertHeld();
+      if (!reactor->finish_requested_) {
         reactor->DeliverLocked(std::move(results));
         reactor->WriteNextLocked();
       }
     }
-    void WantInput() override {
+    void WantInput() ABSL_LOCKS_EXCLUDED(mu) override {
       absl::MutexLock lock(&mu);
-      if (reactor != nullptr && !reactor->finish_requested_) reactor->StartReadLocked();
+      if (reactor == nullptr) return;
+      reactor->sink_->mu.AssertHeld();
+      if (!reactor->finish_requested_) reactor->StartReadLocked();
     }
-    void Finish(absl::Status status) override {
+    void Finish(absl::Status status) ABSL_LOCKS_EXCLUDED(mu) override {
       absl::MutexLock lock(&mu);
-      if (reactor != nullptr) reactor->FinishLocked(ToGrpcStatus(status));
+      if (reactor == nullptr) return;
+      reactor->sink_->mu.AssertHeld();
+      reactor->FinishLocked(ToGrpcStatus(status));
     }
     // Queues the last responses before finishing, so that the last one is
     // written together with the call's status.
-    void DeliverLast(std::vector<ResultPiece> results, absl::Status status) override {
+    void DeliverLast(std::vector<ResultPiece> results, absl::Status status)
+        ABSL_LOCKS_EXCLUDED(mu) override {
       absl::MutexLock lock(&mu);
       if (reactor == nullptr) return;
+      reactor->sink_->mu.AssertHeld();
       if (!reactor->finish_requested_) reactor->DeliverLocked(std::move(results));
       reactor->FinishLocked(ToGrpcStatus(status));
     }
@@ -176,27 +186,29 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   }
 
   Scheduler* const scheduler_;
+  // Set once by the constructor; its mutex guards the rest of the call's
+  // state.
   std::shared_ptr<Sink> sink_;
   // The last request parsed by ParseRequestLocked().
-  Request request_;
-  bool opened_ = false;
-  uint64_t call_id_ = 0;
-  bool finish_requested_ = false;
+  Request request_ ABSL_GUARDED_BY(sink_->mu);
+  bool opened_ ABSL_GUARDED_BY(sink_->mu) = false;
+  uint64_t call_id_ ABSL_GUARDED_BY(sink_->mu) = 0;
+  bool finish_requested_ ABSL_GUARDED_BY(sink_->mu) = false;
 
   // Requests read so far (the number of the last one).
-  uint64_t requests_read_ = 0;
+  uint64_t requests_read_ ABSL_GUARDED_BY(sink_->mu) = 0;
 
  private:
   // Responses to write, each with the number of results it carries.
   // The front one is being written while writing_.
-  std::deque<std::pair<Response, uint64_t>> outbox_;
+  std::deque<std::pair<Response, uint64_t>> outbox_ ABSL_GUARDED_BY(sink_->mu);
   // The front response, serialized, while it is written.
-  grpc::ByteBuffer write_buffer_;
-  bool writing_ = false;
+  grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(sink_->mu);
+  bool writing_ ABSL_GUARDED_BY(sink_->mu) = false;
   // The request being read, as bytes.
-  grpc::ByteBuffer raw_request_;
-  bool finished_ = false;
-  grpc::Status final_status_;
+  grpc::ByteBuffer raw_request_ ABSL_GUARDED_BY(sink_->mu);
+  bool finished_ ABSL_GUARDED_BY(sink_->mu) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(sink_->mu);
 };
 
 }  // namespace pprocd

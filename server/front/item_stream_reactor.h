@@ -35,7 +35,7 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     this->StartReadLocked();
   }
 
-  void OnReadDone(bool ok) override {
+  void OnReadDone(bool ok) ABSL_LOCKS_EXCLUDED(this->sink_->mu) override {
     absl::MutexLock lock(&this->sink_->mu);
     if (this->finish_requested_) return;
     Request& request = this->request_;
@@ -83,7 +83,8 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   // The request's inputs as the scheduler keeps them: the packed form's
   // JSON array as it came (split, and checked against the callable's
   // parameters), or the Value form's inputs printed as JSON once.
-  absl::StatusOr<std::shared_ptr<const InputBlock>> RequestInputs() {
+  absl::StatusOr<std::shared_ptr<const InputBlock>> RequestInputs()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this->sink_->mu) {
     Request& request = this->request_;
     if (!packed_) {
       if (!request.packed_inputs().empty()) {
@@ -111,7 +112,8 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   }
 
   // The options the call runs with: the form's default stats made explicit.
-  v1::CallOptions ResolvedOptions(const v1::CallOptions& options) const {
+  v1::CallOptions ResolvedOptions(const v1::CallOptions& options) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this->sink_->mu) {
     v1::CallOptions resolved = options;
     if (resolved.item_stats() == v1::ITEM_STATS_UNSPECIFIED) {
       resolved.set_item_stats(packed_ ? v1::ITEM_STATS_PER_CHUNK : v1::ITEM_STATS_PER_ITEM);
@@ -119,7 +121,7 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     return resolved;
   }
 
-  absl::Status CheckFirstRequest() {
+  absl::Status CheckFirstRequest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(this->sink_->mu) {
     const Request& request = this->request_;
     absl::StatusOr<CallTarget> target = CallTarget::Resolve(
         request.callable(), request.has_function() ? &request.function() : nullptr, *registry_,
@@ -137,7 +139,7 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     return packed_ ? absl::OkStatus() : ValidateInputs(*def_, request.inputs(), 0);
   }
 
-  absl::Status CheckLaterRequest() {
+  absl::Status CheckLaterRequest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(this->sink_->mu) {
     const Request& request = this->request_;
     if (!request.callable().empty() && request.callable() != def_->name) {
       return absl::InvalidArgumentError("callable: only the first request may name the callable");
@@ -151,7 +153,8 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
     return packed_ ? absl::OkStatus() : ValidateInputs(*def_, request.inputs(), inputs_seen_);
   }
 
-  void DeliverLocked(std::vector<ResultPiece> results) override {
+  void DeliverLocked(std::vector<ResultPiece> results)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this->sink_->mu) override {
     size_t bytes = kMaxResponseBytes;  // Forces a new response for the first result.
     std::pair<Response, uint64_t>* response = nullptr;
     for (ResultPiece& piece : results) {
@@ -203,13 +206,14 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
   const std::shared_ptr<const Registry> registry_;
   const CallOrder order_;
   const CallerIdentity caller_;
-  const CallableDef* def_ = nullptr;
+  // The call's callable, set by its first request.
+  const CallableDef* def_ ABSL_GUARDED_BY(this->sink_->mu) = nullptr;
   // A Python function's call: what it runs, and its stand-in definition.
-  std::shared_ptr<const PythonTarget> python_;
-  CallTarget target_;
-  uint64_t inputs_seen_ = 0;
+  std::shared_ptr<const PythonTarget> python_ ABSL_GUARDED_BY(this->sink_->mu);
+  CallTarget target_ ABSL_GUARDED_BY(this->sink_->mu);
+  uint64_t inputs_seen_ ABSL_GUARDED_BY(this->sink_->mu) = 0;
   // The call's form (CallOptions.packed of its first request).
-  bool packed_ = false;
+  bool packed_ ABSL_GUARDED_BY(this->sink_->mu) = false;
 };
 
 }  // namespace pprocd

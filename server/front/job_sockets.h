@@ -38,7 +38,7 @@ class JobSockets {
   explicit JobSockets(PeerRegistry* peers) : peers_(peers) {}
 
   // The server the sockets' connections go to; before any Open().
-  void SetServer(grpc::Server* server);
+  void SetServer(grpc::Server* server) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Whether `owner` may have a socket made at `path`: an absolute path
   // whose file does not exist yet, in a directory `owner` may write to, as
@@ -55,12 +55,13 @@ class JobSockets {
   // and stays.
   absl::Status Reopen(const std::string& job, const std::string& path, uid_t owner_uid);
   // Stops serving the job's socket and removes its file (if it has one).
-  void Close(const std::string& job);
+  void Close(const std::string& job) ABSL_LOCKS_EXCLUDED(mu_);
   // Close() for every job's socket.
-  void CloseAll();
+  void CloseAll() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  absl::Status Serve(const std::string& job, const std::string& path, FsIdentity owner);
+  absl::Status Serve(const std::string& job, const std::string& path, FsIdentity owner)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   PeerRegistry* const peers_;
   absl::Mutex mu_;

@@ -48,11 +48,11 @@ class ReconnectReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // manager's, or the handler's before it returns the reactor). If the call
   // ended before (the client cancelled), Begin deletes the reactor: nobody
   // may touch it after Begin returns unless the call is still running.
-  void Begin(absl::StatusOr<std::vector<Cursor>> cursors);
+  void Begin(absl::StatusOr<std::vector<Cursor>> cursors) ABSL_LOCKS_EXCLUDED(mu_);
 
-  void OnWriteDone(bool ok) override;
-  void OnCancel() override;
-  void OnDone() override;
+  void OnWriteDone(bool ok) ABSL_LOCKS_EXCLUDED(mu_) override;
+  void OnCancel() ABSL_LOCKS_EXCLUDED(mu_) override;
+  void OnDone() ABSL_LOCKS_EXCLUDED(mu_) override;
 
  private:
   // Sends the next output (or several, packed), reading more from the store

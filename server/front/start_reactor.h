@@ -21,18 +21,19 @@ class StartReactor : public CallReactor<v1::StartRequest, v1::StartResponse> {
   StartReactor(grpc::CallbackServerContext* context, Scheduler* scheduler,
                std::shared_ptr<const Registry> registry, CallerIdentity caller);
 
-  void OnReadDone(bool ok) override;
+  void OnReadDone(bool ok) ABSL_LOCKS_EXCLUDED(sink_->mu) override;
 
  private:
-  absl::Status Open();
-  absl::Status CheckLaterRequest() const;
-  void DeliverLocked(std::vector<ResultPiece> results) override;
+  absl::Status Open() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu);
+  absl::Status CheckLaterRequest() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu);
+  void DeliverLocked(std::vector<ResultPiece> results)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu) override;
   // The channel input of a later request, each a serialized Value.
-  absl::StatusOr<std::vector<std::string>> LaterMessages();
+  absl::StatusOr<std::vector<std::string>> LaterMessages() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_->mu);
 
   grpc::CallbackServerContext* const context_;
   // The call's form (CallOptions.packed of its first request).
-  bool packed_ = false;
+  bool packed_ ABSL_GUARDED_BY(sink_->mu) = false;
   const std::shared_ptr<const Registry> registry_;
   const CallerIdentity caller_;
 };

@@ -126,7 +126,7 @@ class JobManager {
   // UNAVAILABLE, and stops the job thread; running jobs stay RUNNING in the
   // store (the next start takes them up). Call before the scheduler stops.
   // Idempotent.
-  void Stop();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Asynchronous calls.
 
@@ -161,8 +161,8 @@ class JobManager {
   // quick: it holds up the job thread, though never the scheduler). Returns
   // a handle for RemoveWatcher, after which `wake` is no longer called; off
   // the job thread, RemoveWatcher waits for a call of `wake` in progress.
-  uint64_t AddWatcher(std::function<void()> wake);
-  void RemoveWatcher(uint64_t handle);
+  uint64_t AddWatcher(std::function<void()> wake) ABSL_LOCKS_EXCLUDED(watchers_mu_);
+  void RemoveWatcher(uint64_t handle) ABSL_LOCKS_EXCLUDED(watchers_mu_);
 
   // For reads only (any thread): writes belong to the job thread.
   JobStore& store() { return *store_; }
@@ -175,7 +175,8 @@ class JobManager {
   // No more outputs once their payloads reach `max_bytes` (the first
   // always comes).
   absl::StatusOr<std::vector<JobOutput>> ReadOutputs(const std::string& job_id, int64_t after_seq,
-                                                     int max_count, uint64_t max_bytes = 64 << 20);
+                                                     int max_count, uint64_t max_bytes = 64 << 20)
+      ABSL_LOCKS_EXCLUDED(unsaved_mu_);
 
   // options.max_message_bytes: what a Reconnect message may not exceed.
   uint64_t max_message_bytes() const { return options_.max_message_bytes; }
@@ -198,7 +199,7 @@ class JobManager {
 
   // Queues `command` for the job thread; false (and not queued) once
   // stopping.
-  bool Post(std::function<void()> command);
+  bool Post(std::function<void()> command) ABSL_LOCKS_EXCLUDED(mu_);
   // Posts a public call: `run` on the job thread, or `refuse` (on this
   // thread) once stopping. `run` must answer UNAVAILABLE when it finds
   // draining_ set.
@@ -218,7 +219,7 @@ class JobManager {
   absl::Status DoDelete(const Caller& caller, const std::string& id_or_name);
   // Replaces what `record` says with the state in memory, if that is not
   // stored yet.
-  void Overlay(JobRecord& record);
+  void Overlay(JobRecord& record) ABSL_LOCKS_EXCLUDED(unsaved_mu_);
 
   // Job-thread steps of running jobs (job_runs.cc).
   // `request`: the job's request when the caller has it (a new job), so
@@ -241,7 +242,7 @@ class JobManager {
   bool RecordState(JobRecord& record);
   // Tries again to store the unsaved states; again in a second while any
   // is left.
-  void RetryUnsaved();
+  void RetryUnsaved() ABSL_LOCKS_EXCLUDED(unsaved_mu_);
   // What follows a job's deletion from the store: its recent outputs and
   // unsaved state go, and options_.on_removed is told.
   void Removed(const std::string& job_id);

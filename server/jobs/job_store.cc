@@ -353,7 +353,7 @@ absl::Status JobStore::DeleteJobRowsLocked(int64_t num) {
 absl::Status JobStore::DeleteJob(absl::string_view job_id) {
   absl::MutexLock lock(&writer_mu_);
   if (absl::Status fault = Fault("DeleteJob", job_id); !fault.ok()) return InContext(fault);
-  absl::Status deleted = [&]() -> absl::Status {
+  absl::Status deleted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_) -> absl::Status {
     PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
                             SqliteTransaction::Begin(*writer_, /*immediate=*/true));
     int64_t num = 0;
@@ -376,7 +376,8 @@ absl::StatusOr<std::vector<std::string>> JobStore::PruneFinished(absl::Time now)
   absl::MutexLock lock(&writer_mu_);
   if (absl::Status fault = Fault("PruneFinished", ""); !fault.ok()) return InContext(fault);
   using Ids = std::vector<std::string>;
-  absl::StatusOr<Ids> pruned = [&]() -> absl::StatusOr<Ids> {
+  absl::StatusOr<Ids> pruned =
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_) -> absl::StatusOr<Ids> {
     PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
                             SqliteTransaction::Begin(*writer_, /*immediate=*/true));
     std::vector<int64_t> nums;

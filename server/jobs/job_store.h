@@ -110,7 +110,7 @@ class JobStore {
   // The job returned has no `request` (the caller had it). A new job keeps
   // `job`'s digests; an existing one comes with the digests it was created
   // with (empty if none), for the caller to compare.
-  absl::StatusOr<Created> CreateJob(JobRecord job);
+  absl::StatusOr<Created> CreateJob(JobRecord job) ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // Stores `outputs` in one transaction with the job's next seqs, in order
   // (each takes `count` of them), and advances its last_seq; returns the
@@ -121,13 +121,14 @@ class JobStore {
   // outputs of at most 64 KiB in all, which is never refused for size so that
   // a job's end can always be recorded.
   absl::StatusOr<int64_t> AppendOutputs(absl::string_view job_id,
-                                        const std::vector<NewOutput>& outputs);
+                                        const std::vector<NewOutput>& outputs)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // Overwrites the mutable fields of the job `job.id`: state, done, total,
   // attempts, max_retries, start/end times and error (the others are ignored).
   // Never refused for size. NOT_FOUND for an unknown job. The store does not
   // check state transitions: that is the caller's state machine.
-  absl::Status UpdateJob(const JobRecord& job);
+  absl::Status UpdateJob(const JobRecord& job) ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // UpdateJob(job) and AppendOutputs(job.id, outputs) in one transaction:
   // a job's row (its state, its progress) and the outputs it counts are
@@ -142,12 +143,13 @@ class JobStore {
 
   // Deletes the job and all its outputs (its name and key become free).
   // NOT_FOUND for an unknown job.
-  absl::Status DeleteJob(absl::string_view job_id);
+  absl::Status DeleteJob(absl::string_view job_id) ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // Deletes the finished jobs (see IsFinished) that ended before
   // now - keep_finished, with their outputs; returns their ids. Their space is
   // reused by later writes (the file does not shrink).
-  absl::StatusOr<std::vector<std::string>> PruneFinished(absl::Time now);
+  absl::StatusOr<std::vector<std::string>> PruneFinished(absl::Time now)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // Reads.
 
@@ -195,7 +197,7 @@ class JobStore {
   absl::StatusOr<std::map<JobState, uint64_t>> CountByState();
 
   // Bytes in use now (what max_bytes caps). Waits for the writer's lock.
-  absl::StatusOr<uint64_t> UsedBytes();
+  absl::StatusOr<uint64_t> UsedBytes() ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   const JobStoreOptions& options() const { return options_; }
 
@@ -224,7 +226,8 @@ class JobStore {
   // UpdateJobWithOutputs() as `method` (its name for options_.write_fault).
   absl::StatusOr<int64_t> UpdateJobWithOutputs(const JobRecord& job,
                                                const std::vector<NewOutput>& outputs,
-                                               absl::string_view method);
+                                               absl::string_view method)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
   // Deletes the job numbered `num`, its request and outputs, inside the
   // writer's open transaction.
   absl::Status DeleteJobRowsLocked(int64_t num) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);

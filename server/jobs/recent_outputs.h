@@ -28,16 +28,18 @@ class RecentOutputs {
 
   // `outputs` of `job` were stored from seq `first` on, each taking its
   // count of seqs. Outputs that do not follow the held ones replace them.
-  void Add(const std::string& job, int64_t first, std::vector<NewOutput> outputs);
+  void Add(const std::string& job, int64_t first, std::vector<NewOutput> outputs)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The outputs of `job` that take a seq > after_seq, in order (the first
   // may begin before: as JobStore::ReadOutputs), at most `max_count` and no
   // more once their payloads reach `max_bytes` (the first always comes), if
   // it holds seq after_seq + 1; nullopt otherwise (ask the store, which
   // alone can tell that nothing newer exists).
   std::optional<std::vector<JobOutput>> Read(const std::string& job, int64_t after_seq,
-                                             int max_count, uint64_t max_bytes) const;
+                                             int max_count, uint64_t max_bytes) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets what is held for `job`.
-  void Drop(const std::string& job);
+  void Drop(const std::string& job) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Held {

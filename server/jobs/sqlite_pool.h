@@ -41,10 +41,10 @@ class SqlitePool {
     std::unique_ptr<SqliteDb> db_;
   };
 
-  absl::StatusOr<Lease> Acquire();
+  absl::StatusOr<Lease> Acquire() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void GiveBack(std::unique_ptr<SqliteDb> db);
+  void GiveBack(std::unique_ptr<SqliteDb> db) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Opener open_;
   const size_t max_idle_;

@@ -32,10 +32,10 @@ class WalCheckpointer {
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
   // Removes the hook and stops the thread (a checkpoint under way ends first).
-  ~WalCheckpointer();
+  ~WalCheckpointer() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Checkpoints done by the thread so far (for tests).
-  int completed() const;
+  int completed() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   static int OnCommit(void* self, sqlite3* db, const char* name, int pages);

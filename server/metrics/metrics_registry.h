@@ -29,10 +29,10 @@ class CounterFamily {
  public:
   CounterFamily(std::string name, std::string help, std::vector<std::string> label_names);
   // Adds `amount` (>= 0) to the series of `labels` (created at 0).
-  void Add(const LabelValues& labels, double amount = 1);
+  void Add(const LabelValues& labels, double amount = 1) ABSL_LOCKS_EXCLUDED(mu_);
   // The series' value; 0 for one never added to.
-  double Value(const LabelValues& labels) const;
-  void Render(std::string* out) const;
+  double Value(const LabelValues& labels) const ABSL_LOCKS_EXCLUDED(mu_);
+  void Render(std::string* out) const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   const std::string name_;
@@ -49,10 +49,12 @@ class HistogramFamily {
   HistogramFamily(std::string name, std::string help, std::vector<std::string> label_names,
                   std::vector<double> bounds);
   // Records `times` observations of `value`.
-  void Observe(const LabelValues& labels, double value, uint64_t times = 1);
+  void Observe(const LabelValues& labels, double value, uint64_t times = 1)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Records one observation of each of `values` (one lock for all).
-  void ObserveEach(const LabelValues& labels, const std::vector<double>& values);
-  void Render(std::string* out) const;
+  void ObserveEach(const LabelValues& labels, const std::vector<double>& values)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void Render(std::string* out) const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Series {
@@ -73,11 +75,12 @@ class MetricsRegistry {
   // The families are owned by the registry; the pointers stay valid as
   // long as it lives. Names must be unique and valid Prometheus names.
   CounterFamily* AddCounter(std::string name, std::string help,
-                            std::vector<std::string> label_names);
+                            std::vector<std::string> label_names) ABSL_LOCKS_EXCLUDED(mu_);
   HistogramFamily* AddHistogram(std::string name, std::string help,
-                                std::vector<std::string> label_names, std::vector<double> bounds);
+                                std::vector<std::string> label_names, std::vector<double> bounds)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Appends every family, in the order they were added.
-  void Render(std::string* out) const;
+  void Render(std::string* out) const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   mutable absl::Mutex mu_;

@@ -56,9 +56,9 @@ class ServerMetrics {
   void WorkerRespawned(const std::string& reason);
   // An RPC ended: its full method name and its status code's name.
   void RpcFinished(const std::string& method, const std::string& code);
-  void AddFailure(ItemFailure failure);
+  void AddFailure(ItemFailure failure) ABSL_LOCKS_EXCLUDED(mu_);
   // The last kRecentFailures failures, newest first.
-  std::vector<ItemFailure> RecentFailures() const;
+  std::vector<ItemFailure> RecentFailures() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Every counter and histogram in the text format.
   void Render(std::string* out) const { registry_.Render(out); }

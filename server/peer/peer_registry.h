@@ -38,13 +38,13 @@ class PeerRegistry final : public CallerIdentitySource {
  public:
   // Records the credentials of the connection on descriptor `fd`, replacing
   // whatever an earlier connection on that number left.
-  void Record(int fd, const PeerCredentials& credentials);
+  void Record(int fd, const PeerCredentials& credentials) ABSL_LOCKS_EXCLUDED(mutex_);
   // Drops the entry of `fd` (its connection has no known credentials).
-  void Forget(int fd);
+  void Forget(int fd) ABSL_LOCKS_EXCLUDED(mutex_);
 
   // The credentials of the connection gRPC names `peer` ("fd:<n>"); none for
   // any other peer ("ipv4:...", "ipv6:...", "unix:...") or an unknown fd.
-  std::optional<PeerCredentials> Lookup(absl::string_view peer) const;
+  std::optional<PeerCredentials> Lookup(absl::string_view peer) const ABSL_LOCKS_EXCLUDED(mutex_);
   std::optional<PeerCredentials> Lookup(const grpc::ServerContextBase& context) const;
 
   // CallerIdentitySource: Lookup(context), as a CallerIdentity.

@@ -63,7 +63,7 @@ class Scheduler {
   absl::Status Start();
   // Fails every open call with UNAVAILABLE, kills and reaps every worker,
   // stops the template and joins the thread. Idempotent.
-  void Stop();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   // False once the loop has ended: after Stop(), or by itself when the
   // template process was lost (the server should then exit).
   bool running() const;
@@ -130,7 +130,7 @@ class Scheduler {
 
  private:
   // Queues a command for the loop; false (and dropped) once stopped.
-  bool TryPost(std::function<void(SchedulerLoop&)> command);
+  bool TryPost(std::function<void(SchedulerLoop&)> command) ABSL_LOCKS_EXCLUDED(mu_);
   void Post(std::function<void(SchedulerLoop&)> command);
   void Wake();
 

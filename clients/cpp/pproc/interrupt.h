@@ -32,8 +32,8 @@ class InterruptWatcher {
   friend class ScopedInterruptHandler;
   // The process-wide watcher; lives until exit.
   static InterruptWatcher& Get();
-  void SetHandler(std::function<void()> handler);
-  void Watch();
+  void SetHandler(std::function<void()> handler) ABSL_LOCKS_EXCLUDED(mu_);
+  void Watch() ABSL_LOCKS_EXCLUDED(mu_);
 
   absl::Mutex mu_;
   std::function<void()> handler_ ABSL_GUARDED_BY(mu_);

@@ -103,14 +103,14 @@ class CallCanceller {
   CallCanceller& operator=(const CallCanceller&) = delete;
 
   // Cancels the attached call, if any, via ClientContext::TryCancel.
-  void Cancel();
-  bool cancelled() const;
+  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
+  bool cancelled() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   friend class Client;
   // Called by Client around one call; `context` must outlive Detach().
-  void Attach(grpc::ClientContext* context);
-  void Detach();
+  void Attach(grpc::ClientContext* context) ABSL_LOCKS_EXCLUDED(mu_);
+  void Detach() ABSL_LOCKS_EXCLUDED(mu_);
 
   mutable absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
