@@ -93,9 +93,11 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     }
     // Queues the last responses before finishing, so that the last one is
     // written together with the call's status.
-    void DeliverLast(std::vector<ResultPiece> results, absl::Status status) override {
+    void DeliverLast(std::vector<ResultPiece> results, absl::Status status)
+        ABSL_LOCKS_EXCLUDED(mu) override {
       absl::MutexLock lock(&mu);
       if (reactor == nullptr) return;
+      reactor->sink_->mu.AssertHeld();
       if (!reactor->finish_requested_) reactor->DeliverLocked(std::move(results));
       reactor->FinishLocked(ToGrpcStatus(status));
     }
