@@ -1,6 +1,7 @@
 // gMock matchers and gtest macros for absl::Status and absl::StatusOr<T>,
 // after abseil's absl/status/status_matchers.h (which the abseil this project
-// builds with does not have yet). Test-only.
+// builds with does not have yet). IsOk, StatusIs, EXPECT_OK and ASSERT_OK take
+// a grpc::Status as well. Test-only.
 //
 //   EXPECT_THAT(status, IsOk());                  // absl::Status or StatusOr<T>
 //   EXPECT_THAT(parsed, IsOkAndHolds(Eq(3)));     // StatusOr<T>: OK and the value matches
@@ -35,12 +36,30 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
   return status_or.status();
 }
 
+// A grpc::Status, known by its members (so this header needs no gRPC): as the
+// absl::Status of the same code (gRPC's codes are the canonical ones, as
+// absl's) and message.
+template <typename GrpcStatus, typename = decltype(std::declval<const GrpcStatus&>().error_code()),
+          typename = decltype(std::declval<const GrpcStatus&>().error_message())>
+absl::Status GetStatus(const GrpcStatus& status) {
+  return absl::Status(static_cast<absl::StatusCode>(static_cast<int>(status.error_code())),
+                      status.error_message());
+}
+
+// EXPECT_OK / ASSERT_OK: "<expression> is <code>: <message>" when not OK.
+template <typename StatusType>
+::testing::AssertionResult AssertOk(const char* expression, const StatusType& actual) {
+  const absl::Status& status = GetStatus(actual);
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << expression << " is " << status;
+}
+
 // IsOk(): a polymorphic matcher for absl::Status and absl::StatusOr<T>.
 class IsOkMatcher {
  public:
   template <typename StatusType>
   bool MatchAndExplain(const StatusType& actual, ::testing::MatchResultListener* listener) const {
-    const absl::Status& status = GetStatus(actual);
+    const absl::Status& status = GetStatus(actual);  // Bound to a copy for a grpc::Status.
     if (status.ok()) return true;
     *listener << "which is " << status;
     return false;
@@ -204,10 +223,11 @@ internal_status::IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>> IsOkAndHolds(
 
 }  // namespace pprocd::testing
 
-// ASSERT_OK(expr) / EXPECT_OK(expr): `expr` (an absl::Status or
-// absl::StatusOr<T>) is OK; a failure prints the expression and its status.
-#define EXPECT_OK(expr) EXPECT_THAT(expr, ::pprocd::testing::IsOk())
-#define ASSERT_OK(expr) ASSERT_THAT(expr, ::pprocd::testing::IsOk())
+// ASSERT_OK(expr) / EXPECT_OK(expr): `expr` (an absl::Status, an
+// absl::StatusOr<T> or a grpc::Status) is OK; a failure prints the expression
+// and its status. More may be streamed in: ASSERT_OK(s) << "while ...".
+#define EXPECT_OK(expr) EXPECT_PRED_FORMAT1(::pprocd::testing::internal_status::AssertOk, expr)
+#define ASSERT_OK(expr) ASSERT_PRED_FORMAT1(::pprocd::testing::internal_status::AssertOk, expr)
 
 // ASSERT_OK_AND_ASSIGN(lhs, rexpr): evaluates `rexpr` (an absl::StatusOr<T>)
 // once; if it is not OK the test fails here (printing the expression and its

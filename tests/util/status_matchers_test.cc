@@ -1,6 +1,7 @@
 #include "tests/util/status_matchers.h"
 
 #include <gmock/gmock.h>
+#include <grpcpp/support/status.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
@@ -109,15 +110,25 @@ TEST(StatusMacrosTest, PassOnOk) {
 
 TEST(StatusMacrosTest, AFailurePrintsTheStatus) {
   EXPECT_NONFATAL_FAILURE(EXPECT_OK(absl::DataLossError("torn page")),
-                          "which is DATA_LOSS: torn page");
-  EXPECT_FATAL_FAILURE(ASSERT_OK(absl::DataLossError("torn page")),
-                       "which is DATA_LOSS: torn page");
+                          "absl::DataLossError(\"torn page\") is DATA_LOSS: torn page");
+  EXPECT_FATAL_FAILURE(ASSERT_OK(absl::StatusOr<int>(absl::DataLossError("torn page")))
+                           << "reading the page",
+                       "is DATA_LOSS: torn page\nreading the page");
   EXPECT_FATAL_FAILURE(
       {
         ASSERT_OK_AND_ASSIGN(const auto value, MakeInt(absl::AbortedError("raced")));
         (void)value;
       },
       "MakeInt(absl::AbortedError(\"raced\")) is ABORTED: raced");
+}
+
+TEST(GrpcStatusTest, IsOkStatusIsAndTheMacrosReadTheCodeAndMessage) {
+  const grpc::Status denied(grpc::StatusCode::PERMISSION_DENIED, "not yours");
+  EXPECT_THAT(grpc::Status::OK, IsOk());
+  EXPECT_OK(grpc::Status::OK);
+  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied, "not yours"));
+  EXPECT_EQ(Explain(IsOk(), denied), "which is PERMISSION_DENIED: not yours");
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(denied), "denied is PERMISSION_DENIED: not yours");
 }
 
 TEST(WaitForTest, ReturnsOnceTheConditionHoldsOrFalseAtTheDeadline) {
