@@ -1,7 +1,7 @@
 // gMock matchers and gtest macros for absl::Status and absl::StatusOr<T>,
 // after abseil's absl/status/status_matchers.h (which the abseil this project
 // builds with does not have yet). IsOk, StatusIs, EXPECT_OK and ASSERT_OK take
-// a grpc::Status as well. Test-only.
+// a grpc::Status and a google::protobuf::util::Status as well. Test-only.
 //
 //   EXPECT_THAT(status, IsOk());                  // absl::Status or StatusOr<T>
 //   EXPECT_THAT(parsed, IsOkAndHolds(Eq(3)));     // StatusOr<T>: OK and the value matches
@@ -36,14 +36,35 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
   return status_or.status();
 }
 
-// A grpc::Status, known by its members (so this header needs no gRPC): as the
-// absl::Status of the same code (gRPC's codes are the canonical ones, as
-// absl's) and message.
-template <typename GrpcStatus, typename = decltype(std::declval<const GrpcStatus&>().error_code()),
-          typename = decltype(std::declval<const GrpcStatus&>().error_message())>
+// A grpc::Status and a google::protobuf::util::Status (what the JSON
+// conversions answer) are known by their members, so this header needs
+// neither gRPC nor protobuf: each reads as the absl::Status of the same code
+// (all three use the canonical codes) and message.
+template <typename T, typename = void>
+struct IsGrpcStatus : std::false_type {};
+template <typename T>
+struct IsGrpcStatus<T, std::void_t<decltype(std::declval<const T&>().error_code()),
+                                   decltype(std::declval<const T&>().error_message())>>
+    : std::true_type {};
+
+template <typename T, typename = void>
+struct IsProtobufStatus : std::false_type {};
+template <typename T>
+struct IsProtobufStatus<T, std::void_t<decltype(std::declval<const T&>().code()),
+                                       decltype(std::declval<const T&>().message().as_string())>>
+    : std::true_type {};
+
+template <typename GrpcStatus, std::enable_if_t<IsGrpcStatus<GrpcStatus>::value, int> = 0>
 absl::Status GetStatus(const GrpcStatus& status) {
   return absl::Status(static_cast<absl::StatusCode>(static_cast<int>(status.error_code())),
                       status.error_message());
+}
+
+template <typename ProtobufStatus,
+          std::enable_if_t<IsProtobufStatus<ProtobufStatus>::value, int> = 0>
+absl::Status GetStatus(const ProtobufStatus& status) {
+  return absl::Status(static_cast<absl::StatusCode>(static_cast<int>(status.code())),
+                      status.message().as_string());
 }
 
 // EXPECT_OK / ASSERT_OK: "<expression> is <code>: <message>" when not OK.
@@ -224,8 +245,8 @@ internal_status::IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>> IsOkAndHolds(
 }  // namespace pprocd::testing
 
 // ASSERT_OK(expr) / EXPECT_OK(expr): `expr` (an absl::Status, an
-// absl::StatusOr<T> or a grpc::Status) is OK; a failure prints the expression
-// and its status. More may be streamed in: ASSERT_OK(s) << "while ...".
+// absl::StatusOr<T>, a grpc::Status or a protobuf util::Status) is OK; a failure prints the
+// expression and its status. More may be streamed in: ASSERT_OK(s) << "while ...".
 #define EXPECT_OK(expr) EXPECT_PRED_FORMAT1(::pprocd::testing::internal_status::AssertOk, expr)
 #define ASSERT_OK(expr) ASSERT_PRED_FORMAT1(::pprocd::testing::internal_status::AssertOk, expr)
 

@@ -1,6 +1,8 @@
 #include "tests/util/status_matchers.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/support/status.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
@@ -129,6 +131,13 @@ TEST(GrpcStatusTest, IsOkStatusIsAndTheMacrosReadTheCodeAndMessage) {
   EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied, "not yours"));
   EXPECT_EQ(Explain(IsOk(), denied), "which is PERMISSION_DENIED: not yours");
   EXPECT_NONFATAL_FAILURE(EXPECT_OK(denied), "denied is PERMISSION_DENIED: not yours");
+}
+
+TEST(ProtobufStatusTest, IsOkStatusIsAndTheMacrosReadTheCodeAndMessage) {
+  google::protobuf::Struct parsed;
+  EXPECT_OK(google::protobuf::util::JsonStringToMessage("{}", &parsed));
+  EXPECT_THAT(google::protobuf::util::JsonStringToMessage("{", &parsed),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(WaitForTest, ReturnsOnceTheConditionHoldsOrFalseAtTheDeadline) {
