@@ -6,6 +6,10 @@
 //
 // Usage: bench_worker_loop [--items N] [--rounds R] [--value-form]
 //                          [--stats per-item|per-chunk|none]
+//                          [--check-output-each-item]
+// --check-output-each-item: echo as a callable that may write (the worker
+// looks for its output after every item, as for any plugin function not
+// declared FunctionTraits{writes_no_output}).
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -38,6 +42,7 @@ struct Options {
   int items = 100000;
   int rounds = 10;
   bool value_form = false;
+  bool check_output_each_item = false;
   pprocd::v1::ItemStatsMode stats = pprocd::v1::ITEM_STATS_PER_CHUNK;
 };
 
@@ -55,6 +60,8 @@ Options Parse(int argc, char** argv) {
       options.rounds = std::atoi(value().c_str());
     } else if (arg == "--value-form") {
       options.value_form = true;
+    } else if (arg == "--check-output-each-item") {
+      options.check_output_each_item = true;
     } else if (arg == "--stats") {
       const std::string mode = value();
       if (mode == "per-item") {
@@ -97,7 +104,15 @@ std::string TaskBytes(const Options& options) {
 int main(int argc, char** argv) {
   const Options options = Parse(argc, argv);
   pprocd::Registry registry;
-  if (!pprocd::RegisterBuiltins(&registry).ok()) Fail("cannot register the built-ins");
+  if (options.check_output_each_item) {
+    pprocd::Registry builtins;
+    if (!pprocd::RegisterBuiltins(&builtins).ok()) Fail("cannot register the built-ins");
+    pprocd::CallableDef echo = *builtins.Find("echo");
+    echo.writes_output = true;
+    if (!registry.Add(std::move(echo)).ok()) Fail("cannot register echo");
+  } else if (!pprocd::RegisterBuiltins(&registry).ok()) {
+    Fail("cannot register the built-ins");
+  }
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) Fail("socketpair");
   const pid_t pid = fork();

@@ -14,6 +14,7 @@ Standard library only. Prints human lines and machine lines:
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -36,8 +37,21 @@ def fib_expected(n):
     return b
 
 
+@contextlib.contextmanager
+def closing_pool(workers):
+    """A Pool(workers) closed and joined at the end (Pool's own context
+    manager terminates it, which can leave a worker waiting on a lock of
+    the pool's queue for ever)."""
+    pool = multiprocessing.Pool(workers)
+    try:
+        yield pool
+    finally:
+        pool.close()
+        pool.join()
+
+
 def run_echo(items, workers):
-    with multiprocessing.Pool(workers) as pool:
+    with closing_pool(workers) as pool:
         pool.map(echo_fn, range(workers * 4))  # warm-up: every worker is up
         t0 = time.perf_counter()
         res = pool.map(echo_fn, range(items))
@@ -54,7 +68,7 @@ def run_echo(items, workers):
 def run_fib(n, items, workers, repeat):
     times = []
     ok = True
-    with multiprocessing.Pool(workers) as pool:
+    with closing_pool(workers) as pool:
         pool.map(echo_fn, range(workers * 4))
         for _ in range(max(1, repeat)):
             t0 = time.perf_counter()

@@ -54,7 +54,14 @@ class RegistryRegistrar : public Registrar {
 
   void AddFunction(std::string name, std::string description, std::vector<Param> params,
                    Function body) override {
+    AddFunction(std::move(name), std::move(description), std::move(params), std::move(body),
+                FunctionTraits{});
+  }
+
+  void AddFunction(std::string name, std::string description, std::vector<Param> params,
+                   Function body, FunctionTraits traits) override {
     CallableDef def;
+    def.writes_output = !traits.writes_no_output;
     def.name = std::move(name);
     def.description = std::move(description);
     def.kind = v1::CALLABLE_KIND_FUNCTION;

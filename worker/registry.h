@@ -68,6 +68,12 @@ struct CallableDef {
   ChannelBody channel_body = nullptr;
   // The body's string result is binary: it becomes ItemResult.data.
   bool bytes_result = false;
+  // False when the body never writes to stdout or stderr itself (a pure
+  // built-in). The worker then looks for output only where it sends
+  // results and after a failure, not after every item: two system calls
+  // less per item; output that appears anyway goes to the logs of the
+  // last item before that point.
+  bool writes_output = true;
   // Resource limits (all zero: none).
   v1::CallableLimits limits = {};
   // May be set for kind CALLABLE_KIND_FUNCTION, beside `body`.

@@ -169,37 +169,40 @@ class WorkerSession {
       // A channel item's messages must follow the results before it.
       if (def != nullptr && def->is_channel()) results_.Flush();
       uint64_t end_us = start_us;
+      // Whether the results go out after this item: decided before it is
+      // recorded, so that it is where output is looked for (see
+      // CallableDef::writes_output).
+      const auto flush_due = [&] {
+        return i + 1 == count || task.report_each() || end_us - last_flush_us >= kSlowItemUs ||
+               results_.pending_bytes() >= kFlushBytes;
+      };
+      bool flush;
       if (def == nullptr) {
+        flush = flush_due();
         v1::ItemResult* result = results_.AddResult(static_cast<uint64_t>(i));
         result->mutable_error()->set_kind(v1::ERROR_KIND_INVALID_ARGUMENT);
         result->mutable_error()->set_message("unknown callable " + task.callable());
         result->set_last(true);
         results_.SetStats(result, {UnixUs(start_us), 0});
       } else {
-        end_us = RunItem(*def, inputs_->values(i), static_cast<uint64_t>(i), task.channel_open(),
-                         start_us);
+        item_seq_ = 0;
+        const absl::Status bound = BindArguments(*def, inputs_->values(i), &args_);
+        absl::StatusOr<google::protobuf::Value> outcome =
+            bound.ok()
+                ? InvokeWithinLimits(*def, args_, static_cast<uint64_t>(i), task.channel_open())
+                : bound;
+        end_us = NowUs();
+        flush = flush_due();
+        Record(*def, static_cast<uint64_t>(i), outcome, {UnixUs(start_us), end_us - start_us},
+               /*take_output=*/def->writes_output || flush || !outcome.ok(),
+               /*invalid_argument=*/!bound.ok());
       }
       start_us = end_us;
-      if (i + 1 == count || task.report_each() || end_us - last_flush_us >= kSlowItemUs ||
-          results_.pending_bytes() >= kFlushBytes) {
+      if (flush) {
         results_.Flush();
         last_flush_us = start_us = NowUs();
       }
     }
-  }
-
-  // Runs one item that started at `start_us` and records its outcome.
-  // Returns when it ended (before its recording).
-  uint64_t RunItem(const CallableDef& def, const google::protobuf::Value& input, uint64_t index,
-                   bool channel_open, uint64_t start_us) {
-    item_seq_ = 0;
-    const absl::Status bound = BindArguments(def, input, &args_);
-    absl::StatusOr<google::protobuf::Value> outcome =
-        bound.ok() ? InvokeWithinLimits(def, args_, index, channel_open) : bound;
-    const uint64_t end_us = NowUs();
-    Record(def, index, outcome, {UnixUs(start_us), end_us - start_us},
-           /*take_output=*/true, /*invalid_argument=*/!bound.ok());
-    return end_us;
   }
 
   // Adds the outcome of item `index` to the results: a successful value
@@ -249,7 +252,7 @@ class WorkerSession {
 
   // Runs a task of a callable with a batch body: runs of consecutive items
   // go to it together (see kBatchTargetUs; the size is kept for the
-  // callable's next task). Results are as RunItem's, except that what a
+  // callable's next task). Results are as RunTask's, except that what a
   // batch writes goes to the logs of the last item it answered (a command
   // that ends its batch at the first item that writes keeps it exact) and
   // that its wall time is shared out evenly. A lost batch runs again one

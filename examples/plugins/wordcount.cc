@@ -97,8 +97,12 @@ absl::StatusOr<pprocd::Value> TopWords(const pprocd::Arguments& args) {
 
 PPROCD_PLUGIN(registrar) {
   using pprocd::ParamType;
+  // wordcount and top_words never print: the worker need not look for
+  // output after each item.
+  const pprocd::FunctionTraits quiet{/*writes_no_output=*/true};
   registrar.AddFunction("wordcount", "Counts the lines, words and bytes of a file (like wc).",
-                        {pprocd::Required("path", ParamType::kString, "file to read")}, WordCount);
+                        {pprocd::Required("path", ParamType::kString, "file to read")}, WordCount,
+                        quiet);
   registrar.AddChannel("grep",
                        "Channel: sends {line, text} for each line of the file containing the "
                        "pattern; returns the number of matches.",
@@ -109,5 +113,5 @@ PPROCD_PLUGIN(registrar) {
       "top_words", "The n most frequent words of a file, [[word, count], ...].",
       {pprocd::Required("path", ParamType::kString, "file to read"),
        pprocd::Optional("n", ParamType::kInteger, pprocd::Number(10), "how many words")},
-      TopWords);
+      TopWords, quiet);
 }

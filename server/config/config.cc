@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 
@@ -10,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "base/log/log_format.h"
 #include "server/config/callable_config.h"
 #include "server/config/toml_reader.h"
 #include "server/listen_address.h"
+#include "server/settings/settings_table.h"
 #include "worker/base/status_macros.h"
 #include "worker/base/unique_fd.h"
 
@@ -27,15 +28,16 @@ using config_internal::TableReader;
 constexpr int64_t kMaxUint32 = std::numeric_limits<uint32_t>::max();
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
-// server.listen, each address checked as --listen would and a relative
-// unix: path resolved.
-void ReadListen(TableReader& reader, const std::string& base_dir, ErrorList* errors,
-                ServerConfig* config) {
-  std::optional<std::vector<std::string>> listen = reader.StringList("listen");
+// A list of addresses (server.listen), each checked as --listen would and
+// a relative unix: path resolved.
+void ReadListen(TableReader& reader, const std::string& key, const std::string& base_dir,
+                ErrorList* errors, std::optional<std::vector<std::string>>* out) {
+  std::optional<std::vector<std::string>> listen = reader.StringList(key);
   if (!listen.has_value()) return;
-  const toml::array& nodes = *reader.Find("listen")->as_array();
+  const toml::array& nodes = *reader.Find(key)->as_array();
   if (listen->empty()) {
-    errors->Add(nodes.source(), "server.listen must name at least one address");
+    errors->Add(nodes.source(),
+                absl::StrCat(reader.KeyPath(key), " must name at least one address"));
     return;
   }
   for (size_t i = 0; i < listen->size(); ++i) {
@@ -46,65 +48,71 @@ void ReadListen(TableReader& reader, const std::string& base_dir, ErrorList* err
     absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
     if (!address.ok()) {
       errors->Add(nodes.get(i)->source(),
-                  absl::StrCat("server.listen[", i, "]: ",
+                  absl::StrCat(reader.KeyPath(key), "[", i, "]: ",
                                absl::StrReplaceAll(address.status().message(),
                                                    {{"--listen: ", ""}, {"--listen ", ""}})));
     }
   }
-  config->listen = std::move(listen);
+  *out = std::move(listen);
 }
 
+// The value of one row of the settings table, checked as the row says,
+// into its field of `file` (left unset when absent or refused).
 template <typename T>
-void ReadInteger(TableReader& reader, std::string_view key, int64_t min, int64_t max,
-                 std::optional<T>* out) {
-  if (std::optional<int64_t> value = reader.Integer(key, min, max)) {
-    *out = static_cast<T>(*value);
+void ReadSetting(TableReader& reader, const Setting& setting, const SettingField<T>& field,
+                 const std::string& base_dir, ErrorList* errors, FileSettings* file) {
+  std::optional<T>& out = file->*field.file;
+  const std::string& key = setting.key;
+  if constexpr (std::is_integral_v<T>) {
+    // TOML integers are int64: a wider range ends there.
+    const int64_t max =
+        static_cast<int64_t>(std::min<uint64_t>(setting.max, static_cast<uint64_t>(kMaxInt64)));
+    if (std::optional<int64_t> value =
+            reader.Integer(key, static_cast<int64_t>(setting.min), max)) {
+      out = static_cast<T>(*value);
+    }
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    std::optional<std::string> text = reader.String(key);
+    if (!text.has_value()) return;
+    if (!setting.choices.empty() &&
+        std::find(setting.choices.begin(), setting.choices.end(), *text) == setting.choices.end()) {
+      errors->Add(reader.Find(key)->source(),
+                  absl::StrCat(reader.KeyPath(key), " must be ", setting.ChoicesText()));
+      return;
+    }
+    if (setting.form == Setting::Form::kPath) {
+      if (text->empty()) {
+        errors->Add(reader.Find(key)->source(),
+                    absl::StrCat(reader.KeyPath(key), " must not be empty"));
+        return;
+      }
+      *text = ResolvePath(base_dir, *text);
+    }
+    out = std::move(text);
+  } else {
+    static_assert(std::is_same_v<T, std::vector<std::string>>);
+    if (setting.form == Setting::Form::kListenAddress) {
+      ReadListen(reader, key, base_dir, errors, &out);
+      return;
+    }
+    std::optional<std::vector<std::string>> list = reader.StringList(key);
+    if (!list.has_value()) return;
+    if (setting.form == Setting::Form::kPath) {
+      for (std::string& path : *list) path = ResolvePath(base_dir, path);
+    }
+    out = std::move(list);
   }
 }
 
+// The [server] table: one key per row of the settings table that has one.
 void ReadServer(const toml::table& table, const std::string& base_dir, ErrorList* errors,
-                ServerConfig* config) {
+                FileSettings* file) {
   TableReader reader(table, "server", errors);
-  ReadListen(reader, base_dir, errors, config);
-  ReadInteger(reader, "workers", 0, kMaxUint32, &config->workers);
-  if (std::optional<std::string> dir = reader.String("state_dir")) {
-    if (dir->empty()) {
-      errors->Add(reader.Find("state_dir")->source(), "server.state_dir must not be empty");
-    } else {
-      config->state_dir = ResolvePath(base_dir, *dir);
-    }
-  }
-  ReadInteger(reader, "max_queued_items", 0, kMaxInt64, &config->max_queued_items);
-  ReadInteger(reader, "call_window", 16, int64_t{1} << 30, &config->call_window);
-  ReadInteger(reader, "max_tasks_per_worker", 0, kMaxInt64, &config->max_tasks_per_worker);
-  ReadInteger(reader, "grace_ms", 0, kMaxUint32, &config->grace_ms);
-  ReadInteger(reader, "max_message_bytes", 4096, int64_t{1} << 30, &config->max_message_bytes);
-  ReadInteger(reader, "keep_jobs_hours", 1, 24 * 3650, &config->keep_jobs_hours);
-  ReadInteger(reader, "max_store_mib", 1, 1 << 20, &config->max_store_mib);
-  if (std::optional<std::string> group = reader.String("admin_group")) {
-    config->admin_group = std::move(group);
-  }
-  if (std::optional<std::string> format = reader.String("log_format")) {
-    LogFormat parsed;
-    if (ParseLogFormat(*format, &parsed)) {
-      config->log_format = std::move(format);
-    } else {
-      errors->Add(reader.Find("log_format")->source(),
-                  "server.log_format must be \"text\" or \"json\"");
-    }
-  }
-  if (std::optional<std::string> level = reader.String("log_level")) {
-    LogLevel parsed;
-    if (ParseLogLevel(*level, &parsed)) {
-      config->log_level = std::move(level);
-    } else {
-      errors->Add(reader.Find("log_level")->source(),
-                  "server.log_level must be \"debug\", \"info\", \"warn\" or \"error\"");
-    }
-  }
-  if (std::optional<std::vector<std::string>> plugins = reader.StringList("plugins")) {
-    for (std::string& plugin : *plugins) plugin = ResolvePath(base_dir, plugin);
-    config->plugins = std::move(plugins);
+  for (const Setting& setting : ServerSettingsTable()) {
+    if (setting.key.empty()) continue;
+    std::visit(
+        [&](const auto& field) { ReadSetting(reader, setting, field, base_dir, errors, file); },
+        setting.field);
   }
   reader.ReportUnknownKeys();
 }

@@ -18,31 +18,16 @@
 
 #include "absl/status/statusor.h"
 #include "pprocd/v1/callable.pb.h"
+#include "server/settings/server_settings.h"
 #include "worker/command_callable.h"
 
 namespace pprocd {
 
-// What a config file says. A [server] key that is absent stays unset, so
-// that the server's defaults and its command-line flags decide.
-struct ServerConfig {
-  // unix: paths are resolved; tcp: addresses as written.
-  std::optional<std::vector<std::string>> listen;
-  std::optional<uint32_t> workers;
-  std::optional<std::string> state_dir;
-  std::optional<uint64_t> max_queued_items;
-  std::optional<uint64_t> call_window;
-  std::optional<uint64_t> max_tasks_per_worker;
-  std::optional<uint32_t> grace_ms;
-  std::optional<uint32_t> max_message_bytes;
-  // Background jobs: how long ended jobs are kept, the job store's cap,
-  // and the group whose members may act on every job.
-  std::optional<uint32_t> keep_jobs_hours;
-  std::optional<uint32_t> max_store_mib;
-  std::optional<std::string> admin_group;
-  std::optional<std::vector<std::string>> plugins;
-  // The log: "text" or "json"; "debug", "info", "warn" or "error".
-  std::optional<std::string> log_format;
-  std::optional<std::string> log_level;
+// What a config file says: its [server] table (FileSettings, whose keys
+// are the rows of server/settings/settings_table.h; a key that is absent
+// stays unset, so that the server's defaults and its command-line flags
+// decide), its [[callable]] and its [limits.NAME] tables.
+struct ServerConfig : FileSettings {
   // One per [[callable]], in file order.
   std::vector<CommandSpec> commands;
   // The line of each [[callable]] in the file (parallel to `commands`), so

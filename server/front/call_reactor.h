@@ -83,6 +83,14 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
       absl::MutexLock lock(&mu);
       if (reactor != nullptr) reactor->FinishLocked(ToGrpcStatus(status));
     }
+    // Queues the last responses before finishing, so that the last one is
+    // written together with the call's status.
+    void DeliverLast(std::vector<ResultPiece> results, absl::Status status) override {
+      absl::MutexLock lock(&mu);
+      if (reactor == nullptr) return;
+      if (!reactor->finish_requested_) reactor->DeliverLocked(std::move(results));
+      reactor->FinishLocked(ToGrpcStatus(status));
+    }
     absl::Mutex mu;
     CallReactor* reactor ABSL_GUARDED_BY(mu);
   };
@@ -127,6 +135,13 @@ class CallReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
       const absl::Status serialized = SerializeResponse(outbox_.front().first, &write_buffer_);
       if (serialized.ok()) {
         writing_ = true;
+        if (finish_requested_ && outbox_.size() == 1 && final_status_.ok()) {
+          // The last response and the status in one operation (no
+          // OnWriteDone follows; OnDone does).
+          finished_ = true;
+          this->StartWriteAndFinish(&write_buffer_, grpc::WriteOptions(), final_status_);
+          return;
+        }
         this->StartWrite(&write_buffer_);
         return;
       }

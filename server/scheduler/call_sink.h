@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,6 +51,12 @@ class CallSink {
   virtual void WantInput() = 0;
   // The call is over; called exactly once, after the last Deliver.
   virtual void Finish(absl::Status status) = 0;
+  // The last results and the end of the call at once (instead of Deliver
+  // then Finish), so that a front may send them in one write.
+  virtual void DeliverLast(std::vector<ResultPiece> results, absl::Status status) {
+    Deliver(std::move(results));
+    Finish(std::move(status));
+  }
 };
 
 }  // namespace pprocd

@@ -904,11 +904,16 @@ void SchedulerLoop::CancelCall(uint64_t id) {
   FinishCall(*call, absl::CancelledError("the call was cancelled"));
 }
 
-void SchedulerLoop::FinishCall(CallState& call, absl::Status status) {
+void SchedulerLoop::FinishCall(CallState& call, absl::Status status,
+                               std::vector<ResultPiece> last_results) {
   owner_->queued_items_.fetch_sub(call.pending_items, std::memory_order_relaxed);
   call.pending.clear();
   call.pending_items = 0;
-  call.sink->Finish(std::move(status));
+  if (last_results.empty()) {
+    call.sink->Finish(std::move(status));
+  } else {
+    call.sink->DeliverLast(std::move(last_results), std::move(status));
+  }
   calls_.erase(call.id);
 }
 
@@ -923,19 +928,20 @@ void SchedulerLoop::FlushCalls() {
     CallState* call = FindCall(id);
     if (call == nullptr) continue;
     call->ordering.PopReady(&call->outgoing);
+    std::vector<ResultPiece> batch;
     if (!call->outgoing.empty()) {
-      std::vector<ResultPiece> batch;
       batch.swap(call->outgoing);
       uint64_t weight = 0;
       for (const ResultPiece& piece : batch) weight += piece.weight();
       call->unsent += weight;
       call->outgoing_weight = 0;
-      call->sink->Deliver(std::move(batch));
     }
     if (call->done()) {
-      FinishCall(*call, absl::OkStatus());
+      // The last results go with the end of the call.
+      FinishCall(*call, absl::OkStatus(), std::move(batch));
       continue;
     }
+    if (!batch.empty()) call->sink->Deliver(std::move(batch));
     if (!call->input_ended && !call->input_requested && call->held() < window) {
       call->input_requested = true;
       call->sink->WantInput();

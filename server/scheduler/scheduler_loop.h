@@ -156,7 +156,7 @@ class SchedulerLoop {
   void CheckTimeouts();
   int NextWakeMs() const;
   void FlushCalls();
-  void FinishCall(CallState& call, absl::Status status);
+  void FinishCall(CallState& call, absl::Status status, std::vector<ResultPiece> last_results = {});
   void Shutdown();
   CallState* FindCall(uint64_t id);
   void MarkDirty(uint64_t call_id) { dirty_calls_.push_back(call_id); }

@@ -49,6 +49,12 @@ Registry TestRegistry() {
   act.body = [](const BoundArgs& args) { return Act(*args[0]); };
   EXPECT_OK(registry.Add(act));
 
+  // Declared not to write, but does when asked to "print".
+  CallableDef quiet = act;
+  quiet.name = "quiet_act";
+  quiet.writes_output = false;
+  EXPECT_TRUE(registry.Add(quiet).ok());
+
   CallableDef batched = act;
   batched.name = "batched_act";
   batched.batch_body = [](absl::Span<const BoundArgs> batch) {
@@ -261,6 +267,30 @@ TEST_F(WorkerLoopTest, ItemThatPrintsGoesAsAnItemResultWithItsLogs) {
   ASSERT_EQ(printed.logs_size(), 1);
   EXPECT_EQ(printed.logs(0).stream(), v1::LOG_STREAM_STDOUT);
   EXPECT_EQ(printed.logs(0).data(), "printed\n");
+}
+
+// A callable declared not to write is not checked for output after each
+// item: output it writes anyway is not lost but goes to the last item
+// before the results are sent (the last of the task when nothing was slow).
+TEST_F(WorkerLoopTest, OutputOfACallableDeclaredNotToWriteGoesToTheLastItemSent) {
+  const Answer answer = RunAll(Task("quiet_act", R"([1, "print", 3, 4])"), 4);
+  std::vector<const v1::ItemResult*> with_logs;
+  for (const auto& result : answer.all.results()) {
+    if (result.logs_size() > 0) with_logs.push_back(&result);
+  }
+  ASSERT_EQ(with_logs.size(), 1u);
+  // Items are sent early only when one was slow (a loaded machine).
+  EXPECT_GE(with_logs[0]->index(), 1u);
+  ASSERT_EQ(with_logs[0]->logs_size(), 1);
+  EXPECT_EQ(with_logs[0]->logs(0).stream(), v1::LOG_STREAM_STDOUT);
+  EXPECT_EQ(with_logs[0]->logs(0).data(), "printed\n");
+  // Every value arrives, in order, whatever carried the logs.
+  std::string values;
+  for (const std::string& part : answer.layout) absl::StrAppend(&values, part, ";");
+  if (answer.all.results_size() == 1 && with_logs[0]->index() == 3) {
+    EXPECT_EQ(values, "[1,\"print\",3]@0;value@3;");
+    EXPECT_EQ(with_logs[0]->value().number_value(), 4);
+  }
 }
 
 TEST_F(WorkerLoopTest, BytesResultsGoAsItemResultData) {

@@ -71,6 +71,11 @@ _LAZY = {
     "function_ref": "_function_ref",
 }
 
+# The modules whose classes make a Farm when given none (the default farm,
+# ``FarmExecutor(address)``): the Farm facade, which installs the maker of
+# both, is imported with them.
+_ON_THE_FACADE = ("_collections", "_executor")
+
 
 def __getattr__(name: str) -> "Any":
     if name == "aio":  # the asyncio client, a subpackage
@@ -82,6 +87,8 @@ def __getattr__(name: str) -> "Any":
         raise AttributeError(f"module 'pprocd' has no attribute {name!r}")
     import importlib
 
+    if module in _ON_THE_FACADE:
+        importlib.import_module("._farm", __name__)
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import os
 import queue
+import socket
 import stat
 import threading
 from typing import Any, Deque, Dict, Iterable, List, Optional, Set, Tuple, Union
@@ -51,8 +52,6 @@ def is_socket_address(address: str) -> bool:
 
 def _answers(path: str) -> bool:
     """Whether something accepts connections on the socket file ``path``."""
-    import socket
-
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(path)

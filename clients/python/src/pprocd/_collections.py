@@ -18,17 +18,20 @@ from __future__ import annotations
 import collections
 import threading
 import weakref
-from typing import (Any, Callable, Deque, Dict, Generic, Iterator, List, Optional, Tuple, TypeVar,
-                    Union, overload)
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Generic, Iterator, List, Optional,
+                    Tuple, TypeVar, Union, cast, overload)
 
 
 from ._channel import Channel
 from ._errors import FarmError, ItemCancelled
-from ._farm import CallableArg, Farm, default_farm
+from ._connection import CallableArg, Connection, default_farm
 from ._function_ref import Target, as_target
 from ._results import (LogCallback, LogRecord, Result, emit_logs, failed_result,
                        result_from_proto)
 from ._stream import ItemStream, RawResult
+
+if TYPE_CHECKING:
+    from ._farm import Farm
 
 T = TypeVar("T")
 
@@ -80,8 +83,8 @@ class _Collection:
                  chunksize: int = 0, on_log: Optional[LogCallback] = None,
                  packed: Optional[bool] = None, item_stats: Optional[str] = None) -> None:
         if farm is None:
-            farm = default_farm()
-        if not isinstance(farm, Farm):
+            farm = cast("Farm", default_farm())
+        if not isinstance(farm, Connection):
             raise TypeError(f"{type(self).__name__}(farm, limit=...): the first argument is a "
                             f"pprocd.Farm, not {type(farm).__name__}")
         self.farm = farm

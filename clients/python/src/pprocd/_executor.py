@@ -12,16 +12,19 @@ import concurrent.futures
 import threading
 import time
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, PENDING
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union, cast
 
 from ._errors import FarmError, ItemError, RemoteTraceback
-from ._farm import CallableArg, Farm
+from ._connection import CallableArg, new_farm
 from ._function_ref import Target, as_target
 from ._results import (LogCallback, LogRecord, Stats, emit_logs, error_from_proto,
                        logs_from_proto, stats_from_proto)
 from ._stream import ItemStream, RawResult
 from ._values import from_value
 from .v1 import item_pb2
+
+if TYPE_CHECKING:
+    from ._farm import Farm
 
 
 class FarmFuture(concurrent.futures.Future):  # type: ignore[type-arg]
@@ -113,7 +116,7 @@ class FarmExecutor(concurrent.futures.Executor):
         if max_workers is not None and max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         self._owns_farm = farm is None
-        self.farm: Farm = farm if farm is not None else Farm(address)
+        self.farm: Farm = farm if farm is not None else cast("Farm", new_farm(address))
         """The farm the work runs on."""
         self._max_workers = max_workers
         self._options = self.farm.options(max_workers, reuse, timeout, 0, packed, item_stats)

@@ -1,55 +1,36 @@
-"""Farm: a connection to one pprocd server, and the module's default farm."""
+"""Farm: a connection to one pprocd server, and the module's default farm.
+
+The facade of the client: :class:`Farm` extends the connection layer
+(:class:`_connection.Connection`) with pmap and the constructors of every
+feature (Map, Queue, Exchange, channels, jobs, the executor), which it
+imports here; no feature imports this module (see docs/ARCHITECTURE.md).
+"""
 
 from __future__ import annotations
 
 import atexit
-import itertools
-import os
 import threading
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
-                    Sequence, Set, Union)
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 import grpc
 
-from ._address import locate_server
-
+from . import _connection, _packed
+from ._channel import Channel
+from ._collections import Exchange, Map, Queue
+from ._connection import PACKED_MAX_BYTES, PMAP_BATCH_INPUTS, CallableArg, Connection
+from ._connection import batches as _batches
 from ._errors import FarmError
-from . import _packed
+from ._executor import FarmExecutor
 from ._function_ref import FunctionRef, Target, as_target, target_fields
+from ._inputs import make_options
+from ._jobs import Job, JobState, JobStatus, list_jobs, submit_job
 from ._results import LogCallback, emit_logs, error_from_proto, logs_from_proto
-from ._signature import Signature
-from ._inputs import InputChecks, call_error, make_options
+from ._stream import response_entries
 from ._values import from_value, to_value
-from .v1 import callable_pb2, item_pb2, service_pb2, service_pb2_grpc
+from .v1 import item_pb2, service_pb2
 
-# What a call runs: a registered callable's name, or a module-level Python
-# function (passed by reference, see _function_ref).
-CallableArg = Union[str, FunctionRef, Callable[..., Any]]
 
-if TYPE_CHECKING:
-    from ._channel import Channel
-    from ._collections import Exchange, Map, Queue
-    from ._executor import FarmExecutor
-    from ._jobs import Job, JobState
-
-# The server accepts messages up to 16 MiB by default; take what it sends.
-_MAX_MESSAGE_BYTES = 64 << 20
-_UNARY_TIMEOUT_S = 30.0
-# Inputs per request of a packed pmap: large enough that a request's fixed
-# cost (a message, a wake-up of the server) is small beside its items, small
-# enough that the first results come early and a request of small values
-# stays far below the server's 4 MiB message limit (see PACKED_MAX_BYTES).
-PMAP_BATCH_INPUTS = 4096
-# A packed request of more bytes than this is split (in halves) before it
-# is sent; one input alone may still exceed it (the server then answers
-# RESOURCE_EXHAUSTED if it is over its limit).
-PACKED_MAX_BYTES = 1 << 20
-
-# Set to 0 to make the Value form the default of Farms made without
-# ``packed`` (e.g. to talk to a server that predates the packed form).
-PACKED_ENV = "PPROCD_PACKED"
-
-class Farm(InputChecks):
+class Farm(Connection):
     """A connection to one pprocd server (pprocess's module, as an object).
 
     ``address``: see :func:`pprocd.resolve_address` (argument, else
@@ -70,100 +51,11 @@ class Farm(InputChecks):
     Thread-safe. A context manager; ``close()`` ends its connection.
     """
 
-    def __init__(self, address: Optional[str] = None, *,
-                 on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
-                 item_stats: Optional[str] = None) -> None:
-        located = locate_server(address)
-        self.address: str = located.target
-        """The gRPC target this farm talks to."""
-        self._no_server_hint = located.no_server_hint
-        self.on_log: Optional[LogCallback] = on_log
-        """The default log callback of this farm's calls."""
-        if packed is None:
-            packed = os.environ.get(PACKED_ENV, "1").strip().lower() not in ("0", "false", "no")
-        self.packed: bool = bool(packed)
-        """Whether calls use the packed form unless told otherwise."""
-        make_options(item_stats=item_stats)  # checks the name
-        self.item_stats: Optional[str] = item_stats
-        """The default ``item_stats`` of this farm's calls."""
-        self._channel = grpc.insecure_channel(self.address, options=[
-            ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
-        ])
-        stub = service_pb2_grpc.ProcessFarmServiceStub
-        self._stub = stub(self._channel)  # type: ignore[no-untyped-call]
-        self._lock = threading.Lock()
-        self._signatures: Optional[Dict[str, Signature]] = None
-        self._unknown: Set[str] = set()
-        self._closed = False
-
     def __repr__(self) -> str:
         return f"pprocd.Farm({self.address!r})"
 
     def __enter__(self) -> "Farm":
         return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Closes the connection; calls still running through it fail."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._channel.close()
-
-    # Errors ----------------------------------------------------------------
-
-    def _call_error(self, error: grpc.RpcError, received: bool = False,
-                    callable_name: str = "", job: bool = False) -> FarmError:
-        """The FarmError for a failed RPC (see :func:`call_error`)."""
-        return call_error(error, self.address, self._no_server_hint, received, callable_name,
-                          job)
-
-    def _unary(self, method: Any, request: Any, job: bool = False) -> Any:
-        try:
-            return method(request, timeout=_UNARY_TIMEOUT_S, wait_for_ready=False)
-        except grpc.RpcError as error:
-            raise self._call_error(error, job=job) from None
-
-    # Introspection ---------------------------------------------------------
-
-    def callables(self) -> List[callable_pb2.Callable]:
-        """Every registered callable: name, kind (function or channel),
-        parameters with defaults, description (protobuf messages)."""
-        response = self._unary(self._stub.ListCallables, service_pb2.ListCallablesRequest())
-        return list(response.callables)
-
-    def status(self) -> service_pb2.GetStatusResponse:
-        """Pool and queue counters: workers idle/busy/starting, items queued
-        and running, totals, uptime (a protobuf message)."""
-        status: service_pb2.GetStatusResponse = self._unary(self._stub.GetStatus,
-                                                            service_pb2.GetStatusRequest())
-        return status
-
-    def _known_signature(self, name: Target) -> Optional[Signature]:
-        return self.signature(name)
-
-    def signature(self, name: Target) -> Optional[Signature]:
-        """The parameters of callable ``name``, or None when the server has no
-        such callable. Asked of the server once per farm (again only for a
-        name it did not know). None for a Python function: the farm checks
-        its items against the function itself."""
-        if not isinstance(name, str):
-            return None
-        known = self._signatures
-        if known is not None:
-            found = known.get(name)
-            if found is not None or name in self._unknown:
-                return found
-        described = {c.name: Signature(c) for c in self.callables()}
-        with self._lock:
-            self._signatures = described
-            if name not in described:
-                self._unknown.add(name)
-        return described.get(name)
 
     # pprocess vocabulary ---------------------------------------------------
 
@@ -266,8 +158,6 @@ class Farm(InputChecks):
     def _pmap_take(self, name: str, response: service_pb2.MapResponse, out: List[Any]) -> None:
         """Appends a response's values to ``out`` in input order; raises the
         first failed input's error."""
-        from ._stream import response_entries
-
         for _, raw in response_entries(response.results, response.blocks):
             if type(raw) is tuple:
                 out.append(raw[0])
@@ -289,7 +179,6 @@ class Farm(InputChecks):
             on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
             item_stats: Optional[str] = None) -> "Map":
         """A :class:`pprocd.Map` on this farm: results in input order."""
-        from ._collections import Map
         return Map(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
                    chunksize=chunksize, on_log=on_log, packed=packed, item_stats=item_stats)
 
@@ -298,7 +187,6 @@ class Farm(InputChecks):
               on_log: Optional[LogCallback] = None, packed: Optional[bool] = None,
               item_stats: Optional[str] = None) -> "Queue":
         """A :class:`pprocd.Queue` on this farm: results as they complete."""
-        from ._collections import Queue
         return Queue(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
                      chunksize=chunksize, on_log=on_log, packed=packed, item_stats=item_stats)
 
@@ -308,7 +196,6 @@ class Farm(InputChecks):
                  item_stats: Optional[str] = None) -> "Exchange":
         """A plain :class:`pprocd.Exchange` on this farm (read it with
         ``ready()`` and ``receive()``; subclass Exchange for ``store_data``)."""
-        from ._collections import Exchange
         return Exchange(self, limit, reuse=reuse, continuous=continuous, timeout=timeout,
                         chunksize=chunksize, on_log=on_log, packed=packed, item_stats=item_stats)
 
@@ -328,7 +215,6 @@ class Farm(InputChecks):
         """Like :meth:`start`, with options: ``reuse`` (False: a brand-new
         process), ``timeout`` (seconds for the whole invocation) and
         ``on_log``; ``packed`` (see :class:`Farm`)."""
-        from ._channel import Channel
         target = as_target(name, channel=True)
         options = self.options(None, reuse, timeout, 0, packed)
         arguments: Any
@@ -367,7 +253,6 @@ class Farm(InputChecks):
         callable's parameters first (:class:`InvalidItem`). ``packed``: see
         :class:`Farm`.
         """
-        from ._jobs import submit_job
         return submit_job(self, callable, inputs, ordered=ordered, name=name,
                           idempotency_key=idempotency_key, retries=retries,
                           retry_backoff=retry_backoff, socket_path=socket_path, limit=limit,
@@ -376,7 +261,6 @@ class Farm(InputChecks):
     def job(self, job: str) -> "Job":
         """The :class:`Job` handle of a job, by id or name (asks the server
         for it now: :class:`JobNotFound` when there is none)."""
-        from ._jobs import Job, JobStatus
         response = self._unary(self._stub.GetJob, service_pb2.GetJobRequest(job=job), job=True)
         return Job(self, JobStatus.from_proto(response.job))
 
@@ -387,32 +271,14 @@ class Farm(InputChecks):
         :class:`JobState` or its name, e.g. ``"RUNNING"``) and ``name``
         filter. Pages of ``page_size`` (0: the server's 100) are asked for as
         the iteration goes."""
-        from ._jobs import list_jobs
         return list_jobs(self, state, name, page_size)
 
     def executor(self, max_workers: Optional[int] = None, *, reuse: bool = True,
                  timeout: Optional[float] = None, packed: Optional[bool] = None,
                  item_stats: Optional[str] = None) -> "FarmExecutor":
         """A :class:`FarmExecutor` sharing this farm's connection."""
-        from ._executor import FarmExecutor
         return FarmExecutor(max_workers=max_workers, farm=self, reuse=reuse, timeout=timeout,
                             packed=packed, item_stats=item_stats)
-
-
-def _batches(sequence: Iterable[Any], size: int) -> Iterator[Sequence[Any]]:
-    """``sequence`` in consecutive batches of ``size`` (the last shorter):
-    slices of a list or tuple (a copy of pointers), else lists taken from
-    its iterator."""
-    if type(sequence) is list or type(sequence) is tuple:
-        for start in range(0, len(sequence), size):
-            yield sequence[start:start + size]
-        return
-    iterator = iter(sequence)
-    while True:
-        batch = list(itertools.islice(iterator, size))
-        if not batch:
-            return
-        yield batch
 
 
 _default_lock = threading.Lock()
@@ -443,5 +309,7 @@ def start(name: CallableArg, *args: Any, **kwargs: Any) -> "Channel":
     """:meth:`Farm.start` on the default farm."""
     return default_farm().start(name, *args, **kwargs)
 
+
+_connection.install_facade(Farm, default_farm)
 
 __all__ = ["Farm", "default_farm", "make_options", "pmap", "start"]

@@ -29,7 +29,7 @@ from ._results import Stats, is_final, stats_from_proto
 from .v1 import item_pb2, service_pb2
 
 if TYPE_CHECKING:
-    from ._farm import Farm
+    from ._connection import Connection
 
 # A request carries at most this many inputs or about this many bytes (the
 # server's default limit for one message is 16 MiB).
@@ -58,7 +58,7 @@ class ItemStream:
     result.
     """
 
-    def __init__(self, farm: "Farm", ordered: bool, target: Target,
+    def __init__(self, farm: "Connection", ordered: bool, target: Target,
                  options: item_pb2.CallOptions, on_results: ResultsCallback,
                  on_end: EndCallback) -> None:
         self.farm = farm

@@ -24,7 +24,8 @@ import grpc.aio
 
 from .. import _packed
 from .._errors import FarmError
-from .._farm import PACKED_MAX_BYTES, PMAP_BATCH_INPUTS, _batches
+from .._connection import PACKED_MAX_BYTES, PMAP_BATCH_INPUTS
+from .._connection import batches as _batches
 from .._function_ref import FunctionRef, Target, target_fields
 from .._results import LogCallback, Result, Stats, emit_logs, result_from_proto, stats_from_proto
 from .._stream import MAX_BATCH_INPUTS, response_entries

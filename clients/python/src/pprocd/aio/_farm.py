@@ -8,17 +8,17 @@ each). Any number of coroutines of that loop may use it at once.
 from __future__ import annotations
 
 import asyncio
-import os
 import weakref
-from typing import (TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Dict, Iterable, List,
-                    Optional, Set, Union)
+from typing import Any, AsyncIterable, AsyncIterator, Dict, Iterable, List, Optional, Set, Union
 
 import grpc
 import grpc.aio
 
 from .._address import locate_server
 from .._errors import FarmError
-from .._farm import _MAX_MESSAGE_BYTES, _UNARY_TIMEOUT_S, PACKED_ENV, CallableArg
+from .._connection import MAX_MESSAGE_BYTES as _MAX_MESSAGE_BYTES
+from .._connection import UNARY_TIMEOUT_S as _UNARY_TIMEOUT_S
+from .._connection import CallableArg, packed_default
 from .._function_ref import Target, as_target
 from .._inputs import InputChecks, call_error, make_options
 from .._jobs import JobState, JobStatus, list_jobs_request, submit_request
@@ -26,10 +26,8 @@ from .._results import LogCallback
 from .._signature import Signature
 from ..v1 import callable_pb2, service_pb2, service_pb2_grpc
 from ._calls import ResultStream
-
-if TYPE_CHECKING:
-    from ._channel import Channel
-    from ._jobs import Job
+from ._channel import Channel
+from ._jobs import Job
 
 Inputs = Union[Iterable[Any], AsyncIterable[Any]]
 """The inputs of a call: an iterable, or an async iterable (read as the
@@ -57,9 +55,7 @@ class Farm(InputChecks):
         self.on_log: Optional[LogCallback] = on_log
         """The default log callback of this farm's calls (called on the
         event loop's thread)."""
-        if packed is None:
-            packed = os.environ.get(PACKED_ENV, "1").strip().lower() not in ("0", "false", "no")
-        self.packed = bool(packed)
+        self.packed = packed_default(packed)
         make_options(item_stats=item_stats)  # checks the name
         self.item_stats = item_stats
         self._channel: Optional[grpc.aio.Channel] = None
@@ -227,7 +223,6 @@ class Farm(InputChecks):
                      packed: Optional[bool] = None) -> "Channel":
         """Like :meth:`start`, with the options of
         :meth:`pprocd.Farm.open_channel`."""
-        from ._channel import Channel
         target = as_target(name, channel=True)
         options = self.options(None, reuse, timeout, 0, packed)
         return Channel(self, target, tuple(args), dict(kwargs or {}), options,
@@ -244,7 +239,6 @@ class Farm(InputChecks):
                          chunksize: int = 0, packed: Optional[bool] = None) -> "Job":
         """Starts a background job, as :meth:`pprocd.Farm.submit_job` (the
         same arguments), and returns its :class:`Job` handle."""
-        from ._jobs import Job
         target = as_target(callable)
         await self._learn(target)
         request = submit_request(self, target, inputs, ordered=ordered, name=name,
@@ -262,7 +256,6 @@ class Farm(InputChecks):
     async def job(self, job: str) -> "Job":
         """The :class:`Job` handle of a job, by id or name
         (:class:`pprocd.JobNotFound` when there is none)."""
-        from ._jobs import Job
         response = await self._unary("GetJob", service_pb2.GetJobRequest(job=job), job=True)
         return Job(self, JobStatus.from_proto(response.job))
 
@@ -270,7 +263,6 @@ class Farm(InputChecks):
                    *, page_size: int = 0) -> AsyncIterator["Job"]:
         """Your jobs, newest first, as :meth:`pprocd.Farm.jobs`: ``async for
         job in farm.jobs(...)``."""
-        from ._jobs import Job
         token = ""
         while True:
             response = await self._unary("ListJobs",
