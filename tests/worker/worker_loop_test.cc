@@ -53,7 +53,7 @@ Registry TestRegistry() {
   CallableDef quiet = act;
   quiet.name = "quiet_act";
   quiet.writes_output = false;
-  EXPECT_TRUE(registry.Add(quiet).ok());
+  EXPECT_OK(registry.Add(quiet));
 
   CallableDef batched = act;
   batched.name = "batched_act";
