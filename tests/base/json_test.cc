@@ -12,16 +12,18 @@
 #include "google/protobuf/arena.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd {
 namespace {
 
 using google::protobuf::Value;
+using ::pprocd::testing::StatusIs;
 
 Value ProtobufParse(const std::string& json) {
   Value value;
   const auto status = google::protobuf::util::JsonStringToMessage(json, &value);
-  EXPECT_TRUE(status.ok()) << json << ": " << status.ToString();
+  EXPECT_OK(status) << json;
   return value;
 }
 
@@ -49,7 +51,7 @@ TEST(JsonTest, ParsesAsProtobufDoes) {
            R"({"id": 7, "args": {"i": 3, "j": [1.5, -2]}, "nested": {"k": {"l": null}}})",
        }) {
     absl::StatusOr<Value> ours = ParseJson(json);
-    ASSERT_TRUE(ours.ok()) << json << ": " << ours.status();
+    ASSERT_OK(ours) << json;
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*ours, ProtobufParse(json)))
         << json << "\nours: " << ours->DebugString();
   }
@@ -88,7 +90,7 @@ TEST(JsonTest, RefusesWhatIsNotJson) {
   EXPECT_FALSE(ParseJson(deep).ok());
   std::string fine(100, '[');
   fine += std::string(100, ']');
-  EXPECT_TRUE(ParseJson(fine).ok());
+  EXPECT_OK(ParseJson(fine));
 }
 
 TEST(JsonTest, ReadsNumbersExactly) {
@@ -104,18 +106,17 @@ TEST(JsonTest, ReadsNumbersExactly) {
            {"1e-400", 0.0},
            {"2.5E+3", 2500.0}}) {
     absl::StatusOr<Value> value = ParseJson(json);
-    ASSERT_TRUE(value.ok()) << json << ": " << value.status();
+    ASSERT_OK(value) << json;
     EXPECT_EQ(value->number_value(), number) << json;
   }
   absl::StatusOr<Value> negative_zero = ParseJson("-0");
-  ASSERT_TRUE(negative_zero.ok());
+  ASSERT_OK(negative_zero);
   EXPECT_TRUE(std::signbit(negative_zero->number_value()));
 }
 
 TEST(JsonTest, ALoneSurrogateBecomesTheReplacementCharacter) {
-  absl::StatusOr<Value> value = ParseJson(R"("a\udc80b\ud800")");
-  ASSERT_TRUE(value.ok()) << value.status();
-  EXPECT_EQ(value->string_value(),
+  ASSERT_OK_AND_ASSIGN(Value value, ParseJson(R"("a\udc80b\ud800")"));
+  EXPECT_EQ(value.string_value(),
             "a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD");
 }
@@ -128,7 +129,7 @@ TEST(JsonTest, PrintsNumbersAsProtobufDoes) {
     Value value;
     value.set_number_value(number);
     std::string theirs;
-    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(value, &theirs).ok());
+    ASSERT_OK(google::protobuf::util::MessageToJsonString(value, &theirs));
     EXPECT_EQ(Print(value), theirs) << number;
   }
   Value nan;
@@ -147,9 +148,8 @@ TEST(JsonTest, PrintedValuesReadBackTheSame) {
   const std::string printed = Print(value);
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(ProtobufParse(printed), value))
       << printed;
-  absl::StatusOr<Value> ours = ParseJson(printed);
-  ASSERT_TRUE(ours.ok()) << ours.status();
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*ours, value));
+  ASSERT_OK_AND_ASSIGN(Value ours, ParseJson(printed));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(ours, value));
   EXPECT_EQ(Print(Value()), "null");
 }
 
@@ -157,9 +157,8 @@ TEST(JsonTest, StringsAreAlwaysValidJson) {
   std::string out;
   AppendJsonString("a\"\\\n\r\t\b\f\x01\x7f é😀 \xff\xc3", &out);
   EXPECT_EQ(out, "\"a\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u007f é😀 \xEF\xBF\xBD\xEF\xBF\xBD\"");
-  absl::StatusOr<Value> back = ParseJson(out);
-  ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(back->string_value(), "a\"\\\n\r\t\b\f\x01\x7f é😀 \xEF\xBF\xBD\xEF\xBF\xBD");
+  ASSERT_OK_AND_ASSIGN(Value back, ParseJson(out));
+  EXPECT_EQ(back.string_value(), "a\"\\\n\r\t\b\f\x01\x7f é😀 \xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 // The texts of the elements SplitJsonArray finds in `json`, or its error.
@@ -175,7 +174,7 @@ std::vector<std::string> Split(absl::string_view json) {
 }
 
 std::string ErrorOf(const absl::Status& status) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   return std::string(status.message());
 }
 
@@ -198,7 +197,7 @@ TEST(SplitJsonArrayTest, GivesEachElementsBytesWithoutWhitespace) {
 
 TEST(SplitJsonArrayTest, AppendsToTheVector) {
   std::vector<JsonElement> elements = {{7, 9}};
-  ASSERT_TRUE(SplitJsonArray("[1,22]", &elements).ok());
+  ASSERT_OK(SplitJsonArray("[1,22]", &elements));
   ASSERT_EQ(elements.size(), 3u);
   EXPECT_EQ(elements[1].begin, 1u);
   EXPECT_EQ(elements[1].end, 2u);
@@ -254,14 +253,14 @@ TEST(SplitJsonArrayTest, AgreesWithParseJson) {
 TEST(ParseJsonArrayTest, AppendsTheElements) {
   google::protobuf::RepeatedPtrField<Value> values;
   values.Add()->set_string_value("before");
-  ASSERT_TRUE(ParseJsonArray(R"([1, "two", {"three": [3]}, null])", &values).ok());
+  ASSERT_OK(ParseJsonArray(R"([1, "two", {"three": [3]}, null])", &values));
   ASSERT_EQ(values.size(), 5);
   EXPECT_EQ(values[0].string_value(), "before");
   EXPECT_EQ(values[1].number_value(), 1);
   EXPECT_EQ(values[2].string_value(), "two");
   EXPECT_EQ(values[3].struct_value().fields().at("three").list_value().values(0).number_value(), 3);
   EXPECT_EQ(values[4].kind_case(), Value::kNullValue);
-  ASSERT_TRUE(ParseJsonArray("[]", &values).ok());
+  ASSERT_OK(ParseJsonArray("[]", &values));
   EXPECT_EQ(values.size(), 5);
 }
 
@@ -277,7 +276,7 @@ TEST(ParseJsonArrayTest, LeavesTheFieldAsItWasOnError) {
 TEST(ParseJsonArrayTest, FillsAFieldOnAnArena) {
   google::protobuf::Arena arena;
   auto* list = google::protobuf::Arena::CreateMessage<google::protobuf::ListValue>(&arena);
-  ASSERT_TRUE(ParseJsonArray(R"([{"k": "v"}, [1.5], "s"])", list->mutable_values()).ok());
+  ASSERT_OK(ParseJsonArray(R"([{"k": "v"}, [1.5], "s"])", list->mutable_values()));
   ASSERT_EQ(list->values_size(), 3);
   EXPECT_EQ(list->values(0).GetArena(), &arena);
   EXPECT_EQ(list->values(0).struct_value().fields().at("k").string_value(), "v");
@@ -287,7 +286,7 @@ TEST(ParseJsonArrayTest, FillsAFieldOnAnArena) {
 
 TEST(AppendJsonArrayTest, PrintsTheValuesAsOneArray) {
   google::protobuf::RepeatedPtrField<Value> values;
-  ASSERT_TRUE(ParseJsonArray(R"([1, "a\"b", [true, null], {"k": 0.5}])", &values).ok());
+  ASSERT_OK(ParseJsonArray(R"([1, "a\"b", [true, null], {"k": 0.5}])", &values));
   std::string out = "x";
   AppendJsonArray(values, &out);
   EXPECT_EQ(out, R"(x[1,"a\"b",[true,null],{"k":0.5}])");

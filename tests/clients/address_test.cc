@@ -7,9 +7,13 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::client {
 namespace {
+
+using ::pprocd::testing::StatusIs;
+using ::testing::HasSubstr;
 
 // Sets or clears an environment variable for one test, restoring it
 // afterwards.
@@ -47,7 +51,7 @@ class ScopedAddressEnv : public ScopedEnv {
 
 std::string Normalized(const char* address) {
   absl::StatusOr<std::string> target = NormalizeAddress(address);
-  EXPECT_TRUE(target.ok()) << address << ": " << target.status();
+  EXPECT_OK(target) << address;
   return target.ok() ? *target : "";
 }
 
@@ -80,9 +84,8 @@ TEST(NormalizeAddressTest, RejectsMalformedAddressesNamingThem) {
                           ":80", "unix:", "unix://relative/s.sock"}) {
     absl::StatusOr<std::string> target = NormalizeAddress(bad);
     ASSERT_FALSE(target.ok()) << "accepted '" << bad << "' as " << *target;
-    EXPECT_EQ(target.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(target.status().message().find(std::string("'") + bad + "'"), absl::string_view::npos)
-        << target.status();
+    EXPECT_THAT(target, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 HasSubstr(std::string("'") + bad + "'")));
   }
 }
 
@@ -131,7 +134,7 @@ TEST(LocateServerTest, AnExistingPerUserSocketIsUsed) {
   unlink(socket.c_str());
   rmdir((dir + "/pprocd").c_str());
   rmdir(dir.c_str());
-  ASSERT_TRUE(located.ok()) << located.status();
+  ASSERT_OK(located);
   EXPECT_EQ(located->target, "unix:" + socket);
 }
 
@@ -139,7 +142,7 @@ TEST(LocateServerTest, NoServerHintNamesEachAddressTriedInOrderAndHowToStartOne)
   ScopedAddressEnv env(nullptr);
   ScopedEnv runtime("XDG_RUNTIME_DIR", "/nonexistent/xdg");
   absl::StatusOr<Located> located = LocateServer("");
-  ASSERT_TRUE(located.ok()) << located.status();
+  ASSERT_OK(located);
   ASSERT_EQ(located->tried.size(), 2u);
   EXPECT_EQ(located->tried[0], "unix:/nonexistent/xdg/pprocd/pprocd.sock (the per-user socket)");
   EXPECT_EQ(located->tried[1], "unix:/run/pprocd/pprocd.sock (the system socket)");
@@ -152,20 +155,18 @@ TEST(LocateServerTest, NoServerHintNamesEachAddressTriedInOrderAndHowToStartOne)
 
 TEST(LocateServerTest, AnExplicitAddressIsTheOnlyOneTried) {
   ScopedAddressEnv env("unix:/from/env.sock");
-  absl::StatusOr<Located> located = LocateServer("tcp:localhost:7000");
-  ASSERT_TRUE(located.ok()) << located.status();
-  EXPECT_EQ(located->target, "localhost:7000");
-  ASSERT_EQ(located->tried.size(), 1u);
-  EXPECT_EQ(located->no_server_hint,
+  ASSERT_OK_AND_ASSIGN(Located located, LocateServer("tcp:localhost:7000"));
+  EXPECT_EQ(located.target, "localhost:7000");
+  ASSERT_EQ(located.tried.size(), 1u);
+  EXPECT_EQ(located.no_server_hint,
             "tried localhost:7000 (the address given); start one with `pprocd --listen "
             "tcp:localhost:7000` or scripts/run --listen tcp:localhost:7000");
 }
 
 TEST(LocateServerTest, TheEnvironmentIsNamedInTheHint) {
   ScopedAddressEnv env("unix:///srv/p.sock");
-  absl::StatusOr<Located> located = LocateServer("");
-  ASSERT_TRUE(located.ok()) << located.status();
-  EXPECT_EQ(located->no_server_hint,
+  ASSERT_OK_AND_ASSIGN(Located located, LocateServer(""));
+  EXPECT_EQ(located.no_server_hint,
             "tried unix:///srv/p.sock (from $PPROCD_ADDRESS); start one with `pprocd --listen "
             "unix:/srv/p.sock` or scripts/run --listen unix:/srv/p.sock");
 }

@@ -9,12 +9,16 @@
 #include "fake_farm.h"
 #include "gtest/gtest.h"
 #include "pprocd/client/input_source.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::client {
 namespace {
 
 using google::protobuf::Value;
+using ::pprocd::testing::StatusIs;
+using ::testing::AllOf;
 using testing::FakeFarm;
+using ::testing::HasSubstr;
 
 Value Number(double number) {
   Value value;
@@ -99,7 +103,7 @@ TEST(ClientTest, MapDeliversEveryResultInInputOrder) {
         values.push_back(result.value().number_value());
         return absl::OkStatus();
       });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   ASSERT_EQ(values.size(), 10000u);
   for (size_t i = 0; i < values.size(); ++i) ASSERT_EQ(values[i], i);
   EXPECT_EQ(farm.callable(), "echo");
@@ -121,7 +125,7 @@ TEST(ClientTest, QueueUsesTheQueueRpc) {
                                           indices.push_back(result.index());
                                           return absl::OkStatus();
                                         });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   EXPECT_EQ(indices, (std::vector<uint64_t>{0, 1}));
 }
 
@@ -142,7 +146,7 @@ TEST(ClientTest, LargeTrafficBothWaysDoesNotDeadlock) {
                                           ++results;
                                           return absl::OkStatus();
                                         });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   EXPECT_EQ(results, 2000u);
 }
 
@@ -160,7 +164,7 @@ TEST(ClientTest, BatchesStayUnderTheByteLimit) {
                                           ++results;
                                           return absl::OkStatus();
                                         });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   EXPECT_EQ(results, 5u);
   // Header, [big], [big], [huge], [1, 2].
   EXPECT_EQ(farm.requests_received(), 5);
@@ -178,7 +182,7 @@ TEST(ClientTest, SendsWhatItHasBeforeWaitingForSlowInput) {
                                           if (++results == 3) inputs.Release();
                                           return absl::OkStatus();
                                         });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   EXPECT_EQ(results, 3);
 }
 
@@ -194,7 +198,7 @@ TEST(ClientTest, FailedItemsAreResultsNotErrors) {
                                           results.push_back(result);
                                           return absl::OkStatus();
                                         });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   ASSERT_EQ(results.size(), 2u);
   EXPECT_TRUE(results[0].has_value());
   EXPECT_EQ(results[1].error().kind(), v1::ERROR_KIND_RAISED);
@@ -248,7 +252,7 @@ TEST(ClientTest, CancellerEndsACallFromAnotherThread) {
       CallKind::kMap, "hang", v1::CallOptions(), inputs,
       [&](const v1::ItemResult&) { return absl::OkStatus(); }, &canceller);
   cancel.join();
-  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kCancelled));
   EXPECT_TRUE(inputs.interrupted());
   EXPECT_TRUE(farm.WaitForCancellation(absl::Seconds(10)));
 }
@@ -262,7 +266,7 @@ TEST(ClientTest, CancelledCancellerFailsTheCallAtOnce) {
   absl::Status status = client.RunItems(
       CallKind::kMap, "echo", v1::CallOptions(), inputs,
       [&](const v1::ItemResult&) { return absl::OkStatus(); }, &canceller);
-  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kCancelled));
   EXPECT_EQ(inputs.produced(), 0);
 }
 
@@ -272,25 +276,22 @@ TEST(ClientTest, UnreachableServerNamesTheAddressAndHowToStartIt) {
   CountingSource inputs(3);
   absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
                                         [&](const v1::ItemResult&) { return absl::OkStatus(); });
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(status.message().find(target), absl::string_view::npos) << status;
-  EXPECT_NE(status.message().find("scripts/run"), absl::string_view::npos);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable,
+                               AllOf(HasSubstr(target), HasSubstr("scripts/run"))));
 
   absl::StatusOr<v1::GetStatusResponse> response = client.GetStatus();
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(response.status().message().find(target), absl::string_view::npos);
+  EXPECT_THAT(response, StatusIs(absl::StatusCode::kUnavailable, HasSubstr(target)));
 }
 
 TEST(ClientTest, UnaryCallsReturnTheResponse) {
   FakeFarm farm;
   Client client(farm.target());
   absl::StatusOr<v1::ListCallablesResponse> callables = client.ListCallables();
-  ASSERT_TRUE(callables.ok()) << callables.status();
+  ASSERT_OK(callables);
   ASSERT_EQ(callables->callables_size(), 1);
   EXPECT_EQ(callables->callables(0).name(), "echo");
-  absl::StatusOr<v1::GetStatusResponse> status = client.GetStatus();
-  ASSERT_TRUE(status.ok()) << status.status();
-  EXPECT_EQ(status->workers_configured(), 4u);
+  ASSERT_OK_AND_ASSIGN(v1::GetStatusResponse status, client.GetStatus());
+  EXPECT_EQ(status.workers_configured(), 4u);
 }
 
 v1::SubmitRequest JobRequest(const std::string& callable, std::vector<Value> inputs) {
@@ -306,11 +307,10 @@ TEST(ClientJobsTest, SubmitSendsTheRequestAndReturnsTheJob) {
   v1::SubmitRequest request = JobRequest("echo", {Number(1), Number(2)});
   request.set_name("pair");
   request.set_retries(3);
-  absl::StatusOr<v1::Job> job = client.Submit(request);
-  ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(job->id(), "job-1");
-  EXPECT_EQ(job->name(), "pair");
-  EXPECT_EQ(job->items_total(), 2u);
+  ASSERT_OK_AND_ASSIGN(v1::Job job, client.Submit(request));
+  EXPECT_EQ(job.id(), "job-1");
+  EXPECT_EQ(job.name(), "pair");
+  EXPECT_EQ(job.items_total(), 2u);
   EXPECT_EQ(farm.last_submit().retries(), 3u);
   EXPECT_EQ(client.Submit(JobRequest("missing", {Number(1)})).status(),
             absl::NotFoundError("no callable named 'missing'"));
@@ -319,7 +319,7 @@ TEST(ClientJobsTest, SubmitSendsTheRequestAndReturnsTheJob) {
 TEST(ClientJobsTest, ReconnectPassesEveryOutputAfterTheSeqAndEndsWithTheJob) {
   FakeFarm farm;
   Client client(farm.target());
-  ASSERT_TRUE(client.Submit(JobRequest("echo", {Number(5), Number(6)})).ok());
+  ASSERT_OK(client.Submit(JobRequest("echo", {Number(5), Number(6)})));
   v1::ReconnectRequest request;
   request.add_jobs("job-1");
   std::vector<v1::ReconnectResponse> outputs;
@@ -327,7 +327,7 @@ TEST(ClientJobsTest, ReconnectPassesEveryOutputAfterTheSeqAndEndsWithTheJob) {
     outputs.push_back(output);
     return absl::OkStatus();
   };
-  ASSERT_TRUE(client.Reconnect(request, sink).ok());
+  ASSERT_OK(client.Reconnect(request, sink));
   ASSERT_EQ(outputs.size(), 4u);
   EXPECT_EQ(outputs[0].job().state(), v1::JOB_STATE_RUNNING);
   EXPECT_EQ(outputs[1].result().value().number_value(), 5);
@@ -337,7 +337,7 @@ TEST(ClientJobsTest, ReconnectPassesEveryOutputAfterTheSeqAndEndsWithTheJob) {
 
   outputs.clear();
   request.set_after_seq(2);
-  ASSERT_TRUE(client.Reconnect(request, sink).ok());
+  ASSERT_OK(client.Reconnect(request, sink));
   ASSERT_EQ(outputs.size(), 2u);
   EXPECT_EQ(outputs[0].seq(), 3u);
 
@@ -348,7 +348,7 @@ TEST(ClientJobsTest, ReconnectPassesEveryOutputAfterTheSeqAndEndsWithTheJob) {
 TEST(ClientJobsTest, ReconnectSinkErrorAndCancellerEndTheFollow) {
   FakeFarm farm;
   Client client(farm.target());
-  ASSERT_TRUE(client.Submit(JobRequest("hang", {Number(1)})).ok());
+  ASSERT_OK(client.Submit(JobRequest("hang", {Number(1)})));
   v1::ReconnectRequest request;
   request.add_jobs("job-1");
   EXPECT_EQ(
@@ -370,13 +370,13 @@ TEST(ClientJobsTest, ReconnectSinkErrorAndCancellerEndTheFollow) {
       },
       &canceller);
   cancel.join();
-  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kCancelled));
 }
 
 TEST(ClientJobsTest, ForEachJobFetchesEveryPageNewestFirst) {
   FakeFarm farm;
   Client client(farm.target());
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.Submit(JobRequest("echo", {Number(i)})).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_OK(client.Submit(JobRequest("echo", {Number(i)})));
   v1::ListJobsRequest request;
   request.set_page_size(2);
   std::vector<std::string> ids;
@@ -384,14 +384,13 @@ TEST(ClientJobsTest, ForEachJobFetchesEveryPageNewestFirst) {
     ids.push_back(job.id());
     return absl::OkStatus();
   });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   EXPECT_EQ(ids, (std::vector<std::string>{"job-5", "job-4", "job-3", "job-2", "job-1"}));
   EXPECT_EQ(farm.list_jobs_calls(), 3);
 
-  absl::StatusOr<v1::ListJobsResponse> page = client.ListJobs(request);
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(page->jobs_size(), 2);
-  EXPECT_FALSE(page->next_page_token().empty());
+  ASSERT_OK_AND_ASSIGN(v1::ListJobsResponse page, client.ListJobs(request));
+  EXPECT_EQ(page.jobs_size(), 2);
+  EXPECT_FALSE(page.next_page_token().empty());
 
   // The visitor's error stops the listing.
   int visited = 0;
@@ -409,32 +408,28 @@ TEST(ClientJobsTest, GetCancelAndDeleteKeepTheServersCodeAndMessage) {
   Client client(farm.target());
   v1::SubmitRequest request = JobRequest("hang", {Number(1)});
   request.set_name("long");
-  ASSERT_TRUE(client.Submit(request).ok());
-  absl::StatusOr<v1::Job> job = client.GetJob("long");
-  ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(job->state(), v1::JOB_STATE_RUNNING);
+  ASSERT_OK(client.Submit(request));
+  ASSERT_OK_AND_ASSIGN(v1::Job job, client.GetJob("long"));
+  EXPECT_EQ(job.state(), v1::JOB_STATE_RUNNING);
   EXPECT_EQ(client.DeleteJob("long"),
             absl::FailedPreconditionError("job long is RUNNING: cancel it before deleting it"));
-  absl::StatusOr<v1::Job> cancelled = client.CancelJob("job-1");
-  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
-  EXPECT_EQ(cancelled->state(), v1::JOB_STATE_CANCELLED);
-  EXPECT_TRUE(client.DeleteJob("long").ok());
+  ASSERT_OK_AND_ASSIGN(v1::Job cancelled, client.CancelJob("job-1"));
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_OK(client.DeleteJob("long"));
   EXPECT_EQ(client.GetJob("long").status(), absl::NotFoundError("no job 'long'"));
-  EXPECT_EQ(client.CancelJob("long").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(client.CancelJob("long"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(ClientJobsTest, UnreachableServerNamesTheAddress) {
   const std::string target = "unix:/nonexistent-pproc-test-dir/s.sock";
   Client client(target);
   absl::StatusOr<v1::Job> job = client.GetJob("x");
-  EXPECT_EQ(job.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(job.status().message().find(target), absl::string_view::npos);
+  EXPECT_THAT(job, StatusIs(absl::StatusCode::kUnavailable, HasSubstr(target)));
   v1::ReconnectRequest request;
   request.add_jobs("x");
   absl::Status status =
       client.Reconnect(request, [](const v1::ReconnectResponse&) { return absl::OkStatus(); });
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(status.message().find("scripts/run"), absl::string_view::npos) << status;
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("scripts/run")));
 }
 
 }  // namespace

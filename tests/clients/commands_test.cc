@@ -1,9 +1,14 @@
 #include "pproc/commands.h"
 
 #include "gtest/gtest.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::pproc {
 namespace {
+
+using ::pprocd::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 TEST(FormatCallableTest, ShowsParametersTypesDefaultsAndDescription) {
   v1::Callable callable;
@@ -49,9 +54,8 @@ TEST(ParseJobStateTest, AcceptsNamesInAnyCaseWithOrWithoutThePrefix) {
   EXPECT_EQ(ParseJobState("RUNNING").value(), v1::JOB_STATE_RUNNING);
   EXPECT_EQ(ParseJobState("job_state_cancelled").value(), v1::JOB_STATE_CANCELLED);
   absl::StatusOr<v1::JobState> bad = ParseJobState("done");
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.status().message().find("'done'"), absl::string_view::npos);
-  EXPECT_NE(bad.status().message().find("interrupted"), absl::string_view::npos);
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument,
+                            AllOf(HasSubstr("'done'"), HasSubstr("interrupted"))));
   EXPECT_FALSE(ParseJobState("unspecified").ok());
   EXPECT_EQ(JobStateName(v1::JOB_STATE_INTERRUPTED), "INTERRUPTED");
 }

@@ -5,11 +5,13 @@
 
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::client {
 namespace {
 
 using google::protobuf::Value;
+using ::pprocd::testing::StatusIs;
 
 Value Number(double number) {
   Value value;
@@ -33,7 +35,7 @@ TEST(ParseJsonValueTest, RejectsWhatIsNotOneJsonValue) {
     absl::StatusOr<Value> value = ParseJsonValue(bad);
     EXPECT_FALSE(value.ok()) << "accepted '" << bad << "'";
     if (!value.ok()) {
-      EXPECT_EQ(value.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_THAT(value, StatusIs(absl::StatusCode::kInvalidArgument));
       // One line, without protobuf's echo of the input and caret.
       EXPECT_EQ(value.status().message().find('\n'), absl::string_view::npos);
     }

@@ -6,9 +6,12 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::pproc {
 namespace {
+
+using ::pprocd::testing::StatusIs;
 
 TEST(LineReaderTest, SplitsLinesAcrossReads) {
   int fds[2];
@@ -44,7 +47,7 @@ TEST(LineReaderTest, InterruptFromAnotherThreadEndsAWait) {
   std::string line;
   absl::StatusOr<bool> more = reader->ReadLine(&line);  // Nothing written.
   interrupter.join();
-  EXPECT_EQ(more.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(more, StatusIs(absl::StatusCode::kCancelled));
   ::close(fds[0]);
   ::close(fds[1]);
 }

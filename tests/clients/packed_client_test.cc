@@ -12,17 +12,20 @@
 #include "pprocd/client/client.h"
 #include "pprocd/client/input_source.h"
 #include "pprocd/client/json.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::client {
 namespace {
 
 using google::protobuf::Value;
 using google::protobuf::util::MessageDifferencer;
+using ::pprocd::testing::StatusIs;
 using testing::FakeFarm;
+using ::testing::HasSubstr;
 
 Value Json(const std::string& json) {
   absl::StatusOr<Value> value = ParseJsonValue(json);
-  EXPECT_TRUE(value.ok()) << json << ": " << value.status();
+  EXPECT_OK(value) << json;
   return value.ok() ? *value : Value();
 }
 
@@ -80,10 +83,10 @@ TEST(PackedClientTest, MapAndQueueGiveTheSameResultsInBothForms) {
   per_item.set_item_stats(v1::ITEM_STATS_PER_ITEM);
   for (CallKind kind : {CallKind::kMap, CallKind::kQueue}) {
     Collected a = RunAll(packed, kind, per_item, MixedInputs());
-    ASSERT_TRUE(a.status.ok()) << a.status;
+    ASSERT_OK(a.status);
     EXPECT_TRUE(farm.options().packed());
     Collected b = RunAll(values, kind, v1::CallOptions(), MixedInputs());
-    ASSERT_TRUE(b.status.ok()) << b.status;
+    ASSERT_OK(b.status);
     EXPECT_FALSE(farm.options().packed());
     ExpectSameResults(a.results, b.results);
     ASSERT_EQ(a.results.size(), MixedInputs().size());
@@ -99,7 +102,7 @@ TEST(PackedClientTest, SendsEachRequestsInputsAsOneJsonArray) {
   Client client(farm.target());  // The packed form is the default.
   Collected got = RunAll(client, CallKind::kMap, v1::CallOptions(),
                          {Json("1"), Json("\"a\""), Json("{\"k\":[true,null]}"), Json("0.5")});
-  ASSERT_TRUE(got.status.ok()) << got.status;
+  ASSERT_OK(got.status);
   EXPECT_TRUE(farm.options().packed());
   EXPECT_FALSE(farm.first_request_had_inputs());
   EXPECT_EQ(farm.packed_inputs(), std::vector<std::string>{"[1,\"a\",{\"k\":[true,null]},0.5]"});
@@ -114,7 +117,7 @@ TEST(PackedClientTest, BatchesKeepTheInputCountLimit) {
   std::vector<Value> inputs;
   for (int i = 0; i < 7; ++i) inputs.push_back(Json(std::to_string(i)));
   Collected got = RunAll(client, CallKind::kMap, v1::CallOptions(), inputs);
-  ASSERT_TRUE(got.status.ok()) << got.status;
+  ASSERT_OK(got.status);
   EXPECT_EQ(farm.packed_inputs(), (std::vector<std::string>{"[0,1,2]", "[3,4,5]", "[6]"}));
   EXPECT_EQ(farm.inputs_received(), 7u);
 }
@@ -123,7 +126,7 @@ TEST(PackedClientTest, ValueFormOptionSendsOneValuePerInput) {
   FakeFarm farm;
   Client client(farm.target(), Form(false));
   Collected got = RunAll(client, CallKind::kMap, v1::CallOptions(), {Json("1"), Json("2")});
-  ASSERT_TRUE(got.status.ok()) << got.status;
+  ASSERT_OK(got.status);
   EXPECT_FALSE(farm.options().packed());
   EXPECT_TRUE(farm.packed_inputs().empty());
   EXPECT_EQ(farm.inputs_received(), 2u);
@@ -152,7 +155,7 @@ TEST(PackedClientTest, ChunkTotalsGoToTheChunkStatsSinkByDefault) {
         wall_us += stats.wall_us();
         EXPECT_EQ(stats.worker_pid(), 42u);
       });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   ASSERT_EQ(results.size(), MixedInputs().size());
   uint64_t expected_wall = 0;
   uint64_t successes = 0;
@@ -175,9 +178,8 @@ TEST(PackedClientTest, MalformedBlockFailsTheCallAsInternal) {
   Client client(farm.target());
   Collected got =
       RunAll(client, CallKind::kMap, v1::CallOptions(), {Json("1"), Json("2")}, "badblock");
-  EXPECT_EQ(got.status.code(), absl::StatusCode::kInternal) << got.status;
-  EXPECT_NE(got.status.message().find("malformed result block"), absl::string_view::npos)
-      << got.status;
+  EXPECT_THAT(got.status,
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("malformed result block")));
   EXPECT_TRUE(got.results.empty());
 }
 
@@ -188,16 +190,15 @@ TEST(PackedClientTest, StartExchangesTheSameMessagesInBothForms) {
     Client client(farm.target(), Form(packed));
     absl::StatusOr<std::unique_ptr<StartCall>> call =
         client.Start("echo", Json("{\"n\":[1,2]}"), v1::CallOptions());
-    ASSERT_TRUE(call.ok()) << call.status();
+    ASSERT_OK(call);
     ASSERT_TRUE((*call)->Send(Json("1")));
     ASSERT_TRUE((*call)->Send(Json("\"x\"")));
     (*call)->CloseSend();
     std::vector<std::string> received;
     while (true) {
-      absl::StatusOr<std::optional<Value>> got = (*call)->Receive();
-      ASSERT_TRUE(got.ok()) << got.status();
-      if (!got->has_value()) break;
-      received.push_back(ValueToJson(**got));
+      ASSERT_OK_AND_ASSIGN(std::optional<Value> got, (*call)->Receive());
+      if (!got.has_value()) break;
+      received.push_back(ValueToJson(*got));
     }
     EXPECT_EQ(received, (std::vector<std::string>{"1", "\"x\""}));
     EXPECT_EQ(ValueToJson((*call)->result().value()), "{\"n\":[1,2]}");
@@ -220,16 +221,15 @@ TEST(PackedClientTest, StartHandsOutMessagesThatCameTogetherOneByOne) {
   FakeFarm farm;
   Client client(farm.target());
   v1::CallOptions options;
-  absl::StatusOr<std::unique_ptr<StartCall>> call = client.Start("echo", Json("0"), options);
-  ASSERT_TRUE(call.ok()) << call.status();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<StartCall> call, client.Start("echo", Json("0"), options));
   // A value that is a list is one message, not several.
-  ASSERT_TRUE((*call)->Send(Json("[7,8]")));
-  (*call)->CloseSend();
-  absl::StatusOr<std::optional<Value>> first = (*call)->Receive();
+  ASSERT_TRUE(call->Send(Json("[7,8]")));
+  call->CloseSend();
+  absl::StatusOr<std::optional<Value>> first = call->Receive();
   ASSERT_TRUE(first.ok() && first->has_value()) << first.status();
   EXPECT_EQ(ValueToJson(**first), "[7,8]");
-  absl::StatusOr<std::optional<Value>> end = (*call)->Receive();
-  ASSERT_TRUE(end.ok()) << end.status();
+  absl::StatusOr<std::optional<Value>> end = call->Receive();
+  ASSERT_OK(end);
   EXPECT_FALSE(end->has_value());
 }
 
@@ -250,7 +250,7 @@ std::vector<v1::ReconnectResponse> Follow(const Client& client, const std::strin
     outputs.push_back(output);
     return absl::OkStatus();
   });
-  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_OK(status);
   return outputs;
 }
 
@@ -258,17 +258,16 @@ TEST(PackedClientTest, SubmitSendsOneJsonArrayAndReconnectGivesTheSameOutputsInB
   FakeFarm farm;
   Client packed(farm.target(), Form(true));
   Client values(farm.target(), Form(false));
-  absl::StatusOr<v1::Job> job = packed.Submit(JobOf(MixedInputs()));
-  ASSERT_TRUE(job.ok()) << job.status();
+  ASSERT_OK_AND_ASSIGN(v1::Job job, packed.Submit(JobOf(MixedInputs())));
   const v1::SubmitRequest sent = farm.last_submit();
   EXPECT_TRUE(sent.options().packed());
   EXPECT_EQ(sent.inputs_size(), 0);
   EXPECT_EQ(sent.packed_inputs().substr(0, 14), "[1,\"fail\",2.5,");
-  EXPECT_EQ(job->items_total(), MixedInputs().size());
+  EXPECT_EQ(job.items_total(), MixedInputs().size());
 
   for (uint64_t after_seq : {0, 4}) {
-    std::vector<v1::ReconnectResponse> a = Follow(packed, job->id(), after_seq);
-    std::vector<v1::ReconnectResponse> b = Follow(values, job->id(), after_seq);
+    std::vector<v1::ReconnectResponse> a = Follow(packed, job.id(), after_seq);
+    std::vector<v1::ReconnectResponse> b = Follow(values, job.id(), after_seq);
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_EQ(a[i].seq(), after_seq + i + 1);
@@ -279,7 +278,7 @@ TEST(PackedClientTest, SubmitSendsOneJsonArrayAndReconnectGivesTheSameOutputsInB
   }
 
   // A Value-form Submit sends Values.
-  ASSERT_TRUE(values.Submit(JobOf({Json("3")})).ok());
+  ASSERT_OK(values.Submit(JobOf({Json("3")})));
   EXPECT_FALSE(farm.last_submit().options().packed());
   EXPECT_EQ(farm.last_submit().inputs_size(), 1);
 }

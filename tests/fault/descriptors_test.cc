@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -47,22 +49,12 @@ v1::CallOptions Fresh() {
 }
 
 bool WaitForLog(const ServerProcess& server, const std::string& text, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (server.Stderr().find(text) == std::string::npos) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
+  return WaitFor([&] { return server.Stderr().find(text) != std::string::npos; }, timeout);
 }
 
 // Waits until the server has only its template and `pooled` workers left.
 bool WaitForPool(const ServerProcess& server, size_t pooled) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (server.Descendants().size() != 1 + pooled) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
+  return WaitFor([&] { return server.Descendants().size() == 1 + pooled; }, absl::Seconds(20));
 }
 
 // The server's descriptor limit, squeezed to leave `free` numbers unused
@@ -98,7 +90,7 @@ class DescriptorExhaustionTest : public ::testing::TestWithParam<int> {
     // accept it.
     stub_ = server_->NewStub();
     ItemsOutcome warm = RunItems(stub_.get(), true, "echo", {Num(0)}, Fresh());
-    ASSERT_TRUE(warm.status.ok()) << warm.status.error_message();
+    ASSERT_OK(warm.status);
     ASSERT_TRUE(WaitForPool(*server_, 2));
   }
 
@@ -119,7 +111,7 @@ TEST_P(DescriptorExhaustionTest, FreshItemsWaitForDescriptorsAndRunOnceTheyAreBa
   squeeze.Restore();
   caller.join();
   EXPECT_TRUE(noticed) << server_->Stderr();
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 4u);
   for (const v1::ItemResult& result : outcome.results) {
     if (result.has_error()) {
@@ -148,7 +140,7 @@ TEST_P(DescriptorExhaustionTest, FreshItemsFailSayingWhyWhileDescriptorsStayShor
     SqueezedDescriptors squeeze(server_->pid(), GetParam());
     ASSERT_TRUE(squeeze.ok());
     ItemsOutcome outcome = RunItems(stub_.get(), true, "echo", Range(1, 3), Fresh());
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    ASSERT_OK(outcome.status);
     ASSERT_EQ(outcome.results.size(), 3u);
     for (const v1::ItemResult& result : outcome.results) {
       ASSERT_TRUE(result.has_error()) << "item " << result.index() << " ran";
@@ -161,7 +153,7 @@ TEST_P(DescriptorExhaustionTest, FreshItemsFailSayingWhyWhileDescriptorsStayShor
   // Descriptors are back: the server serves FRESH items again, and kept
   // none of those that arrived on the truncated hand-offs.
   ItemsOutcome after = RunItems(stub_.get(), true, "echo", Range(1, 3), Fresh());
-  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  ASSERT_OK(after.status);
   ASSERT_EQ(after.results.size(), 3u);
   for (const v1::ItemResult& result : after.results) {
     EXPECT_EQ(result.value().number_value(), static_cast<double>(result.index() + 1))
@@ -170,14 +162,11 @@ TEST_P(DescriptorExhaustionTest, FreshItemsFailSayingWhyWhileDescriptorsStayShor
   ASSERT_TRUE(WaitForPool(*server_, 2));
   // The last FRESH worker's output files are closed once the template has
   // reaped it, which may come just after its result: a leak stays.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (CountFds(server_->pid()) != fds_before && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  WaitFor([&] { return CountFds(server_->pid()) == fds_before; }, absl::Seconds(10));
   EXPECT_EQ(CountFds(server_->pid()), fds_before);
   grpc::ClientContext context;
   v1::GetStatusResponse status;
-  ASSERT_TRUE(stub_->GetStatus(&context, {}, &status).ok());
+  ASSERT_OK(stub_->GetStatus(&context, {}, &status));
   EXPECT_EQ(status.workers_idle(), 2u);
 }
 

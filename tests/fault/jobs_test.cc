@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -95,10 +96,10 @@ output = "bytes"
   constexpr int kLimit = 1 << 20;
   ASSERT_NO_FATAL_FAILURE(Start({"--config", config, "--max-message-bytes", absl::StrCat(kLimit)}));
   const Submitted submitted = Submit(stub_.get(), Job("big", {Num(3), Num(2 * kLimit), Num(5)}));
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
 
   const Stream stream = ReplayAll(stub_.get(), submitted.job.id());
-  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  ASSERT_OK(stream.status);
   std::vector<v1::ItemResult> results;
   for (const auto& output : stream.outputs) {
     if (output.has_result()) results.push_back(output.result());
@@ -141,7 +142,7 @@ TEST_F(JobsFaultTest, ABlockStoredUnderALargerLimitReplaysItemByItem) {
   request.set_packed_inputs(inputs);
   request.set_ordered(true);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   const auto replay = [&] {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
@@ -156,7 +157,7 @@ TEST_F(JobsFaultTest, ABlockStoredUnderALargerLimitReplaysItemByItem) {
     return stream;
   };
   const Stream before = replay();
-  ASSERT_TRUE(before.status.ok()) << before.status.error_message();
+  ASSERT_OK(before.status);
   size_t largest = 0;
   for (const auto& output : before.outputs) largest = std::max(largest, output.ByteSizeLong());
   // The worker sends a block once it holds 64 KiB, or sooner when items
@@ -168,7 +169,7 @@ TEST_F(JobsFaultTest, ABlockStoredUnderALargerLimitReplaysItemByItem) {
   server_.reset();
   ASSERT_NO_FATAL_FAILURE(Start({"--max-message-bytes", absl::StrCat(kLimit)}));
   const Stream after = replay();
-  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  ASSERT_OK(after.status);
   uint64_t seq = 1;
   int items = 0;
   for (const auto& output : after.outputs) {
@@ -205,10 +206,10 @@ output = "bytes"
   const int near_limit = kLimit - 700;  // fits alone, not beside the 1000 bytes
   const Submitted submitted =
       Submit(stub_.get(), Job("big", {Num(1000), Num(near_limit), Num(near_limit), Num(7)}));
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   // Wait for the end of the job with one output per message, then replay
   // it packed.
-  ASSERT_TRUE(ReplayAll(stub_.get(), submitted.job.id()).status.ok());
+  ASSERT_OK(ReplayAll(stub_.get(), submitted.job.id()).status);
 
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -231,7 +232,7 @@ output = "bytes"
     }
   }
   const grpc::Status status = reader->Finish();
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   ASSERT_EQ(sizes.size(), 4u) << "every result arrives, none failed";
   EXPECT_GE(messages, 3) << "the two large outputs cannot share a message; sizes "
                          << absl::StrJoin(sizes, ",");
@@ -246,7 +247,7 @@ TEST_F(JobsFaultTest, AfterKill9ItemsDoneIsTheNumberOfStoredResults) {
   v1::SubmitRequest request = Job("sleep_ms", inputs);
   request.mutable_options()->set_chunksize(1);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   {
     // Watch live until some results are stored, then kill -9 mid-job.
     grpc::ClientContext context;
@@ -266,7 +267,7 @@ TEST_F(JobsFaultTest, AfterKill9ItemsDoneIsTheNumberOfStoredResults) {
   ASSERT_NO_FATAL_FAILURE(Start());
 
   const Stream stream = ReplayAll(stub_.get(), submitted.job.id());
-  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  ASSERT_OK(stream.status);
   // The results of the attempt: those after its RUNNING state.
   uint64_t stored = 0;
   for (const auto& output : stream.outputs) {
@@ -285,7 +286,7 @@ TEST_F(JobsFaultTest, AfterKill9ItemsDoneIsTheNumberOfStoredResults) {
   v1::GetJobRequest get;
   get.set_job(submitted.job.id());
   v1::GetJobResponse got;
-  ASSERT_TRUE(stub_->GetJob(&context, get, &got).ok());
+  ASSERT_OK(stub_->GetJob(&context, get, &got));
   EXPECT_EQ(got.job().items_done(), stored);
 }
 
@@ -297,9 +298,9 @@ TEST_F(JobsFaultTest, AnIdempotencyKeyReusedForAnotherRequestIsRefused) {
   v1::SubmitRequest request = Job("square", {Num(3), Num(4)});
   request.set_idempotency_key("k");
   const Submitted first = Submit(stub_.get(), request);
-  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  ASSERT_OK(first.status);
   const Submitted again = Submit(stub_.get(), request);
-  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  ASSERT_OK(again.status);
   EXPECT_EQ(again.job.id(), first.job.id());
 
   v1::SubmitRequest other_callable = request;
@@ -329,7 +330,7 @@ TEST_F(JobsFaultTest, AnIdempotencyKeyReusedForAnotherRequestIsRefused) {
   const std::string long_key(64 * 1024, 'k');
   v1::SubmitRequest long_first = Job("square", {Num(1)});
   long_first.set_idempotency_key(long_key);
-  ASSERT_TRUE(Submit(stub_.get(), long_first).status.ok());
+  ASSERT_OK(Submit(stub_.get(), long_first).status);
   v1::SubmitRequest long_other = long_first;
   long_other.set_callable("fib");
   const Submitted refused_long = Submit(stub_.get(), long_other);
@@ -339,7 +340,7 @@ TEST_F(JobsFaultTest, AnIdempotencyKeyReusedForAnotherRequestIsRefused) {
 
   // The first job ran once, as first asked.
   const Stream stream = ReplayAll(stub_.get(), first.job.id());
-  ASSERT_TRUE(stream.status.ok());
+  ASSERT_OK(stream.status);
   std::vector<double> values;
   for (const auto& output : stream.outputs) {
     if (output.has_result()) values.push_back(output.result().value().number_value());

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -136,7 +137,7 @@ class RequestsTest : public ::testing::Test {
     grpc::ByteBuffer raw;
     while (stream->Read(&raw)) {
       std::vector<grpc::Slice> slices;
-      EXPECT_TRUE(raw.Dump(&slices).ok());
+      EXPECT_OK(raw.Dump(&slices));
       std::string bytes;
       for (const grpc::Slice& slice : slices) {
         bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
@@ -151,7 +152,7 @@ class RequestsTest : public ::testing::Test {
   // The server still serves a good call.
   void ExpectStillServes() {
     ItemsOutcome outcome = RunItems(stub_.get(), true, "square", {Num(4)});
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    ASSERT_OK(outcome.status);
     EXPECT_EQ(outcome.results.at(0).value().number_value(), 16);
   }
 
@@ -164,7 +165,7 @@ class RequestsTest : public ::testing::Test {
     grpc::ClientContext context;
     v1::SubmitResponse submitted;
     const grpc::Status status = stub_->Submit(&context, submit, &submitted);
-    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_OK(status);
     v1::ReconnectRequest follow;
     follow.add_jobs(submitted.job().id());
     std::vector<v1::ReconnectResponse> outputs = Follow(follow);
@@ -182,7 +183,7 @@ class RequestsTest : public ::testing::Test {
     v1::ReconnectResponse response;
     while (reader->Read(&response)) outputs.push_back(response);
     const grpc::Status status = reader->Finish();
-    EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+    EXPECT_OK(status);
     return outputs;
   }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -15,7 +16,7 @@ TEST(FaultFixtureTest, AServerStartsAndAnswersEcho) {
   v1::EchoRequest request;
   *request.mutable_value() = Num(7);
   v1::EchoResponse response;
-  ASSERT_TRUE(server->NewStub()->Echo(&context, request, &response).ok());
+  ASSERT_OK(server->NewStub()->Echo(&context, request, &response));
   EXPECT_EQ(response.value().number_value(), 7);
 }
 

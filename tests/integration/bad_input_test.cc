@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -19,11 +20,11 @@ class BadInputTest : public ::testing::Test {
   void TearDown() override {
     // After every bad request the server still serves.
     ItemsOutcome outcome = RunItems(stub_.get(), true, "square", {Num(3)});
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    ASSERT_OK(outcome.status);
     EXPECT_EQ(outcome.results.at(0).value().number_value(), 9);
     v1::GetStatusResponse status;
     grpc::ClientContext context;
-    ASSERT_TRUE(stub_->GetStatus(&context, {}, &status).ok());
+    ASSERT_OK(stub_->GetStatus(&context, {}, &status));
     EXPECT_EQ(status.items_completed(), 1u) << "bad requests must not run any item";
   }
   std::unique_ptr<ServerProcess> server_;
@@ -171,7 +172,7 @@ TEST_F(BadInputTest, EmptyJobRequestsNameTheMissingField) {
 TEST_F(BadInputTest, ListCallablesDescribesEveryBuiltinWithItsParameters) {
   grpc::ClientContext context;
   v1::ListCallablesResponse response;
-  ASSERT_TRUE(stub_->ListCallables(&context, {}, &response).ok());
+  ASSERT_OK(stub_->ListCallables(&context, {}, &response));
   std::map<std::string, v1::Callable> by_name;
   for (const auto& callable : response.callables()) by_name[callable.name()] = callable;
   for (const char* name : {"echo", "square", "fib", "ackermann", "sleep_ms", "calculate", "hog",

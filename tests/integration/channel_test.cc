@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -26,20 +28,18 @@ class ChannelTest : public ::testing::Test {
   v1::GetStatusResponse Status() {
     grpc::ClientContext context;
     v1::GetStatusResponse status;
-    EXPECT_TRUE(stub_->GetStatus(&context, {}, &status).ok());
+    EXPECT_OK(stub_->GetStatus(&context, {}, &status));
     return status;
   }
   // Waits until no item runs and every pooled worker is idle.
   bool WaitPoolIdle() {
-    for (int i = 0; i < 500; ++i) {
-      const v1::GetStatusResponse status = Status();
-      if (status.items_running() == 0 && status.workers_idle() == status.workers_configured() &&
-          status.calls_active() == 0) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
+    return WaitFor(
+        [&] {
+          const v1::GetStatusResponse status = Status();
+          return status.items_running() == 0 &&
+                 status.workers_idle() == status.workers_configured() && status.calls_active() == 0;
+        },
+        absl::Seconds(5));
   }
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<v1::ProcessFarmService::Stub> stub_;
@@ -98,7 +98,7 @@ TEST_F(ChannelTest, CountdownAnswersEachNumberOverOneChannel) {
   }
   stream->WritesDone();
   StartOutcome rest = ReadToEnd(stream.get());
-  ASSERT_TRUE(rest.status.ok()) << rest.status.error_message();
+  ASSERT_OK(rest.status);
   EXPECT_TRUE(rest.messages.empty());
   ASSERT_TRUE(rest.result.has_value());
   EXPECT_TRUE(rest.result->last());
@@ -113,7 +113,7 @@ TEST_F(ChannelTest, AccumulateSumsUntilTheClientHalfCloses) {
   for (int i = 1; i <= 100; ++i) ASSERT_TRUE(SendMessage(stream.get(), Num(i)));
   stream->WritesDone();
   StartOutcome outcome = ReadToEnd(stream.get());
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   EXPECT_TRUE(outcome.messages.empty());
   ASSERT_TRUE(outcome.result.has_value());
   EXPECT_EQ(outcome.result->value().number_value(), 5050);
@@ -131,14 +131,14 @@ TEST_F(ChannelTest, ManyMessagesBothWaysArriveInOrder) {
   }
   stream->WritesDone();
   StartOutcome outcome = ReadToEnd(stream.get());
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   EXPECT_EQ(outcome.result->value().number_value(), expected);
 
   grpc::ClientContext rows_context;
   auto rows = Open(stub_.get(), &rows_context, "rows", Num(5000));
   rows->WritesDone();
   StartOutcome sent = ReadToEnd(rows.get());
-  ASSERT_TRUE(sent.status.ok());
+  ASSERT_OK(sent.status);
   ASSERT_EQ(sent.messages.size(), 5000u);
   for (int k = 0; k < 5000; ++k) ASSERT_EQ(sent.messages[k].number_value(), k);
   EXPECT_EQ(sent.result->seq(), 5000u);
@@ -150,7 +150,7 @@ TEST_F(ChannelTest, StartOfAFunctionCallableGivesItsResult) {
   EXPECT_TRUE(SendMessage(stream.get(), Num(1)));  // Nobody receives it: ignored.
   stream->WritesDone();
   StartOutcome outcome = ReadToEnd(stream.get());
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_TRUE(outcome.result.has_value());
   const auto& list = outcome.result->value().list_value();
   ASSERT_EQ(list.values_size(), 3);
@@ -165,7 +165,7 @@ TEST_F(ChannelTest, FreshStartsRunInNewProcessesAndPooledOnesReuseThem) {
     auto stream = Open(stub_.get(), &context, "call_count", Value(), options);
     stream->WritesDone();
     StartOutcome outcome = ReadToEnd(stream.get());
-    EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    EXPECT_OK(outcome.status);
     return std::make_pair(outcome.result->value().number_value(),
                           outcome.result->stats().worker_pid());
   };
@@ -196,9 +196,7 @@ TEST_F(ChannelTest, CancellingAStartKillsTheInvocation) {
   }
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   // The worker waiting in receive() is killed and replaced.
-  for (int i = 0; i < 500 && Status().workers_respawned() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  WaitFor([&] { return Status().workers_respawned() != 0; }, absl::Seconds(5));
   EXPECT_EQ(Status().workers_respawned(), 1u) << Status().DebugString() << server_->Stderr();
   EXPECT_TRUE(WaitPoolIdle());
 }
@@ -213,7 +211,7 @@ TEST_F(ChannelTest, StartTimeoutKillsAChannelThatRunsTooLong) {
   auto stream = Open(stub_.get(), &context, "rows", args, options);
   stream->WritesDone();
   StartOutcome outcome = ReadToEnd(stream.get());
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_TRUE(outcome.result.has_value());
   EXPECT_EQ(outcome.result->error().kind(), v1::ERROR_KIND_TIMED_OUT);
   EXPECT_GT(outcome.messages.size(), 0u);
@@ -268,7 +266,7 @@ TEST_F(ChannelTest, ContinuousQueueGivesEveryRowValueWithSeqAndALastMark) {
   std::vector<Value> inputs;
   for (int i = 0; i < 10; ++i) inputs.push_back(List({Num(i), Num(10), Num(i % 3)}));
   ItemsOutcome outcome = RunItems(stub_.get(), false, "calculate_row", inputs);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 110u);  // 10 values and one end per row
   for (const auto& [index, results] : ByInput(outcome.results)) {
     ASSERT_EQ(results.size(), 11u);
@@ -294,7 +292,7 @@ TEST_F(ChannelTest, ContinuousMapGivesEachInputsResultsTogetherInInputOrder) {
   v1::CallOptions options;
   options.set_chunksize(1);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "rows", inputs, options);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 30u);
   for (size_t k = 0; k < outcome.results.size(); ++k) {
     EXPECT_EQ(outcome.results[k].index(), k / 5);
@@ -321,7 +319,7 @@ TEST_F(ChannelTest, AFastSenderAndASlowReaderStayWithinTheWindow) {
       ++total;
     }
   }
-  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_OK(stream->Finish());
   EXPECT_EQ(total, 40002u);
 }
 
@@ -335,7 +333,7 @@ TEST_F(ChannelTest, OutputIsCapturedPerItemAsLogs) {
     inputs.push_back(args);
   }
   ItemsOutcome outcome = RunItems(stub_.get(), true, "write_output", inputs);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 6u);
   for (int i = 0; i < 6; ++i) {
     const v1::ItemResult& result = outcome.results[i];
@@ -356,7 +354,7 @@ TEST_F(ChannelTest, LargeOutputIsBoundedWithTheDroppedBytesCounted) {
   fields["text"] = Str(std::string(99, 'x') + "\n");
   fields["count"] = Num(10000);  // 1 MB
   ItemsOutcome outcome = RunItems(stub_.get(), true, "write_output", {args});
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 1u);
   ASSERT_EQ(outcome.results[0].logs_size(), 1);
   const v1::LogRecord& log = outcome.results[0].logs(0);
@@ -367,7 +365,7 @@ TEST_F(ChannelTest, LargeOutputIsBoundedWithTheDroppedBytesCounted) {
 
 TEST_F(ChannelTest, ACrashedItemsOutputComesWithItsFailure) {
   ItemsOutcome outcome = RunItems(stub_.get(), true, "chaos", {Str("ok"), Str("crash")});
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 2u);
   const v1::ItemResult& crashed = outcome.results[1];
   ASSERT_EQ(crashed.error().kind(), v1::ERROR_KIND_CRASHED);
@@ -389,7 +387,9 @@ TEST_F(ChannelTest, CancellingOneItemKillsOnlyThatItem) {
   ASSERT_TRUE(stream->Write(request));
   // Item 0 runs (limit 1); items 1 and 2 wait. Cancel 0 (running) and 2
   // (queued).
-  while (Status().items_running() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(WaitFor([&] { return Status().items_running() != 0; }, absl::Seconds(30),
+                      absl::Milliseconds(5)))
+      << "item 0 runs";
   v1::QueueRequest cancel;
   cancel.add_cancel_indices(0);
   cancel.add_cancel_indices(2);
@@ -401,7 +401,7 @@ TEST_F(ChannelTest, CancellingOneItemKillsOnlyThatItem) {
   while (stream->Read(&response)) {
     for (const auto& result : response.results()) results[result.index()] = result;
   }
-  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_OK(stream->Finish());
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[0].error().kind(), v1::ERROR_KIND_CANCELLED);
   EXPECT_NE(results[0].error().message().find("killed"), std::string::npos);

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -106,7 +107,7 @@ class ConfigOnlyServer {
 v1::GetStatusResponse Status(v1::ProcessFarmService::Stub* stub) {
   grpc::ClientContext context;
   v1::GetStatusResponse status;
-  EXPECT_TRUE(stub->GetStatus(&context, {}, &status).ok());
+  EXPECT_OK(stub->GetStatus(&context, {}, &status));
   return status;
 }
 
@@ -252,7 +253,7 @@ working_dir = "jobs"
 TEST_F(ConfigCallableTest, ListCallablesShowsTheFilesCallableWithItsParameters) {
   grpc::ClientContext context;
   v1::ListCallablesResponse response;
-  ASSERT_TRUE(stub_->ListCallables(&context, {}, &response).ok());
+  ASSERT_OK(stub_->ListCallables(&context, {}, &response));
   std::map<std::string, v1::Callable> by_name;
   for (const auto& callable : response.callables()) by_name[callable.name()] = callable;
   ASSERT_TRUE(by_name.count("echo_json"));
@@ -273,7 +274,7 @@ TEST_F(ConfigCallableTest, ListCallablesShowsTheFilesCallableWithItsParameters) 
 TEST_F(ConfigCallableTest, MapRunsTheFilesCommandWithItsArgumentsAndDefaults) {
   ItemsOutcome outcome =
       RunItems(stub_.get(), true, "echo_json", {Str("hello"), List({Str("bye"), Num(3)})});
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 2u);
   const auto& first = outcome.results[0].value().struct_value().fields();
   EXPECT_EQ(first.at("text").string_value(), "hello");
@@ -287,7 +288,7 @@ TEST_F(ConfigCallableTest, AWorkingDirIsRelativeToTheFile) {
   google::protobuf::Value null;
   null.set_null_value({});
   ItemsOutcome outcome = RunItems(stub_.get(), true, "pwd", {null});
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 1u);
   EXPECT_EQ(outcome.results[0].value().string_value(), config_->dir() + "/jobs")
       << outcome.results[0].DebugString();
@@ -327,7 +328,7 @@ max_concurrent = 1
 TEST_F(ConfigLimitsTest, ListCallablesShowsEachCallablesLimits) {
   grpc::ClientContext context;
   v1::ListCallablesResponse response;
-  ASSERT_TRUE(stub_->ListCallables(&context, {}, &response).ok());
+  ASSERT_OK(stub_->ListCallables(&context, {}, &response));
   std::map<std::string, v1::CallableLimits> limits;
   for (const auto& callable : response.callables()) limits[callable.name()] = callable.limits();
   EXPECT_EQ(limits["hog"].max_memory_mib(), 64u);
@@ -341,7 +342,7 @@ TEST_F(ConfigLimitsTest, AnItemPastItsMemoryLimitFailsSayingSoAndTheNextOneRuns)
   v1::CallOptions options;
   options.set_chunksize(1);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "hog", {Num(512), Num(8)}, options);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 2u);
   EXPECT_EQ(outcome.results[0].error().kind(), v1::ERROR_KIND_MEMORY_LIMIT)
       << outcome.results[0].DebugString();
@@ -351,7 +352,7 @@ TEST_F(ConfigLimitsTest, AnItemPastItsMemoryLimitFailsSayingSoAndTheNextOneRuns)
 TEST_F(ConfigLimitsTest, AnItemPastItsCpuLimitIsKilledSayingSo) {
   ItemsOutcome outcome =
       RunItems(stub_.get(), true, "fib", {Num(75), Num(10)});  // fib(75): minutes of CPU
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 2u);
   EXPECT_EQ(outcome.results[0].error().kind(), v1::ERROR_KIND_CPU_LIMIT)
       << outcome.results[0].DebugString();
@@ -364,7 +365,7 @@ TEST_F(ConfigLimitsTest, TheDefaultTimeoutAndConcurrencyApplyToEveryCall) {
   options.set_chunksize(1);
   ItemsOutcome outcome =
       RunItems(stub_.get(), true, "sleep_ms", {Num(60000), Num(50), Num(50), Num(50)}, options);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 4u);
   EXPECT_EQ(outcome.results[0].error().kind(), v1::ERROR_KIND_TIMED_OUT);
   // max_concurrent = 1: the invocations never overlap, on 2 workers.

@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "tests/integration/http_client.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -33,16 +35,13 @@ std::string ChromiumCommand(const std::string& profile, const std::string& actio
 
 // Waits until `want` workers are busy; false after a minute.
 bool WaitBusy(v1::ProcessFarmService::Stub* stub, uint32_t want, v1::GetStatusResponse* status) {
-  const absl::Time deadline = absl::Now() + absl::Minutes(1);
-  while (absl::Now() < deadline) {
-    grpc::ClientContext context;
-    if (stub->GetStatus(&context, v1::GetStatusRequest(), status).ok() &&
-        status->workers_busy() >= want) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
+  return WaitFor(
+      [&] {
+        grpc::ClientContext context;
+        return stub->GetStatus(&context, v1::GetStatusRequest(), status).ok() &&
+               status->workers_busy() >= want;
+      },
+      absl::Minutes(1), absl::Milliseconds(50));
 }
 
 TEST(DashboardTest, ChromiumShowsWorkersCallsAndFailures) {
@@ -56,7 +55,7 @@ TEST(DashboardTest, ChromiumShowsWorkersCallsAndFailures) {
   auto stub = server->NewStub();
   ItemsOutcome chaos =
       RunItems(stub.get(), /*ordered=*/true, "chaos", {Str("raise"), Str("crash")});
-  ASSERT_TRUE(chaos.status.ok());
+  ASSERT_OK(chaos.status);
 
   // Work that runs while the browser looks; it ends with the server.
   auto worker_stub = server->NewStub();

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -21,7 +23,7 @@ class FailureTest : public ::testing::Test {
   v1::GetStatusResponse Status() {
     v1::GetStatusResponse status;
     grpc::ClientContext context;
-    EXPECT_TRUE(stub_->GetStatus(&context, {}, &status).ok());
+    EXPECT_OK(stub_->GetStatus(&context, {}, &status));
     return status;
   }
   std::unique_ptr<ServerProcess> server_;
@@ -36,7 +38,7 @@ TEST_F(FailureTest, EachFailureIsIsolatedToItsItemWithItsReason) {
   for (bool ordered : {true, false}) {
     SCOPED_TRACE(ordered ? "Map" : "Queue");
     ItemsOutcome outcome = RunItems(stub_.get(), ordered, "chaos", inputs);
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    ASSERT_OK(outcome.status);
     ASSERT_EQ(outcome.results.size(), actions.size());
     std::map<uint64_t, v1::ItemResult> by_index;
     for (const auto& result : outcome.results) by_index[result.index()] = result;
@@ -53,12 +55,13 @@ TEST_F(FailureTest, EachFailureIsIsolatedToItsItemWithItsReason) {
     EXPECT_EQ(by_index[6].error().exit_code(), 7);
   }
   // Dead workers were replaced: the pool is whole again.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  v1::GetStatusResponse status = Status();
-  while (status.workers_idle() < 2 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-    status = Status();
-  }
+  v1::GetStatusResponse status;
+  WaitFor(
+      [&] {
+        status = Status();
+        return status.workers_idle() >= 2;
+      },
+      absl::Seconds(10), absl::Milliseconds(20));
   EXPECT_EQ(status.workers_idle(), 2u);
   EXPECT_EQ(status.items_crashed(), 6u);
   EXPECT_GE(status.workers_respawned(), 6u);
@@ -70,7 +73,7 @@ TEST_F(FailureTest, CrashInsideABigChunkFailsOnlyTheCrashingItem) {
   v1::CallOptions options;
   options.set_chunksize(100);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "chaos", inputs, options);
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 200u);
   for (int i = 0; i < 200; ++i) {
     if (i == 137) {
@@ -86,7 +89,7 @@ TEST_F(FailureTest, TimeoutKillsTheWorkerAndFailsOnlyThatItem) {
   options.set_timeout_ms(300);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "chaos",
                                   {Str("sleep:60000"), Str("ok"), Str("sleep:10")}, options);
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 3u);
   EXPECT_EQ(outcome.results[0].error().kind(), v1::ERROR_KIND_TIMED_OUT);
   const int killed_pid = outcome.results[0].stats().worker_pid();
@@ -104,10 +107,7 @@ TEST_F(FailureTest, CancelKillsTheRunningWorkerAndRefillsThePool) {
   *request.add_inputs() = Num(60000);
   ASSERT_TRUE(stream->Write(request));
   // Wait until the item runs.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (Status().workers_busy() < 1 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  WaitFor([&] { return Status().workers_busy() >= 1; }, absl::Seconds(10));
   ASSERT_EQ(Status().workers_busy(), 1u);
   const std::vector<pid_t> before = server_->Descendants();
   const absl::Time cancelled_at = absl::Now();
@@ -117,12 +117,13 @@ TEST_F(FailureTest, CancelKillsTheRunningWorkerAndRefillsThePool) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   // The sleeping worker is killed (it would otherwise sleep for a minute)
   // and replaced.
-  v1::GetStatusResponse status = Status();
-  while ((status.workers_idle() < 2 || status.workers_respawned() < 1) &&
-         absl::Now() < deadline + absl::Seconds(10)) {
-    absl::SleepFor(absl::Milliseconds(10));
-    status = Status();
-  }
+  v1::GetStatusResponse status;
+  WaitFor(
+      [&] {
+        status = Status();
+        return status.workers_idle() >= 2 && status.workers_respawned() >= 1;
+      },
+      absl::Seconds(20));
   EXPECT_EQ(status.workers_busy(), 0u);
   EXPECT_EQ(status.workers_idle(), 2u);
   EXPECT_EQ(status.workers_respawned(), 1u);
@@ -151,13 +152,14 @@ TEST_F(FailureTest, ClientDisconnectDropsQueuedItems) {
     }
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  v1::GetStatusResponse status = Status();
-  while ((status.calls_active() > 0 || status.items_queued() > 0 || status.workers_idle() < 2) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-    status = Status();
-  }
+  v1::GetStatusResponse status;
+  WaitFor(
+      [&] {
+        status = Status();
+        return status.calls_active() == 0 && status.items_queued() == 0 &&
+               status.workers_idle() >= 2;
+      },
+      absl::Seconds(10));
   EXPECT_EQ(status.calls_active(), 0u);
   EXPECT_EQ(status.items_queued(), 0u);
   EXPECT_EQ(status.workers_idle(), 2u);
@@ -169,12 +171,12 @@ TEST_F(FailureTest, OtherCallsGoOnWhileOneCrashes) {
     auto stub = server_->NewStub();
     std::vector<google::protobuf::Value> inputs(20, Str("crash"));
     ItemsOutcome outcome = RunItems(stub.get(), false, "chaos", inputs);
-    EXPECT_TRUE(outcome.status.ok());
+    EXPECT_OK(outcome.status);
     EXPECT_EQ(outcome.results.size(), 20u);
   });
   ItemsOutcome outcome = RunItems(stub_.get(), true, "square", Range(0, 999));
   crasher.join();
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 1000u);
   for (int i = 0; i < 1000; ++i) {
     ASSERT_EQ(outcome.results[i].value().number_value(), static_cast<double>(i) * i);

@@ -11,6 +11,7 @@
 #include "tests/integration/http_client.h"
 #include "tests/util/prometheus_text.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -34,7 +35,7 @@ class HttpTest : public ::testing::Test {
     EXPECT_TRUE(absl::StartsWith(answer.content_type, "text/plain; version=0.0.4"))
         << answer.content_type;
     absl::StatusOr<std::map<std::string, double>> samples = ParsePrometheusText(answer.body);
-    EXPECT_TRUE(samples.ok()) << samples.status() << "\n" << answer.body;
+    EXPECT_OK(samples) << answer.body;
     last_text_ = answer.body;
     return samples.ok() ? *samples : std::map<std::string, double>();
   }
@@ -56,14 +57,14 @@ TEST_F(HttpTest, MetricsCountersMoveByTheWorkDone) {
   EXPECT_GT(Get(before, "pprocd_job_store_bytes"), 0);
 
   ItemsOutcome fib = RunItems(stub_.get(), /*ordered=*/true, "fib", Range(1, 20));
-  ASSERT_TRUE(fib.status.ok()) << fib.status.error_message();
+  ASSERT_OK(fib.status);
   v1::CallOptions packed;
   packed.set_packed(true);
   ItemsOutcome squares = RunItems(stub_.get(), /*ordered=*/false, "square", Range(1, 30), packed);
-  ASSERT_TRUE(squares.status.ok()) << squares.status.error_message();
+  ASSERT_OK(squares.status);
   ItemsOutcome chaos =
       RunItems(stub_.get(), /*ordered=*/true, "chaos", {Str("ok"), Str("raise"), Str("crash")});
-  ASSERT_TRUE(chaos.status.ok()) << chaos.status.error_message();
+  ASSERT_OK(chaos.status);
   ASSERT_EQ(chaos.results.size(), 3u);
 
   const std::map<std::string, double> after = Scrape();
@@ -96,12 +97,12 @@ TEST_F(HttpTest, MetricsCountersMoveByTheWorkDone) {
 
 TEST_F(HttpTest, StatusJsonListsWorkersAndRecentFailures) {
   ItemsOutcome chaos = RunItems(stub_.get(), /*ordered=*/true, "chaos", {Str("raise")});
-  ASSERT_TRUE(chaos.status.ok());
+  ASSERT_OK(chaos.status);
   HttpAnswer answer = HttpGet(base_ + "api/status");
   ASSERT_EQ(answer.status, 200);
   EXPECT_EQ(answer.content_type, "application/json");
   absl::StatusOr<Value> parsed = ParseJson(answer.body);
-  ASSERT_TRUE(parsed.ok()) << parsed.status() << answer.body;
+  ASSERT_OK(parsed) << answer.body;
   const auto& status = parsed->struct_value().fields().at("status").struct_value().fields();
   const auto& workers = status.at("workers").list_value().values();
   ASSERT_EQ(workers.size(), 2u) << answer.body;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -38,8 +39,8 @@ TEST(IsolationTest, PooledCallsReuseTheSameProcesses) {
       RunItems(stub.get(), true, "call_count", inputs, Options(v1::ISOLATION_POOLED));
   ItemsOutcome second =
       RunItems(stub.get(), true, "call_count", inputs, Options(v1::ISOLATION_UNSPECIFIED));
-  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
-  ASSERT_TRUE(second.status.ok());
+  ASSERT_OK(first.status);
+  ASSERT_OK(second.status);
   EXPECT_LE(Pids(first).size(), 2u);
   EXPECT_EQ(Pids(first), Pids(second)) << "the second call should run on the same workers";
   // State persists in a reused process: the counts add up to 40 over both calls.
@@ -59,7 +60,7 @@ TEST(IsolationTest, FreshRunsEveryItemInANewProcessWithNoLeftoverState) {
   std::vector<google::protobuf::Value> inputs(12, google::protobuf::Value());
   ItemsOutcome fresh =
       RunItems(stub.get(), false, "call_count", inputs, Options(v1::ISOLATION_FRESH));
-  ASSERT_TRUE(fresh.status.ok()) << fresh.status.error_message();
+  ASSERT_OK(fresh.status);
   ASSERT_EQ(fresh.results.size(), 12u);
   for (const auto& result : fresh.results) {
     EXPECT_EQ(result.value().number_value(), 1) << "a FRESH process has run nothing before";
@@ -73,7 +74,7 @@ TEST(IsolationTest, FreshRunsEveryItemInANewProcessWithNoLeftoverState) {
   // The pool was not touched.
   v1::GetStatusResponse status;
   grpc::ClientContext context;
-  ASSERT_TRUE(stub->GetStatus(&context, {}, &status).ok());
+  ASSERT_OK(stub->GetStatus(&context, {}, &status));
   EXPECT_EQ(status.workers_respawned(), 0u);
 }
 
@@ -86,7 +87,7 @@ TEST(IsolationTest, FreshCrashFailsOnlyItsItemAndLimitHolds) {
   v1::CallOptions options = Options(v1::ISOLATION_FRESH);
   options.set_limit(2);
   ItemsOutcome outcome = RunItems(stub.get(), true, "chaos", inputs, options);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 6u);
   for (int i = 0; i < 6; ++i) {
     if (i == 2) {
@@ -104,7 +105,7 @@ TEST(IsolationTest, MaxTasksPerWorkerRecyclesPooledWorkers) {
   std::vector<google::protobuf::Value> inputs(12, google::protobuf::Value());
   ItemsOutcome outcome =
       RunItems(stub.get(), true, "call_count", inputs, Options(v1::ISOLATION_POOLED, 0));
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 12u);
   for (int i = 0; i < 12; ++i) {
     EXPECT_EQ(outcome.results[i].value().number_value(), i % 3 + 1) << "item " << i;
@@ -112,7 +113,7 @@ TEST(IsolationTest, MaxTasksPerWorkerRecyclesPooledWorkers) {
   EXPECT_EQ(Pids(outcome).size(), 4u);
   v1::GetStatusResponse status;
   grpc::ClientContext context;
-  ASSERT_TRUE(stub->GetStatus(&context, {}, &status).ok());
+  ASSERT_OK(stub->GetStatus(&context, {}, &status));
   EXPECT_GE(status.workers_recycled(), 4u);
   EXPECT_EQ(status.workers_respawned(), 0u);
 }

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "base/json/json.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -111,7 +112,7 @@ std::vector<std::string> Expanded(const Stream& stream) {
     const v1::ResultBlock& block = output.block();
     google::protobuf::RepeatedPtrField<google::protobuf::Value> values;
     const absl::Status parsed = ParseJsonArray(block.values(), &values);
-    EXPECT_TRUE(parsed.ok()) << parsed;
+    EXPECT_OK(parsed);
     EXPECT_EQ(values.size(), static_cast<int>(block.count()));
     for (int i = 0; i < values.size(); ++i) {
       v1::ReconnectResponse item;
@@ -155,7 +156,7 @@ std::vector<std::string> ItemsByIndex(const Stream& stream, size_t count) {
     } else if (output.has_block()) {
       const v1::ResultBlock& block = output.block();
       std::vector<JsonElement> elements;
-      EXPECT_TRUE(SplitJsonArray(block.values(), &elements).ok());
+      EXPECT_OK(SplitJsonArray(block.values(), &elements));
       EXPECT_EQ(elements.size(), block.count());
       for (size_t i = 0; i < elements.size(); ++i) {
         const uint64_t index = block.first_index() + i;
@@ -165,7 +166,7 @@ std::vector<std::string> ItemsByIndex(const Stream& stream, size_t count) {
         absl::StatusOr<google::protobuf::Value> value =
             ParseJson(absl::string_view(block.values())
                           .substr(elements[i].begin, elements[i].end - elements[i].begin));
-        EXPECT_TRUE(value.ok());
+        EXPECT_OK(value);
         if (value.ok()) AppendJson(*value, &items[index]);
       }
     }
@@ -204,11 +205,11 @@ class JobsPackedTest : public ::testing::Test {
 TEST_F(JobsPackedTest, TenThousandItemsReplayIdenticallyInBothForms) {
   constexpr int kItems = 10000;
   const Submitted submitted = Submit(stub_.get(), PackedJob("echo", EchoInputs(kItems)));
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   EXPECT_EQ(submitted.job.items_total(), static_cast<uint64_t>(kItems));
 
   const Stream packed = Reconnect(stub_.get(), submitted.job.id(), 0, /*packed=*/true);
-  ASSERT_TRUE(packed.status.ok()) << packed.status.error_message();
+  ASSERT_OK(packed.status);
   const uint64_t end = ExpectContiguous(packed, 1);
   const v1::Job& last = packed.outputs.back().job();
   EXPECT_EQ(last.state(), v1::JOB_STATE_SUCCEEDED);
@@ -217,7 +218,7 @@ TEST_F(JobsPackedTest, TenThousandItemsReplayIdenticallyInBothForms) {
   const std::vector<std::string> items = ItemsByIndex(packed, kItems);
   for (int i = 0; i < kItems; ++i) {
     const absl::StatusOr<google::protobuf::Value> input = ParseJson(EchoInput(i));
-    ASSERT_TRUE(input.ok());
+    ASSERT_OK(input);
     std::string expected;
     AppendJson(*input, &expected);
     ASSERT_EQ(items[static_cast<size_t>(i)], expected) << "item " << i;
@@ -231,7 +232,7 @@ TEST_F(JobsPackedTest, TenThousandItemsReplayIdenticallyInBothForms) {
   for (const uint32_t per_message : {1u, 64u}) {
     const Stream values =
         Reconnect(stub_.get(), submitted.job.id(), 0, /*packed=*/false, per_message);
-    ASSERT_TRUE(values.status.ok()) << values.status.error_message();
+    ASSERT_OK(values.status);
     for (const auto& output : values.outputs) ASSERT_FALSE(output.has_block());
     EXPECT_EQ(ExpectContiguous(values, 1), end);
     ASSERT_EQ(values.outputs.size(), expanded.size());
@@ -246,9 +247,9 @@ TEST_F(JobsPackedTest, AfterSeqInsideABlockStartsWithTheRestOfIt) {
   v1::SubmitRequest request = PackedJob("echo", EchoInputs(2000));
   request.mutable_options()->set_item_stats(v1::ITEM_STATS_PER_ITEM);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   const Stream packed = Reconnect(stub_.get(), submitted.job.id(), 0, true);
-  ASSERT_TRUE(packed.status.ok()) << packed.status.error_message();
+  ASSERT_OK(packed.status);
   size_t at = 0;
   while (at < packed.outputs.size() &&
          !(packed.outputs[at].has_block() && packed.outputs[at].block().count() >= 3)) {
@@ -260,7 +261,7 @@ TEST_F(JobsPackedTest, AfterSeqInsideABlockStartsWithTheRestOfIt) {
   const uint64_t after = whole.seq() + 1;  // Its first two items were read.
 
   const Stream rest = Reconnect(stub_.get(), submitted.job.id(), after, true);
-  ASSERT_TRUE(rest.status.ok()) << rest.status.error_message();
+  ASSERT_OK(rest.status);
   ASSERT_EQ(rest.outputs.size(), packed.outputs.size() - at);
   const v1::ReconnectResponse& tail = rest.outputs.front();
   ASSERT_TRUE(tail.has_block());
@@ -271,7 +272,7 @@ TEST_F(JobsPackedTest, AfterSeqInsideABlockStartsWithTheRestOfIt) {
   EXPECT_EQ(tail.block().item_stats(0).SerializeAsString(),
             whole.block().item_stats(2).SerializeAsString());
   std::vector<JsonElement> elements;
-  ASSERT_TRUE(SplitJsonArray(whole.block().values(), &elements).ok());
+  ASSERT_OK(SplitJsonArray(whole.block().values(), &elements));
   EXPECT_EQ(tail.block().values(),
             absl::StrCat("[",
                          whole.block().values().substr(elements[2].begin,
@@ -284,7 +285,7 @@ TEST_F(JobsPackedTest, AfterSeqInsideABlockStartsWithTheRestOfIt) {
   // The Value form from the same seq: the same items, one by one.
   const std::vector<std::string> expanded = Expanded(packed);
   const Stream values = Reconnect(stub_.get(), submitted.job.id(), after, false);
-  ASSERT_TRUE(values.status.ok()) << values.status.error_message();
+  ASSERT_OK(values.status);
   ASSERT_EQ(values.outputs.size(), expanded.size() - after);
   EXPECT_EQ(values.outputs.front().seq(), after + 1);
   EXPECT_EQ(values.outputs.front().result().index(), whole.block().first_index() + 2);
@@ -305,9 +306,9 @@ TEST_F(JobsPackedTest, AFailingItemAmongBlocksKeepsItsPlace) {
   v1::SubmitRequest request = PackedJob("chaos", inputs);
   request.mutable_options()->set_chunksize(20);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   const Stream packed = Reconnect(stub_.get(), submitted.job.id(), 0, true);
-  ASSERT_TRUE(packed.status.ok()) << packed.status.error_message();
+  ASSERT_OK(packed.status);
   ExpectContiguous(packed, 1);
   int blocks = 0;
   int errors = 0;
@@ -333,7 +334,7 @@ TEST_F(JobsPackedTest, AFailingItemAmongBlocksKeepsItsPlace) {
   EXPECT_EQ(last.items_done(), static_cast<uint64_t>(kItems));
   EXPECT_EQ(last.error(), absl::StrCat("1 of ", kItems, " items failed"));
   const Stream values = Reconnect(stub_.get(), submitted.job.id(), 0, false);
-  ASSERT_TRUE(values.status.ok()) << values.status.error_message();
+  ASSERT_OK(values.status);
   EXPECT_TRUE(Serialized(values) == Expanded(packed));
 }
 
@@ -341,9 +342,9 @@ TEST_F(JobsPackedTest, AFailingItemAmongBlocksKeepsItsPlace) {
 // mid-run comes back INTERRUPTED counting the items its blocks hold.
 TEST_F(JobsPackedTest, ARestartKeepsEveryOutput) {
   const Submitted done = Submit(stub_.get(), PackedJob("echo", EchoInputs(10000)));
-  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  ASSERT_OK(done.status);
   const Stream before = Reconnect(stub_.get(), done.job.id(), 0, true);
-  ASSERT_TRUE(before.status.ok()) << before.status.error_message();
+  ASSERT_OK(before.status);
   ASSERT_EQ(before.outputs.back().job().state(), v1::JOB_STATE_SUCCEEDED);
 
   std::string sleeps = "[";
@@ -352,7 +353,7 @@ TEST_F(JobsPackedTest, ARestartKeepsEveryOutput) {
   v1::SubmitRequest request = PackedJob("sleep_ms", sleeps);
   request.mutable_options()->set_chunksize(10);
   const Submitted killed = Submit(stub_.get(), request);
-  ASSERT_TRUE(killed.status.ok()) << killed.status.error_message();
+  ASSERT_OK(killed.status);
   // Watch live until some blocks are stored, then kill -9 mid-job.
   std::vector<std::string> seen_live;
   {
@@ -375,11 +376,11 @@ TEST_F(JobsPackedTest, ARestartKeepsEveryOutput) {
 
   for (const bool packed_form : {true, false}) {
     const Stream after = Reconnect(stub_.get(), done.job.id(), 0, packed_form);
-    ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+    ASSERT_OK(after.status);
     EXPECT_TRUE(Serialized(after) == (packed_form ? Serialized(before) : Expanded(before)));
   }
   const Stream interrupted = Reconnect(stub_.get(), killed.job.id(), 0, true);
-  ASSERT_TRUE(interrupted.status.ok()) << interrupted.status.error_message();
+  ASSERT_OK(interrupted.status);
   ExpectContiguous(interrupted, 1);
   ASSERT_GE(interrupted.outputs.size(), seen_live.size());
   for (size_t i = 0; i < seen_live.size(); ++i) {
@@ -404,9 +405,9 @@ TEST_F(JobsPackedTest, AReusedKeyWithOtherPackedInputsIsRefused) {
   v1::SubmitRequest request = PackedJob("square", "[1,2,3]");
   request.set_idempotency_key("batch-9");
   const Submitted first = Submit(stub_.get(), request);
-  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  ASSERT_OK(first.status);
   const Submitted again = Submit(stub_.get(), request);
-  ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+  ASSERT_OK(again.status);
   EXPECT_EQ(again.job.id(), first.job.id());
   request.set_packed_inputs("[1,2,4]");
   const Submitted other = Submit(stub_.get(), request);

@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -126,14 +128,14 @@ TEST_F(JobsTest, ASubmittedJobRunsAndReconnectReplaysItsWholeStream) {
   v1::SubmitRequest request = Job("square", Range(0, 9));
   request.set_name("squares");
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   EXPECT_EQ(submitted.job.id().size(), 16u);
   EXPECT_EQ(submitted.job.name(), "squares");
   EXPECT_EQ(submitted.job.items_total(), 10u);
   EXPECT_EQ(submitted.job.callable(), "square");
 
   const Stream stream = ReconnectTo(stub_.get(), "squares");
-  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  ASSERT_OK(stream.status);
   ExpectContiguous(stream, 1);
   ASSERT_GE(stream.outputs.size(), 12u);
   EXPECT_EQ(stream.outputs.front().job().state(), v1::JOB_STATE_RUNNING);
@@ -147,7 +149,7 @@ TEST_F(JobsTest, ASubmittedJobRunsAndReconnectReplaysItsWholeStream) {
 
   grpc::Status status;
   const v1::Job by_id = GetJob(stub_.get(), submitted.job.id(), &status);
-  ASSERT_TRUE(status.ok());
+  ASSERT_OK(status);
   EXPECT_EQ(by_id.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(by_id.name(), "squares");
   EXPECT_TRUE(by_id.has_end_time());
@@ -165,15 +167,15 @@ TEST_F(JobsTest, TwoLiveWatchersSeeIdenticalStreamsAndAfterSeqResumesWithoutGapO
   for (int i = 0; i < 40; ++i) inputs.push_back(Num(25));
   v1::SubmitRequest request = Job("sleep_ms", inputs);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok());
+  ASSERT_OK(submitted.status);
   Stream first;
   Stream second;
   std::thread a([&] { first = ReconnectTo(server_->NewStub().get(), submitted.job.id()); });
   std::thread b([&] { second = ReconnectTo(server_->NewStub().get(), submitted.job.id()); });
   a.join();
   b.join();
-  ASSERT_TRUE(first.status.ok());
-  ASSERT_TRUE(second.status.ok());
+  ASSERT_OK(first.status);
+  ASSERT_OK(second.status);
   ASSERT_EQ(first.outputs.size(), second.outputs.size());
   for (size_t i = 0; i < first.outputs.size(); ++i) {
     EXPECT_EQ(first.outputs[i].SerializeAsString(), second.outputs[i].SerializeAsString());
@@ -183,7 +185,7 @@ TEST_F(JobsTest, TwoLiveWatchersSeeIdenticalStreamsAndAfterSeqResumesWithoutGapO
 
   const uint64_t cut = first.outputs.size() / 2;
   const Stream rest = ReconnectTo(stub_.get(), submitted.job.id(), cut);
-  ASSERT_TRUE(rest.status.ok());
+  ASSERT_OK(rest.status);
   ASSERT_EQ(rest.outputs.size(), first.outputs.size() - cut);
   ExpectContiguous(rest, cut + 1);
   for (size_t i = 0; i < rest.outputs.size(); ++i) {
@@ -191,7 +193,7 @@ TEST_F(JobsTest, TwoLiveWatchersSeeIdenticalStreamsAndAfterSeqResumesWithoutGapO
   }
   // Past the end: nothing, and the stream still ends.
   const Stream none = ReconnectTo(stub_.get(), submitted.job.id(), first.outputs.size());
-  EXPECT_TRUE(none.status.ok());
+  EXPECT_OK(none.status);
   EXPECT_TRUE(none.outputs.empty());
 }
 
@@ -200,12 +202,12 @@ TEST_F(JobsTest, OneReconnectMergesSeveralJobsEachOutputNamingItsJob) {
   v1::ReconnectRequest request;
   for (int j = 0; j < 3; ++j) {
     const Submitted submitted = Submit(stub_.get(), Job("square", Range(1, 5), false));
-    ASSERT_TRUE(submitted.status.ok());
+    ASSERT_OK(submitted.status);
     request.add_jobs(submitted.job.id());
     results_by_job[submitted.job.id()] = 0;
   }
   const Stream stream = Reconnect(stub_.get(), request);
-  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  ASSERT_OK(stream.status);
   std::map<std::string, uint64_t> last_seq;
   std::set<std::string> ended;
   for (const auto& output : stream.outputs) {
@@ -226,15 +228,15 @@ TEST_F(JobsTest, TheSameIdempotencyKeyReturnsTheSameJobAndANameIsUniquePerOwner)
   request.set_idempotency_key("order-17");
   const Submitted first = Submit(stub_.get(), request);
   const Submitted second = Submit(stub_.get(), request);
-  ASSERT_TRUE(first.status.ok());
-  ASSERT_TRUE(second.status.ok());
+  ASSERT_OK(first.status);
+  ASSERT_OK(second.status);
   EXPECT_EQ(first.job.id(), second.job.id());
   const Stream stream = ReconnectTo(stub_.get(), first.job.id());
   EXPECT_EQ(ResultValues(stream), std::vector<double>{9}) << "it ran once";
 
   v1::SubmitRequest named = Job("square", {Num(2)});
   named.set_name("nightly");
-  ASSERT_TRUE(Submit(stub_.get(), named).status.ok());
+  ASSERT_OK(Submit(stub_.get(), named).status);
   const Submitted taken = Submit(stub_.get(), named);
   EXPECT_EQ(taken.status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_NE(taken.status.error_message().find("nightly"), std::string::npos);
@@ -244,14 +246,18 @@ TEST_F(JobsTest, CancelKillsARunningJobAndDeleteRemovesAnEndedOne) {
   v1::SubmitRequest request = Job("sleep_ms", {Num(60000), Num(60000)});
   request.mutable_options()->set_chunksize(1);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok());
+  ASSERT_OK(submitted.status);
   // Wait until its items run.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
   v1::GetStatusResponse status;
-  do {
-    grpc::ClientContext context;
-    ASSERT_TRUE(stub_->GetStatus(&context, {}, &status).ok());
-  } while (status.items_running() < 2 && absl::Now() < deadline);
+  grpc::Status got;
+  WaitFor(
+      [&] {
+        grpc::ClientContext context;
+        got = stub_->GetStatus(&context, {}, &status);
+        return !got.ok() || status.items_running() >= 2;
+      },
+      absl::Seconds(30));
+  ASSERT_OK(got);
   ASSERT_EQ(status.items_running(), 2u);
 
   {
@@ -267,10 +273,10 @@ TEST_F(JobsTest, CancelKillsARunningJobAndDeleteRemovesAnEndedOne) {
   cancel.set_job(submitted.job.id());
   v1::CancelJobResponse cancelled;
   const absl::Time asked = absl::Now();
-  ASSERT_TRUE(stub_->CancelJob(&context, cancel, &cancelled).ok());
+  ASSERT_OK(stub_->CancelJob(&context, cancel, &cancelled));
   EXPECT_EQ(cancelled.job().state(), v1::JOB_STATE_CANCELLED);
   const Stream stream = ReconnectTo(stub_.get(), submitted.job.id());
-  ASSERT_TRUE(stream.status.ok());
+  ASSERT_OK(stream.status);
   EXPECT_EQ(stream.outputs.back().job().state(), v1::JOB_STATE_CANCELLED);
   EXPECT_TRUE(ResultValues(stream).empty());
   EXPECT_LT(absl::Now() - asked, absl::Seconds(50)) << "the sleeping items were killed";
@@ -279,7 +285,7 @@ TEST_F(JobsTest, CancelKillsARunningJobAndDeleteRemovesAnEndedOne) {
   v1::DeleteJobRequest remove;
   remove.set_job(submitted.job.id());
   v1::DeleteJobResponse removed;
-  ASSERT_TRUE(stub_->DeleteJob(&delete_context, remove, &removed).ok());
+  ASSERT_OK(stub_->DeleteJob(&delete_context, remove, &removed));
   grpc::Status gone;
   GetJob(stub_.get(), submitted.job.id(), &gone);
   EXPECT_EQ(gone.error_code(), grpc::StatusCode::NOT_FOUND);
@@ -305,7 +311,7 @@ TEST_F(JobsTest, BadRequestsGetClearStatusesAndTheServerGoesOn) {
   v1::ListJobsResponse listed;
   EXPECT_EQ(stub_->ListJobs(&context, list, &listed).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(Submit(stub_.get(), Job("square", {Num(4)})).status.ok());
+  EXPECT_OK(Submit(stub_.get(), Job("square", {Num(4)})).status);
 }
 
 TEST_F(JobsTest, ListJobsFiltersByStateAndNameAndPages) {
@@ -314,7 +320,7 @@ TEST_F(JobsTest, ListJobsFiltersByStateAndNameAndPages) {
     v1::SubmitRequest request = Job("square", {Num(i)});
     request.set_name(absl::StrCat("job-", i));
     const Submitted submitted = Submit(stub_.get(), request);
-    ASSERT_TRUE(submitted.status.ok());
+    ASSERT_OK(submitted.status);
     ids.insert(submitted.job.id());
     ReconnectTo(stub_.get(), submitted.job.id());  // Wait for its end.
   }
@@ -328,7 +334,7 @@ TEST_F(JobsTest, ListJobsFiltersByStateAndNameAndPages) {
     request.set_page_token(token);
     request.set_state(v1::JOB_STATE_SUCCEEDED);
     v1::ListJobsResponse response;
-    ASSERT_TRUE(stub_->ListJobs(&context, request, &response).ok());
+    ASSERT_OK(stub_->ListJobs(&context, request, &response));
     for (const v1::Job& job : response.jobs()) seen.insert(job.id());
     token = response.next_page_token();
     ++pages;
@@ -339,7 +345,7 @@ TEST_F(JobsTest, ListJobsFiltersByStateAndNameAndPages) {
   v1::ListJobsRequest by_name;
   by_name.set_name("job-3");
   v1::ListJobsResponse named;
-  ASSERT_TRUE(stub_->ListJobs(&context, by_name, &named).ok());
+  ASSERT_OK(stub_->ListJobs(&context, by_name, &named));
   ASSERT_EQ(named.jobs_size(), 1);
   EXPECT_EQ(named.jobs(0).name(), "job-3");
 }
@@ -349,9 +355,9 @@ TEST_F(JobsTest, AFailedItemFailsTheJobAndRetriesRunItAgainWithBackoff) {
   request.set_retries(2);
   request.set_retry_backoff_ms(10);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok());
+  ASSERT_OK(submitted.status);
   const Stream stream = ReconnectTo(stub_.get(), submitted.job.id());
-  ASSERT_TRUE(stream.status.ok());
+  ASSERT_OK(stream.status);
   ExpectContiguous(stream, 1);
   int running = 0;
   int requeued = 0;
@@ -378,7 +384,7 @@ TEST_F(JobsTest, AClientThatExitsRightAfterSubmitLeavesAJobThatFinishes) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("JOB_STATE_QUEUED"), std::string::npos) << run.output;
   const Stream stream = ReconnectTo(stub_.get(), "fire-and-forget");
-  ASSERT_TRUE(stream.status.ok());
+  ASSERT_OK(stream.status);
   EXPECT_EQ(ResultValues(stream), (std::vector<double>{300, 300, 300}));
   EXPECT_EQ(stream.outputs.back().job().state(), v1::JOB_STATE_SUCCEEDED);
 }
@@ -391,7 +397,7 @@ TEST_F(JobsTest, AfterKill9EveryStoredOutputIsThereOnceAndTheJobIsInterrupted) {
   v1::SubmitRequest request = Job("sleep_ms", inputs);
   request.mutable_options()->set_chunksize(1);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok());
+  ASSERT_OK(submitted.status);
   // Watch live until some results are stored, then kill -9 mid-job.
   std::vector<v1::ReconnectResponse> seen_live;
   {
@@ -408,7 +414,7 @@ TEST_F(JobsTest, AfterKill9EveryStoredOutputIsThereOnceAndTheJobIsInterrupted) {
   Restart(SIGKILL);
 
   const Stream stream = ReconnectTo(stub_.get(), submitted.job.id());
-  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  ASSERT_OK(stream.status);
   ExpectContiguous(stream, 1);
   ASSERT_GT(stream.outputs.size(), seen_live.size());
   for (size_t i = 0; i < seen_live.size(); ++i) {
@@ -427,9 +433,9 @@ TEST_F(JobsTest, AfterKill9EveryStoredOutputIsThereOnceAndTheJobIsInterrupted) {
 // stream is the same one, output for output.
 TEST_F(JobsTest, PackedReconnectMessagesCarryTheSameOutputsInFewerMessages) {
   const Submitted submitted = Submit(stub_.get(), Job("square", Range(0, 24)));
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
+  ASSERT_OK(submitted.status);
   const Stream single = ReconnectTo(stub_.get(), submitted.job.id());
-  ASSERT_TRUE(single.status.ok()) << single.status.error_message();
+  ASSERT_OK(single.status);
   ASSERT_GE(single.outputs.size(), 27u) << "RUNNING, 25 results, SUCCEEDED";
   for (const auto& output : single.outputs) EXPECT_EQ(output.more_size(), 0);
 
@@ -437,7 +443,7 @@ TEST_F(JobsTest, PackedReconnectMessagesCarryTheSameOutputsInFewerMessages) {
   request.add_jobs(submitted.job.id());
   request.set_max_outputs_per_message(10);
   const Stream packed = Reconnect(stub_.get(), request);
-  ASSERT_TRUE(packed.status.ok()) << packed.status.error_message();
+  ASSERT_OK(packed.status);
   std::vector<std::string> unpacked;
   for (const auto& message : packed.outputs) {
     EXPECT_LE(message.more_size() + 1, 10);
@@ -465,8 +471,8 @@ TEST_F(JobsTest, AJobsOwnSocketIsServedAgainAfterARestartUntilTheJobIsDeleted) {
   v1::SubmitRequest request = Job("square", {Num(1), Num(2), Num(3)});
   request.set_socket_path(socket);
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok()) << submitted.status.error_message();
-  ASSERT_TRUE(ReconnectTo(stub_.get(), submitted.job.id()).status.ok());
+  ASSERT_OK(submitted.status);
+  ASSERT_OK(ReconnectTo(stub_.get(), submitted.job.id()).status);
   const auto reconnect_on_socket = [&] {
     return RunCommand(absl::StrCat(std::getenv("PPROCD_GRPCURL"), " -plaintext -unix -d '{}' ",
                                    socket, " pprocd.v1.ProcessFarmService/Reconnect"));
@@ -497,7 +503,7 @@ TEST_F(JobsTest, AJobsOwnSocketIsServedAgainAfterARestartUntilTheJobIsDeleted) {
   EXPECT_NE(server_->Stderr().find(absl::StrCat("job ", submitted.job.id(), ": its socket is not")),
             std::string::npos)
       << server_->Stderr();
-  ASSERT_TRUE(ReconnectTo(stub_.get(), submitted.job.id()).status.ok()) << "the job is still there";
+  ASSERT_OK(ReconnectTo(stub_.get(), submitted.job.id()).status) << "the job is still there";
   unlink(socket.c_str());
 
   Restart(SIGTERM);
@@ -506,7 +512,7 @@ TEST_F(JobsTest, AJobsOwnSocketIsServedAgainAfterARestartUntilTheJobIsDeleted) {
   v1::DeleteJobRequest remove;
   remove.set_job(submitted.job.id());
   v1::DeleteJobResponse removed;
-  ASSERT_TRUE(stub_->DeleteJob(&context, remove, &removed).ok());
+  ASSERT_OK(stub_->DeleteJob(&context, remove, &removed));
   EXPECT_NE(access(socket.c_str(), F_OK), 0) << "the socket went with its job";
   Restart(SIGTERM);
   EXPECT_NE(access(socket.c_str(), F_OK), 0) << "and does not come back";
@@ -521,16 +527,14 @@ TEST_F(JobsTest, AJobWithRetriesRunsAgainAfterARestartAndItsSeqsContinue) {
   request.set_retries(1);
   request.set_name("resilient");
   const Submitted submitted = Submit(stub_.get(), request);
-  ASSERT_TRUE(submitted.status.ok());
+  ASSERT_OK(submitted.status);
   grpc::Status status;
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (GetJob(stub_.get(), "resilient", &status).last_seq() < 20 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  WaitFor([&] { return GetJob(stub_.get(), "resilient", &status).last_seq() >= 20; },
+          absl::Seconds(30));
   Restart(SIGTERM);
 
   const Stream stream = ReconnectTo(stub_.get(), "resilient");
-  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  ASSERT_OK(stream.status);
   ExpectContiguous(stream, 1);
   int running = 0;
   for (const auto& output : stream.outputs) {
@@ -564,12 +568,12 @@ TEST_F(JobsTest, AFullStoreRefusesSubmitWithResourceExhaustedAndStillOpens) {
   {
     grpc::ClientContext context;
     v1::GetStatusResponse status;
-    EXPECT_TRUE(stub_->GetStatus(&context, {}, &status).ok()) << "the server goes on";
+    EXPECT_OK(stub_->GetStatus(&context, {}, &status)) << "the server goes on";
   }
   Restart(SIGTERM, {"--max-store-mib", "1"});
   grpc::ClientContext context;
   v1::ListJobsResponse listed;
-  ASSERT_TRUE(stub_->ListJobs(&context, {}, &listed).ok());
+  ASSERT_OK(stub_->ListJobs(&context, {}, &listed));
   EXPECT_GE(listed.jobs_size(), accepted);
 }
 

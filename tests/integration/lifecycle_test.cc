@@ -21,6 +21,8 @@
 #include "absl/strings/strip.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -37,7 +39,7 @@ std::vector<pid_t> WorkerPidsFromAMap(ServerProcess& server) {
   v1::CallOptions options;
   options.set_chunksize(1);
   ItemsOutcome outcome = RunItems(stub.get(), false, "sleep_ms", Range(20, 27), options);
-  EXPECT_TRUE(outcome.status.ok());
+  EXPECT_OK(outcome.status);
   std::vector<pid_t> pids;
   for (const auto& result : outcome.results) pids.push_back(result.stats().worker_pid());
   return pids;
@@ -77,16 +79,16 @@ TEST(LifecycleTest, SigtermLetsARunningCallFinishWithinTheGrace) {
   ItemsOutcome outcome;
   std::thread call([&] { outcome = RunItems(stub.get(), true, "sleep_ms", {Num(800)}); });
   // Wait until the item runs, then ask the server to stop.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    v1::GetStatusResponse status;
-    grpc::ClientContext context;
-    if (stub->GetStatus(&context, {}, &status).ok() && status.workers_busy() == 1) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  WaitFor(
+      [&] {
+        v1::GetStatusResponse status;
+        grpc::ClientContext context;
+        return stub->GetStatus(&context, {}, &status).ok() && status.workers_busy() == 1;
+      },
+      absl::Seconds(10));
   server->Signal(SIGTERM);
   call.join();
-  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 1u);
   EXPECT_EQ(outcome.results[0].value().number_value(), 800);
   const int status = server->WaitExit(absl::Seconds(20));
@@ -99,7 +101,14 @@ TEST(LifecycleTest, SigtermCancelsCallsThatOutliveTheGrace) {
   auto stub = server->NewStub();
   ItemsOutcome outcome;
   std::thread call([&] { outcome = RunItems(stub.get(), true, "sleep_ms", {Num(60000)}); });
-  absl::SleepFor(absl::Milliseconds(300));
+  // Once the item runs, ask the server to stop.
+  WaitFor(
+      [&] {
+        v1::GetStatusResponse status;
+        grpc::ClientContext context;
+        return stub->GetStatus(&context, {}, &status).ok() && status.workers_busy() == 1;
+      },
+      absl::Seconds(10));
   const std::vector<pid_t> descendants = server->Descendants();
   server->Signal(SIGTERM);
   const int status = server->WaitExit(absl::Seconds(20));
@@ -146,7 +155,7 @@ TEST(LifecycleTest, SecondServerOnALiveSocketRefusesToStart) {
   EXPECT_NE(error.find("already serving"), std::string::npos) << error;
   // The first one is unharmed.
   auto stub = first->NewStub();
-  EXPECT_TRUE(RunItems(stub.get(), true, "echo", {Num(1)}).status.ok());
+  EXPECT_OK(RunItems(stub.get(), true, "echo", {Num(1)}).status);
 }
 
 TEST(LifecycleTest, StaleSocketOfAKilledServerIsReplaced) {
@@ -162,7 +171,7 @@ TEST(LifecycleTest, StaleSocketOfAKilledServerIsReplaced) {
   auto next = MustStart({.socket_path = path});
   ASSERT_NE(next, nullptr);
   auto stub = next->NewStub();
-  EXPECT_TRUE(RunItems(stub.get(), true, "echo", {Num(1)}).status.ok());
+  EXPECT_OK(RunItems(stub.get(), true, "echo", {Num(1)}).status);
 }
 
 TEST(LifecycleTest, TcpPortZeroPicksAPortAndServes) {
@@ -179,7 +188,7 @@ TEST(LifecycleTest, TcpPortZeroPicksAPortAndServes) {
   auto stub = v1::ProcessFarmService::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   ItemsOutcome outcome = RunItems(stub.get(), true, "square", {Num(12)});
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   EXPECT_EQ(outcome.results.at(0).value().number_value(), 144);
 }
 
@@ -192,7 +201,7 @@ TEST(LifecycleTest, HealthReportsServing) {
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
-    ASSERT_TRUE(health->Check(&context, request, &response).ok());
+    ASSERT_OK(health->Check(&context, request, &response));
     EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   }
 }
@@ -205,14 +214,15 @@ TEST(LifecycleTest, NoDescriptorGrowthAfterAThousandCalls) {
     for (int i = 0; i < count; ++i) {
       std::vector<google::protobuf::Value> inputs = {Num(i), Num(i + 1)};
       ItemsOutcome outcome = RunItems(stub.get(), i % 2 == 0, "square", inputs);
-      ASSERT_TRUE(outcome.status.ok());
+      ASSERT_OK(outcome.status);
       if (i % 100 == 0) RunItems(stub.get(), true, "chaos", {Str("crash")});
     }
   };
   call_many(50);  // Warm up gRPC's threads and buffers.
   const int before = CountFds(server->pid());
   call_many(1000);
-  absl::SleepFor(absl::Milliseconds(200));
+  // The last calls' descriptors are closed just after their answers.
+  WaitFor([&] { return CountFds(server->pid()) <= before + 2; }, absl::Seconds(5));
   const int after = CountFds(server->pid());
   EXPECT_LE(after, before + 2) << "descriptors: " << before << " -> " << after;
 }
@@ -274,13 +284,14 @@ TEST(LifecycleTest, AReloadedTemplateAlsoGoesByItsOwnName) {
   // The new template is started by exec; the old one goes with its last
   // worker (none here).
   pid_t fresh = -1;
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (fresh < 0 && absl::Now() < deadline) {
-    for (const pid_t pid : server->Children()) {
-      if (pid != first && Comm(pid) == "pprocd-template") fresh = pid;
-    }
-    if (fresh < 0) absl::SleepFor(absl::Milliseconds(20));
-  }
+  WaitFor(
+      [&] {
+        for (const pid_t pid : server->Children()) {
+          if (pid != first && Comm(pid) == "pprocd-template") fresh = pid;
+        }
+        return fresh >= 0;
+      },
+      absl::Seconds(60), absl::Milliseconds(20));
   ASSERT_GT(fresh, 0) << server->Stderr();
   EXPECT_EQ(CommandLine(fresh), "pprocd-template");
 }
@@ -308,7 +319,7 @@ TEST(LifecycleTest, SecondServerOnALiveStateDirRefusesToStart) {
       << error;
   EXPECT_EQ(ReadText(first->state_dir() + "/pprocd.pid"), absl::StrCat(first->pid(), "\n"));
   auto stub = first->NewStub();
-  EXPECT_TRUE(RunItems(stub.get(), true, "echo", {Num(1)}).status.ok());
+  EXPECT_OK(RunItems(stub.get(), true, "echo", {Num(1)}).status);
 }
 
 TEST(LifecycleTest, StalePidfileOfAKilledServerIsTakenOver) {

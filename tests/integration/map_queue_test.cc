@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -28,7 +29,7 @@ double Fib(int n) { return n <= 1 ? 1 : Fib(n - 1) + Fib(n - 2); }
 
 TEST_F(MapQueueTest, MapOfFibIsCorrectAndInInputOrder) {
   ItemsOutcome outcome = RunItems(stub_.get(), true, "fib", Range(1, 30));
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 30u);
   for (int i = 0; i < 30; ++i) {
     EXPECT_EQ(outcome.results[i].index(), static_cast<uint64_t>(i));
@@ -43,7 +44,7 @@ TEST_F(MapQueueTest, MapKeepsOrderWhenLaterItemsFinishFirst) {
   v1::CallOptions options;
   options.set_chunksize(1);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "sleep_ms", inputs, options);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 8u);
   for (int i = 0; i < 8; ++i) {
     EXPECT_EQ(outcome.results[i].index(), static_cast<uint64_t>(i));
@@ -55,7 +56,7 @@ TEST_F(MapQueueTest, QueueReturnsEveryIndexExactlyOnceWithItsOwnResult) {
   std::vector<google::protobuf::Value> inputs;
   for (int i = 0; i < 300; ++i) inputs.push_back(Num(i % 7));
   ItemsOutcome outcome = RunItems(stub_.get(), false, "sleep_ms", inputs, {}, 37);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 300u);
   std::set<uint64_t> seen;
   for (const v1::ItemResult& result : outcome.results) {
@@ -70,7 +71,7 @@ TEST_F(MapQueueTest, QueueDeliversFastItemsBeforeSlowOnes) {
   options.set_chunksize(1);
   ItemsOutcome outcome =
       RunItems(stub_.get(), false, "sleep_ms", {Num(1500), Num(1), Num(2), Num(3)}, options);
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 4u);
   EXPECT_EQ(outcome.results.back().index(), 0u) << "the slow item should complete last";
 }
@@ -96,7 +97,7 @@ TEST_F(MapQueueTest, LimitCapsConcurrentItemsOfTheCall) {
   v1::CallOptions options;
   options.set_limit(2);
   ItemsOutcome outcome = RunItems(stub_.get(), false, "sleep_ms", inputs, options);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 12u);
   EXPECT_LE(MaxConcurrency(outcome.results), 2);
   // Without a limit the same call does use more than two workers at once.
@@ -105,7 +106,7 @@ TEST_F(MapQueueTest, LimitCapsConcurrentItemsOfTheCall) {
     o.set_chunksize(1);
     return o;
   }());
-  ASSERT_TRUE(unlimited.status.ok());
+  ASSERT_OK(unlimited.status);
   EXPECT_GT(MaxConcurrency(unlimited.results), 2);
 }
 
@@ -116,7 +117,7 @@ TEST_F(MapQueueTest, ArgumentsSpreadFromListsAndStructsWithDefaults) {
   (*named.mutable_struct_value()->mutable_fields())["n"] = Num(100);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "calculate",
                                   {List({Num(2), Num(5)}), named, List({Num(1), Num(1), Num(7)})});
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 3u);
   EXPECT_EQ(outcome.results[0].value().number_value(), 25);   // 2*10+5
   EXPECT_EQ(outcome.results[1].value().number_value(), 304);  // 3*100+4
@@ -126,7 +127,7 @@ TEST_F(MapQueueTest, ArgumentsSpreadFromListsAndStructsWithDefaults) {
 TEST_F(MapQueueTest, ManyInputsAcrossManyRequestsAllComeBack) {
   std::vector<google::protobuf::Value> inputs = Range(0, 49999);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "square", inputs, {}, 777);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 50000u);
   for (int i = 0; i < 50000; i += 997) {
     EXPECT_EQ(outcome.results[i].value().number_value(), static_cast<double>(i) * i);
@@ -136,7 +137,7 @@ TEST_F(MapQueueTest, ManyInputsAcrossManyRequestsAllComeBack) {
 
 TEST_F(MapQueueTest, EmptyInputFinishesWithNoResults) {
   ItemsOutcome outcome = RunItems(stub_.get(), true, "echo", {});
-  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_OK(outcome.status);
   EXPECT_TRUE(outcome.results.empty());
 }
 
@@ -166,7 +167,7 @@ TEST_F(MapQueueTest, SlowReaderHoldsServerQueueWithinTheWindow) {
   v1::GetStatusResponse status;
   {
     grpc::ClientContext status_context;
-    ASSERT_TRUE(stub_->GetStatus(&status_context, {}, &status).ok());
+    ASSERT_OK(stub_->GetStatus(&status_context, {}, &status));
   }
   EXPECT_LE(status.items_queued(), 1100u);
   EXPECT_LT(written.load(), kMessages) << "all inputs were taken although nobody read results";
@@ -181,13 +182,13 @@ TEST_F(MapQueueTest, SlowReaderHoldsServerQueueWithinTheWindow) {
     }
   }
   writer.join();
-  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_OK(stream->Finish());
   EXPECT_EQ(expected, kMessages * 100u);
 }
 
 TEST_F(MapQueueTest, EveryResultCarriesItsStats) {
   ItemsOutcome outcome = RunItems(stub_.get(), true, "hog", {Num(32)});
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 1u);
   const v1::ItemStats& stats = outcome.results[0].stats();
   EXPECT_GT(stats.worker_pid(), 0);

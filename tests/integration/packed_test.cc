@@ -8,6 +8,7 @@
 
 #include "base/json/json.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -35,7 +36,7 @@ v1::CallOptions Packed(v1::ItemStatsMode stats = v1::ITEM_STATS_UNSPECIFIED) {
 
 Value Parsed(const std::string& json) {
   absl::StatusOr<Value> value = ParseJson(json);
-  EXPECT_TRUE(value.ok()) << value.status();
+  EXPECT_OK(value);
   return value.ok() ? *value : Value();
 }
 
@@ -91,7 +92,7 @@ std::vector<std::string> Outcomes(std::vector<v1::ItemResult> results) {
 TEST_F(PackedTest, MapOfManyItemsComesInOrderInBlocks) {
   const std::vector<Value> inputs = Range(0, 20000);
   ItemsOutcome outcome = RunItems(stub_.get(), true, "echo", inputs, Packed(), 4096);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     ASSERT_EQ(outcome.results[i].index(), i);
@@ -124,8 +125,8 @@ TEST_F(PackedTest, BothFormsGiveTheSameResultsErrorsIncluded) {
       SCOPED_TRACE(std::string(callable) + (ordered ? " Map" : " Queue"));
       ItemsOutcome values = RunItems(stub_.get(), ordered, callable, inputs, {}, 50);
       ItemsOutcome packed = RunItems(stub_.get(), ordered, callable, inputs, Packed(), 50);
-      ASSERT_TRUE(values.status.ok()) << values.status.error_message();
-      ASSERT_TRUE(packed.status.ok()) << packed.status.error_message();
+      ASSERT_OK(values.status);
+      ASSERT_OK(packed.status);
       EXPECT_EQ(Outcomes(packed.results), Outcomes(values.results));
       if (ordered) {
         for (size_t i = 0; i < packed.results.size(); ++i) {
@@ -140,7 +141,7 @@ TEST_F(PackedTest, FailuresAndOutputComeAsItemResultsBesideTheBlocks) {
   std::vector<Value> inputs;
   for (int i = 0; i < 40; ++i) inputs.push_back(Str(i == 17 ? "raise" : "ok"));
   ItemsOutcome outcome = RunItems(stub_.get(), true, "chaos", inputs, Packed(), 40);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 40u);
   EXPECT_EQ(outcome.results[17].error().kind(), v1::ERROR_KIND_RAISED);
   EXPECT_TRUE(outcome.results[17].has_stats()) << "a failure keeps its own stats";
@@ -156,7 +157,7 @@ TEST_F(PackedTest, FailuresAndOutputComeAsItemResultsBesideTheBlocks) {
   ItemsOutcome printed = RunItems(
       stub_.get(), true, "write_output",
       {Parsed(R"({"text":"hello"})"), Parsed(R"({"text":"again","stream":"stderr"})")}, options);
-  ASSERT_TRUE(printed.status.ok()) << printed.status.error_message();
+  ASSERT_OK(printed.status);
   ASSERT_EQ(printed.results.size(), 2u);
   ASSERT_EQ(printed.results[0].logs_size(), 1);
   EXPECT_EQ(printed.results[0].logs(0).data(), "hello");
@@ -168,7 +169,7 @@ TEST_F(PackedTest, ACallChoosesItsStats) {
   const std::vector<Value> inputs = Range(0, 100);
   ItemsOutcome per_item =
       RunItems(stub_.get(), true, "echo", inputs, Packed(v1::ITEM_STATS_PER_ITEM));
-  ASSERT_TRUE(per_item.status.ok()) << per_item.status.error_message();
+  ASSERT_OK(per_item.status);
   ASSERT_FALSE(per_item.blocks.empty());
   for (const v1::ResultBlock& block : per_item.blocks) {
     EXPECT_EQ(block.item_stats_size(), static_cast<int>(block.count()));
@@ -177,7 +178,7 @@ TEST_F(PackedTest, ACallChoosesItsStats) {
     EXPECT_GT(result.stats().worker_pid(), 0);
   }
   ItemsOutcome none = RunItems(stub_.get(), true, "echo", inputs, Packed(v1::ITEM_STATS_NONE));
-  ASSERT_TRUE(none.status.ok()) << none.status.error_message();
+  ASSERT_OK(none.status);
   for (const v1::ResultBlock& block : none.blocks) {
     EXPECT_FALSE(block.has_stats());
     EXPECT_EQ(block.item_stats_size(), 0);
@@ -272,7 +273,7 @@ TEST_F(PackedTest, BadPackedInputIsRefusedNamingWhereAndTheServerGoesOn) {
         << status.error_message();
   }
   ItemsOutcome after = RunItems(stub_.get(), true, "square", {Num(3)}, Packed());
-  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  ASSERT_OK(after.status);
   EXPECT_EQ(after.results.at(0).value().number_value(), 9);
 }
 
@@ -301,7 +302,7 @@ TEST_F(PackedTest, CancelledIndicesOfAPackedQueueEndCancelledAndTheRestRun) {
       for (uint64_t k = 0; k < block.count(); ++k) outcomes[block.first_index() + k] = "ok";
     }
   }
-  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_OK(stream->Finish());
   EXPECT_EQ(outcomes, (std::map<uint64_t, std::string>{{0, "ERROR_KIND_CANCELLED"},
                                                        {1, "ERROR_KIND_CANCELLED"},
                                                        {2, "ok"},
@@ -329,7 +330,7 @@ TEST_F(PackedTest, StartTakesAndGivesPackedMessages) {
     if (response.has_result()) sum = response.result().value().number_value();
   }
   const grpc::Status status = stream->Finish();
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(sum, 16.5);
 
   grpc::ClientContext rows_context;
@@ -347,7 +348,7 @@ TEST_F(PackedTest, StartTakesAndGivesPackedMessages) {
     for (const Value& value : array.list_value().values()) sent.push_back(value.number_value());
   }
   const grpc::Status rows_status = rows->Finish();
-  ASSERT_TRUE(rows_status.ok()) << rows_status.error_message();
+  ASSERT_OK(rows_status);
   EXPECT_EQ(sent, (std::vector<double>{0, 1, 2, 3, 4}));
 }
 

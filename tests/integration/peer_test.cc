@@ -19,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -110,7 +112,7 @@ TEST(PeerListenerTest, MapWorksOverManyConnections) {
   for (int i = 0; i < 50; ++i) {
     auto stub = OwnStub("unix:" + server->socket_path());
     ItemsOutcome outcome = RunItems(stub.get(), true, "square", Range(1, 3));
-    ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+    ASSERT_OK(outcome.status);
     ASSERT_EQ(outcome.results.size(), 3u);
     EXPECT_EQ(outcome.results[2].value().number_value(), 9);
   }
@@ -152,10 +154,8 @@ TEST(PeerListenerTest, OutOfDescriptorsIsLoggedOnceAndTheServerRecovers) {
   ASSERT_EQ(prlimit(server->pid(), RLIMIT_NOFILE, &tight, nullptr), 0);
   std::vector<int> raw;
   for (int i = 0; i < 8; ++i) raw.push_back(RawConnect(server->socket_path()));
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (server->Stderr().find("cannot accept") == std::string::npos && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  WaitFor([&] { return server->Stderr().find("cannot accept") != std::string::npos; },
+          absl::Seconds(20));
   ASSERT_NE(server->Stderr().find("Too many open files"), std::string::npos) << server->Stderr();
   // It keeps retrying while the limit holds (every 100 ms), silently.
   absl::SleepFor(absl::Milliseconds(500));
@@ -163,7 +163,7 @@ TEST(PeerListenerTest, OutOfDescriptorsIsLoggedOnceAndTheServerRecovers) {
   for (int fd : raw) close(fd);
   auto stub = OwnStub("unix:" + server->socket_path());
   ItemsOutcome outcome = RunItems(stub.get(), true, "echo", {Num(1)});
-  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_OK(outcome.status);
   EXPECT_TRUE(ProcessAlive(server->pid()));
   EXPECT_EQ(Count(server->Stderr(), "cannot accept"), 1u) << server->Stderr();
   EXPECT_EQ(Count(server->Stderr(), "accepting on"), 1u) << server->Stderr();
@@ -185,7 +185,7 @@ TEST(PeerListenerTest, UnixAndTcpServeSideBySide) {
   for (const std::string& target : {"unix:" + socket, tcp}) {
     auto stub = OwnStub(target);
     ItemsOutcome outcome = RunItems(stub.get(), true, "echo", {Num(5)});
-    EXPECT_TRUE(outcome.status.ok()) << target << ": " << outcome.status.error_message();
+    EXPECT_OK(outcome.status) << target;
   }
   server->Signal(SIGTERM);
   const int status = server->WaitExit(absl::Seconds(20));
@@ -217,7 +217,7 @@ TEST(PeerListenerTest, ServesASocketPassedBySocketActivation) {
       << server->ready_lines()[0];
   auto stub = OwnStub("unix:" + path);
   ItemsOutcome outcome = RunItems(stub.get(), true, "square", Range(1, 4));
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   EXPECT_EQ(outcome.results.size(), 4u);
   // The server serves the socket; the template (and so every worker) does
   // not hold it.

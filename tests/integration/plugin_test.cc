@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -29,7 +30,7 @@ class PluginTest : public ::testing::Test {
 TEST_F(PluginTest, ListCallablesShowsThePluginsCallablesWithTheirOrigin) {
   grpc::ClientContext context;
   v1::ListCallablesResponse response;
-  ASSERT_TRUE(stub_->ListCallables(&context, {}, &response).ok());
+  ASSERT_OK(stub_->ListCallables(&context, {}, &response));
   std::map<std::string, v1::Callable> by_name;
   for (const auto& callable : response.callables()) by_name[callable.name()] = callable;
   ASSERT_TRUE(by_name.count("wordcount"));
@@ -44,7 +45,7 @@ TEST_F(PluginTest, ListCallablesShowsThePluginsCallablesWithTheirOrigin) {
 TEST_F(PluginTest, MapRunsThePluginOnFiles) {
   const std::string missing = server_->dir() + "/missing.txt";
   ItemsOutcome outcome = RunItems(stub_.get(), true, "wordcount", {Str(text_path_), Str(missing)});
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 2u);
   const auto& fields = outcome.results[0].value().struct_value().fields();
   EXPECT_EQ(fields.at("lines").number_value(), 3);
@@ -54,7 +55,7 @@ TEST_F(PluginTest, MapRunsThePluginOnFiles) {
   EXPECT_NE(outcome.results[1].error().message().find("cannot open"), std::string::npos);
 
   ItemsOutcome top = RunItems(stub_.get(), true, "top_words", {List({Str(text_path_), Num(1)})});
-  ASSERT_TRUE(top.status.ok());
+  ASSERT_OK(top.status);
   const auto& first = top.results[0].value().list_value().values(0).list_value();
   EXPECT_EQ(first.values(0).string_value(), "the");
   EXPECT_EQ(first.values(1).number_value(), 3);
@@ -75,14 +76,14 @@ TEST_F(PluginTest, ThePluginsChannelCallableStreamsOverStartAndQueue) {
     if (response.has_message()) messages.push_back(response.message());
     if (response.has_result()) matches = response.result().value().number_value();
   }
-  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_OK(stream->Finish());
   EXPECT_EQ(matches, 3);
   ASSERT_EQ(messages.size(), 3u);
   EXPECT_EQ(messages[1].struct_value().fields().at("line").number_value(), 2);
   EXPECT_EQ(messages[1].struct_value().fields().at("text").string_value(), "on the mat");
 
   ItemsOutcome queued = RunItems(stub_.get(), false, "grep", {List({Str(text_path_), Str("cat")})});
-  ASSERT_TRUE(queued.status.ok());
+  ASSERT_OK(queued.status);
   ASSERT_EQ(queued.results.size(), 2u);  // one match, then the count
   EXPECT_FALSE(queued.results[0].last());
   EXPECT_TRUE(queued.results[1].last());

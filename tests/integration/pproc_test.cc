@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -135,7 +136,7 @@ TEST_F(PprocEndToEndTest, JobsJsonIsOneJobPerLine) {
   ASSERT_EQ(lines.size(), 2u) << run.output;
   std::vector<v1::Job> jobs(2);
   for (size_t i = 0; i < lines.size(); ++i) {
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[i], &jobs[i]).ok()) << lines[i];
+    ASSERT_OK(google::protobuf::util::JsonStringToMessage(lines[i], &jobs[i])) << lines[i];
   }
   EXPECT_EQ(jobs[0].name(), "b");  // Newest first.
   EXPECT_EQ(jobs[1].name(), "a");

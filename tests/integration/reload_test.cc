@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -45,13 +47,13 @@ class ReloadTest : public ::testing::Test {
   v1::GetStatusResponse Status() {
     grpc::ClientContext context;
     v1::GetStatusResponse status;
-    EXPECT_TRUE(stub_->GetStatus(&context, {}, &status).ok());
+    EXPECT_OK(stub_->GetStatus(&context, {}, &status));
     return status;
   }
   std::set<std::string> Names() {
     grpc::ClientContext context;
     v1::ListCallablesResponse response;
-    EXPECT_TRUE(stub_->ListCallables(&context, {}, &response).ok());
+    EXPECT_OK(stub_->ListCallables(&context, {}, &response));
     std::set<std::string> names;
     for (const v1::Callable& callable : response.callables()) names.insert(callable.name());
     return names;
@@ -70,26 +72,21 @@ class ReloadTest : public ::testing::Test {
   // Sends SIGHUP and waits for the server to report reload number `count`.
   bool ReloadAndWait(uint64_t count) {
     server_->Signal(SIGHUP);
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline) {
-      if (Status().callable_reloads() >= count) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
+    return WaitFor([&] { return Status().callable_reloads() >= count; }, absl::Seconds(60),
+                   absl::Milliseconds(20));
   }
   // Waits until the server's stderr holds `text` `count` times.
   bool WaitForStderr(const std::string& text, int count = 1) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline) {
-      const std::string log = server_->Stderr();
-      int seen = 0;
-      for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
-        ++seen;
-      }
-      if (seen >= count) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
+    return WaitFor(
+        [&] {
+          const std::string log = server_->Stderr();
+          int seen = 0;
+          for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
+            ++seen;
+          }
+          return seen >= count;
+        },
+        absl::Seconds(60), absl::Milliseconds(20));
   }
 
   std::string dir_;
@@ -110,9 +107,7 @@ TEST_F(ReloadTest, NewWorkUsesTheNewSetWhileRunningWorkFinishesOnTheOldWorkers) 
                       : "failed: " + outcome.status.error_message();
   });
   // The slow item is running on an old worker.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (Status().items_running() == 0 && absl::Now() < deadline)
-    absl::SleepFor(absl::Milliseconds(10));
+  WaitFor([&] { return Status().items_running() != 0; }, absl::Seconds(30));
   const pid_t old_template = server_->Children().at(0);
 
   Write(Printer("version", "two") + Printer("slow", "new") + Printer("arrived", "hello"));
@@ -163,13 +158,11 @@ TEST_F(ReloadTest, ManyReloadsInARowLeaveOneTemplateAndAWorkingPool) {
     ASSERT_TRUE(ReloadAndWait(round)) << server_->Stderr();
     EXPECT_EQ(RunOne("version"), absl::StrCat("v", round));
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (server_->Children().size() > 1 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  WaitFor([&] { return server_->Children().size() <= 1; }, absl::Seconds(30),
+          absl::Milliseconds(20));
   EXPECT_EQ(server_->Children().size(), 1u);
   const ItemsOutcome outcome = RunItems(stub_.get(), true, "square", Range(0, 199));
-  ASSERT_TRUE(outcome.status.ok());
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), 200u);
   EXPECT_EQ(outcome.results[199].value().number_value(), 199.0 * 199.0);
 }

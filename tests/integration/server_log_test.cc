@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "base/json/json.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
@@ -103,11 +104,11 @@ TEST(ServerLogTest, JsonLinesCarryStartFailuresRespawnsJobsAndShutdown) {
   ASSERT_NE(server, nullptr);
   auto stub = server->NewStub();
   ItemsOutcome chaos = RunItems(stub.get(), true, "chaos", {Str("ok"), Str("crash"), Str("raise")});
-  ASSERT_TRUE(chaos.status.ok()) << chaos.status.error_message();
+  ASSERT_OK(chaos.status);
   v1::CallOptions timeout;
   timeout.set_timeout_ms(200);
   ItemsOutcome slow = RunItems(stub.get(), true, "chaos", {Str("sleep:60000")}, timeout);
-  ASSERT_TRUE(slow.status.ok()) << slow.status.error_message();
+  ASSERT_OK(slow.status);
   ASSERT_EQ(slow.results.size(), 1u);
   ASSERT_EQ(slow.results[0].error().kind(), v1::ERROR_KIND_TIMED_OUT);
   // A job, followed to its end.
@@ -119,7 +120,7 @@ TEST(ServerLogTest, JsonLinesCarryStartFailuresRespawnsJobsAndShutdown) {
   {
     grpc::ClientContext context;
     v1::SubmitResponse response;
-    ASSERT_TRUE(stub->Submit(&context, submit, &response).ok());
+    ASSERT_OK(stub->Submit(&context, submit, &response));
     job_id = response.job().id();
     grpc::ClientContext follow;
     v1::ReconnectRequest reconnect;
@@ -128,7 +129,7 @@ TEST(ServerLogTest, JsonLinesCarryStartFailuresRespawnsJobsAndShutdown) {
     v1::ReconnectResponse output;
     while (reader->Read(&output)) {
     }
-    ASSERT_TRUE(reader->Finish().ok());
+    ASSERT_OK(reader->Finish());
   }
   const std::string log = StopAndReadLog(*server, std::move(stub));
   const std::vector<Line> lines = ParseJsonLines(log);
@@ -193,7 +194,7 @@ TEST(ServerLogTest, ABurstOfFailuresIsCappedAndTheRestCounted) {
   constexpr int kItems = 300;
   std::vector<Value> inputs(kItems, Str("raise"));
   ItemsOutcome outcome = RunItems(stub.get(), false, "chaos", inputs);
-  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_OK(outcome.status);
   ASSERT_EQ(outcome.results.size(), static_cast<size_t>(kItems));
   const std::vector<Line> lines = ParseJsonLines(StopAndReadLog(*server, std::move(stub)));
   const size_t logged = With(lines, "item failed").size();
@@ -211,7 +212,7 @@ TEST(ServerLogTest, TextLinesStartWithATimeAndCarryALevel) {
   ASSERT_NE(server, nullptr);
   auto stub = server->NewStub();
   ItemsOutcome chaos = RunItems(stub.get(), true, "chaos", {Str("crash"), Str("raise")});
-  ASSERT_TRUE(chaos.status.ok()) << chaos.status.error_message();
+  ASSERT_OK(chaos.status);
   const std::string log = StopAndReadLog(*server, std::move(stub));
   static const std::regex kLine(
       R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(debug|info|warn|error) msg=\S.*)");
@@ -232,7 +233,7 @@ TEST(ServerLogTest, AHigherLevelLeavesOutTheInfoLines) {
   ASSERT_NE(server, nullptr);
   auto stub = server->NewStub();
   ItemsOutcome chaos = RunItems(stub.get(), true, "chaos", {Str("raise")});
-  ASSERT_TRUE(chaos.status.ok()) << chaos.status.error_message();
+  ASSERT_OK(chaos.status);
   const std::string log = StopAndReadLog(*server, std::move(stub));
   EXPECT_EQ(log.find("msg=started"), std::string::npos) << log;
   EXPECT_EQ(log.find("level=info"), std::string::npos) << log;

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -57,7 +59,7 @@ TEST(StressTest, MixedFailuresAndCancelsLeaveAWholeIdlePool) {
           continue;
         }
         ItemsOutcome outcome = RunItems(stub.get(), ordered, "chaos", inputs, options);
-        ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+        ASSERT_OK(outcome.status);
         ASSERT_EQ(outcome.results.size(), inputs.size());
         std::set<uint64_t> seen;
         for (const auto& result : outcome.results) {
@@ -90,15 +92,17 @@ TEST(StressTest, MixedFailuresAndCancelsLeaveAWholeIdlePool) {
   // Back to rest: nothing queued or running, every call closed, pool whole.
   auto stub = server->NewStub();
   v1::GetStatusResponse status;
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  do {
-    absl::SleepFor(absl::Milliseconds(50));
-    grpc::ClientContext context;
-    ASSERT_TRUE(stub->GetStatus(&context, {}, &status).ok());
-  } while ((status.workers_idle() != 3 || status.calls_active() != 0 ||
-            status.items_queued() != 0 || status.items_running() != 0 ||
-            status.workers_starting() != 0) &&
-           absl::Now() < deadline);
+  grpc::Status asked;
+  WaitFor(
+      [&] {
+        grpc::ClientContext context;
+        asked = stub->GetStatus(&context, {}, &status);
+        return !asked.ok() || (status.workers_idle() == 3 && status.calls_active() == 0 &&
+                               status.items_queued() == 0 && status.items_running() == 0 &&
+                               status.workers_starting() == 0);
+      },
+      absl::Seconds(20), absl::Milliseconds(50));
+  ASSERT_OK(asked);
   EXPECT_EQ(status.workers_idle(), 3u);
   EXPECT_EQ(status.workers_busy(), 0u);
   EXPECT_EQ(status.calls_active(), 0u);
@@ -107,7 +111,7 @@ TEST(StressTest, MixedFailuresAndCancelsLeaveAWholeIdlePool) {
   EXPECT_EQ(server->Descendants().size(), 4u) << "template + 3 workers, no stray fresh process";
   // And it still computes.
   ItemsOutcome after = RunItems(stub.get(), true, "square", Range(0, 99));
-  ASSERT_TRUE(after.status.ok());
+  ASSERT_OK(after.status);
   EXPECT_EQ(after.results.at(99).value().number_value(), 9801);
 }
 

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/util/server_process.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
@@ -19,7 +21,7 @@ TEST(TopTest, ShowsBusyWorkersInATerminalAndQuitsOnQ) {
   ASSERT_NE(server, nullptr) << error;
   auto stub = server->NewStub();
   ItemsOutcome chaos = RunItems(stub.get(), /*ordered=*/true, "chaos", {Str("raise")});
-  ASSERT_TRUE(chaos.status.ok());
+  ASSERT_OK(chaos.status);
   std::thread work([&server] {
     auto worker_stub = server->NewStub();
     RunItems(worker_stub.get(), /*ordered=*/true, "sleep_ms", {Num(60000), Num(60000)});
@@ -33,18 +35,18 @@ TEST(TopTest, ShowsBusyWorkersInATerminalAndQuitsOnQ) {
   // The screen once both workers show busy on sleep_ms (it redraws every
   // second).
   std::string screen;
-  const absl::Time deadline = absl::Now() + absl::Minutes(1);
   int busy = 0;
-  while (absl::Now() < deadline) {
-    screen = RunCommand(tmux + " capture-pane -p -t top").output;
-    busy = 0;
-    for (size_t at = screen.find("busy      sleep_ms"); at != std::string::npos;
-         at = screen.find("busy      sleep_ms", at + 1)) {
-      ++busy;
-    }
-    if (busy == 2) break;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
+  WaitFor(
+      [&] {
+        screen = RunCommand(tmux + " capture-pane -p -t top").output;
+        busy = 0;
+        for (size_t at = screen.find("busy      sleep_ms"); at != std::string::npos;
+             at = screen.find("busy      sleep_ms", at + 1)) {
+          ++busy;
+        }
+        return busy == 2;
+      },
+      absl::Minutes(1), absl::Milliseconds(200));
   EXPECT_EQ(busy, 2) << screen;
   EXPECT_TRUE(absl::StrContains(screen, "workers 2/2 busy")) << screen;
   EXPECT_TRUE(absl::StrContains(screen, "sleep_ms             [")) << screen;
@@ -52,11 +54,9 @@ TEST(TopTest, ShowsBusyWorkersInATerminalAndQuitsOnQ) {
       << screen;
 
   RunCommand(tmux + " send-keys -t top q");
-  bool ended = false;
-  for (int i = 0; i < 100 && !ended; ++i) {
-    ended = RunCommand(tmux + " has-session -t top").exit_code != 0;
-    if (!ended) absl::SleepFor(absl::Milliseconds(100));
-  }
+  const bool ended =
+      WaitFor([&] { return RunCommand(tmux + " has-session -t top").exit_code != 0; },
+              absl::Seconds(10), absl::Milliseconds(100));
   EXPECT_TRUE(ended) << "pproc top did not end on q";
   RunCommand(tmux + " kill-server");
 

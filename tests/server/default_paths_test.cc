@@ -10,8 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "tests/util/status_matchers.h"
+
 namespace pprocd {
 namespace {
+
+using ::pprocd::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 // Sets or clears an environment variable for one test, restoring it after.
 class ScopedEnv {
@@ -86,22 +92,22 @@ TEST(DefaultPathsTest, TheStateDirIsUnderXdgStateHomeElseTheHomeDirectory) {
 
 TEST(DefaultPathsTest, MakeDirectoriesCreatesMissingParentsPrivate) {
   TempDir dir;
-  ASSERT_TRUE(MakeDirectories(dir.path() + "/a/b/c").ok());
+  ASSERT_OK(MakeDirectories(dir.path() + "/a/b/c"));
   struct stat info;
   ASSERT_EQ(stat((dir.path() + "/a/b").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 07777, 0700u);
-  EXPECT_TRUE(MakeDirectories(dir.path() + "/a/b/c").ok());
+  EXPECT_OK(MakeDirectories(dir.path() + "/a/b/c"));
 }
 
 TEST(DefaultPathsTest, APrivateDirectoryIsCreatedOwnerOnly) {
   TempDir dir;
   const std::string made = dir.path() + "/pprocd-sockets";
-  ASSERT_TRUE(PreparePrivateDirectory(made).ok());
+  ASSERT_OK(PreparePrivateDirectory(made));
   struct stat info;
   ASSERT_EQ(stat(made.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 07777, 0700u);
   EXPECT_EQ(info.st_uid, geteuid());
-  EXPECT_TRUE(PreparePrivateDirectory(made).ok());  // Again: it is ours.
+  EXPECT_OK(PreparePrivateDirectory(made));  // Again: it is ours.
 }
 
 TEST(DefaultPathsTest, ADirectoryGroupOrOthersCanWriteIsRefused) {
@@ -111,23 +117,24 @@ TEST(DefaultPathsTest, ADirectoryGroupOrOthersCanWriteIsRefused) {
   for (mode_t mode : {01777, 0777, 0770, 0720, 0702}) {
     ASSERT_EQ(chmod(shared.c_str(), mode), 0);
     absl::Status refused = PreparePrivateDirectory(shared);
-    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << std::oct << mode;
-    EXPECT_NE(refused.message().find("group or others may write it"), std::string::npos) << refused;
-    EXPECT_NE(refused.message().find("chmod 700 " + shared), std::string::npos) << refused;
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                  AllOf(HasSubstr("group or others may write it"),
+                                        HasSubstr("chmod 700 " + shared))))
+        << std::oct << mode;
   }
   ASSERT_EQ(chmod(shared.c_str(), 0750), 0);  // Readable by the group is fine.
-  EXPECT_TRUE(PreparePrivateDirectory(shared).ok());
+  EXPECT_OK(PreparePrivateDirectory(shared));
 }
 
 TEST(DefaultPathsTest, ASymlinkOrAFileIsRefused) {
   TempDir dir;
   ASSERT_EQ(mkdir((dir.path() + "/real").c_str(), 0700), 0);
   ASSERT_EQ(symlink((dir.path() + "/real").c_str(), (dir.path() + "/link").c_str()), 0);
-  EXPECT_EQ(PreparePrivateDirectory(dir.path() + "/link").code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(PreparePrivateDirectory(dir.path() + "/link"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   std::system(("touch '" + dir.path() + "/file'").c_str());
-  EXPECT_EQ(PreparePrivateDirectory(dir.path() + "/file").code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(PreparePrivateDirectory(dir.path() + "/file"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 }  // namespace

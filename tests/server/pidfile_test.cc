@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd {
 namespace {
@@ -56,19 +57,17 @@ class PidfileTest : public ::testing::Test {
 
 TEST_F(PidfileTest, EmptyUntilPublishedThenThePidThenRemoved) {
   {
-    absl::StatusOr<Pidfile> pidfile = Pidfile::Acquire(dir_);
-    ASSERT_TRUE(pidfile.ok()) << pidfile.status();
+    ASSERT_OK_AND_ASSIGN(Pidfile pidfile, Pidfile::Acquire(dir_));
     EXPECT_EQ(Content(), "");
-    ASSERT_TRUE(pidfile->Publish().ok());
+    ASSERT_OK(pidfile.Publish());
     EXPECT_EQ(Content(), absl::StrCat(getpid(), "\n"));
   }
   EXPECT_FALSE(Exists());
 }
 
 TEST_F(PidfileTest, AnotherProcessIsRefusedWhileItIsHeldAndToldByWhom) {
-  absl::StatusOr<Pidfile> pidfile = Pidfile::Acquire(dir_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.status();
-  ASSERT_TRUE(pidfile->Publish().ok());
+  ASSERT_OK_AND_ASSIGN(Pidfile pidfile, Pidfile::Acquire(dir_));
+  ASSERT_OK(pidfile.Publish());
   const pid_t holder = getpid();
   EXPECT_EQ(InChild([&] {
               absl::StatusOr<Pidfile> second = Pidfile::Acquire(dir_);
@@ -85,7 +84,7 @@ TEST_F(PidfileTest, AnotherProcessIsRefusedWhileItIsHeldAndToldByWhom) {
 
 TEST_F(PidfileTest, ReadServerPidNamesTheHolderAndRefusesAStartingOne) {
   absl::StatusOr<Pidfile> pidfile = Pidfile::Acquire(dir_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.status();
+  ASSERT_OK(pidfile);
   const pid_t holder = getpid();
   // The holder does not see its own lock: read from another process.
   EXPECT_EQ(InChild([&] {
@@ -96,7 +95,7 @@ TEST_F(PidfileTest, ReadServerPidNamesTheHolderAndRefusesAStartingOne) {
                          : 1;
             }),
             0);
-  ASSERT_TRUE(pidfile->Publish().ok());
+  ASSERT_OK(pidfile->Publish());
   EXPECT_EQ(InChild([&] {
               absl::StatusOr<pid_t> read = ReadServerPid(dir_);
               return read.ok() && *read == holder ? 0 : 1;
@@ -146,7 +145,7 @@ TEST_F(PidfileTest, AKilledHoldersFileIsTakenOverThoughItsChildrenLive) {
   waitpid(server, nullptr, 0);
   ASSERT_EQ(Content(), absl::StrCat(server, "\n"));
   absl::StatusOr<Pidfile> next = Pidfile::Acquire(dir_);
-  EXPECT_TRUE(next.ok()) << next.status();
+  EXPECT_OK(next);
   if (next.ok()) {
     EXPECT_EQ(Content(), "") << "the stale pid must not show as the new server's";
   }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/json/json.h"
+#include "tests/util/wait_for.h"
 
 #ifndef PPROCD_BINARY
 #error "PPROCD_BINARY must name the pprocd executable"
@@ -120,14 +121,13 @@ bool ProcessAlive(pid_t pid) {
 }
 
 bool WaitAllGone(const std::vector<pid_t>& pids, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    bool any = false;
-    for (pid_t pid : pids) any = any || ProcessAlive(pid);
-    if (!any) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return false;
+  return WaitFor(
+      [&] {
+        bool any = false;
+        for (pid_t pid : pids) any = any || ProcessAlive(pid);
+        return !any;
+      },
+      timeout);
 }
 
 int CountFds(pid_t pid) {
@@ -258,11 +258,12 @@ std::unique_ptr<v1::ProcessFarmService::Stub> ServerProcess::NewStub() const {
 void ServerProcess::Signal(int signal_number) const { kill(pid_, signal_number); }
 
 int ServerProcess::WaitExit(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!exit_status_.has_value() && absl::Now() < deadline) {
-    exit_status_ = PeekExit(pid_, /*block=*/false);
-    if (!exit_status_.has_value()) absl::SleepFor(absl::Milliseconds(10));
-  }
+  WaitFor(
+      [&] {
+        if (!exit_status_.has_value()) exit_status_ = PeekExit(pid_, /*block=*/false);
+        return exit_status_.has_value();
+      },
+      timeout);
   return exit_status_.value_or(-1);
 }
 

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
+
 namespace pprocd {
 namespace {
 
@@ -60,23 +63,20 @@ TEST(CommandCallableTest, PerInvocationGetsJsonOnStdinAndReturnsItsJsonStdout) {
   spec.params = {ParamSpec{"a", v1::PARAMETER_TYPE_NUMBER, std::nullopt, ""},
                  ParamSpec{"b", v1::PARAMETER_TYPE_STRING, Str("x"), ""}};
   absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
-  ASSERT_TRUE(def.ok()) << def.status();
+  ASSERT_OK(def);
   Value input;
   *input.mutable_list_value()->add_values() = Num(7);
-  absl::StatusOr<Value> result = Invoke(*def, input);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK_AND_ASSIGN(Value result, Invoke(*def, input));
   // cat echoes the arguments object, the default filled in.
-  const auto& fields = result->struct_value().fields();
+  const auto& fields = result.struct_value().fields();
   EXPECT_EQ(fields.at("a").number_value(), 7);
   EXPECT_EQ(fields.at("b").string_value(), "x");
 }
 
 TEST(CommandCallableTest, WithoutDeclaredParametersTheRawInputGoesIn) {
-  absl::StatusOr<CallableDef> def = MakeCommandCallable(Spec({"cat"}));
-  ASSERT_TRUE(def.ok());
-  absl::StatusOr<Value> result = Invoke(*def, Num(42));
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->number_value(), 42);
+  ASSERT_OK_AND_ASSIGN(CallableDef def, MakeCommandCallable(Spec({"cat"})));
+  ASSERT_OK_AND_ASSIGN(Value result, Invoke(def, Num(42)));
+  EXPECT_EQ(result.number_value(), 42);
 }
 
 TEST(CommandCallableTest, ArgvPlaceholdersAndBytesOutput) {
@@ -84,21 +84,19 @@ TEST(CommandCallableTest, ArgvPlaceholdersAndBytesOutput) {
   spec.params = {ParamSpec{"word", v1::PARAMETER_TYPE_STRING, std::nullopt, ""},
                  ParamSpec{"count", v1::PARAMETER_TYPE_INTEGER, std::nullopt, ""}};
   spec.output = CommandSpec::Output::kBytes;
-  absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
-  ASSERT_TRUE(def.ok()) << def.status();
-  EXPECT_TRUE(def->bytes_result);
+  ASSERT_OK_AND_ASSIGN(CallableDef def, MakeCommandCallable(spec));
+  EXPECT_TRUE(def.bytes_result);
   Value input;
   *input.mutable_list_value()->add_values() = Str("hello");
   *input.mutable_list_value()->add_values() = Num(3);
-  absl::StatusOr<Value> result = Invoke(*def, input);
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->string_value(), "hello-3");
+  ASSERT_OK_AND_ASSIGN(Value result, Invoke(def, input));
+  EXPECT_EQ(result.string_value(), "hello-3");
 }
 
 TEST(CommandCallableTest, AFailingProgramIsTheItemsErrorWithItsStatus) {
   absl::StatusOr<CallableDef> def =
       MakeCommandCallable(Spec({"sh", "-c", "echo oops >&2; exit 3"}));
-  ASSERT_TRUE(def.ok());
+  ASSERT_OK(def);
   absl::StatusOr<Value> result = Invoke(*def, Null());
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("exited with status 3"), std::string::npos)
@@ -148,14 +146,13 @@ TEST(CommandCallableTest, PersistentServesManyItemsFromOneProcessAndRestartsWhen
   CommandSpec spec = Spec({"python3", "-c", kPersistentScript});
   spec.mode = CommandSpec::Mode::kPersistent;
   absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
-  ASSERT_TRUE(def.ok()) << def.status();
+  ASSERT_OK(def);
   double pid = 0;
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<Value> result = Invoke(*def, Num(i));
-    ASSERT_TRUE(result.ok()) << result.status();
-    EXPECT_EQ(result->list_value().values(0).number_value(), i);
-    if (i == 0) pid = result->list_value().values(1).number_value();
-    EXPECT_EQ(result->list_value().values(1).number_value(), pid) << "one process for all";
+    ASSERT_OK_AND_ASSIGN(Value result, Invoke(*def, Num(i)));
+    EXPECT_EQ(result.list_value().values(0).number_value(), i);
+    if (i == 0) pid = result.list_value().values(1).number_value();
+    EXPECT_EQ(result.list_value().values(1).number_value(), pid) << "one process for all";
   }
   absl::StatusOr<Value> failed = Invoke(*def, Str("fail"));
   ASSERT_FALSE(failed.ok());
@@ -166,25 +163,24 @@ TEST(CommandCallableTest, PersistentServesManyItemsFromOneProcessAndRestartsWhen
   EXPECT_NE(died.status().message().find("exited with status 4"), std::string::npos)
       << died.status();
   absl::StatusOr<Value> again = Invoke(*def, Num(9));
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_OK(again);
   EXPECT_NE(again->list_value().values(1).number_value(), pid) << "a new process";
 
   // A process that ends between items costs the next item nothing.
-  absl::StatusOr<Value> bye = Invoke(*def, Str("answer_then_die"));
-  ASSERT_TRUE(bye.ok()) << bye.status();
+  ASSERT_OK_AND_ASSIGN(Value bye, Invoke(*def, Str("answer_then_die")));
   // Wait until it has exited (a zombie: nobody has reaped it yet).
   const std::string stat =
-      "/proc/" + std::to_string(static_cast<int>(bye->number_value())) + "/stat";
-  for (int i = 0; i < 500; ++i) {
-    std::ifstream file(stat);
-    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    const size_t paren = text.rfind(')');
-    if (paren != std::string::npos && text.compare(paren + 2, 1, "Z") == 0) break;
-    usleep(10 * 1000);
-  }
-  absl::StatusOr<Value> after = Invoke(*def, Num(10));
-  ASSERT_TRUE(after.ok()) << after.status();
-  EXPECT_EQ(after->list_value().values(0).number_value(), 10);
+      "/proc/" + std::to_string(static_cast<int>(bye.number_value())) + "/stat";
+  testing::WaitFor(
+      [&] {
+        std::ifstream file(stat);
+        std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        const size_t paren = text.rfind(')');
+        return paren != std::string::npos && text.compare(paren + 2, 1, "Z") == 0;
+      },
+      absl::Seconds(5));
+  ASSERT_OK_AND_ASSIGN(Value after, Invoke(*def, Num(10)));
+  EXPECT_EQ(after.list_value().values(0).number_value(), 10);
 }
 
 // A fresh directory, removed with its files at the end of the test.
@@ -234,9 +230,9 @@ TEST(CommandCallableTest, TheProgramGetsItsWorkingDirectoryEnvironmentAndPath) {
               {"HOME_TOO", getenv("HOME") != nullptr ? getenv("HOME") : ""}};
   spec.output = CommandSpec::Output::kBytes;
   absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
-  ASSERT_TRUE(def.ok()) << def.status();
+  ASSERT_OK(def);
   absl::StatusOr<Value> result = Invoke(*def, Str("a b"));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   char real[PATH_MAX];
   ASSERT_NE(::realpath(dir.path().c_str(), real), nullptr);
   EXPECT_EQ(result->string_value(), std::string(real) + "|hello there|" +
@@ -256,9 +252,9 @@ TEST(CommandCallableTest, TheProgramGetsItsWorkingDirectoryEnvironmentAndPath) {
   spec.argv = {"plain"};
   spec.params.clear();
   def = MakeCommandCallable(spec);
-  ASSERT_TRUE(def.ok()) << def.status();
+  ASSERT_OK(def);
   result = Invoke(*def, Null());
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->string_value(), "plain");
 
   // A program not on that PATH, or a working directory that is not there.
@@ -286,11 +282,13 @@ pid_t KillTheWorkerWhileItRuns(const CallableDef& def, const Value& input,
     ::_exit(0);
   }
   pid_t program = -1;
-  for (int i = 0; i < 2000 && program < 0; ++i) {
-    std::istringstream text(ReadFile(pid_file));
-    if (!(text >> program)) program = -1;
-    if (program < 0) ::usleep(10 * 1000);
-  }
+  testing::WaitFor(
+      [&] {
+        std::istringstream text(ReadFile(pid_file));
+        if (!(text >> program)) program = -1;
+        return program >= 0;
+      },
+      absl::Seconds(20));
   ::kill(worker, SIGKILL);
   ::waitpid(worker, nullptr, 0);
   return program;
@@ -307,15 +305,10 @@ TEST(CommandCallableTest, ProgramsDieWithTheWorker) {
                              "echo $$ > " + pid_file + ".tmp && mv " + pid_file + ".tmp " +
                                  pid_file + " && exec sleep 600"});
     spec.mode = mode;
-    absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
-    ASSERT_TRUE(def.ok()) << def.status();
-    const pid_t program = KillTheWorkerWhileItRuns(*def, Num(1), pid_file);
+    ASSERT_OK_AND_ASSIGN(CallableDef def, MakeCommandCallable(spec));
+    const pid_t program = KillTheWorkerWhileItRuns(def, Num(1), pid_file);
     ASSERT_GT(program, 0) << "the program never started";
-    bool gone = false;
-    for (int i = 0; i < 2000 && !gone; ++i) {
-      gone = ProcessGone(program);
-      if (!gone) ::usleep(10 * 1000);
-    }
+    const bool gone = testing::WaitFor([&] { return ProcessGone(program); }, absl::Seconds(20));
     EXPECT_TRUE(gone) << "program " << program << " outlived its worker";
     if (!gone) ::kill(program, SIGKILL);
   }
@@ -364,7 +357,7 @@ Batch MakeBatch(const CallableDef& def, std::vector<Value> inputs) {
   batch.inputs = std::move(inputs);
   for (const Value& input : batch.inputs) {
     batch.args.emplace_back();
-    EXPECT_TRUE(BindArguments(def, input, &batch.args.back()).ok());
+    EXPECT_OK(BindArguments(def, input, &batch.args.back()));
   }
   return batch;
 }
@@ -376,22 +369,21 @@ CommandSpec BatchSpec() {
 }
 
 TEST(CommandCallableTest, PersistentBatchesAnswerEachItemInOrder) {
-  absl::StatusOr<CallableDef> def = MakeCommandCallable(BatchSpec());
-  ASSERT_TRUE(def.ok()) << def.status();
-  ASSERT_TRUE(def->batch_body);
+  ASSERT_OK_AND_ASSIGN(CallableDef def, MakeCommandCallable(BatchSpec()));
+  ASSERT_TRUE(def.batch_body);
   // The first request of a new process goes alone: its offer is not
   // taken yet.
-  Batch first = MakeBatch(*def, {Num(0), Num(1)});
-  std::vector<absl::StatusOr<Value>> outcomes = def->batch_body(first.args);
+  Batch first = MakeBatch(def, {Num(0), Num(1)});
+  std::vector<absl::StatusOr<Value>> outcomes = def.batch_body(first.args);
   ASSERT_EQ(outcomes.size(), 1u);
-  ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].status();
+  ASSERT_OK(outcomes[0]);
   const double pid = outcomes[0]->list_value().values(1).number_value();
 
-  Batch batch = MakeBatch(*def, {Num(1), Num(2), Str("fail"), Num(4)});
-  outcomes = def->batch_body(batch.args);
+  Batch batch = MakeBatch(def, {Num(1), Num(2), Str("fail"), Num(4)});
+  outcomes = def.batch_body(batch.args);
   ASSERT_EQ(outcomes.size(), 4u);
   for (int i : {0, 1, 3}) {
-    ASSERT_TRUE(outcomes[i].ok()) << i << ": " << outcomes[i].status();
+    ASSERT_OK(outcomes[i]) << i;
     const auto& values = outcomes[i]->list_value().values();
     EXPECT_EQ(values[0].number_value(), batch.inputs[i].number_value());
     EXPECT_EQ(values[1].number_value(), pid) << "one process";
@@ -401,42 +393,40 @@ TEST(CommandCallableTest, PersistentBatchesAnswerEachItemInOrder) {
   EXPECT_EQ(outcomes[2].status().message(), "asked to fail");
 
   // A program may answer only the first items of a batch.
-  Batch loud = MakeBatch(*def, {Num(1), Str("loud"), Num(3)});
-  outcomes = def->batch_body(loud.args);
+  Batch loud = MakeBatch(def, {Num(1), Str("loud"), Num(3)});
+  outcomes = def.batch_body(loud.args);
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[1]->list_value().values(0).string_value(), "loud");
 
   // A single item still uses the one-request line.
-  absl::StatusOr<Value> one = Invoke(*def, Num(7));
-  ASSERT_TRUE(one.ok()) << one.status();
-  EXPECT_EQ(one->list_value().values(2).number_value(), 1);
+  ASSERT_OK_AND_ASSIGN(Value one, Invoke(def, Num(7)));
+  EXPECT_EQ(one.list_value().values(2).number_value(), 1);
 }
 
 TEST(CommandCallableTest, APersistentProcessThatDiesMidBatchLosesTheBatch) {
-  absl::StatusOr<CallableDef> def = MakeCommandCallable(BatchSpec());
-  ASSERT_TRUE(def.ok()) << def.status();
-  Batch warm = MakeBatch(*def, {Num(0)});
-  ASSERT_EQ(def->batch_body(warm.args).size(), 1u);
-  Batch batch = MakeBatch(*def, {Num(1), Str("die"), Num(3)});
+  ASSERT_OK_AND_ASSIGN(CallableDef def, MakeCommandCallable(BatchSpec()));
+  Batch warm = MakeBatch(def, {Num(0)});
+  ASSERT_EQ(def.batch_body(warm.args).size(), 1u);
+  Batch batch = MakeBatch(def, {Num(1), Str("die"), Num(3)});
   // Lost as a whole: which item killed it is unknown.
-  EXPECT_TRUE(def->batch_body(batch.args).empty());
+  EXPECT_TRUE(def.batch_body(batch.args).empty());
   // One at a time, the culprit fails with the reason and the others run.
   std::vector<absl::StatusOr<Value>> outcomes =
-      def->batch_body(absl::MakeConstSpan(batch.args).subspan(0, 1));
+      def.batch_body(absl::MakeConstSpan(batch.args).subspan(0, 1));
   ASSERT_EQ(outcomes.size(), 1u);
-  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0].status();
-  outcomes = def->batch_body(absl::MakeConstSpan(batch.args).subspan(1, 1));
+  EXPECT_OK(outcomes[0]);
+  outcomes = def.batch_body(absl::MakeConstSpan(batch.args).subspan(1, 1));
   ASSERT_EQ(outcomes.size(), 1u);
   ASSERT_FALSE(outcomes[0].ok());
   EXPECT_NE(outcomes[0].status().message().find("exited with status 5"), std::string::npos)
       << outcomes[0].status();
-  outcomes = def->batch_body(absl::MakeConstSpan(batch.args).subspan(2));
+  outcomes = def.batch_body(absl::MakeConstSpan(batch.args).subspan(2));
   ASSERT_EQ(outcomes.size(), 1u);
-  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0].status();
+  EXPECT_OK(outcomes[0]);
 
   // A nonsense answer fails the whole batch, and the process is replaced.
-  Batch garbled = MakeBatch(*def, {Num(1), Str("garble")});
-  outcomes = def->batch_body(garbled.args);
+  Batch garbled = MakeBatch(def, {Num(1), Str("garble")});
+  outcomes = def.batch_body(garbled.args);
   ASSERT_EQ(outcomes.size(), 2u);
   for (const auto& outcome : outcomes) {
     ASSERT_FALSE(outcome.ok());
@@ -451,14 +441,13 @@ TEST(CommandCallableTest, APersistentProgramMayDeclineOrIgnoreTheBatchOffer) {
   CommandSpec declined = BatchSpec();
   declined.env["PPROCD_BATCH"] = "0";
   for (const CommandSpec& spec : {plain, declined}) {
-    absl::StatusOr<CallableDef> def = MakeCommandCallable(spec);
-    ASSERT_TRUE(def.ok()) << def.status();
-    Batch batch = MakeBatch(*def, {Num(1), Num(2), Num(3)});
+    ASSERT_OK_AND_ASSIGN(CallableDef def, MakeCommandCallable(spec));
+    Batch batch = MakeBatch(def, {Num(1), Num(2), Num(3)});
     for (size_t first = 0; first < 3; ++first) {
       std::vector<absl::StatusOr<Value>> outcomes =
-          def->batch_body(absl::MakeConstSpan(batch.args).subspan(first));
+          def.batch_body(absl::MakeConstSpan(batch.args).subspan(first));
       ASSERT_EQ(outcomes.size(), 1u) << "one at a time";
-      ASSERT_TRUE(outcomes[0].ok()) << outcomes[0].status();
+      ASSERT_OK(outcomes[0]);
       EXPECT_EQ(outcomes[0]->list_value().values(0).number_value(), first + 1);
     }
   }

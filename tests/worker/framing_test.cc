@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include "google/protobuf/struct.pb.h"
+#include "tests/util/status_matchers.h"
 #include "worker/base/unique_fd.h"
 
 namespace pprocd {
 namespace {
+
+using ::pprocd::testing::StatusIs;
 
 google::protobuf::Value Text(const std::string& text) {
   google::protobuf::Value value;
@@ -45,7 +48,7 @@ TEST(FramingTest, EmptyMessageIsAFrameOfItsOwn) {
   reader.Append(stream);
   std::string_view payload;
   bool got = false;
-  ASSERT_TRUE(reader.Next(&payload, &got).ok());
+  ASSERT_OK(reader.Next(&payload, &got));
   EXPECT_TRUE(got);
   EXPECT_TRUE(payload.empty());
 }
@@ -55,7 +58,7 @@ TEST(FramingTest, OversizeLengthIsAnError) {
   reader.Append(std::string("\xff\xff\xff\xff", 4));
   std::string_view payload;
   bool got = false;
-  EXPECT_EQ(reader.Next(&payload, &got).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(reader.Next(&payload, &got), StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_FALSE(got);
 }
 
@@ -67,15 +70,15 @@ TEST(FramingTest, BlockingReadOverASocketSeesFramesThenEndOfStream) {
   std::string bytes;
   AppendFrame(Text("one"), &bytes);
   AppendFrame(Text("two"), &bytes);
-  ASSERT_TRUE(WriteAll(writer_fd.get(), bytes).ok());
+  ASSERT_OK(WriteAll(writer_fd.get(), bytes));
   writer_fd.Reset();
   FrameReader reader;
   std::string payload;
   google::protobuf::Value value;
-  ASSERT_TRUE(ReadFrameBlocking(reader_fd.get(), &reader, &payload).ok());
+  ASSERT_OK(ReadFrameBlocking(reader_fd.get(), &reader, &payload));
   ASSERT_TRUE(value.ParseFromString(payload));
   EXPECT_EQ(value.string_value(), "one");
-  ASSERT_TRUE(ReadFrameBlocking(reader_fd.get(), &reader, &payload).ok());
+  ASSERT_OK(ReadFrameBlocking(reader_fd.get(), &reader, &payload));
   ASSERT_TRUE(value.ParseFromString(payload));
   EXPECT_EQ(value.string_value(), "two");
   EXPECT_TRUE(absl::IsNotFound(ReadFrameBlocking(reader_fd.get(), &reader, &payload)));

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/status_matchers.h"
 #include "worker/builtins.h"
 
 namespace pprocd {
 namespace {
 
 using google::protobuf::Value;
+using ::pprocd::testing::StatusIs;
 
 Value Num(double number) { return NumberValue(number); }
 
@@ -19,7 +21,7 @@ Value ListOf(std::initializer_list<Value> values) {
 
 class RegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(RegisterBuiltins(&registry_).ok()); }
+  void SetUp() override { ASSERT_OK(RegisterBuiltins(&registry_)); }
   absl::StatusOr<Value> Call(const std::string& name, const Value& input) {
     const CallableDef* def = registry_.Find(name);
     if (def == nullptr) return absl::NotFoundError(name);
@@ -35,7 +37,7 @@ TEST_F(RegistryTest, DuplicateNamesAreRefused) {
   CallableDef echo;
   echo.name = "echo";
   echo.body = [](const BoundArgs&) -> absl::StatusOr<Value> { return Value(); };
-  EXPECT_EQ(registry_.Add(echo).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(registry_.Add(echo), StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
 TEST_F(RegistryTest, BuiltinsComputeWhatTheyPromise) {
@@ -47,18 +49,17 @@ TEST_F(RegistryTest, BuiltinsComputeWhatTheyPromise) {
   EXPECT_EQ(Call("ackermann", ListOf({Num(3), Num(3)}))->number_value(), 61);
   EXPECT_EQ(Call("calculate", ListOf({Num(4), Num(2)}))->number_value(), 42);
   EXPECT_EQ(Call("calculate", ListOf({Num(4), Num(2), Num(100)}))->number_value(), 402);
-  EXPECT_EQ(Call("chaos", NumberValue(0)).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Call("chaos", NumberValue(0)), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Call("chaos", StringValue("raise")).status().message(), "chaos: raised on request");
   EXPECT_EQ(Call("chaos", StringValue("ok"))->string_value(), "ok");
-  EXPECT_EQ(Call("chaos", StringValue("dance")).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Call("chaos", StringValue("dance")), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Call("hog", Num(4))->number_value(), 4);
 }
 
 TEST_F(RegistryTest, BindingNamesTheParameterAtFault) {
   const absl::Status wrong = Call("ackermann", ListOf({Num(1), StringValue("x")})).status();
-  EXPECT_EQ(wrong.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(wrong.message(), "parameter 'n' of ackermann must be an integer, got string");
+  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kInvalidArgument,
+                              "parameter 'n' of ackermann must be an integer, got string"));
   Value unknown;
   (*unknown.mutable_struct_value()->mutable_fields())["q"] = Num(1);
   EXPECT_EQ(Call("calculate", unknown).status().message(), "calculate has no parameter 'q'");
@@ -68,7 +69,7 @@ TEST_F(RegistryTest, BindingNamesTheParameterAtFault) {
 TEST_F(RegistryTest, SingleParameterCallablesTakeListsWhole) {
   const Value list = ListOf({Num(1), Num(2)});
   absl::StatusOr<Value> echoed = Call("echo", list);
-  ASSERT_TRUE(echoed.ok());
+  ASSERT_OK(echoed);
   EXPECT_EQ(echoed->list_value().values_size(), 2);
 }
 

@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pprocd/wire/v1/wire.pb.h"
+#include "tests/util/status_matchers.h"
 #include "worker/framing.h"
 #include "worker/output_capture.h"
 #include "worker/registry.h"
@@ -46,13 +47,13 @@ Registry TestRegistry() {
   act.name = "act";
   act.params = {AnyParam("value")};
   act.body = [](const BoundArgs& args) { return Act(*args[0]); };
-  EXPECT_TRUE(registry.Add(act).ok());
+  EXPECT_OK(registry.Add(act));
 
   // Declared not to write, but does when asked to "print".
   CallableDef quiet = act;
   quiet.name = "quiet_act";
   quiet.writes_output = false;
-  EXPECT_TRUE(registry.Add(quiet).ok());
+  EXPECT_OK(registry.Add(quiet));
 
   CallableDef batched = act;
   batched.name = "batched_act";
@@ -61,14 +62,14 @@ Registry TestRegistry() {
     for (const BoundArgs& args : batch) outcomes.push_back(Act(*args[0]));
     return outcomes;
   };
-  EXPECT_TRUE(registry.Add(batched).ok());
+  EXPECT_OK(registry.Add(batched));
 
   CallableDef bytes;
   bytes.name = "bytes";
   bytes.params = {AnyParam("value")};
   bytes.bytes_result = true;
   bytes.body = [](const BoundArgs& args) { return StringValue(args[0]->string_value()); };
-  EXPECT_TRUE(registry.Add(bytes).ok());
+  EXPECT_OK(registry.Add(bytes));
 
   CallableDef pair;
   pair.name = "pair";
@@ -76,7 +77,7 @@ Registry TestRegistry() {
   pair.body = [](const BoundArgs& args) -> absl::StatusOr<Value> {
     return NumberValue(args[0]->number_value() + args[1]->number_value());
   };
-  EXPECT_TRUE(registry.Add(pair).ok());
+  EXPECT_OK(registry.Add(pair));
 
   // Sends 0..n-1, then returns "done".
   CallableDef count_to;
@@ -90,7 +91,7 @@ Registry TestRegistry() {
     }
     return StringValue("done");
   };
-  EXPECT_TRUE(registry.Add(count_to).ok());
+  EXPECT_OK(registry.Add(count_to));
   return registry;
 }
 
@@ -148,7 +149,7 @@ class WorkerLoopTest : public ::testing::Test {
   void Send(const TaskFrame& task) {
     std::string out;
     AppendFrame(task, &out);
-    ASSERT_TRUE(WriteAll(fd_, out).ok());
+    ASSERT_OK(WriteAll(fd_, out));
   }
 
   // Sends `task` and reads result frames until its `items` items are

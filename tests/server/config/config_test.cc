@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "absl/strings/str_join.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd {
 namespace {
@@ -191,7 +192,7 @@ TEST(ConfigTest, AFileOnDiskResolvesAgainstItsOwnDirectory) {
   absl::StatusOr<ServerConfig> config = LoadConfig(path);
   unlink(path.c_str());
   rmdir(dir.c_str());
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_OK(config);
   EXPECT_EQ(config->state_dir, dir + "/state");
   EXPECT_EQ(config->workers, 3u);
 }

@@ -8,11 +8,15 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/stubs/logging.h"
 #include "pprocd/v1/service.pb.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd {
 namespace {
 
 using google::protobuf::Value;
+using ::pprocd::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 // Protobuf's log lines that reach the handler in place before the server's.
 int logged = 0;
@@ -39,7 +43,7 @@ grpc::ByteBuffer Sliced(const std::string& bytes, size_t piece) {
 
 std::string Contents(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
-  EXPECT_TRUE(buffer.Dump(&slices).ok());
+  EXPECT_OK(buffer.Dump(&slices));
   std::string bytes;
   for (const grpc::Slice& slice : slices) {
     bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
@@ -79,7 +83,7 @@ TEST(RawMessageTest, ParsesOneSliceOrMany) {
   const std::string bytes = request.SerializeAsString();
   for (size_t piece : {bytes.size(), size_t{1}, size_t{7}, size_t{4096}}) {
     v1::MapRequest parsed;
-    ASSERT_TRUE(ParseRequest(Sliced(bytes, piece), &parsed).ok()) << piece;
+    ASSERT_OK(ParseRequest(Sliced(bytes, piece), &parsed)) << piece;
     EXPECT_EQ(parsed.SerializeAsString(), bytes) << piece;
   }
 }
@@ -87,7 +91,7 @@ TEST(RawMessageTest, ParsesOneSliceOrMany) {
 TEST(RawMessageTest, AnEmptyBufferIsTheEmptyMessage) {
   v1::MapRequest parsed;
   parsed.set_callable("left over");
-  EXPECT_TRUE(ParseRequest(grpc::ByteBuffer(), &parsed).ok());
+  EXPECT_OK(ParseRequest(grpc::ByteBuffer(), &parsed));
   EXPECT_TRUE(parsed.callable().empty());
 }
 
@@ -95,10 +99,9 @@ TEST(RawMessageTest, StringsThatAreNotUtf8AreRefusedWithProtobufsReason) {
   for (size_t piece : {size_t{1000}, size_t{3}}) {
     v1::MapRequest parsed;
     const absl::Status status = ParseRequest(Sliced(InvalidUtf8Request(), piece), &parsed);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_TRUE(absl::StrContains(status.message(), "google.protobuf.Value.string_value"))
-        << status.message();
-    EXPECT_TRUE(absl::StrContains(status.message(), "UTF-8")) << status.message();
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 AllOf(HasSubstr("google.protobuf.Value.string_value"),
+                                       HasSubstr("UTF-8"))));
   }
 }
 
@@ -106,13 +109,13 @@ TEST(RawMessageTest, NestingIsLimited) {
   v1::MapRequest shallow;
   *shallow.add_inputs() = Nested(kMaxRequestDepth / 2 - 5);
   v1::MapRequest parsed;
-  EXPECT_TRUE(ParseRequest(Bytes(shallow.SerializeAsString()), &parsed).ok());
+  EXPECT_OK(ParseRequest(Bytes(shallow.SerializeAsString()), &parsed));
 
   v1::MapRequest deep;
   *deep.add_inputs() = Nested(kMaxRequestDepth);
   const absl::Status status = ParseRequest(Bytes(deep.SerializeAsString()), &parsed);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(status.message(), "nested more than 100")) << status.message();
+  EXPECT_THAT(status,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested more than 100")));
 }
 
 TEST(RawMessageTest, MalformedBytesAreRefused) {
@@ -120,7 +123,7 @@ TEST(RawMessageTest, MalformedBytesAreRefused) {
   // A varint of eleven bytes; a length past the end; an end-group tag.
   for (const std::string& bytes :
        {std::string(11, '\xff'), std::string("\x1a\x10\x0a", 3), std::string("\x0c", 1)}) {
-    EXPECT_EQ(ParseRequest(Bytes(bytes), &parsed).code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(ParseRequest(Bytes(bytes), &parsed), StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
@@ -136,14 +139,14 @@ TEST(RawMessageTest, FailuresNameTheRequest) {
   EXPECT_TRUE(absl::StartsWith(
       unary.message(), "GetJob: the request could not be parsed as pprocd.v1.GetJobRequest"))
       << unary.message();
-  EXPECT_TRUE(ParseOnlyRequest("GetJob", Bytes(""), &get).ok());
+  EXPECT_OK(ParseOnlyRequest("GetJob", Bytes(""), &get));
 }
 
 TEST(RawMessageTest, SerializesSmallAndLargeResponses) {
   for (int inputs : {0, 1, 100000}) {
     const v1::MapRequest message = Request(inputs);
     grpc::ByteBuffer buffer = Bytes("old contents");
-    ASSERT_TRUE(SerializeResponse(message, &buffer).ok());
+    ASSERT_OK(SerializeResponse(message, &buffer));
     EXPECT_EQ(Contents(buffer), message.SerializeAsString()) << inputs;
   }
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "tests/util/status_matchers.h"
 #include "worker/base/utf8.h"
 
 namespace pprocd {
@@ -27,7 +28,7 @@ TEST(StatusConvertTest, KeepsTheCodeAndAShortMessage) {
   const grpc::Status status = ToGrpcStatus(absl::NotFoundError("no job 'x'"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(status.error_message(), "no job 'x'");
-  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  EXPECT_OK(ToGrpcStatus(absl::OkStatus()));
 }
 
 TEST(StatusConvertTest, CutsALongMessageAndSaysHowLongItWas) {

@@ -14,10 +14,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/util/status_matchers.h"
 #include "worker/base/status_macros.h"
 
 namespace pprocd {
 namespace {
+
+using ::pprocd::testing::StatusIs;
 
 std::string MakeDir() {
   std::string pattern = "/tmp/pprocd-fsid-XXXXXX";
@@ -58,7 +61,7 @@ class FsIdentityTest : public ::testing::Test {
 TEST_F(FsIdentityTest, TheActionsUmaskIsItsOwn) {
   const mode_t before = umask(022);
   const std::string path = dir_ + "/file";
-  ASSERT_TRUE(RunAs(FsIdentity::Own(), 0177, [&] { return Create(path); }).ok());
+  ASSERT_OK(RunAs(FsIdentity::Own(), 0177, [&] { return Create(path); }));
   struct stat info;
   ASSERT_EQ(stat(path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
@@ -66,40 +69,38 @@ TEST_F(FsIdentityTest, TheActionsUmaskIsItsOwn) {
 }
 
 TEST_F(FsIdentityTest, OwnUidIsOwnIdentity) {
-  absl::StatusOr<FsIdentity> own = FsIdentity::OfUser(geteuid());
-  ASSERT_TRUE(own.ok()) << own.status();
-  EXPECT_TRUE(own->own());
+  ASSERT_OK_AND_ASSIGN(FsIdentity own, FsIdentity::OfUser(geteuid()));
+  EXPECT_TRUE(own.own());
 }
 
 TEST_F(FsIdentityTest, ActsWithTheUsersRightsAndCreatesFilesAsThem) {
   uid_t uid;
   gid_t gid;
   if (!Nobody(&uid, &gid)) GTEST_SKIP() << "needs root and the user nobody";
-  absl::StatusOr<FsIdentity> nobody = FsIdentity::OfUser(uid);
-  ASSERT_TRUE(nobody.ok()) << nobody.status();
-  ASSERT_FALSE(nobody->own());
-  EXPECT_EQ(nobody->uid(), uid);
-  EXPECT_EQ(nobody->gid(), gid);
+  ASSERT_OK_AND_ASSIGN(FsIdentity nobody, FsIdentity::OfUser(uid));
+  ASSERT_FALSE(nobody.own());
+  EXPECT_EQ(nobody.uid(), uid);
+  EXPECT_EQ(nobody.gid(), gid);
 
   // Root's directory, and a file only root may read: not for nobody.
   const std::string secret = dir_ + "/secret";
-  ASSERT_TRUE(Create(secret).ok());
+  ASSERT_OK(Create(secret));
   ASSERT_EQ(chmod(secret.c_str(), 0600), 0);
-  const absl::Status in_roots = RunAs(*nobody, 022, [&] { return Create(dir_ + "/x"); });
-  EXPECT_EQ(in_roots.code(), absl::StatusCode::kPermissionDenied) << in_roots;
-  const absl::Status read = RunAs(*nobody, 022, [&]() -> absl::Status {
+  const absl::Status in_roots = RunAs(nobody, 022, [&] { return Create(dir_ + "/x"); });
+  EXPECT_THAT(in_roots, StatusIs(absl::StatusCode::kPermissionDenied));
+  const absl::Status read = RunAs(nobody, 022, [&]() -> absl::Status {
     const int fd = open(secret.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus(errno, "open");
     close(fd);
     return absl::OkStatus();
   });
-  EXPECT_EQ(read.code(), absl::StatusCode::kPermissionDenied) << read;
+  EXPECT_THAT(read, StatusIs(absl::StatusCode::kPermissionDenied));
 
   // Nobody's directory: the file is nobody's.
   const std::string theirs = dir_ + "/theirs";
   ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
   ASSERT_EQ(chown(theirs.c_str(), uid, gid), 0);
-  ASSERT_TRUE(RunAs(*nobody, 077, [&] { return Create(theirs + "/file"); }).ok());
+  ASSERT_OK(RunAs(nobody, 077, [&] { return Create(theirs + "/file"); }));
   struct stat info;
   ASSERT_EQ(stat((theirs + "/file").c_str(), &info), 0);
   EXPECT_EQ(info.st_uid, uid);
@@ -107,7 +108,7 @@ TEST_F(FsIdentityTest, ActsWithTheUsersRightsAndCreatesFilesAsThem) {
   EXPECT_EQ(info.st_mode & 0777, 0600u);
 
   // The calling thread is still root.
-  EXPECT_TRUE(Create(dir_ + "/mine").ok());
+  EXPECT_OK(Create(dir_ + "/mine"));
 }
 
 TEST_F(FsIdentityTest, AnUnknownUidIsRefused) {
@@ -115,7 +116,7 @@ TEST_F(FsIdentityTest, AnUnknownUidIsRefused) {
   uid_t unknown = 3999999000;
   while (getpwuid(unknown) != nullptr) ++unknown;
   const absl::StatusOr<FsIdentity> identity = FsIdentity::OfUser(unknown);
-  EXPECT_EQ(identity.status().code(), absl::StatusCode::kPermissionDenied) << identity.status();
+  EXPECT_THAT(identity, StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 // A server that is not root acts only as itself.

@@ -7,9 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/jobs/result_size.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd {
 namespace {
+
+using ::pprocd::testing::StatusIs;
 
 // A block of items first..first+count-1 whose values are "v<index>" strings
 // of `size` bytes, with per-item stats (wall_us = index) if asked.
@@ -90,7 +93,7 @@ TEST(JobBlocksTest, ABlockTooLargeIsCutAndAnItemTooLargeAloneFails) {
     EXPECT_EQ(part.item_stats(0).wall_us(), next);
     EXPECT_EQ(part.has_stats(), next == 100) << "the totals stay with the first item";
     std::vector<v1::ItemResult> items;
-    ASSERT_TRUE(AppendBlockItems(part, 0, 1000, max_message, &items).ok());
+    ASSERT_OK(AppendBlockItems(part, 0, 1000, max_message, &items));
     ASSERT_EQ(items.size(), part.count());
     for (const v1::ItemResult& result : items) {
       EXPECT_EQ(result.index(), next);
@@ -125,21 +128,19 @@ TEST(JobBlocksTest, AMalformedBlockIsStoredAsOneFailurePerItem) {
 
 TEST(JobBlocksTest, ATailHoldsTheItemsAfterTheSkippedOnes) {
   const v1::ResultBlock block = Block(20, 5, 4, /*item_stats=*/true);
-  absl::StatusOr<v1::ResultBlock> whole = BlockTail(block, 0);
-  ASSERT_TRUE(whole.ok());
-  EXPECT_EQ(whole->SerializeAsString(), block.SerializeAsString());
-  absl::StatusOr<v1::ResultBlock> tail = BlockTail(block, 3);
-  ASSERT_TRUE(tail.ok()) << tail.status();
-  EXPECT_EQ(tail->first_index(), 23u);
-  EXPECT_EQ(tail->count(), 2u);
-  EXPECT_EQ(tail->values(), "[\"v23x\",\"v24x\"]");
-  ASSERT_EQ(tail->item_stats_size(), 2);
-  EXPECT_EQ(tail->item_stats(1).wall_us(), 24u);
-  EXPECT_FALSE(tail->has_stats());
-  EXPECT_EQ(BlockTail(block, 5).status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(v1::ResultBlock whole, BlockTail(block, 0));
+  EXPECT_EQ(whole.SerializeAsString(), block.SerializeAsString());
+  ASSERT_OK_AND_ASSIGN(v1::ResultBlock tail, BlockTail(block, 3));
+  EXPECT_EQ(tail.first_index(), 23u);
+  EXPECT_EQ(tail.count(), 2u);
+  EXPECT_EQ(tail.values(), "[\"v23x\",\"v24x\"]");
+  ASSERT_EQ(tail.item_stats_size(), 2);
+  EXPECT_EQ(tail.item_stats(1).wall_us(), 24u);
+  EXPECT_FALSE(tail.has_stats());
+  EXPECT_THAT(BlockTail(block, 5), StatusIs(absl::StatusCode::kInvalidArgument));
   v1::ResultBlock broken = block;
   broken.set_values("[oops]");
-  EXPECT_EQ(BlockTail(broken, 1).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(BlockTail(broken, 1), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(JobBlocksTest, ItemsComeAsTheValueFormHasThem) {
@@ -149,7 +150,7 @@ TEST(JobBlocksTest, ItemsComeAsTheValueFormHasThem) {
   block.set_values(R"([1.5, {"a": [true, null]}, "NaN", "s"])");
   for (int i = 0; i < 4; ++i) block.add_item_stats()->set_cpu_us(static_cast<uint64_t>(i + 1));
   std::vector<v1::ItemResult> items;
-  ASSERT_TRUE(AppendBlockItems(block, 1, 2, 4 << 20, &items).ok());
+  ASSERT_OK(AppendBlockItems(block, 1, 2, 4 << 20, &items));
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].index(), 5u);
   EXPECT_TRUE(items[0].last());
@@ -160,7 +161,7 @@ TEST(JobBlocksTest, ItemsComeAsTheValueFormHasThem) {
   EXPECT_EQ(items[1].value().string_value(), "NaN");
   // To the end, whatever the budget.
   items.clear();
-  ASSERT_TRUE(AppendBlockItems(block, 2, 100, 4 << 20, &items).ok());
+  ASSERT_OK(AppendBlockItems(block, 2, 100, 4 << 20, &items));
   EXPECT_EQ(Values(items), (std::vector<std::string>{"NaN", "s"}));
   EXPECT_EQ(items[1].index(), 7u);
 
@@ -173,7 +174,7 @@ TEST(JobBlocksTest, ItemsComeAsTheValueFormHasThem) {
   list += "]]";
   numbers.set_values(list);
   items.clear();
-  ASSERT_TRUE(AppendBlockItems(numbers, 0, 1, 4096, &items).ok());
+  ASSERT_OK(AppendBlockItems(numbers, 0, 1, 4096, &items));
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].error().kind(), v1::ERROR_KIND_RAISED);
   EXPECT_LE(items[0].ByteSizeLong(), MaxSendableResultBytes(4096));

@@ -15,12 +15,15 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "server/jobs/result_size.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 #include "worker/builtins.h"
 
 namespace pprocd {
 namespace {
 
 using google::protobuf::Value;
+using ::pprocd::testing::StatusIs;
 
 constexpr absl::Duration kPatience = absl::Seconds(30);
 
@@ -73,16 +76,15 @@ class JobManagerTest : public ::testing::Test {
     std::string pattern = ::testing::TempDir() + "pprocd-job-manager-test-XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    ASSERT_TRUE(RegisterBuiltins(&registry_).ok());
-    absl::StatusOr<TemplateProcess> zygote = TemplateProcess::Start(registry_);
-    ASSERT_TRUE(zygote.ok()) << zygote.status();
+    ASSERT_OK(RegisterBuiltins(&registry_));
+    ASSERT_OK_AND_ASSIGN(TemplateProcess zygote, TemplateProcess::Start(registry_));
     SchedulerOptions options;
     options.workers = 2;
     options.max_queued_items = 1000;
     current_ = std::make_unique<CurrentRegistry>(
         std::shared_ptr<const Registry>(&registry_, [](const Registry*) {}));
-    scheduler_ = std::make_unique<Scheduler>(options, std::move(*zygote), current_.get());
-    ASSERT_TRUE(scheduler_->Start().ok());
+    scheduler_ = std::make_unique<Scheduler>(options, std::move(zygote), current_.get());
+    ASSERT_OK(scheduler_->Start());
   }
   void TearDown() override {
     if (jobs_ != nullptr) jobs_->Stop();
@@ -104,11 +106,9 @@ class JobManagerTest : public ::testing::Test {
     return options;
   }
   void StartManager(JobManagerOptions options) {
-    absl::StatusOr<std::unique_ptr<JobManager>> jobs =
-        JobManager::Open(std::move(options), scheduler_.get(), current_.get());
-    ASSERT_TRUE(jobs.ok()) << jobs.status();
-    jobs_ = *std::move(jobs);
-    ASSERT_TRUE(jobs_->Start().ok());
+    ASSERT_OK_AND_ASSIGN(jobs_,
+                         JobManager::Open(std::move(options), scheduler_.get(), current_.get()));
+    ASSERT_OK(jobs_->Start());
   }
 
   v1::Job SubmitOrDie(const v1::SubmitRequest& request) {
@@ -128,23 +128,21 @@ class JobManagerTest : public ::testing::Test {
   }
   // Waits until the job, as the manager answers for it, is in `state`.
   bool AwaitState(const std::string& id, JobState state) {
-    const absl::Time deadline = absl::Now() + kPatience;
-    while (absl::Now() < deadline) {
-      absl::StatusOr<JobRecord> job = Find(id);
-      if (job.ok() && job->state == state) return true;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
+    return testing::WaitFor(
+        [&] {
+          absl::StatusOr<JobRecord> job = Find(id);
+          return job.ok() && job->state == state;
+        },
+        kPatience);
   }
   // Waits until the job's row in the store is in `state`.
   bool AwaitStored(const std::string& id, JobState state) {
-    const absl::Time deadline = absl::Now() + kPatience;
-    while (absl::Now() < deadline) {
-      absl::StatusOr<JobRecord> job = jobs_->store().GetJob(id, /*with_request=*/false);
-      if (job.ok() && job->state == state) return true;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
+    return testing::WaitFor(
+        [&] {
+          absl::StatusOr<JobRecord> job = jobs_->store().GetJob(id, /*with_request=*/false);
+          return job.ok() && job->state == state;
+        },
+        kPatience);
   }
 
   std::string dir_;
@@ -191,14 +189,14 @@ TEST_F(JobManagerTest, EveryCallAnswersFromTheJobThread) {
   ASSERT_TRUE(deleted.Wait());
   EXPECT_TRUE(deleted.value->ok()) << *deleted.value;
   EXPECT_EQ(deleted.thread, submitted.thread);
-  EXPECT_EQ(Find(id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Find(id), StatusIs(absl::StatusCode::kNotFound));
 
   // Once stopped, calls are answered UNAVAILABLE.
   jobs_->Stop();
   Answer<absl::StatusOr<JobRecord>> late;
   jobs_->FindAsync(caller_, id, /*with_request=*/false, late.Callback());
   ASSERT_TRUE(late.Wait());
-  EXPECT_EQ(late.value->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(late.value->status(), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 // A watcher's wake runs with no lock of the manager held: while one is
@@ -261,27 +259,25 @@ TEST_F(JobManagerTest, AFinalStateTheStoreRefusesIsKeptToldAndStoredLater) {
   ASSERT_TRUE(saw_end.WaitForNotificationWithTimeout(kPatience)) << "the watcher was told";
 
   absl::StatusOr<JobRecord> stored = jobs_->store().GetJob(job.id(), /*with_request=*/false);
-  ASSERT_TRUE(stored.ok());
+  ASSERT_OK(stored);
   EXPECT_EQ(stored->state, JobState::kRunning) << "not stored yet";
-  absl::StatusOr<JobRecord> answered = Find(job.id());
-  ASSERT_TRUE(answered.ok());
-  EXPECT_EQ(answered->state, JobState::kSucceeded);
-  EXPECT_EQ(answered->last_seq, stored->last_seq + 1);
-  EXPECT_EQ(answered->done, 1);
-  absl::StatusOr<std::vector<JobOutput>> next = jobs_->ReadOutputs(job.id(), stored->last_seq, 100);
-  ASSERT_TRUE(next.ok()) << next.status();
-  ASSERT_EQ(next->size(), 1u);
-  EXPECT_EQ(next->front().seq, stored->last_seq + 1);
-  EXPECT_EQ(next->front().kind, OutputKind::kState);
+  ASSERT_OK_AND_ASSIGN(JobRecord answered, Find(job.id()));
+  EXPECT_EQ(answered.state, JobState::kSucceeded);
+  EXPECT_EQ(answered.last_seq, stored->last_seq + 1);
+  EXPECT_EQ(answered.done, 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> next,
+                       jobs_->ReadOutputs(job.id(), stored->last_seq, 100));
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next.front().seq, stored->last_seq + 1);
+  EXPECT_EQ(next.front().kind, OutputKind::kState);
 
   fail_states_ = false;
   ASSERT_TRUE(AwaitStored(job.id(), JobState::kSucceeded));
-  absl::StatusOr<std::vector<JobOutput>> kept =
-      jobs_->store().ReadOutputs(job.id(), stored->last_seq, 100);
-  ASSERT_TRUE(kept.ok());
-  ASSERT_EQ(kept->size(), 1u);
-  EXPECT_EQ(kept->front().seq, next->front().seq);
-  EXPECT_EQ(kept->front().payload, next->front().payload);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> kept,
+                       jobs_->store().ReadOutputs(job.id(), stored->last_seq, 100));
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept.front().seq, next.front().seq);
+  EXPECT_EQ(kept.front().payload, next.front().payload);
   jobs_->RemoveWatcher(watcher);
 }
 
@@ -292,17 +288,16 @@ TEST_F(JobManagerTest, AJobWhoseStartTheStoreRefusesEndsFailedWithoutRunning) {
   fail_states_ = true;
   const v1::Job job = SubmitOrDie(Job("square", {4}));
   ASSERT_TRUE(AwaitState(job.id(), JobState::kFailed));
-  absl::StatusOr<JobRecord> answered = Find(job.id());
-  ASSERT_TRUE(answered.ok());
-  EXPECT_NE(answered->error.find("its state could not be stored"), std::string::npos)
-      << answered->error;
-  EXPECT_EQ(answered->done, 0);
+  ASSERT_OK_AND_ASSIGN(JobRecord answered, Find(job.id()));
+  EXPECT_NE(answered.error.find("its state could not be stored"), std::string::npos)
+      << answered.error;
+  EXPECT_EQ(answered.done, 0);
   fail_states_ = false;
   ASSERT_TRUE(AwaitStored(job.id(), JobState::kFailed));
-  absl::StatusOr<std::vector<JobOutput>> outputs = jobs_->store().ReadOutputs(job.id(), 0, 100);
-  ASSERT_TRUE(outputs.ok());
-  ASSERT_EQ(outputs->size(), 1u) << "no RUNNING state, no result";
-  EXPECT_EQ(outputs->front().kind, OutputKind::kState);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> outputs,
+                       jobs_->store().ReadOutputs(job.id(), 0, 100));
+  ASSERT_EQ(outputs.size(), 1u) << "no RUNNING state, no result";
+  EXPECT_EQ(outputs.front().kind, OutputKind::kState);
 }
 
 // A result stored by an older server that no message can carry is read as a
@@ -314,16 +309,14 @@ TEST_F(JobManagerTest, ReadOutputsReplacesAStoredResultTooLargeToSend) {
   {
     JobStoreOptions options;
     options.path = dir_ + "/jobs.db";
-    absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> store, JobStore::Open(options));
     JobRecord record;
     record.owner_uid = caller_.uid;
     record.state = JobState::kSucceeded;
     record.total = 2;
     record.done = 2;
-    absl::StatusOr<JobStore::Created> created = (*store)->CreateJob(record);
-    ASSERT_TRUE(created.ok()) << created.status();
-    id = created->job.id;
+    ASSERT_OK_AND_ASSIGN(JobStore::Created created, store->CreateJob(record));
+    id = created.job.id;
     v1::ItemResult big;
     big.set_last(true);
     big.mutable_value()->set_string_value(std::string(3 * kMessageLimit, 'x'));
@@ -335,21 +328,18 @@ TEST_F(JobManagerTest, ReadOutputsReplacesAStoredResultTooLargeToSend) {
     small.set_last(true);
     small.mutable_value()->set_number_value(7);
     small_payload = small.SerializeAsString();
-    ASSERT_TRUE((*store)
-                    ->AppendOutputs(id, {{OutputKind::kResult, big.SerializeAsString()},
-                                         {OutputKind::kResult, small_payload},
-                                         {OutputKind::kState, "ended"}})
-                    .ok());
+    ASSERT_OK(store->AppendOutputs(id, {{OutputKind::kResult, big.SerializeAsString()},
+                                        {OutputKind::kResult, small_payload},
+                                        {OutputKind::kState, "ended"}}));
   }
   JobManagerOptions options = Options();
   options.max_message_bytes = kMessageLimit;
   ASSERT_NO_FATAL_FAILURE(StartManager(options));
-  absl::StatusOr<std::vector<JobOutput>> outputs = jobs_->ReadOutputs(id, 0, 100);
-  ASSERT_TRUE(outputs.ok()) << outputs.status();
-  ASSERT_EQ(outputs->size(), 3u);
-  EXPECT_LE(outputs->at(0).payload.size(), MaxSendableResultBytes(kMessageLimit));
+  ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> outputs, jobs_->ReadOutputs(id, 0, 100));
+  ASSERT_EQ(outputs.size(), 3u);
+  EXPECT_LE(outputs.at(0).payload.size(), MaxSendableResultBytes(kMessageLimit));
   v1::ItemResult replaced;
-  ASSERT_TRUE(replaced.ParseFromString(outputs->at(0).payload));
+  ASSERT_TRUE(replaced.ParseFromString(outputs.at(0).payload));
   EXPECT_EQ(replaced.index(), 0u);
   EXPECT_TRUE(replaced.last());
   ASSERT_TRUE(replaced.has_error());
@@ -359,8 +349,8 @@ TEST_F(JobManagerTest, ReadOutputsReplacesAStoredResultTooLargeToSend) {
       << replaced.error().message();
   ASSERT_EQ(replaced.logs_size(), 1);
   EXPECT_GT(replaced.logs(0).dropped_bytes(), 0u) << "its log is kept, cut";
-  EXPECT_EQ(outputs->at(1).payload, small_payload);
-  EXPECT_EQ(outputs->at(2).payload, "ended");
+  EXPECT_EQ(outputs.at(1).payload, small_payload);
+  EXPECT_EQ(outputs.at(2).payload, "ended");
 }
 
 }  // namespace

@@ -21,9 +21,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd {
 namespace {
+
+using ::pprocd::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 // A fresh directory for one test's store, removed with everything in it.
 class StoreDir {
@@ -54,7 +59,7 @@ JobStoreOptions Options(const StoreDir& dir, uint64_t max_bytes = 0) {
 
 std::unique_ptr<JobStore> OpenOrDie(const JobStoreOptions& options) {
   absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options);
-  EXPECT_TRUE(store.ok()) << store.status();
+  EXPECT_OK(store);
   return store.ok() ? *std::move(store) : nullptr;
 }
 
@@ -69,7 +74,7 @@ JobRecord NewJob(int64_t owner, std::string name = "", std::string key = "") {
 
 std::string CreateOrDie(JobStore& store, const JobRecord& job) {
   absl::StatusOr<JobStore::Created> created = store.CreateJob(job);
-  EXPECT_TRUE(created.ok()) << created.status();
+  EXPECT_OK(created);
   return created.ok() ? created->job.id : "";
 }
 
@@ -95,7 +100,7 @@ int64_t ExpectContiguous(JobStore& store, const std::string& id, int64_t after_s
   int64_t next = after_seq + 1;
   while (next <= last_seq) {
     absl::StatusOr<std::vector<JobOutput>> page = store.ReadOutputs(id, next - 1, 1000);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_OK(page);
     if (!page.ok() || page->empty()) break;
     for (const JobOutput& output : *page) {
       EXPECT_EQ(output.seq, next);
@@ -115,21 +120,20 @@ TEST(JobStoreTest, CreatedJobHasAnIdAndItsFields) {
   job.total = 10;
   job.max_retries = 2;
   absl::StatusOr<JobStore::Created> created = store->CreateJob(job);
-  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_OK(created);
   EXPECT_FALSE(created->existing);
   EXPECT_EQ(created->job.id.size(), 16u);
   EXPECT_EQ(created->job.id.find_first_not_of("0123456789abcdef"), std::string::npos);
   EXPECT_GT(created->job.create_micros, 0);
 
-  absl::StatusOr<JobRecord> got = store->GetJob(created->job.id);
-  ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_EQ(got->owner_uid, 1000);
-  EXPECT_EQ(got->name, "nightly");
-  EXPECT_EQ(got->state, JobState::kQueued);
-  EXPECT_EQ(got->total, 10);
-  EXPECT_EQ(got->max_retries, 2);
-  EXPECT_EQ(got->request, job.request);
-  EXPECT_EQ(got->last_seq, 0);
+  ASSERT_OK_AND_ASSIGN(JobRecord got, store->GetJob(created->job.id));
+  EXPECT_EQ(got.owner_uid, 1000);
+  EXPECT_EQ(got.name, "nightly");
+  EXPECT_EQ(got.state, JobState::kQueued);
+  EXPECT_EQ(got.total, 10);
+  EXPECT_EQ(got.max_retries, 2);
+  EXPECT_EQ(got.request, job.request);
+  EXPECT_EQ(got.last_seq, 0);
   EXPECT_NE(CreateOrDie(*store, NewJob(1000)), created->job.id);
 }
 
@@ -160,13 +164,13 @@ TEST(JobStoreTest, ReplaysAfterAnySeqWithoutGapOrDuplicate) {
     EXPECT_EQ(ExpectContiguous(*store, id, after), 16 - after) << "after " << after;
   }
   absl::StatusOr<std::vector<JobOutput>> some = store->ReadOutputs(id, 3, 4);
-  ASSERT_TRUE(some.ok()) << some.status();
+  ASSERT_OK(some);
   ASSERT_EQ(some->size(), 4u);
   EXPECT_EQ(some->front().seq, 4);
   EXPECT_EQ(some->back().seq, 7);
   // A byte budget stops the read early, but never before the first output.
   some = store->ReadOutputs(id, 0, 100, 1);
-  ASSERT_TRUE(some.ok()) << some.status();
+  ASSERT_OK(some);
   EXPECT_EQ(some->size(), 1u);
 }
 
@@ -176,19 +180,15 @@ TEST(JobStoreTest, KindsAndBinaryPayloadsComeBackAsStored) {
   ASSERT_NE(store, nullptr);
   const std::string id = CreateOrDie(*store, NewJob(1));
   const std::string binary("\0\xff\x01zero", 7);
-  ASSERT_TRUE(store
-                  ->AppendOutputs(id, {{OutputKind::kMessage, binary},
-                                       {OutputKind::kLog, ""},
-                                       {OutputKind::kState, "done"}})
-                  .ok());
-  absl::StatusOr<std::vector<JobOutput>> outputs = store->ReadOutputs(id, 0, 10);
-  ASSERT_TRUE(outputs.ok()) << outputs.status();
-  ASSERT_EQ(outputs->size(), 3u);
-  EXPECT_EQ((*outputs)[0].kind, OutputKind::kMessage);
-  EXPECT_EQ((*outputs)[0].payload, binary);
-  EXPECT_EQ((*outputs)[1].kind, OutputKind::kLog);
-  EXPECT_EQ((*outputs)[1].payload, "");
-  EXPECT_EQ((*outputs)[2].kind, OutputKind::kState);
+  ASSERT_OK(store->AppendOutputs(
+      id, {{OutputKind::kMessage, binary}, {OutputKind::kLog, ""}, {OutputKind::kState, "done"}}));
+  ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> outputs, store->ReadOutputs(id, 0, 10));
+  ASSERT_EQ(outputs.size(), 3u);
+  EXPECT_EQ(outputs[0].kind, OutputKind::kMessage);
+  EXPECT_EQ(outputs[0].payload, binary);
+  EXPECT_EQ(outputs[1].kind, OutputKind::kLog);
+  EXPECT_EQ(outputs[1].payload, "");
+  EXPECT_EQ(outputs[2].kind, OutputKind::kState);
 }
 
 TEST(JobStoreTest, UnknownJobIsNotFound) {
@@ -197,13 +197,13 @@ TEST(JobStoreTest, UnknownJobIsNotFound) {
   ASSERT_NE(store, nullptr);
   JobRecord missing = NewJob(1);
   missing.id = "0123456789abcdef";
-  EXPECT_EQ(store->GetJob(missing.id).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->AppendOutputs(missing.id, Outputs(1, 1)).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->ReadOutputs(missing.id, 0, 1).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->UpdateJob(missing).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->DeleteJob(missing.id).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->FindJobByName(1, "nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetJob(missing.id), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->AppendOutputs(missing.id, Outputs(1, 1)),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->ReadOutputs(missing.id, 0, 1), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->UpdateJob(missing), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->DeleteJob(missing.id), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->FindJobByName(1, "nope"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(JobStoreTest, OversizedOutputIsRefused) {
@@ -213,11 +213,10 @@ TEST(JobStoreTest, OversizedOutputIsRefused) {
   const std::string id = CreateOrDie(*store, NewJob(1));
   absl::StatusOr<int64_t> appended =
       store->AppendOutputs(id, {{OutputKind::kResult, std::string(kMaxOutputBytes + 1, 'x')}});
-  EXPECT_EQ(appended.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(appended, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(store->GetJob(id)->last_seq, 0);
   // The largest allowed one is stored whole.
-  ASSERT_TRUE(
-      store->AppendOutputs(id, {{OutputKind::kResult, std::string(kMaxOutputBytes, 'y')}}).ok());
+  ASSERT_OK(store->AppendOutputs(id, {{OutputKind::kResult, std::string(kMaxOutputBytes, 'y')}}));
   EXPECT_EQ(store->ReadOutputs(id, 0, 1)->at(0).payload.size(), kMaxOutputBytes);
 }
 
@@ -228,7 +227,7 @@ TEST(JobStoreTest, ReopenKeepsEverything) {
     auto store = OpenOrDie(Options(dir));
     ASSERT_NE(store, nullptr);
     id = CreateOrDie(*store, NewJob(7, "kept", "key-1"));
-    ASSERT_TRUE(store->AppendOutputs(id, Outputs(1, 100)).ok());
+    ASSERT_OK(store->AppendOutputs(id, Outputs(1, 100)));
     JobRecord job = *store->GetJob(id);
     job.state = JobState::kSucceeded;
     job.done = 100;
@@ -237,12 +236,12 @@ TEST(JobStoreTest, ReopenKeepsEverything) {
     job.start_micros = 5;
     job.end_micros = 6;
     job.error = "none";
-    ASSERT_TRUE(store->UpdateJob(job).ok());
+    ASSERT_OK(store->UpdateJob(job));
   }
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> job = store->GetJob(id);
-  ASSERT_TRUE(job.ok()) << job.status();
+  ASSERT_OK(job);
   EXPECT_EQ(job->owner_uid, 7);
   EXPECT_EQ(job->name, "kept");
   EXPECT_EQ(job->idempotency_key, "key-1");
@@ -308,7 +307,7 @@ TEST(JobStoreTest, KilledWriterLeavesAContiguousPrefix) {
   auto store = OpenOrDie(options);
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> job = store->GetJob(id);
-  ASSERT_TRUE(job.ok()) << job.status();
+  ASSERT_OK(job);
   EXPECT_GE(job->last_seq, committed);
   EXPECT_EQ(ExpectContiguous(*store, id, 0, 200), job->last_seq);
   EXPECT_EQ(*store->AppendOutputs(id, Outputs(job->last_seq + 1, 1, 200)), job->last_seq + 1);
@@ -318,20 +317,17 @@ TEST(JobStoreTest, IdempotencyKeyReturnsTheSameJob) {
   StoreDir dir;
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
-  absl::StatusOr<JobStore::Created> first = store->CreateJob(NewJob(1, "", "k"));
-  ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(store->AppendOutputs(first->job.id, Outputs(1, 3)).ok());
-  absl::StatusOr<JobStore::Created> again = store->CreateJob(NewJob(1, "other-name", "k"));
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_TRUE(again->existing);
-  EXPECT_EQ(again->job.id, first->job.id);
-  EXPECT_EQ(again->job.last_seq, 3);
-  EXPECT_EQ(again->job.name, "");
+  ASSERT_OK_AND_ASSIGN(JobStore::Created first, store->CreateJob(NewJob(1, "", "k")));
+  ASSERT_OK(store->AppendOutputs(first.job.id, Outputs(1, 3)));
+  ASSERT_OK_AND_ASSIGN(JobStore::Created again, store->CreateJob(NewJob(1, "other-name", "k")));
+  EXPECT_TRUE(again.existing);
+  EXPECT_EQ(again.job.id, first.job.id);
+  EXPECT_EQ(again.job.last_seq, 3);
+  EXPECT_EQ(again.job.name, "");
   // Another owner's key is another key.
-  absl::StatusOr<JobStore::Created> other = store->CreateJob(NewJob(2, "", "k"));
-  ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_FALSE(other->existing);
-  EXPECT_NE(other->job.id, first->job.id);
+  ASSERT_OK_AND_ASSIGN(JobStore::Created other, store->CreateJob(NewJob(2, "", "k")));
+  EXPECT_FALSE(other.existing);
+  EXPECT_NE(other.job.id, first.job.id);
 }
 
 TEST(JobStoreTest, NamesAreUniquePerOwnerWhileTheJobExists) {
@@ -340,8 +336,7 @@ TEST(JobStoreTest, NamesAreUniquePerOwnerWhileTheJobExists) {
   ASSERT_NE(store, nullptr);
   const std::string id = CreateOrDie(*store, NewJob(1, "backup"));
   absl::StatusOr<JobStore::Created> taken = store->CreateJob(NewJob(1, "backup"));
-  EXPECT_EQ(taken.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_NE(taken.status().message().find("'backup'"), std::string::npos) << taken.status();
+  EXPECT_THAT(taken, StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("'backup'")));
   const std::string other_owner = CreateOrDie(*store, NewJob(2, "backup"));
   EXPECT_EQ(store->FindJobByName(1, "backup")->id, id);
   EXPECT_EQ(store->FindJobByName(2, "backup")->id, other_owner);
@@ -349,8 +344,8 @@ TEST(JobStoreTest, NamesAreUniquePerOwnerWhileTheJobExists) {
   CreateOrDie(*store, NewJob(1));
   CreateOrDie(*store, NewJob(1));
 
-  ASSERT_TRUE(store->DeleteJob(id).ok());
-  EXPECT_EQ(store->FindJobByName(1, "backup").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_OK(store->DeleteJob(id));
+  EXPECT_THAT(store->FindJobByName(1, "backup"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_NE(CreateOrDie(*store, NewJob(1, "backup")), "");
 }
 
@@ -360,7 +355,7 @@ std::vector<std::string> ListAll(JobStore& store, const JobFilter& filter, int p
   std::string token;
   do {
     absl::StatusOr<JobStore::Page> page = store.ListJobs(filter, page_size, token);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_OK(page);
     if (!page.ok()) break;
     EXPECT_LE(static_cast<int>(page->jobs.size()), page_size);
     for (const JobRecord& job : page->jobs) ids.push_back(job.id);
@@ -383,7 +378,7 @@ TEST(JobStoreTest, ListJobsPagesNewestFirstWithFilters) {
     if (i % 3 == 0) {
       JobRecord job = *store->GetJob(id);
       job.state = JobState::kRunning;
-      ASSERT_TRUE(store->UpdateJob(job).ok());
+      ASSERT_OK(store->UpdateJob(job));
       owner1_running.push_back(id);
     }
   }
@@ -404,7 +399,7 @@ TEST(JobStoreTest, ListJobsPagesNewestFirstWithFilters) {
 
   // Jobs created between pages do not shift the pages already begun.
   absl::StatusOr<JobStore::Page> page = store->ListJobs(mine, 5, "");
-  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_OK(page);
   std::vector<std::string> seen;
   for (const JobRecord& job : page->jobs) seen.push_back(job.id);
   CreateOrDie(*store, NewJob(1));
@@ -412,13 +407,13 @@ TEST(JobStoreTest, ListJobsPagesNewestFirstWithFilters) {
   std::string token = page->next_page_token;
   while (!token.empty()) {
     page = store->ListJobs(mine, 5, token);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_OK(page);
     for (const JobRecord& job : page->jobs) seen.push_back(job.id);
     token = page->next_page_token;
   }
   EXPECT_EQ(seen, newest_first);
 
-  EXPECT_EQ(store->ListJobs(mine, 5, "bogus").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store->ListJobs(mine, 5, "bogus"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(JobStoreTest, PruneDeletesOnlyJobsFinishedLongAgo) {
@@ -431,8 +426,8 @@ TEST(JobStoreTest, PruneDeletesOnlyJobsFinishedLongAgo) {
     job.state = state;
     job.start_micros = absl::ToUnixMicros(now - absl::Hours(10));
     if (IsFinished(state)) job.end_micros = absl::ToUnixMicros(now - ended_ago);
-    EXPECT_TRUE(store->UpdateJob(job).ok());
-    EXPECT_TRUE(store->AppendOutputs(job.id, Outputs(1, 3)).ok());
+    EXPECT_OK(store->UpdateJob(job));
+    EXPECT_OK(store->AppendOutputs(job.id, Outputs(1, 3)));
     return job.id;
   };
   const std::string old_done = make(JobState::kSucceeded, absl::Hours(2));
@@ -440,14 +435,13 @@ TEST(JobStoreTest, PruneDeletesOnlyJobsFinishedLongAgo) {
   const std::string recent = make(JobState::kSucceeded, absl::Minutes(10));
   const std::string running = make(JobState::kRunning, absl::Hours(5));
 
-  absl::StatusOr<std::vector<std::string>> pruned = store->PruneFinished(now);
-  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> pruned, store->PruneFinished(now));
   std::vector<std::string> expected = {old_done, old_failed};
-  std::sort(pruned->begin(), pruned->end());
+  std::sort(pruned.begin(), pruned.end());
   std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(*pruned, expected);
-  EXPECT_EQ(store->GetJob(old_done).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->ReadOutputs(old_failed, 0, 10).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(pruned, expected);
+  EXPECT_THAT(store->GetJob(old_done), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->ReadOutputs(old_failed, 0, 10), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(ExpectContiguous(*store, recent, 0), 3);
   EXPECT_EQ(ExpectContiguous(*store, running, 0), 3);
   EXPECT_TRUE(store->PruneFinished(now)->empty());
@@ -462,20 +456,19 @@ TEST(JobStoreTest, UnfinishedJobsAreTheQueuedAndRunningOnes) {
     expected.push_back(CreateOrDie(*store, NewJob(1)));
     JobRecord running = *store->GetJob(CreateOrDie(*store, NewJob(2)));
     running.state = JobState::kRunning;
-    ASSERT_TRUE(store->UpdateJob(running).ok());
+    ASSERT_OK(store->UpdateJob(running));
     expected.push_back(running.id);
     JobRecord done = *store->GetJob(CreateOrDie(*store, NewJob(1)));
     done.state = JobState::kCancelled;
-    ASSERT_TRUE(store->UpdateJob(done).ok());
+    ASSERT_OK(store->UpdateJob(done));
   }
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
-  absl::StatusOr<std::vector<JobRecord>> unfinished = store->UnfinishedJobs();
-  ASSERT_TRUE(unfinished.ok()) << unfinished.status();
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> unfinished, store->UnfinishedJobs());
   std::vector<std::string> ids;
-  for (const JobRecord& job : *unfinished) ids.push_back(job.id);
+  for (const JobRecord& job : unfinished) ids.push_back(job.id);
   EXPECT_EQ(ids, expected);
-  EXPECT_EQ(unfinished->front().request, NewJob(1).request);
+  EXPECT_EQ(unfinished.front().request, NewJob(1).request);
 }
 
 TEST(JobStoreTest, SizeCapRefusesWritesAndTheStoreStaysReadable) {
@@ -496,22 +489,21 @@ TEST(JobStoreTest, SizeCapRefusesWritesAndTheStoreStaysReadable) {
         refused = first.status();
       }
     }
-    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
-    EXPECT_NE(refused.message().find("max_bytes"), std::string::npos) << refused;
-    EXPECT_NE(refused.message().find(options.path), std::string::npos) << refused;
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
+                                  AllOf(HasSubstr("max_bytes"), HasSubstr(options.path))));
     EXPECT_GT(accepted, 0);
     EXPECT_LE(*store->UsedBytes(), options.max_bytes);
     EXPECT_EQ(store->GetJob(id)->last_seq, accepted);
     // A large new job is refused too; the job's end can still be recorded.
     JobRecord big = NewJob(1);
     big.request.assign(256 << 10, 'r');
-    EXPECT_EQ(store->CreateJob(big).status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(store->CreateJob(big), StatusIs(absl::StatusCode::kResourceExhausted));
     EXPECT_EQ(*store->AppendOutputs(id, {{OutputKind::kState, "failed: store full"}}),
               accepted + 1);
     JobRecord job = *store->GetJob(id);
     job.state = JobState::kFailed;
     job.error = "the job store is full";
-    EXPECT_TRUE(store->UpdateJob(job).ok());
+    EXPECT_OK(store->UpdateJob(job));
   }
   auto store = OpenOrDie(options);
   ASSERT_NE(store, nullptr);
@@ -520,9 +512,9 @@ TEST(JobStoreTest, SizeCapRefusesWritesAndTheStoreStaysReadable) {
   EXPECT_EQ(ExpectContiguous(*store, id, 0, 1024, accepted), accepted);
   EXPECT_EQ(store->ReadOutputs(id, accepted, 10)->at(0).payload, "failed: store full");
   // Deleting a job frees its space for new ones.
-  ASSERT_TRUE(store->DeleteJob(id).ok());
+  ASSERT_OK(store->DeleteJob(id));
   const std::string next = CreateOrDie(*store, NewJob(1));
-  EXPECT_TRUE(store->AppendOutputs(next, Outputs(1, 16, 1024)).ok());
+  EXPECT_OK(store->AppendOutputs(next, Outputs(1, 16, 1024)));
 }
 
 TEST(JobStoreTest, GarbageFileIsAnErrorNamingThePath) {
@@ -533,9 +525,8 @@ TEST(JobStoreTest, GarbageFileIsAnErrorNamingThePath) {
   }
   absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(Options(dir));
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
-  EXPECT_NE(store.status().message().find(dir.Path()), std::string::npos) << store.status();
-  EXPECT_NE(store.status().message().find("not a database"), std::string::npos) << store.status();
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kDataLoss,
+                              AllOf(HasSubstr(dir.Path()), HasSubstr("not a database"))));
 }
 
 // Runs `sql` on the file at `path` with SQLite directly.
@@ -550,9 +541,8 @@ TEST(JobStoreTest, AnotherApplicationsDatabaseIsRefused) {
   StoreDir dir;
   RawSql(dir.Path(), "CREATE TABLE notes (text TEXT)");
   absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(Options(dir));
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
-  EXPECT_NE(store.status().message().find("not a pprocd job store"), std::string::npos)
-      << store.status();
+  EXPECT_THAT(store,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a pprocd job store")));
 }
 
 TEST(JobStoreTest, NewerSchemaIsRefused) {
@@ -560,9 +550,8 @@ TEST(JobStoreTest, NewerSchemaIsRefused) {
   OpenOrDie(Options(dir)).reset();
   RawSql(dir.Path(), "PRAGMA user_version = 99");
   absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(Options(dir));
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
-  EXPECT_NE(store.status().message().find("schema version 99"), std::string::npos)
-      << store.status();
+  EXPECT_THAT(store,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("schema version 99")));
 }
 
 // A store of schema 1 (before jobs had a socket_path column) opens, keeps
@@ -582,18 +571,17 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> kept = store->GetJob(old_job);
-  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_OK(kept);
   EXPECT_EQ(kept->name, "old");
   EXPECT_EQ(kept->socket_path, "");
   JobRecord with_socket = NewJob(7);
   with_socket.socket_path = "/run/user/7/task.socket";
   const std::string new_job = CreateOrDie(*store, with_socket);
   EXPECT_EQ(store->GetJob(new_job)->socket_path, "/run/user/7/task.socket");
-  absl::StatusOr<std::vector<JobRecord>> sockets = store->JobsWithSockets();
-  ASSERT_TRUE(sockets.ok()) << sockets.status();
-  ASSERT_EQ(sockets->size(), 1u);
-  EXPECT_EQ(sockets->front().id, new_job);
-  EXPECT_EQ(sockets->front().owner_uid, 7);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> sockets, store->JobsWithSockets());
+  ASSERT_EQ(sockets.size(), 1u);
+  EXPECT_EQ(sockets.front().id, new_job);
+  EXPECT_EQ(sockets.front().owner_uid, 7);
 }
 
 // A store of schema 2 (before jobs kept their request's digests) opens and
@@ -612,26 +600,23 @@ TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
          " ALTER TABLE outputs DROP COLUMN count; PRAGMA user_version = 2");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
-  absl::StatusOr<JobStore::Created> old = store->CreateJob(NewJob(7, "", "old-key"));
-  ASSERT_TRUE(old.ok()) << old.status();
-  EXPECT_TRUE(old->existing);
-  EXPECT_EQ(old->job.id, old_job);
-  EXPECT_EQ(old->job.name, "old");
-  EXPECT_EQ(old->job.inputs_digest, "");
-  EXPECT_EQ(old->job.settings_digest, "");
+  ASSERT_OK_AND_ASSIGN(JobStore::Created old, store->CreateJob(NewJob(7, "", "old-key")));
+  EXPECT_TRUE(old.existing);
+  EXPECT_EQ(old.job.id, old_job);
+  EXPECT_EQ(old.job.name, "old");
+  EXPECT_EQ(old.job.inputs_digest, "");
+  EXPECT_EQ(old.job.settings_digest, "");
 
   JobRecord keyed = NewJob(7, "", "new-key");
   keyed.inputs_digest = std::string("in\0digest", 9);
   keyed.settings_digest = "settings-digest";
-  absl::StatusOr<JobStore::Created> created = store->CreateJob(keyed);
-  ASSERT_TRUE(created.ok()) << created.status();
-  EXPECT_FALSE(created->existing);
-  absl::StatusOr<JobStore::Created> again = store->CreateJob(NewJob(7, "", "new-key"));
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_TRUE(again->existing);
-  EXPECT_EQ(again->job.id, created->job.id);
-  EXPECT_EQ(again->job.inputs_digest, keyed.inputs_digest);
-  EXPECT_EQ(again->job.settings_digest, keyed.settings_digest);
+  ASSERT_OK_AND_ASSIGN(JobStore::Created created, store->CreateJob(keyed));
+  EXPECT_FALSE(created.existing);
+  ASSERT_OK_AND_ASSIGN(JobStore::Created again, store->CreateJob(NewJob(7, "", "new-key")));
+  EXPECT_TRUE(again.existing);
+  EXPECT_EQ(again.job.id, created.job.id);
+  EXPECT_EQ(again.job.inputs_digest, keyed.inputs_digest);
+  EXPECT_EQ(again.job.settings_digest, keyed.settings_digest);
 }
 
 // A store of schema 3 (before an output could take several seqs) opens;
@@ -653,13 +638,12 @@ TEST(JobStoreTest, AVersion3StoreIsMigratedAndItsOutputsTakeOneSeqEach) {
   ASSERT_NE(store, nullptr);
   ASSERT_EQ(*store->AppendOutputs(id, {{OutputKind::kBlock, "block", 5}}), 3);
   EXPECT_EQ(store->GetJob(id)->last_seq, 7);
-  absl::StatusOr<std::vector<JobOutput>> all = store->ReadOutputs(id, 0, 10);
-  ASSERT_TRUE(all.ok()) << all.status();
-  ASSERT_EQ(all->size(), 3u);
-  EXPECT_EQ(all->at(1).payload, "b");
-  EXPECT_EQ(all->at(1).count, 1);
-  EXPECT_EQ(all->at(2).seq, 3);
-  EXPECT_EQ(all->at(2).count, 5);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> all, store->ReadOutputs(id, 0, 10));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all.at(1).payload, "b");
+  EXPECT_EQ(all.at(1).count, 1);
+  EXPECT_EQ(all.at(2).seq, 3);
+  EXPECT_EQ(all.at(2).count, 5);
   EXPECT_EQ(*store->CountResultsSinceLastState(id), 7);
 }
 
@@ -681,7 +665,7 @@ TEST(JobStoreTest, ABlockTakesItsCountOfSeqsAndAReadInsideItStartsWithIt) {
   const auto first_seqs = [&](int64_t after, int max_count) {
     std::vector<int64_t> seqs;
     absl::StatusOr<std::vector<JobOutput>> page = store->ReadOutputs(id, after, max_count);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_OK(page);
     if (page.ok()) {
       for (const JobOutput& output : *page) seqs.push_back(output.seq);
     }
@@ -696,17 +680,16 @@ TEST(JobStoreTest, ABlockTakesItsCountOfSeqsAndAReadInsideItStartsWithIt) {
   EXPECT_EQ(first_seqs(9, 10), (std::vector<int64_t>{10}));
   EXPECT_TRUE(first_seqs(10, 10).empty());
   absl::StatusOr<std::vector<JobOutput>> block = store->ReadOutputs(id, 3, 1);
-  ASSERT_TRUE(block.ok());
+  ASSERT_OK(block);
   EXPECT_EQ(block->front().kind, OutputKind::kBlock);
   EXPECT_EQ(block->front().payload, "b1");
   EXPECT_EQ(block->front().count, 4);
   EXPECT_EQ(block->front().last_seq(), 5);
   // Results since the last state: a block counts its items.
-  ASSERT_TRUE(
-      store->AppendOutputs(id, {{OutputKind::kBlock, "b3", 6}, {OutputKind::kResult, "x"}}).ok());
+  ASSERT_OK(store->AppendOutputs(id, {{OutputKind::kBlock, "b3", 6}, {OutputKind::kResult, "x"}}));
   EXPECT_EQ(*store->CountResultsSinceLastState(id), 7);
-  EXPECT_EQ(store->AppendOutputs(id, {{OutputKind::kBlock, "empty", 0}}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store->AppendOutputs(id, {{OutputKind::kBlock, "empty", 0}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // A job's row and the outputs it counts are stored together, or neither.
@@ -718,16 +701,15 @@ TEST(JobStoreTest, UpdateJobWithOutputsStoresTheRowAndTheOutputsTogether) {
   JobRecord job = *store->GetJob(id, /*with_request=*/false);
   job.state = JobState::kRunning;
   job.done = 3;
-  absl::StatusOr<int64_t> first = store->UpdateJobWithOutputs(job, Outputs(1, 3));
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(*first, 1);
+  ASSERT_OK_AND_ASSIGN(int64_t first, store->UpdateJobWithOutputs(job, Outputs(1, 3)));
+  EXPECT_EQ(first, 1);
   EXPECT_EQ(store->GetJob(id)->done, 3);
   EXPECT_EQ(store->GetJob(id)->state, JobState::kRunning);
   EXPECT_EQ(ExpectContiguous(*store, id, 0), 3);
   // Refused for size: neither the row nor the outputs change.
   job.done = 1003;
   absl::StatusOr<int64_t> refused = store->UpdateJobWithOutputs(job, Outputs(4, 1000, 1024));
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(store->GetJob(id)->done, 3);
   EXPECT_EQ(store->GetJob(id)->last_seq, 3);
   // No outputs: only the row.
@@ -743,24 +725,22 @@ TEST(JobStoreTest, CountsTheResultsSinceTheLastStateInOneQuery) {
   ASSERT_NE(store, nullptr);
   const std::string id = CreateOrDie(*store, NewJob(1));
   EXPECT_EQ(*store->CountResultsSinceLastState(id), 0);
-  ASSERT_TRUE(store->AppendOutputs(id, Outputs(1, 2)).ok());
+  ASSERT_OK(store->AppendOutputs(id, Outputs(1, 2)));
   EXPECT_EQ(*store->CountResultsSinceLastState(id), 2) << "no state yet: every result";
   // Attempt 1 (2 results and a progress snapshot), then attempt 2 (3 results).
-  ASSERT_TRUE(store
-                  ->AppendOutputs(id, {{OutputKind::kState, "running"},
-                                       {OutputKind::kResult, "a"},
-                                       {OutputKind::kProgress, "1 done"},
-                                       {OutputKind::kResult, "b"},
-                                       {OutputKind::kState, "queued again"},
-                                       {OutputKind::kState, "running"},
-                                       {OutputKind::kResult, "c"},
-                                       {OutputKind::kResult, "d"},
-                                       {OutputKind::kProgress, "2 done"},
-                                       {OutputKind::kResult, "e"}})
-                  .ok());
+  ASSERT_OK(store->AppendOutputs(id, {{OutputKind::kState, "running"},
+                                      {OutputKind::kResult, "a"},
+                                      {OutputKind::kProgress, "1 done"},
+                                      {OutputKind::kResult, "b"},
+                                      {OutputKind::kState, "queued again"},
+                                      {OutputKind::kState, "running"},
+                                      {OutputKind::kResult, "c"},
+                                      {OutputKind::kResult, "d"},
+                                      {OutputKind::kProgress, "2 done"},
+                                      {OutputKind::kResult, "e"}}));
   EXPECT_EQ(*store->CountResultsSinceLastState(id), 3);
-  EXPECT_EQ(store->CountResultsSinceLastState("0000000000000000").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->CountResultsSinceLastState("0000000000000000"),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(JobStoreTest, AWriteFaultIsTheWritesResultAndWritesNothing) {
@@ -777,10 +757,10 @@ TEST(JobStoreTest, AWriteFaultIsTheWritesResultAndWritesNothing) {
   job.state = JobState::kSucceeded;
   failing_method = "UpdateJobWithOutput";
   absl::StatusOr<int64_t> refused = store->UpdateJobWithOutput(job, {OutputKind::kState, "done"});
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(store->GetJob(id)->state, JobState::kQueued);
   EXPECT_EQ(store->GetJob(id)->last_seq, 0);
-  EXPECT_TRUE(store->AppendOutputs(id, Outputs(1, 1)).ok()) << "other writes go on";
+  EXPECT_OK(store->AppendOutputs(id, Outputs(1, 1))) << "other writes go on";
   failing_method = "";
   EXPECT_EQ(*store->UpdateJobWithOutput(job, {OutputKind::kState, "done"}), 2);
   EXPECT_EQ(store->GetJob(id)->state, JobState::kSucceeded);
@@ -823,7 +803,7 @@ TEST(JobStoreTest, ReadersOnOtherThreadsSeeGrowingPrefixes) {
   }
   for (int64_t next = 1; next <= kTotal; next += 10) {
     absl::StatusOr<int64_t> first = store->AppendOutputs(id, Outputs(next, 10));
-    EXPECT_TRUE(first.ok()) << first.status();
+    EXPECT_OK(first);
     if (!first.ok()) break;
   }
   writer_done = true;

@@ -10,6 +10,8 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd {
 namespace {
@@ -28,7 +30,7 @@ class DbFile {
   std::unique_ptr<SqliteDb> Connect() const {
     absl::StatusOr<std::unique_ptr<SqliteDb>> db =
         SqliteDb::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    EXPECT_TRUE(db.ok()) << db.status();
+    EXPECT_OK(db);
     return db.ok() ? *std::move(db) : nullptr;
   }
   // Bytes of the database file itself (what checkpoints copy into).
@@ -45,15 +47,15 @@ class DbFile {
 // Writes 100 rows of 8 KiB, one commit each: about 300 WAL pages.
 void WriteRows(SqliteDb& db) {
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(db.Exec("INSERT INTO rows (data) VALUES (randomblob(8192))").ok());
+    ASSERT_OK(db.Exec("INSERT INTO rows (data) VALUES (randomblob(8192))"));
   }
 }
 
 std::unique_ptr<SqliteDb> WalWriter(const DbFile& file) {
   std::unique_ptr<SqliteDb> writer = file.Connect();
   if (writer == nullptr) return nullptr;
-  EXPECT_TRUE(writer->Exec("PRAGMA journal_mode = WAL").ok());
-  EXPECT_TRUE(writer->Exec("CREATE TABLE rows (data BLOB)").ok());
+  EXPECT_OK(writer->Exec("PRAGMA journal_mode = WAL"));
+  EXPECT_OK(writer->Exec("CREATE TABLE rows (data BLOB)"));
   return writer;
 }
 
@@ -65,10 +67,8 @@ TEST(WalCheckpointerTest, CommitsPastTheThresholdAreCheckpointedByItsOwnThread) 
   WalCheckpointer checkpointer(writer.get(), file.Connect(), /*start_pages=*/64,
                                /*inline_pages=*/1 << 30);
   WriteRows(*writer);
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (checkpointer.completed() == 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  testing::WaitFor([&] { return checkpointer.completed() > 0; }, absl::Seconds(20),
+                   absl::Milliseconds(5));
   EXPECT_GT(checkpointer.completed(), 0);
   EXPECT_GT(file.DatabaseBytes(), before + (256 << 10)) << "pages were copied into the database";
 }

@@ -29,9 +29,13 @@
 #include "pprocd/v1/service.grpc.pb.h"
 #include "server/peer/peer_registry.h"
 #include "server/peer/unix_listener.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 
 namespace pprocd {
 namespace {
+
+using ::pprocd::testing::StatusIs;
 
 constexpr uid_t kNobody = 65534;
 
@@ -176,13 +180,12 @@ Who AskFromChild(const std::string& path, std::optional<uid_t> as = {}) {
 
 // True once this process's descriptor `fd` no longer is the socket `inode`.
 bool WaitClosed(int fd, ino_t inode) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    struct stat info {};
-    if (fstat(fd, &info) != 0 || info.st_ino != inode) return true;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return false;
+  return testing::WaitFor(
+      [&] {
+        struct stat info {};
+        return fstat(fd, &info) != 0 || info.st_ino != inode;
+      },
+      absl::Seconds(10), absl::Milliseconds(1));
 }
 
 class UnixListenerTest : public ::testing::Test {
@@ -192,15 +195,13 @@ class UnixListenerTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     path_ = dir_ + "/s.sock";
-    absl::StatusOr<std::unique_ptr<UnixListener>> listener = UnixListener::Bind(path_, &registry_);
-    ASSERT_TRUE(listener.ok()) << listener.status();
-    listener_ = *std::move(listener);
+    ASSERT_OK_AND_ASSIGN(listener_, UnixListener::Bind(path_, &registry_));
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &tcp_port_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    ASSERT_TRUE(listener_->Start(server_.get()).ok());
+    ASSERT_OK(listener_->Start(server_.get()));
   }
   void TearDown() override {
     if (listener_ != nullptr) listener_->Stop();
@@ -321,7 +322,7 @@ TEST_F(UnixListenerTest, StopRemovesTheSocketAndKeepsOpenConnections) {
 TEST_F(UnixListenerTest, BindRefusesAnAddressInUse) {
   PeerRegistry other;
   absl::StatusOr<std::unique_ptr<UnixListener>> second = UnixListener::Bind(path_, &other);
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists) << second.status();
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kAlreadyExists));
   // The first listener still serves.
   EXPECT_TRUE(Ask(OwnChannel("unix:" + path_)).known);
 }
@@ -360,7 +361,7 @@ TEST_F(UnixListenerTest, BindGivesTheSocketItsModeWhateverTheUmaskOrDefaultAcl) 
   absl::StatusOr<std::unique_ptr<UnixListener>> listener =
       UnixListener::Bind(dir + "/s.sock", &registry_, options);
   EXPECT_EQ(umask(before), 0u) << "Bind changed the process's umask";
-  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_OK(listener);
   struct stat info;
   ASSERT_EQ(lstat((dir + "/s.sock").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 07777, 0666u) << (with_acl ? "with" : "without") << " a default ACL";
@@ -374,13 +375,13 @@ TEST_F(UnixListenerTest, BindGivesTheSocketItsModeWhateverTheUmaskOrDefaultAcl) 
 TEST_F(UnixListenerTest, BindAsAUserMakesTheirSocketOnlyWhereTheyMayWrite) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   absl::StatusOr<FsIdentity> nobody = FsIdentity::OfUser(kNobody);
-  ASSERT_TRUE(nobody.ok()) << nobody.status();
+  ASSERT_OK(nobody);
   BindOptions options;
   options.as = *nobody;
   ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
   absl::StatusOr<std::unique_ptr<UnixListener>> refused =
       UnixListener::Bind(dir_ + "/not-theirs.sock", &registry_, options);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_NE(access((dir_ + "/not-theirs.sock").c_str(), F_OK), 0);
 
   const std::string theirs = dir_ + "/theirs";
@@ -388,7 +389,7 @@ TEST_F(UnixListenerTest, BindAsAUserMakesTheirSocketOnlyWhereTheyMayWrite) {
   ASSERT_EQ(chown(theirs.c_str(), kNobody, kNobody), 0);
   absl::StatusOr<std::unique_ptr<UnixListener>> listener =
       UnixListener::Bind(theirs + "/s.sock", &registry_, options);
-  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_OK(listener);
   struct stat info;
   ASSERT_EQ(lstat((theirs + "/s.sock").c_str(), &info), 0);
   EXPECT_EQ(info.st_uid, kNobody);
@@ -406,14 +407,13 @@ TEST_F(UnixListenerTest, AdoptsAnInheritedSocketAndLeavesItsFile) {
   std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
   ASSERT_EQ(bind(listening.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   ASSERT_EQ(listen(listening.get(), 16), 0);
-  absl::StatusOr<std::unique_ptr<UnixListener>> adopted =
-      UnixListener::Adopt(std::move(listening), &registry_);
-  ASSERT_TRUE(adopted.ok()) << adopted.status();
-  EXPECT_EQ((*adopted)->path(), path);
-  ASSERT_TRUE((*adopted)->Start(server_.get()).ok());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<UnixListener> adopted,
+                       UnixListener::Adopt(std::move(listening), &registry_));
+  EXPECT_EQ(adopted->path(), path);
+  ASSERT_OK(adopted->Start(server_.get()));
   const Who who = AskFromChild(path);
   EXPECT_TRUE(who.ok && who.known);
-  (*adopted)->Stop();
+  adopted->Stop();
   EXPECT_EQ(access(path.c_str(), F_OK), 0) << "the adopted socket's file is not ours to remove";
   unlink(path.c_str());
 }
@@ -423,8 +423,8 @@ TEST(UnixListenerAdoptTest, RefusesASocketThatDoesNotListen) {
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   UniqueFd other(pair[1]);
   PeerRegistry registry;
-  EXPECT_EQ(UnixListener::Adopt(UniqueFd(pair[0]), &registry).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(UnixListener::Adopt(UniqueFd(pair[0]), &registry),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -16,12 +16,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "tests/util/status_matchers.h"
+#include "tests/util/wait_for.h"
 #include "worker/builtins.h"
 
 namespace pprocd {
 namespace {
 
 using google::protobuf::Value;
+using ::pprocd::testing::StatusIs;
 
 class RecordingSink : public CallSink {
  public:
@@ -77,9 +80,9 @@ struct StatusAnswer {
 class SchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(RegisterBuiltins(&registry_).ok());
+    ASSERT_OK(RegisterBuiltins(&registry_));
     absl::StatusOr<TemplateProcess> zygote = TemplateProcess::Start(registry_);
-    ASSERT_TRUE(zygote.ok()) << zygote.status();
+    ASSERT_OK(zygote);
     template_pid_ = zygote->pid();
     SchedulerOptions options;
     options.workers = workers_;
@@ -87,14 +90,14 @@ class SchedulerTest : public ::testing::Test {
     current_ = std::make_unique<CurrentRegistry>(
         std::shared_ptr<const Registry>(&registry_, [](const Registry*) {}));
     scheduler_ = std::make_unique<Scheduler>(options, std::move(*zygote), current_.get());
-    ASSERT_TRUE(scheduler_->Start().ok());
+    ASSERT_OK(scheduler_->Start());
   }
   void TearDown() override { scheduler_->Stop(); }
 
   uint64_t Open(std::shared_ptr<RecordingSink> sink, CallOrder order, v1::CallOptions options = {},
                 const std::string& callable = "square") {
     absl::StatusOr<uint64_t> id = scheduler_->OpenCall(callable, options, order, sink);
-    EXPECT_TRUE(id.ok()) << id.status();
+    EXPECT_OK(id);
     return id.value_or(0);
   }
   // The scheduler's status, waited for.
@@ -104,7 +107,7 @@ class SchedulerTest : public ::testing::Test {
       ADD_FAILURE() << "no status within 10 s";
       return {};
     }
-    EXPECT_TRUE(answer->status.ok()) << answer->status.status();
+    EXPECT_OK(answer->status);
     return answer->status.value_or(v1::GetStatusResponse());
   }
   // Asks for the scheduler's status; the answer lands in the result.
@@ -146,7 +149,7 @@ TEST_F(SchedulerTest, InputOrderCallDeliversEveryResultInOrder) {
   scheduler_->EndInputs(call);
   ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(30)));
   absl::MutexLock lock(&sink->mu_);
-  EXPECT_TRUE(sink->status_.ok());
+  EXPECT_OK(sink->status_);
   ASSERT_EQ(sink->results_.size(), 1000u);
   for (int i = 0; i < 1000; ++i) {
     EXPECT_EQ(sink->results_[i].index(), static_cast<uint64_t>(i));
@@ -177,23 +180,25 @@ TEST_F(SchedulerTest, CancelFinishesTheCallAsCancelledAndReleasesItsQueue) {
   const uint64_t call = Open(sink, CallOrder::kCompletionOrder, options, "sleep_ms");
   std::vector<Value> sleeps(20, NumberValue(10000));
   Add(call, sleeps);
-  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_TRUE(testing::WaitFor([&] { return Status().items_running() == 2; }, absl::Seconds(10)))
+      << "both workers run an item";
   scheduler_->CancelCall(call);
   ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
   {
     absl::MutexLock lock(&sink->mu_);
-    EXPECT_EQ(sink->status_.code(), absl::StatusCode::kCancelled);
+    EXPECT_THAT(sink->status_, StatusIs(absl::StatusCode::kCancelled));
     EXPECT_TRUE(sink->results_.empty());
   }
   v1::GetStatusResponse status = Status();
   EXPECT_EQ(status.items_queued(), 0u);
   EXPECT_EQ(status.calls_active(), 0u);
   // The killed workers come back.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (status.workers_idle() < 2 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-    status = Status();
-  }
+  testing::WaitFor(
+      [&] {
+        status = Status();
+        return status.workers_idle() >= 2;
+      },
+      absl::Seconds(10));
   EXPECT_EQ(status.workers_idle(), 2u);
   EXPECT_EQ(status.workers_respawned(), 2u);
 }
@@ -209,11 +214,12 @@ TEST_F(SchedulerTest, StopFailsOpenCallsAsUnavailable) {
   auto sink = std::make_shared<RecordingSink>();
   const uint64_t call = Open(sink, CallOrder::kInputOrder, {}, "sleep_ms");
   Add(call, {NumberValue(10000)});
-  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_TRUE(testing::WaitFor([&] { return Status().items_running() == 1; }, absl::Seconds(10)))
+      << "the item runs";
   scheduler_->Stop();
   ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
   absl::MutexLock lock(&sink->mu_);
-  EXPECT_EQ(sink->status_.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(sink->status_, StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST_F(SchedulerTest, LosingTheTemplateStopsTheLoopAndFailsCalls) {
@@ -225,15 +231,14 @@ TEST_F(SchedulerTest, LosingTheTemplateStopsTheLoopAndFailsCalls) {
   ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
   {
     absl::MutexLock lock(&sink->mu_);
-    EXPECT_EQ(sink->status_.code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(sink->status_, StatusIs(absl::StatusCode::kUnavailable));
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (scheduler_->running() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  testing::WaitFor([&] { return !scheduler_->running(); }, absl::Seconds(10));
   EXPECT_FALSE(scheduler_->running());
   auto late = std::make_shared<RecordingSink>();
   absl::StatusOr<uint64_t> refused =
       scheduler_->OpenCall("square", {}, CallOrder::kInputOrder, late);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kUnavailable));
 }
 
 // Holds the scheduler thread inside its first Deliver until released: what
@@ -261,7 +266,7 @@ TEST_F(SchedulerTest, StatusIsAnsweredLaterWhileTheLoopIsBusyAndRefusedOnceStopp
   EXPECT_FALSE(answer->answered.HasBeenNotified());
   sink->release_.Notify();
   ASSERT_TRUE(answer->answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(answer->status.ok()) << answer->status.status();
+  ASSERT_OK(answer->status);
   EXPECT_EQ(answer->status->items_completed(), 1u);
   EXPECT_EQ(answer->status->workers_configured(), 2u);
 
@@ -327,10 +332,8 @@ TEST_F(OneWorkerSchedulerTest, KillAfterTheWorkerWasReapedSparesTheProcessThatRe
   // ... which has already died and been reaped, its pid taken by another
   // process that leads its own process group.
   ASSERT_EQ(kill(worker, SIGKILL), 0);
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (access(absl::StrCat("/proc/", worker).c_str(), F_OK) == 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  testing::WaitFor([&] { return access(absl::StrCat("/proc/", worker).c_str(), F_OK) != 0; },
+                   absl::Seconds(10), absl::Milliseconds(1));
   const pid_t bystander = StartProcessWithPid(worker);
   const int clone_errno = errno;
   if (bystander < 0) sink->release_.Notify();
@@ -343,11 +346,13 @@ TEST_F(OneWorkerSchedulerTest, KillAfterTheWorkerWasReapedSparesTheProcessThatRe
   ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
   // The replacement worker is asked of the template after the kill: once
   // it is up, the template has handled the kill.
-  v1::GetStatusResponse status = Status();
-  while ((status.workers_respawned() < 1 || status.workers_idle() < 1) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-    status = Status();
-  }
+  v1::GetStatusResponse status;
+  testing::WaitFor(
+      [&] {
+        status = Status();
+        return status.workers_respawned() >= 1 && status.workers_idle() >= 1;
+      },
+      absl::Seconds(10));
   EXPECT_EQ(status.workers_idle(), 1u);
   int wait_status = 0;
   EXPECT_EQ(waitpid(bystander, &wait_status, WNOHANG), 0)

@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "google/protobuf/struct.pb.h"
+#include "tests/util/status_matchers.h"
 
 namespace pprocd {
 namespace {
 
 std::shared_ptr<const InputBlock> Block(const std::string& json) {
   absl::StatusOr<std::shared_ptr<const InputBlock>> block = PackedInputBlock(json);
-  EXPECT_TRUE(block.ok()) << block.status();
+  EXPECT_OK(block);
   return *block;
 }
 
@@ -38,7 +39,7 @@ TEST(WorkerSlotTest, TaskFrameJoinsTheRunsIntoOneJsonArray) {
   reader.Append(worker.outbox);
   std::string_view payload;
   bool got = false;
-  ASSERT_TRUE(reader.Next(&payload, &got).ok());
+  ASSERT_OK(reader.Next(&payload, &got));
   ASSERT_TRUE(got);
   EXPECT_EQ(reader.pending_bytes(), 0u);
   wire::v1::TaskFrame task;
