@@ -76,6 +76,14 @@ class ItemStreamReactor : public CallReactor<Request, Response> {
           this->call_id_, {request.cancel_indices().begin(), request.cancel_indices().end()});
     }
     inputs_seen_ += inputs->elements.size();
+    if (this->requests_read_ == 1) {
+      // Reads on at once: a client that half-closes with its first request
+      // (a one-item call) is then known to be done before its result comes
+      // back, and the result goes out with the status in one write.
+      this->scheduler_->AddInputsReadingOn(this->call_id_, std::move(inputs));
+      this->StartReadLocked();
+      return;
+    }
     this->scheduler_->AddInputs(this->call_id_, std::move(inputs));
   }
 

@@ -123,6 +123,13 @@ void Scheduler::AddInputs(uint64_t call, std::shared_ptr<const InputBlock> input
   });
 }
 
+void Scheduler::AddInputsReadingOn(uint64_t call, std::shared_ptr<const InputBlock> inputs) {
+  const auto end = static_cast<uint32_t>(inputs->elements.size());
+  Post([call, inputs = std::move(inputs), end](SchedulerLoop& loop) mutable {
+    loop.AddInputs(call, std::move(inputs), 0, end, /*reading_on=*/true);
+  });
+}
+
 void Scheduler::EndInputs(uint64_t call) {
   Post([call](SchedulerLoop& loop) { loop.EndInputs(call); });
 }

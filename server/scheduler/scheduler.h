@@ -109,6 +109,11 @@ class Scheduler {
   // Elements [begin, end) of `inputs` only.
   void AddInputs(uint64_t call, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
                  uint32_t end);
+  // Like AddInputs, for a caller that has already started reading its next
+  // batch: that batch (AddInputs or EndInputs) answers no WantInput. For a
+  // call's first request, so that a half-close sent with it is seen at
+  // once; a call so holds at most one request's inputs more than asked.
+  void AddInputsReadingOn(uint64_t call, std::shared_ptr<const InputBlock> inputs);
   // No more inputs will come (client half-close).
   void EndInputs(uint64_t call);
   // The front has written `count` results of the call.

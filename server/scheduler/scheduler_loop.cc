@@ -627,6 +627,8 @@ void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
   if (!worker.task_fd.valid()) return;
   const uint32_t events = (worker.paused ? 0u : static_cast<uint32_t>(EPOLLIN)) |
                           (worker.want_writable ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  if (events == worker.watched_events) return;
+  worker.watched_events = events;
   Watch(worker.task_fd.get(), Source::kTask, worker.id, events);
 }
 
@@ -860,14 +862,14 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
 }
 
 void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
-                              uint32_t end) {
+                              uint32_t end, bool reading_on) {
   const uint64_t count = end - begin;
   CallState* call = FindCall(id);
   if (call == nullptr) {
     owner_->queued_items_.fetch_sub(count, std::memory_order_relaxed);
     return;
   }
-  call->input_requested = false;
+  call->input_requested = reading_on;
   if (count > 0) {
     InputRun run;
     run.block = std::move(inputs);

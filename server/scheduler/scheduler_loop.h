@@ -40,8 +40,10 @@ class SchedulerLoop {
   void SendChannel(uint64_t id, std::vector<std::string> messages);
   void EndChannel(uint64_t id);
   void CancelItems(uint64_t id, std::vector<uint64_t> indices);
+  // `reading_on`: the front has already started reading the call's next
+  // inputs (Scheduler::AddInputsReadingOn), so they stay requested.
   void AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
-                 uint32_t end);
+                 uint32_t end, bool reading_on = false);
   void EndInputs(uint64_t id);
   void ResultsSent(uint64_t id, uint64_t count);
   void CancelCall(uint64_t id);

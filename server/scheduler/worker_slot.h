@@ -53,6 +53,9 @@ struct WorkerSlot {
   // Bytes of task frames not yet written (the socket is non-blocking).
   std::string outbox;
   bool want_writable = false;
+  // The events its task socket is registered for in the loop's epoll set
+  // (SchedulerLoop::UpdateWatch skips a registration that changes nothing).
+  uint32_t watched_events = 0;
   // Not read while its call holds too many unsent results (a channel
   // callable that sends faster than the client reads): the worker then
   // blocks in its send, which bounds the server's memory.
