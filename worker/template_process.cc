@@ -338,9 +338,12 @@ void ServeExecutedTemplate(pid_t server, const absl::Status& loaded, const Regis
 
 TemplateProcess::~TemplateProcess() { Stop(); }
 
-absl::Status TemplateProcess::RequestSpawn(uint64_t worker_id) {
+absl::Status TemplateProcess::RequestSpawn(uint64_t worker_id, const std::string& callable) {
+  // A hint only: a name too long for the template's datagram is left out.
+  constexpr size_t kMaxCallableHint = 1024;
   wire::v1::TemplateRequest request;
   request.mutable_spawn()->set_worker_id(worker_id);
+  if (callable.size() <= kMaxCallableHint) request.mutable_spawn()->set_callable(callable);
   return SendWithFds(control_.get(), request.SerializeAsString(), nullptr, 0);
 }
 

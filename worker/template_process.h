@@ -92,7 +92,9 @@ class TemplateProcess {
 
   // Asks for one more worker; the answer is a WorkerSpawned event, or a
   // WorkerExited with pid -1 when the template could not start it.
-  absl::Status RequestSpawn(uint64_t worker_id);
+  // `callable`: the one callable the worker will run (a FRESH worker), or
+  // "" (SpawnWorker.callable).
+  absl::Status RequestSpawn(uint64_t worker_id, const std::string& callable = "");
 
   // Sends `data` as one datagram of the control socket, for a template whose
   // protocol begins with a message of its own before any TemplateRequest (a

@@ -42,7 +42,9 @@ void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call, uint64_t template_id)
   worker->fresh_counted = fresh;
   worker->generation = template_id;
   if (fresh) ++fresh_alive_;
-  const absl::Status status = found->second->RequestSpawn(worker->id);
+  const CallState* fresh_for = fresh ? FindCall(call) : nullptr;
+  const absl::Status status = found->second->RequestSpawn(
+      worker->id, fresh_for != nullptr ? fresh_for->task_callable : std::string());
   if (!status.ok()) {
     LogError("cannot ask the template for a worker", {{"error", status.ToString()}});
     if (fresh) --fresh_alive_;
@@ -233,6 +235,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       worker.stderr_fd = std::move(received.stderr_fd);
       SetNonBlocking(worker.task_fd.get());
       Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
+      worker.watched_events = EPOLLIN;
       worker.state = WorkerState::kIdle;
       if (spawn_failures_ > 0) {
         LogInfo("workers start again", {{"failed", spawn_failures_}});

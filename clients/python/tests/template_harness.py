@@ -197,10 +197,13 @@ class FakeServer:
     def request(self, request: wire_pb2.TemplateRequest) -> None:
         self.control.send(request.SerializeToString())
 
-    def spawn(self) -> Worker:
+    def spawn(self, callable_name: str = "") -> Worker:
+        """A new worker; ``callable_name``: the one function it will run
+        (SpawnWorker.callable, as the server names a FRESH worker's)."""
         worker_id = self._next_worker
         self._next_worker += 1
-        self.request(wire_pb2.TemplateRequest(spawn=wire_pb2.SpawnWorker(worker_id=worker_id)))
+        self.request(wire_pb2.TemplateRequest(spawn=wire_pb2.SpawnWorker(
+            worker_id=worker_id, callable=callable_name)))
         event, fds = self.event("spawned", worker_id)
         assert len(fds) == 3, fds
         worker = Worker(worker_id, event.spawned.pid, fds)

@@ -75,6 +75,12 @@ FUNCTIONS = textwrap.dedent('''
         return {x} if x % 2 else x
 
 
+    def __getattr__(name):
+        if name == "lookup_raises":
+            raise RuntimeError("this module refuses to look it up")
+        raise AttributeError(name)
+
+
     def exit_with(code):
         sys.exit(code)
 
@@ -275,6 +281,21 @@ def test_unknown_function_fails_each_item(server: FakeServer) -> None:
     for result in worker.run("missing", [1, 2]) + worker.run("Solver.nope", [1]):
         assert result.error.kind == item_pb2.ERROR_KIND_INVALID_ARGUMENT
     assert worker.run("missing", [1])[0].error.message == "unknown function functions.missing"
+
+
+def test_a_worker_named_its_function_at_spawn_runs_it_as_any_worker(server: FakeServer) -> None:
+    # The template resolves the function once, before forking (as for FRESH
+    # workers); what the worker then does is the same as without the name.
+    assert server.spawn("add").run("add", [[1, 2], {"a": 3, "b": 4}]) == [3, 7]
+    assert server.spawn("Solver.run").run("Solver.run", [1, 2]) == [2, 3]
+    missing = server.spawn("missing").run("missing", [1])[0]
+    assert missing.error.message == "unknown function functions.missing"
+    # A lookup that raises is the worker's failure, not the template's.
+    raising = server.spawn("lookup_raises")
+    raising.send_task("lookup_raises", [1])
+    assert raising.read_frame() is None
+    assert server.exited(raising).exit_code != 0
+    assert server.spawn().run("add", [[5, 6]]) == [11]
 
 
 def test_exception_fails_its_item_with_message_and_traceback(server: FakeServer) -> None:
@@ -538,7 +559,9 @@ def test_wire_template_events_decode_with_the_generated_code() -> None:
 
 def test_wire_reads_every_field_of_requests_and_tasks() -> None:
     kill = wire_pb2.TemplateRequest(kill=wire_pb2.KillWorker(worker_id=2 ** 63))
-    assert _wire.template_request(kill.SerializeToString()) == ("kill", 2 ** 63)
+    assert _wire.template_request(kill.SerializeToString()) == ("kill", 2 ** 63, "")
+    spawn = wire_pb2.TemplateRequest(spawn=wire_pb2.SpawnWorker(worker_id=5, callable="Cls.f"))
+    assert _wire.template_request(spawn.SerializeToString()) == ("spawn", 5, "Cls.f")
     task = wire_pb2.TaskFrame(task_id=9, callable="channel:f", packed_inputs=b"[1]",
                               packed_results=True, item_stats=item_pb2.ITEM_STATS_NONE,
                               report_each=True, channel_open=True)

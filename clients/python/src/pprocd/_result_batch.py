@@ -147,8 +147,9 @@ class ResultBatch:
     walls when ``block.walls`` is not None), calling :meth:`encode_pending`
     once ``len(pending) >= piece``, which may close the block."""
 
-    def __init__(self, sock: socket.socket, pid: int) -> None:
-        self._sock = sock
+    def __init__(self, sock: Optional[socket.socket], pid: int) -> None:
+        # None until bind(): a batch a template builds for its workers.
+        self._sock: socket.socket = sock  # type: ignore[assignment]
         self._pid = pid
         self.block: Optional[Block] = None
         self.piece = _FIRST_PIECE
@@ -164,6 +165,12 @@ class ResultBatch:
         self._cpu_us = 0
         self._mono_base_ns = 0
         self._unix_base_us = 0
+
+    def bind(self, sock: socket.socket, pid: int) -> None:
+        """Sends to ``sock`` as worker ``pid`` from now on (a batch built
+        before its worker was forked)."""
+        self._sock = sock
+        self._pid = pid
 
     def start_task(self, task_id: int, packed: bool, mode: int, name: str) -> int:
         """Starts collecting the results of a task of function ``name``

@@ -205,6 +205,8 @@ class Template:
         self._module = module
         self._module_name = module_name
         self._session_class = session_class
+        # The session every worker starts from (built at the first spawn).
+        self._session: Any = None
         self._workers: Dict[int, int] = {}  # pid -> worker_id, until reaped
         self._pids: Dict[int, int] = {}  # worker_id -> pid, until reaped
         self._wakeup_r = -1
@@ -266,11 +268,11 @@ class Template:
         if not data:
             self._exit(None)  # The server closed the socket: shut down.
         try:
-            kind, worker_id = _wire.template_request(data)
+            kind, worker_id, callable_name = _wire.template_request(data)
         except (ValueError, IndexError):
             self._exit("malformed request")
         if kind == "spawn":
-            self._spawn(worker_id)
+            self._spawn(worker_id, callable_name)
         elif kind == "kill":
             self._kill(worker_id)
 
@@ -286,7 +288,16 @@ class Template:
         reason = os.strerror(error.errno) if error.errno else str(error)
         self._send(_wire.worker_exited(worker_id, -1, -1, 0, f"{what}: {reason}"))
 
-    def _spawn(self, worker_id: int) -> None:
+    def _spawn(self, worker_id: int, callable_name: str) -> None:
+        if self._session is None:
+            self._session = self._session_class(self._module, self._module_name)
+        if callable_name:
+            # A FRESH worker's function: resolved here once, not in every
+            # process (a lookup that fails is kept for the item to report).
+            # Looking it up may run the module's code: whatever that raises
+            # is the worker's to meet, not the template's.
+            with contextlib.suppress(Exception):
+                self._session.prepare(callable_name)
         try:
             server_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         except OSError as error:
@@ -350,7 +361,8 @@ class Template:
             os.dup2(stderr_fd, 2)
             os.close(stdout_fd)
             os.close(stderr_fd)
-            session = self._session_class(task, self._module, self._module_name)
+            session = self._session
+            session.bind(task)
             session.run()
             status = 0
         except BaseException:  # The runtime's own failure: say so and exit.

@@ -249,19 +249,24 @@ def decode_value(data: bytes) -> Any:
     return result
 
 
-def template_request(data: bytes) -> Tuple[str, int]:
-    """("spawn" or "kill", worker_id) of a TemplateRequest; ("", 0) when it
+def template_request(data: bytes) -> Tuple[str, int, str]:
+    """("spawn" or "kill", worker_id, callable) of a TemplateRequest
+    (callable: SpawnWorker.callable, "" when not given); ("", 0, "") when it
     holds neither."""
     kind = ""
     worker_id = 0
+    callable_name = ""
     for field, value in fields(data):
         if field in (1, 2):
             kind = "spawn" if field == 1 else "kill"
             worker_id = 0
-            for inner, number in fields(value):
+            callable_name = ""
+            for inner, item in fields(value):
                 if inner == 1:
-                    worker_id = number
-    return kind, worker_id
+                    worker_id = item
+                elif inner == 2 and field == 1 and isinstance(item, bytes):
+                    callable_name = item.decode("utf-8")
+    return kind, worker_id, callable_name
 
 
 class TaskFrame:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     # A LogRecord: (stream, data, dropped_bytes).
     LogRecord = Tuple[int, bytes, int]
+    # prepare_streams(): (flag, stdout, stderr).
+    Streams = Tuple["OutputFlag", "_FlaggedText", "_FlaggedText"]
 
 # A LogRecord keeps at most this much: the first and the last half.
 LOG_KEEP_BYTES = 64 << 10
@@ -55,20 +57,31 @@ class _FlaggedText(io.TextIOWrapper):
         return super().writelines(lines)
 
 
-def install_streams() -> OutputFlag:
-    """Binds sys.stdout and sys.stderr to flagged, line-buffered streams on
-    descriptors 1 and 2 (the text encoding and error handler kept); returns
-    the flag they share."""
+def prepare_streams() -> "Streams":
+    """Builds, without installing them, the flagged, line-buffered streams
+    on descriptors 1 and 2 (the text encoding and error handler of the
+    current ``sys.stdout`` and ``sys.stderr`` kept), and the flag they
+    share. A template builds them once: each worker it forks installs its
+    own copy, so that no worker pays for building them."""
     flag = OutputFlag()
-    _FlaggedText.flag = flag
+    streams = []
     for name, fd in (("stdout", 1), ("stderr", 2)):
         old = getattr(sys, name)
         encoding = getattr(old, "encoding", None) or "utf-8"
         errors = getattr(old, "errors", None) or "backslashreplace"
         raw = io.FileIO(fd, "w", closefd=False)
-        stream = _FlaggedText(io.BufferedWriter(raw), encoding=encoding, errors=errors,
-                              line_buffering=True)
-        setattr(sys, name, stream)
+        streams.append(_FlaggedText(io.BufferedWriter(raw), encoding=encoding, errors=errors,
+                                    line_buffering=True))
+    return flag, streams[0], streams[1]
+
+
+def install_streams(prepared: "Optional[Streams]" = None) -> OutputFlag:
+    """Binds sys.stdout and sys.stderr to ``prepared`` (from
+    :func:`prepare_streams`; built now when None); returns their flag."""
+    flag, stdout, stderr = prepared if prepared is not None else prepare_streams()
+    _FlaggedText.flag = flag
+    sys.stdout = stdout
+    sys.stderr = stderr
     return flag
 
 
@@ -155,5 +168,5 @@ def stderr_tail() -> str:
     return "\n".join(text.split("\n")[-_TAIL_LINES:])
 
 
-__all__ = ["LOG_KEEP_BYTES", "OutputFlag", "flush_streams", "install_streams",
+__all__ = ["LOG_KEEP_BYTES", "OutputFlag", "flush_streams", "install_streams", "prepare_streams",
            "output_pending", "stderr_tail", "take_output", "take_standard_output"]

@@ -45,7 +45,7 @@ import types
 
 from . import _packed, _wire
 from ._result_batch import ENCODE_ERRORS, Result, ResultBatch, describe_unsendable, send_frame
-from ._worker_output import (install_streams, output_pending, stderr_tail,
+from ._worker_output import (install_streams, output_pending, prepare_streams, stderr_tail,
                              take_standard_output)
 
 TYPE_CHECKING = False
@@ -276,16 +276,24 @@ class Channel:
 
 
 class WorkerSession:
-    """Serves the task socket ``sock`` with the functions of ``module``."""
+    """Serves a task socket with the functions of ``module``.
 
-    def __init__(self, sock: socket.socket, module: types.ModuleType, module_name: str) -> None:
-        self._sock = sock
+    A template builds one session before it forks any worker (with the
+    functions FRESH workers will run resolved: :meth:`prepare`); each worker
+    then binds its copy to its own socket (:meth:`bind`) and runs it. What
+    a worker would otherwise build and resolve itself, it inherits: a
+    forked Python process pays for every page it writes."""
+
+    def __init__(self, module: types.ModuleType, module_name: str) -> None:
+        # Set by bind(), in the worker.
+        self._sock: socket.socket = None  # type: ignore[assignment]
         self._module = module
         self._module_name = module_name
         self._buffer = bytearray()
-        self._results = ResultBatch(sock, os.getpid())
+        self._results = ResultBatch(None, 0)
         self._functions: Dict[str, Union[_Function, str]] = {}
-        self._flag = install_streams()
+        self._streams = prepare_streams()
+        self._flag = self._streams[0]
         # Output was written past sys.stdout/sys.stderr: check the files
         # after every item from then on.
         self._probe = False
@@ -296,7 +304,22 @@ class WorkerSession:
         self._received: Deque[Any] = collections.deque()
         self._input_ended = True
 
+    def prepare(self, callable_name: str) -> None:
+        """Resolves TaskFrame.callable ``callable_name`` now (in the
+        template), so that workers forked from here do not."""
+        self._function(callable_name)
+
+    def bind(self, sock: socket.socket) -> None:
+        """Makes this (forked) copy the session of this process on task
+        socket ``sock``: results go there, sys.stdout and sys.stderr become
+        the flagged streams on descriptors 1 and 2."""
+        self._sock = sock
+        self._results.bind(sock, os.getpid())
+        install_streams(self._streams)
+
     def run(self) -> NoReturn:
+        """Serves the bound socket until the server closes it."""
+        assert self._sock is not None, "bind() first"
         while True:
             frame = self._read_task()
             # Input for a channel whose invocation has ended: nothing to do.

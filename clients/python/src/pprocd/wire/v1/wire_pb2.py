@@ -27,7 +27,7 @@ from pprocd.v1 import callable_pb2 as pprocd_dot_v1_dot_callable__pb2
 from pprocd.v1 import item_pb2 as pprocd_dot_v1_dot_item__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19pprocd/wire/v1/wire.proto\x12\x0epprocd.wire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"v\n\x0fTemplateRequest\x12,\n\x05spawn\x18\x01 \x01(\x0b\x32\x1b.pprocd.wire.v1.SpawnWorkerH\x00\x12*\n\x04kill\x18\x02 \x01(\x0b\x32\x1a.pprocd.wire.v1.KillWorkerH\x00\x42\t\n\x07request\" \n\x0bSpawnWorker\x12\x11\n\tworker_id\x18\x01 \x01(\x04\"\x1f\n\nKillWorker\x12\x11\n\tworker_id\x18\x01 \x01(\x04\"\xae\x01\n\rTemplateEvent\x12\x30\n\x07spawned\x18\x01 \x01(\x0b\x32\x1d.pprocd.wire.v1.WorkerSpawnedH\x00\x12.\n\x06\x65xited\x18\x02 \x01(\x0b\x32\x1c.pprocd.wire.v1.WorkerExitedH\x00\x12\x32\n\x07started\x18\x03 \x01(\x0b\x32\x1f.pprocd.wire.v1.TemplateStartedH\x00\x42\x07\n\x05\x65vent\" \n\x0fTemplateStarted\x12\r\n\x05\x65rror\x18\x01 \x01(\t\"/\n\rWorkerSpawned\x12\x11\n\tworker_id\x18\x01 \x01(\x04\x12\x0b\n\x03pid\x18\x02 \x01(\x05\"f\n\x0cWorkerExited\x12\x11\n\tworker_id\x18\x01 \x01(\x04\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x0e\n\x06signal\x18\x04 \x01(\x05\x12\x13\n\x0bspawn_error\x18\x05 \x01(\t\"\x9c\x02\n\tTaskFrame\x12\x0f\n\x07task_id\x18\x01 \x01(\x04\x12\x10\n\x08\x63\x61llable\x18\x02 \x01(\t\x12\x15\n\rpacked_inputs\x18\x07 \x01(\x0c\x12\x16\n\x0epacked_results\x18\x08 \x01(\x08\x12,\n\nitem_stats\x18\t \x01(\x0e\x32\x18.pprocd.v1.ItemStatsMode\x12\x13\n\x0breport_each\x18\x04 \x01(\x08\x12\x14\n\x0c\x63hannel_open\x18\x05 \x01(\x08\x12\x33\n\rchannel_input\x18\x06 \x01(\x0b\x32\x1c.pprocd.wire.v1.ChannelInput\x12)\n\x06limits\x18\n \x01(\x0b\x32\x19.pprocd.v1.CallableLimitsJ\x04\x08\x03\x10\x04\"E\n\x0c\x43hannelInput\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.google.protobuf.Value\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x08\"n\n\x0bResultFrame\x12\x0f\n\x07task_id\x18\x01 \x01(\x04\x12&\n\x07results\x18\x02 \x03(\x0b\x32\x15.pprocd.v1.ItemResult\x12&\n\x06\x62locks\x18\x03 \x03(\x0b\x32\x16.pprocd.v1.ResultBlockb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19pprocd/wire/v1/wire.proto\x12\x0epprocd.wire.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x18pprocd/v1/callable.proto\x1a\x14pprocd/v1/item.proto\"v\n\x0fTemplateRequest\x12,\n\x05spawn\x18\x01 \x01(\x0b\x32\x1b.pprocd.wire.v1.SpawnWorkerH\x00\x12*\n\x04kill\x18\x02 \x01(\x0b\x32\x1a.pprocd.wire.v1.KillWorkerH\x00\x42\t\n\x07request\"2\n\x0bSpawnWorker\x12\x11\n\tworker_id\x18\x01 \x01(\x04\x12\x10\n\x08\x63\x61llable\x18\x02 \x01(\t\"\x1f\n\nKillWorker\x12\x11\n\tworker_id\x18\x01 \x01(\x04\"\xae\x01\n\rTemplateEvent\x12\x30\n\x07spawned\x18\x01 \x01(\x0b\x32\x1d.pprocd.wire.v1.WorkerSpawnedH\x00\x12.\n\x06\x65xited\x18\x02 \x01(\x0b\x32\x1c.pprocd.wire.v1.WorkerExitedH\x00\x12\x32\n\x07started\x18\x03 \x01(\x0b\x32\x1f.pprocd.wire.v1.TemplateStartedH\x00\x42\x07\n\x05\x65vent\" \n\x0fTemplateStarted\x12\r\n\x05\x65rror\x18\x01 \x01(\t\"/\n\rWorkerSpawned\x12\x11\n\tworker_id\x18\x01 \x01(\x04\x12\x0b\n\x03pid\x18\x02 \x01(\x05\"f\n\x0cWorkerExited\x12\x11\n\tworker_id\x18\x01 \x01(\x04\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x0e\n\x06signal\x18\x04 \x01(\x05\x12\x13\n\x0bspawn_error\x18\x05 \x01(\t\"\x9c\x02\n\tTaskFrame\x12\x0f\n\x07task_id\x18\x01 \x01(\x04\x12\x10\n\x08\x63\x61llable\x18\x02 \x01(\t\x12\x15\n\rpacked_inputs\x18\x07 \x01(\x0c\x12\x16\n\x0epacked_results\x18\x08 \x01(\x08\x12,\n\nitem_stats\x18\t \x01(\x0e\x32\x18.pprocd.v1.ItemStatsMode\x12\x13\n\x0breport_each\x18\x04 \x01(\x08\x12\x14\n\x0c\x63hannel_open\x18\x05 \x01(\x08\x12\x33\n\rchannel_input\x18\x06 \x01(\x0b\x32\x1c.pprocd.wire.v1.ChannelInput\x12)\n\x06limits\x18\n \x01(\x0b\x32\x19.pprocd.v1.CallableLimitsJ\x04\x08\x03\x10\x04\"E\n\x0c\x43hannelInput\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.google.protobuf.Value\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x08\"n\n\x0bResultFrame\x12\x0f\n\x07task_id\x18\x01 \x01(\x04\x12&\n\x07results\x18\x02 \x03(\x0b\x32\x15.pprocd.v1.ItemResult\x12&\n\x06\x62locks\x18\x03 \x03(\x0b\x32\x16.pprocd.v1.ResultBlockb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,21 +37,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TEMPLATEREQUEST']._serialized_start=123
   _globals['_TEMPLATEREQUEST']._serialized_end=241
   _globals['_SPAWNWORKER']._serialized_start=243
-  _globals['_SPAWNWORKER']._serialized_end=275
-  _globals['_KILLWORKER']._serialized_start=277
-  _globals['_KILLWORKER']._serialized_end=308
-  _globals['_TEMPLATEEVENT']._serialized_start=311
-  _globals['_TEMPLATEEVENT']._serialized_end=485
-  _globals['_TEMPLATESTARTED']._serialized_start=487
-  _globals['_TEMPLATESTARTED']._serialized_end=519
-  _globals['_WORKERSPAWNED']._serialized_start=521
-  _globals['_WORKERSPAWNED']._serialized_end=568
-  _globals['_WORKEREXITED']._serialized_start=570
-  _globals['_WORKEREXITED']._serialized_end=672
-  _globals['_TASKFRAME']._serialized_start=675
-  _globals['_TASKFRAME']._serialized_end=959
-  _globals['_CHANNELINPUT']._serialized_start=961
-  _globals['_CHANNELINPUT']._serialized_end=1030
-  _globals['_RESULTFRAME']._serialized_start=1032
-  _globals['_RESULTFRAME']._serialized_end=1142
+  _globals['_SPAWNWORKER']._serialized_end=293
+  _globals['_KILLWORKER']._serialized_start=295
+  _globals['_KILLWORKER']._serialized_end=326
+  _globals['_TEMPLATEEVENT']._serialized_start=329
+  _globals['_TEMPLATEEVENT']._serialized_end=503
+  _globals['_TEMPLATESTARTED']._serialized_start=505
+  _globals['_TEMPLATESTARTED']._serialized_end=537
+  _globals['_WORKERSPAWNED']._serialized_start=539
+  _globals['_WORKERSPAWNED']._serialized_end=586
+  _globals['_WORKEREXITED']._serialized_start=588
+  _globals['_WORKEREXITED']._serialized_end=690
+  _globals['_TASKFRAME']._serialized_start=693
+  _globals['_TASKFRAME']._serialized_end=977
+  _globals['_CHANNELINPUT']._serialized_start=979
+  _globals['_CHANNELINPUT']._serialized_end=1048
+  _globals['_RESULTFRAME']._serialized_start=1050
+  _globals['_RESULTFRAME']._serialized_end=1160
 # @@protoc_insertion_point(module_scope)

@@ -18,10 +18,12 @@ class TemplateRequest(_message.Message):
     def __init__(self, spawn: _Optional[_Union[SpawnWorker, _Mapping]] = ..., kill: _Optional[_Union[KillWorker, _Mapping]] = ...) -> None: ...
 
 class SpawnWorker(_message.Message):
-    __slots__ = ("worker_id",)
+    __slots__ = ("worker_id", "callable")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLABLE_FIELD_NUMBER: _ClassVar[int]
     worker_id: int
-    def __init__(self, worker_id: _Optional[int] = ...) -> None: ...
+    callable: str
+    def __init__(self, worker_id: _Optional[int] = ..., callable: _Optional[str] = ...) -> None: ...
 
 class KillWorker(_message.Message):
     __slots__ = ("worker_id",)
