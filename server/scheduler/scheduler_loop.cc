@@ -259,76 +259,83 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
 
 void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code,
                                         int signal_number) {
-  const int first = worker.reported;
-  const int unreported = worker.unreported();
-  call->running -= static_cast<uint64_t>(unreported);
+  DeadWorkerFacts facts;
+  facts.kill_reason = worker.kill_reason;
+  facts.report_each = worker.report_each;
+  facts.signal_number = signal_number;
+  facts.exit_code = exit_code;
+  facts.first = worker.reported;
+  facts.items = static_cast<int>(worker.indices.size());
+  call->running -= static_cast<uint64_t>(worker.unreported());
   if (call->channel_worker == worker.id) call->channel_worker = 0;
-  if (worker.kill_reason == KillReason::kCancel) {
-    return;
-  }
   if (worker.kill_reason == KillReason::kCancelItems) {
-    // Cancelled items end CANCELLED; the rest of the chunk runs again.
-    std::vector<InputRun> again;
-    int again_from = first;  // The first item of the run being gathered.
-    const int task_items = static_cast<int>(worker.indices.size());
-    for (int i = first; i <= task_items; ++i) {
-      const bool cancelled = i < task_items && call->cancelling.erase(worker.indices[i]) > 0;
-      if (i == task_items || cancelled) {
-        for (InputRun& run : worker.RunsOf(again_from, i)) again.push_back(std::move(run));
-        again_from = i + 1;
-      }
-      if (cancelled) {
-        const uint64_t index = worker.indices[i];
-        ResultPtr result = FailedItemResult(worker, index);
-        if (i != first) result->set_seq(0);
+    for (int i = facts.first; i < facts.items; ++i) {
+      facts.cancelled.push_back(call->cancelling.erase(worker.indices[i]) > 0);
+    }
+  }
+  const Attribution decision = AttributeDeath(facts);
+  std::vector<InputRun> again;
+  for (const auto& [from, to] : decision.again) {
+    for (InputRun& run : worker.RunsOf(from, to)) again.push_back(std::move(run));
+  }
+  switch (decision.verdict) {
+    case Verdict::kNothing:
+      return;
+    case Verdict::kRunEachAlone:
+      RequeueFront(*call, worker, facts.first, /*solo=*/true);
+      return;
+    case Verdict::kCancelItems:
+      for (const int offset : decision.cancelled) {
+        ResultPtr result = FailedItemResult(worker, worker.indices[offset]);
+        if (offset != facts.first) result->set_seq(0);
         result->mutable_error()->set_kind(v1::ERROR_KIND_CANCELLED);
         result->mutable_error()->set_message(
             absl::StrCat("cancelled while running; worker ", worker.pid, " was killed"));
         ++items_failed_;
         call->AddResult(std::move(result));
       }
-    }
-    const uint64_t before = call->pending_items;
-    call->PushPendingFront(std::move(again));
-    owner_->queued_items_.fetch_add(call->pending_items - before, std::memory_order_relaxed);
-    return;
+      break;
+    case Verdict::kBlameFirst:
+      call->AddResult(BlamedItemResult(worker, *call, decision.blame, exit_code, signal_number));
+      break;
   }
-  const bool attributable =
-      worker.kill_reason == KillReason::kTimeout || unreported == 1 || worker.report_each;
-  if (!attributable) {
-    // Results of finished items may have died unsent with the worker, so the
-    // culprit is unknown: run each remaining item alone to find it.
-    RequeueFront(*call, worker, first, /*solo=*/true);
-    return;
-  }
-  ResultPtr result = FailedItemResult(worker, worker.indices[first]);
+  const uint64_t before = call->pending_items;
+  call->PushPendingFront(std::move(again));
+  owner_->queued_items_.fetch_add(call->pending_items - before, std::memory_order_relaxed);
+}
+
+ResultPtr SchedulerLoop::BlamedItemResult(WorkerSlot& worker, const CallState& call, Blame blame,
+                                          int exit_code, int signal_number) {
+  ResultPtr result = FailedItemResult(worker, worker.indices[worker.reported]);
   v1::ItemError* error = result->mutable_error();
-  if (worker.kill_reason == KillReason::kTimeout) {
-    error->set_kind(v1::ERROR_KIND_TIMED_OUT);
-    error->set_message(absl::StrCat("timed out after ", worker.timeout_ms, " ms; worker ",
-                                    worker.pid, " was killed"));
-    ++items_failed_;
-  } else {
-    error->set_kind(v1::ERROR_KIND_CRASHED);
-    if (signal_number == SIGXCPU) {
-      // Only the callable's CPU limit (RLIMIT_CPU) sends it.
+  switch (blame) {
+    case Blame::kTimedOut:
+      error->set_kind(v1::ERROR_KIND_TIMED_OUT);
+      error->set_message(absl::StrCat("timed out after ", worker.timeout_ms, " ms; worker ",
+                                      worker.pid, " was killed"));
+      ++items_failed_;
+      return result;
+    case Blame::kCpuLimit:
       error->set_kind(v1::ERROR_KIND_CPU_LIMIT);
       error->set_signal(SignalName(signal_number));
-      error->set_message(absl::StrCat(call->callable, " used up its CPU time limit; worker ",
+      error->set_message(absl::StrCat(call.callable, " used up its CPU time limit; worker ",
                                       worker.pid, " was killed"));
-    } else if (signal_number != 0) {
+      break;
+    case Blame::kSignal:
+      error->set_kind(v1::ERROR_KIND_CRASHED);
       error->set_signal(SignalName(signal_number));
       error->set_message(absl::StrCat("worker ", worker.pid, " was killed by ",
                                       SignalName(signal_number), " (", strsignal(signal_number),
                                       ")"));
-    } else {
+      break;
+    case Blame::kExitCode:
+      error->set_kind(v1::ERROR_KIND_CRASHED);
       error->set_exit_code(exit_code);
       error->set_message(absl::StrCat("worker ", worker.pid, " exited with status ", exit_code));
-    }
-    ++items_crashed_;
+      break;
   }
-  call->AddResult(std::move(result));
-  RequeueFront(*call, worker, first + 1, /*solo=*/false);
+  ++items_crashed_;
+  return result;
 }
 
 ResultPtr SchedulerLoop::FailedItemResult(WorkerSlot& worker, uint64_t index) {

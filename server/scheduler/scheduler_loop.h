@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/scheduler/call_state.h"
+#include "server/scheduler/crash_attribution.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/worker_slot.h"
 #include "worker/base/unique_fd.h"
@@ -153,6 +154,10 @@ class SchedulerLoop {
   void UpdatePause(CallState& call);
   // The failure result of the item a worker was running when it died.
   ResultPtr FailedItemResult(WorkerSlot& worker, uint64_t index);
+  // The failure of the worker's first unreported item, blamed for its
+  // death (AttributeDeath's kBlameFirst); counts it.
+  ResultPtr BlamedItemResult(WorkerSlot& worker, const CallState& call, Blame blame, int exit_code,
+                             int signal_number);
   // Empties output files that grow without bound (output_capture.h).
   void CheckOutputSizes();
   void CheckTimeouts();
