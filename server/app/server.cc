@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -114,14 +116,36 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Settings settings) {
   return server;
 }
 
+// What the start-up steps hand each other.
+struct Server::Startup {
+  std::vector<ListenAddress> addresses;
+  // The socket systemd passed (socket activation), or none.
+  UniqueFd activated;
+  bool socket_activated = false;
+  std::optional<gid_t> admin_gid;
+  // The port each tcp: address got (0 for the others).
+  std::vector<int> ports;
+};
+
 absl::Status Server::StartAll() {
+  Startup startup;
+  PPROCD_RETURN_IF_ERROR(ClaimStateAndAddresses(startup));
+  PPROCD_RETURN_IF_ERROR(StartWorkers(startup));
+  PPROCD_RETURN_IF_ERROR(StartJobs());
+  PPROCD_RETURN_IF_ERROR(StartGrpc(startup));
+  std::string http_url;
+  PPROCD_RETURN_IF_ERROR(StartHttp(&http_url));
+  Publish(startup, http_url);
+  return absl::OkStatus();
+}
+
+absl::Status Server::ClaimStateAndAddresses(Startup& startup) {
   const ServerSettings& values = settings_.values;
   RouteLibraryLogs();
-  std::vector<ListenAddress> addresses;
   for (const std::string& text : values.listen) {
     absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
     if (!address.ok()) return address.status();
-    addresses.push_back(*address);
+    startup.addresses.push_back(*address);
   }
   // Two servers must not share a state directory (its job store, above all).
   PPROCD_RETURN_IF_ERROR(MakeStateDir(values.state_dir));
@@ -132,11 +156,17 @@ absl::Status Server::StartAll() {
   // address; tcp: addresses are still bound.
   absl::StatusOr<UniqueFd> activated = TakeActivatedSocket();
   if (!activated.ok()) return activated.status();
-  const bool socket_activated = activated->valid();
-  PPROCD_RETURN_IF_ERROR(PrepareSocketPaths(addresses, socket_activated));
-
+  startup.activated = *std::move(activated);
+  startup.socket_activated = startup.activated.valid();
+  PPROCD_RETURN_IF_ERROR(PrepareSocketPaths(startup.addresses, startup.socket_activated));
   absl::StatusOr<std::optional<gid_t>> admin_gid = AdminGroupId(values.admin_group);
   if (!admin_gid.ok()) return admin_gid.status();
+  startup.admin_gid = *admin_gid;
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartWorkers(const Startup& startup) {
+  const ServerSettings& values = settings_.values;
   // Plugins load before the template forks, so every worker shares them.
   absl::StatusOr<std::shared_ptr<Registry>> registry = BuildRegistry(
       values.plugins, settings_.config_path, settings_.config, /*probe_plugins=*/true);
@@ -145,7 +175,7 @@ absl::Status Server::StartAll() {
   stop_signals_ = BlockStopSignals();
   // Fork the template first: no thread and no gRPC object exist yet. It
   // must not hold the inherited listening socket.
-  if (socket_activated) CloseInNextForkedChild(activated->get());
+  if (startup.socket_activated) CloseInNextForkedChild(startup.activated.get());
   absl::StatusOr<TemplateProcess> template_process = TemplateProcess::Start(**registry);
   if (!template_process.ok()) return Shown(template_process.status());
 
@@ -158,11 +188,17 @@ absl::Status Server::StartAll() {
   workers_ = options.workers;
   scheduler_ = std::make_unique<Scheduler>(options, std::move(*template_process), current_.get());
   if (absl::Status started = scheduler_->Start(); !started.ok()) return Shown(started);
+  return absl::OkStatus();
+}
 
+std::string Server::JobStorePath() const { return settings_.values.state_dir + "/jobs.db"; }
+
+absl::Status Server::StartJobs() {
+  const ServerSettings& values = settings_.values;
   peers_ = std::make_unique<PeerRegistry>();
   job_sockets_ = std::make_unique<JobSockets>(peers_.get());
   JobManagerOptions job_options;
-  job_options.store.path = values.state_dir + "/jobs.db";
+  job_options.store.path = JobStorePath();
   job_options.store.max_bytes = uint64_t{values.max_store_mib} << 20;
   job_options.store.keep_finished = absl::Hours(values.keep_jobs_hours);
   job_options.max_message_bytes = values.max_message_bytes;
@@ -176,28 +212,32 @@ absl::Status Server::StartAll() {
   }
   if (!jobs.ok()) return absl::InternalError(absl::StrCat("job store: ", jobs.status().message()));
   jobs_ = *std::move(jobs);
+  return absl::OkStatus();
+}
 
+absl::Status Server::StartGrpc(Startup& startup) {
+  const ServerSettings& values = settings_.values;
   // Links the descriptor of grpc.health.v1 so reflection can describe it.
   grpc::health::v1::HealthCheckRequest health_descriptor_anchor;
   (void)health_descriptor_anchor;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   service_ = std::make_unique<FarmService>(scheduler_.get(), current_.get(), jobs_.get(),
-                                           peers_.get(), *admin_gid, job_sockets_.get());
+                                           peers_.get(), startup.admin_gid, job_sockets_.get());
   const absl::Status cannot_listen = absl::UnavailableError(
       absl::StrCat("cannot listen on ", values.listen.front(),
                    (values.listen.size() > 1 ? " (or another --listen address)" : ""),
                    ": address in use or not permitted"));
   BindOptions socket_options;
   socket_options.mode = values.socket_mode;
-  if (socket_activated) {
+  if (startup.socket_activated) {
     absl::StatusOr<std::unique_ptr<UnixListener>> adopted =
-        UnixListener::Adopt(*std::move(activated), peers_.get());
+        UnixListener::Adopt(std::move(startup.activated), peers_.get());
     if (!adopted.ok()) return adopted.status();
     listeners_.push_back(*std::move(adopted));
   }
-  for (const ListenAddress& address : addresses) {
-    if (address.kind != ListenAddress::Kind::kUnix || socket_activated) continue;
+  for (const ListenAddress& address : startup.addresses) {
+    if (address.kind != ListenAddress::Kind::kUnix || startup.socket_activated) continue;
     absl::StatusOr<std::unique_ptr<UnixListener>> bound =
         UnixListener::Bind(address.target, peers_.get(), socket_options);
     if (!bound.ok()) return cannot_listen;
@@ -206,10 +246,11 @@ absl::Status Server::StartAll() {
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(static_cast<int>(values.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(values.max_message_bytes));
-  std::vector<int> ports(addresses.size(), 0);
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    if (addresses[i].kind != ListenAddress::Kind::kTcp) continue;
-    builder.AddListeningPort(addresses[i].GrpcUri(), grpc::InsecureServerCredentials(), &ports[i]);
+  startup.ports.assign(startup.addresses.size(), 0);
+  for (size_t i = 0; i < startup.addresses.size(); ++i) {
+    if (startup.addresses[i].kind != ListenAddress::Kind::kTcp) continue;
+    builder.AddListeningPort(startup.addresses[i].GrpcUri(), grpc::InsecureServerCredentials(),
+                             &startup.ports[i]);
   }
   builder.RegisterService(service_.get());
   builder.experimental().SetInterceptorCreators(MakeRpcMetricsInterceptors());
@@ -222,22 +263,28 @@ absl::Status Server::StartAll() {
       return Shown(started);
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartHttp(std::string* http_url) {
+  const ServerSettings& values = settings_.values;
   // Metrics and the dashboard: after every listener, before the pidfile.
-  status_source_ =
-      std::make_unique<StatusSource>(scheduler_.get(), jobs_.get(), job_options.store.path);
-  std::string http_url;
-  if (!values.http.empty()) {
-    absl::StatusOr<std::pair<std::string, int>> http_address = ParseHttpAddress(values.http);
-    absl::StatusOr<std::unique_ptr<HttpServer>> started =
-        http_address.ok()
-            ? HttpServer::Start(http_address->first, http_address->second, status_source_.get())
-            : http_address.status();
-    if (!started.ok()) return started.status();
-    http_ = *std::move(started);
-    const std::string& host = http_address->first;
-    const bool v6 = host.find(':') != std::string::npos;
-    http_url = absl::StrCat("http://", v6 ? "[" : "", host, v6 ? "]" : "", ":", http_->port(), "/");
-  }
+  status_source_ = std::make_unique<StatusSource>(scheduler_.get(), jobs_.get(), JobStorePath());
+  if (values.http.empty()) return absl::OkStatus();
+  absl::StatusOr<std::pair<std::string, int>> http_address = ParseHttpAddress(values.http);
+  absl::StatusOr<std::unique_ptr<HttpServer>> started =
+      http_address.ok()
+          ? HttpServer::Start(http_address->first, http_address->second, status_source_.get())
+          : http_address.status();
+  if (!started.ok()) return started.status();
+  http_ = *std::move(started);
+  const std::string& host = http_address->first;
+  const bool v6 = host.find(':') != std::string::npos;
+  *http_url = absl::StrCat("http://", v6 ? "[" : "", host, v6 ? "]" : "", ":", http_->port(), "/");
+  return absl::OkStatus();
+}
+
+void Server::Publish(const Startup& startup, const std::string& http_url) {
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
@@ -248,24 +295,27 @@ absl::Status Server::StartAll() {
     LogWarn("`pproc reload` will not find this server", {{"error", published.message()}});
   }
   // The inherited socket (if any) comes first, in place of the unix: ones.
-  if (socket_activated)
+  if (startup.socket_activated) {
     ready_addresses_.push_back(absl::StrCat("unix:", listeners_.front()->path()));
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    ListenAddress shown = addresses[i];
+  }
+  for (size_t i = 0; i < startup.addresses.size(); ++i) {
+    ListenAddress shown = startup.addresses[i];
     if (shown.kind == ListenAddress::Kind::kTcp) {
-      shown.target = absl::StrCat(shown.target.substr(0, shown.target.rfind(':')), ":", ports[i]);
-    } else if (socket_activated) {
+      shown.target =
+          absl::StrCat(shown.target.substr(0, shown.target.rfind(':')), ":", startup.ports[i]);
+    } else if (startup.socket_activated) {
       continue;
     }
     ready_addresses_.push_back(shown.Display());
   }
   AnnounceReady(http_url);
-  if (socket_activated || addresses.front().kind == ListenAddress::Kind::kUnix) {
-    std::printf("try: grpcurl -plaintext -unix %s list\n",
-                (socket_activated ? listeners_.front()->path() : addresses.front().target).c_str());
+  if (startup.socket_activated || startup.addresses.front().kind == ListenAddress::Kind::kUnix) {
+    std::printf(
+        "try: grpcurl -plaintext -unix %s list\n",
+        (startup.socket_activated ? listeners_.front()->path() : startup.addresses.front().target)
+            .c_str());
   }
   std::fflush(stdout);
-  return absl::OkStatus();
 }
 
 void Server::AnnounceReady(const std::string& http_url) {

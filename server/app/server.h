@@ -106,7 +106,25 @@ class Server {
  private:
   explicit Server(Settings settings);
 
+  struct Startup;
+  // Start(), step by step in the order below; a failing step stops it.
   absl::Status StartAll();
+  // The listen addresses, the state directory and its pidfile, the
+  // inherited socket, the admin group.
+  absl::Status ClaimStateAndAddresses(Startup& startup);
+  // The callables, the template (forked first) and the scheduler.
+  absl::Status StartWorkers(const Startup& startup);
+  // The job sockets and the job manager over its store.
+  absl::Status StartJobs();
+  // The service, its UNIX listeners and the gRPC server (and its tcp:
+  // ports, into `startup`).
+  absl::Status StartGrpc(Startup& startup);
+  // The metrics source and, with --http, its listener (its URL into
+  // `http_url`).
+  absl::Status StartHttp(std::string* http_url);
+  // SERVING, the pidfile, and the ready lines.
+  void Publish(const Startup& startup, const std::string& http_url);
+  std::string JobStorePath() const;
   // The listeners, the job sockets, the HTTP listener, the job manager,
   // the gRPC server (after `grace`) and the scheduler, each if started.
   void StopAll(absl::Duration grace);

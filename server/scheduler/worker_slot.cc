@@ -9,10 +9,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "worker/base/status_macros.h"
 #include "worker/output_capture.h"
 
 namespace pprocd {
+namespace {
+
+// The tag of length-delimited field `number` (a generated kFooFieldNumber).
+constexpr uint32_t LengthDelimitedTag(int number) {
+  return google::protobuf::internal::WireFormatLite::MakeTag(
+      number, google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+}
+
+}  // namespace
 
 void OutputTail::Append(absl::string_view bytes) {
   bytes_.append(bytes.data(), bytes.size());
@@ -52,10 +62,10 @@ void WorkerSlot::QueueTaskFrame(const std::string& callable, const v1::CallableL
   header.set_channel_open(channel_open);
   header.set_packed_results(packed_results);
   header.set_item_stats(item_stats);
-  // TaskFrame.packed_inputs (field 7, length-delimited) follows the header
-  // (fields may come in any order on the wire): '[', the runs' text joined
-  // by ',', ']'.
-  constexpr uint32_t kPackedInputsTag = (7 << 3) | 2;
+  // TaskFrame.packed_inputs follows the header (fields may come in any
+  // order on the wire): '[', the runs' text joined by ',', ']'.
+  constexpr uint32_t kPackedInputsTag =
+      LengthDelimitedTag(wire::v1::TaskFrame::kPackedInputsFieldNumber);
   size_t json_size = 2 + (task_runs.empty() ? 0 : task_runs.size() - 1);
   for (const InputRun& run : task_runs) json_size += run.Text().size();
   using google::protobuf::io::CodedOutputStream;
@@ -99,10 +109,12 @@ void WorkerSlot::QueueChannelInput(const std::vector<std::string>& messages, boo
   wire::v1::TaskFrame header;
   header.set_task_id(task_id);
   header.mutable_channel_input()->set_end(end);
-  // ChannelInput.messages is field 1 of TaskFrame.channel_input (field 6):
-  // spliced the same way, inside a nested message.
-  constexpr uint32_t kMessagesTag = (1 << 3) | 2;
-  constexpr uint32_t kChannelInputTag = (6 << 3) | 2;
+  // TaskFrame.channel_input.messages: spliced the same way, inside the
+  // nested message.
+  constexpr uint32_t kMessagesTag =
+      LengthDelimitedTag(wire::v1::ChannelInput::kMessagesFieldNumber);
+  constexpr uint32_t kChannelInputTag =
+      LengthDelimitedTag(wire::v1::TaskFrame::kChannelInputFieldNumber);
   std::string nested;
   AppendSplicedFrame(header.channel_input(), kMessagesTag, messages, &nested);
   nested.erase(0, kFrameHeaderBytes);
