@@ -199,84 +199,93 @@ CallableDef ChannelCallable(std::string name, std::string description,
   return def;
 }
 
+// `def`, declared never to write to stdout or stderr (its body does not):
+// its worker then looks for output only where it sends results
+// (CallableDef::writes_output).
+CallableDef Quiet(CallableDef def) {
+  def.writes_output = false;
+  return def;
+}
+
 std::vector<CallableDef> Builtins() {
   using v1::PARAMETER_TYPE_ANY;
   using v1::PARAMETER_TYPE_INTEGER;
   using v1::PARAMETER_TYPE_NUMBER;
   using v1::PARAMETER_TYPE_STRING;
   std::vector<CallableDef> defs;
-  defs.push_back({"echo",
-                  "Returns its argument unchanged.",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("value", PARAMETER_TYPE_ANY, "any value")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> { return *args[0]; }});
-  defs.push_back({"square",
-                  "Returns x*x.",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("x", PARAMETER_TYPE_NUMBER, "a number")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
-                    const double x = args[0]->number_value();
-                    return NumberValue(x * x);
-                  }});
-  defs.push_back({"fib",
-                  "Fibonacci by naive recursion (1 for n <= 1, else fib(n-1) + fib(n-2)): "
-                  "a CPU benchmark.",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("n", PARAMETER_TYPE_INTEGER, "index, at most 90")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
-                    const int64_t n = IntegerArg(*args[0]);
-                    if (n > 90) return absl::InvalidArgumentError("fib: n must be <= 90");
-                    return NumberValue(Fib(n));
-                  }});
-  defs.push_back({"ackermann",
-                  "The Ackermann function A(m, n), by recursion.",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("m", PARAMETER_TYPE_INTEGER, "0 <= m <= 3"),
-                   Required("n", PARAMETER_TYPE_INTEGER, "0 <= n <= 12")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
-                    const int64_t m = IntegerArg(*args[0]);
-                    const int64_t n = IntegerArg(*args[1]);
-                    if (m < 0 || m > 3 || n < 0 || n > 12) {
-                      return absl::InvalidArgumentError(
-                          "ackermann: needs 0 <= m <= 3 and 0 <= n <= 12");
-                    }
-                    return NumberValue(static_cast<double>(Ackermann(m, n)));
-                  }});
-  defs.push_back({"sleep_ms",
-                  "Sleeps for ms milliseconds, then returns ms.",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("ms", PARAMETER_TYPE_INTEGER, "milliseconds")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
-                    SleepMs(IntegerArg(*args[0]));
-                    return *args[0];
-                  }});
-  defs.push_back({"calculate",
-                  "Returns i*n + j after sleeping delay_ms (the pprocess tutorial's function).",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("i", PARAMETER_TYPE_INTEGER, "row"),
-                   Required("j", PARAMETER_TYPE_INTEGER, "column"),
-                   Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
-                   Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
-                    SleepMs(IntegerArg(*args[3]));
-                    return NumberValue(static_cast<double>(
-                        IntegerArg(*args[0]) * IntegerArg(*args[2]) + IntegerArg(*args[1])));
-                  }});
-  defs.push_back({"calculate_tagged",
-                  "Returns [i, j, i*n + j] after sleeping delay_ms (the tutorial's tagged "
-                  "result, for Queue).",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("i", PARAMETER_TYPE_INTEGER, "row"),
-                   Required("j", PARAMETER_TYPE_INTEGER, "column"),
-                   Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
-                   Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
-                    SleepMs(IntegerArg(*args[3]));
-                    const int64_t i = IntegerArg(*args[0]);
-                    const int64_t j = IntegerArg(*args[1]);
-                    return ListOf({static_cast<double>(i), static_cast<double>(j),
-                                   static_cast<double>(i * IntegerArg(*args[2]) + j)});
-                  }});
+  defs.push_back(Quiet({"echo",
+                        "Returns its argument unchanged.",
+                        v1::CALLABLE_KIND_FUNCTION,
+                        {Required("value", PARAMETER_TYPE_ANY, "any value")},
+                        [](const BoundArgs& args) -> absl::StatusOr<Value> { return *args[0]; }}));
+  defs.push_back(Quiet({"square",
+                        "Returns x*x.",
+                        v1::CALLABLE_KIND_FUNCTION,
+                        {Required("x", PARAMETER_TYPE_NUMBER, "a number")},
+                        [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                          const double x = args[0]->number_value();
+                          return NumberValue(x * x);
+                        }}));
+  defs.push_back(Quiet({"fib",
+                        "Fibonacci by naive recursion (1 for n <= 1, else fib(n-1) + fib(n-2)): "
+                        "a CPU benchmark.",
+                        v1::CALLABLE_KIND_FUNCTION,
+                        {Required("n", PARAMETER_TYPE_INTEGER, "index, at most 90")},
+                        [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                          const int64_t n = IntegerArg(*args[0]);
+                          if (n > 90) return absl::InvalidArgumentError("fib: n must be <= 90");
+                          return NumberValue(Fib(n));
+                        }}));
+  defs.push_back(Quiet({"ackermann",
+                        "The Ackermann function A(m, n), by recursion.",
+                        v1::CALLABLE_KIND_FUNCTION,
+                        {Required("m", PARAMETER_TYPE_INTEGER, "0 <= m <= 3"),
+                         Required("n", PARAMETER_TYPE_INTEGER, "0 <= n <= 12")},
+                        [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                          const int64_t m = IntegerArg(*args[0]);
+                          const int64_t n = IntegerArg(*args[1]);
+                          if (m < 0 || m > 3 || n < 0 || n > 12) {
+                            return absl::InvalidArgumentError(
+                                "ackermann: needs 0 <= m <= 3 and 0 <= n <= 12");
+                          }
+                          return NumberValue(static_cast<double>(Ackermann(m, n)));
+                        }}));
+  defs.push_back(Quiet({"sleep_ms",
+                        "Sleeps for ms milliseconds, then returns ms.",
+                        v1::CALLABLE_KIND_FUNCTION,
+                        {Required("ms", PARAMETER_TYPE_INTEGER, "milliseconds")},
+                        [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                          SleepMs(IntegerArg(*args[0]));
+                          return *args[0];
+                        }}));
+  defs.push_back(
+      Quiet({"calculate",
+             "Returns i*n + j after sleeping delay_ms (the pprocess tutorial's function).",
+             v1::CALLABLE_KIND_FUNCTION,
+             {Required("i", PARAMETER_TYPE_INTEGER, "row"),
+              Required("j", PARAMETER_TYPE_INTEGER, "column"),
+              Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
+              Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
+             [](const BoundArgs& args) -> absl::StatusOr<Value> {
+               SleepMs(IntegerArg(*args[3]));
+               return NumberValue(static_cast<double>(IntegerArg(*args[0]) * IntegerArg(*args[2]) +
+                                                      IntegerArg(*args[1])));
+             }}));
+  defs.push_back(Quiet({"calculate_tagged",
+                        "Returns [i, j, i*n + j] after sleeping delay_ms (the tutorial's tagged "
+                        "result, for Queue).",
+                        v1::CALLABLE_KIND_FUNCTION,
+                        {Required("i", PARAMETER_TYPE_INTEGER, "row"),
+                         Required("j", PARAMETER_TYPE_INTEGER, "column"),
+                         Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
+                         Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
+                        [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                          SleepMs(IntegerArg(*args[3]));
+                          const int64_t i = IntegerArg(*args[0]);
+                          const int64_t j = IntegerArg(*args[1]);
+                          return ListOf({static_cast<double>(i), static_cast<double>(j),
+                                         static_cast<double>(i * IntegerArg(*args[2]) + j)});
+                        }}));
   defs.push_back(ChannelCallable(
       "calculate_row",
       "Channel: sends [i, j, i*n + j] for j = 0..n-1, sleeping delay_ms before each (the "
@@ -306,23 +315,24 @@ std::vector<CallableDef> Builtins() {
         ParamSpec{"stream", PARAMETER_TYPE_STRING, StringValue("stdout"), "stdout or stderr"},
         Optional("count", PARAMETER_TYPE_INTEGER, 1, "how many times")},
        WriteOutput});
-  defs.push_back({"hog",
-                  "Allocates and touches mib MiB of memory, frees it, returns mib.",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {Required("mib", PARAMETER_TYPE_INTEGER, "MiB to allocate")},
-                  [](const BoundArgs& args) -> absl::StatusOr<Value> {
-                    PPROCD_RETURN_IF_ERROR(Hog(IntegerArg(*args[0])));
-                    return *args[0];
-                  }});
-  defs.push_back({"call_count",
-                  "How many times this worker process has run call_count, this call included: "
-                  "always 1 in a FRESH process, counting up in a reused one.",
-                  v1::CALLABLE_KIND_FUNCTION,
-                  {},
-                  [](const BoundArgs&) -> absl::StatusOr<Value> {
-                    static int64_t calls = 0;
-                    return NumberValue(static_cast<double>(++calls));
-                  }});
+  defs.push_back(Quiet({"hog",
+                        "Allocates and touches mib MiB of memory, frees it, returns mib.",
+                        v1::CALLABLE_KIND_FUNCTION,
+                        {Required("mib", PARAMETER_TYPE_INTEGER, "MiB to allocate")},
+                        [](const BoundArgs& args) -> absl::StatusOr<Value> {
+                          PPROCD_RETURN_IF_ERROR(Hog(IntegerArg(*args[0])));
+                          return *args[0];
+                        }}));
+  defs.push_back(
+      Quiet({"call_count",
+             "How many times this worker process has run call_count, this call included: "
+             "always 1 in a FRESH process, counting up in a reused one.",
+             v1::CALLABLE_KIND_FUNCTION,
+             {},
+             [](const BoundArgs&) -> absl::StatusOr<Value> {
+               static int64_t calls = 0;
+               return NumberValue(static_cast<double>(++calls));
+             }}));
   defs.push_back({"chaos",
                   "Misbehaves on request, for tests: ok, raise, crash (SIGSEGV), abort, "
                   "exit:N, sleep:MS, hog:MIB.",
@@ -332,20 +342,10 @@ std::vector<CallableDef> Builtins() {
   return defs;
 }
 
-// The built-ins whose bodies never write to stdout or stderr.
-bool WritesNothing(absl::string_view name) {
-  for (absl::string_view quiet : {"echo", "square", "fib", "ackermann", "sleep_ms", "calculate",
-                                  "calculate_tagged", "call_count", "hog"}) {
-    if (name == quiet) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::Status RegisterBuiltins(Registry* registry) {
   for (CallableDef& def : Builtins()) {
-    def.writes_output = !WritesNothing(def.name);
     PPROCD_RETURN_IF_ERROR(registry->Add(std::move(def)));
   }
   return absl::OkStatus();

@@ -33,6 +33,19 @@ class RegistryTest : public ::testing::Test {
   Registry registry_;
 };
 
+TEST_F(RegistryTest, PureBuiltinsSayTheyNeverWriteAndTheOthersMay) {
+  for (const char* quiet : {"echo", "square", "fib", "ackermann", "sleep_ms", "calculate",
+                            "calculate_tagged", "call_count", "hog"}) {
+    const CallableDef* def = registry_.Find(quiet);
+    ASSERT_NE(def, nullptr) << quiet;
+    EXPECT_FALSE(def->writes_output) << quiet;
+  }
+  // chaos prints before it crashes or exits: each of its items is checked.
+  const CallableDef* chaos = registry_.Find("chaos");
+  ASSERT_NE(chaos, nullptr);
+  EXPECT_TRUE(chaos->writes_output);
+}
+
 TEST_F(RegistryTest, DuplicateNamesAreRefused) {
   CallableDef echo;
   echo.name = "echo";
