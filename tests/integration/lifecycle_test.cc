@@ -72,6 +72,17 @@ TEST(LifecycleTest, SigtermStopsCleanlyLeavingNoProcessAndNoSocket) {
   }
 }
 
+// Waits (up to 10 s) until GetStatus says `busy` workers run an item.
+bool WaitUntilWorkersBusy(v1::ProcessFarmService::Stub* stub, uint32_t busy) {
+  return WaitFor(
+      [&] {
+        v1::GetStatusResponse status;
+        grpc::ClientContext context;
+        return stub->GetStatus(&context, {}, &status).ok() && status.workers_busy() == busy;
+      },
+      absl::Seconds(10));
+}
+
 TEST(LifecycleTest, SigtermLetsARunningCallFinishWithinTheGrace) {
   auto server = MustStart({.extra_args = {"--grace-ms", "10000"}});
   ASSERT_NE(server, nullptr);
@@ -79,13 +90,7 @@ TEST(LifecycleTest, SigtermLetsARunningCallFinishWithinTheGrace) {
   ItemsOutcome outcome;
   std::thread call([&] { outcome = RunItems(stub.get(), true, "sleep_ms", {Num(800)}); });
   // Wait until the item runs, then ask the server to stop.
-  WaitFor(
-      [&] {
-        v1::GetStatusResponse status;
-        grpc::ClientContext context;
-        return stub->GetStatus(&context, {}, &status).ok() && status.workers_busy() == 1;
-      },
-      absl::Seconds(10));
+  ASSERT_TRUE(WaitUntilWorkersBusy(stub.get(), 1)) << "the item never started";
   server->Signal(SIGTERM);
   call.join();
   EXPECT_OK(outcome.status);
@@ -102,13 +107,7 @@ TEST(LifecycleTest, SigtermCancelsCallsThatOutliveTheGrace) {
   ItemsOutcome outcome;
   std::thread call([&] { outcome = RunItems(stub.get(), true, "sleep_ms", {Num(60000)}); });
   // Once the item runs, ask the server to stop.
-  WaitFor(
-      [&] {
-        v1::GetStatusResponse status;
-        grpc::ClientContext context;
-        return stub->GetStatus(&context, {}, &status).ok() && status.workers_busy() == 1;
-      },
-      absl::Seconds(10));
+  ASSERT_TRUE(WaitUntilWorkersBusy(stub.get(), 1)) << "the item never started";
   const std::vector<pid_t> descendants = server->Descendants();
   server->Signal(SIGTERM);
   const int status = server->WaitExit(absl::Seconds(20));
