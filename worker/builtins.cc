@@ -31,6 +31,14 @@ ParamSpec Optional(std::string name, v1::ParameterType type, double fallback,
   return ParamSpec{std::move(name), type, NumberValue(fallback), std::move(description)};
 }
 
+// calculate's and calculate_tagged's: (i, j, n=10, delay_ms=0).
+std::vector<ParamSpec> CalculateParams() {
+  return {Required("i", v1::PARAMETER_TYPE_INTEGER, "row"),
+          Required("j", v1::PARAMETER_TYPE_INTEGER, "column"),
+          Optional("n", v1::PARAMETER_TYPE_INTEGER, 10, "row width"),
+          Optional("delay_ms", v1::PARAMETER_TYPE_INTEGER, 0, "sleep before answering")};
+}
+
 double Fib(int64_t n) { return n <= 1 ? 1 : Fib(n - 1) + Fib(n - 2); }
 
 int64_t Ackermann(int64_t m, int64_t n) {
@@ -258,27 +266,18 @@ std::vector<CallableDef> Builtins() {
                           SleepMs(IntegerArg(*args[0]));
                           return *args[0];
                         }}));
-  defs.push_back(
-      Quiet({"calculate",
-             "Returns i*n + j after sleeping delay_ms (the pprocess tutorial's function).",
-             v1::CALLABLE_KIND_FUNCTION,
-             {Required("i", PARAMETER_TYPE_INTEGER, "row"),
-              Required("j", PARAMETER_TYPE_INTEGER, "column"),
-              Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
-              Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
-             [](const BoundArgs& args) -> absl::StatusOr<Value> {
-               SleepMs(IntegerArg(*args[3]));
-               return NumberValue(static_cast<double>(IntegerArg(*args[0]) * IntegerArg(*args[2]) +
-                                                      IntegerArg(*args[1])));
-             }}));
+  defs.push_back(Quiet(
+      {"calculate", "Returns i*n + j after sleeping delay_ms (the pprocess tutorial's function).",
+       v1::CALLABLE_KIND_FUNCTION, CalculateParams(),
+       [](const BoundArgs& args) -> absl::StatusOr<Value> {
+         SleepMs(IntegerArg(*args[3]));
+         return NumberValue(static_cast<double>(IntegerArg(*args[0]) * IntegerArg(*args[2]) +
+                                                IntegerArg(*args[1])));
+       }}));
   defs.push_back(Quiet({"calculate_tagged",
                         "Returns [i, j, i*n + j] after sleeping delay_ms (the tutorial's tagged "
                         "result, for Queue).",
-                        v1::CALLABLE_KIND_FUNCTION,
-                        {Required("i", PARAMETER_TYPE_INTEGER, "row"),
-                         Required("j", PARAMETER_TYPE_INTEGER, "column"),
-                         Optional("n", PARAMETER_TYPE_INTEGER, 10, "row width"),
-                         Optional("delay_ms", PARAMETER_TYPE_INTEGER, 0, "sleep before answering")},
+                        v1::CALLABLE_KIND_FUNCTION, CalculateParams(),
                         [](const BoundArgs& args) -> absl::StatusOr<Value> {
                           SleepMs(IntegerArg(*args[3]));
                           const int64_t i = IntegerArg(*args[0]);
