@@ -160,7 +160,7 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
     // The worker is gone; its WorkerExited event settles the accounts.
     Unwatch(worker.task_fd.get());
     worker.task_fd.Reset();
-    if (!worker.busy()) worker.state = WorkerState::kExiting;
+    if (worker.state == WorkerState::kIdle) MoveWorker(worker, WorkerState::kExiting);
     idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
   }
 }
@@ -232,7 +232,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
     if (call != nullptr && call->channel_worker == worker.id) call->channel_worker = 0;
     ReleaseCallableSlot(worker);
-    worker.state = WorkerState::kIdle;
+    MoveWorker(worker, WorkerState::kIdle);
     worker.paused = false;
     UpdateWatch(worker);
     worker.items_run += worker.indices.size();
@@ -486,7 +486,7 @@ void SchedulerLoop::ProvideWorkers() {
   uint32_t live = 0;
   std::unordered_map<uint64_t, uint32_t> starting;
   for (const auto& [id, worker] : workers_) {
-    if (worker->fresh || worker->retiring) continue;
+    if (worker->fresh || worker->retiring()) continue;
     ++live;
     if (worker->state == WorkerState::kStarting) ++starting[worker->generation];
   }
@@ -588,7 +588,7 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   }
   worker.timeout_ms = options.timeout_ms();
   worker.item_started_us = NowUs();
-  worker.state = WorkerState::kBusy;
+  MoveWorker(worker, WorkerState::kBusy);
   worker.QueueTaskFrame(call.task_callable, call.python_limits.get());
   if (call.channel_input) {
     call.channel_worker = worker.id;
@@ -982,6 +982,7 @@ void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
         status->set_workers_starting(status->workers_starting() + 1);
         break;
       case WorkerState::kExiting:
+      case WorkerState::kRetiring:
         break;
     }
   }

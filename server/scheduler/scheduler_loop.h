@@ -71,6 +71,8 @@ class SchedulerLoop {
   void HandleTask(WorkerSlot& worker);
   void HandleResultFrame(WorkerSlot& worker, absl::string_view payload);
   void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
+  // worker.MoveTo(next), logging a step WorkerState does not allow.
+  void MoveWorker(WorkerSlot& worker, WorkerState next);
   void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code, int signal_number);
   void RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo);
   // Passes on a block of the worker's next items (the task's offsets from

@@ -14,20 +14,6 @@
 namespace pprocd {
 namespace {
 
-const char* StateName(WorkerState state) {
-  switch (state) {
-    case WorkerState::kStarting:
-      return "starting";
-    case WorkerState::kIdle:
-      return "idle";
-    case WorkerState::kBusy:
-      return "busy";
-    case WorkerState::kExiting:
-      return "exiting";
-  }
-  return "unknown";
-}
-
 // The resident set of process `pid` in KiB from /proc/PID/statm; 0 when
 // it cannot be read (the process is gone, or not yet started).
 uint64_t ResidentKib(pid_t pid) {
@@ -56,7 +42,7 @@ void SchedulerLoop::FillStatusRows(v1::GetStatusResponse* status) const {
   for (const auto& [id, worker] : workers_) {
     v1::WorkerRow* row = status->add_workers();
     row->set_pid(worker->pid);
-    row->set_state(StateName(worker->state));
+    row->set_state(WorkerStateName(worker->state));
     row->set_rss_kib(ResidentKib(worker->pid));
     row->set_items_run(worker->items_run);
     row->set_fresh(worker->fresh);

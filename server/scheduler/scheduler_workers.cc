@@ -236,7 +236,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       SetNonBlocking(worker.task_fd.get());
       Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
       worker.watched_events = EPOLLIN;
-      worker.state = WorkerState::kIdle;
+      MoveWorker(worker, WorkerState::kIdle);
       if (spawn_failures_ > 0) {
         LogInfo("workers start again", {{"failed", spawn_failures_}});
         spawn_failures_ = 0;
@@ -283,12 +283,19 @@ void SchedulerLoop::ReleaseFreshSlot(WorkerSlot& worker) {
   --fresh_alive_;
 }
 
+void SchedulerLoop::MoveWorker(WorkerSlot& worker, WorkerState next) {
+  if (worker.MoveTo(next)) return;
+  LogError("a worker's state cannot take this step (a defect of the scheduler)",
+           {{"pid", worker.pid},
+            {"from", WorkerStateName(worker.state)},
+            {"to", WorkerStateName(next)}});
+}
+
 void SchedulerLoop::Retire(WorkerSlot& worker) {
   // A FRESH process done with its item no longer counts: the next one may
   // start while this one exits.
   ReleaseFreshSlot(worker);
-  worker.retiring = true;
-  worker.state = WorkerState::kExiting;
+  MoveWorker(worker, WorkerState::kRetiring);
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
   Unwatch(worker.task_fd.get());
   worker.task_fd.Reset();  // The worker reads end of stream and exits.
@@ -306,7 +313,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
       AttributeUnreported(worker, call, exit_code, signal_number);
       MarkDirty(call->id);
     }
-  } else if (worker.kill_reason == KillReason::kNone && !worker.retiring && !stopping_) {
+  } else if (worker.kill_reason == KillReason::kNone && !worker.retiring() && !stopping_) {
     LogWarn(
         "an idle worker exited",
         {{"pid", worker.pid},
@@ -315,7 +322,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   Unwatch(worker.task_fd.get());
   ReleaseCallableSlot(worker);
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
-  const bool replace = !worker.fresh && !worker.retiring && !stopping_;
+  const bool replace = !worker.fresh && !worker.retiring() && !stopping_;
   const uint64_t replacement_template =
       IsCurrentTemplate(worker.generation) ? worker.generation : generation_;
   ReleaseFreshSlot(worker);

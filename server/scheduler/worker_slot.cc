@@ -35,6 +35,43 @@ std::string OutputTail::LastLines(int max_lines) const {
   return pprocd::LastLines(text, max_lines);
 }
 
+bool IsWorkerTransition(WorkerState from, WorkerState to) {
+  switch (from) {
+    case WorkerState::kStarting:
+      return to == WorkerState::kIdle;
+    case WorkerState::kIdle:
+      return to == WorkerState::kBusy || to == WorkerState::kRetiring ||
+             to == WorkerState::kExiting;
+    case WorkerState::kBusy:
+      return to == WorkerState::kIdle;
+    case WorkerState::kExiting:
+    case WorkerState::kRetiring:
+      return false;
+  }
+  return false;
+}
+
+const char* WorkerStateName(WorkerState state) {
+  switch (state) {
+    case WorkerState::kStarting:
+      return "starting";
+    case WorkerState::kIdle:
+      return "idle";
+    case WorkerState::kBusy:
+      return "busy";
+    case WorkerState::kExiting:
+    case WorkerState::kRetiring:
+      return "exiting";
+  }
+  return "unknown";
+}
+
+bool WorkerSlot::MoveTo(WorkerState next) {
+  if (!IsWorkerTransition(state, next)) return false;
+  state = next;
+  return true;
+}
+
 absl::Status WorkerSlot::FlushOutbox() {
   size_t sent = 0;
   while (sent < outbox.size()) {

@@ -19,7 +19,20 @@
 
 namespace pprocd {
 
-enum class WorkerState { kStarting, kIdle, kBusy, kExiting };
+// A worker's life: kStarting (asked of the template) -> kIdle (its
+// descriptors came) <-> kBusy (running a task); from kIdle it may end as
+// kRetiring (asked to exit: its socket closed, the exit is expected and
+// nobody replaces it on that account) or kExiting (its socket ended on its
+// own: the template's WorkerExited settles the accounts). A busy worker
+// whose socket ends stays kBusy until then. Changed only through
+// WorkerSlot::MoveTo, which refuses any other step.
+enum class WorkerState { kStarting, kIdle, kBusy, kExiting, kRetiring };
+
+// Whether a worker may go from `from` to `to` (see WorkerState).
+bool IsWorkerTransition(WorkerState from, WorkerState to);
+// "starting", "idle", "busy", "exiting" (kExiting and kRetiring alike), as
+// GetStatus shows a worker.
+const char* WorkerStateName(WorkerState state);
 // kCancelItems: some items of the task were cancelled one by one (the
 // call's cancelled set names them); the others are run again.
 enum class KillReason { kNone, kTimeout, kCancel, kCancelItems };
@@ -44,6 +57,7 @@ struct WorkerSlot {
   // the template reaps workers and a reaped pid may name another process
   // (kills go through the template: SchedulerLoop::Kill).
   pid_t pid = -1;
+  // Read freely; changed only with MoveTo().
   WorkerState state = WorkerState::kStarting;
   UniqueFd task_fd;
   // Its stdout and stderr memory files (worker/output_capture.h).
@@ -98,11 +112,11 @@ struct WorkerSlot {
   uint64_t idle_since_us = 0;
   // Items this worker has finished (for --max-tasks-per-worker).
   uint64_t items_run = 0;
-  // Asked to exit (its socket closed) after its last item: its exit is
-  // expected and nobody replaces it on that account.
-  bool retiring = false;
-
+  // Moves to `next`; false (and no change) when WorkerState does not allow
+  // that step, which the caller logs: it is a defect of the scheduler.
+  bool MoveTo(WorkerState next);
   bool busy() const { return state == WorkerState::kBusy; }
+  bool retiring() const { return state == WorkerState::kRetiring; }
   int unreported() const { return static_cast<int>(indices.size()) - reported; }
   // Appends the TaskFrame of the current task to the outbox: its inputs are
   // the runs' JSON text, copied in as one array without parsing.

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "google/protobuf/struct.pb.h"
 #include "tests/util/status_matchers.h"
 
@@ -77,6 +81,34 @@ TEST(WorkerSlotTest, SignalNamesAreSpelledLikeKill) {
   EXPECT_EQ(SignalName(11), "SIGSEGV");
   EXPECT_EQ(SignalName(9), "SIGKILL");
   EXPECT_EQ(SignalName(6), "SIGABRT");
+}
+
+TEST(WorkerStateTest, OnlyTheStepsOfAWorkersLifeAreAllowed) {
+  using S = WorkerState;
+  const std::vector<std::pair<S, S>> allowed = {
+      {S::kStarting, S::kIdle}, {S::kIdle, S::kBusy}, {S::kIdle, S::kRetiring},
+      {S::kIdle, S::kExiting},  {S::kBusy, S::kIdle},
+  };
+  const S all[] = {S::kStarting, S::kIdle, S::kBusy, S::kExiting, S::kRetiring};
+  for (const S from : all) {
+    for (const S to : all) {
+      const bool expected =
+          std::find(allowed.begin(), allowed.end(), std::make_pair(from, to)) != allowed.end();
+      EXPECT_EQ(IsWorkerTransition(from, to), expected)
+          << WorkerStateName(from) << " -> " << WorkerStateName(to);
+    }
+  }
+}
+
+TEST(WorkerStateTest, AStepRefusedLeavesTheStateAsItWas) {
+  WorkerSlot worker;
+  EXPECT_FALSE(worker.MoveTo(WorkerState::kBusy));  // not before it has started
+  EXPECT_EQ(worker.state, WorkerState::kStarting);
+  EXPECT_TRUE(worker.MoveTo(WorkerState::kIdle));
+  EXPECT_TRUE(worker.MoveTo(WorkerState::kRetiring));
+  EXPECT_TRUE(worker.retiring());
+  EXPECT_FALSE(worker.MoveTo(WorkerState::kIdle));  // a retiring worker never comes back
+  EXPECT_EQ(worker.state, WorkerState::kRetiring);
 }
 
 }  // namespace
