@@ -56,6 +56,9 @@ struct JobRecord {
   std::string error;
   // The serialized submit request, kept to re-run the job.
   std::string request;
+  // Read with its request, which was stored but cannot be read back (its
+  // file is missing or damaged): `request` is empty. Never stored.
+  bool request_unreadable = false;
   // The seq of the job's last stored output; 0 = none yet.
   int64_t last_seq = 0;
   // The socket file made for this job alone (SubmitRequest.socket_path);

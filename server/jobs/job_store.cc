@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "server/jobs/job_rows.h"
 #include "server/jobs/job_schema.h"
 #include "worker/base/status_macros.h"
@@ -58,6 +61,32 @@ absl::Status CheckOutputs(const std::vector<NewOutput>& outputs) {
   return absl::OkStatus();
 }
 
+// Removes the request files no job refers to (a crash between writing one
+// and committing its job, or between deleting a job and removing its file);
+// returns the size of the others, in all.
+absl::StatusOr<uint64_t> TakeStockOfRequestFiles(SqliteDb& db, const RequestFiles& files) {
+  absl::flat_hash_set<int64_t> referred;
+  uint64_t bytes = 0;
+  {
+    PPROCD_ASSIGN_OR_RETURN(
+        SqliteStatement list,
+        db.Prepare("SELECT job, file_bytes FROM job_requests WHERE file_bytes IS NOT NULL"));
+    while (true) {
+      PPROCD_ASSIGN_OR_RETURN(bool found, list.Step());
+      if (!found) break;
+      referred.insert(list.ColumnInt(0));
+      bytes += static_cast<uint64_t>(list.ColumnInt(1));
+    }
+  }
+  PPROCD_ASSIGN_OR_RETURN(int removed,
+                          files.RemoveOrphans([&](int64_t num) { return referred.contains(num); }));
+  if (removed > 0) {
+    LogInfo("removed request files of jobs that do not exist",
+            {{"dir", files.dir()}, {"files", removed}});
+  }
+  return bytes;
+}
+
 std::string NewJobId(absl::BitGen& gen) {
   return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
 }
@@ -75,16 +104,24 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(JobStoreOptions options
   if (!writer.ok()) return in_context(writer.status());
   absl::Status schema = PrepareJobSchema(**writer);
   if (!schema.ok()) return in_context(schema);
+  absl::StatusOr<RequestFiles> files =
+      RequestFiles::Open(options.path + "-requests", options.durability == Durability::kPowerLoss);
+  if (!files.ok()) return in_context(files.status());
+  absl::StatusOr<uint64_t> file_bytes = TakeStockOfRequestFiles(**writer, *files);
+  if (!file_bytes.ok()) return in_context(file_bytes.status());
   absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoints = OpenJobConnection(options, true);
   if (!checkpoints.ok()) return in_context(checkpoints.status());
-  return std::unique_ptr<JobStore>(
-      new JobStore(std::move(options), *std::move(writer), *std::move(checkpoints)));
+  return std::unique_ptr<JobStore>(new JobStore(std::move(options), *std::move(writer),
+                                                *std::move(checkpoints), *std::move(files),
+                                                *file_bytes));
 }
 
 JobStore::JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer,
-                   std::unique_ptr<SqliteDb> checkpoints)
+                   std::unique_ptr<SqliteDb> checkpoints, RequestFiles files, uint64_t file_bytes)
     : options_(std::move(options)),
       writer_(std::move(writer)),
+      files_(std::move(files)),
+      file_bytes_(file_bytes),
       readers_([this] { return OpenJobConnection(options_, false); }, kMaxIdleReaders),
       checkpointer_(writer_.get(), std::move(checkpoints), kCheckpointPages,
                     kInlineCheckpointPages) {}
@@ -109,9 +146,15 @@ absl::Status JobStore::Fault(absl::string_view method, absl::string_view job_id)
   return options_.write_fault(method, job_id);
 }
 
-absl::Status JobStore::CheckSize(absl::string_view what) {
-  if (options_.max_bytes == 0) return absl::OkStatus();
+absl::StatusOr<uint64_t> JobStore::UsedBytesLocked() {
   PPROCD_ASSIGN_OR_RETURN(uint64_t used, UsedBytesOf(*writer_));
+  return used + file_bytes_;
+}
+
+absl::Status JobStore::CheckSize(absl::string_view what, uint64_t new_file_bytes) {
+  if (options_.max_bytes == 0) return absl::OkStatus();
+  PPROCD_ASSIGN_OR_RETURN(uint64_t used, UsedBytesLocked());
+  used += new_file_bytes;
   if (used <= options_.max_bytes) return absl::OkStatus();
   return absl::ResourceExhaustedError(absl::StrCat("full: ", what, " would use ", used,
                                                    " bytes, over max_bytes ", options_.max_bytes));
@@ -119,7 +162,7 @@ absl::Status JobStore::CheckSize(absl::string_view what) {
 
 absl::StatusOr<uint64_t> JobStore::UsedBytes() {
   absl::MutexLock lock(&writer_mu_);
-  absl::StatusOr<uint64_t> used = UsedBytesOf(*writer_);
+  absl::StatusOr<uint64_t> used = UsedBytesLocked();
   if (!used.ok()) return InContext(used.status());
   return used;
 }
@@ -205,14 +248,29 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   PPROCD_RETURN_IF_ERROR(insert->Run());
   const int64_t num = sqlite3_last_insert_rowid(writer_->get());
 
+  // A large request goes to a file of its own, written before the row that
+  // refers to it commits.
+  const uint64_t request_bytes = stored.request.size();
+  const bool in_file = request_bytes >= options_.request_file_min_bytes;
   PPROCD_ASSIGN_OR_RETURN(
       SqliteDb::Lease request,
-      writer_->Cached("INSERT INTO job_requests (job, request) VALUES (?1, ?2)"));
+      writer_->Cached("INSERT INTO job_requests (job, request, file_bytes) VALUES (?1, ?2, ?3)"));
   request->BindInt(1, num);
-  request->BindBlob(2, stored.request);
+  if (in_file) {
+    request->BindBlob(2, "");
+    request->BindInt(3, static_cast<int64_t>(request_bytes));
+  } else {
+    request->BindBlob(2, stored.request);
+    request->BindNull(3);
+  }
   PPROCD_RETURN_IF_ERROR(request->Run());
-  PPROCD_RETURN_IF_ERROR(CheckSize("a new job"));
-  PPROCD_RETURN_IF_ERROR(transaction.Commit());
+  PPROCD_RETURN_IF_ERROR(CheckSize("a new job", in_file ? request_bytes : 0));
+  if (in_file) PPROCD_RETURN_IF_ERROR(files_.Write(num, stored.request));
+  if (absl::Status committed = transaction.Commit(); !committed.ok()) {
+    if (in_file) files_.Remove(num);
+    return committed;
+  }
+  if (in_file) file_bytes_ += request_bytes;
   stored.request = std::string();  // Large, and the caller had it.
   return Created{std::move(stored), /*existing=*/false};
 }
@@ -339,7 +397,15 @@ absl::Status JobStore::UpdateJobRowLocked(const JobRecord& job) {
 
 // JobStore::DeleteJob(), JobStore::PruneFinished()
 
-absl::Status JobStore::DeleteJobRowsLocked(int64_t num) {
+absl::Status JobStore::DeleteJobRowsLocked(int64_t num, std::vector<RequestFile>* files) {
+  {
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find,
+                            writer_->Cached("SELECT file_bytes FROM job_requests WHERE job = ?1"
+                                            " AND file_bytes IS NOT NULL"));
+    find->BindInt(1, num);
+    PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
+    if (found) files->push_back(RequestFile{num, find->ColumnInt(0)});
+  }
   for (const char* sql :
        {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
         "DELETE FROM jobs WHERE num = ?1"}) {
@@ -348,6 +414,13 @@ absl::Status JobStore::DeleteJobRowsLocked(int64_t num) {
     PPROCD_RETURN_IF_ERROR(statement->Run());
   }
   return absl::OkStatus();
+}
+
+void JobStore::RemoveRequestFilesLocked(const std::vector<RequestFile>& files) {
+  for (const RequestFile& file : files) {
+    files_.Remove(file.num);
+    file_bytes_ -= std::min(file_bytes_, static_cast<uint64_t>(file.bytes));
+  }
 }
 
 absl::Status JobStore::DeleteJob(absl::string_view job_id) {
@@ -365,8 +438,11 @@ absl::Status JobStore::DeleteJob(absl::string_view job_id) {
       if (!found) return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
       num = find->ColumnInt(0);
     }
-    PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num));
-    return transaction.Commit();
+    std::vector<RequestFile> files;
+    PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &files));
+    PPROCD_RETURN_IF_ERROR(transaction.Commit());
+    RemoveRequestFilesLocked(files);
+    return absl::OkStatus();
   }();
   return InContext(deleted);
 }
@@ -396,8 +472,10 @@ absl::StatusOr<std::vector<std::string>> JobStore::PruneFinished(absl::Time now)
         ids.push_back(find->ColumnBytes(1));
       }
     }
-    for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num));
+    std::vector<RequestFile> files;
+    for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &files));
     PPROCD_RETURN_IF_ERROR(transaction.Commit());
+    RemoveRequestFilesLocked(files);
     return ids;
   }();
   if (!pruned.ok()) return InContext(pruned.status());

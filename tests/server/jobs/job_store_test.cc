@@ -567,7 +567,7 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN socket_path; ALTER TABLE jobs DROP COLUMN inputs_digest;"
          " ALTER TABLE jobs DROP COLUMN settings_digest; ALTER TABLE outputs DROP COLUMN count;"
-         " PRAGMA user_version = 1");
+         " ALTER TABLE job_requests DROP COLUMN file_bytes; PRAGMA user_version = 1");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> kept = store->GetJob(old_job);
@@ -597,7 +597,8 @@ TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
   }
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN inputs_digest; ALTER TABLE jobs DROP COLUMN settings_digest;"
-         " ALTER TABLE outputs DROP COLUMN count; PRAGMA user_version = 2");
+         " ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         "PRAGMA user_version = 2");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   ASSERT_OK_AND_ASSIGN(JobStore::Created old, store->CreateJob(NewJob(7, "", "old-key")));
@@ -629,7 +630,9 @@ TEST(JobStoreTest, AVersion3StoreIsMigratedAndItsOutputsTakeOneSeqEach) {
     ASSERT_NE(store, nullptr);
     id = CreateOrDie(*store, NewJob(7));
   }
-  RawSql(dir.Path(), "ALTER TABLE outputs DROP COLUMN count; PRAGMA user_version = 3");
+  RawSql(dir.Path(),
+         "ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         "PRAGMA user_version = 3");
   // Outputs an older server wrote.
   RawSql(dir.Path(),
          "INSERT INTO outputs (job, seq, kind, payload) VALUES (1, 1, 1, 'a'), (1, 2, 1, 'b');"
@@ -809,6 +812,161 @@ TEST(JobStoreTest, ReadersOnOtherThreadsSeeGrowingPrefixes) {
   writer_done = true;
   for (std::thread& reader : readers) reader.join();
   for (int64_t last : seen) EXPECT_EQ(last, kTotal);
+}
+
+// --- Requests in files of their own ------------------------------------------
+
+std::set<std::string> RequestFileNames(const JobStoreOptions& options) {
+  std::set<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(options.path + "-requests", error)) {
+    names.insert(entry.path().filename().string());
+  }
+  return names;
+}
+
+JobRecord BigJob(int64_t owner, size_t size, std::string name = "") {
+  JobRecord job = NewJob(owner, std::move(name));
+  job.request = std::string("big\0request", 11);
+  job.request.resize(size, 'q');
+  return job;
+}
+
+TEST(JobStoreTest, LargeRequestsLiveInFilesAndReadBackWhole) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 1000;
+  const JobRecord big = BigJob(7, 5000, "big");
+  std::string big_id;
+  std::string small_id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    big_id = CreateOrDie(*store, big);
+    small_id = CreateOrDie(*store, NewJob(7, "small"));
+    EXPECT_EQ(RequestFileNames(options).size(), 1u) << "only the large request has a file";
+    EXPECT_EQ(store->GetJob(big_id)->request, big.request);
+    EXPECT_EQ(store->GetJob(big_id, /*with_request=*/false)->request, "");
+    EXPECT_EQ(store->FindJobByName(7, "big")->request, big.request);
+    EXPECT_EQ(store->GetJob(small_id)->request, NewJob(7).request);
+  }
+  // After a restart, as the job manager takes unfinished jobs up.
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> unfinished, store->UnfinishedJobs());
+  ASSERT_EQ(unfinished.size(), 2u);
+  EXPECT_EQ(unfinished.at(0).request, big.request);
+  EXPECT_FALSE(unfinished.at(0).request_unreadable);
+  EXPECT_EQ(unfinished.at(1).request, NewJob(7).request);
+  // Deleting the job deletes its file.
+  ASSERT_OK(store->DeleteJob(big_id));
+  EXPECT_TRUE(RequestFileNames(options).empty());
+}
+
+TEST(JobStoreTest, PruningAJobDeletesItsRequestFile) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  const absl::Time now = absl::Now();
+  JobRecord done = *store->GetJob(CreateOrDie(*store, BigJob(1, 100)));
+  const std::string kept = CreateOrDie(*store, BigJob(1, 200));
+  EXPECT_EQ(RequestFileNames(options).size(), 2u);
+  done.state = JobState::kSucceeded;
+  done.end_micros = absl::ToUnixMicros(now - absl::Hours(2));
+  ASSERT_OK(store->UpdateJob(done));
+  EXPECT_EQ(*store->PruneFinished(now), std::vector<std::string>{done.id});
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_EQ(store->GetJob(kept)->request, BigJob(1, 200).request);
+}
+
+TEST(JobStoreTest, RequestFilesOfNoJobAreRemovedOnOpen) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 0;
+  std::string id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, BigJob(1, 100));
+  }
+  // Left by a server killed between writing a file and committing its job.
+  std::ofstream(options.path + "-requests/999") << "stray";
+  ASSERT_EQ(RequestFileNames(options).size(), 2u);
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_EQ(store->GetJob(id)->request, BigJob(1, 100).request);
+}
+
+TEST(JobStoreTest, AMissingRequestFileReadsAsUnreadable) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, BigJob(1, 100));
+  for (const std::string& name : RequestFileNames(options)) {
+    std::filesystem::remove(options.path + "-requests/" + name);
+  }
+  ASSERT_OK_AND_ASSIGN(JobRecord job, store->GetJob(id));
+  EXPECT_TRUE(job.request_unreadable);
+  EXPECT_EQ(job.request, "");
+  EXPECT_FALSE(store->GetJob(id, /*with_request=*/false)->request_unreadable);
+  EXPECT_OK(store->DeleteJob(id));
+}
+
+TEST(JobStoreTest, SizeCapCountsRequestFiles) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir, 512 << 10);
+  options.request_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  std::vector<std::string> ids;
+  absl::Status refused;
+  while (refused.ok() && ids.size() < 100) {
+    absl::StatusOr<JobStore::Created> created = store->CreateJob(BigJob(1, 100 << 10));
+    if (created.ok()) {
+      ids.push_back(created->job.id);
+    } else {
+      refused = created.status();
+    }
+  }
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
+  EXPECT_GE(ids.size(), 1u);
+  EXPECT_LT(ids.size(), 5u);
+  EXPECT_EQ(RequestFileNames(options).size(), ids.size()) << "a refused job leaves no file";
+  EXPECT_LE(*store->UsedBytes(), options.max_bytes);
+  // Deleting a job frees its file's bytes for a new one.
+  ASSERT_OK(store->DeleteJob(ids.back()));
+  EXPECT_OK(store->CreateJob(BigJob(1, 100 << 10)));
+}
+
+// A store of schema 4 (every request in its row) opens; its requests stay
+// readable, and new large ones go to files.
+TEST(JobStoreTest, AVersion4StoreIsMigratedAndItsRequestsStayReadable) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  std::string old_job;
+  {
+    auto store = OpenOrDie(options);  // 5000 bytes: below the default, in its row
+    ASSERT_NE(store, nullptr);
+    old_job = CreateOrDie(*store, BigJob(7, 5000));
+  }
+  RawSql(dir.Path(), "ALTER TABLE job_requests DROP COLUMN file_bytes; PRAGMA user_version = 4");
+  options.request_file_min_bytes = 1000;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetJob(old_job)->request, BigJob(7, 5000).request);
+  EXPECT_TRUE(RequestFileNames(options).empty());
+  const std::string new_job = CreateOrDie(*store, BigJob(8, 6000));
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_EQ(store->GetJob(new_job)->request, BigJob(8, 6000).request);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> unfinished, store->UnfinishedJobs());
+  ASSERT_EQ(unfinished.size(), 2u);
+  EXPECT_EQ(unfinished.at(0).request, BigJob(7, 5000).request);
+  EXPECT_EQ(unfinished.at(1).request, BigJob(8, 6000).request);
 }
 
 }  // namespace
