@@ -14,10 +14,10 @@
   "j.last_seq, j.callable, j.socket_path"
 // PPROCD_JOB_COLUMNS and the job's request, for ReadJobRow(..., true), then
 // the size of its request file (NULL if none), for RequestFileBytes().
-#define PPROCD_JOB_COLUMNS_AND_REQUEST                          \
-  PPROCD_JOB_COLUMNS                                            \
-      ", (SELECT request FROM job_requests WHERE job = j.num)," \
-      " (SELECT file_bytes FROM job_requests WHERE job = j.num)"
+#define PPROCD_JOB_COLUMNS_AND_REQUEST                      \
+  PPROCD_JOB_COLUMNS                                        \
+  ", (SELECT request FROM job_requests WHERE job = j.num)," \
+  " (SELECT file_bytes FROM job_requests WHERE job = j.num)"
 
 namespace pprocd {
 

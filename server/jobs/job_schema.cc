@@ -72,11 +72,15 @@ constexpr char kSchemaV4[] = R"sql(
 ALTER TABLE outputs ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
 )sql";
 
-// Version 5: a large request may live in a file of its own (RequestFiles):
-// then `file_bytes` is its size and `request` is empty. NULL: the request
-// is in the row, as in older versions.
+// Version 5: large requests and outputs may live in files of their own
+// (JobFiles). A request: `file_bytes` is its size and `request` is empty.
+// An output: its payload is `file_bytes` bytes at `file_offset` of the
+// job's outputs file, and `payload` is empty. NULL: in the row, as in older
+// versions.
 constexpr char kSchemaV5[] = R"sql(
 ALTER TABLE job_requests ADD COLUMN file_bytes INTEGER;
+ALTER TABLE outputs ADD COLUMN file_offset INTEGER;
+ALTER TABLE outputs ADD COLUMN file_bytes INTEGER;
 )sql";
 
 }  // namespace

@@ -61,30 +61,26 @@ absl::Status CheckOutputs(const std::vector<NewOutput>& outputs) {
   return absl::OkStatus();
 }
 
-// Removes the request files no job refers to (a crash between writing one
-// and committing its job, or between deleting a job and removing its file);
-// returns the size of the others, in all.
-absl::StatusOr<uint64_t> TakeStockOfRequestFiles(SqliteDb& db, const RequestFiles& files) {
-  absl::flat_hash_set<int64_t> referred;
-  uint64_t bytes = 0;
+// Removes the files of no job (a crash between writing one and committing
+// its job, or between deleting a job and removing its files); returns the
+// size of the others, in all.
+absl::StatusOr<uint64_t> TakeStockOfFiles(SqliteDb& db, const JobFiles& files) {
+  absl::flat_hash_set<int64_t> jobs;
   {
-    PPROCD_ASSIGN_OR_RETURN(
-        SqliteStatement list,
-        db.Prepare("SELECT job, file_bytes FROM job_requests WHERE file_bytes IS NOT NULL"));
+    PPROCD_ASSIGN_OR_RETURN(SqliteStatement list, db.Prepare("SELECT num FROM jobs"));
     while (true) {
       PPROCD_ASSIGN_OR_RETURN(bool found, list.Step());
       if (!found) break;
-      referred.insert(list.ColumnInt(0));
-      bytes += static_cast<uint64_t>(list.ColumnInt(1));
+      jobs.insert(list.ColumnInt(0));
     }
   }
-  PPROCD_ASSIGN_OR_RETURN(int removed,
-                          files.RemoveOrphans([&](int64_t num) { return referred.contains(num); }));
-  if (removed > 0) {
-    LogInfo("removed request files of jobs that do not exist",
-            {{"dir", files.dir()}, {"files", removed}});
+  PPROCD_ASSIGN_OR_RETURN(JobFiles::Stock stock,
+                          files.RemoveOrphans([&](int64_t num) { return jobs.contains(num); }));
+  if (stock.removed > 0) {
+    LogInfo("removed the files of jobs that do not exist",
+            {{"dir", files.dir()}, {"files", stock.removed}});
   }
-  return bytes;
+  return stock.kept_bytes;
 }
 
 std::string NewJobId(absl::BitGen& gen) {
@@ -104,10 +100,10 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(JobStoreOptions options
   if (!writer.ok()) return in_context(writer.status());
   absl::Status schema = PrepareJobSchema(**writer);
   if (!schema.ok()) return in_context(schema);
-  absl::StatusOr<RequestFiles> files =
-      RequestFiles::Open(options.path + "-requests", options.durability == Durability::kPowerLoss);
+  absl::StatusOr<JobFiles> files =
+      JobFiles::Open(options.path + "-files", options.durability == Durability::kPowerLoss);
   if (!files.ok()) return in_context(files.status());
-  absl::StatusOr<uint64_t> file_bytes = TakeStockOfRequestFiles(**writer, *files);
+  absl::StatusOr<uint64_t> file_bytes = TakeStockOfFiles(**writer, *files);
   if (!file_bytes.ok()) return in_context(file_bytes.status());
   absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoints = OpenJobConnection(options, true);
   if (!checkpoints.ok()) return in_context(checkpoints.status());
@@ -117,7 +113,7 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(JobStoreOptions options
 }
 
 JobStore::JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer,
-                   std::unique_ptr<SqliteDb> checkpoints, RequestFiles files, uint64_t file_bytes)
+                   std::unique_ptr<SqliteDb> checkpoints, JobFiles files, uint64_t file_bytes)
     : options_(std::move(options)),
       writer_(std::move(writer)),
       files_(std::move(files)),
@@ -265,7 +261,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   }
   PPROCD_RETURN_IF_ERROR(request->Run());
   PPROCD_RETURN_IF_ERROR(CheckSize("a new job", in_file ? request_bytes : 0));
-  if (in_file) PPROCD_RETURN_IF_ERROR(files_.Write(num, stored.request));
+  if (in_file) PPROCD_RETURN_IF_ERROR(files_.WriteRequest(num, stored.request));
   if (absl::Status committed = transaction.Commit(); !committed.ok()) {
     if (in_file) files_.Remove(num);
     return committed;
@@ -311,6 +307,10 @@ absl::StatusOr<int64_t> JobStore::UpdateJobWithOutputs(const JobRecord& job,
   return outputs.empty() ? 0 : *first;
 }
 
+bool JobStore::InFile(const NewOutput& output) const {
+  return !output.payload.empty() && output.payload.size() >= options_.output_file_min_bytes;
+}
+
 absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
                                                       const std::vector<NewOutput>& outputs,
                                                       const JobRecord* update_job) {
@@ -328,38 +328,69 @@ absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
     last_seq = find->ColumnInt(1);
   }
   const int64_t first = last_seq + 1;
+  // Large payloads go to the job's outputs file first, in one write.
+  std::vector<absl::string_view> to_file;
+  uint64_t file_total = 0;
   bool only_state = true;
   uint64_t bytes = 0;
-  {
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease insert,
-                            writer_->Cached("INSERT INTO outputs (job, seq, kind, payload, count)"
-                                            " VALUES (?1, ?2, ?3, ?4, ?5)"));
-    for (const NewOutput& output : outputs) {
-      insert->Reset();
-      insert->BindInt(1, num);
-      insert->BindInt(2, last_seq + 1);
-      insert->BindInt(3, static_cast<int64_t>(output.kind));
-      insert->BindBlob(4, output.payload);
-      insert->BindInt(5, output.count);
-      last_seq += output.count;
-      PPROCD_RETURN_IF_ERROR(insert->Run());
-      only_state = only_state && output.kind == OutputKind::kState;
-      bytes += output.payload.size();
+  for (const NewOutput& output : outputs) {
+    if (InFile(output)) {
+      to_file.push_back(output.payload);
+      file_total += output.payload.size();
     }
+    only_state = only_state && output.kind == OutputKind::kState;
+    bytes += output.payload.size();
   }
-  {
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease update,
-                            writer_->Cached("UPDATE jobs SET last_seq = ?2 WHERE num = ?1"));
-    update->BindInt(1, num);
-    update->BindInt(2, last_seq);
-    PPROCD_RETURN_IF_ERROR(update->Run());
+  const bool check_size = !only_state || bytes > kMaxExemptBytes;
+  const std::string what = absl::StrCat(outputs.size(), " more outputs of job ", job_id);
+  uint64_t file_offset = 0;
+  if (!to_file.empty()) {
+    if (check_size) PPROCD_RETURN_IF_ERROR(CheckSize(what, file_total));
+    PPROCD_ASSIGN_OR_RETURN(file_offset, files_.AppendOutputs(num, to_file));
   }
-  if (update_job != nullptr) PPROCD_RETURN_IF_ERROR(UpdateJobRowLocked(*update_job));
-  if (!only_state || bytes > kMaxExemptBytes) {
-    PPROCD_RETURN_IF_ERROR(
-        CheckSize(absl::StrCat(outputs.size(), " more outputs of job ", job_id)));
+  absl::Status stored = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_) -> absl::Status {
+    uint64_t offset = file_offset;
+    {
+      PPROCD_ASSIGN_OR_RETURN(
+          SqliteDb::Lease insert,
+          writer_->Cached("INSERT INTO outputs (job, seq, kind, payload, count, file_offset,"
+                          " file_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      for (const NewOutput& output : outputs) {
+        insert->Reset();
+        insert->BindInt(1, num);
+        insert->BindInt(2, last_seq + 1);
+        insert->BindInt(3, static_cast<int64_t>(output.kind));
+        insert->BindInt(5, output.count);
+        if (InFile(output)) {
+          insert->BindBlob(4, "");
+          insert->BindInt(6, static_cast<int64_t>(offset));
+          insert->BindInt(7, static_cast<int64_t>(output.payload.size()));
+          offset += output.payload.size();
+        } else {
+          insert->BindBlob(4, output.payload);
+          insert->BindNull(6);
+          insert->BindNull(7);
+        }
+        last_seq += output.count;
+        PPROCD_RETURN_IF_ERROR(insert->Run());
+      }
+    }
+    {
+      PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease update,
+                              writer_->Cached("UPDATE jobs SET last_seq = ?2 WHERE num = ?1"));
+      update->BindInt(1, num);
+      update->BindInt(2, last_seq);
+      PPROCD_RETURN_IF_ERROR(update->Run());
+    }
+    if (update_job != nullptr) PPROCD_RETURN_IF_ERROR(UpdateJobRowLocked(*update_job));
+    if (check_size) PPROCD_RETURN_IF_ERROR(CheckSize(what, file_total));
+    return transaction.Commit();
+  }();
+  if (!stored.ok()) {
+    if (!to_file.empty()) files_.TruncateOutputs(num, file_offset);
+    return stored;
   }
-  PPROCD_RETURN_IF_ERROR(transaction.Commit());
+  file_bytes_ += file_total;
   return first;
 }
 
@@ -397,15 +428,8 @@ absl::Status JobStore::UpdateJobRowLocked(const JobRecord& job) {
 
 // JobStore::DeleteJob(), JobStore::PruneFinished()
 
-absl::Status JobStore::DeleteJobRowsLocked(int64_t num, std::vector<RequestFile>* files) {
-  {
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find,
-                            writer_->Cached("SELECT file_bytes FROM job_requests WHERE job = ?1"
-                                            " AND file_bytes IS NOT NULL"));
-    find->BindInt(1, num);
-    PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
-    if (found) files->push_back(RequestFile{num, find->ColumnInt(0)});
-  }
+absl::Status JobStore::DeleteJobRowsLocked(int64_t num, std::vector<int64_t>* deleted) {
+  deleted->push_back(num);
   for (const char* sql :
        {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
         "DELETE FROM jobs WHERE num = ?1"}) {
@@ -416,11 +440,8 @@ absl::Status JobStore::DeleteJobRowsLocked(int64_t num, std::vector<RequestFile>
   return absl::OkStatus();
 }
 
-void JobStore::RemoveRequestFilesLocked(const std::vector<RequestFile>& files) {
-  for (const RequestFile& file : files) {
-    files_.Remove(file.num);
-    file_bytes_ -= std::min(file_bytes_, static_cast<uint64_t>(file.bytes));
-  }
+void JobStore::RemoveFilesLocked(const std::vector<int64_t>& nums) {
+  for (const int64_t num : nums) file_bytes_ -= std::min(file_bytes_, files_.Remove(num));
 }
 
 absl::Status JobStore::DeleteJob(absl::string_view job_id) {
@@ -438,10 +459,10 @@ absl::Status JobStore::DeleteJob(absl::string_view job_id) {
       if (!found) return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
       num = find->ColumnInt(0);
     }
-    std::vector<RequestFile> files;
-    PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &files));
+    std::vector<int64_t> deleted;
+    PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &deleted));
     PPROCD_RETURN_IF_ERROR(transaction.Commit());
-    RemoveRequestFilesLocked(files);
+    RemoveFilesLocked(deleted);
     return absl::OkStatus();
   }();
   return InContext(deleted);
@@ -472,10 +493,10 @@ absl::StatusOr<std::vector<std::string>> JobStore::PruneFinished(absl::Time now)
         ids.push_back(find->ColumnBytes(1));
       }
     }
-    std::vector<RequestFile> files;
-    for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &files));
+    std::vector<int64_t> deleted;
+    for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &deleted));
     PPROCD_RETURN_IF_ERROR(transaction.Commit());
-    RemoveRequestFilesLocked(files);
+    RemoveFilesLocked(deleted);
     return ids;
   }();
   if (!pruned.ok()) return InContext(pruned.status());

@@ -20,8 +20,8 @@
 // for a write and may run on any number of threads at once; each read sees the
 // store as of the last commit before it began.
 //
-// A large request is kept in a file of its own beside the database (see
-// JobStoreOptions::request_file_min_bytes), with the same durability.
+// A large request, and large outputs, are kept in files beside the database
+// (see JobStoreOptions::request_file_min_bytes), with the same durability.
 //
 // One process at a time may open a given file.
 #ifndef PPROCD_SERVER_JOBS_JOB_STORE_H_
@@ -41,8 +41,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/jobs/job_files.h"
 #include "server/jobs/job_record.h"
-#include "server/jobs/request_files.h"
 #include "server/jobs/sqlite.h"
 #include "server/jobs/sqlite_pool.h"
 #include "server/jobs/wal_checkpointer.h"
@@ -59,15 +59,19 @@ struct JobStoreOptions {
   // exist). SQLite keeps two more files beside it: PATH-wal and PATH-shm.
   std::string path;
   // Cap on the bytes in use (pages holding data, times the page size, and
-  // the request files); 0 = none. An empty store takes about 50 KiB. Not
+  // the files of JobFiles); 0 = none. An empty store takes about 50 KiB. Not
   // counted: the -wal file, which holds the commits since the last
   // checkpoint (about 16 MiB, at most 256 MiB).
   uint64_t max_bytes = 0;
   // A job's request of at least this many bytes is kept in a file of its own
-  // in the directory PATH-requests (see RequestFiles: written once, instead
-  // of to the WAL and again by a checkpoint); smaller ones in the database.
+  // in the directory PATH-files (see JobFiles: written once, instead of to
+  // the WAL and again by a checkpoint); smaller ones in the database.
   // 0 = every request in a file.
   uint64_t request_file_min_bytes = 64 << 10;
+  // Likewise, an output whose payload has at least this many bytes goes to
+  // the job's outputs file there (a payload of a few KiB would take pages
+  // of its own in the database anyway). 0 = every output.
+  uint64_t output_file_min_bytes = 4 << 10;
   // PruneFinished() deletes jobs that ended longer ago than this.
   absl::Duration keep_finished = absl::Hours(24 * 7);
   Durability durability = Durability::kProcessCrash;
@@ -214,13 +218,7 @@ class JobStore {
 
  private:
   JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer,
-           std::unique_ptr<SqliteDb> checkpoints, RequestFiles files, uint64_t file_bytes);
-
-  // A job whose request is in a file: its number and the file's size.
-  struct RequestFile {
-    int64_t num = 0;
-    int64_t bytes = 0;
-  };
+           std::unique_ptr<SqliteDb> checkpoints, JobFiles files, uint64_t file_bytes);
 
   // The jobs `sql` selects (PPROCD_JOB_COLUMNS, then the request if
   // `with_request`), read on a reader connection.
@@ -231,15 +229,17 @@ class JobStore {
   absl::Status Fault(absl::string_view method, absl::string_view job_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // RESOURCE_EXHAUSTED if the writer's open transaction, with `new_file_bytes`
-  // more in request files, leaves more than max_bytes in use.
+  // more in files, leaves more than max_bytes in use.
   absl::Status CheckSize(absl::string_view what, uint64_t new_file_bytes = 0)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // Bytes in use: the database's pages and the request files.
+  // Bytes in use: the database's pages and the files.
   absl::StatusOr<uint64_t> UsedBytesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // The row just read by `row` (PPROCD_JOB_COLUMNS_AND_REQUEST with
   // `with_request`), its request read from its file if it has one.
   JobRecord ReadJobWithRequest(const SqliteStatement& row, bool with_request) const;
   absl::StatusOr<Created> CreateJobLocked(JobRecord job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Whether `output`'s payload goes to the job's outputs file.
+  bool InFile(const NewOutput& output) const;
   // With `update_job`: its row is updated in the same transaction.
   absl::StatusOr<int64_t> AppendOutputsLocked(absl::string_view job_id,
                                               const std::vector<NewOutput>& outputs,
@@ -252,19 +252,20 @@ class JobStore {
                                                absl::string_view method)
       ABSL_LOCKS_EXCLUDED(writer_mu_);
   // Deletes the job numbered `num`, its request and outputs, inside the
-  // writer's open transaction; a request file it had goes to *files, for
-  // RemoveRequestFilesLocked() once the transaction commits.
-  absl::Status DeleteJobRowsLocked(int64_t num, std::vector<RequestFile>* files)
+  // writer's open transaction; `num` goes to *deleted, for
+  // RemoveFilesLocked() once the transaction commits.
+  absl::Status DeleteJobRowsLocked(int64_t num, std::vector<int64_t>* deleted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  void RemoveRequestFilesLocked(const std::vector<RequestFile>& files)
+  // Removes the files of the jobs numbered `nums`.
+  void RemoveFilesLocked(const std::vector<int64_t>& nums)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
 
   const JobStoreOptions options_;
   absl::Mutex writer_mu_;
   const std::unique_ptr<SqliteDb> writer_ ABSL_GUARDED_BY(writer_mu_);
   absl::BitGen ids_ ABSL_GUARDED_BY(writer_mu_);
-  const RequestFiles files_;
-  // The sizes of the request files of the jobs that exist, in all.
+  const JobFiles files_;
+  // The sizes of the files of the jobs that exist, in all.
   uint64_t file_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
   SqlitePool readers_;
   // Declared last: it goes first, while the writer it hooks is still open.

@@ -1,4 +1,5 @@
 // The job store's reads: each runs on a connection lent by the reader pool.
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -55,7 +56,7 @@ JobRecord JobStore::ReadJobWithRequest(const SqliteStatement& row, bool with_req
   if (!with_request) return job;
   const int64_t file_bytes = RequestFileBytes(row);
   if (file_bytes < 0) return job;
-  absl::StatusOr<std::string> request = files_.Read(num, static_cast<uint64_t>(file_bytes));
+  absl::StatusOr<std::string> request = files_.ReadRequest(num, static_cast<uint64_t>(file_bytes));
   if (request.ok()) {
     job.request = *std::move(request);
   } else {
@@ -149,7 +150,8 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
               // From the output holding after_seq + 1: the last one that
               // begins at or before it (two seeks on the primary key).
               db.Cached("WITH j AS (SELECT num FROM jobs WHERE id = ?1)"
-                        " SELECT seq, kind, payload, count FROM outputs"
+                        " SELECT seq, kind, payload, count, file_offset, file_bytes, job"
+                        " FROM outputs"
                         " WHERE job = (SELECT num FROM j) AND seq >= coalesce("
                         "   (SELECT seq FROM outputs WHERE job = (SELECT num FROM j)"
                         "    AND seq <= ?2 + 1 ORDER BY seq DESC LIMIT 1), ?2 + 1)"
@@ -157,6 +159,8 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
           read->BindText(1, job_id);
           read->BindInt(2, after_seq);
           read->BindInt(3, max_count);
+          // The job's outputs file, opened for the first payload there.
+          std::optional<JobFiles::OutputsReader> file;
           uint64_t bytes = 0;
           while (result.empty() || bytes < max_bytes) {
             PPROCD_ASSIGN_OR_RETURN(bool found, read->Step());
@@ -164,8 +168,24 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
             JobOutput& output = result.emplace_back();
             output.seq = read->ColumnInt(0);
             output.kind = static_cast<OutputKind>(read->ColumnInt(1));
-            output.payload = read->ColumnBytes(2);
             output.count = read->ColumnInt(3);
+            if (read->ColumnIsNull(4)) {
+              output.payload = read->ColumnBytes(2);
+            } else {
+              if (!file.has_value()) {
+                absl::StatusOr<JobFiles::OutputsReader> opened =
+                    files_.ReadOutputs(read->ColumnInt(6));
+                if (!opened.ok()) {
+                  return absl::DataLossError(
+                      absl::StrCat("the outputs of job '", job_id,
+                                   "' cannot be read: ", opened.status().message()));
+                }
+                file.emplace(*std::move(opened));
+              }
+              PPROCD_ASSIGN_OR_RETURN(output.payload,
+                                      file->Read(static_cast<uint64_t>(read->ColumnInt(4)),
+                                                 static_cast<uint64_t>(read->ColumnInt(5))));
+            }
             bytes += output.payload.size();
           }
         }

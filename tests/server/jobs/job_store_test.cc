@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -567,7 +568,8 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN socket_path; ALTER TABLE jobs DROP COLUMN inputs_digest;"
          " ALTER TABLE jobs DROP COLUMN settings_digest; ALTER TABLE outputs DROP COLUMN count;"
-         " ALTER TABLE job_requests DROP COLUMN file_bytes; PRAGMA user_version = 1");
+         " ALTER TABLE job_requests DROP COLUMN file_bytes; ALTER TABLE outputs DROP COLUMN "
+         "file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; PRAGMA user_version = 1");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> kept = store->GetJob(old_job);
@@ -598,6 +600,7 @@ TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN inputs_digest; ALTER TABLE jobs DROP COLUMN settings_digest;"
          " ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         "ALTER TABLE outputs DROP COLUMN file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; "
          "PRAGMA user_version = 2");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
@@ -632,6 +635,7 @@ TEST(JobStoreTest, AVersion3StoreIsMigratedAndItsOutputsTakeOneSeqEach) {
   }
   RawSql(dir.Path(),
          "ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         "ALTER TABLE outputs DROP COLUMN file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; "
          "PRAGMA user_version = 3");
   // Outputs an older server wrote.
   RawSql(dir.Path(),
@@ -814,15 +818,20 @@ TEST(JobStoreTest, ReadersOnOtherThreadsSeeGrowingPrefixes) {
   for (int64_t last : seen) EXPECT_EQ(last, kTotal);
 }
 
-// --- Requests in files of their own ------------------------------------------
+// --- Requests and outputs in files of their own --------------------------------
 
-std::set<std::string> RequestFileNames(const JobStoreOptions& options) {
+std::set<std::string> FileNames(const JobStoreOptions& options, absl::string_view suffix) {
   std::set<std::string> names;
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(options.path + "-requests", error)) {
-    names.insert(entry.path().filename().string());
+  for (const auto& entry : std::filesystem::directory_iterator(options.path + "-files", error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, suffix)) names.insert(name);
   }
   return names;
+}
+
+std::set<std::string> RequestFileNames(const JobStoreOptions& options) {
+  return FileNames(options, ".request");
 }
 
 JobRecord BigJob(int64_t owner, size_t size, std::string name = "") {
@@ -892,11 +901,13 @@ TEST(JobStoreTest, RequestFilesOfNoJobAreRemovedOnOpen) {
     id = CreateOrDie(*store, BigJob(1, 100));
   }
   // Left by a server killed between writing a file and committing its job.
-  std::ofstream(options.path + "-requests/999") << "stray";
+  std::ofstream(options.path + "-files/999.request") << "stray";
+  std::ofstream(options.path + "-files/999.outputs") << "stray";
   ASSERT_EQ(RequestFileNames(options).size(), 2u);
   auto store = OpenOrDie(options);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_TRUE(FileNames(options, ".outputs").empty());
   EXPECT_EQ(store->GetJob(id)->request, BigJob(1, 100).request);
 }
 
@@ -908,7 +919,7 @@ TEST(JobStoreTest, AMissingRequestFileReadsAsUnreadable) {
   ASSERT_NE(store, nullptr);
   const std::string id = CreateOrDie(*store, BigJob(1, 100));
   for (const std::string& name : RequestFileNames(options)) {
-    std::filesystem::remove(options.path + "-requests/" + name);
+    std::filesystem::remove(options.path + "-files/" + name);
   }
   ASSERT_OK_AND_ASSIGN(JobRecord job, store->GetJob(id));
   EXPECT_TRUE(job.request_unreadable);
@@ -954,7 +965,9 @@ TEST(JobStoreTest, AVersion4StoreIsMigratedAndItsRequestsStayReadable) {
     ASSERT_NE(store, nullptr);
     old_job = CreateOrDie(*store, BigJob(7, 5000));
   }
-  RawSql(dir.Path(), "ALTER TABLE job_requests DROP COLUMN file_bytes; PRAGMA user_version = 4");
+  RawSql(dir.Path(),
+         "ALTER TABLE job_requests DROP COLUMN file_bytes; ALTER TABLE outputs DROP COLUMN "
+         "file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; PRAGMA user_version = 4");
   options.request_file_min_bytes = 1000;
   auto store = OpenOrDie(options);
   ASSERT_NE(store, nullptr);
@@ -967,6 +980,88 @@ TEST(JobStoreTest, AVersion4StoreIsMigratedAndItsRequestsStayReadable) {
   ASSERT_EQ(unfinished.size(), 2u);
   EXPECT_EQ(unfinished.at(0).request, BigJob(7, 5000).request);
   EXPECT_EQ(unfinished.at(1).request, BigJob(8, 6000).request);
+}
+
+TEST(JobStoreTest, LargeOutputsLiveInTheJobsOutputsFileAndReadBackInOrder) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.output_file_min_bytes = 1000;
+  std::string id;
+  // Seqs: 1 state, 2..4 a large block, 5 a small result, 6 a large result,
+  // 7..8 a small block, 9..13 a large block.
+  const std::vector<NewOutput> first = {{OutputKind::kState, "running"},
+                                        {OutputKind::kBlock, Payload(2, 5000), 3},
+                                        {OutputKind::kResult, "small"},
+                                        {OutputKind::kResult, Payload(6, 1000)},
+                                        {OutputKind::kBlock, "b", 2}};
+  const NewOutput last{OutputKind::kBlock, Payload(9, 20000), 5};
+  const auto check = [&](JobStore& store) {
+    ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> all, store.ReadOutputs(id, 0, 100));
+    ASSERT_EQ(all.size(), 6u);
+    std::vector<int64_t> seqs;
+    for (const JobOutput& output : all) seqs.push_back(output.seq);
+    EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 5, 6, 7, 9}));
+    for (size_t i = 0; i < first.size(); ++i) {
+      EXPECT_EQ(all[i].payload, first[i].payload) << i;
+      EXPECT_EQ(all[i].kind, first[i].kind) << i;
+      EXPECT_EQ(all[i].count, first[i].count) << i;
+    }
+    EXPECT_EQ(all[5].payload, last.payload);
+    EXPECT_EQ(all[5].count, 5);
+    // From inside the first large block; and the byte limit counts the
+    // payloads wherever they are.
+    ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> page, store.ReadOutputs(id, 3, 100, 5000));
+    ASSERT_EQ(page.size(), 1u);
+    EXPECT_EQ(page[0].payload, first[1].payload);
+    ASSERT_OK_AND_ASSIGN(page, store.ReadOutputs(id, 5, 2));
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].payload, first[3].payload);
+    EXPECT_EQ(page[1].payload, "b");
+    EXPECT_EQ(*store.CountResultsSinceLastState(id), 12);
+  };
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, NewJob(1));
+    ASSERT_EQ(*store->AppendOutputs(id, first), 1);
+    ASSERT_EQ(*store->AppendOutputs(id, {last}), 9);
+    EXPECT_EQ(FileNames(options, ".outputs").size(), 1u);
+    check(*store);
+  }
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  check(*store);
+  ASSERT_OK(store->DeleteJob(id));
+  EXPECT_TRUE(FileNames(options, ".outputs").empty());
+  EXPECT_THAT(store->ReadOutputs(id, 0, 10), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(JobStoreTest, OutputsRefusedForSizeLeaveNothingBehind) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir, 512 << 10);
+  options.output_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  int64_t accepted = 0;
+  absl::Status refused;
+  while (refused.ok() && accepted < 10000) {
+    absl::StatusOr<int64_t> first = store->AppendOutputs(id, Outputs(accepted + 1, 16, 4096));
+    if (first.ok()) {
+      accepted += 16;
+    } else {
+      refused = first.status();
+    }
+  }
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
+  EXPECT_GT(accepted, 0);
+  EXPECT_LE(*store->UsedBytes(), options.max_bytes);
+  // The job's end is still recorded, and every accepted output reads back.
+  EXPECT_EQ(*store->AppendOutputs(id, {{OutputKind::kState, "failed: store full"}}), accepted + 1);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0, 4096, accepted), accepted);
+  ASSERT_OK(store->DeleteJob(id));
+  const std::string next = CreateOrDie(*store, NewJob(1));
+  EXPECT_OK(store->AppendOutputs(next, Outputs(1, 16, 4096)));
 }
 
 }  // namespace
