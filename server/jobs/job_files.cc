@@ -117,11 +117,12 @@ absl::Status JobFiles::Sync(int fd, const std::string& path, bool created) const
   return absl::OkStatus();
 }
 
-absl::Status JobFiles::WriteRequest(int64_t num, absl::string_view bytes) const {
+absl::Status JobFiles::WriteRequest(int64_t num,
+                                    const std::vector<absl::string_view>& pieces) const {
   const std::string path = PathOf(num, Kind::kRequest);
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return ErrnoError("cannot create", path, errno);
-  absl::Status written = WriteAllAt(fd.get(), path, {bytes}, 0);
+  absl::Status written = WriteAllAt(fd.get(), path, pieces, 0);
   if (written.ok()) written = Sync(fd.get(), path, /*created=*/true);
   if (written.ok() && ::close(fd.Release()) != 0) written = ErrnoError("cannot write", path, errno);
   if (!written.ok()) ::unlink(path.c_str());

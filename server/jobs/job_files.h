@@ -41,8 +41,12 @@ class JobFiles {
   // Uses `dir`, made (mode 0700) if missing.
   static absl::StatusOr<JobFiles> Open(std::string dir, bool sync);
 
-  // Stores `bytes` as the request of job `num`, replacing any it had.
-  absl::Status WriteRequest(int64_t num, absl::string_view bytes) const;
+  // Stores `pieces`, one after another, as the request of job `num`,
+  // replacing any it had.
+  absl::Status WriteRequest(int64_t num, const std::vector<absl::string_view>& pieces) const;
+  absl::Status WriteRequest(int64_t num, absl::string_view bytes) const {
+    return WriteRequest(num, std::vector<absl::string_view>{bytes});
+  }
   // The request of job `num`, which must be `size` bytes long. NOT_FOUND
   // without a file; DATA_LOSS for a file of another size.
   absl::StatusOr<std::string> ReadRequest(int64_t num, uint64_t size) const;

@@ -246,8 +246,12 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
 
   // A large request goes to a file of its own, written before the row that
   // refers to it commits.
-  const uint64_t request_bytes = stored.request.size();
+  const uint64_t request_bytes = stored.request.size() + stored.request_tail.size();
   const bool in_file = request_bytes >= options_.request_file_min_bytes;
+  if (!in_file && !stored.request_tail.empty()) {
+    stored.request.append(stored.request_tail.data(), stored.request_tail.size());
+    stored.request_tail = {};
+  }
   PPROCD_ASSIGN_OR_RETURN(
       SqliteDb::Lease request,
       writer_->Cached("INSERT INTO job_requests (job, request, file_bytes) VALUES (?1, ?2, ?3)"));
@@ -261,12 +265,17 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   }
   PPROCD_RETURN_IF_ERROR(request->Run());
   PPROCD_RETURN_IF_ERROR(CheckSize("a new job", in_file ? request_bytes : 0));
-  if (in_file) PPROCD_RETURN_IF_ERROR(files_.WriteRequest(num, stored.request));
+  if (in_file) {
+    PPROCD_RETURN_IF_ERROR(files_.WriteRequest(
+        num, {stored.request,
+              absl::string_view(stored.request_tail.data(), stored.request_tail.size())}));
+  }
   if (absl::Status committed = transaction.Commit(); !committed.ok()) {
     if (in_file) files_.Remove(num);
     return committed;
   }
   if (in_file) file_bytes_ += request_bytes;
+  stored.request_tail = {};
   stored.request = std::string();  // Large, and the caller had it.
   return Created{std::move(stored), /*existing=*/false};
 }
