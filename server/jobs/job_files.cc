@@ -23,6 +23,8 @@ namespace {
 
 constexpr absl::string_view kRequestSuffix = ".request";
 constexpr absl::string_view kOutputsSuffix = ".outputs";
+// Larger offsets and sizes are no file's.
+constexpr uint64_t kMaxOffset = uint64_t{1} << 62;
 
 absl::Status ErrnoError(absl::string_view what, const std::string& path, int error) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(error)));
@@ -179,6 +181,18 @@ JobFiles::OutputsReader::~OutputsReader() {
 }
 
 absl::StatusOr<std::string> JobFiles::OutputsReader::Read(uint64_t offset, uint64_t size) const {
+  // Checked before allocating: a damaged row may name any range.
+  if (offset > kMaxOffset || size > kMaxOffset - offset) {
+    return absl::DataLossError(absl::StrCat(path_, " has no bytes ", offset, " + ", size));
+  }
+  if (offset + size > known_size_) {
+    struct stat info;
+    if (::fstat(fd_, &info) != 0) return ErrnoError("cannot stat", path_, errno);
+    known_size_ = static_cast<uint64_t>(info.st_size);
+    if (offset + size > known_size_) {
+      return absl::DataLossError(absl::StrCat(path_, " ends before byte ", offset + size));
+    }
+  }
   std::string bytes(size, '\0');
   if (absl::Status read = ReadAllAt(fd_, path_, bytes.data(), size, offset); !read.ok()) {
     return read;

@@ -65,9 +65,12 @@ class JobFiles {
     OutputsReader(const OutputsReader&) = delete;
     OutputsReader& operator=(const OutputsReader&) = delete;
     OutputsReader(OutputsReader&& other) noexcept
-        : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+        : path_(std::move(other.path_)),
+          fd_(std::exchange(other.fd_, -1)),
+          known_size_(other.known_size_) {}
     ~OutputsReader();
-    // `size` bytes at `offset`; DATA_LOSS if the file ends before.
+    // `size` bytes at `offset`; DATA_LOSS if the file ends before. One
+    // thread at a time.
     absl::StatusOr<std::string> Read(uint64_t offset, uint64_t size) const;
 
    private:
@@ -75,6 +78,8 @@ class JobFiles {
     OutputsReader(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
     std::string path_;
     int fd_ = -1;
+    // The file's size when last looked at (it only grows while read).
+    mutable uint64_t known_size_ = 0;
   };
   // NOT_FOUND without a file.
   absl::StatusOr<OutputsReader> ReadOutputs(int64_t num) const;

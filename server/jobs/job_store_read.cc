@@ -175,6 +175,10 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
               if (!file.has_value()) {
                 absl::StatusOr<JobFiles::OutputsReader> opened =
                     files_.ReadOutputs(read->ColumnInt(6));
+                if (absl::IsNotFound(opened.status())) {
+                  // Deleted since this read began.
+                  return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
+                }
                 if (!opened.ok()) {
                   return absl::DataLossError(
                       absl::StrCat("the outputs of job '", job_id,

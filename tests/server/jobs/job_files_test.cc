@@ -116,6 +116,9 @@ TEST(JobFilesTest, OutputsAreAppendedAndReadByRange) {
     EXPECT_EQ(*reader.Read(7, 12), "012345678901");
     EXPECT_EQ(*reader.Read(7 + 2990, 10), "0123456789");
     EXPECT_THAT(reader.Read(7 + 2995, 10), StatusIs(absl::StatusCode::kDataLoss));
+    // A damaged row may name any range: nothing is allocated for it.
+    EXPECT_THAT(reader.Read(0, uint64_t{1} << 61), StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(reader.Read(~uint64_t{0}, 2), StatusIs(absl::StatusCode::kDataLoss));
     // An append whose transaction did not commit is cut off again.
     ASSERT_OK_AND_ASSIGN(uint64_t third, files.AppendOutputs(3, {"lost"}));
     EXPECT_EQ(third, 3007u);
