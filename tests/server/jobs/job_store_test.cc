@@ -1064,5 +1064,28 @@ TEST(JobStoreTest, OutputsRefusedForSizeLeaveNothingBehind) {
   EXPECT_OK(store->AppendOutputs(next, Outputs(1, 16, 4096)));
 }
 
+TEST(JobStoreTest, FilesAreKeptTheSameWayUnderPowerLossDurability) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.durability = Durability::kPowerLoss;
+  options.request_file_min_bytes = 0;
+  options.output_file_min_bytes = 0;
+  std::string id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, BigJob(1, 3000));
+    ASSERT_EQ(*store->AppendOutputs(id, Outputs(1, 5, 2000)), 1);
+    ASSERT_EQ(*store->AppendOutputs(id, Outputs(6, 5, 10)), 6);
+  }
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetJob(id)->request, BigJob(1, 3000).request);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0, 2000, 5), 5);
+  EXPECT_EQ(ExpectContiguous(*store, id, 5, 10), 5);
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_EQ(FileNames(options, ".outputs").size(), 1u);
+}
+
 }  // namespace
 }  // namespace pprocd
