@@ -181,7 +181,9 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
       *copy = request;
       copy->clear_packed_inputs();
     }
-    record.request = SerializeWithPackedInputs(*copy, packed_inputs->json);
+    // The inputs are stored from the block, not copied after the rest.
+    record.request = SerializeWithPackedInputsHead(*copy, packed_inputs->json.size());
+    record.request_tail = packed_inputs->json;
   } else {
     copy = std::make_shared<v1::SubmitRequest>(request);
     record.request = SerializeDeterministic(request);
@@ -189,7 +191,12 @@ void JobManager::SubmitAsync(const Caller& caller, const v1::SubmitRequest& requ
   record.max_retries = request.retries();
   record.socket_path = request.socket_path();
   if (!record.idempotency_key.empty()) {
-    RequestDigest digest = DigestRequest(record.request);
+    RequestDigest digest =
+        record.request_tail.empty()
+            ? DigestRequest(record.request)
+            : DigestRequest(absl::StrCat(
+                  record.request,
+                  absl::string_view(record.request_tail.data(), record.request_tail.size())));
     record.inputs_digest = std::move(digest.inputs);
     record.settings_digest = std::move(digest.settings);
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace pprocd {
 
@@ -56,6 +57,14 @@ struct JobRecord {
   std::string error;
   // The serialized submit request, kept to re-run the job.
   std::string request;
+  // For CreateJob() only: bytes of the request that follow `request`, given
+  // apart so that a large block of them is stored without being copied
+  // first. They must outlive the call. Never read back (`request` then
+  // holds the whole request).
+  std::string_view request_tail;
+  // Read with its request, which was stored but cannot be read back (its
+  // file is missing or damaged): `request` is empty. Never stored.
+  bool request_unreadable = false;
   // The seq of the job's last stored output; 0 = none yet.
   int64_t last_seq = 0;
   // The socket file made for this job alone (SubmitRequest.socket_path);

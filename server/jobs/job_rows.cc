@@ -25,6 +25,11 @@ JobRecord ReadJobRow(const SqliteStatement& row, bool with_request, int64_t* num
   return job;
 }
 
+int64_t RequestFileBytes(const SqliteStatement& row) {
+  if (row.ColumnIsNull(kJobColumnCount + 1)) return -1;
+  return row.ColumnInt(kJobColumnCount + 1);
+}
+
 void BindTextOrNull(SqliteStatement& statement, int index, const std::string& text) {
   if (text.empty()) {
     statement.BindNull(index);

@@ -203,7 +203,8 @@ void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::Sub
   const CallableDef* def = nullptr;
   std::shared_ptr<const PythonTarget> python;
   if (request != nullptr) run->request.Swap(request.get());
-  const bool readable = request != nullptr || run->request.ParseFromString(job.request);
+  const bool readable =
+      request != nullptr || (!job.request_unreadable && run->request.ParseFromString(job.request));
   job.request.clear();  // The run works from the parsed copy.
   if (!readable) {
     job.error = "its stored request cannot be read";

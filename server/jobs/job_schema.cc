@@ -72,6 +72,17 @@ constexpr char kSchemaV4[] = R"sql(
 ALTER TABLE outputs ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
 )sql";
 
+// Version 5: large requests and outputs may live in files of their own
+// (JobFiles). A request: `file_bytes` is its size and `request` is empty.
+// An output: its payload is `file_bytes` bytes at `file_offset` of the
+// job's outputs file, and `payload` is empty. NULL: in the row, as in older
+// versions.
+constexpr char kSchemaV5[] = R"sql(
+ALTER TABLE job_requests ADD COLUMN file_bytes INTEGER;
+ALTER TABLE outputs ADD COLUMN file_offset INTEGER;
+ALTER TABLE outputs ADD COLUMN file_bytes INTEGER;
+)sql";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> OpenJobConnection(const JobStoreOptions& options,
@@ -125,6 +136,7 @@ absl::Status PrepareJobSchema(SqliteDb& db) {
   if (version < 2) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV2));
   if (version < 3) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV3));
   if (version < 4) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV4));
+  if (version < 5) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV5));
   PPROCD_RETURN_IF_ERROR(
       db.Exec(absl::StrCat("PRAGMA user_version = ", kJobSchemaVersion).c_str()));
   return transaction.Commit();

@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "server/jobs/job_rows.h"
 #include "server/jobs/job_schema.h"
 #include "worker/base/status_macros.h"
@@ -58,6 +61,28 @@ absl::Status CheckOutputs(const std::vector<NewOutput>& outputs) {
   return absl::OkStatus();
 }
 
+// Removes the files of no job (a crash between writing one and committing
+// its job, or between deleting a job and removing its files); returns the
+// size of the others, in all.
+absl::StatusOr<uint64_t> TakeStockOfFiles(SqliteDb& db, const JobFiles& files) {
+  absl::flat_hash_set<int64_t> jobs;
+  {
+    PPROCD_ASSIGN_OR_RETURN(SqliteStatement list, db.Prepare("SELECT num FROM jobs"));
+    while (true) {
+      PPROCD_ASSIGN_OR_RETURN(bool found, list.Step());
+      if (!found) break;
+      jobs.insert(list.ColumnInt(0));
+    }
+  }
+  PPROCD_ASSIGN_OR_RETURN(JobFiles::Stock stock,
+                          files.RemoveOrphans([&](int64_t num) { return jobs.contains(num); }));
+  if (stock.removed > 0) {
+    LogInfo("removed the files of jobs that do not exist",
+            {{"dir", files.dir()}, {"files", stock.removed}});
+  }
+  return stock.kept_bytes;
+}
+
 std::string NewJobId(absl::BitGen& gen) {
   return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
 }
@@ -75,16 +100,24 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(JobStoreOptions options
   if (!writer.ok()) return in_context(writer.status());
   absl::Status schema = PrepareJobSchema(**writer);
   if (!schema.ok()) return in_context(schema);
+  absl::StatusOr<JobFiles> files =
+      JobFiles::Open(options.path + "-files", options.durability == Durability::kPowerLoss);
+  if (!files.ok()) return in_context(files.status());
+  absl::StatusOr<uint64_t> file_bytes = TakeStockOfFiles(**writer, *files);
+  if (!file_bytes.ok()) return in_context(file_bytes.status());
   absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoints = OpenJobConnection(options, true);
   if (!checkpoints.ok()) return in_context(checkpoints.status());
-  return std::unique_ptr<JobStore>(
-      new JobStore(std::move(options), *std::move(writer), *std::move(checkpoints)));
+  return std::unique_ptr<JobStore>(new JobStore(std::move(options), *std::move(writer),
+                                                *std::move(checkpoints), *std::move(files),
+                                                *file_bytes));
 }
 
 JobStore::JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer,
-                   std::unique_ptr<SqliteDb> checkpoints)
+                   std::unique_ptr<SqliteDb> checkpoints, JobFiles files, uint64_t file_bytes)
     : options_(std::move(options)),
       writer_(std::move(writer)),
+      files_(std::move(files)),
+      file_bytes_(file_bytes),
       readers_([this] { return OpenJobConnection(options_, false); }, kMaxIdleReaders),
       checkpointer_(writer_.get(), std::move(checkpoints), kCheckpointPages,
                     kInlineCheckpointPages) {}
@@ -109,9 +142,15 @@ absl::Status JobStore::Fault(absl::string_view method, absl::string_view job_id)
   return options_.write_fault(method, job_id);
 }
 
-absl::Status JobStore::CheckSize(absl::string_view what) {
-  if (options_.max_bytes == 0) return absl::OkStatus();
+absl::StatusOr<uint64_t> JobStore::UsedBytesLocked() {
   PPROCD_ASSIGN_OR_RETURN(uint64_t used, UsedBytesOf(*writer_));
+  return used + file_bytes_;
+}
+
+absl::Status JobStore::CheckSize(absl::string_view what, uint64_t new_file_bytes) {
+  if (options_.max_bytes == 0) return absl::OkStatus();
+  PPROCD_ASSIGN_OR_RETURN(uint64_t used, UsedBytesLocked());
+  used += new_file_bytes;
   if (used <= options_.max_bytes) return absl::OkStatus();
   return absl::ResourceExhaustedError(absl::StrCat("full: ", what, " would use ", used,
                                                    " bytes, over max_bytes ", options_.max_bytes));
@@ -119,7 +158,7 @@ absl::Status JobStore::CheckSize(absl::string_view what) {
 
 absl::StatusOr<uint64_t> JobStore::UsedBytes() {
   absl::MutexLock lock(&writer_mu_);
-  absl::StatusOr<uint64_t> used = UsedBytesOf(*writer_);
+  absl::StatusOr<uint64_t> used = UsedBytesLocked();
   if (!used.ok()) return InContext(used.status());
   return used;
 }
@@ -205,14 +244,38 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   PPROCD_RETURN_IF_ERROR(insert->Run());
   const int64_t num = sqlite3_last_insert_rowid(writer_->get());
 
+  // A large request goes to a file of its own, written before the row that
+  // refers to it commits.
+  const uint64_t request_bytes = stored.request.size() + stored.request_tail.size();
+  const bool in_file = request_bytes >= options_.request_file_min_bytes;
+  if (!in_file && !stored.request_tail.empty()) {
+    stored.request.append(stored.request_tail.data(), stored.request_tail.size());
+    stored.request_tail = {};
+  }
   PPROCD_ASSIGN_OR_RETURN(
       SqliteDb::Lease request,
-      writer_->Cached("INSERT INTO job_requests (job, request) VALUES (?1, ?2)"));
+      writer_->Cached("INSERT INTO job_requests (job, request, file_bytes) VALUES (?1, ?2, ?3)"));
   request->BindInt(1, num);
-  request->BindBlob(2, stored.request);
+  if (in_file) {
+    request->BindBlob(2, "");
+    request->BindInt(3, static_cast<int64_t>(request_bytes));
+  } else {
+    request->BindBlob(2, stored.request);
+    request->BindNull(3);
+  }
   PPROCD_RETURN_IF_ERROR(request->Run());
-  PPROCD_RETURN_IF_ERROR(CheckSize("a new job"));
-  PPROCD_RETURN_IF_ERROR(transaction.Commit());
+  PPROCD_RETURN_IF_ERROR(CheckSize("a new job", in_file ? request_bytes : 0));
+  if (in_file) {
+    PPROCD_RETURN_IF_ERROR(files_.WriteRequest(
+        num, {stored.request,
+              absl::string_view(stored.request_tail.data(), stored.request_tail.size())}));
+  }
+  if (absl::Status committed = transaction.Commit(); !committed.ok()) {
+    if (in_file) files_.Remove(num);
+    return committed;
+  }
+  if (in_file) file_bytes_ += request_bytes;
+  stored.request_tail = {};
   stored.request = std::string();  // Large, and the caller had it.
   return Created{std::move(stored), /*existing=*/false};
 }
@@ -253,6 +316,10 @@ absl::StatusOr<int64_t> JobStore::UpdateJobWithOutputs(const JobRecord& job,
   return outputs.empty() ? 0 : *first;
 }
 
+bool JobStore::InFile(const NewOutput& output) const {
+  return !output.payload.empty() && output.payload.size() >= options_.output_file_min_bytes;
+}
+
 absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
                                                       const std::vector<NewOutput>& outputs,
                                                       const JobRecord* update_job) {
@@ -270,38 +337,69 @@ absl::StatusOr<int64_t> JobStore::AppendOutputsLocked(absl::string_view job_id,
     last_seq = find->ColumnInt(1);
   }
   const int64_t first = last_seq + 1;
+  // Large payloads go to the job's outputs file first, in one write.
+  std::vector<absl::string_view> to_file;
+  uint64_t file_total = 0;
   bool only_state = true;
   uint64_t bytes = 0;
-  {
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease insert,
-                            writer_->Cached("INSERT INTO outputs (job, seq, kind, payload, count)"
-                                            " VALUES (?1, ?2, ?3, ?4, ?5)"));
-    for (const NewOutput& output : outputs) {
-      insert->Reset();
-      insert->BindInt(1, num);
-      insert->BindInt(2, last_seq + 1);
-      insert->BindInt(3, static_cast<int64_t>(output.kind));
-      insert->BindBlob(4, output.payload);
-      insert->BindInt(5, output.count);
-      last_seq += output.count;
-      PPROCD_RETURN_IF_ERROR(insert->Run());
-      only_state = only_state && output.kind == OutputKind::kState;
-      bytes += output.payload.size();
+  for (const NewOutput& output : outputs) {
+    if (InFile(output)) {
+      to_file.push_back(output.payload);
+      file_total += output.payload.size();
     }
+    only_state = only_state && output.kind == OutputKind::kState;
+    bytes += output.payload.size();
   }
-  {
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease update,
-                            writer_->Cached("UPDATE jobs SET last_seq = ?2 WHERE num = ?1"));
-    update->BindInt(1, num);
-    update->BindInt(2, last_seq);
-    PPROCD_RETURN_IF_ERROR(update->Run());
+  const bool check_size = !only_state || bytes > kMaxExemptBytes;
+  const std::string what = absl::StrCat(outputs.size(), " more outputs of job ", job_id);
+  uint64_t file_offset = 0;
+  if (!to_file.empty()) {
+    if (check_size) PPROCD_RETURN_IF_ERROR(CheckSize(what, file_total));
+    PPROCD_ASSIGN_OR_RETURN(file_offset, files_.AppendOutputs(num, to_file));
   }
-  if (update_job != nullptr) PPROCD_RETURN_IF_ERROR(UpdateJobRowLocked(*update_job));
-  if (!only_state || bytes > kMaxExemptBytes) {
-    PPROCD_RETURN_IF_ERROR(
-        CheckSize(absl::StrCat(outputs.size(), " more outputs of job ", job_id)));
+  absl::Status stored = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_) -> absl::Status {
+    uint64_t offset = file_offset;
+    {
+      PPROCD_ASSIGN_OR_RETURN(
+          SqliteDb::Lease insert,
+          writer_->Cached("INSERT INTO outputs (job, seq, kind, payload, count, file_offset,"
+                          " file_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      for (const NewOutput& output : outputs) {
+        insert->Reset();
+        insert->BindInt(1, num);
+        insert->BindInt(2, last_seq + 1);
+        insert->BindInt(3, static_cast<int64_t>(output.kind));
+        insert->BindInt(5, output.count);
+        if (InFile(output)) {
+          insert->BindBlob(4, "");
+          insert->BindInt(6, static_cast<int64_t>(offset));
+          insert->BindInt(7, static_cast<int64_t>(output.payload.size()));
+          offset += output.payload.size();
+        } else {
+          insert->BindBlob(4, output.payload);
+          insert->BindNull(6);
+          insert->BindNull(7);
+        }
+        last_seq += output.count;
+        PPROCD_RETURN_IF_ERROR(insert->Run());
+      }
+    }
+    {
+      PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease update,
+                              writer_->Cached("UPDATE jobs SET last_seq = ?2 WHERE num = ?1"));
+      update->BindInt(1, num);
+      update->BindInt(2, last_seq);
+      PPROCD_RETURN_IF_ERROR(update->Run());
+    }
+    if (update_job != nullptr) PPROCD_RETURN_IF_ERROR(UpdateJobRowLocked(*update_job));
+    if (check_size) PPROCD_RETURN_IF_ERROR(CheckSize(what, file_total));
+    return transaction.Commit();
+  }();
+  if (!stored.ok()) {
+    if (!to_file.empty()) files_.TruncateOutputs(num, file_offset);
+    return stored;
   }
-  PPROCD_RETURN_IF_ERROR(transaction.Commit());
+  file_bytes_ += file_total;
   return first;
 }
 
@@ -339,7 +437,8 @@ absl::Status JobStore::UpdateJobRowLocked(const JobRecord& job) {
 
 // JobStore::DeleteJob(), JobStore::PruneFinished()
 
-absl::Status JobStore::DeleteJobRowsLocked(int64_t num) {
+absl::Status JobStore::DeleteJobRowsLocked(int64_t num, std::vector<int64_t>* deleted) {
+  deleted->push_back(num);
   for (const char* sql :
        {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
         "DELETE FROM jobs WHERE num = ?1"}) {
@@ -348,6 +447,10 @@ absl::Status JobStore::DeleteJobRowsLocked(int64_t num) {
     PPROCD_RETURN_IF_ERROR(statement->Run());
   }
   return absl::OkStatus();
+}
+
+void JobStore::RemoveFilesLocked(const std::vector<int64_t>& nums) {
+  for (const int64_t num : nums) file_bytes_ -= std::min(file_bytes_, files_.Remove(num));
 }
 
 absl::Status JobStore::DeleteJob(absl::string_view job_id) {
@@ -365,8 +468,11 @@ absl::Status JobStore::DeleteJob(absl::string_view job_id) {
       if (!found) return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
       num = find->ColumnInt(0);
     }
-    PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num));
-    return transaction.Commit();
+    std::vector<int64_t> deleted;
+    PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &deleted));
+    PPROCD_RETURN_IF_ERROR(transaction.Commit());
+    RemoveFilesLocked(deleted);
+    return absl::OkStatus();
   }();
   return InContext(deleted);
 }
@@ -396,8 +502,10 @@ absl::StatusOr<std::vector<std::string>> JobStore::PruneFinished(absl::Time now)
         ids.push_back(find->ColumnBytes(1));
       }
     }
-    for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num));
+    std::vector<int64_t> deleted;
+    for (int64_t num : nums) PPROCD_RETURN_IF_ERROR(DeleteJobRowsLocked(num, &deleted));
     PPROCD_RETURN_IF_ERROR(transaction.Commit());
+    RemoveFilesLocked(deleted);
     return ids;
   }();
   if (!pruned.ok()) return InContext(pruned.status());

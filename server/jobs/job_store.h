@@ -20,6 +20,9 @@
 // for a write and may run on any number of threads at once; each read sees the
 // store as of the last commit before it began.
 //
+// A large request, and large outputs, are kept in files beside the database
+// (see JobStoreOptions::request_file_min_bytes), with the same durability.
+//
 // One process at a time may open a given file.
 #ifndef PPROCD_SERVER_JOBS_JOB_STORE_H_
 #define PPROCD_SERVER_JOBS_JOB_STORE_H_
@@ -38,6 +41,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/jobs/job_files.h"
 #include "server/jobs/job_record.h"
 #include "server/jobs/sqlite.h"
 #include "server/jobs/sqlite_pool.h"
@@ -54,10 +58,20 @@ struct JobStoreOptions {
   // The database file; created if missing, with mode 0600 (its directory must
   // exist). SQLite keeps two more files beside it: PATH-wal and PATH-shm.
   std::string path;
-  // Cap on the bytes in use (pages holding data, times the page size); 0 = none.
-  // An empty store takes about 50 KiB. Not counted: the -wal file, which holds
-  // the commits since the last checkpoint (about 16 MiB, at most 256 MiB).
+  // Cap on the bytes in use (pages holding data, times the page size, and
+  // the files of JobFiles); 0 = none. An empty store takes about 50 KiB. Not
+  // counted: the -wal file, which holds the commits since the last
+  // checkpoint (about 16 MiB, at most 256 MiB).
   uint64_t max_bytes = 0;
+  // A job's request of at least this many bytes is kept in a file of its own
+  // in the directory PATH-files (see JobFiles: written once, instead of to
+  // the WAL and again by a checkpoint); smaller ones in the database.
+  // 0 = every request in a file.
+  uint64_t request_file_min_bytes = 64 << 10;
+  // Likewise, an output whose payload has at least this many bytes goes to
+  // the job's outputs file there (a payload of a few KiB would take pages
+  // of its own in the database anyway). 0 = every output.
+  uint64_t output_file_min_bytes = 4 << 10;
   // PruneFinished() deletes jobs that ended longer ago than this.
   absl::Duration keep_finished = absl::Hours(24 * 7);
   Durability durability = Durability::kProcessCrash;
@@ -154,7 +168,8 @@ class JobStore {
   // Reads.
 
   // NOT_FOUND for an unknown job. Without `with_request`, its request (which
-  // may be large) is not read.
+  // may be large) is not read. A request that was stored but cannot be read
+  // back comes empty, with request_unreadable set.
   absl::StatusOr<JobRecord> GetJob(absl::string_view job_id, bool with_request = true);
   // The owner's job named `name`; NOT_FOUND if none.
   absl::StatusOr<JobRecord> FindJobByName(int64_t owner_uid, absl::string_view name,
@@ -203,7 +218,7 @@ class JobStore {
 
  private:
   JobStore(JobStoreOptions options, std::unique_ptr<SqliteDb> writer,
-           std::unique_ptr<SqliteDb> checkpoints);
+           std::unique_ptr<SqliteDb> checkpoints, JobFiles files, uint64_t file_bytes);
 
   // The jobs `sql` selects (PPROCD_JOB_COLUMNS, then the request if
   // `with_request`), read on a reader connection.
@@ -213,10 +228,18 @@ class JobStore {
   // options_.write_fault's verdict on a write (OK without one).
   absl::Status Fault(absl::string_view method, absl::string_view job_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // RESOURCE_EXHAUSTED if the writer's open transaction leaves more than
-  // max_bytes in use.
-  absl::Status CheckSize(absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // RESOURCE_EXHAUSTED if the writer's open transaction, with `new_file_bytes`
+  // more in files, leaves more than max_bytes in use.
+  absl::Status CheckSize(absl::string_view what, uint64_t new_file_bytes = 0)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Bytes in use: the database's pages and the files.
+  absl::StatusOr<uint64_t> UsedBytesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // The row just read by `row` (PPROCD_JOB_COLUMNS_AND_REQUEST with
+  // `with_request`), its request read from its file if it has one.
+  JobRecord ReadJobWithRequest(const SqliteStatement& row, bool with_request) const;
   absl::StatusOr<Created> CreateJobLocked(JobRecord job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Whether `output`'s payload goes to the job's outputs file.
+  bool InFile(const NewOutput& output) const;
   // With `update_job`: its row is updated in the same transaction.
   absl::StatusOr<int64_t> AppendOutputsLocked(absl::string_view job_id,
                                               const std::vector<NewOutput>& outputs,
@@ -229,13 +252,21 @@ class JobStore {
                                                absl::string_view method)
       ABSL_LOCKS_EXCLUDED(writer_mu_);
   // Deletes the job numbered `num`, its request and outputs, inside the
-  // writer's open transaction.
-  absl::Status DeleteJobRowsLocked(int64_t num) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // writer's open transaction; `num` goes to *deleted, for
+  // RemoveFilesLocked() once the transaction commits.
+  absl::Status DeleteJobRowsLocked(int64_t num, std::vector<int64_t>* deleted)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Removes the files of the jobs numbered `nums`.
+  void RemoveFilesLocked(const std::vector<int64_t>& nums)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
 
   const JobStoreOptions options_;
   absl::Mutex writer_mu_;
   const std::unique_ptr<SqliteDb> writer_ ABSL_GUARDED_BY(writer_mu_);
   absl::BitGen ids_ ABSL_GUARDED_BY(writer_mu_);
+  const JobFiles files_;
+  // The sizes of the files of the jobs that exist, in all.
+  uint64_t file_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
   SqlitePool readers_;
   // Declared last: it goes first, while the writer it hooks is still open.
   WalCheckpointer checkpointer_;

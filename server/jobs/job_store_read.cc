@@ -1,9 +1,11 @@
 // The job store's reads: each runs on a connection lent by the reader pool.
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/log/log.h"
 #include "server/jobs/job_rows.h"
 #include "server/jobs/job_store.h"
 #include "worker/base/status_macros.h"
@@ -25,15 +27,16 @@ auto WithReader(SqlitePool& pool, Fn fn) -> decltype(fn(std::declval<SqliteDb&>(
 }
 
 // Runs `sql`, which selects PPROCD_JOB_COLUMNS_AND_REQUEST, with its
-// parameters bound by bind(statement); NOT_FOUND naming `what` if no row.
-template <typename Bind>
+// parameters bound by bind(statement), and reads its row with
+// read(statement); NOT_FOUND naming `what` if no row.
+template <typename Bind, typename Read>
 absl::StatusOr<JobRecord> FindOne(SqliteDb& db, const char* sql, Bind bind, absl::string_view what,
-                                  bool with_request) {
+                                  Read read) {
   PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease find, db.Cached(sql));
   bind(*find);
   PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
   if (!found) return absl::NotFoundError(absl::StrCat("no job ", what));
-  return ReadJobRow(*find, with_request);
+  return read(*find);
 }
 
 absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
@@ -47,6 +50,24 @@ absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
 
 }  // namespace
 
+JobRecord JobStore::ReadJobWithRequest(const SqliteStatement& row, bool with_request) const {
+  int64_t num = 0;
+  JobRecord job = ReadJobRow(row, with_request, &num);
+  if (!with_request) return job;
+  const int64_t file_bytes = RequestFileBytes(row);
+  if (file_bytes < 0) return job;
+  absl::StatusOr<std::string> request = files_.ReadRequest(num, static_cast<uint64_t>(file_bytes));
+  if (request.ok()) {
+    job.request = *std::move(request);
+  } else {
+    LogError("a job's stored request cannot be read",
+             {{"job", job.id}, {"error", request.status().ToString()}});
+    job.request.clear();
+    job.request_unreadable = true;
+  }
+  return job;
+}
+
 absl::StatusOr<JobRecord> JobStore::GetJob(absl::string_view job_id, bool with_request) {
   absl::StatusOr<JobRecord> job = WithReader(readers_, [&](SqliteDb& db) {
     return FindOne(
@@ -54,7 +75,7 @@ absl::StatusOr<JobRecord> JobStore::GetJob(absl::string_view job_id, bool with_r
         with_request ? "SELECT " PPROCD_JOB_COLUMNS_AND_REQUEST " FROM jobs j WHERE id = ?1"
                      : "SELECT " PPROCD_JOB_COLUMNS " FROM jobs j WHERE id = ?1",
         [&](SqliteStatement& find) { find.BindText(1, job_id); }, absl::StrCat("'", job_id, "'"),
-        with_request);
+        [&](const SqliteStatement& row) { return ReadJobWithRequest(row, with_request); });
   });
   if (!job.ok()) return InContext(job.status());
   return job;
@@ -73,7 +94,8 @@ absl::StatusOr<JobRecord> JobStore::FindJobByName(int64_t owner_uid, absl::strin
           find.BindInt(1, owner_uid);
           find.BindText(2, name);
         },
-        absl::StrCat("named '", name, "'"), with_request);
+        absl::StrCat("named '", name, "'"),
+        [&](const SqliteStatement& row) { return ReadJobWithRequest(row, with_request); });
   });
   if (!job.ok()) return InContext(job.status());
   return job;
@@ -128,7 +150,8 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
               // From the output holding after_seq + 1: the last one that
               // begins at or before it (two seeks on the primary key).
               db.Cached("WITH j AS (SELECT num FROM jobs WHERE id = ?1)"
-                        " SELECT seq, kind, payload, count FROM outputs"
+                        " SELECT seq, kind, payload, count, file_offset, file_bytes, job"
+                        " FROM outputs"
                         " WHERE job = (SELECT num FROM j) AND seq >= coalesce("
                         "   (SELECT seq FROM outputs WHERE job = (SELECT num FROM j)"
                         "    AND seq <= ?2 + 1 ORDER BY seq DESC LIMIT 1), ?2 + 1)"
@@ -136,6 +159,8 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
           read->BindText(1, job_id);
           read->BindInt(2, after_seq);
           read->BindInt(3, max_count);
+          // The job's outputs file, opened for the first payload there.
+          std::optional<JobFiles::OutputsReader> file;
           uint64_t bytes = 0;
           while (result.empty() || bytes < max_bytes) {
             PPROCD_ASSIGN_OR_RETURN(bool found, read->Step());
@@ -143,8 +168,28 @@ absl::StatusOr<std::vector<JobOutput>> JobStore::ReadOutputs(absl::string_view j
             JobOutput& output = result.emplace_back();
             output.seq = read->ColumnInt(0);
             output.kind = static_cast<OutputKind>(read->ColumnInt(1));
-            output.payload = read->ColumnBytes(2);
             output.count = read->ColumnInt(3);
+            if (read->ColumnIsNull(4)) {
+              output.payload = read->ColumnBytes(2);
+            } else {
+              if (!file.has_value()) {
+                absl::StatusOr<JobFiles::OutputsReader> opened =
+                    files_.ReadOutputs(read->ColumnInt(6));
+                if (absl::IsNotFound(opened.status())) {
+                  // Deleted since this read began.
+                  return absl::NotFoundError(absl::StrCat("no job '", job_id, "'"));
+                }
+                if (!opened.ok()) {
+                  return absl::DataLossError(
+                      absl::StrCat("the outputs of job '", job_id,
+                                   "' cannot be read: ", opened.status().message()));
+                }
+                file.emplace(*std::move(opened));
+              }
+              PPROCD_ASSIGN_OR_RETURN(output.payload,
+                                      file->Read(static_cast<uint64_t>(read->ColumnInt(4)),
+                                                 static_cast<uint64_t>(read->ColumnInt(5))));
+            }
             bytes += output.payload.size();
           }
         }
@@ -198,7 +243,7 @@ absl::StatusOr<std::vector<JobRecord>> JobStore::SelectJobs(const char* sql, boo
     while (true) {
       PPROCD_ASSIGN_OR_RETURN(bool found, list->Step());
       if (!found) break;
-      result.push_back(ReadJobRow(*list, with_request));
+      result.push_back(ReadJobWithRequest(*list, with_request));
     }
     return result;
   });

@@ -71,18 +71,23 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
   return out;
 }
 
-std::string SerializeWithPackedInputs(const v1::SubmitRequest& request,
-                                      absl::string_view packed_inputs) {
+std::string SerializeWithPackedInputsHead(const v1::SubmitRequest& request,
+                                          size_t packed_inputs_size) {
   std::string out = SerializeDeterministic(request);
-  if (packed_inputs.empty()) return out;
-  out.reserve(out.size() + packed_inputs.size() + 16);
+  if (packed_inputs_size == 0) return out;
   {
     google::protobuf::io::StringOutputStream stream(&out);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.WriteTag(
         WireFormatLite::MakeTag(kPackedInputsField, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-    coded.WriteVarint32(static_cast<uint32_t>(packed_inputs.size()));
+    coded.WriteVarint32(static_cast<uint32_t>(packed_inputs_size));
   }
+  return out;
+}
+
+std::string SerializeWithPackedInputs(const v1::SubmitRequest& request,
+                                      absl::string_view packed_inputs) {
+  std::string out = SerializeWithPackedInputsHead(request, packed_inputs.size());
   out.append(packed_inputs.data(), packed_inputs.size());
   return out;
 }

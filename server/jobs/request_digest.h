@@ -40,6 +40,12 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
 std::string SerializeWithPackedInputs(const v1::SubmitRequest& request,
                                       absl::string_view packed_inputs);
 
+// SerializeWithPackedInputs(request, packed_inputs) but for the bytes of
+// packed_inputs, `packed_inputs_size` of them, which follow it: a large
+// block of inputs is then stored without being copied.
+std::string SerializeWithPackedInputsHead(const v1::SubmitRequest& request,
+                                          size_t packed_inputs_size);
+
 // The digests of a SubmitRequest given as SerializeDeterministic() made it.
 RequestDigest DigestRequest(absl::string_view serialized_request);
 

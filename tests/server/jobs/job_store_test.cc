@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -567,7 +568,8 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN socket_path; ALTER TABLE jobs DROP COLUMN inputs_digest;"
          " ALTER TABLE jobs DROP COLUMN settings_digest; ALTER TABLE outputs DROP COLUMN count;"
-         " PRAGMA user_version = 1");
+         " ALTER TABLE job_requests DROP COLUMN file_bytes; ALTER TABLE outputs DROP COLUMN "
+         "file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; PRAGMA user_version = 1");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   absl::StatusOr<JobRecord> kept = store->GetJob(old_job);
@@ -597,7 +599,9 @@ TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
   }
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN inputs_digest; ALTER TABLE jobs DROP COLUMN settings_digest;"
-         " ALTER TABLE outputs DROP COLUMN count; PRAGMA user_version = 2");
+         " ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         "ALTER TABLE outputs DROP COLUMN file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; "
+         "PRAGMA user_version = 2");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
   ASSERT_OK_AND_ASSIGN(JobStore::Created old, store->CreateJob(NewJob(7, "", "old-key")));
@@ -629,7 +633,10 @@ TEST(JobStoreTest, AVersion3StoreIsMigratedAndItsOutputsTakeOneSeqEach) {
     ASSERT_NE(store, nullptr);
     id = CreateOrDie(*store, NewJob(7));
   }
-  RawSql(dir.Path(), "ALTER TABLE outputs DROP COLUMN count; PRAGMA user_version = 3");
+  RawSql(dir.Path(),
+         "ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         "ALTER TABLE outputs DROP COLUMN file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; "
+         "PRAGMA user_version = 3");
   // Outputs an older server wrote.
   RawSql(dir.Path(),
          "INSERT INTO outputs (job, seq, kind, payload) VALUES (1, 1, 1, 'a'), (1, 2, 1, 'b');"
@@ -809,6 +816,275 @@ TEST(JobStoreTest, ReadersOnOtherThreadsSeeGrowingPrefixes) {
   writer_done = true;
   for (std::thread& reader : readers) reader.join();
   for (int64_t last : seen) EXPECT_EQ(last, kTotal);
+}
+
+// --- Requests and outputs in files of their own --------------------------------
+
+std::set<std::string> FileNames(const JobStoreOptions& options, absl::string_view suffix) {
+  std::set<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(options.path + "-files", error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, suffix)) names.insert(name);
+  }
+  return names;
+}
+
+std::set<std::string> RequestFileNames(const JobStoreOptions& options) {
+  return FileNames(options, ".request");
+}
+
+JobRecord BigJob(int64_t owner, size_t size, std::string name = "") {
+  JobRecord job = NewJob(owner, std::move(name));
+  job.request = std::string("big\0request", 11);
+  job.request.resize(size, 'q');
+  return job;
+}
+
+TEST(JobStoreTest, LargeRequestsLiveInFilesAndReadBackWhole) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 1000;
+  const JobRecord big = BigJob(7, 5000, "big");
+  std::string big_id;
+  std::string small_id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    big_id = CreateOrDie(*store, big);
+    small_id = CreateOrDie(*store, NewJob(7, "small"));
+    EXPECT_EQ(RequestFileNames(options).size(), 1u) << "only the large request has a file";
+    EXPECT_EQ(store->GetJob(big_id)->request, big.request);
+    EXPECT_EQ(store->GetJob(big_id, /*with_request=*/false)->request, "");
+    EXPECT_EQ(store->FindJobByName(7, "big")->request, big.request);
+    EXPECT_EQ(store->GetJob(small_id)->request, NewJob(7).request);
+  }
+  // After a restart, as the job manager takes unfinished jobs up.
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> unfinished, store->UnfinishedJobs());
+  ASSERT_EQ(unfinished.size(), 2u);
+  EXPECT_EQ(unfinished.at(0).request, big.request);
+  EXPECT_FALSE(unfinished.at(0).request_unreadable);
+  EXPECT_EQ(unfinished.at(1).request, NewJob(7).request);
+  // Deleting the job deletes its file.
+  ASSERT_OK(store->DeleteJob(big_id));
+  EXPECT_TRUE(RequestFileNames(options).empty());
+}
+
+TEST(JobStoreTest, PruningAJobDeletesItsRequestFile) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  const absl::Time now = absl::Now();
+  JobRecord done = *store->GetJob(CreateOrDie(*store, BigJob(1, 100)));
+  const std::string kept = CreateOrDie(*store, BigJob(1, 200));
+  EXPECT_EQ(RequestFileNames(options).size(), 2u);
+  done.state = JobState::kSucceeded;
+  done.end_micros = absl::ToUnixMicros(now - absl::Hours(2));
+  ASSERT_OK(store->UpdateJob(done));
+  EXPECT_EQ(*store->PruneFinished(now), std::vector<std::string>{done.id});
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_EQ(store->GetJob(kept)->request, BigJob(1, 200).request);
+}
+
+TEST(JobStoreTest, RequestFilesOfNoJobAreRemovedOnOpen) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 0;
+  std::string id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, BigJob(1, 100));
+  }
+  // Left by a server killed between writing a file and committing its job.
+  std::ofstream(options.path + "-files/999.request") << "stray";
+  std::ofstream(options.path + "-files/999.outputs") << "stray";
+  ASSERT_EQ(RequestFileNames(options).size(), 2u);
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_TRUE(FileNames(options, ".outputs").empty());
+  EXPECT_EQ(store->GetJob(id)->request, BigJob(1, 100).request);
+}
+
+TEST(JobStoreTest, AMissingRequestFileReadsAsUnreadable) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, BigJob(1, 100));
+  for (const std::string& name : RequestFileNames(options)) {
+    std::filesystem::remove(options.path + "-files/" + name);
+  }
+  ASSERT_OK_AND_ASSIGN(JobRecord job, store->GetJob(id));
+  EXPECT_TRUE(job.request_unreadable);
+  EXPECT_EQ(job.request, "");
+  EXPECT_FALSE(store->GetJob(id, /*with_request=*/false)->request_unreadable);
+  EXPECT_OK(store->DeleteJob(id));
+}
+
+TEST(JobStoreTest, SizeCapCountsRequestFiles) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir, 512 << 10);
+  options.request_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  std::vector<std::string> ids;
+  absl::Status refused;
+  while (refused.ok() && ids.size() < 100) {
+    absl::StatusOr<JobStore::Created> created = store->CreateJob(BigJob(1, 100 << 10));
+    if (created.ok()) {
+      ids.push_back(created->job.id);
+    } else {
+      refused = created.status();
+    }
+  }
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
+  EXPECT_GE(ids.size(), 1u);
+  EXPECT_LT(ids.size(), 5u);
+  EXPECT_EQ(RequestFileNames(options).size(), ids.size()) << "a refused job leaves no file";
+  EXPECT_LE(*store->UsedBytes(), options.max_bytes);
+  // Deleting a job frees its file's bytes for a new one.
+  ASSERT_OK(store->DeleteJob(ids.back()));
+  EXPECT_OK(store->CreateJob(BigJob(1, 100 << 10)));
+}
+
+// A store of schema 4 (every request in its row) opens; its requests stay
+// readable, and new large ones go to files.
+TEST(JobStoreTest, AVersion4StoreIsMigratedAndItsRequestsStayReadable) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  std::string old_job;
+  {
+    auto store = OpenOrDie(options);  // 5000 bytes: below the default, in its row
+    ASSERT_NE(store, nullptr);
+    old_job = CreateOrDie(*store, BigJob(7, 5000));
+  }
+  RawSql(dir.Path(),
+         "ALTER TABLE job_requests DROP COLUMN file_bytes; ALTER TABLE outputs DROP COLUMN "
+         "file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; PRAGMA user_version = 4");
+  options.request_file_min_bytes = 1000;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetJob(old_job)->request, BigJob(7, 5000).request);
+  EXPECT_TRUE(RequestFileNames(options).empty());
+  const std::string new_job = CreateOrDie(*store, BigJob(8, 6000));
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_EQ(store->GetJob(new_job)->request, BigJob(8, 6000).request);
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> unfinished, store->UnfinishedJobs());
+  ASSERT_EQ(unfinished.size(), 2u);
+  EXPECT_EQ(unfinished.at(0).request, BigJob(7, 5000).request);
+  EXPECT_EQ(unfinished.at(1).request, BigJob(8, 6000).request);
+}
+
+TEST(JobStoreTest, LargeOutputsLiveInTheJobsOutputsFileAndReadBackInOrder) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.output_file_min_bytes = 1000;
+  std::string id;
+  // Seqs: 1 state, 2..4 a large block, 5 a small result, 6 a large result,
+  // 7..8 a small block, 9..13 a large block.
+  const std::vector<NewOutput> first = {{OutputKind::kState, "running"},
+                                        {OutputKind::kBlock, Payload(2, 5000), 3},
+                                        {OutputKind::kResult, "small"},
+                                        {OutputKind::kResult, Payload(6, 1000)},
+                                        {OutputKind::kBlock, "b", 2}};
+  const NewOutput last{OutputKind::kBlock, Payload(9, 20000), 5};
+  const auto check = [&](JobStore& store) {
+    ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> all, store.ReadOutputs(id, 0, 100));
+    ASSERT_EQ(all.size(), 6u);
+    std::vector<int64_t> seqs;
+    for (const JobOutput& output : all) seqs.push_back(output.seq);
+    EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2, 5, 6, 7, 9}));
+    for (size_t i = 0; i < first.size(); ++i) {
+      EXPECT_EQ(all[i].payload, first[i].payload) << i;
+      EXPECT_EQ(all[i].kind, first[i].kind) << i;
+      EXPECT_EQ(all[i].count, first[i].count) << i;
+    }
+    EXPECT_EQ(all[5].payload, last.payload);
+    EXPECT_EQ(all[5].count, 5);
+    // From inside the first large block; and the byte limit counts the
+    // payloads wherever they are.
+    ASSERT_OK_AND_ASSIGN(std::vector<JobOutput> page, store.ReadOutputs(id, 3, 100, 5000));
+    ASSERT_EQ(page.size(), 1u);
+    EXPECT_EQ(page[0].payload, first[1].payload);
+    ASSERT_OK_AND_ASSIGN(page, store.ReadOutputs(id, 5, 2));
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].payload, first[3].payload);
+    EXPECT_EQ(page[1].payload, "b");
+    EXPECT_EQ(*store.CountResultsSinceLastState(id), 12);
+  };
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, NewJob(1));
+    ASSERT_EQ(*store->AppendOutputs(id, first), 1);
+    ASSERT_EQ(*store->AppendOutputs(id, {last}), 9);
+    EXPECT_EQ(FileNames(options, ".outputs").size(), 1u);
+    check(*store);
+  }
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  check(*store);
+  ASSERT_OK(store->DeleteJob(id));
+  EXPECT_TRUE(FileNames(options, ".outputs").empty());
+  EXPECT_THAT(store->ReadOutputs(id, 0, 10), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(JobStoreTest, OutputsRefusedForSizeLeaveNothingBehind) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir, 512 << 10);
+  options.output_file_min_bytes = 0;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  const std::string id = CreateOrDie(*store, NewJob(1));
+  int64_t accepted = 0;
+  absl::Status refused;
+  while (refused.ok() && accepted < 10000) {
+    absl::StatusOr<int64_t> first = store->AppendOutputs(id, Outputs(accepted + 1, 16, 4096));
+    if (first.ok()) {
+      accepted += 16;
+    } else {
+      refused = first.status();
+    }
+  }
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
+  EXPECT_GT(accepted, 0);
+  EXPECT_LE(*store->UsedBytes(), options.max_bytes);
+  // The job's end is still recorded, and every accepted output reads back.
+  EXPECT_EQ(*store->AppendOutputs(id, {{OutputKind::kState, "failed: store full"}}), accepted + 1);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0, 4096, accepted), accepted);
+  ASSERT_OK(store->DeleteJob(id));
+  const std::string next = CreateOrDie(*store, NewJob(1));
+  EXPECT_OK(store->AppendOutputs(next, Outputs(1, 16, 4096)));
+}
+
+TEST(JobStoreTest, FilesAreKeptTheSameWayUnderPowerLossDurability) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.durability = Durability::kPowerLoss;
+  options.request_file_min_bytes = 0;
+  options.output_file_min_bytes = 0;
+  std::string id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    id = CreateOrDie(*store, BigJob(1, 3000));
+    ASSERT_EQ(*store->AppendOutputs(id, Outputs(1, 5, 2000)), 1);
+    ASSERT_EQ(*store->AppendOutputs(id, Outputs(6, 5, 10)), 6);
+  }
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetJob(id)->request, BigJob(1, 3000).request);
+  EXPECT_EQ(ExpectContiguous(*store, id, 0, 2000, 5), 5);
+  EXPECT_EQ(ExpectContiguous(*store, id, 5, 10), 5);
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_EQ(FileNames(options, ".outputs").size(), 1u);
 }
 
 }  // namespace
