@@ -1,5 +1,7 @@
 #include "server/http/status_source.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <future>
@@ -28,6 +30,23 @@ absl::StatusOr<T> Await(std::future<absl::StatusOr<T>>& future, absl::Duration t
 uint64_t FileBytes(const std::string& path) {
   struct stat info;
   return stat(path.c_str(), &info) == 0 ? static_cast<uint64_t>(info.st_size) : 0;
+}
+
+// The sizes of the regular files directly in directory `path` (0 when
+// there is none): no lock of the store is taken.
+uint64_t DirectoryBytes(const std::string& path) {
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return 0;
+  uint64_t total = 0;
+  while (const dirent* entry = readdir(dir)) {
+    struct stat info;
+    if (fstatat(dirfd(dir), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(info.st_mode)) {
+      total += static_cast<uint64_t>(info.st_size);
+    }
+  }
+  closedir(dir);
+  return total;
 }
 
 }  // namespace
@@ -91,9 +110,12 @@ absl::StatusOr<std::string> StatusSource::MetricsText() const {
   }
   AppendGauge(
       &out, "pprocd_job_store_bytes",
-      "Size of the job store's files (SQLite database and its write-ahead log)", {},
+      "Size of the job store's files (SQLite database, its write-ahead log, and the files of "
+      "large requests and outputs beside it)",
+      {},
       {{{},
-        static_cast<double>(FileBytes(job_store_path_) + FileBytes(job_store_path_ + "-wal"))}});
+        static_cast<double>(FileBytes(job_store_path_) + FileBytes(job_store_path_ + "-wal") +
+                            DirectoryBytes(job_store_path_ + "-files"))}});
   return out;
 }
 

@@ -51,6 +51,26 @@ double Get(const std::map<std::string, double>& samples, const std::string& seri
   return it == samples.end() ? 0 : it->second;
 }
 
+TEST_F(HttpTest, TheJobStoreGaugeCountsALargeRequestKeptBesideTheDatabase) {
+  const double before = Get(Scrape(), "pprocd_job_store_bytes");
+  // 300 inputs of 1 KiB: a request large enough to be kept in a file of
+  // its own beside the database.
+  std::string packed = "[";
+  for (int i = 0; i < 300; ++i) {
+    absl::StrAppend(&packed, i > 0 ? "," : "", "\"", std::string(1024, 'a' + i % 26), "\"");
+  }
+  packed += "]";
+  v1::SubmitRequest request;
+  request.mutable_options()->set_packed(true);
+  request.set_packed_inputs(packed);
+  request.set_callable("echo");
+  grpc::ClientContext context;
+  v1::SubmitResponse response;
+  ASSERT_TRUE(stub_->Submit(&context, request, &response).ok());
+  EXPECT_GE(Get(Scrape(), "pprocd_job_store_bytes"), before + 300 * 1024)
+      << "the request's " << packed.size() << " bytes are not counted";
+}
+
 TEST_F(HttpTest, MetricsCountersMoveByTheWorkDone) {
   const std::map<std::string, double> before = Scrape();
   EXPECT_EQ(Get(before, "pprocd_workers_configured"), 2);
