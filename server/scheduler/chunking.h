@@ -14,13 +14,20 @@ namespace pprocd {
 inline constexpr uint64_t kMaxAutoChunk = 4096;
 
 // The automatic chunk size. With a known total, about total / (4 x workers)
-// (as multiprocessing.Pool.map does); otherwise about a quarter of what is
-// pending per worker, so a fast stream still batches while a trickle goes
-// out item by item. Always in [1, kMaxAutoChunk].
+// (as multiprocessing.Pool.map does), and toward the end at most half a
+// worker's share of what is left (`pending`: the items not yet sent to a
+// worker, those still to come included; 0 when not known), so that the
+// workers finish together even when one of them runs slower. Otherwise
+// about a quarter of what is pending per worker, so a fast stream still
+// batches while a trickle goes out item by item. Always in
+// [1, kMaxAutoChunk].
 inline uint64_t AutoChunkSize(uint64_t known_total, uint64_t pending, uint64_t workers) {
   workers = std::max<uint64_t>(workers, 1);
   const uint64_t basis = known_total > 0 ? known_total : pending;
-  const uint64_t chunk = (basis + 4 * workers - 1) / (4 * workers);
+  uint64_t chunk = (basis + 4 * workers - 1) / (4 * workers);
+  if (known_total > 0 && pending > 0) {
+    chunk = std::min(chunk, (pending + 2 * workers - 1) / (2 * workers));
+  }
   return std::clamp<uint64_t>(chunk, 1, kMaxAutoChunk);
 }
 

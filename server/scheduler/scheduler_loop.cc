@@ -539,9 +539,12 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   const uint64_t known = options.expected_inputs() > 0 ? options.expected_inputs()
                          : call.input_ended            ? call.inputs_received
                                                        : 0;
+  // With a known total, what is left to send includes the inputs to come.
+  const uint64_t left =
+      call.pending_items + (known > call.inputs_received ? known - call.inputs_received : 0);
   const uint64_t wanted = options.chunksize() > 0
                               ? options.chunksize()
-                              : AutoChunkSize(known, call.pending_items, owner_->options_.workers);
+                              : AutoChunkSize(known, left, owner_->options_.workers);
   uint64_t count = ChunkToSend(wanted, call.pending_items, options.limit(), call.running);
   const bool solo = call.pending.front().solo;
   if (solo || worker.fresh) count = 1;

@@ -17,7 +17,7 @@ import pytest
 
 from template_harness import FakeServer, from_value, process_gone, wait_gone
 
-from pprocd import _wire
+from pprocd import _packed, _wire
 from pprocd._values import to_value
 from pprocd.v1 import item_pb2
 from pprocd.wire.v1 import wire_pb2
@@ -27,6 +27,7 @@ FUNCTIONS = textwrap.dedent('''
     import os
     import signal
     import sys
+    import time
 
     print("imported functions")  # stays off the server's stdout
 
@@ -109,6 +110,15 @@ FUNCTIONS = textwrap.dedent('''
 
     def wait_forever(_):
         signal.pause()
+
+
+    def wait_for_file(path):
+        """Takes a millisecond for "", else returns once ``path`` exists."""
+        if not path:
+            time.sleep(0.001)
+        while path and not os.path.exists(path):
+            time.sleep(0.005)
+        return path
 
 
     class Solver:
@@ -425,6 +435,27 @@ def test_report_each_sends_every_item_at_once(server: FakeServer) -> None:
     assert [(b.first_index, b.count) for f in frames for b in f.blocks] == [
         (0, 1), (1, 1), (2, 1), (3, 1)]
     assert len(frames) == 4
+
+
+def test_results_of_a_long_task_arrive_while_it_runs(server: FakeServer, tmp_path: pathlib.Path
+                                                     ) -> None:
+    # The last item waits for a file made only once earlier results came.
+    worker = server.spawn()
+    release = tmp_path / "release"
+    items = [""] * 50 + [str(release)]
+    worker.send_task("wait_for_file", items)
+    values: list = []
+    while len(values) < len(items):
+        frame = worker.read_frame()
+        assert frame is not None and not frame.results
+        for block in frame.blocks:
+            assert block.first_index == len(values)
+            values += _packed.loads_values(block.values)
+        # Before the file is made, the last item cannot have ended.
+        if not release.exists():
+            assert 0 < len(values) < len(items)
+            release.touch()
+    assert values == items
 
 
 def test_module_state_is_shared_by_forked_workers(server: FakeServer) -> None:

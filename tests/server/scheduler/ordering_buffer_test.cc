@@ -99,6 +99,18 @@ TEST(ChunkingTest, AutomaticSizeFollowsPoolMapRuleWithinBounds) {
   EXPECT_EQ(AutoChunkSize(0, 0, 0), 1u);
 }
 
+TEST(ChunkingTest, ChunksShrinkTowardTheEndOfAKnownTotal) {
+  // 10000 items on 2 workers: 1250 while 5000 or more are left, then half
+  // of each worker's share of what is left.
+  EXPECT_EQ(AutoChunkSize(10000, 10000, 2), 1250u);
+  EXPECT_EQ(AutoChunkSize(10000, 5000, 2), 1250u);
+  EXPECT_EQ(AutoChunkSize(10000, 3750, 2), 938u);  // ceil(3750 / 4)
+  EXPECT_EQ(AutoChunkSize(10000, 3, 2), 1u);
+  EXPECT_EQ(AutoChunkSize(64, 24, 2), 6u);
+  // Without a known total, what is pending sets the size as before.
+  EXPECT_EQ(AutoChunkSize(0, 3750, 2), 469u);
+}
+
 TEST(ChunkingTest, ChunkRespectsPendingAndLimit) {
   EXPECT_EQ(ChunkToSend(100, 30, 0, 0), 30u);
   EXPECT_EQ(ChunkToSend(100, 300, 5, 2), 3u);
