@@ -8,6 +8,10 @@
 #include <forward_list>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
@@ -95,6 +99,29 @@ class KeySet {
   absl::flat_hash_set<absl::string_view> set_;
   std::forward_list<std::string> decoded_;  // Stable addresses.
 };
+
+// The first position at or after `pos` in `text` that holds a byte a JSON
+// string cannot take as it is ('"', '\\', a control character, a byte of a
+// multi-byte UTF-8 sequence), or where fewer than 16 bytes are left: the
+// caller goes on byte by byte from there. 16 bytes per step where SSE2
+// exists (one signed comparison finds bytes < 0x20 and >= 0x80 alike).
+size_t SkipPlainStringBytes(absl::string_view text, size_t pos) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (pos + 16 <= text.size()) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + pos));
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
+                     _mm_cmplt_epi8(chunk, space));
+    const int mask = _mm_movemask_epi8(special);
+    if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    pos += 16;
+  }
+#endif
+  return pos;
+}
 
 // A recursive-descent reader. With kBuild it fills Values; without, it only
 // validates (strings other than keys are checked, not copied).
@@ -292,7 +319,7 @@ class Parser {
     ++pos_;  // The opening quote.
     string_escaped_ = false;
     while (true) {
-      size_t plain = pos_;
+      size_t plain = SkipPlainStringBytes(text_, pos_);
       while (plain < text_.size()) {
         const unsigned char c = static_cast<unsigned char>(text_[plain]);
         if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;

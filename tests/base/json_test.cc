@@ -185,6 +185,32 @@ TEST(JsonTest, ErrorsGiveTheByteOffset) {
   EXPECT_EQ(ErrorOf(ParseJson("").status()), "byte 0: no value");
 }
 
+TEST(JsonTest, LongStringsFindEveryByteThatNeedsCareWhereverItStands) {
+  // Strings are scanned 16 bytes at a time: a byte that needs care is found
+  // at every position of a block and across blocks.
+  for (int at = 0; at < 40; ++at) {
+    SCOPED_TRACE(absl::StrCat("at ", at));
+    const std::string before(static_cast<size_t>(at), 'a');
+    const std::string after(23, 'b');
+    EXPECT_EQ(ParseJson("\"" + before + "\\n" + after + "\"")->string_value(),
+              before + "\n" + after);
+    EXPECT_EQ(ParseJson("\"" + before + "\\\"" + after + "\"")->string_value(),
+              before + "\"" + after);
+    EXPECT_EQ(ParseJson("\"" + before + "\xC3\xA9" + after + "\"")->string_value(),
+              before + "\xC3\xA9" + after);
+    EXPECT_EQ(ParseJson("[\"" + before + "\"," + "\"" + after + "\"]")
+                  ->list_value()
+                  .values(1)
+                  .string_value(),
+              after);
+    EXPECT_EQ(ErrorOf(ParseJson("\"" + before + "\x01" + after + "\"").status()),
+              absl::StrCat("byte ", at + 1, ": control character in a string"));
+    EXPECT_THAT(ParseJson("\"" + before + "\xFF" + after + "\""),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(ParseJson("\"" + before + after), StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+}
+
 TEST(SplitJsonArrayTest, GivesEachElementsBytesWithoutWhitespace) {
   EXPECT_EQ(Split(R"([12345, "a,b]" ,{"k": [1, 2]}, [], null,true,-1.5e3])"),
             (std::vector<std::string>{"12345", R"("a,b]")", R"({"k": [1, 2]})", "[]", "null",
