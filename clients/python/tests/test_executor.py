@@ -48,6 +48,16 @@ def test_a_failed_input_sets_the_futures_exception(executor):
     assert executor.submit("chaos", "ok").result() == "ok"  # the stream goes on
 
 
+def test_an_error_that_comes_back_at_once_names_its_callable(farm):
+    # The result can reach the reader thread before submit() returns (a new
+    # call each time: its stream starts inside submit).
+    for _ in range(100):
+        with pprocd.FarmExecutor(farm=farm) as executor:
+            error = executor.submit("chaos", "raise").exception(EVENT_LIMIT_S)
+        assert isinstance(error, pprocd.ItemFailed)
+        assert error.callable == "chaos"
+
+
 def test_arguments_that_do_not_bind_raise_at_submit(executor):
     with pytest.raises(pprocd.InvalidItem):
         executor.submit("calculate", 1)

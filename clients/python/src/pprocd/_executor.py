@@ -145,11 +145,13 @@ class FarmExecutor(concurrent.futures.Executor):
         else:
             value = self.farm.pack(target, args, kwargs)
         future = FarmFuture()
+        # A future knows its stream before its input is sent: the reader
+        # thread may settle it (naming the callable) before add() returns.
         stream = self._streams.get(target)
         if stream is not None and not self._shutdown:
             try:  # the common case: the callable's call is open
-                future._index = stream.add(value, future)
                 future._stream = stream
+                future._index = stream.add(value, future)
                 return future
             except RuntimeError:
                 pass  # it has ended (or shutdown closed it): see below
@@ -160,14 +162,15 @@ class FarmExecutor(concurrent.futures.Executor):
             try:
                 if stream is None:
                     raise RuntimeError("no call yet")
+                future._stream = stream
                 future._index = stream.add(value, future)
             except RuntimeError:  # no call, or it has ended: open one
                 stream = ItemStream(self.farm, False, target, self._call_options(),
                                     self._on_results, self._on_end)
                 self._streams[target] = stream
+                future._stream = stream
                 future._index = stream.add(value, future)
                 stream.start()
-            future._stream = stream
         return future
 
     def _call_options(self) -> item_pb2.CallOptions:
@@ -239,8 +242,8 @@ class FarmExecutor(concurrent.futures.Executor):
         """Asks for the cancellation of these futures without waiting."""
         by_stream: Dict[int, Tuple[ItemStream, List[int]]] = {}
         for future in futures:
-            if future is None or future.done() or future._stream is None:
-                continue
+            if future is None or future.done() or future._stream is None or future._index < 0:
+                continue  # done, or its submit() has not yet returned
             future._cancel_requested = True
             entry = by_stream.setdefault(id(future._stream), (future._stream, []))
             entry[1].append(future._index)
