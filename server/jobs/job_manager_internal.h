@@ -26,6 +26,12 @@ inline int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 // error. A job that failed or was interrupted is a warning.
 void LogJobState(const JobRecord& record);
 
+// Every change of a job's state goes through here: `record` moves to `next`
+// when IsJobTransition allows it. Otherwise it stays, the refused step is
+// logged as a defect, and false is returned (the caller does not act on
+// the state it asked for).
+bool MoveJob(JobRecord& record, JobState next);
+
 // `text` in single quotes for a status message, cut to at most 64 bytes
 // (on a UTF-8 character boundary, with "..." after the cut): messages
 // never echo a caller's value whole.

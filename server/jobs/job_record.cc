@@ -16,6 +16,22 @@ bool IsFinished(JobState state) {
   return false;
 }
 
+bool IsJobTransition(JobState from, JobState to) {
+  switch (from) {
+    case JobState::kQueued:
+      return to == JobState::kRunning || to == JobState::kFailed || to == JobState::kCancelled;
+    case JobState::kRunning:
+      return to == JobState::kSucceeded || to == JobState::kFailed || to == JobState::kQueued ||
+             to == JobState::kCancelled || to == JobState::kInterrupted;
+    case JobState::kSucceeded:
+    case JobState::kFailed:
+    case JobState::kCancelled:
+    case JobState::kInterrupted:
+      return false;
+  }
+  return false;
+}
+
 const char* JobStateName(JobState state) {
   switch (state) {
     case JobState::kQueued:

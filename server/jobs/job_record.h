@@ -30,6 +30,14 @@ enum class JobState : int {
 bool IsFinished(JobState state);
 // "QUEUED", "RUNNING", ...; "UNKNOWN" for a value outside the enum.
 const char* JobStateName(JobState state);
+// The one table of a job's lifecycle: true when a job may go from `from` to
+// `to`. QUEUED goes to RUNNING (an attempt starts), FAILED (it cannot start,
+// or its state cannot be stored) or CANCELLED. RUNNING goes to SUCCEEDED,
+// FAILED, QUEUED (an attempt failed with retries left, or the server
+// stopped under it), CANCELLED or INTERRUPTED (the server stopped under it,
+// no retries left). A finished state is never left. A state does not "go"
+// to itself.
+bool IsJobTransition(JobState from, JobState to);
 
 // The owner_uid of jobs submitted by callers without kernel credentials (TCP).
 inline constexpr int64_t kAnonymousOwner = -1;

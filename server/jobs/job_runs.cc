@@ -54,6 +54,17 @@ class JobManager::Sink : public CallSink {
   const std::string job_id_;
 };
 
+bool MoveJob(JobRecord& record, JobState next) {
+  if (!IsJobTransition(record.state, next)) {
+    LogError(
+        "defect: a job's state step was refused",
+        {{"job", record.id}, {"from", JobStateName(record.state)}, {"to", JobStateName(next)}});
+    return false;
+  }
+  record.state = next;
+  return true;
+}
+
 void LogJobState(const JobRecord& record) {
   const bool bad = record.state == JobState::kFailed || record.state == JobState::kInterrupted;
   Log(bad ? LogLevel::kWarn : LogLevel::kInfo, "job state",
@@ -84,10 +95,10 @@ absl::Status JobManager::Start() {
         record.done = *stored;
       }
       if (record.attempts <= record.max_retries) {
-        record.state = JobState::kQueued;
+        MoveJob(record, JobState::kQueued);
         record.error = "the server stopped while it ran; running it again";
       } else {
-        record.state = JobState::kInterrupted;
+        MoveJob(record, JobState::kInterrupted);
         record.error = "the server stopped while it ran";
         record.end_micros = NowMicros();
       }
@@ -134,7 +145,7 @@ bool JobManager::RecordState(JobRecord& record) {
   if (stored.ok()) return true;
   if (!IsFinished(record.state)) {
     // Not run while the store says otherwise.
-    record.state = JobState::kFailed;
+    MoveJob(record, JobState::kFailed);
     record.error = absl::StrCat("its state could not be stored: ", stored.message());
     record.end_micros = NowMicros();
   }
@@ -231,14 +242,14 @@ void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::Sub
     }
   }
   if (def == nullptr && python == nullptr) {
-    job.state = JobState::kFailed;
+    if (!MoveJob(job, JobState::kFailed)) return;
     job.end_micros = NowMicros();
     RecordState(job);  // If not stored: kept, and tried again.
     return;
   }
   run->channel = python != nullptr ? python->channel : def->is_channel();
+  if (!MoveJob(job, JobState::kRunning)) return;
   job.attempts += 1;
-  job.state = JobState::kRunning;
   job.start_micros = NowMicros();
   job.done = 0;
   if (!RecordState(job)) return;  // It ended FAILED.
@@ -384,7 +395,7 @@ void JobManager::CallFinished(const std::string& job_id, absl::Status status) {
   JobRecord& job = run->record;
   std::string attempt_error;
   if (!run->store_error.ok()) {
-    job.state = JobState::kFailed;
+    MoveJob(job, JobState::kFailed);
     job.error = absl::StrCat("its outputs could not be stored: ", run->store_error.message());
   } else if (!status.ok()) {
     attempt_error = std::string(status.message());
@@ -396,17 +407,17 @@ void JobManager::CallFinished(const std::string& job_id, absl::Status status) {
         run->request.retry_backoff_ms() > 0 ? run->request.retry_backoff_ms() : kDefaultBackoffMs;
     const absl::Duration delay =
         absl::Milliseconds(base) * (int64_t{1} << std::min<int64_t>(job.attempts - 1, 20));
-    job.state = JobState::kQueued;
+    MoveJob(job, JobState::kQueued);
     job.error = absl::StrCat(attempt_error, "; running it again in ", absl::FormatDuration(delay));
     // Not stored: it ended FAILED instead, and does not run again.
     if (RecordState(job)) After(delay, [this, job_id] { StartAttempt(job_id); });
     return;
   }
   if (!attempt_error.empty()) {
-    job.state = JobState::kFailed;
+    MoveJob(job, JobState::kFailed);
     job.error = attempt_error;
   } else if (run->store_error.ok()) {
-    job.state = JobState::kSucceeded;
+    MoveJob(job, JobState::kSucceeded);
     job.error.clear();
   }
   job.end_micros = NowMicros();
@@ -429,7 +440,7 @@ void JobManager::CancelRun(const std::string& job_id) {
     if (IsFinished(stored->state)) return;
     record = *std::move(stored);
   }
-  record.state = JobState::kCancelled;
+  if (!MoveJob(record, JobState::kCancelled)) return;
   record.error = "cancelled";
   record.end_micros = NowMicros();
   RecordState(record);  // If not stored: kept, and tried again.
