@@ -1,4 +1,4 @@
-#include "worker/framing.h"
+#include "base/framing.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "worker/base/status_macros.h"
+#include "base/status_macros.h"
 
 namespace pprocd {
 namespace {

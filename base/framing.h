@@ -2,8 +2,8 @@
 // server and its workers): a 4-byte little-endian payload length, then the
 // serialized message. A FrameReader belongs to the one thread that reads its
 // descriptor.
-#ifndef PPROCD_WORKER_FRAMING_H_
-#define PPROCD_WORKER_FRAMING_H_
+#ifndef PPROCD_BASE_FRAMING_H_
+#define PPROCD_BASE_FRAMING_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -64,4 +64,4 @@ absl::Status ReadFrameBlocking(int fd, FrameReader* reader, std::string* payload
 
 }  // namespace pprocd
 
-#endif  // PPROCD_WORKER_FRAMING_H_
+#endif  // PPROCD_BASE_FRAMING_H_

@@ -1,4 +1,4 @@
-#include "worker/base/process_title.h"
+#include "base/process_title.h"
 
 #include <sys/prctl.h>
 #include <unistd.h>

@@ -11,8 +11,8 @@
 // Thread-safety: SaveProcessTitleArea() once, first thing in main(), before
 // any thread starts. SetProcessTitle() only in a single-threaded process
 // (a child just forked); it does not allocate, so it is safe after fork().
-#ifndef PPROCD_WORKER_BASE_PROCESS_TITLE_H_
-#define PPROCD_WORKER_BASE_PROCESS_TITLE_H_
+#ifndef PPROCD_BASE_PROCESS_TITLE_H_
+#define PPROCD_BASE_PROCESS_TITLE_H_
 
 namespace pprocd {
 
@@ -31,4 +31,4 @@ void SetProcessTitle(const char* title);
 
 }  // namespace pprocd
 
-#endif  // PPROCD_WORKER_BASE_PROCESS_TITLE_H_
+#endif  // PPROCD_BASE_PROCESS_TITLE_H_

@@ -1,7 +1,7 @@
 // Status helpers missing from abseil 20220623: early-return macros and an
 // errno-to-status conversion. Header-only; safe from any thread.
-#ifndef PPROCD_WORKER_BASE_STATUS_MACROS_H_
-#define PPROCD_WORKER_BASE_STATUS_MACROS_H_
+#ifndef PPROCD_BASE_STATUS_MACROS_H_
+#define PPROCD_BASE_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,4 +34,4 @@ absl::Status ErrnoStatus(int error_number, absl::string_view what);
 
 }  // namespace pprocd
 
-#endif  // PPROCD_WORKER_BASE_STATUS_MACROS_H_
+#endif  // PPROCD_BASE_STATUS_MACROS_H_

@@ -1,7 +1,7 @@
 // UniqueFd: sole owner of one file descriptor, closed on destruction.
 // Move-only. Not thread-safe: one owner thread at a time.
-#ifndef PPROCD_WORKER_BASE_UNIQUE_FD_H_
-#define PPROCD_WORKER_BASE_UNIQUE_FD_H_
+#ifndef PPROCD_BASE_UNIQUE_FD_H_
+#define PPROCD_BASE_UNIQUE_FD_H_
 
 #include <unistd.h>
 
@@ -38,4 +38,4 @@ class UniqueFd {
 
 }  // namespace pprocd
 
-#endif  // PPROCD_WORKER_BASE_UNIQUE_FD_H_
+#endif  // PPROCD_BASE_UNIQUE_FD_H_

@@ -1,6 +1,6 @@
 // UTF-8 validation shared by the JSON codecs of the worker and the client.
-#ifndef PPROCD_WORKER_BASE_UTF8_H_
-#define PPROCD_WORKER_BASE_UTF8_H_
+#ifndef PPROCD_BASE_UTF8_H_
+#define PPROCD_BASE_UTF8_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -42,4 +42,4 @@ inline size_t Utf8SequenceLength(absl::string_view text) {
 
 }  // namespace pprocd
 
-#endif  // PPROCD_WORKER_BASE_UTF8_H_
+#endif  // PPROCD_BASE_UTF8_H_

@@ -22,9 +22,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/framing.h"
 #include "pprocd/wire/v1/wire.pb.h"
 #include "worker/builtins.h"
-#include "worker/framing.h"
 #include "worker/output_capture.h"
 #include "worker/worker_loop.h"
 

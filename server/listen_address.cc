@@ -12,8 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "worker/base/status_macros.h"
-#include "worker/base/unique_fd.h"
+#include "base/status_macros.h"
+#include "base/unique_fd.h"
 
 namespace pprocd {
 namespace {

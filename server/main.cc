@@ -5,7 +5,7 @@
 // One server per --state-dir: it holds STATE_DIR/pprocd.pid (server/
 // pidfile.h) from start to exit and writes its pid there once ready. The
 // template and the workers show as pprocd-template and pprocd-worker
-// (worker/base/process_title.h), so `pidof pprocd` finds only the server.
+// (base/process_title.h), so `pidof pprocd` finds only the server.
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/log/log.h"
+#include "base/process_title.h"
+#include "base/status_macros.h"
 #include "pprocd/version.h"
 #include "server/app/callables.h"
 #include "server/app/server.h"
@@ -24,8 +26,6 @@
 #include "server/default_paths.h"
 #include "server/settings/settings_cli.h"
 #include "server/settings/settings_table.h"
-#include "worker/base/process_title.h"
-#include "worker/base/status_macros.h"
 #include "worker/builtins.h"
 #include "worker/template_process.h"
 

@@ -23,7 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "worker/base/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace pprocd {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "worker/base/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace pprocd {
 namespace {

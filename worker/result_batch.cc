@@ -2,8 +2,8 @@
 
 #include <cstdlib>
 
+#include "base/framing.h"
 #include "base/json/json.h"
-#include "worker/framing.h"
 
 namespace pprocd {
 namespace {

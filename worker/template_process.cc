@@ -21,8 +21,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/log/log.h"
-#include "worker/base/process_title.h"
-#include "worker/base/status_macros.h"
+#include "base/process_title.h"
+#include "base/status_macros.h"
 #include "worker/output_capture.h"
 #include "worker/worker_loop.h"
 

@@ -22,8 +22,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/unique_fd.h"
 #include "pprocd/wire/v1/wire.pb.h"
-#include "worker/base/unique_fd.h"
 #include "worker/registry.h"
 
 namespace pprocd {

@@ -16,11 +16,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/framing.h"
 #include "base/json/json.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/wire/v1/wire.pb.h"
-#include "worker/framing.h"
 #include "worker/item_limits.h"
 #include "worker/output_capture.h"
 #include "worker/result_batch.h"

@@ -15,7 +15,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
-#include "worker/base/utf8.h"
+#include "base/utf8.h"
 
 namespace pprocd {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json/json.h"
-#include "worker/base/utf8.h"
+#include "base/utf8.h"
 
 namespace pprocd {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "worker/base/status_macros.h"
+#include "base/status_macros.h"
 #include "worker/builtins.h"
 #include "worker/command_callable.h"
 #include "worker/plugin_loader.h"

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "base/log/log.h"
+#include "base/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "pprocd/version.h"
 #include "server/app/callables.h"
@@ -36,7 +37,6 @@
 #include "server/pidfile.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/worker_slot.h"
-#include "worker/base/status_macros.h"
 #include "worker/template_process.h"
 
 namespace pprocd {

@@ -11,12 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "base/status_macros.h"
+#include "base/unique_fd.h"
 #include "server/config/callable_config.h"
 #include "server/config/toml_reader.h"
 #include "server/listen_address.h"
 #include "server/settings/settings_table.h"
-#include "worker/base/status_macros.h"
-#include "worker/base/unique_fd.h"
 
 namespace pprocd {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/log/log.h"
-#include "worker/base/status_macros.h"
+#include "base/status_macros.h"
 
 namespace pprocd {
 namespace {

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "worker/base/status_macros.h"
+#include "base/status_macros.h"
 
 namespace pprocd {
 namespace {

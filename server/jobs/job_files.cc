@@ -16,7 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "worker/base/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace pprocd {
 namespace {

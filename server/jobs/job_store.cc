@@ -10,10 +10,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/log/log.h"
+#include "base/status_macros.h"
+#include "base/unique_fd.h"
 #include "server/jobs/job_rows.h"
 #include "server/jobs/job_schema.h"
-#include "worker/base/status_macros.h"
-#include "worker/base/unique_fd.h"
 
 namespace pprocd {
 namespace {

@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/log/log.h"
+#include "base/status_macros.h"
 #include "server/jobs/job_rows.h"
 #include "server/jobs/job_store.h"
-#include "worker/base/status_macros.h"
 
 namespace pprocd {
 namespace {

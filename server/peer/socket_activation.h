@@ -5,7 +5,7 @@
 #define PPROCD_SERVER_PEER_SOCKET_ACTIVATION_H_
 
 #include "absl/status/statusor.h"
-#include "worker/base/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace pprocd {
 

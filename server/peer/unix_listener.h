@@ -26,9 +26,9 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "base/unique_fd.h"
 #include "server/fs_identity/fs_identity.h"
 #include "server/peer/peer_registry.h"
-#include "worker/base/unique_fd.h"
 
 namespace pprocd {
 

@@ -11,7 +11,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/item.pb.h"
@@ -49,7 +48,7 @@ struct CallState {
 
   // Items ended so far, and when the call opened (GetStatus).
   CallCounts counts;
-  absl::Time opened = absl::Now();
+  absl::Time opened;
 
   // Everything the call holds: what the flow-control window bounds.
   uint64_t held() const {

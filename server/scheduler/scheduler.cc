@@ -2,8 +2,8 @@
 
 #include <sys/eventfd.h>
 
+#include "base/status_macros.h"
 #include "server/scheduler/scheduler_loop.h"
-#include "worker/base/status_macros.h"
 
 namespace pprocd {
 

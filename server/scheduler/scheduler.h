@@ -18,11 +18,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "base/clock.h"
+#include "base/unique_fd.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/scheduler/call_sink.h"
 #include "server/scheduler/input_block.h"
-#include "worker/base/unique_fd.h"
 #include "worker/python_target.h"
 #include "worker/registry.h"
 #include "worker/template_process.h"
@@ -48,6 +49,9 @@ struct SchedulerOptions {
   // FRESH processes running an item at once, over all calls (0 =
   // `workers`); one that is done may still be exiting.
   uint32_t max_fresh_workers = 0;
+  // Every reading of time (item timeouts, backoffs, idle retirement,
+  // uptime and ages); must outlive the scheduler. Tests pass a fake.
+  const Clock* clock = &RealClock();
 };
 
 class Scheduler {

@@ -10,9 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/log/log.h"
+#include "base/status_macros.h"
 #include "server/scheduler/chunking.h"
+#include "server/scheduler/dispatch.h"
 #include "server/scheduler/event_log.h"
-#include "worker/base/status_macros.h"
 #include "worker/output_capture.h"
 
 namespace pprocd {
@@ -35,13 +36,8 @@ constexpr uint64_t kPythonIdleRetireUs = 10 * 1000 * 1000;
 
 }  // namespace
 
-uint64_t SchedulerLoop::NowUs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
-}
-
-SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process) : owner_(owner) {
+SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process)
+    : owner_(owner), clock_(*owner->options_.clock), started_(clock_.Now()) {
   templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
 }
 
@@ -98,7 +94,7 @@ void SchedulerLoop::Run() {
     CheckOutputSizes();
     CheckPythonStarts();
     RetireIdlePythonWorkers();
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_.Now();
     if (now >= retry_spawn_at_) {
       retry_spawn_at_ = absl::InfiniteFuture();
       for (; pooled_owed_ > 0; --pooled_owed_) SpawnWorker();
@@ -436,25 +432,32 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
 void SchedulerLoop::Dispatch() {
   SpawnFreshWorkers();
   if (calls_.empty()) return;
-  bool assigned = true;
-  while (assigned && !idle_.empty()) {
-    assigned = false;
-    // Round-robin over calls, starting after the one served last: the next
-    // runnable call with an idle worker of its template.
-    auto it = calls_.upper_bound(last_served_call_);
-    for (size_t scanned = 0; scanned < calls_.size(); ++scanned, ++it) {
-      if (it == calls_.end()) it = calls_.begin();
-      CallState& call = it->second;
-      if (!call.runnable() || call.fresh() || !CallableHasRoom(call)) continue;
-      WorkerSlot* worker = TakeIdleWorker(TemplateOf(call));
-      if (worker == nullptr) continue;
-      last_served_call_ = call.id;
-      AssignTask(*worker, call);
-      assigned = true;
-      break;
-    }
+  while (!idle_.empty()) {
+    // The next runnable pooled call with room and an idle worker of its
+    // template.
+    auto next = NextCallToServe(calls_, last_served_call_, [this](const CallState& call) {
+      return call.runnable() && !call.fresh() && CallableHasRoom(call) &&
+             HasIdleWorker(TemplateOf(call));
+    });
+    if (next == calls_.end()) break;
+    CallState& call = next->second;
+    WorkerSlot* worker = TakeIdleWorker(TemplateOf(call));
+    if (worker == nullptr) break;  // Not reached: HasIdleWorker said there is one.
+    last_served_call_ = call.id;
+    AssignTask(*worker, call);
   }
   ProvideWorkers();
+}
+
+bool SchedulerLoop::HasIdleWorker(uint64_t template_id) const {
+  for (const uint64_t id : idle_) {
+    auto worker = workers_.find(id);
+    if (worker != workers_.end() && worker->second->state == WorkerState::kIdle &&
+        worker->second->generation == template_id) {
+      return true;
+    }
+  }
+  return false;
 }
 
 WorkerSlot* SchedulerLoop::TakeIdleWorker(uint64_t template_id) {
@@ -734,7 +737,7 @@ int SchedulerLoop::NextWakeMs() const {
   for (const absl::Time at : {retry_spawn_at_, retry_template_read_at_, python_start_deadline}) {
     if (at == absl::InfiniteFuture()) continue;
     const int at_ms = static_cast<int>(std::max<int64_t>(
-        0, absl::ToInt64Milliseconds(absl::Ceil(at - absl::Now(), absl::Milliseconds(1)))));
+        0, absl::ToInt64Milliseconds(absl::Ceil(at - clock_.Now(), absl::Milliseconds(1)))));
     wait_ms = wait_ms < 0 ? at_ms : std::min(wait_ms, at_ms);
   }
   return wait_ms;
@@ -753,6 +756,7 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
                              std::shared_ptr<const PythonTarget> python) {
   CallState& call = calls_[id];
   call.id = id;
+  call.opened = clock_.Now();
   call.callable = callable;
   call.task_callable = callable;
   call.options = options;
@@ -995,7 +999,7 @@ void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
   status->set_items_crashed(items_crashed_);
   status->set_workers_respawned(workers_respawned_);
   status->set_workers_recycled(workers_recycled_);
-  status->set_uptime_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::Now() - started_)));
+  status->set_uptime_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(clock_.Now() - started_)));
   status->set_calls_active(static_cast<uint32_t>(calls_.size()));
   status->set_workers_configured(owner_->options_.workers);
   status->set_callable_reloads(callable_reloads_);

@@ -13,11 +13,11 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "base/unique_fd.h"
 #include "server/scheduler/call_state.h"
 #include "server/scheduler/crash_attribution.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/worker_slot.h"
-#include "worker/base/unique_fd.h"
 #include "worker/template_process.h"
 
 namespace pprocd {
@@ -57,8 +57,8 @@ class SchedulerLoop {
  private:
   enum class Source : uint64_t { kWake = 0, kTemplate = 1, kTask = 2 };
 
-  // The monotonic clock, in µs.
-  static uint64_t NowUs();
+  // The scheduler's clock (SchedulerOptions::clock): monotonic µs.
+  uint64_t NowUs() const { return clock_.MonotonicMicros(); }
 
   void Watch(int fd, Source source, uint64_t worker_id, uint32_t events);
   void Unwatch(int fd);
@@ -91,6 +91,8 @@ class SchedulerLoop {
   bool IsPythonTemplate(uint64_t id) const { return python_templates_.count(id) > 0; }
   // Takes an idle worker of template `id` out of idle_; nullptr if none.
   WorkerSlot* TakeIdleWorker(uint64_t template_id);
+  // Whether TakeIdleWorker(template_id) would find one.
+  bool HasIdleWorker(uint64_t template_id) const;
   // Pooled workers for runnable calls that found none idle, within the
   // worker budget (SchedulerOptions::workers, over every template): a new
   // one while under it, else an idle worker of another template retires to
@@ -207,7 +209,9 @@ class SchedulerLoop {
   uint64_t next_spare_sequence_ = 0;
   UniqueFd epoll_fd_;
   bool stopping_ = false;
-  const absl::Time started_ = absl::Now();
+  // Every reading of time in the loop comes from here.
+  const Clock& clock_;
+  const absl::Time started_;
 
   std::unordered_map<uint64_t, std::unique_ptr<WorkerSlot>> workers_;
   std::vector<uint64_t> idle_;

@@ -58,7 +58,7 @@ void SchedulerLoop::StartPythonTemplate(const std::string& key,
   pool.starting = id;
   pool.starting_stamp = target->file_stamp;
   pool.starting_target = std::move(target);
-  pool.start_deadline = absl::Now() + kPythonStartTimeout;
+  pool.start_deadline = clock_.Now() + kPythonStartTimeout;
 }
 
 absl::StatusOr<std::unique_ptr<TemplateProcess>> SchedulerLoop::TemplateFor(
@@ -181,7 +181,7 @@ void SchedulerLoop::PythonTemplateFailed(const std::string& key, const absl::Sta
 
 void SchedulerLoop::CheckPythonStarts() {
   if (python_pools_.empty()) return;
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   std::vector<std::string> late;
   for (const auto& [key, pool] : python_pools_) {
     if (pool.starting != 0 && now >= pool.start_deadline) late.push_back(key);

@@ -7,9 +7,9 @@
 #include <cstdio>
 
 #include "absl/time/clock.h"
+#include "base/unique_fd.h"
 #include "server/metrics/server_metrics.h"
 #include "server/scheduler/scheduler_loop.h"
-#include "worker/base/unique_fd.h"
 
 namespace pprocd {
 namespace {
@@ -34,11 +34,7 @@ uint64_t ResidentKib(pid_t pid) {
 }  // namespace
 
 void SchedulerLoop::FillStatusRows(v1::GetStatusResponse* status) const {
-  // item_started_us is on CLOCK_MONOTONIC, as NowUs() of scheduler_loop.cc.
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  const uint64_t now_us =
-      static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+  const uint64_t now_us = NowUs();
   for (const auto& [id, worker] : workers_) {
     v1::WorkerRow* row = status->add_workers();
     row->set_pid(worker->pid);
@@ -55,7 +51,7 @@ void SchedulerLoop::FillStatusRows(v1::GetStatusResponse* status) const {
       row->set_item_age_ms((now_us - worker->item_started_us) / 1000);
     }
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   for (const auto& [id, call] : calls_) {
     v1::CallRow* row = status->add_calls();
     row->set_id(id);

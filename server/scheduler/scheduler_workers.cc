@@ -60,8 +60,8 @@ void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
   workers_.erase(it);
   // Logged once per run of failures; "workers start again" ends it.
   if (spawn_failures_++ == 0) LogWarn("cannot start a worker; retrying", {{"error", why}});
-  retry_spawn_at_ = absl::Now() + absl::Milliseconds(std::min<uint64_t>(
-                                      1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
+  retry_spawn_at_ = clock_.Now() + absl::Milliseconds(std::min<uint64_t>(
+                                       1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
   if (!worker->fresh) {
     // A Python pool's workers are asked for again as its calls need them.
     if (!IsPythonTemplate(worker->generation)) ++pooled_owed_;
@@ -70,7 +70,7 @@ void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
     CallState* call = FindCall(worker->fresh_call);
     if (call != nullptr) {
       --call->fresh_starting;
-      const absl::Time now = absl::Now();
+      const absl::Time now = clock_.Now();
       if (call->fresh_failing_since == absl::InfiniteFuture()) {
         call->fresh_failing_since = now;
       } else if (now - call->fresh_failing_since >= kSpawnPatience) {
@@ -169,7 +169,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       // spin on a socket that stays readable.
       LogWarn("cannot read from the template now; retrying", {{"error", status.message()}});
       Watch(template_process.control_fd(), Source::kTemplate, generation, 0);
-      retry_template_read_at_ = absl::Now() + kTemplateReadRetry;
+      retry_template_read_at_ = clock_.Now() + kTemplateReadRetry;
       return;
     }
     if (!status.ok() && generation != generation_) {

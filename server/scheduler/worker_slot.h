@@ -12,10 +12,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "base/framing.h"
+#include "base/unique_fd.h"
 #include "pprocd/wire/v1/wire.pb.h"
 #include "server/scheduler/input_block.h"
-#include "worker/base/unique_fd.h"
-#include "worker/framing.h"
 
 namespace pprocd {
 

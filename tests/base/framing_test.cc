@@ -1,12 +1,12 @@
-#include "worker/framing.h"
+#include "base/framing.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/unique_fd.h"
 #include "google/protobuf/struct.pb.h"
 #include "tests/util/status_matchers.h"
-#include "worker/base/unique_fd.h"
 
 namespace pprocd {
 namespace {

@@ -1,5 +1,5 @@
 // libFuzzer target: the frame decoder between the server and its workers
-// (worker/framing.*).
+// (base/framing.*).
 //
 // The input is a byte stream (all but its last 4 bytes) and a seed for how
 // it is cut into reads (the last 4 bytes). Checked:
@@ -22,10 +22,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/framing.h"
+#include "base/unique_fd.h"
 #include "pprocd/wire/v1/wire.pb.h"
 #include "tests/fuzz/fuzz_check.h"
-#include "worker/base/unique_fd.h"
-#include "worker/framing.h"
 
 namespace pprocd {
 namespace {

@@ -20,11 +20,11 @@
 #include <vector>
 
 #include "base/json/json.h"
+#include "base/utf8.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/fuzz/fuzz_check.h"
-#include "worker/base/utf8.h"
 
 namespace pprocd {
 namespace {

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "base/framing.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/text_format.h"
 #include "pprocd/v1/service.pb.h"
 #include "pprocd/wire/v1/wire.pb.h"
-#include "worker/framing.h"
 
 namespace pprocd {
 namespace {

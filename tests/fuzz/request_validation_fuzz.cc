@@ -32,6 +32,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "base/utf8.h"
 #include "google/protobuf/util/field_comparator.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "pprocd/v1/service.pb.h"
@@ -39,7 +40,6 @@
 #include "server/front/request_validation.h"
 #include "server/front/status_convert.h"
 #include "tests/fuzz/fuzz_check.h"
-#include "worker/base/utf8.h"
 #include "worker/builtins.h"
 #include "worker/registry.h"
 

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/framing.h"
 #include "pprocd/wire/v1/wire.pb.h"
 #include "tests/util/status_matchers.h"
-#include "worker/framing.h"
 #include "worker/output_capture.h"
 #include "worker/registry.h"
 

@@ -7,7 +7,7 @@
 #include <thread>
 #include <utility>
 
-#include "worker/base/status_macros.h"
+#include "base/status_macros.h"
 
 namespace pprocd::pproc {
 namespace {

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "worker/base/status_macros.h"
+#include "base/status_macros.h"
 
 namespace pprocd::pproc {
 

@@ -11,10 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "pproc/commands.h"
 #include "server/default_paths.h"
 #include "server/pidfile.h"
-#include "worker/base/status_macros.h"
 
 namespace pprocd::pproc {
 namespace {

@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "base/status_macros.h"
 #include "pproc/progress.h"
 #include "pprocd/client/json.h"
-#include "worker/base/status_macros.h"
 
 namespace pprocd::pproc {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "base/utf8.h"
 #include "tests/util/status_matchers.h"
-#include "worker/base/utf8.h"
 
 namespace pprocd {
 namespace {

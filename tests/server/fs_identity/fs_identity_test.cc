@@ -14,8 +14,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/status_macros.h"
 #include "tests/util/status_matchers.h"
-#include "worker/base/status_macros.h"
 
 namespace pprocd {
 namespace {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "tests/util/fake_clock.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/wait_for.h"
 #include "worker/builtins.h"
@@ -87,6 +88,7 @@ class SchedulerTest : public ::testing::Test {
     SchedulerOptions options;
     options.workers = workers_;
     options.max_queued_items = 1000;
+    options.clock = clock_;
     current_ = std::make_unique<CurrentRegistry>(
         std::shared_ptr<const Registry>(&registry_, [](const Registry*) {}));
     scheduler_ = std::make_unique<Scheduler>(options, std::move(*zygote), current_.get());
@@ -127,6 +129,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   uint32_t workers_ = 2;
+  const Clock* clock_ = &RealClock();
   Registry registry_;
   std::unique_ptr<CurrentRegistry> current_;
   pid_t template_pid_ = -1;
@@ -276,6 +279,64 @@ TEST_F(SchedulerTest, StatusIsAnsweredLaterWhileTheLoopIsBusyAndRefusedOnceStopp
     refused = answer.status().code() == absl::StatusCode::kUnavailable;
   });
   EXPECT_TRUE(refused) << "answered at once, on the calling thread";
+}
+
+// The scheduler on a clock that moves only when the test says.
+class FakeClockSchedulerTest : public SchedulerTest {
+ protected:
+  FakeClockSchedulerTest() { clock_ = &fake_clock_; }
+  testing::FakeClock fake_clock_;
+};
+
+// An item's timeout is judged on the scheduler's clock, not the machine's:
+// an hour-long timeout passes as soon as the clock says so.
+TEST_F(FakeClockSchedulerTest, AnItemTimesOutWhenTheSchedulersClockPassesItsTimeout) {
+  auto sink = std::make_shared<RecordingSink>();
+  v1::CallOptions options;
+  options.set_chunksize(1);
+  options.set_timeout_ms(3600 * 1000);
+  const uint64_t call = Open(sink, CallOrder::kCompletionOrder, options, "sleep_ms");
+  Add(call, {NumberValue(600000)});
+  scheduler_->EndInputs(call);
+  ASSERT_TRUE(testing::WaitFor([&] { return Status().items_running() == 1; }, absl::Seconds(10)));
+  {
+    absl::MutexLock lock(&sink->mu_);
+    EXPECT_TRUE(sink->results_.empty()) << "not timed out before the clock moved";
+  }
+  fake_clock_.Advance(absl::Hours(1) + absl::Seconds(1));
+  // The loop reads the clock when it wakes: a status request wakes it.
+  (void)Status();
+  ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
+  absl::MutexLock lock(&sink->mu_);
+  EXPECT_OK(sink->status_);
+  ASSERT_EQ(sink->results_.size(), 1u);
+  EXPECT_EQ(sink->results_[0].error().kind(), v1::ERROR_KIND_TIMED_OUT);
+  EXPECT_THAT(sink->results_[0].error().message(), ::testing::HasSubstr("3600000 ms"));
+}
+
+TEST_F(FakeClockSchedulerTest, UptimeAndCallAgesComeFromTheSchedulersClock) {
+  auto sink = std::make_shared<RecordingSink>();
+  v1::CallOptions options;
+  options.set_chunksize(1);
+  const uint64_t call = Open(sink, CallOrder::kCompletionOrder, options, "sleep_ms");
+  Add(call, {NumberValue(600000)});
+  ASSERT_TRUE(testing::WaitFor([&] { return Status().items_running() == 1; }, absl::Seconds(10)));
+  fake_clock_.Advance(absl::Minutes(10));
+  const v1::GetStatusResponse status = Status();
+  EXPECT_GE(status.uptime_ms(), 600u * 1000);
+  EXPECT_LT(status.uptime_ms(), 660u * 1000);
+  ASSERT_EQ(status.workers_size(), 2);
+  bool running_row = false;
+  for (const v1::WorkerRow& row : status.workers()) {
+    if (row.call_id() != call) continue;
+    running_row = true;
+    EXPECT_GE(row.item_age_ms(), 600u * 1000);
+  }
+  EXPECT_TRUE(running_row) << "a worker row shows the running item";
+  ASSERT_EQ(status.calls_size(), 1);
+  EXPECT_GE(status.calls(0).age_ms(), 600u * 1000);
+  scheduler_->CancelCall(call);
+  ASSERT_TRUE(sink->AwaitFinish(absl::Seconds(10)));
 }
 
 // The processes whose parent is `pid`.
