@@ -13,14 +13,14 @@ namespace pprocd {
 namespace {
 
 using S = JobState;
-const S kAll[] = {S::kQueued,    S::kRunning,   S::kSucceeded,
-                  S::kFailed,    S::kCancelled, S::kInterrupted};
+const S kAll[] = {S::kQueued, S::kRunning,   S::kSucceeded,
+                  S::kFailed, S::kCancelled, S::kInterrupted};
 
 TEST(JobStateTest, OnlyTheStepsOfAJobsLifeAreAllowed) {
   const std::vector<std::pair<S, S>> allowed = {
-      {S::kQueued, S::kRunning},     {S::kQueued, S::kFailed},     {S::kQueued, S::kCancelled},
-      {S::kRunning, S::kSucceeded},  {S::kRunning, S::kFailed},    {S::kRunning, S::kQueued},
-      {S::kRunning, S::kCancelled},  {S::kRunning, S::kInterrupted},
+      {S::kQueued, S::kRunning},    {S::kQueued, S::kFailed},       {S::kQueued, S::kCancelled},
+      {S::kRunning, S::kSucceeded}, {S::kRunning, S::kFailed},      {S::kRunning, S::kQueued},
+      {S::kRunning, S::kCancelled}, {S::kRunning, S::kInterrupted},
   };
   for (const S from : kAll) {
     for (const S to : kAll) {
