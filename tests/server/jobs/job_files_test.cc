@@ -13,27 +13,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd {
 namespace {
 
 using ::pprocd::testing::StatusIs;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "pprocd-job-files-test-XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
-  }
-  const std::string& path() const { return dir_; }
-
- private:
-  std::string dir_;
-};
+using ::pprocd::testing::TempDir;
 
 std::set<std::string> Names(const std::string& dir) {
   std::set<std::string> names;
@@ -44,7 +30,7 @@ std::set<std::string> Names(const std::string& dir) {
 }
 
 TEST(JobFilesTest, MakesItsDirectoryOwnerOnly) {
-  TempDir tmp;
+  TempDir tmp("pprocd-job-files-test");
   const std::string dir = tmp.path() + "/jobs.db-files";
   ASSERT_OK(JobFiles::Open(dir, /*sync=*/false));
   struct stat info;
@@ -56,14 +42,14 @@ TEST(JobFilesTest, MakesItsDirectoryOwnerOnly) {
 }
 
 TEST(JobFilesTest, APathThatIsAFileIsRefused) {
-  TempDir tmp;
+  TempDir tmp("pprocd-job-files-test");
   const std::string path = tmp.path() + "/not-a-dir";
   std::ofstream(path) << "x";
   EXPECT_THAT(JobFiles::Open(path, false), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST(JobFilesTest, WritesReadsAndRemovesARequestPerJob) {
-  TempDir tmp;
+  TempDir tmp("pprocd-job-files-test");
   for (const bool sync : {false, true}) {
     ASSERT_OK_AND_ASSIGN(JobFiles files,
                          JobFiles::Open(tmp.path() + (sync ? "/synced" : "/plain"), sync));
@@ -87,7 +73,7 @@ TEST(JobFilesTest, WritesReadsAndRemovesARequestPerJob) {
 }
 
 TEST(JobFilesTest, ARequestFileOfAnotherSizeIsDataLoss) {
-  TempDir tmp;
+  TempDir tmp("pprocd-job-files-test");
   ASSERT_OK_AND_ASSIGN(JobFiles files, JobFiles::Open(tmp.path() + "/r", false));
   ASSERT_OK(files.WriteRequest(1, "twelve bytes"));
   EXPECT_THAT(files.ReadRequest(1, 13), StatusIs(absl::StatusCode::kDataLoss));
@@ -96,7 +82,7 @@ TEST(JobFilesTest, ARequestFileOfAnotherSizeIsDataLoss) {
 }
 
 TEST(JobFilesTest, OutputsAreAppendedAndReadByRange) {
-  TempDir tmp;
+  TempDir tmp("pprocd-job-files-test");
   for (const bool sync : {false, true}) {
     ASSERT_OK_AND_ASSIGN(JobFiles files,
                          JobFiles::Open(tmp.path() + (sync ? "/synced" : "/plain"), sync));
@@ -133,7 +119,7 @@ TEST(JobFilesTest, OutputsAreAppendedAndReadByRange) {
 }
 
 TEST(JobFilesTest, RemoveOrphansKeepsOnlyTheFilesOfJobsKept) {
-  TempDir tmp;
+  TempDir tmp("pprocd-job-files-test");
   ASSERT_OK_AND_ASSIGN(JobFiles files, JobFiles::Open(tmp.path() + "/r", false));
   for (int64_t num : {1, 2, 3, 40}) ASSERT_OK(files.WriteRequest(num, "r"));
   ASSERT_OK(files.AppendOutputs(2, {"outputs"}));

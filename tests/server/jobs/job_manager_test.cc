@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "server/jobs/result_size.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 #include "tests/util/wait_for.h"
 #include "worker/builtins.h"
 
@@ -73,9 +74,7 @@ class Answer {
 class JobManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "pprocd-job-manager-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_TRUE(dir_.ok());
     ASSERT_OK(RegisterBuiltins(&registry_));
     ASSERT_OK_AND_ASSIGN(TemplateProcess zygote, TemplateProcess::Start(registry_));
     SchedulerOptions options;
@@ -90,13 +89,11 @@ class JobManagerTest : public ::testing::Test {
     if (jobs_ != nullptr) jobs_->Stop();
     scheduler_->Stop();
     jobs_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   JobManagerOptions Options() {
     JobManagerOptions options;
-    options.store.path = dir_ + "/jobs.db";
+    options.store.path = dir_.Path("jobs.db");
     // States fail while fail_states_ is set.
     options.store.write_fault = [this](absl::string_view method, absl::string_view) {
       return fail_states_ && method == "UpdateJobWithOutput"
@@ -145,7 +142,7 @@ class JobManagerTest : public ::testing::Test {
         kPatience);
   }
 
-  std::string dir_;
+  ::pprocd::testing::TempDir dir_{"pprocd-job-manager-test"};
   Registry registry_;
   std::unique_ptr<CurrentRegistry> current_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -308,7 +305,7 @@ TEST_F(JobManagerTest, ReadOutputsReplacesAStoredResultTooLargeToSend) {
   std::string small_payload;
   {
     JobStoreOptions options;
-    options.path = dir_ + "/jobs.db";
+    options.path = dir_.Path("jobs.db");
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<JobStore> store, JobStore::Open(options));
     JobRecord record;
     record.owner_uid = caller_.uid;

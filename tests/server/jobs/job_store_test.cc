@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd {
 namespace {
@@ -31,23 +32,12 @@ using ::pprocd::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-// A fresh directory for one test's store, removed with everything in it.
-class StoreDir {
+// A fresh directory for one test's store (jobs.db), removed with
+// everything in it.
+class StoreDir : public ::pprocd::testing::TempDir {
  public:
-  StoreDir() {
-    std::string pattern = ::testing::TempDir() + "pprocd-jobs-test-XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
-  }
-  ~StoreDir() {
-    std::error_code ignored;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
-  }
-  std::string Path(absl::string_view name = "jobs.db") const {
-    return absl::StrCat(dir_, "/", name);
-  }
-
- private:
-  std::string dir_;
+  StoreDir() : TempDir("pprocd-jobs-test") {}
+  std::string Path(absl::string_view name = "jobs.db") const { return TempDir::Path(name); }
 };
 
 JobStoreOptions Options(const StoreDir& dir, uint64_t max_bytes = 0) {
@@ -91,6 +81,19 @@ std::vector<NewOutput> Outputs(int64_t first_seq, int count, size_t size = 0) {
     outputs.push_back({OutputKind::kResult, Payload(first_seq + i, size)});
   }
   return outputs;
+}
+
+// Appends outputs of `size` bytes to job `id`, 16 at a time, until the store
+// refuses a batch or at least `limit` were taken; returns the refusal (OK if
+// none) and counts what was taken in `accepted`.
+absl::Status AppendUntilRefused(JobStore& store, const std::string& id, size_t size, int64_t limit,
+                                int64_t* accepted) {
+  while (*accepted < limit) {
+    absl::StatusOr<int64_t> first = store.AppendOutputs(id, Outputs(*accepted + 1, 16, size));
+    if (!first.ok()) return first.status();
+    *accepted += 16;
+  }
+  return absl::OkStatus();
 }
 
 // Reads every output after `after_seq` (up to `last_seq`), in pages, and
@@ -481,15 +484,7 @@ TEST(JobStoreTest, SizeCapRefusesWritesAndTheStoreStaysReadable) {
     auto store = OpenOrDie(options);
     ASSERT_NE(store, nullptr);
     id = CreateOrDie(*store, NewJob(1));
-    absl::Status refused;
-    while (refused.ok() && accepted < 100000) {
-      absl::StatusOr<int64_t> first = store->AppendOutputs(id, Outputs(accepted + 1, 16, 1024));
-      if (first.ok()) {
-        accepted += 16;
-      } else {
-        refused = first.status();
-      }
-    }
+    const absl::Status refused = AppendUntilRefused(*store, id, 1024, 100000, &accepted);
     EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
                                   AllOf(HasSubstr("max_bytes"), HasSubstr(options.path))));
     EXPECT_GT(accepted, 0);
@@ -1044,15 +1039,7 @@ TEST(JobStoreTest, OutputsRefusedForSizeLeaveNothingBehind) {
   ASSERT_NE(store, nullptr);
   const std::string id = CreateOrDie(*store, NewJob(1));
   int64_t accepted = 0;
-  absl::Status refused;
-  while (refused.ok() && accepted < 10000) {
-    absl::StatusOr<int64_t> first = store->AppendOutputs(id, Outputs(accepted + 1, 16, 4096));
-    if (first.ok()) {
-      accepted += 16;
-    } else {
-      refused = first.status();
-    }
-  }
+  const absl::Status refused = AppendUntilRefused(*store, id, 4096, 10000, &accepted);
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("max_bytes")));
   EXPECT_GT(accepted, 0);
   EXPECT_LE(*store->UsedBytes(), options.max_bytes);

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 #include "tests/util/wait_for.h"
 
 namespace pprocd {
@@ -18,15 +19,7 @@ namespace {
 
 class DbFile {
  public:
-  DbFile() {
-    std::string pattern = ::testing::TempDir() + "pprocd-wal-test-XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
-    path_ = dir_ + "/test.db";
-  }
-  ~DbFile() {
-    std::error_code ignored;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
-  }
+  DbFile() : dir_("pprocd-wal-test"), path_(dir_.Path("test.db")) {}
   std::unique_ptr<SqliteDb> Connect() const {
     absl::StatusOr<std::unique_ptr<SqliteDb>> db =
         SqliteDb::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -40,7 +33,7 @@ class DbFile {
   }
 
  private:
-  std::string dir_;
+  ::pprocd::testing::TempDir dir_;
   std::string path_;
 };
 
