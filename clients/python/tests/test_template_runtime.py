@@ -53,6 +53,14 @@ FUNCTIONS = textwrap.dedent('''
         return value
 
 
+    def dispositions():
+        """What this process does on SIGCHLD, SIGINT and SIGTERM, and
+        whether a signal wakeup descriptor is set."""
+        handlers = [signal.getsignal(s) for s in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM)]
+        wakeup = signal.set_wakeup_fd(-1)
+        return [h == signal.SIG_DFL for h in handlers] + [wakeup]
+
+
     def fail(text):
         raise ValueError(f"cannot use {text!r}")
 
@@ -306,6 +314,14 @@ def test_a_worker_named_its_function_at_spawn_runs_it_as_any_worker(server: Fake
     assert raising.read_frame() is None
     assert server.exited(raising).exit_code != 0
     assert server.spawn().run("add", [[5, 6]]) == [11]
+
+
+def test_a_worker_has_the_default_signal_dispositions(server: FakeServer) -> None:
+    # The template ignores SIGINT and SIGTERM and wakes on SIGCHLD; each
+    # worker (reused or FRESH) starts as a program would, and so do the
+    # processes its function starts.
+    assert server.spawn().run("dispositions", [None]) == [[True, True, True, -1]]
+    assert server.spawn("dispositions").run("dispositions", [None]) == [[True, True, True, -1]]
 
 
 def test_exception_fails_its_item_with_message_and_traceback(server: FakeServer) -> None:

@@ -31,6 +31,7 @@ kills every worker's process group, reaps them and exits.
 from __future__ import annotations
 
 import contextlib
+import _signal
 import ctypes
 import io
 import json
@@ -65,6 +66,11 @@ _MAX_CONTROL_MESSAGE = 4096
 # The module's name and file (a path is at most PATH_MAX).
 _MAX_MODULE_MESSAGE = 8192
 _PR_SET_PDEATHSIG = 1
+# Plain ints, for what a forked worker does before it runs its item: the
+# signal module's enum conversions would write to (and so copy) pages the
+# template shares with it.
+_SIGKILL = int(signal.SIGKILL)
+_SIGNALS_RESET_IN_WORKERS = (int(signal.SIGCHLD), int(signal.SIGINT), int(signal.SIGTERM))
 # Exit status of a worker whose own runtime failed (as the C++ worker's).
 _EXIT_PROTOCOL_ERROR = 70
 
@@ -110,7 +116,7 @@ def die_with_parent(parent: int) -> None:
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
 
@@ -340,14 +346,18 @@ class Template:
     def _run_child(self, parent: int, task: socket.socket, stdout_fd: int,
                    stderr_fd: int) -> NoReturn:
         status = _EXIT_PROTOCOL_ERROR
+        # A forked Python process pays for every page it writes (refcounts,
+        # allocations): this set-up runs in every worker, so it uses the C
+        # functions (_signal), plain ints and no context managers.
         try:
-            with contextlib.suppress(OSError):
+            try:
                 os.setpgid(0, 0)
+            except OSError:
+                pass
             die_with_parent(parent)
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _signal.set_wakeup_fd(-1)
+            for signum in _SIGNALS_RESET_IN_WORKERS:
+                _signal.signal(signum, _signal.SIG_DFL)
             # SIGPIPE stays ignored, as in any Python program: a write to a
             # closed pipe raises BrokenPipeError (subprocesses get the
             # default back from the subprocess module).
