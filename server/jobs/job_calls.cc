@@ -134,7 +134,7 @@ void JobManager::Removed(const std::string& job_id) {
 }
 
 void JobManager::PruneNowAndLater() {
-  absl::StatusOr<std::vector<std::string>> pruned = store_->PruneFinished(absl::Now());
+  absl::StatusOr<std::vector<std::string>> pruned = store_->PruneFinished(options_.clock->Now());
   if (!pruned.ok()) LogError("cannot prune ended jobs", {{"error", pruned.status().ToString()}});
   if (pruned.ok()) {
     for (const std::string& id : *pruned) Removed(id);

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/log/log.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/jobs/job_manager_internal.h"
 #include "server/jobs/request_digest.h"
@@ -19,9 +20,6 @@ namespace {
 // What RecentOutputs holds per job: enough for watchers that keep up.
 constexpr size_t kRecentOutputs = 2048;
 constexpr uint64_t kRecentBytes = 1 << 20;
-
-// The manager whose job thread this is (null on other threads).
-thread_local const JobManager* running_manager = nullptr;
 
 absl::Status Stopping() { return absl::UnavailableError("the server is shutting down"); }
 
@@ -58,8 +56,10 @@ absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Open(JobManagerOptions o
                                                              const CurrentRegistry* registry) {
   absl::StatusOr<std::unique_ptr<JobStore>> store = JobStore::Open(options.store);
   if (!store.ok()) return store.status();
-  return std::unique_ptr<JobManager>(
+  std::unique_ptr<JobManager> manager(
       new JobManager(std::move(options), *std::move(store), scheduler, registry));
+  if (absl::Status ready = manager->events_.Init(); !ready.ok()) return ready;
+  return manager;
 }
 
 JobManager::JobManager(JobManagerOptions options, std::unique_ptr<JobStore> store,
@@ -69,64 +69,41 @@ JobManager::JobManager(JobManagerOptions options, std::unique_ptr<JobStore> stor
       scheduler_(scheduler),
       registry_(registry),
       max_result_bytes_(MaxSendableResultBytes(options_.max_message_bytes)),
+      events_(*options_.clock),
       recent_(kRecentOutputs, kRecentBytes) {}
 
 JobManager::~JobManager() { Stop(); }
 
 void JobManager::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
+  if (events_.closed()) return;
+  events_.Close();
   if (thread_.joinable()) {
     thread_.join();
     return;
   }
   // Never started: answer what was posted here.
   draining_ = true;
-  std::vector<std::function<void()>> commands;
-  {
-    absl::MutexLock lock(&mu_);
-    commands.swap(posted_);
-  }
-  for (auto& command : commands) command();
+  events_.RunPosted();
 }
 
-bool JobManager::Post(std::function<void()> command) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return false;
-  posted_.push_back(std::move(command));
-  return true;
-}
+bool JobManager::Post(std::function<void()> command) { return events_.Post(std::move(command)); }
 
 void JobManager::PostCall(std::function<void()> run, std::function<void()> refuse) {
   if (!Post(std::move(run))) refuse();
 }
 
 void JobManager::After(absl::Duration delay, std::function<void()> command) {
-  timers_.emplace(absl::Now() + delay, std::move(command));
+  events_.After(delay, std::move(command));
 }
 
 void JobManager::Loop() {
-  running_manager = this;
-  while (true) {
-    std::vector<std::function<void()>> commands;
-    {
-      absl::MutexLock lock(&mu_);
-      const absl::Time next = timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first;
-      const auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return !posted_.empty() || stopping_;
-      };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), next);
-      if (stopping_) break;
-      commands.swap(posted_);
-    }
-    for (auto& command : commands) command();
-    while (!timers_.empty() && timers_.begin()->first <= absl::Now()) {
-      std::function<void()> due = std::move(timers_.begin()->second);
-      timers_.erase(timers_.begin());
-      due();
+  // The job thread watches no descriptor: posted commands and timers.
+  const auto no_descriptors = [](uint64_t, uint32_t) {};
+  while (!events_.closed()) {
+    if (absl::Status waited = events_.RunOnce(-1, no_descriptors); !waited.ok()) {
+      LogError("the job thread stops", {{"error", waited.ToString()}});
+      events_.Close();
+      break;
     }
     FlushOutputs();
     WakeWatchers();
@@ -139,13 +116,7 @@ void JobManager::Loop() {
   runs_.clear();
   // Nothing is posted any more: what was, is answered.
   draining_ = true;
-  std::vector<std::function<void()>> commands;
-  {
-    absl::MutexLock lock(&mu_);
-    commands.swap(posted_);
-  }
-  for (auto& command : commands) command();
-  running_manager = nullptr;
+  events_.RunPosted();
 }
 
 // --- Asynchronous calls ---------------------------------------------------
@@ -273,7 +244,7 @@ void JobManager::RemoveWatcher(uint64_t handle) {
   watchers_.erase(found);
   watcher->removed = true;
   // A wake that removes its own watcher does not wait for itself.
-  if (running_manager == this) return;
+  if (events_.OnLoopThread()) return;
   const auto idle = [&watcher]() { return watcher->calling == 0; };
   watchers_mu_.Await(absl::Condition(&idle));
 }

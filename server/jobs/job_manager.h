@@ -70,6 +70,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
+#include "base/event_loop/event_loop.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_store.h"
 #include "server/jobs/recent_outputs.h"
@@ -96,6 +98,10 @@ struct JobManagerOptions {
   uint64_t max_message_bytes = 4 << 20;
   // Called on the job thread once a job was deleted or pruned; optional.
   std::function<void(const std::string& job_id)> on_removed;
+  // The jobs' times (start, end, what pruning compares) and the job
+  // thread's timers (retries, pruning) read this clock. Must outlive the
+  // manager.
+  const Clock* clock = &RealClock();
 };
 
 class JobManager {
@@ -126,7 +132,7 @@ class JobManager {
   // UNAVAILABLE, and stops the job thread; running jobs stay RUNNING in the
   // store (the next start takes them up). Call before the scheduler stops.
   // Idempotent.
-  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop();
 
   // Asynchronous calls.
 
@@ -199,12 +205,14 @@ class JobManager {
 
   // Queues `command` for the job thread; false (and not queued) once
   // stopping.
-  bool Post(std::function<void()> command) ABSL_LOCKS_EXCLUDED(mu_);
+  bool Post(std::function<void()> command);
   // Posts a public call: `run` on the job thread, or `refuse` (on this
   // thread) once stopping. `run` must answer UNAVAILABLE when it finds
   // draining_ set.
   void PostCall(std::function<void()> run, std::function<void()> refuse);
   void Loop();
+  // The clock's wall time, in µs since the Unix epoch.
+  int64_t NowMicros() const { return absl::ToUnixMicros(options_.clock->Now()); }
   void After(absl::Duration delay, std::function<void()> command);
 
   // Job-thread handlers of the public calls (job_calls.cc).
@@ -257,9 +265,8 @@ class JobManager {
   // MaxSendableResultBytes(options_.max_message_bytes).
   const uint64_t max_result_bytes_;
 
-  absl::Mutex mu_;
-  std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The job thread's loop: posted commands and timers. Closed by Stop().
+  EventLoop events_;
   std::thread thread_;
 
   absl::Mutex watchers_mu_;
@@ -273,7 +280,6 @@ class JobManager {
 
   // Job thread only.
   std::map<std::string, std::unique_ptr<Run>> runs_;
-  std::multimap<absl::Time, std::function<void()>> timers_;
   bool outputs_stored_ = false;
   bool retry_scheduled_ = false;
   // Set once the job thread has stopped taking calls: the calls still

@@ -11,15 +11,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/jobs/job_manager.h"
 #include "server/scheduler/call_sink.h"
 
 namespace pprocd {
-
-inline int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 // One line of the server's log for the state `record` is now in (stored):
 // the job's id, name, state, owner, callable and attempt, its progress and
@@ -65,7 +62,8 @@ struct JobManager::Run {
   uint64_t failed = 0;
   // Delivered, not yet stored: ItemResults and blocks, in order.
   std::vector<ResultPiece> pending;
-  absl::Time last_progress = absl::Now();
+  // When the attempt started or its progress was last stored.
+  absl::Time last_progress;
   bool progress_failure_logged = false;
 };
 

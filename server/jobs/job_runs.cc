@@ -209,6 +209,7 @@ void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::Sub
   if (IsFinished(record->state)) return;  // Cancelled meanwhile.
   auto run = std::make_unique<Run>();
   run->record = *std::move(record);
+  run->last_progress = options_.clock->Now();
   JobRecord& job = run->record;
   const std::shared_ptr<const Registry> registry = registry_->Current();
   const CallableDef* def = nullptr;
@@ -369,8 +370,8 @@ void JobManager::FlushOutputs() {
     recent_.Add(id, *first, std::move(outputs));
     scheduler_->ResultsSent(run.call_id, weight);
     outputs_stored_ = true;
-    if (absl::Now() - run.last_progress >= kProgressEvery) {
-      run.last_progress = absl::Now();
+    if (const absl::Time now = options_.clock->Now(); now - run.last_progress >= kProgressEvery) {
+      run.last_progress = now;
       const absl::Status progress = StoreState(run.record, OutputKind::kProgress);
       if (!progress.ok() && !run.progress_failure_logged) {
         // Skipped: the row and the results were stored together.

@@ -1,7 +1,5 @@
 #include "server/scheduler/scheduler.h"
 
-#include <sys/eventfd.h>
-
 #include "base/status_macros.h"
 #include "server/scheduler/scheduler_loop.h"
 
@@ -11,45 +9,28 @@ Scheduler::Scheduler(SchedulerOptions options, TemplateProcess template_process,
                      const CurrentRegistry* registry)
     : options_(options),
       registry_(registry),
+      events_(*options_.clock),
       loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
 absl::Status Scheduler::Start() {
-  wake_fd_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!wake_fd_.valid()) return ErrnoStatus(errno, "eventfd");
+  PPROCD_RETURN_IF_ERROR(events_.Init());
   PPROCD_RETURN_IF_ERROR(loop_->Init());
   thread_ = std::thread([this] { loop_->Run(); });
   return absl::OkStatus();
 }
 
 void Scheduler::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopped_ = true;
-    posted_.push_back([](SchedulerLoop& loop) { loop.RequestStop(); });
-  }
-  Wake();
+  events_.Close();
   if (thread_.joinable()) thread_.join();
 }
 
 bool Scheduler::running() const { return !loop_exited_.load(std::memory_order_acquire); }
 
-void Scheduler::Wake() {
-  const uint64_t one = 1;
-  (void)!write(wake_fd_.get(), &one, sizeof(one));
-}
-
 bool Scheduler::TryPost(std::function<void(SchedulerLoop&)> command) {
-  bool was_empty;
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopped_) return false;
-    was_empty = posted_.empty();
-    posted_.push_back(std::move(command));
-  }
-  if (was_empty) Wake();
-  return true;
+  return events_.Post(
+      [loop = loop_.get(), command = std::move(command)]() mutable { command(*loop); });
 }
 
 void Scheduler::Post(std::function<void(SchedulerLoop&)> command) {

@@ -17,9 +17,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "base/clock.h"
-#include "base/unique_fd.h"
+#include "base/event_loop/event_loop.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/service.pb.h"
 #include "server/scheduler/call_sink.h"
@@ -67,7 +66,7 @@ class Scheduler {
   absl::Status Start();
   // Fails every open call with UNAVAILABLE, kills and reaps every worker,
   // stops the template and joins the thread. Idempotent.
-  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  void Stop();
   // False once the loop has ended: after Stop(), or by itself when the
   // template process was lost (the server should then exit).
   bool running() const;
@@ -139,21 +138,19 @@ class Scheduler {
 
  private:
   // Queues a command for the loop; false (and dropped) once stopped.
-  bool TryPost(std::function<void(SchedulerLoop&)> command) ABSL_LOCKS_EXCLUDED(mu_);
+  bool TryPost(std::function<void(SchedulerLoop&)> command);
   void Post(std::function<void(SchedulerLoop&)> command);
-  void Wake();
 
   SchedulerOptions options_;
   const CurrentRegistry* const registry_;
+  // The scheduler thread's loop: its workers' and templates' sockets, the
+  // commands posted here. Closed once the scheduler stops.
+  EventLoop events_;
   std::unique_ptr<SchedulerLoop> loop_;
   std::thread thread_;
   std::atomic<uint64_t> next_call_id_{1};
   std::atomic<uint64_t> queued_items_{0};
-  absl::Mutex mu_;
-  std::vector<std::function<void(SchedulerLoop&)>> posted_ ABSL_GUARDED_BY(mu_);
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> loop_exited_{false};
-  UniqueFd wake_fd_;
   friend class SchedulerLoop;
 };
 

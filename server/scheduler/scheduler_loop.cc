@@ -20,7 +20,6 @@ namespace pprocd {
 namespace {
 
 constexpr int kStderrTailLines = 20;
-constexpr int kMaxEvents = 64;
 constexpr uint64_t kWorkerIdShift = 2;
 // Bytes of a worker's stderr file read for a failure's stderr tail.
 constexpr size_t kStderrTailBytes = 4096;
@@ -37,57 +36,31 @@ constexpr uint64_t kPythonIdleRetireUs = 10 * 1000 * 1000;
 }  // namespace
 
 SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process)
-    : owner_(owner), clock_(*owner->options_.clock), started_(clock_.Now()) {
+    : owner_(owner),
+      events_(owner->events_),
+      clock_(*owner->options_.clock),
+      started_(clock_.Now()) {
   templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
 }
 
 absl::Status SchedulerLoop::Init() {
-  epoll_fd_.Reset(epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_fd_.valid()) return ErrnoStatus(errno, "epoll_create1");
-  Watch(owner_->wake_fd_.get(), Source::kWake, 0, EPOLLIN);
   Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
   for (uint32_t i = 0; i < owner_->options_.workers; ++i) SpawnWorker();
   return absl::OkStatus();
 }
 
 void SchedulerLoop::Watch(int fd, Source source, uint64_t worker_id, uint32_t events) {
-  epoll_event event{};
-  event.events = events;
-  event.data.u64 = (worker_id << kWorkerIdShift) | static_cast<uint64_t>(source);
-  if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0 && errno == EEXIST) {
-    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &event);
-  }
+  events_.Watch(fd, (worker_id << kWorkerIdShift) | static_cast<uint64_t>(source), events);
 }
 
-void SchedulerLoop::Unwatch(int fd) {
-  if (fd >= 0) epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
-}
+void SchedulerLoop::Unwatch(int fd) { events_.Unwatch(fd); }
 
 void SchedulerLoop::Run() {
-  epoll_event events[kMaxEvents];
-  while (!stopping_) {
-    const int count = epoll_wait(epoll_fd_.get(), events, kMaxEvents, NextWakeMs());
-    if (count < 0 && errno != EINTR) {
-      LogError("the scheduler stops: epoll_wait failed", {{"error", std::strerror(errno)}});
+  const auto on_ready = [this](uint64_t tag, uint32_t events) { HandleReady(tag, events); };
+  while (!stopping_ && !events_.closed()) {
+    if (absl::Status waited = events_.RunOnce(NextWakeMs(), on_ready); !waited.ok()) {
+      LogError("the scheduler stops", {{"error", waited.ToString()}});
       break;
-    }
-    for (int i = 0; i < count; ++i) {
-      const uint64_t data = events[i].data.u64;
-      const auto source = static_cast<Source>(data & ((1u << kWorkerIdShift) - 1));
-      const uint64_t worker_id = data >> kWorkerIdShift;
-      if (source == Source::kWake) {
-        DrainPosted();
-        continue;
-      }
-      if (source == Source::kTemplate) {
-        HandleTemplate(worker_id);
-        continue;
-      }
-      auto it = workers_.find(worker_id);
-      if (it == workers_.end()) continue;
-      WorkerSlot& worker = *it->second;
-      if ((events[i].events & EPOLLOUT) && !worker.outbox.empty()) SendTask(worker);
-      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) HandleTask(worker);
     }
     CheckTimeouts();
     if (SuppressedEventsDueUs() != UINT64_MAX) FlushSuppressedEvents(NowUs());
@@ -110,25 +83,22 @@ void SchedulerLoop::Run() {
   }
   // Refuse new commands, then take those already posted (a call may have
   // been opened meanwhile) so that Shutdown() finishes every call.
-  {
-    absl::MutexLock lock(&owner_->mu_);
-    owner_->stopped_ = true;
-  }
-  DrainPosted();
+  stopping_ = true;
+  events_.Close();
+  events_.RunPosted();
   Shutdown();
   owner_->loop_exited_.store(true, std::memory_order_release);
 }
 
-void SchedulerLoop::DrainPosted() {
-  uint64_t ignored;
-  while (read(owner_->wake_fd_.get(), &ignored, sizeof(ignored)) > 0) {
-  }
-  std::vector<std::function<void(SchedulerLoop&)>> commands;
-  {
-    absl::MutexLock lock(&owner_->mu_);
-    commands.swap(owner_->posted_);
-  }
-  for (auto& command : commands) command(*this);
+void SchedulerLoop::HandleReady(uint64_t tag, uint32_t events) {
+  const auto source = static_cast<Source>(tag & ((1u << kWorkerIdShift) - 1));
+  const uint64_t id = tag >> kWorkerIdShift;
+  if (source == Source::kTemplate) return HandleTemplate(id);
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return;
+  WorkerSlot& worker = *it->second;
+  if ((events & EPOLLOUT) && !worker.outbox.empty()) SendTask(worker);
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) HandleTask(worker);
 }
 
 // --- Worker results ------------------------------------------------------

@@ -13,7 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "base/unique_fd.h"
+#include "base/event_loop/event_loop.h"
 #include "server/scheduler/call_state.h"
 #include "server/scheduler/crash_attribution.h"
 #include "server/scheduler/scheduler.h"
@@ -28,7 +28,8 @@ class SchedulerLoop {
 
   // Sets up epoll and asks for the first workers.
   absl::Status Init();
-  // Serves until RequestStop(), then tears everything down.
+  // Serves until the owner's loop is closed (Scheduler::Stop) or the
+  // template is lost, then tears everything down.
   void Run();
 
   // Commands (see Scheduler for their contracts).
@@ -52,17 +53,18 @@ class SchedulerLoop {
   void FillStatus(v1::GetStatusResponse* status) const;
   // The per-worker, per-call and recent-failure rows (scheduler_status.cc).
   void FillStatusRows(v1::GetStatusResponse* status) const;
-  void RequestStop() { stopping_ = true; }
 
  private:
-  enum class Source : uint64_t { kWake = 0, kTemplate = 1, kTask = 2 };
+  // What an event's tag names (its low bits; the rest is an id).
+  enum class Source : uint64_t { kTemplate = 1, kTask = 2 };
 
   // The scheduler's clock (SchedulerOptions::clock): monotonic µs.
   uint64_t NowUs() const { return clock_.MonotonicMicros(); }
 
   void Watch(int fd, Source source, uint64_t worker_id, uint32_t events);
   void Unwatch(int fd);
-  void DrainPosted();
+  // A ready descriptor of a template or a worker.
+  void HandleReady(uint64_t tag, uint32_t events);
   // Events of the template of `generation`.
   void HandleTemplate(uint64_t generation);
   // Stops the template of a past generation once none of its workers is
@@ -207,7 +209,8 @@ class SchedulerLoop {
   };
   std::map<std::string, PythonSpare> python_spares_;
   uint64_t next_spare_sequence_ = 0;
-  UniqueFd epoll_fd_;
+  // The owner's loop: its thread runs every method here.
+  EventLoop& events_;
   bool stopping_ = false;
   // Every reading of time in the loop comes from here.
   const Clock& clock_;

@@ -15,6 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "server/jobs/result_size.h"
+#include "tests/util/fake_clock.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/wait_for.h"
@@ -142,6 +143,8 @@ class JobManagerTest : public ::testing::Test {
         kPatience);
   }
 
+  // For a manager given it (JobManagerOptions::clock); outlives it.
+  ::pprocd::testing::FakeClock clock_;
   ::pprocd::testing::TempDir dir_{"pprocd-job-manager-test"};
   Registry registry_;
   std::unique_ptr<CurrentRegistry> current_;
@@ -194,6 +197,32 @@ TEST_F(JobManagerTest, EveryCallAnswersFromTheJobThread) {
   jobs_->FindAsync(caller_, id, /*with_request=*/false, late.Callback());
   ASSERT_TRUE(late.Wait());
   EXPECT_THAT(late.value->status(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// The manager reads time from the clock it is given: a job's times, and
+// when ended jobs are pruned. Hours pass on a fake clock in no time.
+TEST_F(JobManagerTest, EndedJobsArePrunedWhenTheManagersClockSaysSo) {
+  JobManagerOptions options = Options();
+  options.clock = &clock_;
+  options.store.keep_finished = absl::Hours(1);
+  options.prune_every = absl::Minutes(10);
+  ASSERT_NO_FATAL_FAILURE(StartManager(options));
+  const absl::Time started = clock_.Now();
+  const std::string id = SubmitOrDie(Job("square", {1, 2, 3})).id();
+  ASSERT_TRUE(AwaitState(id, JobState::kSucceeded));
+  ASSERT_OK_AND_ASSIGN(JobRecord ended, Find(id));
+  EXPECT_EQ(ended.start_micros, absl::ToUnixMicros(started));
+  EXPECT_EQ(ended.end_micros, absl::ToUnixMicros(started));
+
+  // Not yet kept an hour: a prune (due every 10 minutes) leaves it.
+  clock_.Advance(absl::Minutes(50));
+  ASSERT_OK(Find(id).status());  // wakes the job thread, which prunes
+  EXPECT_OK(Find(id).status());
+  // Past the hour: the next prune deletes it. Each Find wakes the job
+  // thread, whose due timers run after the calls posted to it.
+  clock_.Advance(absl::Minutes(20));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return Find(id).status().code() == absl::StatusCode::kNotFound; }, kPatience));
 }
 
 // A watcher's wake runs with no lock of the manager held: while one is
