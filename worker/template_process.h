@@ -9,7 +9,9 @@
 // closes the socket, kills every worker and exits.
 //
 // TemplateProcess is the server-side handle; it belongs to one thread (the
-// scheduler's) after Start().
+// scheduler's) after Start(). Its library (pprocd::template_handle) is the
+// handle alone; Start() and ServeExecutedTemplate(), which run the template
+// and its workers, are in pprocd::worker (template_serve.cc).
 #ifndef PPROCD_WORKER_TEMPLATE_PROCESS_H_
 #define PPROCD_WORKER_TEMPLATE_PROCESS_H_
 
@@ -24,9 +26,10 @@
 #include "absl/time/time.h"
 #include "base/unique_fd.h"
 #include "pprocd/wire/v1/wire.pb.h"
-#include "worker/registry.h"
 
 namespace pprocd {
+
+class Registry;
 
 // One event from the template, with the descriptors that came with it.
 struct TemplateEventWithFds {
