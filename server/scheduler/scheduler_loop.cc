@@ -25,10 +25,6 @@ constexpr uint64_t kWorkerIdShift = 2;
 constexpr size_t kStderrTailBytes = 4096;
 // How often busy workers' output files are checked for runaway size.
 constexpr uint64_t kOutputCheckUs = 200000;
-// Start: channel messages the server holds for one invocation, at most,
-// before it stops reading the client (plus what the worker's socket holds).
-constexpr size_t kMaxChannelInbox = 64;
-constexpr size_t kMaxChannelOutboxBytes = 1 << 20;
 // A Python worker idle this long retires (its pool shrinks), and a worker
 // of the registered callables takes its place in the budget.
 constexpr uint64_t kPythonIdleRetireUs = 10 * 1000 * 1000;
@@ -138,7 +134,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     return;
   }
   if (!worker.busy() || result_frame_.task_id() != worker.task_id) return;
-  CallState* call = FindCall(worker.call_id);
+  CallState* call = calls_.Find(worker.call_id);
   const uint64_t now_us = NowUs();
   // Take ownership of the parsed results and blocks: they move on by
   // pointer. Merged by index they must continue the task's items in order.
@@ -194,7 +190,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     worker.item_seq = 0;
     worker.item_started_us = now_us;
   }
-  if (call != nullptr) MarkDirty(call->id);
+  if (call != nullptr) calls_.MarkDirty(call->id);
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
     if (call != nullptr && call->channel_worker == worker.id) call->channel_worker = 0;
     ReleaseCallableSlot(worker);
@@ -405,11 +401,11 @@ void SchedulerLoop::Dispatch() {
   while (!idle_.empty()) {
     // The next runnable pooled call with room and an idle worker of its
     // template.
-    auto next = NextCallToServe(calls_, last_served_call_, [this](const CallState& call) {
+    auto next = NextCallToServe(calls_.by_id(), last_served_call_, [this](const CallState& call) {
       return call.runnable() && !call.fresh() && CallableHasRoom(call) &&
              HasIdleWorker(TemplateOf(call));
     });
-    if (next == calls_.end()) break;
+    if (next == calls_.by_id().end()) break;
     CallState& call = next->second;
     WorkerSlot* worker = TakeIdleWorker(TemplateOf(call));
     if (worker == nullptr) break;  // Not reached: HasIdleWorker said there is one.
@@ -574,7 +570,7 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
     }
   }
   SendTask(worker);
-  MarkDirty(call.id);
+  calls_.MarkDirty(call.id);
 }
 
 void SchedulerLoop::SendTask(WorkerSlot& worker) {
@@ -589,7 +585,7 @@ void SchedulerLoop::SendTask(WorkerSlot& worker) {
     worker.want_writable = want;
     UpdateWatch(worker);
     // Room in a Start call's channel: it may read the client again.
-    if (!want && worker.channel_open && worker.busy()) MarkDirty(worker.call_id);
+    if (!want && worker.channel_open && worker.busy()) calls_.MarkDirty(worker.call_id);
   }
 }
 
@@ -617,14 +613,12 @@ void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
 
 void SchedulerLoop::UpdatePause(CallState& call) {
   const uint64_t window = owner_->options_.call_window_items;
-  const uint64_t held = call.ordering.held() + call.results_out();
   for (auto& [id, worker] : workers_) {
     if (!worker->busy() || worker->call_id != call.id || worker->unreported() == 0) continue;
-    // In input order, the head input's results are released at once: its
-    // worker waits only for the client, the others also for the head.
+    // In input order, the head input's results are released at once.
     const bool head = call.order == CallOrder::kInputOrder &&
                       worker->current_index() == call.ordering.next_index();
-    const bool pause = head ? call.results_out() >= window : held >= window;
+    const bool pause = PausesWorker(call, head, window);
     if (pause != worker->paused) {
       worker->paused = pause;
       UpdateWatch(*worker);
@@ -715,17 +709,11 @@ int SchedulerLoop::NextWakeMs() const {
 
 // --- Calls ---------------------------------------------------------------
 
-CallState* SchedulerLoop::FindCall(uint64_t id) {
-  auto it = calls_.find(id);
-  return it == calls_.end() ? nullptr : &it->second;
-}
-
 void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
                              const v1::CallOptions& options, CallOrder order,
                              std::shared_ptr<CallSink> sink,
                              std::shared_ptr<const PythonTarget> python) {
-  CallState& call = calls_[id];
-  call.id = id;
+  CallState& call = calls_.Open(id);
   call.opened = clock_.Now();
   call.callable = callable;
   call.task_callable = callable;
@@ -753,7 +741,7 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
   call.input_requested = true;
   if (stopping_) return FinishCall(call, absl::UnavailableError("the server is shutting down"));
   if (call.python != nullptr) BindPythonPool(call);
-  MarkDirty(id);
+  calls_.MarkDirty(id);
 }
 
 void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
@@ -761,7 +749,7 @@ void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
                                     std::shared_ptr<CallSink> sink,
                                     std::shared_ptr<const PythonTarget> python) {
   OpenCall(id, callable, options, CallOrder::kCompletionOrder, std::move(sink), std::move(python));
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr) return;
   call->channel_input = true;
   InputRun run;
@@ -775,10 +763,10 @@ void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
 }
 
 void SchedulerLoop::SendChannel(uint64_t id, std::vector<std::string> messages) {
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr) return;
   call->channel_requested = false;
-  MarkDirty(id);
+  calls_.MarkDirty(id);
   // A function callable takes no input; an ended invocation takes no more.
   if (!call->channel_callable || call->channel_end) return;
   auto worker = workers_.find(call->channel_worker);
@@ -793,7 +781,7 @@ void SchedulerLoop::SendChannel(uint64_t id, std::vector<std::string> messages) 
 }
 
 void SchedulerLoop::EndChannel(uint64_t id) {
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr || call->channel_end) return;
   call->channel_end = true;
   call->channel_requested = false;
@@ -802,11 +790,11 @@ void SchedulerLoop::EndChannel(uint64_t id) {
     worker->second->QueueChannelInput({}, true);
     SendTask(*worker->second);
   }
-  MarkDirty(id);
+  calls_.MarkDirty(id);
 }
 
 void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr) return;
   std::sort(indices.begin(), indices.end());
   indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
@@ -842,13 +830,13 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
       Kill(*worker, KillReason::kCancelItems);
     }
   }
-  MarkDirty(id);
+  calls_.MarkDirty(id);
 }
 
 void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inputs, uint32_t begin,
                               uint32_t end, bool reading_on) {
   const uint64_t count = end - begin;
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr) {
     owner_->queued_items_.fetch_sub(count, std::memory_order_relaxed);
     return;
@@ -863,26 +851,26 @@ void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inp
     call->inputs_received += count;
     call->PushPending(std::move(run));
   }
-  MarkDirty(id);
+  calls_.MarkDirty(id);
 }
 
 void SchedulerLoop::EndInputs(uint64_t id) {
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr) return;
   call->input_ended = true;
   call->input_requested = false;
-  MarkDirty(id);
+  calls_.MarkDirty(id);
 }
 
 void SchedulerLoop::ResultsSent(uint64_t id, uint64_t count) {
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr) return;
   call->unsent -= std::min(call->unsent, count);
-  MarkDirty(id);
+  calls_.MarkDirty(id);
 }
 
 void SchedulerLoop::CancelCall(uint64_t id) {
-  CallState* call = FindCall(id);
+  CallState* call = calls_.Find(id);
   if (call == nullptr) return;
   for (auto& [worker_id, worker] : workers_) {
     if (worker->busy() && worker->call_id == id) Kill(*worker, KillReason::kCancel);
@@ -900,18 +888,15 @@ void SchedulerLoop::FinishCall(CallState& call, absl::Status status,
   } else {
     call.sink->DeliverLast(std::move(last_results), std::move(status));
   }
-  calls_.erase(call.id);
+  calls_.Erase(call.id);
 }
 
 void SchedulerLoop::FlushCalls() {
-  if (dirty_calls_.empty()) return;
-  std::vector<uint64_t> dirty;
-  dirty.swap(dirty_calls_);
-  std::sort(dirty.begin(), dirty.end());
-  dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+  const std::vector<uint64_t> dirty = calls_.TakeDirty();
+  if (dirty.empty()) return;
   const uint64_t window = owner_->options_.call_window_items;
   for (uint64_t id : dirty) {
-    CallState* call = FindCall(id);
+    CallState* call = calls_.Find(id);
     if (call == nullptr) continue;
     call->ordering.PopReady(&call->outgoing);
     std::vector<ResultPiece> batch;
@@ -928,14 +913,14 @@ void SchedulerLoop::FlushCalls() {
       continue;
     }
     if (!batch.empty()) call->sink->Deliver(std::move(batch));
-    if (!call->input_ended && !call->input_requested && call->held() < window) {
+    if (WantsInput(*call, window)) {
       call->input_requested = true;
       call->sink->WantInput();
     }
-    if (call->channel_input && !call->channel_end && !call->channel_requested &&
-        call->channel_inbox.size() < kMaxChannelInbox) {
+    if (call->channel_input) {
       auto worker = workers_.find(call->channel_worker);
-      if (worker == workers_.end() || worker->second->outbox.size() < kMaxChannelOutboxBytes) {
+      const size_t outbox = worker == workers_.end() ? 0 : worker->second->outbox.size();
+      if (WantsChannelMessages(*call, outbox)) {
         call->channel_requested = true;
         call->sink->WantInput();
       }
@@ -980,7 +965,7 @@ void SchedulerLoop::Shutdown() {
   std::vector<uint64_t> ids;
   for (const auto& [id, call] : calls_) ids.push_back(id);
   for (uint64_t id : ids) {
-    FinishCall(calls_[id], absl::UnavailableError("the server is shutting down"));
+    FinishCall(*calls_.Find(id), absl::UnavailableError("the server is shutting down"));
   }
   // Closing its control socket makes a template kill the process group of
   // every worker it has not reaped, and reap them: one message for all,

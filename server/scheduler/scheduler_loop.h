@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "base/event_loop/event_loop.h"
 #include "server/scheduler/call_state.h"
+#include "server/scheduler/call_table.h"
 #include "server/scheduler/crash_attribution.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/worker_slot.h"
@@ -171,8 +172,6 @@ class SchedulerLoop {
   void FlushCalls();
   void FinishCall(CallState& call, absl::Status status, std::vector<ResultPiece> last_results = {});
   void Shutdown();
-  CallState* FindCall(uint64_t id);
-  void MarkDirty(uint64_t call_id) { dirty_calls_.push_back(call_id); }
 
   Scheduler* owner_;
   // The template of each generation of callables still in use; new
@@ -230,8 +229,8 @@ class SchedulerLoop {
   absl::Time retry_template_read_at_ = absl::InfiniteFuture();
   uint64_t next_output_check_us_ = 0;
 
-  std::map<uint64_t, CallState> calls_;
-  std::vector<uint64_t> dirty_calls_;
+  // The open calls, and which changed in this turn (FlushCalls).
+  CallTable calls_;
   uint64_t last_served_call_ = 0;
   uint64_t next_task_id_ = 1;
 

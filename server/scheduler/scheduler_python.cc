@@ -139,11 +139,11 @@ void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& k
   std::vector<uint64_t> waiting;
   waiting.swap(pool.waiting);
   for (const uint64_t id : waiting) {
-    CallState* call = FindCall(id);
+    CallState* call = calls_.Find(id);
     if (call == nullptr) continue;
     call->awaiting_template = false;
     BindPythonPool(*call);
-    MarkDirty(id);
+    calls_.MarkDirty(id);
   }
   if (previous == 0) return;
   // The module changed: the past generation's idle workers go now, busy
@@ -174,7 +174,7 @@ void SchedulerLoop::PythonTemplateFailed(const std::string& key, const absl::Sta
   std::vector<uint64_t> waiting;
   waiting.swap(pool.waiting);
   for (const uint64_t id : waiting) {
-    CallState* call = FindCall(id);
+    CallState* call = calls_.Find(id);
     if (call != nullptr) FinishCall(*call, why);
   }
 }

@@ -44,8 +44,8 @@ void SchedulerLoop::FillStatusRows(v1::GetStatusResponse* status) const {
     row->set_fresh(worker->fresh);
     if (!worker->busy()) continue;
     row->set_call_id(worker->call_id);
-    auto call = calls_.find(worker->call_id);
-    if (call != calls_.end()) row->set_callable(call->second.callable);
+    const CallState* call = calls_.Find(worker->call_id);
+    if (call != nullptr) row->set_callable(call->callable);
     if (worker->unreported() > 0) row->set_item_index(worker->current_index());
     if (now_us > worker->item_started_us && worker->item_started_us > 0) {
       row->set_item_age_ms((now_us - worker->item_started_us) / 1000);

@@ -42,7 +42,7 @@ void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call, uint64_t template_id)
   worker->fresh_counted = fresh;
   worker->generation = template_id;
   if (fresh) ++fresh_alive_;
-  const CallState* fresh_for = fresh ? FindCall(call) : nullptr;
+  const CallState* fresh_for = fresh ? calls_.Find(call) : nullptr;
   const absl::Status status = found->second->RequestSpawn(
       worker->id, fresh_for != nullptr ? fresh_for->task_callable : std::string());
   if (!status.ok()) {
@@ -67,7 +67,7 @@ void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
     if (!IsPythonTemplate(worker->generation)) ++pooled_owed_;
   } else {
     ReleaseFreshSlot(*worker);
-    CallState* call = FindCall(worker->fresh_call);
+    CallState* call = calls_.Find(worker->fresh_call);
     if (call != nullptr) {
       --call->fresh_starting;
       const absl::Time now = clock_.Now();
@@ -98,7 +98,7 @@ void SchedulerLoop::FailQueued(CallState& call, const std::string& why) {
   }
   call.pending.clear();
   call.pending_items = 0;
-  MarkDirty(call.id);
+  calls_.MarkDirty(call.id);
 }
 
 void SchedulerLoop::Kill(WorkerSlot& worker, KillReason reason) {
@@ -194,10 +194,10 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
         }
         // What is done is delivered first (and a call with nothing left
         // ends well); the rest cannot run.
-        for (uint64_t id : stranded) MarkDirty(id);
+        for (uint64_t id : stranded) calls_.MarkDirty(id);
         FlushCalls();
         for (uint64_t id : stranded) {
-          CallState* call = FindCall(id);
+          CallState* call = calls_.Find(id);
           if (call != nullptr) {
             FinishCall(*call, absl::UnavailableError(absl::StrCat(
                                   "the Python template process of ", call->python->DisplayName(),
@@ -269,7 +269,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
 }
 
 void SchedulerLoop::StartFreshWorker(WorkerSlot& worker) {
-  CallState* call = FindCall(worker.fresh_call);
+  CallState* call = calls_.Find(worker.fresh_call);
   if (call == nullptr) return Retire(worker);
   --call->fresh_starting;
   call->fresh_failing_since = absl::InfiniteFuture();
@@ -308,10 +308,10 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   // Everything the worker wrote before it died is still buffered: take it.
   if (worker.task_fd.valid()) HandleTask(worker);
   if (worker.busy() && worker.unreported() > 0) {
-    CallState* call = FindCall(worker.call_id);
+    CallState* call = calls_.Find(worker.call_id);
     if (call != nullptr) {
       AttributeUnreported(worker, call, exit_code, signal_number);
-      MarkDirty(call->id);
+      calls_.MarkDirty(call->id);
     }
   } else if (worker.kill_reason == KillReason::kNone && !worker.retiring() && !stopping_) {
     LogWarn(
