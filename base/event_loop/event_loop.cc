@@ -40,7 +40,7 @@ bool EventLoop::Post(Command command) {
   bool was_empty;
   {
     absl::MutexLock lock(&mu_);
-    if (closed_) return false;
+    if (closed_.load(std::memory_order_relaxed)) return false;
     was_empty = posted_.empty();
     posted_.push_back(std::move(command));
   }
@@ -53,15 +53,10 @@ bool EventLoop::Post(Command command) {
 void EventLoop::Close() {
   {
     absl::MutexLock lock(&mu_);
-    if (closed_) return;
-    closed_ = true;
+    if (closed_.load(std::memory_order_relaxed)) return;
+    closed_.store(true, std::memory_order_release);
   }
   Wake();
-}
-
-bool EventLoop::closed() const {
-  absl::MutexLock lock(&mu_);
-  return closed_;
 }
 
 void EventLoop::Wake() {
@@ -96,8 +91,10 @@ void EventLoop::After(absl::Duration delay, Command command) {
 }
 
 absl::Status EventLoop::RunOnce(int timeout_ms, ReadyFn on_ready) {
-  std::thread::id no_thread;
-  loop_thread_.compare_exchange_strong(no_thread, std::this_thread::get_id());
+  if (loop_thread_.load(std::memory_order_relaxed) == std::thread::id()) {
+    std::thread::id no_thread;
+    loop_thread_.compare_exchange_strong(no_thread, std::this_thread::get_id());
+  }
   CheckLoopThread("RunOnce");
   epoll_event events[kMaxEvents];
   const int count = epoll_wait(epoll_fd_.get(), events, kMaxEvents, WaitMs(timeout_ms));
@@ -110,9 +107,9 @@ absl::Status EventLoop::RunOnce(int timeout_ms, ReadyFn on_ready) {
       on_ready(events[i].data.u64, events[i].events);
       continue;
     }
+    // One read takes the whole count and resets it.
     uint64_t ignored;
-    while (read(wake_fd_.get(), &ignored, sizeof(ignored)) > 0) {
-    }
+    (void)!read(wake_fd_.get(), &ignored, sizeof(ignored));
     if (!closed()) RunPosted();
   }
   RunDueTimers();

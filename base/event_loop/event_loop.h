@@ -60,7 +60,7 @@ class EventLoop {
   // Any thread. Refuses every later Post and wakes the loop. Commands
   // already posted stay queued for RunPosted. Idempotent.
   void Close() ABSL_LOCKS_EXCLUDED(mu_);
-  bool closed() const ABSL_LOCKS_EXCLUDED(mu_);
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // Starts watching `fd` for `events` (or changes what is watched), with
   // `tag` (not kReservedTag) to name it to RunOnce's `on_ready`.
@@ -100,9 +100,11 @@ class EventLoop {
   const Clock& clock_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   std::vector<Command> posted_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Set under mu_ (so that no Post after Close() queues anything); read
+  // without it by closed().
+  std::atomic<bool> closed_{false};
   // The thread that first ran RunOnce; default (no thread) until then.
   std::atomic<std::thread::id> loop_thread_{};
   // Loop thread only.
