@@ -50,13 +50,14 @@ bool EventLoop::Post(Command command) {
   return true;
 }
 
-void EventLoop::Close() {
+bool EventLoop::Close() {
   {
     absl::MutexLock lock(&mu_);
-    if (closed_.load(std::memory_order_relaxed)) return;
+    if (closed_.load(std::memory_order_relaxed)) return false;
     closed_.store(true, std::memory_order_release);
   }
   Wake();
+  return true;
 }
 
 void EventLoop::Wake() {

@@ -58,8 +58,9 @@ class EventLoop {
   // posted before it; false (and `command` dropped) once closed.
   bool Post(Command command) ABSL_LOCKS_EXCLUDED(mu_);
   // Any thread. Refuses every later Post and wakes the loop. Commands
-  // already posted stay queued for RunPosted. Idempotent.
-  void Close() ABSL_LOCKS_EXCLUDED(mu_);
+  // already posted stay queued for RunPosted. Idempotent: true only for
+  // the call that closed it.
+  bool Close() ABSL_LOCKS_EXCLUDED(mu_);
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // Starts watching `fd` for `events` (or changes what is watched), with

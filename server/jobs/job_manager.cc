@@ -75,12 +75,14 @@ JobManager::JobManager(JobManagerOptions options, std::unique_ptr<JobStore> stor
 JobManager::~JobManager() { Stop(); }
 
 void JobManager::Stop() {
-  if (events_.closed()) return;
-  events_.Close();
+  // The job thread closes the loop itself when its wait fails: it is
+  // joined all the same.
+  const bool closed_here = events_.Close();
   if (thread_.joinable()) {
     thread_.join();
     return;
   }
+  if (!closed_here) return;  // Stopped before.
   // Never started: answer what was posted here.
   draining_ = true;
   events_.RunPosted();

@@ -91,8 +91,8 @@ TEST(EventLoopTest, AClosedLoopRefusesPostsAndKeepsEarlierOnesForRunPosted) {
   ASSERT_OK(loop.Init());
   int ran = 0;
   ASSERT_TRUE(loop.Post([&] { ++ran; }));
-  loop.Close();
-  loop.Close();  // idempotent
+  EXPECT_TRUE(loop.Close());
+  EXPECT_FALSE(loop.Close()) << "closed once";
   EXPECT_TRUE(loop.closed());
   EXPECT_FALSE(loop.Post([&] { ran += 100; }));
   // Woken by the close; the command posted before it is not run here...
