@@ -83,6 +83,11 @@ class TemplateProcess {
   static absl::StatusOr<TemplateProcess> Launch(const std::string& program,
                                                 const std::vector<std::string>& argv);
 
+  // A handle over the control socket of a template that this process did
+  // not start (no pid: Stop() only closes the socket). Tests play the
+  // template's side of `control` with it.
+  static TemplateProcess Adopt(UniqueFd control) { return TemplateProcess(-1, std::move(control)); }
+
   TemplateProcess(TemplateProcess&& other) noexcept
       : pid_(std::exchange(other.pid_, -1)), control_(std::move(other.control_)) {}
   TemplateProcess& operator=(TemplateProcess&&) = delete;

@@ -33,14 +33,14 @@ constexpr uint64_t kPythonIdleRetireUs = 10 * 1000 * 1000;
 
 SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process)
     : owner_(owner),
+      pool_(std::make_unique<TemplateProcess>(std::move(template_process))),
       events_(owner->events_),
       clock_(*owner->options_.clock),
-      started_(clock_.Now()) {
-  templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
-}
+      started_(clock_.Now()) {}
 
 absl::Status SchedulerLoop::Init() {
-  Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
+  Watch(pool_.FindTemplate(pool_.generation())->control_fd(), Source::kTemplate, pool_.generation(),
+        EPOLLIN);
   for (uint32_t i = 0; i < owner_->options_.workers; ++i) SpawnWorker();
   return absl::OkStatus();
 }
@@ -64,13 +64,10 @@ void SchedulerLoop::Run() {
     CheckPythonStarts();
     RetireIdlePythonWorkers();
     const absl::Time now = clock_.Now();
-    if (now >= retry_spawn_at_) {
-      retry_spawn_at_ = absl::InfiniteFuture();
-      for (; pooled_owed_ > 0; --pooled_owed_) SpawnWorker();
-    }
+    for (uint32_t owed = pool_.backoff().TakeOwedIfDue(now); owed > 0; --owed) SpawnWorker();
     if (now >= retry_template_read_at_) {
       retry_template_read_at_ = absl::InfiniteFuture();
-      for (const auto& [generation, template_process] : templates_) {
+      for (const auto& [generation, template_process] : pool_.templates()) {
         Watch(template_process->control_fd(), Source::kTemplate, generation, EPOLLIN);
       }
     }
@@ -90,9 +87,9 @@ void SchedulerLoop::HandleReady(uint64_t tag, uint32_t events) {
   const auto source = static_cast<Source>(tag & ((1u << kWorkerIdShift) - 1));
   const uint64_t id = tag >> kWorkerIdShift;
   if (source == Source::kTemplate) return HandleTemplate(id);
-  auto it = workers_.find(id);
-  if (it == workers_.end()) return;
-  WorkerSlot& worker = *it->second;
+  WorkerSlot* found = pool_.Find(id);
+  if (found == nullptr) return;
+  WorkerSlot& worker = *found;
   if ((events & EPOLLOUT) && !worker.outbox.empty()) SendTask(worker);
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) HandleTask(worker);
 }
@@ -112,7 +109,7 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
     if (!next.ok()) {
       LogWarn("killing a worker: its result stream is broken",
               {{"pid", worker.pid}, {"error", next.ToString()}});
-      Kill(worker, KillReason::kNone);
+      pool_.Kill(worker, KillReason::kNone);
       break;
     }
     if (!got) break;
@@ -122,15 +119,15 @@ void SchedulerLoop::HandleTask(WorkerSlot& worker) {
     // The worker is gone; its WorkerExited event settles the accounts.
     Unwatch(worker.task_fd.get());
     worker.task_fd.Reset();
-    if (worker.state == WorkerState::kIdle) MoveWorker(worker, WorkerState::kExiting);
-    idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
+    if (worker.state == WorkerState::kIdle) pool_.MoveWorker(worker, WorkerState::kExiting);
+    pool_.LeaveIdle(worker.id);
   }
 }
 
 void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payload) {
   if (!result_frame_.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     LogWarn("killing a worker: it sent a malformed result", {{"pid", worker.pid}});
-    Kill(worker, KillReason::kNone);
+    pool_.Kill(worker, KillReason::kNone);
     return;
   }
   if (!worker.busy() || result_frame_.task_id() != worker.task_id) return;
@@ -161,7 +158,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
         (piece.result && !piece.result->last() && !worker.channel) ||
         (piece.block && !worker.packed_results)) {
       LogWarn("killing a worker: it answered out of order", {{"pid", worker.pid}});
-      Kill(worker, KillReason::kNone);
+      pool_.Kill(worker, KillReason::kNone);
       return;
     }
     if (piece.result && !piece.result->last()) {
@@ -194,7 +191,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
     if (call != nullptr && call->channel_worker == worker.id) call->channel_worker = 0;
     ReleaseCallableSlot(worker);
-    MoveWorker(worker, WorkerState::kIdle);
+    pool_.MoveWorker(worker, WorkerState::kIdle);
     worker.paused = false;
     UpdateWatch(worker);
     worker.items_run += worker.indices.size();
@@ -213,8 +210,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
       Retire(worker);
       if (!IsPythonTemplate(worker.generation)) SpawnWorker();
     } else {
-      worker.idle_since_us = NowUs();
-      idle_.push_back(worker.id);
+      pool_.MarkIdle(worker, NowUs());
     }
   }
 }
@@ -369,7 +365,7 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
           absl::StrCat("worker ", worker.pid, " sent a malformed result and was killed"));
       call->AddResult(std::move(result));
     }
-    Kill(worker, KillReason::kNone);
+    pool_.Kill(worker, KillReason::kNone);
     return;
   }
   size_t from = first;
@@ -398,82 +394,43 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
 void SchedulerLoop::Dispatch() {
   SpawnFreshWorkers();
   if (calls_.empty()) return;
-  while (!idle_.empty()) {
+  while (pool_.any_idle()) {
     // The next runnable pooled call with room and an idle worker of its
     // template.
     auto next = NextCallToServe(calls_.by_id(), last_served_call_, [this](const CallState& call) {
       return call.runnable() && !call.fresh() && CallableHasRoom(call) &&
-             HasIdleWorker(TemplateOf(call));
+             pool_.HasIdle(TemplateOf(call));
     });
     if (next == calls_.by_id().end()) break;
     CallState& call = next->second;
-    WorkerSlot* worker = TakeIdleWorker(TemplateOf(call));
-    if (worker == nullptr) break;  // Not reached: HasIdleWorker said there is one.
+    WorkerSlot* worker = pool_.TakeIdle(TemplateOf(call));
+    if (worker == nullptr) break;  // Not reached: HasIdle said there is one.
     last_served_call_ = call.id;
     AssignTask(*worker, call);
   }
   ProvideWorkers();
 }
 
-bool SchedulerLoop::HasIdleWorker(uint64_t template_id) const {
-  for (const uint64_t id : idle_) {
-    auto worker = workers_.find(id);
-    if (worker != workers_.end() && worker->second->state == WorkerState::kIdle &&
-        worker->second->generation == template_id) {
-      return true;
-    }
-  }
-  return false;
-}
-
-WorkerSlot* SchedulerLoop::TakeIdleWorker(uint64_t template_id) {
-  for (size_t i = idle_.size(); i-- > 0;) {
-    auto worker = workers_.find(idle_[i]);
-    if (worker == workers_.end() || worker->second->state != WorkerState::kIdle) {
-      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-      continue;
-    }
-    if (worker->second->generation != template_id) continue;
-    idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-    return worker->second.get();
-  }
-  return nullptr;
-}
-
 void SchedulerLoop::ProvideWorkers() {
-  if (stopping_ || retry_spawn_at_ != absl::InfiniteFuture()) return;
+  if (stopping_ || pool_.backoff().waiting()) return;
   std::vector<uint64_t> wanting;
   for (const auto& [id, call] : calls_) {
     if (!call.runnable() || call.fresh() || !CallableHasRoom(call)) continue;
     const uint64_t template_id = TemplateOf(call);
-    if (templates_.count(template_id) == 0) continue;
+    if (pool_.FindTemplate(template_id) == nullptr) continue;
     if (std::find(wanting.begin(), wanting.end(), template_id) == wanting.end()) {
       wanting.push_back(template_id);
     }
   }
   if (wanting.empty()) return;
-  uint32_t live = 0;
-  std::unordered_map<uint64_t, uint32_t> starting;
-  for (const auto& [id, worker] : workers_) {
-    if (worker->fresh || worker->retiring()) continue;
-    ++live;
-    if (worker->state == WorkerState::kStarting) ++starting[worker->generation];
-  }
+  uint32_t live = pool_.LivePooled();
   const uint32_t budget = owner_->options_.workers;
   for (const uint64_t template_id : wanting) {
     // One start at a time per template: a pool grows as its workers come.
-    if (starting[template_id] > 0) continue;
+    if (pool_.StartingOf(template_id) > 0) continue;
     if (live >= budget) {
       // Make room: an idle worker of another template retires.
-      WorkerSlot* spare = nullptr;
-      for (const uint64_t id : idle_) {
-        auto worker = workers_.find(id);
-        if (worker != workers_.end() && worker->second->state == WorkerState::kIdle &&
-            worker->second->generation != template_id) {
-          spare = worker->second.get();
-          break;
-        }
-      }
+      WorkerSlot* spare = pool_.IdleNotOf(template_id);
       if (spare == nullptr) continue;
       Retire(*spare);
       --live;
@@ -488,11 +445,11 @@ void SchedulerLoop::SpawnFreshWorkers() {
                                  ? owner_->options_.max_fresh_workers
                                  : owner_->options_.workers;
   // After a failed start, nothing is asked for until the backoff is over.
-  if (retry_spawn_at_ != absl::InfiniteFuture()) return;
+  if (pool_.backoff().waiting()) return;
   for (auto& [id, call] : calls_) {
     if (!call.fresh() || call.awaiting_template) continue;
     const uint32_t limit = call.options.limit();
-    while (fresh_alive_ < max_fresh && call.pending_items > call.fresh_starting &&
+    while (pool_.fresh_alive() < max_fresh && call.pending_items > call.fresh_starting &&
            (limit == 0 || call.running + call.fresh_starting < limit) &&
            (call.max_concurrent == 0 ||
             busy_by_callable_[call.callable] + call.fresh_starting < call.max_concurrent) &&
@@ -560,7 +517,7 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   }
   worker.timeout_ms = options.timeout_ms();
   worker.item_started_us = NowUs();
-  MoveWorker(worker, WorkerState::kBusy);
+  pool_.MoveWorker(worker, WorkerState::kBusy);
   worker.QueueTaskFrame(call.task_callable, call.python_limits.get());
   if (call.channel_input) {
     call.channel_worker = worker.id;
@@ -613,7 +570,7 @@ void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
 
 void SchedulerLoop::UpdatePause(CallState& call) {
   const uint64_t window = owner_->options_.call_window_items;
-  for (auto& [id, worker] : workers_) {
+  for (const auto& [id, worker] : pool_.workers()) {
     if (!worker->busy() || worker->call_id != call.id || worker->unreported() == 0) continue;
     // In input order, the head input's results are released at once.
     const bool head = call.order == CallOrder::kInputOrder &&
@@ -630,7 +587,7 @@ void SchedulerLoop::CheckOutputSizes() {
   const uint64_t now_us = NowUs();
   if (now_us < next_output_check_us_) return;
   next_output_check_us_ = now_us + kOutputCheckUs;
-  for (auto& [id, worker] : workers_) {
+  for (const auto& [id, worker] : pool_.workers()) {
     if (!worker->busy()) continue;
     const int64_t dropped =
         TrimOutput(worker->stdout_fd.get()) + TrimOutput(worker->stderr_fd.get());
@@ -644,7 +601,7 @@ void SchedulerLoop::CheckOutputSizes() {
 
 void SchedulerLoop::CheckTimeouts() {
   const uint64_t now_us = NowUs();
-  for (auto& [id, worker] : workers_) {
+  for (const auto& [id, worker] : pool_.workers()) {
     if (!worker->busy() || worker->timeout_ms == 0 || worker->kill_reason != KillReason::kNone) {
       continue;
     }
@@ -653,7 +610,7 @@ void SchedulerLoop::CheckTimeouts() {
     if (worker->task_fd.valid()) HandleTask(*worker);
     if (!worker->busy() || worker->unreported() == 0) continue;
     if (now_us >= worker->item_started_us + uint64_t{worker->timeout_ms} * 1000) {
-      Kill(*worker, KillReason::kTimeout);
+      pool_.Kill(*worker, KillReason::kTimeout);
     }
   }
 }
@@ -662,14 +619,12 @@ void SchedulerLoop::RetireIdlePythonWorkers() {
   if (python_templates_.empty()) return;
   const uint64_t now_us = NowUs();
   std::vector<WorkerSlot*> expired;
-  for (const uint64_t id : idle_) {
-    auto worker = workers_.find(id);
-    if (worker == workers_.end() || worker->second->state != WorkerState::kIdle ||
-        !IsPythonTemplate(worker->second->generation) ||
-        now_us < worker->second->idle_since_us + kPythonIdleRetireUs) {
+  for (WorkerSlot* worker : pool_.Idle()) {
+    if (worker->state != WorkerState::kIdle || !IsPythonTemplate(worker->generation) ||
+        now_us < worker->idle_since_us + kPythonIdleRetireUs) {
       continue;
     }
-    expired.push_back(worker->second.get());
+    expired.push_back(worker);
   }
   for (WorkerSlot* worker : expired) {
     Retire(*worker);
@@ -680,7 +635,7 @@ void SchedulerLoop::RetireIdlePythonWorkers() {
 int SchedulerLoop::NextWakeMs() const {
   // The count of failures or respawns not logged in a burst.
   uint64_t earliest = SuppressedEventsDueUs();
-  for (const auto& [id, worker] : workers_) {
+  for (const auto& [id, worker] : pool_.workers()) {
     if (worker->busy()) earliest = std::min(earliest, next_output_check_us_);
     if (worker->busy() && worker->timeout_ms > 0 && worker->kill_reason == KillReason::kNone) {
       earliest = std::min(earliest, worker->item_started_us + uint64_t{worker->timeout_ms} * 1000);
@@ -698,7 +653,8 @@ int SchedulerLoop::NextWakeMs() const {
   for (const auto& [key, pool] : python_pools_) {
     python_start_deadline = std::min(python_start_deadline, pool.start_deadline);
   }
-  for (const absl::Time at : {retry_spawn_at_, retry_template_read_at_, python_start_deadline}) {
+  for (const absl::Time at :
+       {pool_.backoff().retry_at(), retry_template_read_at_, python_start_deadline}) {
     if (at == absl::InfiniteFuture()) continue;
     const int at_ms = static_cast<int>(std::max<int64_t>(
         0, absl::ToInt64Milliseconds(absl::Ceil(at - clock_.Now(), absl::Milliseconds(1)))));
@@ -769,15 +725,15 @@ void SchedulerLoop::SendChannel(uint64_t id, std::vector<std::string> messages) 
   calls_.MarkDirty(id);
   // A function callable takes no input; an ended invocation takes no more.
   if (!call->channel_callable || call->channel_end) return;
-  auto worker = workers_.find(call->channel_worker);
-  if (worker == workers_.end()) {
+  WorkerSlot* worker = pool_.Find(call->channel_worker);
+  if (worker == nullptr) {
     if (call->running == 0 && call->pending.empty()) return;  // Already over.
     for (std::string& message : messages) call->channel_inbox.push_back(std::move(message));
     return;
   }
   if (messages.empty()) return;
-  worker->second->QueueChannelInput(messages, false);
-  SendTask(*worker->second);
+  worker->QueueChannelInput(messages, false);
+  SendTask(*worker);
 }
 
 void SchedulerLoop::EndChannel(uint64_t id) {
@@ -785,10 +741,9 @@ void SchedulerLoop::EndChannel(uint64_t id) {
   if (call == nullptr || call->channel_end) return;
   call->channel_end = true;
   call->channel_requested = false;
-  auto worker = workers_.find(call->channel_worker);
-  if (worker != workers_.end()) {
-    worker->second->QueueChannelInput({}, true);
-    SendTask(*worker->second);
+  if (WorkerSlot* worker = pool_.Find(call->channel_worker); worker != nullptr) {
+    worker->QueueChannelInput({}, true);
+    SendTask(*worker);
   }
   calls_.MarkDirty(id);
 }
@@ -822,12 +777,12 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
       call->AddResult(std::move(result));
       continue;
     }
-    for (auto& [worker_id, worker] : workers_) {
+    for (const auto& [worker_id, worker] : pool_.workers()) {
       if (!worker->busy() || worker->call_id != id) continue;
       const auto begin = worker->indices.begin() + worker->reported;
       if (std::find(begin, worker->indices.end(), index) == worker->indices.end()) continue;
       call->cancelling.insert(index);
-      Kill(*worker, KillReason::kCancelItems);
+      pool_.Kill(*worker, KillReason::kCancelItems);
     }
   }
   calls_.MarkDirty(id);
@@ -872,8 +827,8 @@ void SchedulerLoop::ResultsSent(uint64_t id, uint64_t count) {
 void SchedulerLoop::CancelCall(uint64_t id) {
   CallState* call = calls_.Find(id);
   if (call == nullptr) return;
-  for (auto& [worker_id, worker] : workers_) {
-    if (worker->busy() && worker->call_id == id) Kill(*worker, KillReason::kCancel);
+  for (const auto& [worker_id, worker] : pool_.workers()) {
+    if (worker->busy() && worker->call_id == id) pool_.Kill(*worker, KillReason::kCancel);
   }
   FinishCall(*call, absl::CancelledError("the call was cancelled"));
 }
@@ -918,8 +873,8 @@ void SchedulerLoop::FlushCalls() {
       call->sink->WantInput();
     }
     if (call->channel_input) {
-      auto worker = workers_.find(call->channel_worker);
-      const size_t outbox = worker == workers_.end() ? 0 : worker->second->outbox.size();
+      const WorkerSlot* worker = pool_.Find(call->channel_worker);
+      const size_t outbox = worker == nullptr ? 0 : worker->outbox.size();
       if (WantsChannelMessages(*call, outbox)) {
         call->channel_requested = true;
         call->sink->WantInput();
@@ -930,7 +885,7 @@ void SchedulerLoop::FlushCalls() {
 }
 
 void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
-  for (const auto& [id, worker] : workers_) {
+  for (const auto& [id, worker] : pool_.workers()) {
     switch (worker->state) {
       case WorkerState::kIdle:
         status->set_workers_idle(status->workers_idle() + 1);
@@ -970,9 +925,9 @@ void SchedulerLoop::Shutdown() {
   // Closing its control socket makes a template kill the process group of
   // every worker it has not reaped, and reap them: one message for all,
   // from the process that reaps.
-  for (auto& [generation, template_process] : templates_) template_process->Stop();
+  for (const auto& [generation, template_process] : pool_.templates()) template_process->Stop();
   python_spares_.clear();  // Each ends when its control socket closes.
-  workers_.clear();
+  pool_.ForgetWorkers();
   FlushSuppressedEvents(UINT64_MAX);  // Counts of the last second's bursts.
 }
 

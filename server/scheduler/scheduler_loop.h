@@ -18,6 +18,7 @@
 #include "server/scheduler/call_table.h"
 #include "server/scheduler/crash_attribution.h"
 #include "server/scheduler/scheduler.h"
+#include "server/scheduler/worker_pool.h"
 #include "server/scheduler/worker_slot.h"
 #include "worker/template_process.h"
 
@@ -74,8 +75,6 @@ class SchedulerLoop {
   void HandleTask(WorkerSlot& worker);
   void HandleResultFrame(WorkerSlot& worker, absl::string_view payload);
   void WorkerExited(uint64_t worker_id, int exit_code, int signal_number);
-  // worker.MoveTo(next), logging a step WorkerState does not allow.
-  void MoveWorker(WorkerSlot& worker, WorkerState next);
   void AttributeUnreported(WorkerSlot& worker, CallState* call, int exit_code, int signal_number);
   void RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo);
   // Passes on a block of the worker's next items (the task's offsets from
@@ -86,16 +85,12 @@ class SchedulerLoop {
   void SpawnWorker(bool fresh = false, uint64_t call = 0, uint64_t template_id = 0);
   // The template whose workers serve `call`.
   uint64_t TemplateOf(const CallState& call) const {
-    return call.template_id != 0 ? call.template_id : generation_;
+    return call.template_id != 0 ? call.template_id : pool_.generation();
   }
   // Whether new work may go to workers of template `id`: the current
   // generation, or the template its Python pool uses now.
   bool IsCurrentTemplate(uint64_t id) const;
   bool IsPythonTemplate(uint64_t id) const { return python_templates_.count(id) > 0; }
-  // Takes an idle worker of template `id` out of idle_; nullptr if none.
-  WorkerSlot* TakeIdleWorker(uint64_t template_id);
-  // Whether TakeIdleWorker(template_id) would find one.
-  bool HasIdleWorker(uint64_t template_id) const;
   // Pooled workers for runnable calls that found none idle, within the
   // worker budget (SchedulerOptions::workers, over every template): a new
   // one while under it, else an idle worker of another template retires to
@@ -135,16 +130,10 @@ class SchedulerLoop {
   void SpawnFailed(uint64_t worker_id, const std::string& why);
   // Fails every queued item of `call` with `why`: no worker could start.
   void FailQueued(CallState& call, const std::string& why);
-  // Asks the template that reaps the worker to SIGKILL its process group,
-  // once, and records why (the first reason counts). Every kill of a worker
-  // goes through here: the server never signals a worker's pid itself.
-  void Kill(WorkerSlot& worker, KillReason reason);
   // A freshly started FRESH worker takes one item of its call, or retires.
   void StartFreshWorker(WorkerSlot& worker);
-  // Closes the worker's socket so that it exits once idle.
+  // Stops watching the worker's socket and retires it (WorkerPool::Retire).
   void Retire(WorkerSlot& worker);
-  // A FRESH worker stops counting against max_fresh_workers (once).
-  void ReleaseFreshSlot(WorkerSlot& worker);
   void Dispatch();
   void SpawnFreshWorkers();
   void AssignTask(WorkerSlot& worker, CallState& call);
@@ -174,12 +163,9 @@ class SchedulerLoop {
   void Shutdown();
 
   Scheduler* owner_;
-  // The template of each generation of callables still in use; new
-  // workers come from that of `generation_` (reloads add generations).
-  std::map<uint64_t, std::unique_ptr<TemplateProcess>> templates_;
-  uint64_t generation_ = 1;
-  // Template ids are never reused (generations and Python templates).
-  uint64_t next_template_id_ = 2;
+  // The workers and the templates of each generation of callables still in
+  // use; new workers come from the current one (reloads add generations).
+  WorkerPool pool_;
   struct PythonPool {
     // The template new calls use (0: none) and its module file's stamp.
     uint64_t current = 0;
@@ -215,15 +201,6 @@ class SchedulerLoop {
   const Clock& clock_;
   const absl::Time started_;
 
-  std::unordered_map<uint64_t, std::unique_ptr<WorkerSlot>> workers_;
-  std::vector<uint64_t> idle_;
-  uint64_t next_worker_id_ = 1;
-  // Failed starts since the last worker that started (backoff, log).
-  uint64_t spawn_failures_ = 0;
-  // No worker is asked for before this (a backoff after failed starts).
-  absl::Time retry_spawn_at_ = absl::InfiniteFuture();
-  // Pooled workers that failed to start, asked for again at retry_spawn_at_.
-  uint32_t pooled_owed_ = 0;
   // The template sockets are not read before this (the kernel could not
   // hand an event over: out of memory or descriptors).
   absl::Time retry_template_read_at_ = absl::InfiniteFuture();
@@ -242,7 +219,6 @@ class SchedulerLoop {
   uint64_t workers_respawned_ = 0;
   uint64_t workers_recycled_ = 0;
   uint64_t callable_reloads_ = 0;
-  uint32_t fresh_alive_ = 0;
   // Busy workers per callable, for callables with a max_concurrent limit.
   std::unordered_map<std::string, uint32_t> busy_by_callable_;
 };

@@ -23,7 +23,7 @@ constexpr size_t kMaxPythonSpares = 2;
 }  // namespace
 
 bool SchedulerLoop::IsCurrentTemplate(uint64_t id) const {
-  if (id == generation_) return true;
+  if (id == pool_.generation()) return true;
   auto python = python_templates_.find(id);
   if (python == python_templates_.end()) return false;
   auto pool = python_pools_.find(python->second);
@@ -51,10 +51,9 @@ void SchedulerLoop::StartPythonTemplate(const std::string& key,
   pool.display_name = target->DisplayName();
   absl::StatusOr<std::unique_ptr<TemplateProcess>> process = TemplateFor(*target);
   if (!process.ok()) return PythonTemplateFailed(key, process.status());
-  const uint64_t id = next_template_id_++;
-  templates_[id] = *std::move(process);
+  const uint64_t id = pool_.AddTemplate(*std::move(process));
   python_templates_[id] = key;
-  Watch(templates_[id]->control_fd(), Source::kTemplate, id, EPOLLIN);
+  Watch(pool_.FindTemplate(id)->control_fd(), Source::kTemplate, id, EPOLLIN);
   pool.starting = id;
   pool.starting_stamp = target->file_stamp;
   pool.starting_target = std::move(target);
@@ -112,7 +111,8 @@ void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& k
   PythonPool& pool = python_pools_[key];
   TemplateEventWithFds received;
   bool got = false;
-  const absl::Status status = templates_[template_id]->ReadEvent(&received, &got);
+  TemplateProcess& template_process = *pool_.FindTemplate(template_id);
+  const absl::Status status = template_process.ReadEvent(&received, &got);
   if (status.ok() && !got) return;
   if (!status.ok() || !received.event.has_started()) {
     return PythonTemplateFailed(
@@ -128,7 +128,7 @@ void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& k
   LogInfo(previous == 0 ? "a Python template started" : "a Python template replaced the last",
           {{"module", pool.display_name},
            {"generation", template_id},
-           {"pid", templates_[template_id]->pid()}});
+           {"pid", template_process.pid()}});
   pool.current = template_id;
   pool.stamp = pool.starting_stamp;
   pool.starting = 0;
@@ -148,10 +148,8 @@ void SchedulerLoop::HandlePythonStart(uint64_t template_id, const std::string& k
   if (previous == 0) return;
   // The module changed: the past generation's idle workers go now, busy
   // ones when their task is done.
-  std::vector<uint64_t> idle = idle_;
-  for (const uint64_t id : idle) {
-    auto worker = workers_.find(id);
-    if (worker != workers_.end() && worker->second->generation == previous) Retire(*worker->second);
+  for (WorkerSlot* worker : pool_.Idle()) {
+    if (worker->generation == previous) Retire(*worker);
   }
   StopIdleTemplate(previous);
 }
@@ -161,10 +159,9 @@ void SchedulerLoop::PythonTemplateFailed(const std::string& key, const absl::Sta
   LogError("a Python template did not start",
            {{"module", pool.display_name}, {"error", why.message()}});
   if (pool.starting != 0) {
-    auto found = templates_.find(pool.starting);
-    if (found != templates_.end()) {
-      Unwatch(found->second->control_fd());
-      found->second->Stop(kPythonStopGrace);
+    if (TemplateProcess* found = pool_.FindTemplate(pool.starting); found != nullptr) {
+      Unwatch(found->control_fd());
+      found->Stop(kPythonStopGrace);
     }
     DropTemplate(pool.starting);
   }
@@ -195,7 +192,7 @@ void SchedulerLoop::CheckPythonStarts() {
 }
 
 void SchedulerLoop::DropTemplate(uint64_t template_id) {
-  templates_.erase(template_id);
+  pool_.RemoveTemplate(template_id);
   auto python = python_templates_.find(template_id);
   if (python == python_templates_.end()) return;
   auto pool = python_pools_.find(python->second);

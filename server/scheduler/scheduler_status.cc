@@ -35,7 +35,7 @@ uint64_t ResidentKib(pid_t pid) {
 
 void SchedulerLoop::FillStatusRows(v1::GetStatusResponse* status) const {
   const uint64_t now_us = NowUs();
-  for (const auto& [id, worker] : workers_) {
+  for (const auto& [id, worker] : pool_.workers()) {
     v1::WorkerRow* row = status->add_workers();
     row->set_pid(worker->pid);
     row->set_state(WorkerStateName(worker->state));

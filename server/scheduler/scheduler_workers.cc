@@ -32,41 +32,22 @@ void SetNonBlocking(int fd) {
 
 void SchedulerLoop::SpawnWorker(bool fresh, uint64_t call, uint64_t template_id) {
   if (stopping_) return;
-  if (template_id == 0) template_id = generation_;
-  auto found = templates_.find(template_id);
-  if (found == templates_.end()) return;
-  auto worker = std::make_unique<WorkerSlot>();
-  worker->id = next_worker_id_++;
-  worker->fresh = fresh;
-  worker->fresh_call = call;
-  worker->fresh_counted = fresh;
-  worker->generation = template_id;
-  if (fresh) ++fresh_alive_;
   const CallState* fresh_for = fresh ? calls_.Find(call) : nullptr;
-  const absl::Status status = found->second->RequestSpawn(
-      worker->id, fresh_for != nullptr ? fresh_for->task_callable : std::string());
-  if (!status.ok()) {
-    LogError("cannot ask the template for a worker", {{"error", status.ToString()}});
-    if (fresh) --fresh_alive_;
-    return;
-  }
-  workers_.emplace(worker->id, std::move(worker));
+  pool_.Spawn(template_id == 0 ? pool_.generation() : template_id, fresh, call,
+              fresh_for != nullptr ? fresh_for->task_callable : std::string());
 }
 
 void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
-  auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return;
-  const std::unique_ptr<WorkerSlot> worker = std::move(it->second);
-  workers_.erase(it);
+  const std::unique_ptr<WorkerSlot> worker = pool_.Remove(worker_id);
+  if (worker == nullptr) return;
+  // A Python pool's workers are asked for again as its calls need them.
+  const bool owe_pooled = !worker->fresh && !IsPythonTemplate(worker->generation);
   // Logged once per run of failures; "workers start again" ends it.
-  if (spawn_failures_++ == 0) LogWarn("cannot start a worker; retrying", {{"error", why}});
-  retry_spawn_at_ = clock_.Now() + absl::Milliseconds(std::min<uint64_t>(
-                                       1000, 10u << std::min<uint64_t>(spawn_failures_, 6)));
-  if (!worker->fresh) {
-    // A Python pool's workers are asked for again as its calls need them.
-    if (!IsPythonTemplate(worker->generation)) ++pooled_owed_;
-  } else {
-    ReleaseFreshSlot(*worker);
+  if (pool_.backoff().Failed(clock_.Now(), owe_pooled)) {
+    LogWarn("cannot start a worker; retrying", {{"error", why}});
+  }
+  if (worker->fresh) {
+    pool_.ReleaseFreshSlot(*worker);
     CallState* call = calls_.Find(worker->fresh_call);
     if (call != nullptr) {
       --call->fresh_starting;
@@ -101,36 +82,20 @@ void SchedulerLoop::FailQueued(CallState& call, const std::string& why) {
   calls_.MarkDirty(call.id);
 }
 
-void SchedulerLoop::Kill(WorkerSlot& worker, KillReason reason) {
-  if (worker.kill_reason == KillReason::kNone) worker.kill_reason = reason;
-  if (worker.kill_requested) return;
-  worker.kill_requested = true;
-  auto found = templates_.find(worker.generation);
-  // No template: it is gone, and its workers died with it.
-  if (found == templates_.end()) return;
-  const absl::Status sent = found->second->RequestKill(worker.id);
-  if (!sent.ok()) {
-    LogError("cannot ask the template to kill a worker",
-             {{"pid", worker.pid}, {"error", sent.ToString()}});
-  }
-}
-
 void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
-  const uint64_t previous = generation_;
-  generation_ = next_template_id_++;
+  const uint64_t previous = pool_.generation();
+  const uint64_t generation =
+      pool_.AddGeneration(std::make_unique<TemplateProcess>(std::move(template_process)));
   ++callable_reloads_;
-  templates_[generation_] = std::make_unique<TemplateProcess>(std::move(template_process));
-  Watch(templates_[generation_]->control_fd(), Source::kTemplate, generation_, EPOLLIN);
-  LogInfo("a new template serves new work", {{"generation", generation_},
-                                             {"previous", previous},
-                                             {"pid", templates_[generation_]->pid()}});
+  TemplateProcess& added = *pool_.FindTemplate(generation);
+  Watch(added.control_fd(), Source::kTemplate, generation, EPOLLIN);
+  LogInfo("a new template serves new work",
+          {{"generation", generation}, {"previous", previous}, {"pid", added.pid()}});
   // Idle pooled workers of the past generation go now, and are replaced;
   // busy ones go when their task is done (HandleResultFrame).
-  std::vector<uint64_t> idle = idle_;
-  for (uint64_t id : idle) {
-    auto it = workers_.find(id);
-    if (it == workers_.end() || it->second->fresh || it->second->generation != previous) continue;
-    Retire(*it->second);
+  for (WorkerSlot* worker : pool_.Idle()) {
+    if (worker->fresh || worker->generation != previous) continue;
+    Retire(*worker);
     SpawnWorker();
   }
   StopIdleTemplate(previous);
@@ -138,28 +103,25 @@ void SchedulerLoop::ReplaceTemplate(TemplateProcess template_process) {
 
 void SchedulerLoop::StopIdleTemplate(uint64_t generation) {
   if (IsCurrentTemplate(generation)) return;
-  auto found = templates_.find(generation);
-  if (found == templates_.end()) return;
-  for (const auto& [id, worker] : workers_) {
-    if (worker->generation == generation) return;
-  }
+  TemplateProcess* template_process = pool_.FindTemplate(generation);
+  if (template_process == nullptr || pool_.HasWorkersOf(generation)) return;
   // A call that started on a past Python generation finishes on it.
   for (const auto& [id, call] : calls_) {
     if (call.template_id == generation) return;
   }
-  Unwatch(found->second->control_fd());
-  found->second->Stop();
+  Unwatch(template_process->control_fd());
+  template_process->Stop();
   DropTemplate(generation);
 }
 
 void SchedulerLoop::HandleTemplate(uint64_t generation) {
-  auto found = templates_.find(generation);
-  if (found == templates_.end()) return;
+  TemplateProcess* found = pool_.FindTemplate(generation);
+  if (found == nullptr) return;
   auto python = python_templates_.find(generation);
   if (python != python_templates_.end() && python_pools_[python->second].starting == generation) {
     return HandlePythonStart(generation, python->second);
   }
-  TemplateProcess& template_process = *found->second;
+  TemplateProcess& template_process = *found;
   while (true) {
     TemplateEventWithFds received;
     bool got = false;
@@ -172,7 +134,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       retry_template_read_at_ = clock_.Now() + kTemplateReadRetry;
       return;
     }
-    if (!status.ok() && generation != generation_) {
+    if (!status.ok() && generation != pool_.generation()) {
       // A past generation's template died: so did its workers.
       const bool python_template = IsPythonTemplate(generation);
       LogWarn(python_template ? "a Python template process was lost"
@@ -181,11 +143,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
                {"pid", template_process.pid()},
                {"error", status.ToString()}});
       Unwatch(template_process.control_fd());
-      std::vector<uint64_t> orphans;
-      for (const auto& [id, worker] : workers_) {
-        if (worker->generation == generation) orphans.push_back(id);
-      }
-      for (uint64_t id : orphans) WorkerExited(id, -1, SIGKILL);
+      for (uint64_t id : pool_.WorkersOf(generation)) WorkerExited(id, -1, SIGKILL);
       if (python_template) {
         // Its calls cannot go on: no worker can start for them.
         std::vector<uint64_t> stranded;
@@ -219,13 +177,13 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
     if (!got) return;
     const wire::v1::TemplateEvent& event = received.event;
     if (event.has_spawned()) {
-      auto it = workers_.find(event.spawned().worker_id());
-      if (it == workers_.end()) continue;
-      WorkerSlot& worker = *it->second;
+      WorkerSlot* spawned = pool_.Find(event.spawned().worker_id());
+      if (spawned == nullptr) continue;
+      WorkerSlot& worker = *spawned;
       worker.pid = event.spawned().pid();
       if (received.fds_lost) {
         // The worker sees the end of its task socket and exits; make sure.
-        Kill(worker, KillReason::kNone);
+        pool_.Kill(worker, KillReason::kNone);
         SpawnFailed(worker.id, kFdsLost);
         if (!IsCurrentTemplate(generation)) return StopIdleTemplate(generation);
         continue;
@@ -236,10 +194,9 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
       SetNonBlocking(worker.task_fd.get());
       Watch(worker.task_fd.get(), Source::kTask, worker.id, EPOLLIN);
       worker.watched_events = EPOLLIN;
-      MoveWorker(worker, WorkerState::kIdle);
-      if (spawn_failures_ > 0) {
-        LogInfo("workers start again", {{"failed", spawn_failures_}});
-        spawn_failures_ = 0;
+      pool_.MoveWorker(worker, WorkerState::kIdle);
+      if (const uint64_t failed = pool_.backoff().Started(); failed > 0) {
+        LogInfo("workers start again", {{"failed", failed}});
       }
       if (worker.fresh) {
         StartFreshWorker(worker);
@@ -248,8 +205,7 @@ void SchedulerLoop::HandleTemplate(uint64_t generation) {
         Retire(worker);
         if (!IsPythonTemplate(worker.generation)) SpawnWorker();
       } else {
-        worker.idle_since_us = NowUs();
-        idle_.push_back(worker.id);
+        pool_.MarkIdle(worker, NowUs());
       }
     } else if (event.has_exited()) {
       const wire::v1::WorkerExited& exited = event.exited();
@@ -277,34 +233,15 @@ void SchedulerLoop::StartFreshWorker(WorkerSlot& worker) {
   AssignTask(worker, *call);
 }
 
-void SchedulerLoop::ReleaseFreshSlot(WorkerSlot& worker) {
-  if (!worker.fresh_counted) return;
-  worker.fresh_counted = false;
-  --fresh_alive_;
-}
-
-void SchedulerLoop::MoveWorker(WorkerSlot& worker, WorkerState next) {
-  if (worker.MoveTo(next)) return;
-  LogError("a worker's state cannot take this step (a defect of the scheduler)",
-           {{"pid", worker.pid},
-            {"from", WorkerStateName(worker.state)},
-            {"to", WorkerStateName(next)}});
-}
-
 void SchedulerLoop::Retire(WorkerSlot& worker) {
-  // A FRESH process done with its item no longer counts: the next one may
-  // start while this one exits.
-  ReleaseFreshSlot(worker);
-  MoveWorker(worker, WorkerState::kRetiring);
-  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker.id), idle_.end());
   Unwatch(worker.task_fd.get());
-  worker.task_fd.Reset();  // The worker reads end of stream and exits.
+  pool_.Retire(worker);
 }
 
 void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_number) {
-  auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return;
-  WorkerSlot& worker = *it->second;
+  WorkerSlot* exited = pool_.Find(worker_id);
+  if (exited == nullptr) return;
+  WorkerSlot& worker = *exited;
   // Everything the worker wrote before it died is still buffered: take it.
   if (worker.task_fd.valid()) HandleTask(worker);
   if (worker.busy() && worker.unreported() > 0) {
@@ -321,15 +258,15 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   }
   Unwatch(worker.task_fd.get());
   ReleaseCallableSlot(worker);
-  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker_id), idle_.end());
+  pool_.LeaveIdle(worker_id);
   const bool replace = !worker.fresh && !worker.retiring() && !stopping_;
   const uint64_t replacement_template =
-      IsCurrentTemplate(worker.generation) ? worker.generation : generation_;
-  ReleaseFreshSlot(worker);
+      IsCurrentTemplate(worker.generation) ? worker.generation : pool_.generation();
+  pool_.ReleaseFreshSlot(worker);
   if (replace) {
     ObserveRespawn(worker.kill_reason, /*recycled=*/false, worker.pid, exit_code, signal_number);
   }
-  workers_.erase(it);
+  pool_.Remove(worker_id);
   if (replace) {
     ++workers_respawned_;
     SpawnWorker(false, 0, replacement_template);
