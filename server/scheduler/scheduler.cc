@@ -10,7 +10,9 @@ Scheduler::Scheduler(SchedulerOptions options, TemplateProcess template_process,
     : options_(options),
       registry_(registry),
       events_(*options_.clock),
-      loop_(std::make_unique<SchedulerLoop>(this, std::move(template_process))) {}
+      loop_(std::make_unique<SchedulerLoop>(
+          SchedulerLoopContext{options_, registry_, events_, queued_items_, loop_exited_},
+          std::move(template_process))) {}
 
 Scheduler::~Scheduler() { Stop(); }
 

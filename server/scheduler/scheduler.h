@@ -151,7 +151,6 @@ class Scheduler {
   std::atomic<uint64_t> next_call_id_{1};
   std::atomic<uint64_t> queued_items_{0};
   std::atomic<bool> loop_exited_{false};
-  friend class SchedulerLoop;
 };
 
 }  // namespace pprocd

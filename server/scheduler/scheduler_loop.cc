@@ -31,17 +31,20 @@ constexpr uint64_t kPythonIdleRetireUs = 10 * 1000 * 1000;
 
 }  // namespace
 
-SchedulerLoop::SchedulerLoop(Scheduler* owner, TemplateProcess template_process)
-    : owner_(owner),
+SchedulerLoop::SchedulerLoop(const SchedulerLoopContext& context, TemplateProcess template_process)
+    : options_(context.options),
+      registry_(context.registry),
+      queued_items_(context.queued_items),
+      loop_exited_(context.loop_exited),
       pool_(std::make_unique<TemplateProcess>(std::move(template_process))),
-      events_(owner->events_),
-      clock_(*owner->options_.clock),
+      events_(context.events),
+      clock_(*context.options.clock),
       started_(clock_.Now()) {}
 
 absl::Status SchedulerLoop::Init() {
   Watch(pool_.FindTemplate(pool_.generation())->control_fd(), Source::kTemplate, pool_.generation(),
         EPOLLIN);
-  for (uint32_t i = 0; i < owner_->options_.workers; ++i) SpawnWorker();
+  for (uint32_t i = 0; i < options_.workers; ++i) SpawnWorker();
   return absl::OkStatus();
 }
 
@@ -80,7 +83,7 @@ void SchedulerLoop::Run() {
   events_.Close();
   events_.RunPosted();
   Shutdown();
-  owner_->loop_exited_.store(true, std::memory_order_release);
+  loop_exited_.store(true, std::memory_order_release);
 }
 
 void SchedulerLoop::HandleReady(uint64_t tag, uint32_t events) {
@@ -197,7 +200,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     worker.items_run += worker.indices.size();
     worker.task_runs.clear();
     worker.indices.clear();
-    const uint64_t max_items = owner_->options_.max_tasks_per_worker;
+    const uint64_t max_items = options_.max_tasks_per_worker;
     if (worker.fresh) {
       Retire(worker);
     } else if (max_items > 0 && worker.items_run >= max_items) {
@@ -259,7 +262,7 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
   }
   const uint64_t before = call->pending_items;
   call->PushPendingFront(std::move(again));
-  owner_->queued_items_.fetch_add(call->pending_items - before, std::memory_order_relaxed);
+  queued_items_.fetch_add(call->pending_items - before, std::memory_order_relaxed);
 }
 
 ResultPtr SchedulerLoop::BlamedItemResult(WorkerSlot& worker, const CallState& call, Blame blame,
@@ -330,7 +333,7 @@ void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, 
   }
   const uint64_t before = call.pending_items;
   call.PushPendingFront(std::move(runs));
-  owner_->queued_items_.fetch_add(call.pending_items - before, std::memory_order_relaxed);
+  queued_items_.fetch_add(call.pending_items - before, std::memory_order_relaxed);
 }
 
 void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* call) {
@@ -424,7 +427,7 @@ void SchedulerLoop::ProvideWorkers() {
   }
   if (wanting.empty()) return;
   uint32_t live = pool_.LivePooled();
-  const uint32_t budget = owner_->options_.workers;
+  const uint32_t budget = options_.workers;
   for (const uint64_t template_id : wanting) {
     // One start at a time per template: a pool grows as its workers come.
     if (pool_.StartingOf(template_id) > 0) continue;
@@ -441,9 +444,8 @@ void SchedulerLoop::ProvideWorkers() {
 }
 
 void SchedulerLoop::SpawnFreshWorkers() {
-  const uint32_t max_fresh = owner_->options_.max_fresh_workers > 0
-                                 ? owner_->options_.max_fresh_workers
-                                 : owner_->options_.workers;
+  const uint32_t max_fresh =
+      options_.max_fresh_workers > 0 ? options_.max_fresh_workers : options_.workers;
   // After a failed start, nothing is asked for until the backoff is over.
   if (pool_.backoff().waiting()) return;
   for (auto& [id, call] : calls_) {
@@ -468,13 +470,12 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   // With a known total, what is left to send includes the inputs to come.
   const uint64_t left =
       call.pending_items + (known > call.inputs_received ? known - call.inputs_received : 0);
-  const uint64_t wanted = options.chunksize() > 0
-                              ? options.chunksize()
-                              : AutoChunkSize(known, left, owner_->options_.workers);
+  const uint64_t wanted =
+      options.chunksize() > 0 ? options.chunksize() : AutoChunkSize(known, left, options_.workers);
   uint64_t count = ChunkToSend(wanted, call.pending_items, options.limit(), call.running);
   const bool solo = call.pending.front().solo;
   if (solo || worker.fresh) count = 1;
-  const uint64_t max_items = owner_->options_.max_tasks_per_worker;
+  const uint64_t max_items = options_.max_tasks_per_worker;
   if (max_items > 0) count = std::min(count, max_items - std::min(max_items, worker.items_run));
   count = std::max<uint64_t>(count, 1);
   worker.task_runs.clear();
@@ -507,7 +508,7 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   }
   call.pending_items -= taken;
   const uint64_t sent = worker.indices.size();
-  owner_->queued_items_.fetch_sub(sent, std::memory_order_relaxed);
+  queued_items_.fetch_sub(sent, std::memory_order_relaxed);
   call.running += sent;
   worker.call_id = call.id;
   worker.reported = 0;
@@ -569,7 +570,7 @@ void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
 }
 
 void SchedulerLoop::UpdatePause(CallState& call) {
-  const uint64_t window = owner_->options_.call_window_items;
+  const uint64_t window = options_.call_window_items;
   for (const auto& [id, worker] : pool_.workers()) {
     if (!worker->busy() || worker->call_id != call.id || worker->unreported() == 0) continue;
     // In input order, the head input's results are released at once.
@@ -678,7 +679,7 @@ void SchedulerLoop::OpenCall(uint64_t id, const std::string& callable,
   call.sink = std::move(sink);
   // A function passed by reference is named "module:qualname", which no
   // registered callable is.
-  const std::shared_ptr<const Registry> registry = owner_->registry_->Current();
+  const std::shared_ptr<const Registry> registry = registry_->Current();
   const CallableDef* def = registry->Find(callable);
   call.channel_callable = def != nullptr && def->is_channel();
   if (def != nullptr) {
@@ -712,7 +713,7 @@ void SchedulerLoop::OpenChannelCall(uint64_t id, const std::string& callable,
   run.block = SingleInputBlock(std::move(arguments));
   run.end = 1;
   call->PushPending(std::move(run));
-  owner_->queued_items_.fetch_add(1, std::memory_order_relaxed);
+  queued_items_.fetch_add(1, std::memory_order_relaxed);
   call->inputs_received = 1;
   call->input_ended = true;
   call->input_requested = false;
@@ -767,7 +768,7 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
       if (after.size() > 0) queued = call->pending.insert(queued + 1, std::move(after)) - 1;
       if (queued->size() == 0) call->pending.erase(queued);
       --call->pending_items;
-      owner_->queued_items_.fetch_sub(1, std::memory_order_relaxed);
+      queued_items_.fetch_sub(1, std::memory_order_relaxed);
       auto result = std::make_unique<v1::ItemResult>();
       result->set_index(index);
       result->set_last(true);
@@ -793,7 +794,7 @@ void SchedulerLoop::AddInputs(uint64_t id, std::shared_ptr<const InputBlock> inp
   const uint64_t count = end - begin;
   CallState* call = calls_.Find(id);
   if (call == nullptr) {
-    owner_->queued_items_.fetch_sub(count, std::memory_order_relaxed);
+    queued_items_.fetch_sub(count, std::memory_order_relaxed);
     return;
   }
   call->input_requested = reading_on;
@@ -835,7 +836,7 @@ void SchedulerLoop::CancelCall(uint64_t id) {
 
 void SchedulerLoop::FinishCall(CallState& call, absl::Status status,
                                std::vector<ResultPiece> last_results) {
-  owner_->queued_items_.fetch_sub(call.pending_items, std::memory_order_relaxed);
+  queued_items_.fetch_sub(call.pending_items, std::memory_order_relaxed);
   call.pending.clear();
   call.pending_items = 0;
   if (last_results.empty()) {
@@ -849,7 +850,7 @@ void SchedulerLoop::FinishCall(CallState& call, absl::Status status,
 void SchedulerLoop::FlushCalls() {
   const std::vector<uint64_t> dirty = calls_.TakeDirty();
   if (dirty.empty()) return;
-  const uint64_t window = owner_->options_.call_window_items;
+  const uint64_t window = options_.call_window_items;
   for (uint64_t id : dirty) {
     CallState* call = calls_.Find(id);
     if (call == nullptr) continue;
@@ -903,7 +904,7 @@ void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
         break;
     }
   }
-  status->set_items_queued(owner_->queued_items_.load(std::memory_order_relaxed));
+  status->set_items_queued(queued_items_.load(std::memory_order_relaxed));
   status->set_items_completed(items_completed_);
   status->set_items_failed(items_failed_);
   status->set_items_crashed(items_crashed_);
@@ -911,7 +912,7 @@ void SchedulerLoop::FillStatus(v1::GetStatusResponse* status) const {
   status->set_workers_recycled(workers_recycled_);
   status->set_uptime_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(clock_.Now() - started_)));
   status->set_calls_active(static_cast<uint32_t>(calls_.size()));
-  status->set_workers_configured(owner_->options_.workers);
+  status->set_workers_configured(options_.workers);
   status->set_callable_reloads(callable_reloads_);
   FillStatusRows(status);
 }

@@ -4,6 +4,7 @@
 #ifndef PPROCD_SERVER_SCHEDULER_SCHEDULER_LOOP_H_
 #define PPROCD_SERVER_SCHEDULER_SCHEDULER_LOOP_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,9 +25,24 @@
 
 namespace pprocd {
 
+// What the loop shares with the Scheduler that owns it, named here rather
+// than reached through the owner's private members. Every reference
+// outlives the loop.
+struct SchedulerLoopContext {
+  const SchedulerOptions& options;
+  const CurrentRegistry* registry;
+  // The loop the scheduler thread runs; other threads post to it.
+  EventLoop& events;
+  // Inputs queued server-wide: Scheduler::ReserveQueued adds them, the loop
+  // takes them off as they start, fail or are dropped.
+  std::atomic<uint64_t>& queued_items;
+  // Set once Run() has torn everything down (Scheduler::running()).
+  std::atomic<bool>& loop_exited;
+};
+
 class SchedulerLoop {
  public:
-  SchedulerLoop(Scheduler* owner, TemplateProcess template_process);
+  SchedulerLoop(const SchedulerLoopContext& context, TemplateProcess template_process);
 
   // Sets up epoll and asks for the first workers.
   absl::Status Init();
@@ -162,7 +178,10 @@ class SchedulerLoop {
   void FinishCall(CallState& call, absl::Status status, std::vector<ResultPiece> last_results = {});
   void Shutdown();
 
-  Scheduler* owner_;
+  const SchedulerOptions& options_;
+  const CurrentRegistry* const registry_;
+  std::atomic<uint64_t>& queued_items_;
+  std::atomic<bool>& loop_exited_;
   // The workers and the templates of each generation of callables still in
   // use; new workers come from the current one (reloads add generations).
   WorkerPool pool_;

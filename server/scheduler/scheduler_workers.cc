@@ -65,7 +65,7 @@ void SchedulerLoop::SpawnFailed(uint64_t worker_id, const std::string& why) {
 void SchedulerLoop::FailQueued(CallState& call, const std::string& why) {
   const std::string message = absl::StrCat(why, "; the item was not started (tried for ",
                                            absl::FormatDuration(kSpawnPatience), ")");
-  owner_->queued_items_.fetch_sub(call.pending_items, std::memory_order_relaxed);
+  queued_items_.fetch_sub(call.pending_items, std::memory_order_relaxed);
   for (const InputRun& run : call.pending) {
     for (uint64_t index = run.first_index; index < run.first_index + run.size(); ++index) {
       auto result = std::make_unique<v1::ItemResult>();
