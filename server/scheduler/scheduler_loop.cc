@@ -133,8 +133,8 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     pool_.Kill(worker, KillReason::kNone);
     return;
   }
-  if (!worker.busy() || result_frame_.task_id() != worker.task_id) return;
-  CallState* call = calls_.Find(worker.call_id);
+  if (!worker.busy() || result_frame_.task_id() != worker.task.id) return;
+  CallState* call = calls_.Find(worker.task.call_id);
   const uint64_t now_us = NowUs();
   // Take ownership of the parsed results and blocks: they move on by
   // pointer. Merged by index they must continue the task's items in order.
@@ -153,13 +153,13 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
       return a.index() < b.index();
     });
   }
-  const int task_items = static_cast<int>(worker.indices.size());
+  const int task_items = static_cast<int>(worker.task.indices.size());
   for (ResultPiece& piece : pieces) {
     const uint64_t count = piece.block ? piece.block->count() : 1;
-    if (piece.index() != static_cast<uint64_t>(worker.reported) || count == 0 ||
-        static_cast<uint64_t>(task_items - worker.reported) < count ||
-        (piece.result && !piece.result->last() && !worker.channel) ||
-        (piece.block && !worker.packed_results)) {
+    if (piece.index() != static_cast<uint64_t>(worker.task.reported) || count == 0 ||
+        static_cast<uint64_t>(task_items - worker.task.reported) < count ||
+        (piece.result && !piece.result->last() && !worker.task.channel) ||
+        (piece.block && !worker.task.packed_results)) {
       LogWarn("killing a worker: it answered out of order", {{"pid", worker.pid}});
       pool_.Kill(worker, KillReason::kNone);
       return;
@@ -167,7 +167,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     if (piece.result && !piece.result->last()) {
       // A message of a channel callable: its item goes on running.
       piece.result->set_index(worker.current_index());
-      ++worker.item_seq;
+      ++worker.task.item_seq;
       if (call != nullptr) call->AddResult(std::move(piece));
       continue;
     }
@@ -178,7 +178,7 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
       } else {
         ++items_completed_;
       }
-      ++worker.reported;
+      ++worker.task.reported;
       if (call != nullptr) {
         --call->running;
         call->AddResult(std::move(piece));
@@ -187,8 +187,8 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
       items_completed_ += count;
       DeliverBlock(worker, std::move(piece.block), call);
     }
-    worker.item_seq = 0;
-    worker.item_started_us = now_us;
+    worker.task.item_seq = 0;
+    worker.task.item_started_us = now_us;
   }
   if (call != nullptr) calls_.MarkDirty(call->id);
   if (worker.unreported() == 0 && worker.kill_reason == KillReason::kNone) {
@@ -197,9 +197,8 @@ void SchedulerLoop::HandleResultFrame(WorkerSlot& worker, absl::string_view payl
     pool_.MoveWorker(worker, WorkerState::kIdle);
     worker.paused = false;
     UpdateWatch(worker);
-    worker.items_run += worker.indices.size();
-    worker.task_runs.clear();
-    worker.indices.clear();
+    worker.items_run += worker.task.indices.size();
+    worker.EndTask();
     const uint64_t max_items = options_.max_tasks_per_worker;
     if (worker.fresh) {
       Retire(worker);
@@ -222,16 +221,16 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
                                         int signal_number) {
   DeadWorkerFacts facts;
   facts.kill_reason = worker.kill_reason;
-  facts.report_each = worker.report_each;
+  facts.report_each = worker.task.report_each;
   facts.signal_number = signal_number;
   facts.exit_code = exit_code;
-  facts.first = worker.reported;
-  facts.items = static_cast<int>(worker.indices.size());
+  facts.first = worker.task.reported;
+  facts.items = static_cast<int>(worker.task.indices.size());
   call->running -= static_cast<uint64_t>(worker.unreported());
   if (call->channel_worker == worker.id) call->channel_worker = 0;
   if (worker.kill_reason == KillReason::kCancelItems) {
     for (int i = facts.first; i < facts.items; ++i) {
-      facts.cancelled.push_back(call->cancelling.erase(worker.indices[i]) > 0);
+      facts.cancelled.push_back(call->cancelling.erase(worker.task.indices[i]) > 0);
     }
   }
   const Attribution decision = AttributeDeath(facts);
@@ -247,7 +246,7 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
       return;
     case Verdict::kCancelItems:
       for (const int offset : decision.cancelled) {
-        ResultPtr result = FailedItemResult(worker, worker.indices[offset]);
+        ResultPtr result = FailedItemResult(worker, worker.task.indices[offset]);
         if (offset != facts.first) result->set_seq(0);
         result->mutable_error()->set_kind(v1::ERROR_KIND_CANCELLED);
         result->mutable_error()->set_message(
@@ -267,12 +266,12 @@ void SchedulerLoop::AttributeUnreported(WorkerSlot& worker, CallState* call, int
 
 ResultPtr SchedulerLoop::BlamedItemResult(WorkerSlot& worker, const CallState& call, Blame blame,
                                           int exit_code, int signal_number) {
-  ResultPtr result = FailedItemResult(worker, worker.indices[worker.reported]);
+  ResultPtr result = FailedItemResult(worker, worker.task.indices[worker.task.reported]);
   v1::ItemError* error = result->mutable_error();
   switch (blame) {
     case Blame::kTimedOut:
       error->set_kind(v1::ERROR_KIND_TIMED_OUT);
-      error->set_message(absl::StrCat("timed out after ", worker.timeout_ms, " ms; worker ",
+      error->set_message(absl::StrCat("timed out after ", worker.task.timeout_ms, " ms; worker ",
                                       worker.pid, " was killed"));
       ++items_failed_;
       return result;
@@ -302,7 +301,7 @@ ResultPtr SchedulerLoop::BlamedItemResult(WorkerSlot& worker, const CallState& c
 ResultPtr SchedulerLoop::FailedItemResult(WorkerSlot& worker, uint64_t index) {
   auto result = std::make_unique<v1::ItemResult>();
   result->set_index(index);
-  result->set_seq(worker.item_seq);
+  result->set_seq(worker.task.item_seq);
   result->set_last(true);
   v1::ItemError* error = result->mutable_error();
   OutputTail tail;
@@ -312,12 +311,12 @@ ResultPtr SchedulerLoop::FailedItemResult(WorkerSlot& worker, uint64_t index) {
   TakeOutput(worker.stdout_fd.get(), v1::LOG_STREAM_STDOUT, result->mutable_logs());
   TakeOutput(worker.stderr_fd.get(), v1::LOG_STREAM_STDERR, result->mutable_logs());
   result->mutable_stats()->set_worker_pid(worker.pid);
-  result->mutable_stats()->set_wall_us(NowUs() - worker.item_started_us);
+  result->mutable_stats()->set_wall_us(NowUs() - worker.task.item_started_us);
   return result;
 }
 
 void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, bool solo) {
-  std::vector<InputRun> runs = worker.RunsOf(static_cast<size_t>(from), worker.indices.size());
+  std::vector<InputRun> runs = worker.RunsOf(static_cast<size_t>(from), worker.task.indices.size());
   if (solo) {
     std::vector<InputRun> alone;
     for (const InputRun& run : runs) {
@@ -338,8 +337,8 @@ void SchedulerLoop::RequeueFront(CallState& call, WorkerSlot& worker, int from, 
 
 void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* call) {
   const uint64_t count = block->count();
-  const size_t first = static_cast<size_t>(worker.reported);
-  worker.reported += static_cast<int>(count);
+  const size_t first = static_cast<size_t>(worker.task.reported);
+  worker.task.reported += static_cast<int>(count);
   if (call == nullptr) return;
   call->running -= count;
   // A block of the task's items is one of the call's when their indices
@@ -347,9 +346,9 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
   // cancel or a re-run); otherwise it is cut where they do not.
   size_t cut = first;
   for (size_t k = first + 1; k <= first + count; ++k) {
-    if (k < first + count && worker.indices[k] == worker.indices[k - 1] + 1) continue;
+    if (k < first + count && worker.task.indices[k] == worker.task.indices[k - 1] + 1) continue;
     if (cut == first && k == first + count) {
-      block->set_first_index(worker.indices[first]);
+      block->set_first_index(worker.task.indices[first]);
       call->AddResult(ResultPiece(std::move(block)));
       return;
     }
@@ -361,7 +360,7 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
     LogWarn("killing a worker: it sent a malformed result block", {{"pid", worker.pid}});
     for (size_t k = first; k < first + count; ++k) {
       auto result = std::make_unique<v1::ItemResult>();
-      result->set_index(worker.indices[k]);
+      result->set_index(worker.task.indices[k]);
       result->set_last(true);
       result->mutable_error()->set_kind(v1::ERROR_KIND_CRASHED);
       result->mutable_error()->set_message(
@@ -373,9 +372,9 @@ void SchedulerLoop::DeliverBlock(WorkerSlot& worker, BlockPtr block, CallState* 
   }
   size_t from = first;
   for (size_t k = first + 1; k <= first + count; ++k) {
-    if (k < first + count && worker.indices[k] == worker.indices[k - 1] + 1) continue;
+    if (k < first + count && worker.task.indices[k] == worker.task.indices[k - 1] + 1) continue;
     auto part = std::make_unique<v1::ResultBlock>();
-    part->set_first_index(worker.indices[from]);
+    part->set_first_index(worker.task.indices[from]);
     part->set_count(static_cast<uint32_t>(k - from));
     std::string values = "[";
     const JsonElement& begin = elements[from - first];
@@ -478,46 +477,43 @@ void SchedulerLoop::AssignTask(WorkerSlot& worker, CallState& call) {
   const uint64_t max_items = options_.max_tasks_per_worker;
   if (max_items > 0) count = std::min(count, max_items - std::min(max_items, worker.items_run));
   count = std::max<uint64_t>(count, 1);
-  worker.task_runs.clear();
-  worker.indices.clear();
-  worker.indices.reserve(count);
-  worker.task_id = next_task_id_++;
-  worker.packed_results = options.packed();
-  worker.item_stats = options.item_stats();
+  worker.task = WorkerTask{};
+  worker.task.indices.reserve(count);
+  worker.task.id = next_task_id_++;
+  worker.task.packed_results = options.packed();
+  worker.task.item_stats = options.item_stats();
   // A channel callable's item reports its end at once, so that a crash is
   // blamed on the item that sent the messages before it.
-  worker.report_each = options.timeout_ms() > 0 || solo || call.channel_callable;
-  worker.channel = call.channel_callable;
-  worker.channel_open = call.channel_input;
-  worker.item_seq = 0;
+  worker.task.report_each = options.timeout_ms() > 0 || solo || call.channel_callable;
+  worker.task.channel = call.channel_callable;
+  worker.task.channel_open = call.channel_input;
   // Whole runs, and the head of the last one; a solo run goes alone.
   uint64_t taken = 0;
   while (taken < count && !call.pending.empty()) {
     InputRun& run = call.pending.front();
     if (taken > 0 && run.solo) break;
     const uint64_t take = std::min(count - taken, run.size());
-    for (uint64_t k = 0; k < take; ++k) worker.indices.push_back(run.first_index + k);
+    for (uint64_t k = 0; k < take; ++k) worker.task.indices.push_back(run.first_index + k);
     taken += take;
     if (take == run.size()) {
-      worker.task_runs.push_back(std::move(run));
+      worker.task.runs.push_back(std::move(run));
       call.pending.pop_front();
     } else {
-      worker.task_runs.push_back(run.Take(take));
+      worker.task.runs.push_back(run.Take(take));
       run.Drop(take);
     }
   }
   call.pending_items -= taken;
-  const uint64_t sent = worker.indices.size();
+  const uint64_t sent = worker.task.indices.size();
   queued_items_.fetch_sub(sent, std::memory_order_relaxed);
   call.running += sent;
-  worker.call_id = call.id;
-  worker.reported = 0;
+  worker.task.call_id = call.id;
   if (call.max_concurrent > 0) {
-    worker.counted_callable = call.callable;
+    worker.task.counted_callable = call.callable;
     ++busy_by_callable_[call.callable];
   }
-  worker.timeout_ms = options.timeout_ms();
-  worker.item_started_us = NowUs();
+  worker.task.timeout_ms = options.timeout_ms();
+  worker.task.item_started_us = NowUs();
   pool_.MoveWorker(worker, WorkerState::kBusy);
   worker.QueueTaskFrame(call.task_callable, call.python_limits.get());
   if (call.channel_input) {
@@ -543,7 +539,7 @@ void SchedulerLoop::SendTask(WorkerSlot& worker) {
     worker.want_writable = want;
     UpdateWatch(worker);
     // Room in a Start call's channel: it may read the client again.
-    if (!want && worker.channel_open && worker.busy()) calls_.MarkDirty(worker.call_id);
+    if (!want && worker.task.channel_open && worker.busy()) calls_.MarkDirty(worker.task.call_id);
   }
 }
 
@@ -552,12 +548,12 @@ bool SchedulerLoop::CallableHasRoom(const CallState& call) {
 }
 
 void SchedulerLoop::ReleaseCallableSlot(WorkerSlot& worker) {
-  if (worker.counted_callable.empty()) return;
-  auto it = busy_by_callable_.find(worker.counted_callable);
+  if (worker.task.counted_callable.empty()) return;
+  auto it = busy_by_callable_.find(worker.task.counted_callable);
   if (it != busy_by_callable_.end() && it->second > 0 && --it->second == 0) {
     busy_by_callable_.erase(it);
   }
-  worker.counted_callable.clear();
+  worker.task.counted_callable.clear();
 }
 
 void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
@@ -572,7 +568,7 @@ void SchedulerLoop::UpdateWatch(WorkerSlot& worker) {
 void SchedulerLoop::UpdatePause(CallState& call) {
   const uint64_t window = options_.call_window_items;
   for (const auto& [id, worker] : pool_.workers()) {
-    if (!worker->busy() || worker->call_id != call.id || worker->unreported() == 0) continue;
+    if (!worker->busy() || worker->task.call_id != call.id || worker->unreported() == 0) continue;
     // In input order, the head input's results are released at once.
     const bool head = call.order == CallOrder::kInputOrder &&
                       worker->current_index() == call.ordering.next_index();
@@ -603,14 +599,15 @@ void SchedulerLoop::CheckOutputSizes() {
 void SchedulerLoop::CheckTimeouts() {
   const uint64_t now_us = NowUs();
   for (const auto& [id, worker] : pool_.workers()) {
-    if (!worker->busy() || worker->timeout_ms == 0 || worker->kill_reason != KillReason::kNone) {
+    if (!worker->busy() || worker->task.timeout_ms == 0 ||
+        worker->kill_reason != KillReason::kNone) {
       continue;
     }
-    if (now_us < worker->item_started_us + uint64_t{worker->timeout_ms} * 1000) continue;
+    if (now_us < worker->task.item_started_us + uint64_t{worker->task.timeout_ms} * 1000) continue;
     // A result may be waiting in the socket: take it before judging.
     if (worker->task_fd.valid()) HandleTask(*worker);
     if (!worker->busy() || worker->unreported() == 0) continue;
-    if (now_us >= worker->item_started_us + uint64_t{worker->timeout_ms} * 1000) {
+    if (now_us >= worker->task.item_started_us + uint64_t{worker->task.timeout_ms} * 1000) {
       pool_.Kill(*worker, KillReason::kTimeout);
     }
   }
@@ -638,8 +635,9 @@ int SchedulerLoop::NextWakeMs() const {
   uint64_t earliest = SuppressedEventsDueUs();
   for (const auto& [id, worker] : pool_.workers()) {
     if (worker->busy()) earliest = std::min(earliest, next_output_check_us_);
-    if (worker->busy() && worker->timeout_ms > 0 && worker->kill_reason == KillReason::kNone) {
-      earliest = std::min(earliest, worker->item_started_us + uint64_t{worker->timeout_ms} * 1000);
+    if (worker->busy() && worker->task.timeout_ms > 0 && worker->kill_reason == KillReason::kNone) {
+      earliest = std::min(earliest,
+                          worker->task.item_started_us + uint64_t{worker->task.timeout_ms} * 1000);
     }
     if (worker->state == WorkerState::kIdle && IsPythonTemplate(worker->generation)) {
       earliest = std::min(earliest, worker->idle_since_us + kPythonIdleRetireUs);
@@ -779,9 +777,10 @@ void SchedulerLoop::CancelItems(uint64_t id, std::vector<uint64_t> indices) {
       continue;
     }
     for (const auto& [worker_id, worker] : pool_.workers()) {
-      if (!worker->busy() || worker->call_id != id) continue;
-      const auto begin = worker->indices.begin() + worker->reported;
-      if (std::find(begin, worker->indices.end(), index) == worker->indices.end()) continue;
+      if (!worker->busy() || worker->task.call_id != id) continue;
+      const auto begin = worker->task.indices.begin() + worker->task.reported;
+      if (std::find(begin, worker->task.indices.end(), index) == worker->task.indices.end())
+        continue;
       call->cancelling.insert(index);
       pool_.Kill(*worker, KillReason::kCancelItems);
     }
@@ -829,7 +828,7 @@ void SchedulerLoop::CancelCall(uint64_t id) {
   CallState* call = calls_.Find(id);
   if (call == nullptr) return;
   for (const auto& [worker_id, worker] : pool_.workers()) {
-    if (worker->busy() && worker->call_id == id) pool_.Kill(*worker, KillReason::kCancel);
+    if (worker->busy() && worker->task.call_id == id) pool_.Kill(*worker, KillReason::kCancel);
   }
   FinishCall(*call, absl::CancelledError("the call was cancelled"));
 }

@@ -43,12 +43,12 @@ void SchedulerLoop::FillStatusRows(v1::GetStatusResponse* status) const {
     row->set_items_run(worker->items_run);
     row->set_fresh(worker->fresh);
     if (!worker->busy()) continue;
-    row->set_call_id(worker->call_id);
-    const CallState* call = calls_.Find(worker->call_id);
+    row->set_call_id(worker->task.call_id);
+    const CallState* call = calls_.Find(worker->task.call_id);
     if (call != nullptr) row->set_callable(call->callable);
     if (worker->unreported() > 0) row->set_item_index(worker->current_index());
-    if (now_us > worker->item_started_us && worker->item_started_us > 0) {
-      row->set_item_age_ms((now_us - worker->item_started_us) / 1000);
+    if (now_us > worker->task.item_started_us && worker->task.item_started_us > 0) {
+      row->set_item_age_ms((now_us - worker->task.item_started_us) / 1000);
     }
   }
   const absl::Time now = clock_.Now();

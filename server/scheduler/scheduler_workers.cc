@@ -245,7 +245,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   // Everything the worker wrote before it died is still buffered: take it.
   if (worker.task_fd.valid()) HandleTask(worker);
   if (worker.busy() && worker.unreported() > 0) {
-    CallState* call = calls_.Find(worker.call_id);
+    CallState* call = calls_.Find(worker.task.call_id);
     if (call != nullptr) {
       AttributeUnreported(worker, call, exit_code, signal_number);
       calls_.MarkDirty(call->id);

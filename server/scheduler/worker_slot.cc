@@ -93,18 +93,18 @@ absl::Status WorkerSlot::FlushOutbox() {
 void WorkerSlot::QueueTaskFrame(const std::string& callable, const v1::CallableLimits* limits) {
   wire::v1::TaskFrame header;
   if (limits != nullptr) *header.mutable_limits() = *limits;
-  header.set_task_id(task_id);
+  header.set_task_id(task.id);
   header.set_callable(callable);
-  header.set_report_each(report_each);
-  header.set_channel_open(channel_open);
-  header.set_packed_results(packed_results);
-  header.set_item_stats(item_stats);
+  header.set_report_each(task.report_each);
+  header.set_channel_open(task.channel_open);
+  header.set_packed_results(task.packed_results);
+  header.set_item_stats(task.item_stats);
   // TaskFrame.packed_inputs follows the header (fields may come in any
   // order on the wire): '[', the runs' text joined by ',', ']'.
   constexpr uint32_t kPackedInputsTag =
       LengthDelimitedTag(wire::v1::TaskFrame::kPackedInputsFieldNumber);
-  size_t json_size = 2 + (task_runs.empty() ? 0 : task_runs.size() - 1);
-  for (const InputRun& run : task_runs) json_size += run.Text().size();
+  size_t json_size = 2 + (task.runs.empty() ? 0 : task.runs.size() - 1);
+  for (const InputRun& run : task.runs) json_size += run.Text().size();
   using google::protobuf::io::CodedOutputStream;
   const size_t size = header.ByteSizeLong() + CodedOutputStream::VarintSize32(kPackedInputsTag) +
                       CodedOutputStream::VarintSize32(static_cast<uint32_t>(json_size)) + json_size;
@@ -116,9 +116,9 @@ void WorkerSlot::QueueTaskFrame(const std::string& callable, const v1::CallableL
   out = CodedOutputStream::WriteTagToArray(kPackedInputsTag, out);
   out = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(json_size), out);
   *out++ = '[';
-  for (size_t i = 0; i < task_runs.size(); ++i) {
+  for (size_t i = 0; i < task.runs.size(); ++i) {
     if (i > 0) *out++ = ',';
-    const absl::string_view text = task_runs[i].Text();
+    const absl::string_view text = task.runs[i].Text();
     out = std::copy(text.begin(), text.end(), out);
   }
   *out++ = ']';
@@ -127,7 +127,7 @@ void WorkerSlot::QueueTaskFrame(const std::string& callable, const v1::CallableL
 std::vector<InputRun> WorkerSlot::RunsOf(size_t from, size_t to) const {
   std::vector<InputRun> runs;
   size_t offset = 0;  // Task offset of the current run's first item.
-  for (const InputRun& run : task_runs) {
+  for (const InputRun& run : task.runs) {
     const size_t run_end = offset + run.size();
     if (run_end > from && offset < to) {
       InputRun part = run;
@@ -144,7 +144,7 @@ std::vector<InputRun> WorkerSlot::RunsOf(size_t from, size_t to) const {
 
 void WorkerSlot::QueueChannelInput(const std::vector<std::string>& messages, bool end) {
   wire::v1::TaskFrame header;
-  header.set_task_id(task_id);
+  header.set_task_id(task.id);
   header.mutable_channel_input()->set_end(end);
   // TaskFrame.channel_input.messages: spliced the same way, inside the
   // nested message.

@@ -49,6 +49,33 @@ class OutputTail {
   std::string bytes_;
 };
 
+// The task a busy worker runs: set whole by SchedulerLoop::AssignTask, and
+// emptied whole (WorkerSlot::EndTask) once its last item is reported.
+struct WorkerTask {
+  uint64_t id = 0;
+  uint64_t call_id = 0;
+  // Its inputs (runs of blocks, kept for requeue), each item's index in
+  // its call, and how many items came back.
+  std::vector<InputRun> runs;
+  std::vector<uint64_t> indices;
+  int reported = 0;
+  bool report_each = false;
+  // The callable is a channel callable; its channel takes input (Start).
+  bool channel = false;
+  bool channel_open = false;
+  // The callable whose max_concurrent count this busy worker holds ("" =
+  // none).
+  std::string counted_callable;
+  // Messages the running item has sent so far (its next result's seq).
+  uint64_t item_seq = 0;
+  // The call's result form and stats (TaskFrame.packed_results, item_stats).
+  bool packed_results = false;
+  v1::ItemStatsMode item_stats = v1::ITEM_STATS_PER_ITEM;
+  // When the running item started (monotonic µs), and its timeout (0: none).
+  uint64_t item_started_us = 0;
+  uint32_t timeout_ms = 0;
+};
+
 struct WorkerSlot {
   uint64_t id = 0;
   // The generation of callables (template) it was forked from.
@@ -75,28 +102,8 @@ struct WorkerSlot {
   // blocks in its send, which bounds the server's memory.
   bool paused = false;
 
-  // The task being run (state kBusy): its id and flags, its inputs (runs of
-  // blocks, kept for requeue), each item's index in its call, and how many
-  // items came back.
-  uint64_t task_id = 0;
-  bool report_each = false;
-  // The callable is a channel callable; its channel takes input (Start).
-  bool channel = false;
-  bool channel_open = false;
-  // The callable whose max_concurrent count this busy worker holds ("" =
-  // none).
-  std::string counted_callable;
-  // Messages the running item has sent so far (its next result's seq).
-  uint64_t item_seq = 0;
-  std::vector<InputRun> task_runs;
-  std::vector<uint64_t> indices;
-  // The call's result form and stats (TaskFrame.packed_results, item_stats).
-  bool packed_results = false;
-  v1::ItemStatsMode item_stats = v1::ITEM_STATS_PER_ITEM;
-  uint64_t call_id = 0;
-  int reported = 0;
-  uint64_t item_started_us = 0;
-  uint32_t timeout_ms = 0;
+  // The task being run (state kBusy); empty when idle.
+  WorkerTask task;
 
   KillReason kill_reason = KillReason::kNone;
   // A kill has been asked of the template (SchedulerLoop::Kill): once is
@@ -117,7 +124,9 @@ struct WorkerSlot {
   bool MoveTo(WorkerState next);
   bool busy() const { return state == WorkerState::kBusy; }
   bool retiring() const { return state == WorkerState::kRetiring; }
-  int unreported() const { return static_cast<int>(indices.size()) - reported; }
+  int unreported() const { return static_cast<int>(task.indices.size()) - task.reported; }
+  // Empties the task (its last item was reported).
+  void EndTask() { task = WorkerTask{}; }
   // Appends the TaskFrame of the current task to the outbox: its inputs are
   // the runs' JSON text, copied in as one array without parsing.
   // `limits` (may be null) go in the frame for a worker that applies them
@@ -128,7 +137,7 @@ struct WorkerSlot {
   // Appends a frame of channel input for the running task.
   void QueueChannelInput(const std::vector<std::string>& messages, bool end);
   // The index (in its call) of the item running now.
-  uint64_t current_index() const { return indices[static_cast<size_t>(reported)]; }
+  uint64_t current_index() const { return task.indices[static_cast<size_t>(task.reported)]; }
   // Writes as much of the outbox as the socket takes.
   absl::Status FlushOutbox();
 };

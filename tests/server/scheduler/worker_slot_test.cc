@@ -30,14 +30,14 @@ InputRun MakeRun(std::shared_ptr<const InputBlock> block, uint32_t begin, uint32
 
 TEST(WorkerSlotTest, TaskFrameJoinsTheRunsIntoOneJsonArray) {
   WorkerSlot worker;
-  worker.task_id = 77;
-  worker.report_each = true;
-  worker.packed_results = true;
-  worker.item_stats = v1::ITEM_STATS_NONE;
+  worker.task.id = 77;
+  worker.task.report_each = true;
+  worker.task.packed_results = true;
+  worker.task.item_stats = v1::ITEM_STATS_NONE;
   const auto first = Block(R"([0, "s", {"a": [1, 2]} , 3])");
   const auto second = Block(R"(["x","y"])");
-  worker.task_runs.push_back(MakeRun(first, 1, 4, 1));
-  worker.task_runs.push_back(MakeRun(second, 0, 1, 9));
+  worker.task.runs.push_back(MakeRun(first, 1, 4, 1));
+  worker.task.runs.push_back(MakeRun(second, 0, 1, 9));
   worker.QueueTaskFrame("echo");
   FrameReader reader;
   reader.Append(worker.outbox);
@@ -59,8 +59,8 @@ TEST(WorkerSlotTest, TaskFrameJoinsTheRunsIntoOneJsonArray) {
 TEST(WorkerSlotTest, RunsOfATaskRangeCutTheRunsItCovers) {
   WorkerSlot worker;
   const auto block = Block("[10,11,12,13,14]");
-  worker.task_runs.push_back(MakeRun(block, 0, 2, 0));  // items 0, 1
-  worker.task_runs.push_back(MakeRun(block, 3, 5, 3));  // items 3, 4 (2 was cancelled)
+  worker.task.runs.push_back(MakeRun(block, 0, 2, 0));  // items 0, 1
+  worker.task.runs.push_back(MakeRun(block, 3, 5, 3));  // items 3, 4 (2 was cancelled)
   const std::vector<InputRun> runs = worker.RunsOf(1, 3);
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].first_index, 1u);
