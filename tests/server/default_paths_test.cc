@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd {
 namespace {
@@ -33,18 +34,7 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    char path[] = "/tmp/pprocd-default-paths-test-XXXXXX";
-    path_ = mkdtemp(path);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 TEST(DefaultPathsTest, ThePerUserSocketIsUnderXdgRuntimeDir) {
   ScopedEnv runtime("XDG_RUNTIME_DIR", "/run/user/4321/");

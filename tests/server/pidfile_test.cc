@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd {
 namespace {
@@ -23,11 +24,9 @@ namespace {
 class PidfileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/pprocd-pidfile-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
+    ASSERT_TRUE(temp_.ok());
+    dir_ = temp_.path();
   }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
 
   std::string path() const { return dir_ + "/pprocd.pid"; }
   std::string Content() const {
@@ -52,6 +51,7 @@ class PidfileTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
+  testing::TempDir temp_{"pprocd-pidfile-test"};
   std::string dir_;
 };
 
