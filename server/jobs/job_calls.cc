@@ -15,14 +15,38 @@ absl::StatusOr<JobManager::Submitted> JobManager::DoSubmit(
   const std::string key = record.idempotency_key;
   const std::string inputs_digest = record.inputs_digest;
   const std::string settings_digest = record.settings_digest;
-  absl::StatusOr<JobStore::Created> created = store_->CreateJob(std::move(record));
+  absl::StatusOr<JobStore::Created> created =
+      store_->CreateJob(std::move(record), JobStore::RequestFileWrite::kAfterCommit);
   if (!created.ok()) return created.status();
   JobRecord& job = created->job;
   if (!created->existing) {
     LogJobState(job);
     Submitted submitted{ToProto(job), /*existing=*/false};
-    // Started once the call is answered (or by the next start, if stopping).
-    Post([this, id = job.id, request, packed_inputs] { StartAttempt(id, request, packed_inputs); });
+    if (!created->request_file_pending) {
+      // Started once the call is answered (or by the next start, if
+      // stopping).
+      Post([this, id = job.id, request, packed_inputs] {
+        StartAttempt(id, request, packed_inputs);
+      });
+      return submitted;
+    }
+    // A large request: the job starts now and runs while its request file
+    // is written (its inputs are in memory); the Submit is answered once
+    // the file is. Its results wait for this thread meanwhile.
+    StartAttempt(job.id, request, packed_inputs);
+    FeedInputsAhead(job.id);
+    if (absl::Status written = store_->WriteRequestFile(job); !written.ok()) {
+      // Nobody is told of this job: it goes.
+      CancelRun(job.id);
+      if (absl::Status deleted = store_->DeleteJob(job.id); !deleted.ok()) {
+        LogError(
+            "a job whose request could not be stored cannot be deleted; the next start "
+            "removes it",
+            {{"job", job.id}, {"error", deleted.ToString()}});
+      }
+      Removed(job.id);
+      return written;
+    }
     return submitted;
   }
   // The key was used before: only for this same request. (Jobs stored

@@ -236,6 +236,10 @@ class JobManager {
   void StartAttempt(const std::string& job_id, std::shared_ptr<v1::SubmitRequest> request = nullptr,
                     std::shared_ptr<const InputBlock> packed_inputs = nullptr);
   void FeedInputs(Run& run);
+  // Gives the job's new run up to kInputsAhead inputs at once: enough work
+  // for the workers while this thread writes its request file, when it
+  // could not answer their asks for more.
+  void FeedInputsAhead(const std::string& job_id);
   void Delivered(const std::string& job_id, std::vector<ResultPiece> pieces);
   void CallFinished(const std::string& job_id, absl::Status status);
   void CancelRun(const std::string& job_id);

@@ -17,6 +17,8 @@ namespace {
 
 // Inputs handed to the scheduler per WantInput.
 constexpr int kInputsPerFeed = 1024;
+// Inputs a new run gets before its request file is written (FeedInputsAhead).
+constexpr int kInputsAhead = 16 * kInputsPerFeed;
 // A progress snapshot is stored at most this often per job.
 constexpr absl::Duration kProgressEvery = absl::Seconds(1);
 constexpr uint32_t kDefaultBackoffMs = 1000;
@@ -281,6 +283,17 @@ void JobManager::StartAttempt(const std::string& job_id, std::shared_ptr<v1::Sub
   Run& started = *run;
   runs_[job_id] = std::move(run);
   FeedInputs(started);
+}
+
+void JobManager::FeedInputsAhead(const std::string& job_id) {
+  auto found = runs_.find(job_id);
+  if (found == runs_.end()) return;
+  Run& run = *found->second;
+  while (!run.inputs_ended && !run.cancelled && run.next_input < kInputsAhead) {
+    const int before = run.next_input;
+    FeedInputs(run);
+    if (run.next_input == before) return;  // The server's queue is full.
+  }
 }
 
 void JobManager::FeedInputs(Run& run) {

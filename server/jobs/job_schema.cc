@@ -83,6 +83,15 @@ ALTER TABLE outputs ADD COLUMN file_offset INTEGER;
 ALTER TABLE outputs ADD COLUMN file_bytes INTEGER;
 )sql";
 
+// Version 6: a job's request file may be written after its rows commit, so
+// that the job runs while the file is written (JobStore::CreateJob with
+// RequestFileWrite::kAfterCommit). `file_pending` is 1 until the file is
+// written, and its Submit is answered only then: a store opened with such a
+// row removes that job, which nobody was told of. NULL: written.
+constexpr char kSchemaV6[] = R"sql(
+ALTER TABLE job_requests ADD COLUMN file_pending INTEGER;
+)sql";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> OpenJobConnection(const JobStoreOptions& options,
@@ -137,6 +146,7 @@ absl::Status PrepareJobSchema(SqliteDb& db) {
   if (version < 3) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV3));
   if (version < 4) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV4));
   if (version < 5) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV5));
+  if (version < 6) PPROCD_RETURN_IF_ERROR(db.Exec(kSchemaV6));
   PPROCD_RETURN_IF_ERROR(
       db.Exec(absl::StrCat("PRAGMA user_version = ", kJobSchemaVersion).c_str()));
   return transaction.Commit();

@@ -14,7 +14,7 @@
 namespace pprocd {
 
 // The schema version this build writes and reads.
-inline constexpr int64_t kJobSchemaVersion = 5;
+inline constexpr int64_t kJobSchemaVersion = 6;
 
 // Opens a connection to options.path with its busy timeout and durability set.
 // A writer connection creates the file if missing; a reader connection

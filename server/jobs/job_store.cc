@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -83,6 +85,38 @@ absl::StatusOr<uint64_t> TakeStockOfFiles(SqliteDb& db, const JobFiles& files) {
   return stock.kept_bytes;
 }
 
+// Deletes the jobs whose request file was still pending (their Submit was
+// never answered: the server stopped while it wrote the file). Their files
+// go with the orphans after.
+absl::Status RemoveUnansweredJobs(SqliteDb& db) {
+  PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction, SqliteTransaction::Begin(db, true));
+  std::vector<std::pair<int64_t, std::string>> unanswered;
+  {
+    PPROCD_ASSIGN_OR_RETURN(SqliteStatement list,
+                            db.Prepare("SELECT j.num, j.id FROM jobs j JOIN job_requests r"
+                                       " ON r.job = j.num WHERE r.file_pending IS NOT NULL"));
+    while (true) {
+      PPROCD_ASSIGN_OR_RETURN(bool found, list.Step());
+      if (!found) break;
+      unanswered.emplace_back(list.ColumnInt(0), list.ColumnBytes(1));
+    }
+  }
+  for (const auto& [num, id] : unanswered) {
+    for (const char* sql :
+         {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
+          "DELETE FROM jobs WHERE num = ?1"}) {
+      PPROCD_ASSIGN_OR_RETURN(SqliteStatement statement, db.Prepare(sql));
+      statement.BindInt(1, num);
+      PPROCD_RETURN_IF_ERROR(statement.Run());
+    }
+    LogInfo(
+        "removed a job whose Submit was never answered (the server stopped while it "
+        "stored the job's request)",
+        {{"job", id}});
+  }
+  return transaction.Commit();
+}
+
 std::string NewJobId(absl::BitGen& gen) {
   return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
 }
@@ -103,6 +137,8 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(JobStoreOptions options
   absl::StatusOr<JobFiles> files =
       JobFiles::Open(options.path + "-files", options.durability == Durability::kPowerLoss);
   if (!files.ok()) return in_context(files.status());
+  absl::Status unanswered = RemoveUnansweredJobs(**writer);
+  if (!unanswered.ok()) return in_context(unanswered);
   absl::StatusOr<uint64_t> file_bytes = TakeStockOfFiles(**writer, *files);
   if (!file_bytes.ok()) return in_context(file_bytes.status());
   absl::StatusOr<std::unique_ptr<SqliteDb>> checkpoints = OpenJobConnection(options, true);
@@ -165,15 +201,15 @@ absl::StatusOr<uint64_t> JobStore::UsedBytes() {
 
 // JobStore::CreateJob()
 
-absl::StatusOr<JobStore::Created> JobStore::CreateJob(JobRecord job) {
+absl::StatusOr<JobStore::Created> JobStore::CreateJob(JobRecord job, RequestFileWrite when) {
   absl::MutexLock lock(&writer_mu_);
   if (absl::Status fault = Fault("CreateJob", ""); !fault.ok()) return InContext(fault);
-  absl::StatusOr<Created> created = CreateJobLocked(std::move(job));
+  absl::StatusOr<Created> created = CreateJobLocked(std::move(job), when);
   if (!created.ok()) return InContext(created.status());
   return created;
 }
 
-absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
+absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job, RequestFileWrite when) {
   PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
                           SqliteTransaction::Begin(*writer_, /*immediate=*/true));
   if (!job.idempotency_key.empty()) {
@@ -245,17 +281,24 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   const int64_t num = sqlite3_last_insert_rowid(writer_->get());
 
   // A large request goes to a file of its own, written before the row that
-  // refers to it commits.
+  // refers to it commits, or after it with `file_pending` set.
   const uint64_t request_bytes = stored.request.size() + stored.request_tail.size();
   const bool in_file = request_bytes >= options_.request_file_min_bytes;
+  const bool pending = in_file && when == RequestFileWrite::kAfterCommit;
   if (!in_file && !stored.request_tail.empty()) {
     stored.request.append(stored.request_tail.data(), stored.request_tail.size());
     stored.request_tail = {};
   }
   PPROCD_ASSIGN_OR_RETURN(
       SqliteDb::Lease request,
-      writer_->Cached("INSERT INTO job_requests (job, request, file_bytes) VALUES (?1, ?2, ?3)"));
+      writer_->Cached("INSERT INTO job_requests (job, request, file_bytes, file_pending)"
+                      " VALUES (?1, ?2, ?3, ?4)"));
   request->BindInt(1, num);
+  if (pending) {
+    request->BindInt(4, 1);
+  } else {
+    request->BindNull(4);
+  }
   if (in_file) {
     request->BindBlob(2, "");
     request->BindInt(3, static_cast<int64_t>(request_bytes));
@@ -265,6 +308,10 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   }
   PPROCD_RETURN_IF_ERROR(request->Run());
   PPROCD_RETURN_IF_ERROR(CheckSize("a new job", in_file ? request_bytes : 0));
+  if (pending) {
+    PPROCD_RETURN_IF_ERROR(transaction.Commit());
+    return Created{std::move(stored), /*existing=*/false, /*request_file_pending=*/true};
+  }
   if (in_file) {
     PPROCD_RETURN_IF_ERROR(files_.WriteRequest(
         num, {stored.request,
@@ -278,6 +325,44 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJobLocked(JobRecord job) {
   stored.request_tail = {};
   stored.request = std::string();  // Large, and the caller had it.
   return Created{std::move(stored), /*existing=*/false};
+}
+
+absl::Status JobStore::WriteRequestFile(const JobRecord& job) {
+  absl::MutexLock lock(&writer_mu_);
+  if (absl::Status fault = Fault("WriteRequestFile", job.id); !fault.ok()) {
+    return InContext(fault);
+  }
+  absl::Status written = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_) -> absl::Status {
+    PPROCD_ASSIGN_OR_RETURN(SqliteTransaction transaction,
+                            SqliteTransaction::Begin(*writer_, /*immediate=*/true));
+    PPROCD_ASSIGN_OR_RETURN(
+        SqliteDb::Lease find,
+        writer_->Cached("SELECT j.num, r.file_bytes, r.file_pending FROM jobs j"
+                        " JOIN job_requests r ON r.job = j.num WHERE j.id = ?1"));
+    find->BindText(1, job.id);
+    PPROCD_ASSIGN_OR_RETURN(bool found, find->Step());
+    if (!found) return absl::NotFoundError(absl::StrCat("no job '", job.id, "'"));
+    const int64_t num = find->ColumnInt(0);
+    const uint64_t bytes = job.request.size() + job.request_tail.size();
+    if (find->ColumnIsNull(2) || find->ColumnInt(1) != static_cast<int64_t>(bytes)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job '", job.id, "' has no request file of ", bytes, " bytes to write"));
+    }
+    PPROCD_ASSIGN_OR_RETURN(
+        SqliteDb::Lease mark,
+        writer_->Cached("UPDATE job_requests SET file_pending = NULL WHERE job = ?1"));
+    mark->BindInt(1, num);
+    PPROCD_RETURN_IF_ERROR(mark->Run());
+    PPROCD_RETURN_IF_ERROR(files_.WriteRequest(
+        num, {job.request, absl::string_view(job.request_tail.data(), job.request_tail.size())}));
+    if (absl::Status committed = transaction.Commit(); !committed.ok()) {
+      files_.Remove(num);
+      return committed;
+    }
+    file_bytes_ += bytes;
+    return absl::OkStatus();
+  }();
+  return InContext(written);
 }
 
 // JobStore::AppendOutputs()

@@ -79,8 +79,8 @@ struct JobStoreOptions {
   absl::Duration busy_timeout = absl::Seconds(5);
   // Fault injection, for tests: when set, every write method calls it first
   // with its own name ("CreateJob", "AppendOutputs", "UpdateJob",
-  // "UpdateJobWithOutput", "UpdateJobWithOutputs", "DeleteJob",
-  // "PruneFinished") and the job's id
+  // "UpdateJobWithOutput", "UpdateJobWithOutputs", "WriteRequestFile",
+  // "DeleteJob", "PruneFinished") and the job's id
   // (empty for CreateJob and PruneFinished); an error it returns is the
   // write's result, and nothing is written. Called under the writer's lock.
   std::function<absl::Status(absl::string_view method, absl::string_view job_id)> write_fault;
@@ -98,6 +98,22 @@ class JobStore {
     // True when the owner's idempotency key named a job that already existed:
     // `job` is that job, and nothing was created.
     bool existing = false;
+    // CreateJob(..., RequestFileWrite::kAfterCommit) of a request that goes
+    // to a file: the job is stored but its request file is not written yet,
+    // and `job` keeps its `request` and `request_tail` for
+    // WriteRequestFile().
+    bool request_file_pending = false;
+  };
+  // When CreateJob() writes a request that goes to a file (see
+  // JobStoreOptions::request_file_min_bytes).
+  enum class RequestFileWrite {
+    // Before the job's rows commit: a stored job always has its request.
+    kBeforeCommit,
+    // After: the caller starts the job, then calls WriteRequestFile(), and
+    // answers its Submit only when that succeeded (or deletes the job). A
+    // store opened with a job whose file was never written removes it: its
+    // Submit was never answered.
+    kAfterCommit,
   };
   struct Page {
     std::vector<JobRecord> jobs;  // newest first
@@ -124,7 +140,15 @@ class JobStore {
   // The job returned has no `request` (the caller had it). A new job keeps
   // `job`'s digests; an existing one comes with the digests it was created
   // with (empty if none), for the caller to compare.
-  absl::StatusOr<Created> CreateJob(JobRecord job) ABSL_LOCKS_EXCLUDED(writer_mu_);
+  absl::StatusOr<Created> CreateJob(JobRecord job,
+                                    RequestFileWrite when = RequestFileWrite::kBeforeCommit)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
+  // Writes the request file of `job`, returned by CreateJob() with
+  // request_file_pending (its `request`, then its `request_tail`, which must
+  // still be alive), and marks it written. On an error the job keeps no
+  // file and stays pending: the caller deletes it. NOT_FOUND if the job is
+  // gone; FAILED_PRECONDITION if its file is not pending.
+  absl::Status WriteRequestFile(const JobRecord& job) ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // Stores `outputs` in one transaction with the job's next seqs, in order
   // (each takes `count` of them), and advances its last_seq; returns the
@@ -237,7 +261,8 @@ class JobStore {
   // The row just read by `row` (PPROCD_JOB_COLUMNS_AND_REQUEST with
   // `with_request`), its request read from its file if it has one.
   JobRecord ReadJobWithRequest(const SqliteStatement& row, bool with_request) const;
-  absl::StatusOr<Created> CreateJobLocked(JobRecord job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::StatusOr<Created> CreateJobLocked(JobRecord job, RequestFileWrite when)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Whether `output`'s payload goes to the job's outputs file.
   bool InFile(const NewOutput& output) const;
   // With `update_job`: its row is updated in the same transaction.

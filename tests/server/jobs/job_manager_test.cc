@@ -97,7 +97,8 @@ class JobManagerTest : public ::testing::Test {
     options.store.path = dir_.Path("jobs.db");
     // States fail while fail_states_ is set.
     options.store.write_fault = [this](absl::string_view method, absl::string_view) {
-      return fail_states_ && method == "UpdateJobWithOutput"
+      return (fail_states_ && method == "UpdateJobWithOutput") ||
+                     (fail_request_files_ && method == "WriteRequestFile")
                  ? absl::ResourceExhaustedError("database or disk is full")
                  : absl::OkStatus();
     };
@@ -151,8 +152,54 @@ class JobManagerTest : public ::testing::Test {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<JobManager> jobs_;
   std::atomic<bool> fail_states_{false};
+  // Request files cannot be written while it is set.
+  std::atomic<bool> fail_request_files_{false};
   const Caller caller_{1000, false};
 };
+
+// A request that goes to a file runs while the file is written: the job
+// succeeds and its stored request reads back whole.
+TEST_F(JobManagerTest, AJobWhoseRequestGoesToAFileRunsAndItsRequestReadsBack) {
+  JobManagerOptions options = Options();
+  options.store.request_file_min_bytes = 0;
+  ASSERT_NO_FATAL_FAILURE(StartManager(std::move(options)));
+  std::vector<double> inputs;
+  for (int i = 0; i < 300; ++i) inputs.push_back(i);
+  const v1::SubmitRequest request = Job("square", inputs);
+  const std::string id = SubmitOrDie(request).id();
+  ASSERT_TRUE(AwaitState(id, JobState::kSucceeded));
+  EXPECT_EQ(Find(id)->done, 300);
+  ASSERT_OK_AND_ASSIGN(JobRecord stored, jobs_->store().GetJob(id, /*with_request=*/true));
+  EXPECT_FALSE(stored.request_unreadable);
+  v1::SubmitRequest read_back;
+  ASSERT_TRUE(read_back.ParseFromString(stored.request));
+  EXPECT_EQ(read_back.inputs_size(), 300);
+}
+
+// When its request file cannot be written, the Submit fails with the
+// store's error, no job is left (it ran meanwhile: it is cancelled), and the
+// next Submit is served.
+TEST_F(JobManagerTest, AJobWhoseRequestFileCannotBeWrittenIsRefusedAndLeavesNoJob) {
+  JobManagerOptions options = Options();
+  options.store.request_file_min_bytes = 0;
+  ASSERT_NO_FATAL_FAILURE(StartManager(std::move(options)));
+  fail_request_files_ = true;
+  Answer<absl::StatusOr<JobManager::Submitted>> refused;
+  jobs_->SubmitAsync(caller_, Job("sleep_ms", {200, 200, 200}), refused.Callback());
+  ASSERT_TRUE(refused.Wait());
+  EXPECT_THAT(refused.value->status(),
+              StatusIs(absl::StatusCode::kResourceExhausted, ::testing::HasSubstr("disk is full")));
+  Answer<absl::StatusOr<v1::ListJobsResponse>> listed;
+  jobs_->ListAsync(caller_, {}, listed.Callback());
+  ASSERT_TRUE(listed.Wait());
+  ASSERT_TRUE(listed.value->ok());
+  EXPECT_EQ((*listed.value)->jobs_size(), 0);
+
+  fail_request_files_ = false;
+  const std::string id = SubmitOrDie(Job("square", {4})).id();
+  ASSERT_TRUE(AwaitState(id, JobState::kSucceeded));
+  EXPECT_EQ(Find(id)->done, 1);
+}
 
 TEST_F(JobManagerTest, EveryCallAnswersFromTheJobThread) {
   ASSERT_NO_FATAL_FAILURE(StartManager(Options()));

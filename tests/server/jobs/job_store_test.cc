@@ -563,7 +563,8 @@ TEST(JobStoreTest, AVersion1StoreIsMigratedAndKeepsItsJobs) {
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN socket_path; ALTER TABLE jobs DROP COLUMN inputs_digest;"
          " ALTER TABLE jobs DROP COLUMN settings_digest; ALTER TABLE outputs DROP COLUMN count;"
-         " ALTER TABLE job_requests DROP COLUMN file_bytes; ALTER TABLE outputs DROP COLUMN "
+         " ALTER TABLE job_requests DROP COLUMN file_pending; ALTER TABLE job_requests DROP COLUMN "
+         "file_bytes; ALTER TABLE outputs DROP COLUMN "
          "file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; PRAGMA user_version = 1");
   auto store = OpenOrDie(Options(dir));
   ASSERT_NE(store, nullptr);
@@ -594,7 +595,8 @@ TEST(JobStoreTest, AVersion2StoreIsMigratedAndNewJobsKeepTheirDigests) {
   }
   RawSql(dir.Path(),
          "ALTER TABLE jobs DROP COLUMN inputs_digest; ALTER TABLE jobs DROP COLUMN settings_digest;"
-         " ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         " ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN "
+         "file_pending; ALTER TABLE job_requests DROP COLUMN file_bytes; "
          "ALTER TABLE outputs DROP COLUMN file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; "
          "PRAGMA user_version = 2");
   auto store = OpenOrDie(Options(dir));
@@ -629,7 +631,8 @@ TEST(JobStoreTest, AVersion3StoreIsMigratedAndItsOutputsTakeOneSeqEach) {
     id = CreateOrDie(*store, NewJob(7));
   }
   RawSql(dir.Path(),
-         "ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN file_bytes; "
+         "ALTER TABLE outputs DROP COLUMN count; ALTER TABLE job_requests DROP COLUMN "
+         "file_pending; ALTER TABLE job_requests DROP COLUMN file_bytes; "
          "ALTER TABLE outputs DROP COLUMN file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; "
          "PRAGMA user_version = 3");
   // Outputs an older server wrote.
@@ -906,6 +909,82 @@ TEST(JobStoreTest, RequestFilesOfNoJobAreRemovedOnOpen) {
   EXPECT_EQ(store->GetJob(id)->request, BigJob(1, 100).request);
 }
 
+// A request written after its job commits (the job runs meanwhile): read
+// back whole once written; a job whose file was never written (its Submit
+// never answered) is gone at the next open, and so are its files.
+TEST(JobStoreTest, ARequestFileWrittenAfterCommitReadsBackAndAnUnwrittenOneGoesAtTheNextOpen) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 1000;
+  const JobRecord big = BigJob(1, 5000);
+  std::string written_id;
+  std::string pending_id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK_AND_ASSIGN(JobStore::Created written,
+                         store->CreateJob(big, JobStore::RequestFileWrite::kAfterCommit));
+    ASSERT_TRUE(written.request_file_pending);
+    written_id = written.job.id;
+    EXPECT_TRUE(RequestFileNames(options).empty()) << "no file before WriteRequestFile";
+    EXPECT_OK(store->GetJob(written_id, /*with_request=*/false));
+    ASSERT_OK(store->WriteRequestFile(written.job));
+    EXPECT_EQ(store->GetJob(written_id)->request, big.request);
+    EXPECT_THAT(store->WriteRequestFile(written.job),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no request file")));
+
+    // Small requests stay in their row, written at once, whatever asked.
+    ASSERT_OK_AND_ASSIGN(JobStore::Created small,
+                         store->CreateJob(NewJob(1), JobStore::RequestFileWrite::kAfterCommit));
+    EXPECT_FALSE(small.request_file_pending);
+
+    ASSERT_OK_AND_ASSIGN(
+        JobStore::Created pending,
+        store->CreateJob(BigJob(1, 6000), JobStore::RequestFileWrite::kAfterCommit));
+    ASSERT_TRUE(pending.request_file_pending);
+    pending_id = pending.job.id;
+    ASSERT_OK(store->AppendOutputs(pending_id, Outputs(1, 2, 8 << 10)));
+    EXPECT_EQ(FileNames(options, ".outputs").size(), 1u);
+  }
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->GetJob(pending_id), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(store->GetJob(written_id)->request, big.request);
+  EXPECT_EQ(RequestFileNames(options).size(), 1u);
+  EXPECT_TRUE(FileNames(options, ".outputs").empty());
+  ASSERT_OK_AND_ASSIGN(std::vector<JobRecord> unfinished, store->UnfinishedJobs());
+  EXPECT_EQ(unfinished.size(), 2u);
+}
+
+// A failed write leaves no file and the job pending, for the caller to
+// delete (or the next open to remove).
+TEST(JobStoreTest, AFailedRequestFileWriteLeavesNoFileAndTheJobPending) {
+  StoreDir dir;
+  JobStoreOptions options = Options(dir);
+  options.request_file_min_bytes = 0;
+  bool fail = true;
+  options.write_fault = [&fail](absl::string_view method, absl::string_view) {
+    return fail && method == "WriteRequestFile" ? absl::ResourceExhaustedError("disk is full")
+                                                : absl::OkStatus();
+  };
+  std::string id;
+  {
+    auto store = OpenOrDie(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK_AND_ASSIGN(
+        JobStore::Created created,
+        store->CreateJob(BigJob(1, 100), JobStore::RequestFileWrite::kAfterCommit));
+    id = created.job.id;
+    EXPECT_THAT(store->WriteRequestFile(created.job),
+                StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("disk is full")));
+    EXPECT_TRUE(RequestFileNames(options).empty());
+  }
+  fail = false;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->GetJob(id), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST(JobStoreTest, AMissingRequestFileReadsAsUnreadable) {
   StoreDir dir;
   JobStoreOptions options = Options(dir);
@@ -961,7 +1040,8 @@ TEST(JobStoreTest, AVersion4StoreIsMigratedAndItsRequestsStayReadable) {
     old_job = CreateOrDie(*store, BigJob(7, 5000));
   }
   RawSql(dir.Path(),
-         "ALTER TABLE job_requests DROP COLUMN file_bytes; ALTER TABLE outputs DROP COLUMN "
+         "ALTER TABLE job_requests DROP COLUMN file_pending; ALTER TABLE job_requests DROP COLUMN "
+         "file_bytes; ALTER TABLE outputs DROP COLUMN "
          "file_offset; ALTER TABLE outputs DROP COLUMN file_bytes; PRAGMA user_version = 4");
   options.request_file_min_bytes = 1000;
   auto store = OpenOrDie(options);
