@@ -584,6 +584,16 @@ Shared& State() {
   return *shared;
 }
 
+// After the last scenario: each form's client, then its server (which
+// takes its temporary directory with it).
+void StopServers() {
+  Shared& shared = State();
+  for (int form = 0; form < 2; ++form) {
+    shared.client[form].reset();
+    shared.server[form].reset();
+  }
+}
+
 // The inputs of a Map or Queue step with "cancel": gives every input, then
 // waits in Next() until Cancel() names the inputs to cancel, hands them over
 // and ends (RunItems then sends them and half-closes).
@@ -1421,5 +1431,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   pprocd::client::LoadScenarios(argv[1]);
-  return RUN_ALL_TESTS();
+  const int result = RUN_ALL_TESTS();
+  pprocd::client::StopServers();
+  return result;
 }

@@ -10,11 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -22,6 +24,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/util/server_process.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 #include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
@@ -158,10 +161,9 @@ TEST(LifecycleTest, SecondServerOnALiveSocketRefusesToStart) {
 }
 
 TEST(LifecycleTest, StaleSocketOfAKilledServerIsReplaced) {
-  auto first = MustStart();
-  ASSERT_NE(first, nullptr);
-  const std::string path = first->dir() + "/shared.sock";
-  first.reset();
+  const TempDir dir("pprocd-lifecycle-test");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.path() + "/shared.sock";
   auto killed = MustStart({.socket_path = path});
   ASSERT_NE(killed, nullptr);
   killed->Signal(SIGKILL);
@@ -337,11 +339,12 @@ TEST(LifecycleTest, StalePidfileOfAKilledServerIsTakenOver) {
 }
 
 // Run by the next test in a process of its own: starts a server, prints its
-// pid and waits to be killed.
+// directory and pid, and waits to be killed.
 TEST(LifecycleTest, DISABLED_StartAServerAndWaitToBeKilled) {
   auto server = MustStart();
   ASSERT_NE(server, nullptr);
-  std::printf("server pid %d\n", static_cast<int>(server->pid()));
+  std::printf("server dir %s\nserver pid %d\n", server->dir().c_str(),
+              static_cast<int>(server->pid()));
   std::fflush(stdout);
   while (true) pause();
 }
@@ -379,6 +382,16 @@ TEST(LifecycleTest, AServerStartedByATestDiesWhenTheTestIsKilled) {
   close(out[0]);
   kill(helper, SIGKILL);  // The "test" alone, as a timeout kills it.
   waitpid(helper, nullptr, 0);
+  // The killed test could not remove its server's directory: this one does.
+  const size_t dir_at = output.find("server dir ");
+  if (dir_at != std::string::npos) {
+    const size_t dir_end = output.find('\n', dir_at);
+    const std::string dir = output.substr(dir_at + 11, dir_end - dir_at - 11);
+    if (absl::StartsWith(dir, "/tmp/pprocd-test-")) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  }
   ASSERT_GT(server, 0) << output;
   const bool gone = WaitAllGone({server}, absl::Seconds(10));
   if (!gone) {
