@@ -126,8 +126,11 @@ class Server {
       std::exit(1);
     }
     if (pid_ == 0) {
-      // The server goes when this program does, even if it is killed.
+      // The server goes when this program does, even if it is killed; in a
+      // process group of its own, so that Stop() also ends what a --pprocd
+      // wrapper (a script, a tracer) started under it.
       prctl(PR_SET_PDEATHSIG, SIGTERM);
+      setpgid(0, 0);
       const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (fd >= 0) {
         dup2(fd, STDOUT_FILENO);
@@ -141,6 +144,7 @@ class Server {
       execv(argv[0], argv.data());
       _exit(127);
     }
+    setpgid(pid_, 0);  // As the child does: whichever runs first.
     const auto deadline = b::Clock::now() + std::chrono::seconds(30);
     while (b::Clock::now() < deadline) {
       if (Log().find("pprocd ready on") != std::string::npos) return;
@@ -171,6 +175,8 @@ class Server {
         kill(pid_, SIGKILL);
         waitpid(pid_, &status, 0);
       }
+      // Whatever the command left in its group (the server under a wrapper).
+      kill(-pid_, SIGKILL);
       pid_ = -1;
     }
     if (!dir_.empty()) {

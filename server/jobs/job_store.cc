@@ -85,6 +85,18 @@ absl::StatusOr<uint64_t> TakeStockOfFiles(SqliteDb& db, const JobFiles& files) {
   return stock.kept_bytes;
 }
 
+// Deletes job `num`'s rows: its outputs, its request and the job.
+absl::Status DeleteJobRows(SqliteDb& db, int64_t num) {
+  for (const char* sql :
+       {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
+        "DELETE FROM jobs WHERE num = ?1"}) {
+    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease statement, db.Cached(sql));
+    statement->BindInt(1, num);
+    PPROCD_RETURN_IF_ERROR(statement->Run());
+  }
+  return absl::OkStatus();
+}
+
 // Deletes the jobs whose request file was still pending (their Submit was
 // never answered: the server stopped while it wrote the file). Their files
 // go with the orphans after.
@@ -102,13 +114,7 @@ absl::Status RemoveUnansweredJobs(SqliteDb& db) {
     }
   }
   for (const auto& [num, id] : unanswered) {
-    for (const char* sql :
-         {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
-          "DELETE FROM jobs WHERE num = ?1"}) {
-      PPROCD_ASSIGN_OR_RETURN(SqliteStatement statement, db.Prepare(sql));
-      statement.BindInt(1, num);
-      PPROCD_RETURN_IF_ERROR(statement.Run());
-    }
+    PPROCD_RETURN_IF_ERROR(DeleteJobRows(db, num));
     LogInfo(
         "removed a job whose Submit was never answered (the server stopped while it "
         "stored the job's request)",
@@ -524,14 +530,7 @@ absl::Status JobStore::UpdateJobRowLocked(const JobRecord& job) {
 
 absl::Status JobStore::DeleteJobRowsLocked(int64_t num, std::vector<int64_t>* deleted) {
   deleted->push_back(num);
-  for (const char* sql :
-       {"DELETE FROM outputs WHERE job = ?1", "DELETE FROM job_requests WHERE job = ?1",
-        "DELETE FROM jobs WHERE num = ?1"}) {
-    PPROCD_ASSIGN_OR_RETURN(SqliteDb::Lease statement, writer_->Cached(sql));
-    statement->BindInt(1, num);
-    PPROCD_RETURN_IF_ERROR(statement->Run());
-  }
-  return absl::OkStatus();
+  return DeleteJobRows(*writer_, num);
 }
 
 void JobStore::RemoveFilesLocked(const std::vector<int64_t>& nums) {
