@@ -10,21 +10,18 @@
 #include "gtest/gtest.h"
 #include "pprocd/client/input_source.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/values.h"
 
 namespace pprocd::client {
 namespace {
+
+using ::pprocd::testing::Num;
 
 using google::protobuf::Value;
 using ::pprocd::testing::StatusIs;
 using ::testing::AllOf;
 using testing::FakeFarm;
 using ::testing::HasSubstr;
-
-Value Number(double number) {
-  Value value;
-  value.set_number_value(number);
-  return value;
-}
 
 // Yields 0, 1, 2, ... up to `count` inputs (unbounded when count < 0),
 // failing with `error` after `fail_after` inputs when that is >= 0.
@@ -118,7 +115,7 @@ TEST(ClientTest, MapDeliversEveryResultInInputOrder) {
 TEST(ClientTest, QueueUsesTheQueueRpc) {
   FakeFarm farm;
   Client client(farm.target());
-  ValueListSource inputs({Number(7), Number(8)});
+  ValueListSource inputs({Num(7), Num(8)});
   std::vector<uint64_t> indices;
   absl::Status status = client.RunItems(CallKind::kQueue, "echo", v1::CallOptions(), inputs,
                                         [&](const v1::ItemResult& result) {
@@ -157,7 +154,7 @@ TEST(ClientTest, BatchesStayUnderTheByteLimit) {
   big.set_string_value(std::string(600 << 10, 'x'));  // 600 KiB.
   Value huge;
   huge.set_string_value(std::string(3 << 20, 'y'));  // Alone over 1 MiB.
-  ValueListSource inputs({big, big, huge, Number(1), Number(2)});
+  ValueListSource inputs({big, big, huge, Num(1), Num(2)});
   size_t results = 0;
   absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
                                         [&](const v1::ItemResult&) {
@@ -191,7 +188,7 @@ TEST(ClientTest, FailedItemsAreResultsNotErrors) {
   Client client(farm.target());
   Value fail;
   fail.set_string_value("fail");
-  ValueListSource inputs({Number(1), fail});
+  ValueListSource inputs({Num(1), fail});
   std::vector<v1::ItemResult> results;
   absl::Status status = client.RunItems(CallKind::kMap, "echo", v1::CallOptions(), inputs,
                                         [&](const v1::ItemResult& result) {
@@ -304,7 +301,7 @@ v1::SubmitRequest JobRequest(const std::string& callable, std::vector<Value> inp
 TEST(ClientJobsTest, SubmitSendsTheRequestAndReturnsTheJob) {
   FakeFarm farm;
   Client client(farm.target());
-  v1::SubmitRequest request = JobRequest("echo", {Number(1), Number(2)});
+  v1::SubmitRequest request = JobRequest("echo", {Num(1), Num(2)});
   request.set_name("pair");
   request.set_retries(3);
   ASSERT_OK_AND_ASSIGN(v1::Job job, client.Submit(request));
@@ -312,14 +309,14 @@ TEST(ClientJobsTest, SubmitSendsTheRequestAndReturnsTheJob) {
   EXPECT_EQ(job.name(), "pair");
   EXPECT_EQ(job.items_total(), 2u);
   EXPECT_EQ(farm.last_submit().retries(), 3u);
-  EXPECT_EQ(client.Submit(JobRequest("missing", {Number(1)})).status(),
+  EXPECT_EQ(client.Submit(JobRequest("missing", {Num(1)})).status(),
             absl::NotFoundError("no callable named 'missing'"));
 }
 
 TEST(ClientJobsTest, ReconnectPassesEveryOutputAfterTheSeqAndEndsWithTheJob) {
   FakeFarm farm;
   Client client(farm.target());
-  ASSERT_OK(client.Submit(JobRequest("echo", {Number(5), Number(6)})));
+  ASSERT_OK(client.Submit(JobRequest("echo", {Num(5), Num(6)})));
   v1::ReconnectRequest request;
   request.add_jobs("job-1");
   std::vector<v1::ReconnectResponse> outputs;
@@ -348,7 +345,7 @@ TEST(ClientJobsTest, ReconnectPassesEveryOutputAfterTheSeqAndEndsWithTheJob) {
 TEST(ClientJobsTest, ReconnectSinkErrorAndCancellerEndTheFollow) {
   FakeFarm farm;
   Client client(farm.target());
-  ASSERT_OK(client.Submit(JobRequest("hang", {Number(1)})));
+  ASSERT_OK(client.Submit(JobRequest("hang", {Num(1)})));
   v1::ReconnectRequest request;
   request.add_jobs("job-1");
   EXPECT_EQ(
@@ -376,7 +373,7 @@ TEST(ClientJobsTest, ReconnectSinkErrorAndCancellerEndTheFollow) {
 TEST(ClientJobsTest, ForEachJobFetchesEveryPageNewestFirst) {
   FakeFarm farm;
   Client client(farm.target());
-  for (int i = 0; i < 5; ++i) ASSERT_OK(client.Submit(JobRequest("echo", {Number(i)})));
+  for (int i = 0; i < 5; ++i) ASSERT_OK(client.Submit(JobRequest("echo", {Num(i)})));
   v1::ListJobsRequest request;
   request.set_page_size(2);
   std::vector<std::string> ids;
@@ -406,7 +403,7 @@ TEST(ClientJobsTest, ForEachJobFetchesEveryPageNewestFirst) {
 TEST(ClientJobsTest, GetCancelAndDeleteKeepTheServersCodeAndMessage) {
   FakeFarm farm;
   Client client(farm.target());
-  v1::SubmitRequest request = JobRequest("hang", {Number(1)});
+  v1::SubmitRequest request = JobRequest("hang", {Num(1)});
   request.set_name("long");
   ASSERT_OK(client.Submit(request));
   ASSERT_OK_AND_ASSIGN(v1::Job job, client.GetJob("long"));

@@ -6,18 +6,15 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/values.h"
 
 namespace pprocd::client {
 namespace {
 
+using ::pprocd::testing::Num;
+
 using google::protobuf::Value;
 using ::pprocd::testing::StatusIs;
-
-Value Number(double number) {
-  Value value;
-  value.set_number_value(number);
-  return value;
-}
 
 TEST(ParseJsonValueTest, ParsesEveryJsonType) {
   EXPECT_EQ(ParseJsonValue("5").value().number_value(), 5);
@@ -93,7 +90,7 @@ TEST(AppendJsonStringTest, EscapesControlsAndReplacesInvalidUtf8) {
   EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\\u007f é \xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
-TEST(FormatJsonNumberTest, ValueOfNumber) { EXPECT_EQ(ValueToJson(Number(832040)), "832040"); }
+TEST(FormatJsonNumberTest, ValueOfNumber) { EXPECT_EQ(ValueToJson(Num(832040)), "832040"); }
 
 }  // namespace
 }  // namespace pprocd::client

@@ -9,7 +9,7 @@
 namespace pprocd::testing {
 namespace {
 
-CommandRun Grpcurl(const std::string& args) {
+CommandRun GrpcurlOnUnixSocket(const std::string& args) {
   const char* tool = std::getenv("PPROCD_GRPCURL");
   return RunCommand(std::string(tool != nullptr ? tool : "grpcurl") + " -plaintext -unix " + args);
 }
@@ -21,9 +21,11 @@ class GrpcurlTest : public ::testing::Test {
     server_ = ServerProcess::Start({}, &error);
     ASSERT_NE(server_, nullptr) << error;
   }
-  CommandRun Call(const std::string& args) { return Grpcurl(server_->socket_path() + " " + args); }
+  CommandRun Call(const std::string& args) {
+    return GrpcurlOnUnixSocket(server_->socket_path() + " " + args);
+  }
   CommandRun CallWith(const std::string& data, const std::string& args) {
-    return Grpcurl("-d '" + data + "' " + server_->socket_path() + " " + args);
+    return GrpcurlOnUnixSocket("-d '" + data + "' " + server_->socket_path() + " " + args);
   }
   std::unique_ptr<ServerProcess> server_;
 };

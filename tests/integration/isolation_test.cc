@@ -4,18 +4,12 @@
 
 #include <set>
 
+#include "tests/util/must_start.h"
 #include "tests/util/server_process.h"
 #include "tests/util/status_matchers.h"
 
 namespace pprocd::testing {
 namespace {
-
-std::unique_ptr<ServerProcess> MustStart(ServerProcess::Options options) {
-  std::string error;
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
-  EXPECT_NE(server, nullptr) << error;
-  return server;
-}
 
 v1::CallOptions Options(v1::Isolation isolation, uint32_t chunksize = 1) {
   v1::CallOptions options;

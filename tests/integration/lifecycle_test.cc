@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/util/must_start.h"
 #include "tests/util/server_process.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/temp_dir.h"
@@ -29,13 +30,6 @@
 
 namespace pprocd::testing {
 namespace {
-
-std::unique_ptr<ServerProcess> MustStart(ServerProcess::Options options = {}) {
-  std::string error;
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
-  EXPECT_NE(server, nullptr) << error;
-  return server;
-}
 
 std::vector<pid_t> WorkerPidsFromAMap(ServerProcess& server) {
   auto stub = server.NewStub();

@@ -18,19 +18,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/util/must_start.h"
 #include "tests/util/server_process.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/wait_for.h"
 
 namespace pprocd::testing {
 namespace {
-
-std::unique_ptr<ServerProcess> MustStart(ServerProcess::Options options = {}) {
-  std::string error;
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
-  EXPECT_NE(server, nullptr) << error;
-  return server;
-}
 
 CommandRun Grpcurl(const std::string& args) {
   const char* tool = std::getenv("PPROCD_GRPCURL");

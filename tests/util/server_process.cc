@@ -418,28 +418,4 @@ ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const st
   return outcome;
 }
 
-google::protobuf::Value Num(double number) {
-  google::protobuf::Value value;
-  value.set_number_value(number);
-  return value;
-}
-
-google::protobuf::Value Str(const std::string& text) {
-  google::protobuf::Value value;
-  value.set_string_value(text);
-  return value;
-}
-
-google::protobuf::Value List(const std::vector<google::protobuf::Value>& values) {
-  google::protobuf::Value value;
-  for (const auto& item : values) *value.mutable_list_value()->add_values() = item;
-  return value;
-}
-
-std::vector<google::protobuf::Value> Range(int first, int last) {
-  std::vector<google::protobuf::Value> values;
-  for (int i = first; i <= last; ++i) values.push_back(Num(i));
-  return values;
-}
-
 }  // namespace pprocd::testing

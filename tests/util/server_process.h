@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "pprocd/v1/service.grpc.pb.h"
+#include "tests/util/values.h"  // IWYU pragma: export
 
 namespace pprocd::testing {
 
@@ -133,11 +134,6 @@ struct ItemsOutcome {
 ItemsOutcome RunItems(v1::ProcessFarmService::Stub* stub, bool ordered, const std::string& callable,
                       const std::vector<google::protobuf::Value>& inputs,
                       const v1::CallOptions& options = {}, size_t batch = 1000);
-
-google::protobuf::Value Num(double number);
-google::protobuf::Value Str(const std::string& text);
-google::protobuf::Value List(const std::vector<google::protobuf::Value>& values);
-std::vector<google::protobuf::Value> Range(int first, int last);
 
 }  // namespace pprocd::testing
 

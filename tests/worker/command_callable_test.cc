@@ -18,30 +18,17 @@
 #include <vector>
 
 #include "tests/util/status_matchers.h"
+#include "tests/util/values.h"
 #include "tests/util/wait_for.h"
 
 namespace pprocd {
 namespace {
 
+using ::pprocd::testing::Null;
+using ::pprocd::testing::Num;
+using ::pprocd::testing::Str;
+
 using google::protobuf::Value;
-
-Value Str(const std::string& text) {
-  Value value;
-  value.set_string_value(text);
-  return value;
-}
-
-Value Null() {
-  Value value;
-  value.set_null_value({});
-  return value;
-}
-
-Value Num(double number) {
-  Value value;
-  value.set_number_value(number);
-  return value;
-}
 
 // Binds `input` and runs the callable once, here.
 absl::StatusOr<Value> Invoke(const CallableDef& def, const Value& input) {

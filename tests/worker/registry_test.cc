@@ -3,15 +3,16 @@
 #include <gtest/gtest.h>
 
 #include "tests/util/status_matchers.h"
+#include "tests/util/values.h"
 #include "worker/builtins.h"
 
 namespace pprocd {
 namespace {
 
+using ::pprocd::testing::Num;
+
 using google::protobuf::Value;
 using ::pprocd::testing::StatusIs;
-
-Value Num(double number) { return NumberValue(number); }
 
 Value ListOf(std::initializer_list<Value> values) {
   Value value;
