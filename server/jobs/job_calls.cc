@@ -15,6 +15,8 @@ absl::StatusOr<JobManager::Submitted> JobManager::DoSubmit(
   const std::string key = record.idempotency_key;
   const std::string inputs_digest = record.inputs_digest;
   const std::string settings_digest = record.settings_digest;
+  // Stamped by the manager's clock, as the job's start and end are.
+  record.create_micros = NowMicros();
   absl::StatusOr<JobStore::Created> created =
       store_->CreateJob(std::move(record), JobStore::RequestFileWrite::kAfterCommit);
   if (!created.ok()) return created.status();

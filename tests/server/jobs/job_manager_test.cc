@@ -258,6 +258,7 @@ TEST_F(JobManagerTest, EndedJobsArePrunedWhenTheManagersClockSaysSo) {
   const std::string id = SubmitOrDie(Job("square", {1, 2, 3})).id();
   ASSERT_TRUE(AwaitState(id, JobState::kSucceeded));
   ASSERT_OK_AND_ASSIGN(JobRecord ended, Find(id));
+  EXPECT_EQ(ended.create_micros, absl::ToUnixMicros(started));
   EXPECT_EQ(ended.start_micros, absl::ToUnixMicros(started));
   EXPECT_EQ(ended.end_micros, absl::ToUnixMicros(started));
 
