@@ -258,7 +258,6 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   }
   Unwatch(worker.task_fd.get());
   ReleaseCallableSlot(worker);
-  pool_.LeaveIdle(worker_id);
   const bool replace = !worker.fresh && !worker.retiring() && !stopping_;
   const uint64_t replacement_template =
       IsCurrentTemplate(worker.generation) ? worker.generation : pool_.generation();
@@ -266,7 +265,7 @@ void SchedulerLoop::WorkerExited(uint64_t worker_id, int exit_code, int signal_n
   if (replace) {
     ObserveRespawn(worker.kill_reason, /*recycled=*/false, worker.pid, exit_code, signal_number);
   }
-  pool_.Remove(worker_id);
+  pool_.Remove(worker_id);  // also leaves the idle workers
   if (replace) {
     ++workers_respawned_;
     SpawnWorker(false, 0, replacement_template);

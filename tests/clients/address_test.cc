@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd::client {
 namespace {
@@ -122,18 +123,15 @@ TEST(ResolveAddressTest, EmptyEnvironmentMeansTheSearch) {
 }
 
 TEST(LocateServerTest, AnExistingPerUserSocketIsUsed) {
-  char dir_template[] = "/tmp/pprocd-address-test-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  const ::pprocd::testing::TempDir temp("pprocd-address-test");
+  ASSERT_TRUE(temp.ok());
+  const std::string& dir = temp.path();
   ScopedAddressEnv env(nullptr);
   ScopedEnv runtime("XDG_RUNTIME_DIR", dir.c_str());
   ASSERT_EQ(mkdir((dir + "/pprocd").c_str(), 0700), 0);
   const std::string socket = dir + "/pprocd/pprocd.sock";
   ASSERT_EQ(mknod(socket.c_str(), S_IFSOCK | 0600, 0), 0);
   absl::StatusOr<Located> located = LocateServer("");
-  unlink(socket.c_str());
-  rmdir((dir + "/pprocd").c_str());
-  rmdir(dir.c_str());
   ASSERT_OK(located);
   EXPECT_EQ(located->target, "unix:" + socket);
 }

@@ -9,6 +9,7 @@
 
 #include "fake_farm.h"
 #include "gtest/gtest.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd::pproc {
 namespace {
@@ -129,10 +130,10 @@ TEST(PprocTest, RpcErrorExitsTwoWithCodeAndMessage) {
 }
 
 TEST(PprocTest, ReloadWithoutAServerExitsTwoNamingTheStateDir) {
-  char dir[] = "/tmp/pproc-reload-test-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
+  const ::pprocd::testing::TempDir temp("pproc-reload-test");
+  ASSERT_TRUE(temp.ok());
+  const std::string& dir = temp.path();
   PprocRun run = RunWith({"reload", "--state-dir", dir});
-  ::rmdir(dir);
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(run.err, std::string("pproc: NOT_FOUND: no ") + dir +

@@ -44,15 +44,14 @@
 #include "grpcpp/grpcpp.h"
 #include "pprocd/client/json.h"
 #include "pprocd/v1/service.grpc.pb.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd::client::testing {
 
 class FakeFarm final : public v1::ProcessFarmService::Service {
  public:
   FakeFarm() {
-    char dir[] = "/tmp/pproc_client_test.XXXXXX";
-    dir_ = ::mkdtemp(dir);
-    target_ = "unix:" + dir_ + "/s.sock";
+    target_ = "unix:" + dir_.Path("s.sock");
     grpc::ServerBuilder builder;
     builder.AddListeningPort(target_, grpc::InsecureServerCredentials());
     builder.RegisterService(this);
@@ -61,8 +60,6 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
   ~FakeFarm() override {
     server_->Shutdown();
     server_->Wait();
-    ::unlink((dir_ + "/s.sock").c_str());
-    ::rmdir(dir_.c_str());
   }
 
   const std::string& target() const { return target_; }
@@ -525,7 +522,8 @@ class FakeFarm final : public v1::ProcessFarmService::Service {
     *output->mutable_job() = stored.job;
   }
 
-  std::string dir_;
+  // Holds the server's socket; removed after the server stops.
+  const ::pprocd::testing::TempDir dir_{"pproc-client-test"};
   std::string target_;
   std::unique_ptr<grpc::Server> server_;
   mutable absl::Mutex mu_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 #include "tests/util/values.h"
 #include "tests/util/wait_for.h"
 
@@ -27,6 +28,7 @@ namespace {
 using ::pprocd::testing::Null;
 using ::pprocd::testing::Num;
 using ::pprocd::testing::Str;
+using ::pprocd::testing::TempDir;
 
 using google::protobuf::Value;
 
@@ -170,22 +172,6 @@ TEST(CommandCallableTest, PersistentServesManyItemsFromOneProcessAndRestartsWhen
   EXPECT_EQ(after.list_value().values(0).number_value(), 10);
 }
 
-// A fresh directory, removed with its files at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "command_callable_XXXXXX";
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::system(("rm -rf '" + path_ + "'").c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path);
   return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -199,8 +185,8 @@ bool ProcessGone(pid_t pid) {
 }
 
 TEST(CommandCallableTest, TheProgramGetsItsWorkingDirectoryEnvironmentAndPath) {
-  TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
+  TempDir dir("pprocd-command-callable");
+  ASSERT_TRUE(dir.ok());
   // A program found through the PATH of the callable's environment.
   const std::string bin = dir.path() + "/bin";
   ASSERT_EQ(::mkdir(bin.c_str(), 0755), 0);
@@ -282,8 +268,8 @@ pid_t KillTheWorkerWhileItRuns(const CallableDef& def, const Value& input,
 }
 
 TEST(CommandCallableTest, ProgramsDieWithTheWorker) {
-  TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
+  TempDir dir("pprocd-command-callable");
+  ASSERT_TRUE(dir.ok());
   const std::string pid_file = dir.path() + "/pid";
   for (const CommandSpec::Mode mode :
        {CommandSpec::Mode::kPerInvocation, CommandSpec::Mode::kPersistent}) {

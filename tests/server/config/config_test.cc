@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_join.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 
 namespace pprocd {
 namespace {
@@ -185,15 +186,13 @@ working_dir = "/srv"
 }
 
 TEST(ConfigTest, AFileOnDiskResolvesAgainstItsOwnDirectory) {
-  std::string dir = ::testing::TempDir() + "pprocd-config-test-XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/pprocd.toml";
+  const ::pprocd::testing::TempDir dir("pprocd-config-test");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir.Path("pprocd.toml");
   std::ofstream(path) << "[server]\nstate_dir = \"state\"\nworkers = 3\n";
   absl::StatusOr<ServerConfig> config = LoadConfig(path);
-  unlink(path.c_str());
-  rmdir(dir.c_str());
   ASSERT_OK(config);
-  EXPECT_EQ(config->state_dir, dir + "/state");
+  EXPECT_EQ(config->state_dir, dir.Path("state"));
   EXPECT_EQ(config->workers, 3u);
 }
 

@@ -30,6 +30,7 @@
 #include "server/peer/peer_registry.h"
 #include "server/peer/unix_listener.h"
 #include "tests/util/status_matchers.h"
+#include "tests/util/temp_dir.h"
 #include "tests/util/wait_for.h"
 
 namespace pprocd {
@@ -191,10 +192,8 @@ bool WaitClosed(int fd, ino_t inode) {
 class UnixListenerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "pprocd-peer-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/s.sock";
+    ASSERT_TRUE(dir_.ok());
+    path_ = dir_.Path("s.sock");
     ASSERT_OK_AND_ASSIGN(listener_, UnixListener::Bind(path_, &registry_));
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &tcp_port_);
@@ -206,13 +205,11 @@ class UnixListenerTest : public ::testing::Test {
   void TearDown() override {
     if (listener_ != nullptr) listener_->Stop();
     if (server_ != nullptr) server_->Shutdown();
-    unlink(path_.c_str());
-    rmdir(dir_.c_str());
   }
 
   PeerRegistry registry_;
   WhoService service_{&registry_};
-  std::string dir_;
+  ::pprocd::testing::TempDir dir_{"pprocd-peer"};
   std::string path_;
   int tcp_port_ = 0;
   std::unique_ptr<grpc::Server> server_;
@@ -295,7 +292,7 @@ TEST_F(UnixListenerTest, ConcurrentConnectionsKeepTheirOwnIdentity) {
 TEST_F(UnixListenerTest, CallerOfAnotherUserIsSeenAsThatUser) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another user";
   // Let the other user reach the socket.
-  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0755), 0);
   ASSERT_EQ(chmod(path_.c_str(), 0666), 0);
   const Who who = AskFromChild(path_, kNobody);
   ASSERT_TRUE(who.ok);
@@ -330,19 +327,19 @@ TEST_F(UnixListenerTest, BindRefusesAnAddressInUse) {
 // The path may lead elsewhere by the time the listener stops: what is there
 // then is not its socket, and stays.
 TEST_F(UnixListenerTest, StopLeavesAFileThatIsNoLongerItsSocket) {
-  ASSERT_EQ(rename(path_.c_str(), (dir_ + "/moved.sock").c_str()), 0);
+  ASSERT_EQ(rename(path_.c_str(), dir_.Path("moved.sock").c_str()), 0);
   { std::ofstream(path_) << "someone else's\n"; }
   listener_->Stop();
   struct stat info;
   EXPECT_EQ(lstat(path_.c_str(), &info), 0) << "another file was removed";
   EXPECT_TRUE(S_ISREG(info.st_mode));
-  unlink((dir_ + "/moved.sock").c_str());
+  unlink(dir_.Path("moved.sock").c_str());
 }
 
 // The socket is born with its mode, whatever the process's umask, and
 // keeps it in a directory whose default ACL would narrow it.
 TEST_F(UnixListenerTest, BindGivesTheSocketItsModeWhateverTheUmaskOrDefaultAcl) {
-  const std::string dir = dir_ + "/acl";
+  const std::string dir = dir_.Path("acl");
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   // A default ACL of user::rwx group::--- other::---
   struct Entry {
@@ -378,13 +375,13 @@ TEST_F(UnixListenerTest, BindAsAUserMakesTheirSocketOnlyWhereTheyMayWrite) {
   ASSERT_OK(nobody);
   BindOptions options;
   options.as = *nobody;
-  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0755), 0);
   absl::StatusOr<std::unique_ptr<UnixListener>> refused =
-      UnixListener::Bind(dir_ + "/not-theirs.sock", &registry_, options);
+      UnixListener::Bind(dir_.Path("not-theirs.sock"), &registry_, options);
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_NE(access((dir_ + "/not-theirs.sock").c_str(), F_OK), 0);
+  EXPECT_NE(access(dir_.Path("not-theirs.sock").c_str(), F_OK), 0);
 
-  const std::string theirs = dir_ + "/theirs";
+  const std::string theirs = dir_.Path("theirs");
   ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
   ASSERT_EQ(chown(theirs.c_str(), kNobody, kNobody), 0);
   absl::StatusOr<std::unique_ptr<UnixListener>> listener =
@@ -400,7 +397,7 @@ TEST_F(UnixListenerTest, BindAsAUserMakesTheirSocketOnlyWhereTheyMayWrite) {
 }
 
 TEST_F(UnixListenerTest, AdoptsAnInheritedSocketAndLeavesItsFile) {
-  const std::string path = dir_ + "/adopted.sock";
+  const std::string path = dir_.Path("adopted.sock");
   UniqueFd listening(socket(AF_UNIX, SOCK_STREAM, 0));
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
