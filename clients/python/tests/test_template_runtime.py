@@ -10,6 +10,7 @@ import pathlib
 import signal
 import socket
 import subprocess
+import sys
 import textwrap
 from typing import Iterator
 
@@ -620,3 +621,29 @@ def test_wire_reads_every_field_of_requests_and_tasks() -> None:
     task.channel_input.messages.extend([to_value("a"), to_value({"b": 1})])
     task.channel_input.end = True
     assert _wire.TaskFrame(task.SerializeToString()).channel_input == (["a", {"b": 1}], True)
+
+
+def test_warm_up_runs_its_tasks_and_leaves_the_process_as_it_was(tmp_path: pathlib.Path) -> None:
+    """warm_up(), which every template runs before it forks, runs each of its
+    tasks through a throwaway session, and leaves descriptors 1 and 2 and
+    sys.stdout / sys.stderr as they were: what a file on them already holds
+    is neither taken nor truncated, and nothing is added."""
+    out = tmp_path / "stdout.txt"
+    err = tmp_path / "stderr.txt"
+    out.write_text("written before\n")
+    err.write_text("written before too\n")
+    code = textwrap.dedent("""
+        import sys
+        from pprocd import _worker_session as session
+        streams = sys.stdout, sys.stderr
+        ran = session.warm_up()
+        assert (sys.stdout, sys.stderr) == streams, "streams replaced"
+        print(ran, len(session._WARM_UP_TASKS) * session._WARM_UP_ROUNDS)
+    """)
+    with open(out, "a") as stdout, open(err, "a") as stderr:
+        subprocess.run([sys.executable, "-c", code], stdout=stdout, stderr=stderr, check=True,
+                       timeout=60)
+    ran, expected = out.read_text().splitlines()[1].split()
+    assert int(expected) > 0 and ran == expected
+    assert out.read_text().splitlines()[0] == "written before"
+    assert err.read_text() == "written before too\n"

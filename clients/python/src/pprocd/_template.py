@@ -157,10 +157,12 @@ def main(server_pid: int) -> NoReturn:
     control = socket.socket(fileno=CONTROL_FD)
     # The runtime first: a failure to load it is the template's, not the
     # module's.
-    from ._worker_session import WorkerSession
+    from ._worker_session import WorkerSession, warm_up
 
     global _log_format
     _log_format = "json" if os.environ.get("PPROCD_LOG_FORMAT") == "json" else "text"
+    # Before the module is named: a spare template does it while it waits.
+    warm_up()
     try:
         named = control.recv(_MAX_MODULE_MESSAGE)
     except OSError:

@@ -32,6 +32,7 @@ Belongs to the worker process's one thread.
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import inspect
 import os
@@ -636,4 +637,72 @@ class WorkerSession:
         return self._received.popleft()
 
 
-__all__ = ["Channel", "WorkerSession", "make_call", "resolve"]
+# --- Warming up ------------------------------------------------------------
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+# The tasks warm_up() runs: each packed form a worker meets (per-item stats,
+# a summary per block, none), and the Value form.
+_WARM_UP_TASKS = tuple(
+    _wire.frame(_wire.int_field(1, 1) + _wire.string_field(2, "identity")
+                + _wire.bytes_field(7, b'[0, 1, "a", [2.5, null], {"k": true}]')
+                + _wire.int_field(8, packed) + _wire.int_field(9, stats))
+    for packed, stats in ((1, _wire.ITEM_STATS_NONE), (1, _wire.ITEM_STATS_PER_CHUNK),
+                          (1, _wire.ITEM_STATS_PER_ITEM), (0, _wire.ITEM_STATS_UNSPECIFIED)))
+_WARM_UP_ROUNDS = 8
+
+
+def warm_up() -> int:
+    """Runs the worker's own code here for a few tasks of an identity
+    function (never a module's: no user code runs), on a throwaway session
+    over a socket pair, with memory files on descriptors 1 and 2 as a
+    worker has; restores this process's descriptors and streams after.
+
+    A template calls it before it forks: CPython specializes bytecode in
+    place as it runs and fills its caches on first use, and in a forked
+    worker each such write copies a page. Workers forked after this run
+    warm code: a FRESH item costs its worker about a sixth less CPU (see
+    bench/RESULTS.md). Best effort: a failure (descriptors exhausted) only
+    leaves the workers cold. Returns how many tasks ran."""
+    ran = 0
+    saved_streams = sys.stdout, sys.stderr
+    saved_fds: List[int] = []
+    opened: List[int] = []
+    try:
+        for fd in (1, 2):
+            saved_fds.append(os.dup(fd))
+            memory = os.memfd_create("pprocd-warm-up", os.MFD_CLOEXEC)
+            opened.append(memory)
+            os.dup2(memory, fd)
+        module = types.ModuleType("pprocd-warm-up")
+        module.identity = _identity  # type: ignore[attr-defined]
+        session = WorkerSession(module, module.__name__)
+        server_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with server_end, worker_end:
+            # Results are drained as they come, never waited for.
+            server_end.setblocking(False)
+            session.bind(worker_end)
+            for _ in range(_WARM_UP_ROUNDS):
+                for task in _WARM_UP_TASKS:
+                    server_end.sendall(task)
+                    session._run_task(session._read_task())
+                    ran += 1
+                    with contextlib.suppress(BlockingIOError):
+                        while server_end.recv(_READ_BYTES):
+                            pass
+    except Exception:  # Only the speed of the workers depends on it.
+        pass
+    finally:
+        for fd, saved in zip((1, 2), saved_fds):
+            os.dup2(saved, fd)
+            os.close(saved)
+        for fd in opened:
+            os.close(fd)
+        sys.stdout, sys.stderr = saved_streams
+    return ran
+
+
+__all__ = ["Channel", "WorkerSession", "make_call", "resolve", "warm_up"]
