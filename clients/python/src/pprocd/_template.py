@@ -8,8 +8,9 @@ contract) as::
 
 with its control socket (AF_UNIX, SOCK_SEQPACKET) as descriptor 3, the
 server's environment, working directory, stdout and stderr, and /dev/null as
-stdin. It loads this runtime, then waits for the first datagram of the
-control socket: ``MODULE \0 MODULE_FILE`` (the server may start a template
+stdin. It loads this runtime and runs it once on a task of its own
+(``_worker_session.warm_up``: workers then fork from warm code), then waits
+for the first datagram of the control socket: ``MODULE \0 MODULE_FILE`` (the server may start a template
 ahead, as a spare, and name its module later; the end of the socket before
 that ends it quietly). The template imports the module once, says whether it
 could (TemplateEvent.started), then forks workers on request, each a copy of
