@@ -8,18 +8,18 @@ contract) as::
 
 with its control socket (AF_UNIX, SOCK_SEQPACKET) as descriptor 3, the
 server's environment, working directory, stdout and stderr, and /dev/null as
-stdin. It loads this runtime and runs it once on a task of its own
+stdin. It loads this runtime and runs it on tasks of its own
 (``_worker_session.warm_up``: workers then fork from warm code), then waits
-for the first datagram of the control socket: ``MODULE \0 MODULE_FILE`` (the server may start a template
-ahead, as a spare, and name its module later; the end of the socket before
-that ends it quietly). The template imports the module once, says whether it
-could (TemplateEvent.started), then forks workers on request, each a copy of
-the template that shares the module's memory copy-on-write. It speaks the
-protocol of the server's own template (proto/pprocd/wire/v1/wire.proto:
-one serialized TemplateRequest or TemplateEvent per datagram, a spawned
-worker's task socket and output files sent with SCM_RIGHTS), and its workers
-that of the server's workers (see ``_worker_session``), so that the server
-runs them like its own.
+for the first datagram of the control socket: ``MODULE \0 MODULE_FILE`` (the
+server may start a template ahead, as a spare, and name its module later; the
+end of the socket before that ends it quietly). The template imports the
+module once, says whether it could (TemplateEvent.started), then forks
+workers on request, each a copy of the template that shares the module's
+memory copy-on-write. It speaks the protocol of the server's own template
+(proto/pprocd/wire/v1/wire.proto: one serialized TemplateRequest or
+TemplateEvent per datagram, a spawned worker's task socket and output files
+sent with SCM_RIGHTS), and its workers that of the server's workers (see
+``_worker_session``), so that the server runs them like its own.
 
 The template is single-threaded and prints nothing unless it cannot go on
 (then one line on stderr, in the server's log format: $PPROCD_LOG_FORMAT,

@@ -664,8 +664,8 @@ def warm_up() -> int:
     A template calls it before it forks: CPython specializes bytecode in
     place as it runs and fills its caches on first use, and in a forked
     worker each such write copies a page. Workers forked after this run
-    warm code: a FRESH item costs its worker about a sixth less CPU (see
-    bench/RESULTS.md). Best effort: a failure (descriptors exhausted) only
+    warm code: a FRESH item costs the template and its worker 6-16 % less
+    CPU (bench/RESULTS.md). Best effort: a failure (descriptors exhausted) only
     leaves the workers cold. Returns how many tasks ran."""
     ran = 0
     saved_streams = sys.stdout, sys.stderr
